@@ -1,0 +1,446 @@
+//! Reads an OpenAPI 3.0 document and turns its component schemas into JSON Schema.
+//!
+//! An OpenAPI 3.0 Schema Object is close to JSON Schema draft 4 but not the same: `nullable`
+//! must become a type union with `"null"`, `$ref`s point into `#/components/schemas/`, and
+//! `format: int32`/`int64` carry a range that no JSON Schema validator knows about. Everything in
+//! this workspace that checks JSON against the spec (the server's request validation, the contract
+//! suite's payloads and response checks) goes through [`Spec::json_schema_definitions`], so the
+//! three cannot drift apart.
+//!
+//! [`Validator`] checks a value against one named schema and reports every [`Violation`] with the
+//! JSON property it concerns, the value that was sent and a short message.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// Where converted component schemas live in the JSON Schema documents this crate builds.
+pub const DEFINITIONS: &str = "definitions";
+
+/// The OpenAPI document could not be read or does not have the expected shape.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The text is not YAML (JSON is YAML too).
+    #[error("the OpenAPI document is not valid YAML")]
+    Yaml(#[source] serde_yaml_ng::Error),
+    /// The document has no `components.schemas` object.
+    #[error("the OpenAPI document has no components.schemas object")]
+    NoSchemas,
+    /// A `$ref` points outside `#/components/schemas/`.
+    #[error("unsupported $ref `{0}`: only #/components/schemas/ references are supported")]
+    UnsupportedRef(String),
+    /// No component schema has the requested name.
+    #[error("no component schema named `{0}`")]
+    UnknownSchema(String),
+    /// The converted schema is not a valid JSON Schema.
+    #[error("the schema `{name}` does not compile: {message}")]
+    Compile {
+        /// The component schema's name.
+        name: String,
+        /// What the JSON Schema compiler said.
+        message: String,
+    },
+}
+
+/// An OpenAPI 3.0 document, kept as JSON.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    document: Value,
+}
+
+impl Spec {
+    /// Reads a document written in YAML or JSON.
+    pub fn from_yaml(text: &str) -> Result<Self, SpecError> {
+        let document = serde_yaml_ng::from_str(text).map_err(SpecError::Yaml)?;
+        Ok(Self { document })
+    }
+
+    /// The whole document.
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
+    /// The raw (OpenAPI dialect) component schemas.
+    pub fn component_schemas(&self) -> Result<&Map<String, Value>, SpecError> {
+        self.document
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .ok_or(SpecError::NoSchemas)
+    }
+
+    /// Every component schema converted to JSON Schema draft 4, keyed by name, with `$ref`s
+    /// rewritten to `#/definitions/<name>`.
+    pub fn json_schema_definitions(&self) -> Result<Map<String, Value>, SpecError> {
+        self.component_schemas()?
+            .iter()
+            .map(|(name, schema)| Ok((name.clone(), to_json_schema(schema)?)))
+            .collect()
+    }
+
+    /// A JSON Schema document that validates against the component schema `name`, carrying every
+    /// definition so that references resolve.
+    pub fn json_schema_for(&self, name: &str) -> Result<Value, SpecError> {
+        schema_document(self.json_schema_definitions()?, name)
+    }
+}
+
+/// Builds a JSON Schema document whose root is a reference to `definitions[name]`.
+pub fn schema_document(definitions: Map<String, Value>, name: &str) -> Result<Value, SpecError> {
+    if !definitions.contains_key(name) {
+        return Err(SpecError::UnknownSchema(name.to_owned()));
+    }
+    let mut root = Map::new();
+    root.insert("$ref".into(), Value::String(format!("#/{DEFINITIONS}/{name}")));
+    root.insert(DEFINITIONS.into(), Value::Object(definitions));
+    Ok(Value::Object(root))
+}
+
+/// Converts one OpenAPI 3.0 schema to JSON Schema draft 4.
+///
+/// - `nullable: true` adds `"null"` to `type`; a nullable schema with no `type` already accepts
+///   null, and `nullable: false` is dropped.
+/// - `$ref: '#/components/schemas/X'` becomes `#/definitions/X`.
+/// - `format: int32` / `int64` gets the format's range where the schema states none, so that a
+///   value the server could not store is reported, not truncated.
+/// - OpenAPI-only keywords (`example`, `readOnly`, `writeOnly`, `discriminator`, `xml`,
+///   `externalDocs`, `deprecated`, `x-*`) are dropped.
+pub fn to_json_schema(schema: &Value) -> Result<Value, SpecError> {
+    let Some(object) = schema.as_object() else {
+        return Ok(schema.clone());
+    };
+    let mut out = Map::new();
+    for (key, value) in object {
+        match key.as_str() {
+            "$ref" => {
+                let target = value.as_str().unwrap_or_default();
+                let name = target
+                    .strip_prefix("#/components/schemas/")
+                    .ok_or_else(|| SpecError::UnsupportedRef(target.to_owned()))?;
+                out.insert(key.clone(), Value::String(format!("#/{DEFINITIONS}/{name}")));
+            }
+            "properties" | "patternProperties" => {
+                let converted = value
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, sub)| Ok((name.clone(), to_json_schema(sub)?)))
+                    .collect::<Result<Map<_, _>, SpecError>>()?;
+                out.insert(key.clone(), Value::Object(converted));
+            }
+            "items" | "additionalProperties" | "not" => {
+                out.insert(key.clone(), to_json_schema(value)?);
+            }
+            "allOf" | "anyOf" | "oneOf" => {
+                let converted = value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(to_json_schema)
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.insert(key.clone(), Value::Array(converted));
+            }
+            "nullable" | "example" | "readOnly" | "writeOnly" | "discriminator" | "xml"
+            | "externalDocs" | "deprecated" => {}
+            other if other.starts_with("x-") => {}
+            _ => {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    if let Some((min, max)) = object.get("format").and_then(Value::as_str).and_then(int_range) {
+        out.entry("minimum").or_insert(min);
+        out.entry("maximum").or_insert(max);
+    }
+    if object.get("nullable") == Some(&Value::Bool(true)) {
+        match out.get_mut("type") {
+            Some(Value::String(ty)) => {
+                let ty = std::mem::take(ty);
+                out.insert("type".into(), Value::Array(vec![ty.into(), "null".into()]));
+            }
+            Some(Value::Array(types)) if !types.contains(&"null".into()) => {
+                types.push("null".into());
+            }
+            _ => {}
+        }
+        // A nullable `$ref` or composition must accept null before reaching the referenced schema.
+        for combinator in ["$ref", "allOf", "anyOf", "oneOf"] {
+            if let Some(inner) = out.remove(combinator) {
+                let mut wrapped = Map::new();
+                wrapped.insert(combinator.into(), inner);
+                out.insert(
+                    "anyOf".into(),
+                    Value::Array(vec![serde_json::json!({"type": "null"}), wrapped.into()]),
+                );
+                break;
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+fn int_range(format: &str) -> Option<(Value, Value)> {
+    match format {
+        "int32" => Some((i32::MIN.into(), i32::MAX.into())),
+        "int64" => Some((i64::MIN.into(), i64::MAX.into())),
+        _ => None,
+    }
+}
+
+/// Checks JSON values against one component schema of a [`Spec`].
+pub struct Validator {
+    name: String,
+    inner: jsonschema::Validator,
+}
+
+impl fmt::Debug for Validator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Validator").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl Validator {
+    /// Compiles a validator for the schema `name` out of converted definitions
+    /// (see [`Spec::json_schema_definitions`]).
+    pub fn new(definitions: Map<String, Value>, name: &str) -> Result<Self, SpecError> {
+        let document = schema_document(definitions, name)?;
+        let inner = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .should_validate_formats(true)
+            // Draft 4 knows no `uuid` format; OpenAPI documents use it all the time.
+            .with_format("uuid", is_uuid)
+            .build(&document)
+            .map_err(|error| SpecError::Compile {
+                name: name.to_owned(),
+                message: error.to_string(),
+            })?;
+        Ok(Self {
+            name: name.to_owned(),
+            inner,
+        })
+    }
+
+    /// The component schema this validator checks against.
+    pub fn schema_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Every violation of the schema by `instance`, sorted by property path then message, so
+    /// that the same input always gives the same list.
+    pub fn violations(&self, instance: &Value) -> Vec<Violation> {
+        let mut violations: Vec<Violation> =
+            self.inner.iter_errors(instance).map(Violation::from_error).collect();
+        violations.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
+        violations.dedup();
+        violations
+    }
+}
+
+/// One way in which a value breaks a schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// Property names (and array indexes) from the root to the offending value; empty when the
+    /// value as a whole is wrong.
+    pub path: Vec<String>,
+    /// The value that was sent, `None` when the property is missing.
+    pub value: Option<Value>,
+    /// The JSON Schema keyword that failed (`required`, `type`, `minimum`, ...).
+    pub keyword: String,
+    /// A short message in the style of the Nexudus API (`is a required field`).
+    pub message: String,
+}
+
+impl Violation {
+    /// The path as one dotted property name (`Value.Id`), or `None` for the root.
+    pub fn property_name(&self) -> Option<String> {
+        (!self.path.is_empty()).then(|| self.path.join("."))
+    }
+
+    fn from_error(error: jsonschema::ValidationError<'_>) -> Self {
+        use jsonschema::error::ValidationErrorKind as Kind;
+
+        let keyword = error.kind().keyword().to_owned();
+        let mut path: Vec<String> =
+            error.instance_path().segments().map(|segment| segment.to_string()).collect();
+        let instance = error.instance().as_ref();
+        let value = Some(instance.clone());
+        let (value, message) = match error.kind() {
+            Kind::Required { property } => {
+                path.push(property.as_str().map_or_else(|| property.to_string(), str::to_owned));
+                (None, "is a required field".to_owned())
+            }
+            Kind::Type { .. } if instance.is_null() => (value, "must not be null".to_owned()),
+            Kind::Type { kind } => (value, type_message(kind)),
+            Kind::Minimum { limit } => (value, format!("must be at least {limit}")),
+            Kind::Maximum { limit } => (value, format!("must be at most {limit}")),
+            Kind::ExclusiveMinimum { limit } => (value, format!("must be greater than {limit}")),
+            Kind::ExclusiveMaximum { limit } => (value, format!("must be less than {limit}")),
+            Kind::MinLength { limit } => {
+                (value, format!("must be at least {limit} characters long"))
+            }
+            Kind::MaxLength { limit } => (value, format!("must be at most {limit} characters long")),
+            Kind::Format { format } => (value, format!("must be a valid {format}")),
+            Kind::Enum { options } => (value, format!("must be one of {options}")),
+            Kind::Pattern { pattern } => (value, format!("must match the pattern {pattern}")),
+            _ => (value, error.to_string()),
+        };
+        Self {
+            path,
+            value,
+            keyword,
+            message,
+        }
+    }
+}
+
+fn type_message(kind: &jsonschema::error::TypeKind) -> String {
+    use jsonschema::error::TypeKind;
+
+    let names: Vec<String> = match kind {
+        TypeKind::Single(ty) => vec![ty.to_string()],
+        TypeKind::Multiple(set) => set.iter().map(|ty| ty.to_string()).collect(),
+    };
+    let names: Vec<String> = names
+        .into_iter()
+        .filter(|name| name != "null")
+        .map(|name| match name.as_str() {
+            "integer" | "object" | "array" => format!("an {name}"),
+            _ => format!("a {name}"),
+        })
+        .collect();
+    format!("must be {}", names.join(" or "))
+}
+
+/// A hyphenated RFC 4122 uuid, the form Nexudus writes.
+fn is_uuid(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(index, byte)| match index {
+            8 | 13 | 18 | 23 => *byte == b'-',
+            _ => byte.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths: {}
+components:
+  schemas:
+    Thing:
+      type: object
+      required: [Id, Name]
+      properties:
+        Id: {type: integer, format: int64, minimum: 1}
+        Name: {type: string, maxLength: 3}
+        Note: {type: string, nullable: true}
+        Key: {type: string, format: uuid, nullable: true}
+        When: {type: string, format: date-time}
+        Count: {type: integer, format: int32}
+        Child: {$ref: '#/components/schemas/Child'}
+        Any: {nullable: true, example: 1}
+    Child:
+      type: object
+      required: [Value]
+      properties:
+        Value: {type: boolean}
+"##;
+
+    fn validator() -> Validator {
+        let spec = Spec::from_yaml(SPEC).unwrap();
+        Validator::new(spec.json_schema_definitions().unwrap(), "Thing").unwrap()
+    }
+
+    #[track_caller]
+    fn check(instance: Value, expected: &[(&str, Option<Value>, &str)]) {
+        let got: Vec<(String, Option<Value>, String)> = validator()
+            .violations(&instance)
+            .into_iter()
+            .map(|v| (v.property_name().unwrap_or_default(), v.value, v.message))
+            .collect();
+        let expected: Vec<(String, Option<Value>, String)> = expected
+            .iter()
+            .map(|(p, v, m)| (p.to_string(), v.clone(), m.to_string()))
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn conversion_rewrites_openapi_dialect() {
+        let spec = Spec::from_yaml(SPEC).unwrap();
+        let defs = spec.json_schema_definitions().unwrap();
+        let thing = &defs["Thing"]["properties"];
+        assert_eq!(thing["Note"]["type"], json!(["string", "null"]));
+        assert_eq!(thing["Child"]["$ref"], json!("#/definitions/Child"));
+        assert_eq!(thing["Id"]["minimum"], json!(1));
+        assert_eq!(thing["Id"]["maximum"], json!(i64::MAX));
+        assert_eq!(thing["Count"]["minimum"], json!(i32::MIN));
+        assert_eq!(thing["Any"], json!({}));
+    }
+
+    #[test]
+    fn valid_instance_has_no_violations() {
+        check(json!({"Id": 1, "Name": "abc", "Note": null, "Key": null, "Extra": [1]}), &[]);
+        check(
+            json!({"Id": i64::MAX, "Name": "", "Key": "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90",
+                   "When": "2025-01-15T10:30:00Z", "Child": {"Value": true}}),
+            &[],
+        );
+    }
+
+    #[test]
+    fn every_violation_is_reported_with_its_property() {
+        check(
+            json!({"Name": "abcd", "Key": "nope", "When": "2025-01-15", "Count": 1.5,
+                   "Child": {}}),
+            &[
+                ("Child.Value", None, "is a required field"),
+                ("Count", Some(json!(1.5)), "must be an integer"),
+                ("Id", None, "is a required field"),
+                ("Key", Some(json!("nope")), "must be a valid uuid"),
+                ("Name", Some(json!("abcd")), "must be at most 3 characters long"),
+                ("When", Some(json!("2025-01-15")), "must be a valid date-time"),
+            ],
+        );
+    }
+
+    #[test]
+    fn ranges_types_and_nulls() {
+        check(
+            json!({"Id": 9223372036854775808u64, "Name": null, "Count": 2147483648u64}),
+            &[
+                ("Count", Some(json!(2147483648u64)), "must be at most 2147483647"),
+                ("Id", Some(json!(9223372036854775808u64)), "must be at most 9223372036854775807"),
+                ("Name", Some(Value::Null), "must not be null"),
+            ],
+        );
+        check(json!({"Id": 0, "Name": 7}), &[
+            ("Id", Some(json!(0)), "must be at least 1"),
+            ("Name", Some(json!(7)), "must be a string"),
+        ]);
+        check(json!({"Id": "1", "Name": "a", "Note": 1}), &[
+            ("Id", Some(json!("1")), "must be an integer"),
+            ("Note", Some(json!(1)), "must be a string"),
+        ]);
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_a_root_violation() {
+        check(json!([1]), &[("", Some(json!([1])), "must be an object")]);
+    }
+
+    #[test]
+    fn unknown_schema_and_foreign_refs_are_errors() {
+        let spec = Spec::from_yaml(SPEC).unwrap();
+        assert!(matches!(spec.json_schema_for("Nope"), Err(SpecError::UnknownSchema(_))));
+        assert!(matches!(
+            to_json_schema(&json!({"$ref": "other.yaml#/X"})),
+            Err(SpecError::UnsupportedRef(_))
+        ));
+    }
+}
