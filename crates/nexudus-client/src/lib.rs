@@ -1,1 +1,72 @@
-//! placeholder
+//! Typed client of the Nexudus billing API, generated from `openapi/nexudus-billing.yaml`.
+//!
+//! The generated [`Client`] uses the types of [`nexudus_types`]; there is no second copy of any
+//! type. [`authenticated`] builds one for a base URL and a bearer token, with TLS (rustls) for
+//! real https hosts.
+//!
+//! The code is in `generated.rs`, written by `cargo xtask codegen`; it is never edited by hand.
+
+#[allow(missing_docs, clippy::all)]
+#[rustfmt::skip] // formatted by prettyplease in `cargo xtask codegen`
+mod generated;
+
+pub use generated::*;
+
+use std::time::Duration;
+
+/// How long a request may take, connection included, before the client gives up.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientBuildError {
+    /// The token cannot be sent in an HTTP header (it holds control characters).
+    #[error("the bearer token is not a valid HTTP header value")]
+    InvalidToken,
+    /// The base URL is not an absolute http or https URL.
+    #[error("the base URL `{0}` is not an absolute http(s) URL")]
+    InvalidBaseUrl(String),
+    /// reqwest could not build its client (TLS set-up).
+    #[error("the HTTP client could not be built")]
+    Http(#[source] reqwest::Error),
+}
+
+/// A client for the API at `base_url` (e.g. `https://spaces.nexudus.com`) that sends
+/// `Authorization: Bearer <token>` with every request. The header is marked sensitive, so it
+/// never shows up in debug output.
+pub fn authenticated(base_url: &str, token: &str) -> Result<Client, ClientBuildError> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut authorization = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| ClientBuildError::InvalidToken)?;
+    authorization.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, authorization);
+    client_with_headers(base_url, headers)
+}
+
+/// A client for the API at `base_url` that sends no credentials (to see how a server answers
+/// anonymous requests).
+pub fn anonymous(base_url: &str) -> Result<Client, ClientBuildError> {
+    client_with_headers(base_url, reqwest::header::HeaderMap::new())
+}
+
+fn client_with_headers(
+    base_url: &str,
+    headers: reqwest::header::HeaderMap,
+) -> Result<Client, ClientBuildError> {
+    let base_url = base_url.trim_end_matches('/');
+    let parsed = reqwest::Url::parse(base_url)
+        .map_err(|_| ClientBuildError::InvalidBaseUrl(base_url.to_owned()))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(ClientBuildError::InvalidBaseUrl(base_url.to_owned()));
+    }
+    // reqwest is built without a default crypto provider (aws-lc-rs would mean a long C build):
+    // install ring's, once per process. A provider installed earlier by the application wins.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .connect_timeout(DEFAULT_TIMEOUT)
+        .timeout(DEFAULT_TIMEOUT)
+        .build()
+        .map_err(ClientBuildError::Http)?;
+    Ok(Client::new_with_client(base_url, http))
+}

@@ -1,1 +1,15 @@
-//! placeholder
+//! Server side of the Nexudus billing API, generated from `openapi/nexudus-billing.yaml`.
+//!
+//! [`NexudusBillingApi`] has one method per operation, taking the typed request body and
+//! returning a typed response enum with one variant per documented status. [`router`] builds
+//! the axum router for any implementation: it authenticates first (through the trait), then
+//! checks the body's content type, size, JSON syntax and schema, answering every failure with
+//! the API's error envelope (through the trait's `reject`), never axum's default text bodies.
+//!
+//! The code is in `generated.rs`, written by `cargo xtask codegen`; it is never edited by hand.
+
+#[rustfmt::skip] // formatted by prettyplease in `cargo xtask codegen`
+mod generated;
+
+pub use generated::*;
+pub use server_runtime::{BodyRejection, Operation, SecurityRequirement, Violation, bearer_token};

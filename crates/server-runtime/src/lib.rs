@@ -1,1 +1,283 @@
-//! placeholder
+//! What generated axum routers call at run time.
+//!
+//! Generated server code (see the `codegen` crate) stays small by leaving the generic work of a
+//! request to this crate: reading the body within a size limit, checking its content type,
+//! parsing JSON, validating it against the spec's schema (every violation, not just the first)
+//! and only then deserialising it into the generated type. Each failure is a typed
+//! [`BodyRejection`] that the server implementation turns into its API's error envelope; nothing
+//! here writes a response body of its own.
+//!
+//! [`Operation`] describes an operation as the spec states it (including its security
+//! requirements), so that an implementation can authorize by what the spec says.
+
+use axum::body::Body;
+use http::{HeaderMap, StatusCode, header};
+use http_body_util::LengthLimitError;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+pub use spec_schema::{Validator, Violation};
+
+/// The default largest request body, in bytes.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// An operation of the spec, as the generated router describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// The spec's `operationId`.
+    pub operation_id: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template.
+    pub path: &'static str,
+    /// The component schema of the JSON request body, if the operation takes one.
+    pub request_schema: Option<&'static str>,
+    /// Alternative security requirements: satisfying any one of them is enough. Empty when the
+    /// operation needs no authentication.
+    pub security: &'static [SecurityRequirement],
+}
+
+/// One security requirement object of the spec: a scheme and the scopes it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecurityRequirement {
+    /// The security scheme's name in `components.securitySchemes`.
+    pub scheme: &'static str,
+    /// The scopes (for this API: roles) the caller must hold.
+    pub scopes: &'static [&'static str],
+}
+
+/// Why a request body was not accepted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BodyRejection {
+    /// The `Content-Type` is missing or is not JSON.
+    #[error("the body must be sent as application/json")]
+    UnsupportedMediaType {
+        /// The `Content-Type` that was sent.
+        content_type: Option<String>,
+    },
+    /// The body is larger than the limit.
+    #[error("the body is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body could not be read to its end.
+    #[error("the body could not be read: {message}")]
+    Unreadable {
+        /// What went wrong.
+        message: String,
+    },
+    /// The body is not UTF-8.
+    #[error("the body is not valid UTF-8 (at byte {valid_up_to})")]
+    NotUtf8 {
+        /// The length of the valid prefix.
+        valid_up_to: usize,
+    },
+    /// The body is not JSON.
+    #[error("the body is not valid JSON: {message}")]
+    MalformedJson {
+        /// What the parser said, with line and column.
+        message: String,
+    },
+    /// The body is JSON but breaks the operation's schema.
+    #[error("the body breaks the schema in {} place(s)", .0.len())]
+    Invalid(Vec<Violation>),
+}
+
+impl BodyRejection {
+    /// The HTTP status that the rejection calls for.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unreadable { .. }
+            | Self::NotUtf8 { .. }
+            | Self::MalformedJson { .. }
+            | Self::Invalid(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// Reads a JSON request body and turns it into `T`, checking on the way, in this order: the
+/// content type, the size, UTF-8, JSON syntax and then the schema. `T` is deserialised only from
+/// a body the schema accepts, so every reported violation comes from the spec.
+pub async fn read_json<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    validator: &Validator,
+) -> Result<T, BodyRejection> {
+    check_content_type(headers)?;
+    let declared_too_large = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+        .is_some_and(|length| length > limit as u64);
+    if declared_too_large {
+        return Err(BodyRejection::TooLarge { limit });
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let error = error.into_inner();
+        if error.downcast_ref::<LengthLimitError>().is_some() {
+            BodyRejection::TooLarge { limit }
+        } else {
+            BodyRejection::Unreadable {
+                message: error.to_string(),
+            }
+        }
+    })?;
+    parse_json(&bytes, validator)
+}
+
+/// The synchronous part of [`read_json`]: UTF-8, JSON syntax, schema, then `T`.
+pub fn parse_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    validator: &Validator,
+) -> Result<T, BodyRejection> {
+    let text = std::str::from_utf8(bytes).map_err(|error| BodyRejection::NotUtf8 {
+        valid_up_to: error.valid_up_to(),
+    })?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|error| BodyRejection::MalformedJson {
+            message: error.to_string(),
+        })?;
+    let violations = validator.violations(&value);
+    if !violations.is_empty() {
+        return Err(BodyRejection::Invalid(violations));
+    }
+    // The schema accepted the value, so a failure here means the generated type is stricter than
+    // the spec (a chrono or uuid corner case): still the client's input, still a 400.
+    serde_json::from_value(value).map_err(|error| {
+        BodyRejection::Invalid(vec![Violation {
+            path: Vec::new(),
+            value: None,
+            keyword: "type".to_owned(),
+            message: error.to_string(),
+        }])
+    })
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), BodyRejection> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    let is_json = content_type.as_deref().is_some_and(|value| {
+        let essence = value
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json"))
+    });
+    if is_json {
+        Ok(())
+    } else {
+        Err(BodyRejection::UnsupportedMediaType { content_type })
+    }
+}
+
+/// Why no bearer token could be read from a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BearerError {
+    /// There is no `Authorization` header.
+    #[error("the Authorization header is missing")]
+    Missing,
+    /// The header uses another scheme than `Bearer`.
+    #[error("the Authorization header must use the Bearer scheme")]
+    NotBearer,
+    /// The header says `Bearer` but carries no usable token.
+    #[error("the bearer token is malformed")]
+    Malformed,
+}
+
+/// The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive
+/// (RFC 7235); the token must be visible ASCII without spaces.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(BearerError::Missing)?;
+    let value = value.to_str().map_err(|_| BearerError::Malformed)?.trim();
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(BearerError::NotBearer);
+    }
+    let token = token.trim();
+    if token.is_empty() || token.bytes().any(|byte| !byte.is_ascii_graphic()) {
+        return Err(BearerError::Malformed);
+    }
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+    use serde_json::json;
+
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.clone(), HeaderValue::from_str(value).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn bearer_tokens() {
+        let auth = |value: &str| headers(&[(header::AUTHORIZATION, value)]);
+        assert_eq!(bearer_token(&HeaderMap::new()), Err(BearerError::Missing));
+        assert_eq!(
+            bearer_token(&auth("Basic dXNlcg==")),
+            Err(BearerError::NotBearer)
+        );
+        assert_eq!(bearer_token(&auth("Bearer")), Err(BearerError::Malformed));
+        assert_eq!(
+            bearer_token(&auth("Bearer a b")),
+            Err(BearerError::Malformed)
+        );
+        assert_eq!(bearer_token(&auth("bearer tok-1")), Ok("tok-1"));
+        assert_eq!(bearer_token(&auth("Bearer  tok-1 ")), Ok("tok-1"));
+    }
+
+    #[test]
+    fn content_types() {
+        let ct = |value: &str| check_content_type(&headers(&[(header::CONTENT_TYPE, value)]));
+        assert!(ct("application/json").is_ok());
+        assert!(ct("Application/JSON; charset=utf-8").is_ok());
+        assert!(ct("application/problem+json").is_ok());
+        assert!(ct("text/plain").is_err());
+        assert!(ct("application/jsonx").is_err());
+        assert_eq!(
+            check_content_type(&HeaderMap::new()),
+            Err(BodyRejection::UnsupportedMediaType { content_type: None })
+        );
+    }
+
+    #[test]
+    fn parse_reports_each_stage() {
+        let spec = spec_schema::Spec::from_yaml(
+            "components: {schemas: {T: {type: object, required: [A], properties: {A: {type: integer, format: int32}}}}}",
+        )
+        .unwrap();
+        let validator = Validator::new(spec.json_schema_definitions().unwrap(), "T").unwrap();
+        let parse = |bytes: &[u8]| parse_json::<Value>(bytes, &validator);
+        assert_eq!(
+            parse(b"\xff"),
+            Err(BodyRejection::NotUtf8 { valid_up_to: 0 })
+        );
+        assert!(matches!(
+            parse(b"{"),
+            Err(BodyRejection::MalformedJson { .. })
+        ));
+        assert!(matches!(
+            parse(b""),
+            Err(BodyRejection::MalformedJson { .. })
+        ));
+        let Err(BodyRejection::Invalid(violations)) = parse(b"{}") else {
+            panic!()
+        };
+        assert_eq!(violations[0].property_name().as_deref(), Some("A"));
+        assert_eq!(parse(br#"{"A": 1}"#), Ok(json!({"A": 1})));
+    }
+}

@@ -90,7 +90,10 @@ pub fn schema_document(definitions: Map<String, Value>, name: &str) -> Result<Va
         return Err(SpecError::UnknownSchema(name.to_owned()));
     }
     let mut root = Map::new();
-    root.insert("$ref".into(), Value::String(format!("#/{DEFINITIONS}/{name}")));
+    root.insert(
+        "$ref".into(),
+        Value::String(format!("#/{DEFINITIONS}/{name}")),
+    );
     root.insert(DEFINITIONS.into(), Value::Object(definitions));
     Ok(Value::Object(root))
 }
@@ -116,7 +119,10 @@ pub fn to_json_schema(schema: &Value) -> Result<Value, SpecError> {
                 let name = target
                     .strip_prefix("#/components/schemas/")
                     .ok_or_else(|| SpecError::UnsupportedRef(target.to_owned()))?;
-                out.insert(key.clone(), Value::String(format!("#/{DEFINITIONS}/{name}")));
+                out.insert(
+                    key.clone(),
+                    Value::String(format!("#/{DEFINITIONS}/{name}")),
+                );
             }
             "properties" | "patternProperties" => {
                 let converted = value
@@ -147,7 +153,11 @@ pub fn to_json_schema(schema: &Value) -> Result<Value, SpecError> {
             }
         }
     }
-    if let Some((min, max)) = object.get("format").and_then(Value::as_str).and_then(int_range) {
+    if let Some((min, max)) = object
+        .get("format")
+        .and_then(Value::as_str)
+        .and_then(int_range)
+    {
         out.entry("minimum").or_insert(min);
         out.entry("maximum").or_insert(max);
     }
@@ -194,7 +204,9 @@ pub struct Validator {
 
 impl fmt::Debug for Validator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Validator").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Validator")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -227,8 +239,11 @@ impl Validator {
     /// Every violation of the schema by `instance`, sorted by property path then message, so
     /// that the same input always gives the same list.
     pub fn violations(&self, instance: &Value) -> Vec<Violation> {
-        let mut violations: Vec<Violation> =
-            self.inner.iter_errors(instance).map(Violation::from_error).collect();
+        let mut violations: Vec<Violation> = self
+            .inner
+            .iter_errors(instance)
+            .map(Violation::from_error)
+            .collect();
         violations.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
         violations.dedup();
         violations
@@ -259,13 +274,20 @@ impl Violation {
         use jsonschema::error::ValidationErrorKind as Kind;
 
         let keyword = error.kind().keyword().to_owned();
-        let mut path: Vec<String> =
-            error.instance_path().segments().map(|segment| segment.to_string()).collect();
+        let mut path: Vec<String> = error
+            .instance_path()
+            .segments()
+            .map(|segment| segment.to_string())
+            .collect();
         let instance = error.instance().as_ref();
         let value = Some(instance.clone());
         let (value, message) = match error.kind() {
             Kind::Required { property } => {
-                path.push(property.as_str().map_or_else(|| property.to_string(), str::to_owned));
+                path.push(
+                    property
+                        .as_str()
+                        .map_or_else(|| property.to_string(), str::to_owned),
+                );
                 (None, "is a required field".to_owned())
             }
             Kind::Type { .. } if instance.is_null() => (value, "must not be null".to_owned()),
@@ -277,7 +299,9 @@ impl Violation {
             Kind::MinLength { limit } => {
                 (value, format!("must be at least {limit} characters long"))
             }
-            Kind::MaxLength { limit } => (value, format!("must be at most {limit} characters long")),
+            Kind::MaxLength { limit } => {
+                (value, format!("must be at most {limit} characters long"))
+            }
             Kind::Format { format } => (value, format!("must be a valid {format}")),
             Kind::Enum { options } => (value, format!("must be one of {options}")),
             Kind::Pattern { pattern } => (value, format!("must match the pattern {pattern}")),
@@ -385,7 +409,10 @@ components:
 
     #[test]
     fn valid_instance_has_no_violations() {
-        check(json!({"Id": 1, "Name": "abc", "Note": null, "Key": null, "Extra": [1]}), &[]);
+        check(
+            json!({"Id": 1, "Name": "abc", "Note": null, "Key": null, "Extra": [1]}),
+            &[],
+        );
         check(
             json!({"Id": i64::MAX, "Name": "", "Key": "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90",
                    "When": "2025-01-15T10:30:00Z", "Child": {"Value": true}}),
@@ -403,8 +430,16 @@ components:
                 ("Count", Some(json!(1.5)), "must be an integer"),
                 ("Id", None, "is a required field"),
                 ("Key", Some(json!("nope")), "must be a valid uuid"),
-                ("Name", Some(json!("abcd")), "must be at most 3 characters long"),
-                ("When", Some(json!("2025-01-15")), "must be a valid date-time"),
+                (
+                    "Name",
+                    Some(json!("abcd")),
+                    "must be at most 3 characters long",
+                ),
+                (
+                    "When",
+                    Some(json!("2025-01-15")),
+                    "must be a valid date-time",
+                ),
             ],
         );
     }
@@ -414,19 +449,33 @@ components:
         check(
             json!({"Id": 9223372036854775808u64, "Name": null, "Count": 2147483648u64}),
             &[
-                ("Count", Some(json!(2147483648u64)), "must be at most 2147483647"),
-                ("Id", Some(json!(9223372036854775808u64)), "must be at most 9223372036854775807"),
+                (
+                    "Count",
+                    Some(json!(2147483648u64)),
+                    "must be at most 2147483647",
+                ),
+                (
+                    "Id",
+                    Some(json!(9223372036854775808u64)),
+                    "must be at most 9223372036854775807",
+                ),
                 ("Name", Some(Value::Null), "must not be null"),
             ],
         );
-        check(json!({"Id": 0, "Name": 7}), &[
-            ("Id", Some(json!(0)), "must be at least 1"),
-            ("Name", Some(json!(7)), "must be a string"),
-        ]);
-        check(json!({"Id": "1", "Name": "a", "Note": 1}), &[
-            ("Id", Some(json!("1")), "must be an integer"),
-            ("Note", Some(json!(1)), "must be a string"),
-        ]);
+        check(
+            json!({"Id": 0, "Name": 7}),
+            &[
+                ("Id", Some(json!(0)), "must be at least 1"),
+                ("Name", Some(json!(7)), "must be a string"),
+            ],
+        );
+        check(
+            json!({"Id": "1", "Name": "a", "Note": 1}),
+            &[
+                ("Id", Some(json!("1")), "must be an integer"),
+                ("Note", Some(json!(1)), "must be a string"),
+            ],
+        );
     }
 
     #[test]
@@ -437,7 +486,10 @@ components:
     #[test]
     fn unknown_schema_and_foreign_refs_are_errors() {
         let spec = Spec::from_yaml(SPEC).unwrap();
-        assert!(matches!(spec.json_schema_for("Nope"), Err(SpecError::UnknownSchema(_))));
+        assert!(matches!(
+            spec.json_schema_for("Nope"),
+            Err(SpecError::UnknownSchema(_))
+        ));
         assert!(matches!(
             to_json_schema(&json!({"$ref": "other.yaml#/X"})),
             Err(SpecError::UnsupportedRef(_))
