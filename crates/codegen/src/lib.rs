@@ -78,9 +78,11 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
     let openapi: openapiv3::OpenAPI =
         serde_json::from_value(spec.document().clone()).map_err(CodegenError::OpenApi)?;
 
+    // The server generator checks the document's shape first: progenitor panics on some of the
+    // specs it refuses (several error body types), and a message beats a panic.
+    let server = server::generate(&openapi, &spec, settings)?;
     let types = generate_types(&openapi)?;
     let client = generate_client(&openapi, settings)?;
-    let server = server::generate(&openapi, &spec, settings)?;
 
     let header = Header(settings);
     Ok(Generated {

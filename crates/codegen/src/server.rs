@@ -478,7 +478,7 @@ mod tests {
     fn variant_names_come_from_reason_phrases() {
         assert_eq!(variant_name(200).as_deref(), Some("Ok"));
         assert_eq!(variant_name(413).as_deref(), Some("PayloadTooLarge"));
-        assert_eq!(variant_name(418).as_deref(), Some("ImATeapot"));
+        assert_eq!(variant_name(415).as_deref(), Some("UnsupportedMediaType"));
         assert_eq!(variant_name(299), None);
     }
 }

@@ -1,1 +1,90 @@
-//! placeholder
+//! A crate that uses `nexudus-types` the way a downstream crate would: it depends on the types
+//! crate alone (no spec, no generator, no client) and builds requests and reads responses.
+
+use nexudus_types::{CoworkerTimePassCreate, CreateSuccess, ErrorEnvelope};
+
+/// A request for `count` passes of `time_pass` for `coworker` at `business`.
+pub fn time_passes(
+    coworker: u64,
+    business: u64,
+    time_pass: u64,
+    count: u32,
+) -> Option<CoworkerTimePassCreate> {
+    Some(CoworkerTimePassCreate {
+        business_id: business.try_into().ok()?,
+        coworker_id: coworker.try_into().ok()?,
+        time_pass_id: time_pass.try_into().ok()?,
+        create_multiple: count.try_into().ok()?,
+        notes: Some("issued by a downstream crate".parse().ok()?),
+        coworker_contract_unique_id: None,
+        coworker_product_unique_id: None,
+        expire_date: None,
+        free: Some(false),
+        price: None,
+        purchase_order: None,
+        tariff_time_pass_unique_id: None,
+        used: None,
+    })
+}
+
+/// One line about a response body: the new Id, or the errors joined.
+pub fn summarize(body: &str) -> Result<String, serde_json::Error> {
+    if let Ok(success) = serde_json::from_str::<CreateSuccess>(body) {
+        return Ok(format!(
+            "created {} by {}",
+            success.value.id, success.updated_by
+        ));
+    }
+    let error: ErrorEnvelope = serde_json::from_str(body)?;
+    Ok(error
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}", e.property_name, e.message))
+        .collect::<Vec<_>>()
+        .join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_serialise_with_the_api_keys() {
+        let request = time_passes(1, 2, 3, 4).unwrap();
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            serde_json::json!({
+                "CoworkerId": 1, "BusinessId": 2, "TimePassId": 3, "CreateMultiple": 4,
+                "Notes": "issued by a downstream crate", "Free": false
+            })
+        );
+        assert!(time_passes(0, 2, 3, 4).is_none(), "ids are positive");
+    }
+
+    #[test]
+    fn responses_are_read() {
+        let ok = r#"{"Status":200,"Message":"m","Value":{"Id":7},"OpenInDialog":false,
+            "OpenInWindow":false,"RedirectURL":null,"JavaScript":null,
+            "UpdatedOn":"2025-01-15T10:30:00Z","UpdatedBy":"a@b.c","Errors":null,"WasSuccessful":true}"#;
+        assert_eq!(summarize(ok).unwrap(), "created 7 by a@b.c");
+        let error = r#"{"Message":"Name: is a required field","Value":null,"WasSuccessful":false,
+            "Errors":[{"AttemptedValue":null,"Message":"is a required field","PropertyName":"Name"}]}"#;
+        assert_eq!(summarize(error).unwrap(), "Name: is a required field");
+        assert!(summarize("{}").is_err());
+    }
+
+    #[test]
+    fn types_describe_themselves_as_json_schema() {
+        let schema = schemars::schema_for!(CoworkerTimePassCreate);
+        let json = serde_json::to_value(&schema).unwrap();
+        assert_eq!(
+            json["required"],
+            serde_json::json!(["BusinessId", "CoworkerId", "CreateMultiple", "TimePassId"])
+        );
+        assert_eq!(
+            json["properties"]["Notes"]["type"],
+            serde_json::json!(["string", "null"])
+        );
+        assert_eq!(json["properties"]["CoworkerId"]["format"], "uint64");
+    }
+}
