@@ -195,7 +195,9 @@ async fn send(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> (u16, String, Value) {
-    let mut request = reqwest::Client::new()
+    let mut request = nexudus_client::http_client_builder()
+        .build()
+        .unwrap()
         .post(format!(
             "{}/api/billing/coworkertimepasses",
             server.base_url
@@ -316,7 +318,7 @@ async fn every_violation_reaches_the_implementation() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_not_served() {
     let server = start().await;
-    let client = reqwest::Client::new();
+    let client = nexudus_client::http_client_builder().build().unwrap();
     let get = client
         .get(format!(
             "{}/api/billing/coworkertimepasses",

@@ -59,14 +59,50 @@ fn client_with_headers(
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err(ClientBuildError::InvalidBaseUrl(base_url.to_owned()));
     }
-    // reqwest is built without a default crypto provider (aws-lc-rs would mean a long C build):
-    // install ring's, once per process. A provider installed earlier by the application wins.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
+    let http = http_client_builder()
         .default_headers(headers)
-        .connect_timeout(DEFAULT_TIMEOUT)
-        .timeout(DEFAULT_TIMEOUT)
         .build()
         .map_err(ClientBuildError::Http)?;
     Ok(Client::new_with_client(base_url, http))
+}
+
+/// A `reqwest` client builder with this crate's timeouts and TLS set up: for requests the typed
+/// client cannot make (a malformed body, a wrong content type).
+///
+/// reqwest is built here without a default crypto provider (its default, aws-lc-rs, is a long C
+/// build), so a bare `reqwest::Client::new()` would panic: this installs ring's provider once
+/// per process. A provider the application installed earlier wins.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(DEFAULT_TIMEOUT)
+        .timeout(DEFAULT_TIMEOUT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_for_http_and_https_hosts() {
+        assert!(authenticated("https://spaces.nexudus.com", "token").is_ok());
+        assert!(authenticated("http://127.0.0.1:8080/", "token").is_ok());
+        assert!(anonymous("https://spaces.nexudus.com").is_ok());
+    }
+
+    #[test]
+    fn refuses_bad_urls_and_tokens() {
+        assert!(matches!(
+            authenticated("ftp://example.com", "t"),
+            Err(ClientBuildError::InvalidBaseUrl(_))
+        ));
+        assert!(matches!(
+            authenticated("nexudus", "t"),
+            Err(ClientBuildError::InvalidBaseUrl(_))
+        ));
+        assert!(matches!(
+            authenticated("https://example.com", "a\nb"),
+            Err(ClientBuildError::InvalidToken)
+        ));
+    }
 }
