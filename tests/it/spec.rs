@@ -134,8 +134,8 @@ fn every_error_status_shares_the_error_envelope() {
         .as_object()
         .unwrap();
     let statuses: Vec<&str> = responses.keys().map(String::as_str).collect();
-    assert_eq!(statuses, ["200", "400", "401", "413", "415"]);
-    for status in ["400", "401", "413", "415"] {
+    assert_eq!(statuses, ["200", "400", "401", "413", "415", "500"]);
+    for status in ["400", "401", "413", "415", "500"] {
         assert_eq!(
             responses[status]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/ErrorEnvelope",

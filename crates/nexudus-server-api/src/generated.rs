@@ -213,7 +213,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
     "type": "object"
   },
   "ErrorEnvelope": {
-    "description": "The body of every error this API answers (400, 401, 413, 415). `Status`, when present,\nneed not equal the HTTP status (older Nexudus documentation shows a 400 carrying 500).\n",
+    "description": "The body of every error this API answers (400, 401, 413, 415, 500). `Status`, when present,\nneed not equal the HTTP status (older Nexudus documentation shows a 400 carrying 500).\n",
     "properties": {
       "Errors": {
         "description": "Array of validation errors.",
@@ -305,6 +305,8 @@ pub enum CreateCoworkerTimePassResponse {
     PayloadTooLarge(::nexudus_types::ErrorEnvelope),
     ///415.
     UnsupportedMediaType(::nexudus_types::ErrorEnvelope),
+    ///500.
+    InternalServerError(::nexudus_types::ErrorEnvelope),
 }
 impl ::axum::response::IntoResponse for CreateCoworkerTimePassResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -340,6 +342,13 @@ impl ::axum::response::IntoResponse for CreateCoworkerTimePassResponse {
             Self::UnsupportedMediaType(body) => {
                 (
                     ::http::StatusCode::from_u16(415u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::InternalServerError(body) => {
+                (
+                    ::http::StatusCode::from_u16(500u16).expect("a documented status"),
                     ::axum::Json(body),
                 )
                     .into_response()

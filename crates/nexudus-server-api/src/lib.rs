@@ -12,4 +12,8 @@
 mod generated;
 
 pub use generated::*;
-pub use server_runtime::{BodyRejection, Operation, SecurityRequirement, Violation, bearer_token};
+pub use server_runtime::{
+    BodyRejection, DEFAULT_BODY_LIMIT, Operation, SecurityRequirement, Violation, bearer_token,
+};
+/// Why [`router`] could not compile the spec's schemas.
+pub use spec_schema::SpecError as SchemaError;

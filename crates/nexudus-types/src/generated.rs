@@ -273,7 +273,7 @@ pub struct CreatedRecord {
     #[serde(rename = "Id")]
     pub id: ::std::num::NonZeroU64,
 }
-/**The body of every error this API answers (400, 401, 413, 415). `Status`, when present,
+/**The body of every error this API answers (400, 401, 413, 415, 500). `Status`, when present,
 need not equal the HTTP status (older Nexudus documentation shows a 400 carrying 500).
 */
 #[derive(

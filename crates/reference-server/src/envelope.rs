@@ -1,0 +1,103 @@
+//! Nexudus' error envelope: one `Errors` entry per problem, and `Message` listing them as
+//! `PropertyName: message`, one per line.
+
+use nexudus_server_api::{BodyRejection, Violation};
+use nexudus_types::{ErrorEnvelope, PropertyError};
+use serde_json::Value;
+
+/// `PropertyName` of errors about the body as a whole (not JSON, too large, ...).
+pub const BODY: &str = "$body";
+/// `PropertyName` of authentication and authorization errors.
+pub const AUTHORIZATION: &str = "Authorization";
+/// `PropertyName` of a body sent with the wrong content type.
+pub const CONTENT_TYPE: &str = "Content-Type";
+/// `PropertyName` of failures on the server's side.
+pub const SERVER: &str = "$server";
+
+/// The envelope listing `errors`, in the given order.
+pub fn envelope(errors: Vec<PropertyError>) -> ErrorEnvelope {
+    ErrorEnvelope {
+        message: message(&errors),
+        errors,
+        status: None,
+        value: Value::Null,
+        was_successful: false,
+    }
+}
+
+/// `Message` for `errors`: `PropertyName: message`, one line each.
+pub fn message(errors: &[PropertyError]) -> String {
+    errors
+        .iter()
+        .map(|error| format!("{}: {}", error.property_name, error.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One entry.
+pub fn error(property: &str, attempted: Value, message: impl Into<String>) -> PropertyError {
+    PropertyError {
+        attempted_value: attempted,
+        message: message.into(),
+        property_name: property.to_owned(),
+    }
+}
+
+/// The envelope for a rejected body.
+pub fn rejection(rejection: BodyRejection) -> ErrorEnvelope {
+    let entry = |message: String| vec![error(BODY, Value::Null, message)];
+    envelope(match rejection {
+        BodyRejection::Invalid(violations) => violations.into_iter().map(violation).collect(),
+        BodyRejection::UnsupportedMediaType { content_type } => vec![error(
+            CONTENT_TYPE,
+            content_type.map_or(Value::Null, Value::String),
+            "must be application/json",
+        )],
+        BodyRejection::TooLarge { limit } => entry(format!("must be at most {limit} bytes")),
+        BodyRejection::NotUtf8 { valid_up_to } => {
+            entry(format!("is not valid UTF-8 (from byte {valid_up_to})"))
+        }
+        BodyRejection::MalformedJson { message } => entry(format!("is not valid JSON: {message}")),
+        BodyRejection::Unreadable { message } => entry(format!("could not be read: {message}")),
+    })
+}
+
+fn violation(violation: Violation) -> PropertyError {
+    error(
+        &violation.property_name().unwrap_or_else(|| BODY.to_owned()),
+        violation.value.unwrap_or(Value::Null),
+        violation.message,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn message_lists_entries_in_order() {
+        let envelope = envelope(vec![
+            error("CoworkerId", Value::Null, "is a required field"),
+            error("Price", json!(-1), "must be at least 0"),
+        ]);
+        assert_eq!(
+            envelope.message,
+            "CoworkerId: is a required field\nPrice: must be at least 0"
+        );
+        assert!(!envelope.was_successful);
+        assert_eq!(envelope.value, Value::Null);
+    }
+
+    #[test]
+    fn transport_rejections_name_the_body_or_header() {
+        let wrong_type = rejection(BodyRejection::UnsupportedMediaType {
+            content_type: Some("text/plain".into()),
+        });
+        assert_eq!(wrong_type.message, "Content-Type: must be application/json");
+        assert_eq!(wrong_type.errors[0].attempted_value, "text/plain");
+        let large = rejection(BodyRejection::TooLarge { limit: 10 });
+        assert_eq!(large.message, "$body: must be at most 10 bytes");
+    }
+}

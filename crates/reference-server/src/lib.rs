@@ -1,0 +1,138 @@
+//! A local server that answers `POST /api/billing/coworkertimepasses` the way the Nexudus
+//! documentation says the real one does, so that client code and the contract suite have a real
+//! peer.
+//!
+//! It implements the generated [`nexudus_server_api::NexudusBillingApi`] trait ([`api`]); routes,
+//! statuses, body checks and validation against the spec all come from the generated router.
+//! What is added here: bearer-token users with roles ([`users`]), Nexudus' error envelope
+//! ([`envelope`]), durable SQLite storage ([`store`]) and one log line per request.
+
+pub mod api;
+pub mod envelope;
+pub mod store;
+pub mod users;
+
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Instant};
+
+use axum::{extract::Request, middleware::Next, response::Response};
+
+use crate::{api::ReferenceApi, store::Store, users::Users};
+
+/// How the server is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// The SQLite database file.
+    pub database: PathBuf,
+    /// Who may call.
+    pub users: Users,
+    /// The largest request body, in bytes.
+    pub body_limit: usize,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The built-in users' tokens are public, so they are for loopback only.
+    #[error(
+        "refusing to listen on {0} with the built-in users, whose tokens are public: \
+         pass --users FILE, or listen on a loopback address"
+    )]
+    BuiltinUsersBeyondLoopback(SocketAddr),
+    /// The database could not be opened.
+    #[error("cannot open the database {path}")]
+    Store {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: store::StoreError,
+    },
+    /// The spec's schemas did not compile.
+    #[error("the spec's schemas do not compile")]
+    Schema(#[from] nexudus_server_api::SchemaError),
+    /// The address could not be bound.
+    #[error("cannot listen on {address}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A bound, not yet serving, server.
+#[derive(Debug)]
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    store: Arc<Store>,
+}
+
+impl Server {
+    /// Opens the database and binds the address.
+    pub async fn bind(config: Config) -> Result<Self, StartError> {
+        if config.users.is_builtin() && !config.listen.ip().is_loopback() {
+            return Err(StartError::BuiltinUsersBeyondLoopback(config.listen));
+        }
+        let store = Store::open(&config.database).map_err(|source| StartError::Store {
+            path: config.database.display().to_string(),
+            source,
+        })?;
+        let store = Arc::new(store);
+        let api = ReferenceApi::new(config.users, Arc::clone(&store), config.body_limit);
+        let router = nexudus_server_api::router(Arc::new(api))?
+            .layer(axum::middleware::from_fn(log_request));
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                address: config.listen,
+                source,
+            })?;
+        Ok(Self {
+            listener,
+            router,
+            store,
+        })
+    }
+
+    /// The address actually bound (with the port chosen when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The database the server writes to.
+    pub fn store(&self) -> Arc<Store> {
+        Arc::clone(&self.store)
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// One line per request: method, path, status, latency. Never headers, so never a token.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}

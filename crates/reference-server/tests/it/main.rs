@@ -1,0 +1,148 @@
+//! The reference server over real HTTP on loopback, with a real SQLite file.
+
+mod auth;
+mod bad_input;
+mod process;
+mod volume;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use reference_server::{Config, Server, store::Store, users::Users};
+use serde_json::{Value, json};
+
+/// A server started in this process on an ephemeral loopback port, stopped when dropped.
+pub(crate) struct TestServer {
+    pub(crate) base_url: String,
+    pub(crate) store: Arc<Store>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl TestServer {
+    pub(crate) async fn start() -> Self {
+        Self::start_with(Users::builtin()).await
+    }
+
+    pub(crate) async fn start_with(users: Users) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::bind(Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database: dir.path().join("reference.sqlite3"),
+            users,
+            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+        })
+        .await
+        .unwrap();
+        let base_url = format!("http://{}", server.local_addr());
+        let store = server.store();
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server.serve(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base_url,
+            store,
+            shutdown: Some(shutdown),
+            _dir: dir,
+        }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("{}/api/billing/coworkertimepasses", self.base_url)
+    }
+
+    pub(crate) fn client(&self, token: &str) -> nexudus_client::Client {
+        nexudus_client::authenticated(&self.base_url, token).unwrap()
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.store.count().unwrap()
+    }
+}
+
+pub(crate) const ADMIN: &str = "local-admin-token";
+pub(crate) const CREATOR: &str = "local-creator-token";
+pub(crate) const READER: &str = "local-reader-token";
+
+/// The smallest valid body, as JSON.
+pub(crate) fn minimal() -> Value {
+    json!({"CoworkerId": 1414201305, "BusinessId": 1414201001, "TimePassId": 1414201122, "CreateMultiple": 1})
+}
+
+/// A raw response: status, and body as JSON (`Null` if it is not JSON).
+pub(crate) struct Raw {
+    pub(crate) status: u16,
+    pub(crate) content_type: String,
+    pub(crate) body: Value,
+}
+
+/// Sends `body` as it is, the way a broken client would.
+pub(crate) async fn post_raw(
+    url: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Raw {
+    let mut request = nexudus_client::http_client_builder()
+        .build()
+        .unwrap()
+        .post(url)
+        .body(body);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.json().await.unwrap_or(Value::Null);
+    Raw {
+        status,
+        content_type,
+        body,
+    }
+}
+
+/// Checks that `body` is an error envelope whose `Errors` are `expected`
+/// (`PropertyName`, `AttemptedValue`, `Message`) and whose `Message` lists them.
+#[track_caller]
+pub(crate) fn assert_envelope(body: &Value, expected: &[(&str, Value, &str)], context: &str) {
+    assert_eq!(body["WasSuccessful"], false, "{context}: {body}");
+    assert_eq!(body["Value"], Value::Null, "{context}");
+    let errors: Vec<(String, Value, String)> = body["Errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{context}: no Errors in {body}"))
+        .iter()
+        .map(|e| {
+            (
+                e["PropertyName"].as_str().unwrap().to_owned(),
+                e["AttemptedValue"].clone(),
+                e["Message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, Value, String)> = expected
+        .iter()
+        .map(|(p, v, m)| (p.to_string(), v.clone(), m.to_string()))
+        .collect();
+    assert_eq!(errors, expected, "{context}");
+    let message: Vec<String> = expected
+        .iter()
+        .map(|(p, _, m)| format!("{p}: {m}"))
+        .collect();
+    assert_eq!(body["Message"], message.join("\n"), "{context}");
+}

@@ -1,0 +1,163 @@
+//! The binary as an operator runs it: printed address, SIGKILL durability, graceful SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    path::Path,
+    process::{Child, Command, Stdio},
+};
+
+use reference_server::store::Store;
+use serde_json::json;
+
+use crate::{ADMIN, minimal};
+
+/// The server binary, started on an ephemeral loopback port.
+struct Process {
+    child: Child,
+    base_url: String,
+}
+
+impl Process {
+    fn start(database: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nexudus-reference-server"))
+            .args(["--listen", "127.0.0.1:0", "--database"])
+            .arg(database)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base_url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{line:?}"))
+            .to_owned();
+        Self { child, base_url }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_creates_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("durable.sqlite3");
+    let mut server = Process::start(&database);
+    let client = nexudus_client::authenticated(&server.base_url, ADMIN).unwrap();
+    let mut acknowledged = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..40u32 {
+        let client = client.clone();
+        tasks.spawn(async move {
+            let mut body = minimal();
+            body["CreateMultiple"] = json!(n % 3 + 1);
+            let request = serde_json::from_value(body).unwrap();
+            (
+                client
+                    .create_coworker_time_pass(&request)
+                    .await
+                    .unwrap()
+                    .value
+                    .id
+                    .get() as i64,
+                i64::from(n % 3 + 1),
+            )
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        acknowledged.push(result.unwrap());
+    }
+    // SIGKILL right after the last 200: no shutdown code runs.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let store = Store::open(&database).unwrap();
+    let stored = store.ids().unwrap();
+    for (first, count) in &acknowledged {
+        for id in *first..first + count {
+            assert!(stored.contains(&id), "acknowledged id {id} lost");
+        }
+    }
+    let expected: i64 = acknowledged.iter().map(|(_, count)| count).sum();
+    assert_eq!(stored.len() as i64, expected);
+    drop(store);
+
+    // Ids keep increasing across the restart.
+    let restarted = Process::start(&database);
+    let client = nexudus_client::authenticated(&restarted.base_url, ADMIN).unwrap();
+    let request = serde_json::from_value(minimal()).unwrap();
+    let next = client
+        .create_coworker_time_pass(&request)
+        .await
+        .unwrap()
+        .value
+        .id
+        .get() as i64;
+    assert!(next > *stored.iter().max().unwrap());
+}
+
+#[test]
+fn sigterm_finishes_the_request_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("graceful.sqlite3");
+    let mut server = Process::start(&database);
+    let address = server.base_url.strip_prefix("http://").unwrap().to_owned();
+    let body = serde_json::to_vec(&minimal()).unwrap();
+    let (head, tail) = body.split_at(body.len() / 2);
+
+    let mut stream = TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(head).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    server.signal("-TERM");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stream.write_all(tail).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"WasSuccessful\":true"), "{response}");
+
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(Store::open(&database).unwrap().count().unwrap(), 1);
+}
+
+#[test]
+fn builtin_users_cannot_listen_beyond_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_nexudus-reference-server"))
+        .args(["--listen", "0.0.0.0:0", "--database"])
+        .arg(dir.path().join("db"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0"),
+        "{stderr}"
+    );
+}
