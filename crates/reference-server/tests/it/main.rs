@@ -3,6 +3,7 @@
 mod auth;
 mod bad_input;
 mod process;
+mod robustness;
 mod volume;
 
 use std::{net::SocketAddr, sync::Arc};
