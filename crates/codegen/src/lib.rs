@@ -104,7 +104,26 @@ fn generate_types(openapi: &openapiv3::OpenAPI) -> Result<TokenStream, CodegenEr
     generator
         .generate_tokens(openapi)
         .map_err(|error| CodegenError::Progenitor(error.to_string()))?;
-    Ok(generator.get_type_space().to_stream())
+    let types = generator.get_type_space().to_stream();
+    // Every component schema with the JSON Schema its Rust type derives, so that a test can
+    // compare the types against the spec without knowing their names.
+    let names = schema_names(openapi);
+    // typify names a type after its schema, in UpperCamelCase.
+    let idents = names.iter().map(|name| {
+        syn::Ident::new(
+            &heck::ToUpperCamelCase::to_upper_camel_case(name.as_str()),
+            proc_macro2::Span::call_site(),
+        )
+    });
+    Ok(quote::quote! {
+        #types
+
+        /// Every component schema of the spec, by name, with the JSON Schema that its type's
+        /// `schemars::JsonSchema` derive produces.
+        pub fn component_schemas() -> ::std::vec::Vec<(&'static str, ::schemars::schema::RootSchema)> {
+            ::std::vec![#((#names, ::schemars::schema_for!(#idents))),*]
+        }
+    })
 }
 
 fn generate_client(

@@ -101,6 +101,10 @@ pub(crate) fn generate(
         let security = operation.security.iter().map(|(scheme, scopes)| {
             quote!(::server_runtime::SecurityRequirement { scheme: #scheme, scopes: &[#(#scopes),*] })
         });
+        let responses = operation.responses.iter().map(|(status, body)| match body {
+            Some(schema) => quote!((#status, ::std::option::Option::Some(#schema))),
+            None => quote!((#status, ::std::option::Option::None)),
+        });
         let const_doc = format!("`{method} {path}` ({id}).");
         consts.push(quote! {
             #[doc = #const_doc]
@@ -110,6 +114,7 @@ pub(crate) fn generate(
                 path: #path,
                 request_schema: #request_schema,
                 security: &[#(#security),*],
+                responses: &[#(#responses),*],
             };
         });
 

@@ -286,6 +286,14 @@ pub mod operations {
                 scopes: &["CoworkerTimePass-Create"],
             },
         ],
+        responses: &[
+            (200u16, ::std::option::Option::Some("CreateSuccess")),
+            (400u16, ::std::option::Option::Some("ErrorEnvelope")),
+            (401u16, ::std::option::Option::Some("ErrorEnvelope")),
+            (413u16, ::std::option::Option::Some("ErrorEnvelope")),
+            (415u16, ::std::option::Option::Some("ErrorEnvelope")),
+            (500u16, ::std::option::Option::Some("ErrorEnvelope")),
+        ],
     };
 }
 /// Every operation of the spec.

@@ -355,3 +355,16 @@ pub mod error {
         }
     }
 }
+/// Every component schema of the spec, by name, with the JSON Schema that its type's
+/// `schemars::JsonSchema` derive produces.
+pub fn component_schemas() -> ::std::vec::Vec<
+    (&'static str, ::schemars::schema::RootSchema),
+> {
+    ::std::vec![
+        ("CoworkerTimePassCreate", ::schemars::schema_for!(CoworkerTimePassCreate)),
+        ("CreateSuccess", ::schemars::schema_for!(CreateSuccess)), ("CreatedRecord",
+        ::schemars::schema_for!(CreatedRecord)), ("ErrorEnvelope",
+        ::schemars::schema_for!(ErrorEnvelope)), ("PropertyError",
+        ::schemars::schema_for!(PropertyError))
+    ]
+}

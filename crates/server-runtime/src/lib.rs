@@ -34,6 +34,8 @@ pub struct Operation {
     /// Alternative security requirements: satisfying any one of them is enough. Empty when the
     /// operation needs no authentication.
     pub security: &'static [SecurityRequirement],
+    /// The documented responses: status and the component schema of its JSON body, if any.
+    pub responses: &'static [(u16, Option<&'static str>)],
 }
 
 /// One security requirement object of the spec: a scheme and the scopes it needs.

@@ -1,0 +1,150 @@
+//! proptest strategies derived from a spec's schemas: valid payloads, and invalid ones that
+//! carry a label for each violation they contain.
+//!
+//! The input is the JSON Schema that `spec-schema` converts an OpenAPI document's component
+//! schemas to, so every rule comes from the spec and nothing here knows an endpoint: a second
+//! operation's request schema gets strategies for free.
+//!
+//! - [`Strategies::valid`] honours every constraint the schema states (required, types, integer
+//!   ranges, minimum/maximum, `date-time` and `uuid` formats, lengths, nullability) and leans on
+//!   the boundaries: minimum, maximum, empty and longest strings, absent and present optionals.
+//! - [`Strategies::invalid`] takes a valid object and breaks one to three of its properties (or
+//!   sends something that is not an object at all); each [`Violation`] names the property the
+//!   server must report and the value that was sent.
+//!
+//! Values shrink towards the smallest valid case, so a failing case is reported small.
+
+mod invalid;
+mod schema;
+mod valid;
+
+use std::sync::Arc;
+
+use proptest::strategy::BoxedStrategy;
+use serde_json::{Map, Value};
+
+pub use crate::schema::Node;
+
+/// A schema the strategies cannot be derived from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StrategyError {
+    /// No definition has this name.
+    #[error("no schema named `{0}`")]
+    UnknownSchema(String),
+    /// The schema uses something these strategies do not generate.
+    #[error("{path}: {what} is not supported")]
+    Unsupported {
+        /// Where in the schema.
+        path: String,
+        /// What.
+        what: String,
+    },
+}
+
+/// What is wrong in one place of an invalid payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ViolationKind {
+    /// A required property is absent.
+    MissingRequired,
+    /// A value of the wrong JSON type.
+    WrongType,
+    /// `null` where the schema does not allow it.
+    NullNotAllowed,
+    /// A number below `minimum`.
+    BelowMinimum,
+    /// A number above `maximum`.
+    AboveMaximum,
+    /// A string that is not of the schema's `format`.
+    BadFormat,
+    /// A string longer than `maxLength`.
+    TooLong,
+    /// A string shorter than `minLength`.
+    TooShort,
+    /// The body is not a JSON object.
+    NotAnObject,
+}
+
+impl ViolationKind {
+    /// Every kind, for reports.
+    pub const ALL: [ViolationKind; 9] = [
+        Self::MissingRequired,
+        Self::WrongType,
+        Self::NullNotAllowed,
+        Self::BelowMinimum,
+        Self::AboveMaximum,
+        Self::BadFormat,
+        Self::TooLong,
+        Self::TooShort,
+        Self::NotAnObject,
+    ];
+
+    /// A short name (`missing-required`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MissingRequired => "missing-required",
+            Self::WrongType => "wrong-type",
+            Self::NullNotAllowed => "null-not-allowed",
+            Self::BelowMinimum => "below-minimum",
+            Self::AboveMaximum => "above-maximum",
+            Self::BadFormat => "bad-format",
+            Self::TooLong => "too-long",
+            Self::TooShort => "too-short",
+            Self::NotAnObject => "not-an-object",
+        }
+    }
+}
+
+/// One labelled violation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The property (dotted path from the root), or `None` for the body as a whole.
+    pub property: Option<String>,
+    /// What is wrong.
+    pub kind: ViolationKind,
+    /// The value that was sent, `None` when the property is missing.
+    pub sent: Option<Value>,
+}
+
+/// An invalid payload and the violations it contains, in property order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidCase {
+    /// The payload.
+    pub body: Value,
+    /// Its violations, one per broken property.
+    pub violations: Vec<Violation>,
+}
+
+/// Strategies for the schemas of one document.
+#[derive(Debug, Clone)]
+pub struct Strategies {
+    definitions: Arc<Map<String, Value>>,
+}
+
+impl Strategies {
+    /// Strategies over converted definitions (`spec_schema::Spec::json_schema_definitions`).
+    pub fn new(definitions: Map<String, Value>) -> Self {
+        Self {
+            definitions: Arc::new(definitions),
+        }
+    }
+
+    /// The schema `name` as a [`Node`].
+    pub fn node(&self, name: &str) -> Result<Node, StrategyError> {
+        let schema = self
+            .definitions
+            .get(name)
+            .ok_or_else(|| StrategyError::UnknownSchema(name.to_owned()))?;
+        Node::parse(schema, &self.definitions, name)
+    }
+
+    /// Values the schema `name` accepts.
+    pub fn valid(&self, name: &str) -> Result<BoxedStrategy<Value>, StrategyError> {
+        Ok(valid::strategy(&self.node(name)?))
+    }
+
+    /// Values the schema `name` rejects, each with its violations. The schema must describe an
+    /// object with at least one property.
+    pub fn invalid(&self, name: &str) -> Result<BoxedStrategy<InvalidCase>, StrategyError> {
+        invalid::strategy(&self.node(name)?, name)
+    }
+}

@@ -1,0 +1,212 @@
+//! Values a schema accepts, biased towards its boundaries and shrinking towards the simplest.
+
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::schema::{Format, Node};
+
+/// Bounds used where the schema states none, so that values stay readable.
+pub(crate) const NUMBER_SPAN: f64 = 1e9;
+/// Longest string generated where the schema states no `maxLength`.
+const DEFAULT_MAX_LEN: usize = 40;
+
+/// Values `node` accepts.
+pub(crate) fn strategy(node: &Node) -> BoxedStrategy<Value> {
+    match node {
+        Node::Any => any_value(),
+        Node::Boolean => any::<bool>().prop_map(Value::Bool).boxed(),
+        Node::Integer { min, max } => integer(
+            min.unwrap_or(i64::MIN.into()),
+            max.unwrap_or(u64::MAX.into()),
+        ),
+        Node::Number { min, max } => {
+            number(min.unwrap_or(-NUMBER_SPAN), max.unwrap_or(NUMBER_SPAN))
+        }
+        Node::String {
+            format: Some(Format::DateTime),
+            ..
+        } => date_time(),
+        Node::String {
+            format: Some(Format::Uuid),
+            ..
+        } => uuid(),
+        Node::String {
+            min_len, max_len, ..
+        } => string(*min_len, max_len.unwrap_or(min_len + DEFAULT_MAX_LEN)),
+        Node::Array(item) => prop::collection::vec(strategy(item), 0..4)
+            .prop_map(Value::Array)
+            .boxed(),
+        Node::Object {
+            properties,
+            required,
+        } => {
+            let fields: Vec<BoxedStrategy<Option<(String, Value)>>> = properties
+                .iter()
+                .map(|(name, node)| {
+                    let name = name.clone();
+                    let value = strategy(node);
+                    if required.contains(&name) {
+                        value
+                            .prop_map(move |value| Some((name.clone(), value)))
+                            .boxed()
+                    } else {
+                        // Presence first in the tuple, so shrinking drops an optional before
+                        // it simplifies its value.
+                        (any::<bool>(), value)
+                            .prop_map(move |(present, value)| {
+                                present.then(|| (name.clone(), value))
+                            })
+                            .boxed()
+                    }
+                })
+                .collect();
+            fields
+                .prop_map(|fields| {
+                    Value::Object(fields.into_iter().flatten().collect::<Map<_, _>>())
+                })
+                .boxed()
+        }
+        Node::Nullable(inner) => prop_oneof![1 => Just(Value::Null), 3 => strategy(inner)].boxed(),
+    }
+}
+
+/// An integer as JSON: `i64`, `u64`, or (beyond both) a float.
+pub(crate) fn int_value(n: i128) -> Value {
+    if let Ok(n) = i64::try_from(n) {
+        Value::from(n)
+    } else if let Ok(n) = u64::try_from(n) {
+        Value::from(n)
+    } else {
+        Value::from(n as f64)
+    }
+}
+
+fn integer(min: i128, max: i128) -> BoxedStrategy<Value> {
+    prop_oneof![Just(min), Just(max), min..=max]
+        .prop_map(int_value)
+        .boxed()
+}
+
+fn number(min: f64, max: f64) -> BoxedStrategy<Value> {
+    let mut choices = vec![Just(min).boxed(), Just(max).boxed(), (min..=max).boxed()];
+    let (low, high) = (min.ceil() as i64, max.floor() as i64);
+    if low <= high {
+        // Whole numbers and two-decimal prices are what clients mostly send.
+        choices.push((low..=high).prop_map(|n| n as f64).boxed());
+        choices.push(
+            (low..=high)
+                .prop_map(|n| n as f64 / 100.0)
+                .prop_filter("within bounds", move |n| *n >= min && *n <= max)
+                .boxed(),
+        );
+    }
+    proptest::strategy::Union::new(choices)
+        .prop_map(Value::from)
+        .boxed()
+}
+
+fn string(min_len: usize, max_len: usize) -> BoxedStrategy<Value> {
+    let len = prop_oneof![Just(min_len), Just(max_len), min_len..=max_len];
+    (len, any::<u64>())
+        .prop_map(|(len, seed)| Value::String(text(seed, len)))
+        .boxed()
+}
+
+/// `len` characters drawn from `seed`: ASCII mostly, then Latin-1, the rest of the BMP, astral
+/// planes, and characters that trip up encoders (NUL, quotes, backslash, BOM, bidi override).
+///
+/// Deriving the text from a seed, not character by character, keeps shrinking short: the length
+/// shrinks by picking a shorter alternative and the seed by binary search, instead of one step
+/// per character (which, in the contract runner, would be one HTTP request each).
+pub(crate) fn text(seed: u64, len: usize) -> String {
+    const SPECIAL: [char; 8] = [
+        '\0', '\n', '\t', '"', '\\', '\u{7f}', '\u{feff}', '\u{202e}',
+    ];
+    let mut state = seed;
+    let mut next = move || {
+        // splitmix64
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    (0..len)
+        .map(|_| {
+            let r = next();
+            let pick = |low: u32, high: u32| low + ((r >> 8) % u64::from(high - low)) as u32;
+            let code = match r % 16 {
+                0..=9 => pick(0x20, 0x7f),
+                10 => pick(0xa0, 0x100),
+                11 | 12 => pick(0x100, 0xd800),
+                13 => pick(0x10000, 0x110000),
+                _ => return SPECIAL[((r >> 8) % SPECIAL.len() as u64) as usize],
+            };
+            char::from_u32(code).expect("no surrogates in these ranges")
+        })
+        .collect()
+}
+
+/// RFC 3339 date-times: any day from year 1 to 9999, optional fraction of up to nine digits,
+/// `Z` or an offset.
+fn date_time() -> BoxedStrategy<Value> {
+    let year = prop_oneof![3 => 1970i32..=2100, 1 => 1i32..=9999];
+    let fraction = prop_oneof![Just(None), (1usize..=9, any::<u32>()).prop_map(Some)];
+    let offset = prop_oneof![
+        Just(None),
+        (-14i32..=14, prop::sample::select(vec![0, 30, 45])).prop_map(Some)
+    ];
+    (
+        year,
+        1u32..=365,
+        0u32..24,
+        0u32..60,
+        0u32..60,
+        fraction,
+        offset,
+    )
+        .prop_map(|(year, ordinal, hour, minute, second, fraction, offset)| {
+            let date = chrono::NaiveDate::from_yo_opt(year, ordinal).expect("day 1 to 365 exists");
+            let fraction = fraction
+                .map(|(digits, n)| {
+                    format!(
+                        ".{:0digits$}",
+                        n % 10u32.pow(digits.min(9) as u32),
+                        digits = digits
+                    )
+                })
+                .unwrap_or_default();
+            let offset = match offset {
+                None => "Z".to_owned(),
+                Some((hours, minutes)) => {
+                    let sign = if hours < 0 { '-' } else { '+' };
+                    format!("{sign}{:02}:{minutes:02}", hours.abs())
+                }
+            };
+            Value::String(format!(
+                "{}T{hour:02}:{minute:02}:{second:02}{fraction}{offset}",
+                date.format("%Y-%m-%d")
+            ))
+        })
+        .boxed()
+}
+
+fn uuid() -> BoxedStrategy<Value> {
+    (any::<u128>(), any::<bool>())
+        .prop_map(|(bits, upper)| {
+            let text = uuid::Uuid::from_u128(bits).hyphenated().to_string();
+            Value::String(if upper { text.to_uppercase() } else { text })
+        })
+        .boxed()
+}
+
+/// Small values of every JSON type, for schemas that accept anything.
+pub(crate) fn any_value() -> BoxedStrategy<Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(Value::from),
+        "[a-z]{0,8}".prop_map(Value::String),
+    ]
+    .boxed()
+}
