@@ -1,1 +1,636 @@
-//! x
+//! Contract checks of the Nexudus billing API: proof, by property-based testing over real HTTP,
+//! that the generated client, a server and the spec agree on every success envelope and every
+//! error.
+//!
+//! For each operation of the spec (the generated `nexudus_server_api::OPERATIONS` table):
+//! - valid payloads from [`spec_strategies`] go through the generated client's typed method and
+//!   must come back as the typed success envelope, with every documented key;
+//! - invalid payloads, each with labelled violations, must come back with the documented error
+//!   status as the typed error envelope, one `Errors` entry per violation;
+//! - every response body must also validate against the spec's schema for its status, with an
+//!   independent JSON Schema validator;
+//! - requests without a token, with a bad token and with a token lacking the role must get the
+//!   documented 401 envelope, and malformed JSON, a wrong content type and an oversize body
+//!   their documented statuses;
+//! - the JSON Schema the shared types derive must agree with the spec ([`drift`]).
+//!
+//! A failing case is shrunk to a minimal payload and reported with the response and a `curl`
+//! command ([`report`]). [`run`] works against any server URL.
+
+pub mod checks;
+pub mod drift;
+mod exchange;
+pub mod report;
+
+use std::{collections::BTreeMap, time::Instant};
+
+use bytes::Bytes;
+use nexudus_server_api::Operation;
+use nexudus_types::ErrorEnvelope;
+use proptest::{
+    strategy::{Strategy, ValueTree},
+    test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
+};
+use serde_json::{Map, Value};
+use spec_schema::Validator;
+use spec_strategies::{InvalidCase, Strategies};
+
+pub use crate::{
+    checks::Outcome,
+    exchange::Exchange,
+    report::{Failure, Report, Tally},
+};
+
+/// The server under test and the credentials to use.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Base URL, e.g. `http://127.0.0.1:8080` or `https://staging.example.com`.
+    pub base_url: String,
+    /// A token allowed to call every operation.
+    pub token: String,
+    /// A token whose user lacks the operations' roles, for the 401 of a missing role; that check
+    /// is skipped without one.
+    pub token_without_role: Option<String>,
+    /// The email of `token`'s user, which `UpdatedBy` must carry; without it `UpdatedBy` must
+    /// only be present and non-empty.
+    pub caller: Option<String>,
+    /// The server's body limit in bytes; the oversize check sends one byte more.
+    pub body_limit: usize,
+}
+
+/// How many cases and which.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Valid and invalid payloads per operation (each).
+    pub cases: u32,
+    /// The seed of the payload generator: the same seed gives the same payloads.
+    pub seed: u64,
+    /// How many extra requests one failure may spend on shrinking.
+    pub max_shrink_requests: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cases: 128,
+            seed: 0,
+            max_shrink_requests: 256,
+        }
+    }
+}
+
+/// Why a run could not start (a failing check is not an error: it is in the [`Report`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    /// The spec's schemas could not be compiled or turned into strategies.
+    #[error("the spec cannot be checked: {0}")]
+    Spec(String),
+    /// The client for the target could not be built.
+    #[error("cannot build a client for {base_url}")]
+    Client {
+        /// The target.
+        base_url: String,
+        /// Why.
+        #[source]
+        source: nexudus_client::ClientBuildError,
+    },
+    /// The recording proxy could not start.
+    #[error("cannot start the recording proxy")]
+    Proxy(#[source] std::io::Error),
+}
+
+/// How many cases a run with `options` sends per operation with a body: valid, invalid, three
+/// auth and three transport cases (for a progress bar).
+pub fn cases_per_operation(options: &Options) -> u64 {
+    2 * u64::from(options.cases) + 6
+}
+
+/// The operations the contract checks.
+pub fn operations() -> &'static [&'static Operation] {
+    nexudus_server_api::OPERATIONS
+}
+
+struct Spec {
+    definitions: Map<String, Value>,
+    strategies: Strategies,
+    validators: BTreeMap<String, Validator>,
+}
+
+impl Spec {
+    fn load() -> Result<Self, ContractError> {
+        let definitions: Map<String, Value> =
+            serde_json::from_str(nexudus_server_api::SCHEMA_DEFINITIONS)
+                .map_err(|error| ContractError::Spec(error.to_string()))?;
+        let validators = definitions
+            .keys()
+            .map(|name| {
+                Validator::new(definitions.clone(), name)
+                    .map(|validator| (name.clone(), validator))
+                    .map_err(|error| ContractError::Spec(error.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            strategies: Strategies::new(definitions.clone()),
+            definitions,
+            validators,
+        })
+    }
+
+    fn response_validator(&self, operation: &Operation, status: u16) -> Option<&Validator> {
+        let (_, schema) = operation
+            .responses
+            .iter()
+            .find(|(code, _)| *code == status)?;
+        self.validators.get((*schema)?)
+    }
+
+    fn documented(&self, operation: &Operation, status: u16) -> bool {
+        operation.responses.iter().any(|(code, _)| *code == status)
+    }
+}
+
+/// Who a request is sent as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    Token,
+    None,
+    BadToken,
+    WithoutRole,
+}
+
+struct Clients {
+    token: nexudus_client::Client,
+    anonymous: nexudus_client::Client,
+    bad_token: nexudus_client::Client,
+    without_role: Option<nexudus_client::Client>,
+    /// The generated client pointed at the recording proxy, for typed calls.
+    typed: nexudus_client::Client,
+}
+
+impl Clients {
+    fn get(&self, credentials: Credentials) -> Option<&nexudus_client::Client> {
+        match credentials {
+            Credentials::Token => Some(&self.token),
+            Credentials::None => Some(&self.anonymous),
+            Credentials::BadToken => Some(&self.bad_token),
+            Credentials::WithoutRole => self.without_role.as_ref(),
+        }
+    }
+}
+
+/// A token no server has issued.
+const BAD_TOKEN: &str = "contract-check-invalid-token";
+
+/// Runs every check against `target`. `on_case` is called after each case (for progress).
+pub async fn run(
+    target: &Target,
+    options: &Options,
+    on_case: &mut dyn FnMut(),
+) -> Result<Report, ContractError> {
+    let spec = Spec::load()?;
+    let client = |token: Option<&str>, base_url: &str| {
+        match token {
+            Some(token) => nexudus_client::authenticated(base_url, token),
+            None => nexudus_client::anonymous(base_url),
+        }
+        .map_err(|source| ContractError::Client {
+            base_url: base_url.to_owned(),
+            source,
+        })
+    };
+    let proxy = exchange::RecordingProxy::start(&target.base_url)
+        .await
+        .map_err(ContractError::Proxy)?;
+    let clients = Clients {
+        token: client(Some(&target.token), &target.base_url)?,
+        anonymous: client(None, &target.base_url)?,
+        bad_token: client(Some(BAD_TOKEN), &target.base_url)?,
+        without_role: target
+            .token_without_role
+            .as_deref()
+            .map(|token| client(Some(token), &target.base_url))
+            .transpose()?,
+        typed: client(Some(&target.token), &proxy.base_url)?,
+    };
+    let mut runner = Runner {
+        spec: &spec,
+        target,
+        options,
+        clients,
+        proxy,
+        report: Report {
+            seed: options.seed,
+            ..Report::default()
+        },
+        seen_ids: BTreeMap::new(),
+    };
+    let started = Instant::now();
+
+    for problem in drift::differences(&spec.definitions) {
+        runner.report.failures.push(Failure {
+            operation: "types".into(),
+            case: "schemars JSON Schema of nexudus-types".into(),
+            checks: vec![("types agree with the spec".into(), problem)],
+            request_body: String::new(),
+            status: 0,
+            response_body: String::new(),
+            curl: String::new(),
+        });
+    }
+    let drift_ok = runner.report.failures.is_empty();
+    runner
+        .report
+        .record("types", "types agree with the spec", drift_ok);
+
+    for operation in operations() {
+        runner.operation(operation, on_case).await?;
+    }
+    runner.report.elapsed = started.elapsed();
+    Ok(runner.report)
+}
+
+struct Runner<'a> {
+    spec: &'a Spec,
+    target: &'a Target,
+    options: &'a Options,
+    clients: Clients,
+    proxy: exchange::RecordingProxy,
+    report: Report,
+    seen_ids: BTreeMap<i64, ()>,
+}
+
+/// What one case sent and got, and how the checks went.
+struct CaseResult {
+    exchange: Option<Exchange>,
+    outcomes: Vec<Outcome>,
+}
+
+impl CaseResult {
+    fn failed(&self) -> bool {
+        self.outcomes.iter().any(|(_, result)| result.is_err())
+    }
+}
+
+impl Runner<'_> {
+    async fn operation(
+        &mut self,
+        operation: &'static Operation,
+        on_case: &mut dyn FnMut(),
+    ) -> Result<(), ContractError> {
+        let Some(schema) = operation.request_schema else {
+            return Ok(());
+        };
+        let valid = self
+            .spec
+            .strategies
+            .valid(schema)
+            .map_err(|e| ContractError::Spec(e.to_string()))?;
+        let invalid = self
+            .spec
+            .strategies
+            .invalid(schema)
+            .map_err(|e| ContractError::Spec(e.to_string()))?;
+        let mut rng_seed = [0u8; 32];
+        rng_seed[..8].copy_from_slice(&self.options.seed.to_le_bytes());
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed),
+        );
+
+        for _ in 0..self.options.cases {
+            let tree = valid
+                .new_tree(&mut runner)
+                .map_err(|e| ContractError::Spec(e.to_string()))?;
+            self.case(operation, "valid", tree, on_case, |runner, body| {
+                Box::pin(runner.valid_case(operation, body))
+            })
+            .await;
+        }
+        for _ in 0..self.options.cases {
+            let tree = invalid
+                .new_tree(&mut runner)
+                .map_err(|e| ContractError::Spec(e.to_string()))?;
+            self.case(operation, "invalid", tree, on_case, |runner, case| {
+                Box::pin(runner.invalid_case(operation, case))
+            })
+            .await;
+        }
+
+        // Auth and transport errors, with a valid body so that only the one fault is present.
+        let body = valid
+            .new_tree(&mut runner)
+            .map_err(|e| ContractError::Spec(e.to_string()))?
+            .current();
+        let body = Bytes::from(serde_json::to_vec(&body).expect("JSON values serialise"));
+        for (name, credentials) in [
+            ("auth: no token", Credentials::None),
+            ("auth: bad token", Credentials::BadToken),
+            ("auth: token without the role", Credentials::WithoutRole),
+        ] {
+            if self.clients.get(credentials).is_some() {
+                let result = self
+                    .error_case(
+                        operation,
+                        credentials,
+                        Some("application/json"),
+                        body.clone(),
+                        401,
+                    )
+                    .await;
+                self.finish(operation, name, &result, credentials);
+            }
+            on_case();
+        }
+        let oversize = {
+            let padding = "x".repeat(self.target.body_limit + 1);
+            Bytes::from(
+                serde_json::to_vec(&serde_json::json!({ "Padding": padding })).expect("serialises"),
+            )
+        };
+        for (name, content_type, body, status) in [
+            (
+                "transport: malformed JSON",
+                Some("application/json"),
+                Bytes::from_static(b"{\"CoworkerId\": "),
+                400,
+            ),
+            (
+                "transport: wrong content type",
+                Some("text/plain"),
+                body.clone(),
+                415,
+            ),
+            (
+                "transport: oversize body",
+                Some("application/json"),
+                oversize,
+                413,
+            ),
+        ] {
+            let result = self
+                .error_case(operation, Credentials::Token, content_type, body, status)
+                .await;
+            self.finish(operation, name, &result, Credentials::Token);
+            on_case();
+        }
+        Ok(())
+    }
+
+    /// Runs one generated case, records its checks, and shrinks it if it failed.
+    async fn case<T, V, F>(
+        &mut self,
+        operation: &'static Operation,
+        kind: &str,
+        mut tree: V,
+        on_case: &mut dyn FnMut(),
+        run: F,
+    ) where
+        T: Clone,
+        V: ValueTree<Value = T>,
+        F: for<'r> Fn(
+            &'r mut Self,
+            T,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + 'r>>,
+    {
+        let mut result = run(self, tree.current()).await;
+        for (check, outcome) in &result.outcomes {
+            self.report.record(
+                operation.operation_id,
+                &format!("{kind}: {check}"),
+                outcome.is_ok(),
+            );
+        }
+        self.report.cases += 1;
+        on_case();
+        if !result.failed() {
+            return;
+        }
+        // The usual proptest loop: keep a simpler value while it still fails.
+        let mut budget = self.options.max_shrink_requests;
+        while budget > 0 && tree.simplify() {
+            budget -= 1;
+            let attempt = run(self, tree.current()).await;
+            if attempt.failed() {
+                result = attempt;
+            } else if !tree.complicate() {
+                break;
+            }
+        }
+        self.finish_failure(operation, kind, &result, Credentials::Token);
+    }
+
+    async fn valid_case(&mut self, operation: &'static Operation, body: Value) -> CaseResult {
+        self.report.requests += 1;
+        let typed = typed_call(&self.clients.typed, operation, &body).await;
+        let exchange = self.proxy.take();
+        let success = operation
+            .responses
+            .iter()
+            .map(|(status, _)| *status)
+            .find(|status| (200..300).contains(status))
+            .unwrap_or(200);
+        let mut outcomes = Vec::new();
+        let Some(exchange) = exchange else {
+            outcomes.push((
+                "request",
+                Err(format!("no response from the server: {typed:?}")),
+            ));
+            return CaseResult {
+                exchange: None,
+                outcomes,
+            };
+        };
+        let json = exchange.response_json();
+        outcomes.push(checks::status(success, exchange.status));
+        outcomes.push(("typed decode", typed.map(|_| ())));
+        let keys: Vec<String> = self
+            .spec
+            .response_validator(operation, success)
+            .and_then(|validator| self.spec.definitions.get(validator.schema_name()))
+            .and_then(|schema| schema.get("properties"))
+            .and_then(Value::as_object)
+            .map(|properties| properties.keys().cloned().collect())
+            .unwrap_or_default();
+        outcomes.extend(checks::success_envelope(
+            json.as_ref(),
+            &keys,
+            self.target.caller.as_deref(),
+            &mut self.seen_ids,
+        ));
+        outcomes.push(checks::response_schema(
+            self.spec.response_validator(operation, exchange.status),
+            json.as_ref(),
+        ));
+        CaseResult {
+            exchange: Some(exchange),
+            outcomes,
+        }
+    }
+
+    async fn invalid_case(
+        &mut self,
+        operation: &'static Operation,
+        case: InvalidCase,
+    ) -> CaseResult {
+        let body = Bytes::from(serde_json::to_vec(&case.body).expect("JSON values serialise"));
+        let mut result = self
+            .error_case(
+                operation,
+                Credentials::Token,
+                Some("application/json"),
+                body,
+                400,
+            )
+            .await;
+        let json = result.exchange.as_ref().and_then(Exchange::response_json);
+        result
+            .outcomes
+            .extend(checks::labelled_errors(json.as_ref(), &case.violations));
+        result
+    }
+
+    /// Sends a request that must fail with `expected` and checks the error envelope.
+    async fn error_case(
+        &mut self,
+        operation: &'static Operation,
+        credentials: Credentials,
+        content_type: Option<&str>,
+        body: Bytes,
+        expected: u16,
+    ) -> CaseResult {
+        self.report.requests += 1;
+        let client = self
+            .clients
+            .get(credentials)
+            .expect("callers check for a client");
+        let exchange =
+            match exchange::send_raw(client, operation.method, operation.path, content_type, body)
+                .await
+            {
+                Ok(exchange) => exchange,
+                Err(error) => {
+                    return CaseResult {
+                        exchange: None,
+                        outcomes: vec![("request", Err(format!("the request failed: {error}")))],
+                    };
+                }
+            };
+        let json = exchange.response_json();
+        let typed: Result<ErrorEnvelope, String> =
+            if self.spec.documented(operation, exchange.status) {
+                exchange::decode_as_client(&exchange).await
+            } else {
+                Err(format!(
+                    "status {} is not documented: the generated client reports UnexpectedResponse",
+                    exchange.status
+                ))
+            };
+        let mut outcomes = vec![checks::status(expected, exchange.status)];
+        outcomes.extend(checks::error_envelope(json.as_ref(), &typed));
+        outcomes.push(checks::response_schema(
+            self.spec.response_validator(operation, exchange.status),
+            json.as_ref(),
+        ));
+        CaseResult {
+            exchange: Some(exchange),
+            outcomes,
+        }
+    }
+
+    /// Records a fixed case's checks (and its failure, if any).
+    fn finish(
+        &mut self,
+        operation: &Operation,
+        kind: &str,
+        result: &CaseResult,
+        credentials: Credentials,
+    ) {
+        for (check, outcome) in &result.outcomes {
+            self.report.record(
+                operation.operation_id,
+                &format!("{kind}: {check}"),
+                outcome.is_ok(),
+            );
+        }
+        self.report.cases += 1;
+        if result.failed() {
+            self.finish_failure(operation, kind, result, credentials);
+        }
+    }
+
+    fn finish_failure(
+        &mut self,
+        operation: &Operation,
+        kind: &str,
+        result: &CaseResult,
+        credentials: Credentials,
+    ) {
+        let exchange = result.exchange.clone().unwrap_or(Exchange {
+            request_body: Bytes::new(),
+            content_type: None,
+            status: 0,
+            response_body: Bytes::new(),
+        });
+        let pretty = |bytes: &Bytes| match serde_json::from_slice::<Value>(bytes) {
+            Ok(json) => serde_json::to_string_pretty(&json).expect("serialises"),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        };
+        let auth = match credentials {
+            Credentials::Token => "$NEXUDUS_TOKEN",
+            Credentials::None => "",
+            Credentials::BadToken => BAD_TOKEN,
+            Credentials::WithoutRole => "$NEXUDUS_TOKEN_WITHOUT_ROLE",
+        };
+        self.report.failures.push(Failure {
+            operation: operation.operation_id.to_owned(),
+            case: kind.to_owned(),
+            checks: result
+                .outcomes
+                .iter()
+                .filter_map(|(check, outcome)| {
+                    outcome
+                        .as_ref()
+                        .err()
+                        .map(|message| (check.to_string(), message.clone()))
+                })
+                .collect(),
+            request_body: pretty(&exchange.request_body),
+            status: exchange.status,
+            response_body: pretty(&exchange.response_body),
+            curl: report::curl(
+                &self.target.base_url,
+                operation.method,
+                operation.path,
+                auth,
+                exchange.content_type.as_deref(),
+                &exchange.request_body,
+            ),
+        });
+    }
+}
+
+/// Calls `operation` with the generated client's typed method. Operations this function does
+/// not know are reported as such: the typed check then fails rather than passing unchecked.
+async fn typed_call(
+    client: &nexudus_client::Client,
+    operation: &Operation,
+    body: &Value,
+) -> Result<(), String> {
+    match operation.operation_id {
+        "create_coworker_time_pass" => {
+            let request: nexudus_types::CoworkerTimePassCreate =
+                serde_json::from_value(body.clone()).map_err(|error| {
+                    format!("the generated request type rejects a valid payload: {error}")
+                })?;
+            client
+                .create_coworker_time_pass(&request)
+                .await
+                .map(|_| ())
+                .map_err(|error| format!("the generated client returned an error: {error}"))
+        }
+        other => Err(format!(
+            "no typed call for operation {other}: add it to contract::typed_call"
+        )),
+    }
+}

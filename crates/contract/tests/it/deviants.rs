@@ -1,0 +1,256 @@
+//! The suite must be able to fail: servers that each break the contract in one way, and the
+//! check that catches every one.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{body::Body, extract::State, http::Request, response::Response};
+use serde_json::{Value, json};
+
+use crate::{ReferenceServer, target};
+
+/// One way of breaking the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deviation {
+    MessageJoinedWithCommas,
+    SuccessWithoutRedirectUrl,
+    WasSuccessfulTrueOnErrors,
+    Status422InsteadOf400,
+    CamelCasePropertyName,
+    AttemptedValueDropped,
+    ViolationAcceptedWith200,
+    ErrorForTheWrongProperty,
+    SuccessWithoutUpdatedBy,
+    ValueNotNullOnErrors,
+    Status403InsteadOf401,
+    AuthenticationIgnored,
+    ErrorsEmptyListOnSuccess,
+    SameIdEveryTime,
+    Status400InsteadOf415,
+    PlainText413,
+    UpdatedOnNotADate,
+    RequiredMessageChanged,
+}
+
+const ALL: [Deviation; 18] = [
+    Deviation::MessageJoinedWithCommas,
+    Deviation::SuccessWithoutRedirectUrl,
+    Deviation::WasSuccessfulTrueOnErrors,
+    Deviation::Status422InsteadOf400,
+    Deviation::CamelCasePropertyName,
+    Deviation::AttemptedValueDropped,
+    Deviation::ViolationAcceptedWith200,
+    Deviation::ErrorForTheWrongProperty,
+    Deviation::SuccessWithoutUpdatedBy,
+    Deviation::ValueNotNullOnErrors,
+    Deviation::Status403InsteadOf401,
+    Deviation::AuthenticationIgnored,
+    Deviation::ErrorsEmptyListOnSuccess,
+    Deviation::SameIdEveryTime,
+    Deviation::Status400InsteadOf415,
+    Deviation::PlainText413,
+    Deviation::UpdatedOnNotADate,
+    Deviation::RequiredMessageChanged,
+];
+
+/// `Message` rebuilt from `Errors`, so that a deviation in the entries is the only deviation.
+fn rejoin(body: &mut Value, separator: &str) {
+    let joined = body["Errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e["PropertyName"].as_str().unwrap_or(""),
+                        e["Message"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(separator)
+        })
+        .unwrap_or_default();
+    body["Message"] = Value::String(joined);
+}
+
+fn each_error(body: &mut Value, edit: impl Fn(&mut Value)) {
+    if let Some(errors) = body["Errors"].as_array_mut() {
+        errors.iter_mut().for_each(edit);
+    }
+    rejoin(body, "\n");
+}
+
+/// What the deviant server answers instead of the reference server's `(status, body)`.
+fn deviate(deviation: Deviation, status: u16, mut body: Value) -> (u16, Result<Value, String>) {
+    use Deviation::*;
+    let error = status >= 400;
+    match deviation {
+        MessageJoinedWithCommas if error => rejoin(&mut body, ", "),
+        SuccessWithoutRedirectUrl if !error => {
+            body.as_object_mut().unwrap().remove("RedirectURL");
+        }
+        WasSuccessfulTrueOnErrors if error => body["WasSuccessful"] = json!(true),
+        Status422InsteadOf400 if status == 400 => return (422, Ok(body)),
+        CamelCasePropertyName if error => each_error(&mut body, |e| {
+            let name = e["PropertyName"].as_str().unwrap_or("").to_owned();
+            let mut chars = name.chars();
+            let camel: String = chars
+                .next()
+                .map(|c| c.to_lowercase().chain(chars).collect())
+                .unwrap_or_default();
+            e["PropertyName"] = json!(camel);
+        }),
+        AttemptedValueDropped if error => each_error(&mut body, |e| {
+            e.as_object_mut().unwrap().remove("AttemptedValue");
+        }),
+        ViolationAcceptedWith200 if status == 400 => {
+            return (
+                200,
+                Ok(json!({
+                    "Status": 200, "Message": "CoworkerTimePass was successfully created.",
+                    "Value": {"Id": 999_999}, "OpenInDialog": false, "OpenInWindow": false,
+                    "RedirectURL": null, "JavaScript": null, "UpdatedOn": "2025-01-15T10:30:00Z",
+                    "UpdatedBy": "admin@example.com", "Errors": null, "WasSuccessful": true
+                })),
+            );
+        }
+        ErrorForTheWrongProperty if status == 400 => each_error(&mut body, |e| {
+            let wrong = if e["PropertyName"] == "Notes" {
+                "PurchaseOrder"
+            } else {
+                "Notes"
+            };
+            e["PropertyName"] = json!(wrong);
+        }),
+        SuccessWithoutUpdatedBy if !error => {
+            body.as_object_mut().unwrap().remove("UpdatedBy");
+        }
+        ValueNotNullOnErrors if error => body["Value"] = json!({}),
+        Status403InsteadOf401 if status == 401 => return (403, Ok(body)),
+        ErrorsEmptyListOnSuccess if !error => body["Errors"] = json!([]),
+        SameIdEveryTime if !error => body["Value"]["Id"] = json!(1),
+        Status400InsteadOf415 if status == 415 => return (400, Ok(body)),
+        PlainText413 if status == 413 => return (413, Err("length limit exceeded".into())),
+        UpdatedOnNotADate if !error => body["UpdatedOn"] = json!("15/01/2025 10:30"),
+        RequiredMessageChanged if status == 400 => each_error(&mut body, |e| {
+            if e["Message"] == "is a required field" {
+                e["Message"] = json!("is required");
+            }
+        }),
+        _ => {}
+    }
+    (status, Ok(body))
+}
+
+struct DeviantState {
+    deviation: Deviation,
+    upstream: String,
+    http: reqwest::Client,
+}
+
+async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let mut outgoing = state
+        .http
+        .request(
+            parts.method,
+            format!("{}{}", state.upstream, parts.uri.path()),
+        )
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" && name != "authorization" {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    let authorization = if state.deviation == Deviation::AuthenticationIgnored {
+        Some("Bearer local-admin-token".to_owned())
+    } else {
+        parts
+            .headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    if let Some(authorization) = authorization {
+        outgoing = outgoing.header("authorization", authorization);
+    }
+    let response = outgoing.send().await.unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let (status, body) = deviate(state.deviation, status, body);
+    let (content_type, bytes) = match body {
+        Ok(json) => ("application/json", serde_json::to_vec(&json).unwrap()),
+        Err(text) => ("text/plain", text.into_bytes()),
+    };
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Body::from(bytes))
+        .unwrap()
+}
+
+async fn start_deviant(
+    deviation: Deviation,
+    upstream: &str,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let state = Arc::new(DeviantState {
+        deviation,
+        upstream: upstream.to_owned(),
+        http: nexudus_client::http_client_builder().build().unwrap(),
+    });
+    let router = axum::Router::new().fallback(forward).with_state(state);
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    (base_url, shutdown)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_deviation_is_caught() {
+    let server = ReferenceServer::start().await;
+    let options = contract::Options {
+        cases: 24,
+        seed: 1,
+        max_shrink_requests: 32,
+    };
+    let mut caught = Vec::new();
+    let mut missed = Vec::new();
+    for deviation in ALL {
+        let (base_url, shutdown) = start_deviant(deviation, &server.base_url).await;
+        let report = contract::run(&target(&base_url), &options, &mut || ())
+            .await
+            .unwrap();
+        let _ = shutdown.send(());
+        if report.passed() {
+            missed.push(deviation);
+        } else {
+            let checks: Vec<&str> = report
+                .tallies
+                .iter()
+                .filter(|(_, tally)| tally.failed > 0)
+                .map(|((_, check), _)| check.as_str())
+                .collect();
+            println!("{deviation:?}: caught by {checks:?}");
+            assert!(!report.failures.is_empty());
+            let failure = &report.failures[0];
+            assert!(
+                failure.curl.starts_with("curl -i -X POST"),
+                "{}",
+                failure.curl
+            );
+            caught.push(deviation);
+        }
+    }
+    println!("deviations caught: {}/{}", caught.len(), ALL.len());
+    assert!(missed.is_empty(), "not caught: {missed:?}");
+}

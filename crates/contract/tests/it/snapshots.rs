@@ -1,0 +1,204 @@
+//! The canonical responses of the reference server, pinned. Ids and timestamps are redacted;
+//! review changes with `cargo insta review`.
+
+use serde_json::{Value, json};
+
+use crate::ReferenceServer;
+
+const ADMIN: &str = "local-admin-token";
+
+/// Sends a request and returns `{status, body}` for the snapshot.
+async fn exchange(
+    server: &ReferenceServer,
+    authorization: Option<&str>,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Value {
+    let mut request = nexudus_client::http_client_builder()
+        .build()
+        .unwrap()
+        .post(format!(
+            "{}/api/billing/coworkertimepasses",
+            server.base_url
+        ))
+        .body(body);
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    json!({"status": status, "body": body})
+}
+
+async fn post_json(server: &ReferenceServer, body: Value) -> Value {
+    exchange(
+        server,
+        Some(&format!("Bearer {ADMIN}")),
+        Some("application/json"),
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await
+}
+
+fn valid() -> Value {
+    json!({"CoworkerId": 1414201305, "BusinessId": 1414201001, "TimePassId": 1414201122, "CreateMultiple": 1})
+}
+
+fn with(key: &str, value: Value) -> Value {
+    let mut body = valid();
+    body[key] = value;
+    body
+}
+
+fn without(key: &str) -> Value {
+    let mut body = valid();
+    body.as_object_mut().unwrap().remove(key);
+    body
+}
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::assert_json_snapshot!($name, $value, {
+            ".body.Value.Id" => "[id]",
+            ".body.UpdatedOn" => "[timestamp]",
+        })
+    };
+}
+
+#[tokio::test]
+async fn canonical_responses() {
+    let server = ReferenceServer::start().await;
+
+    // The documented curl example and the documented request with every field.
+    snapshot!(
+        "documented_example_request",
+        post_json(
+            &server,
+            json!({"CoworkerId": 0, "BusinessId": 0, "TimePassId": 0, "CreateMultiple": 0})
+        )
+        .await
+    );
+    snapshot!(
+        "created",
+        post_json(&server, json!({
+            "CoworkerId": 1414201305, "BusinessId": 1414201001, "TimePassId": 1414201122, "CreateMultiple": 3,
+            "Notes": "Welcome pack", "PurchaseOrder": "PO-2025-0042", "Used": false, "Free": false,
+            "Price": 25.5, "ExpireDate": "2026-07-31T00:00:00Z",
+            "TariffTimePassUniqueId": "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90",
+            "CoworkerProductUniqueId": null, "CoworkerContractUniqueId": null
+        }))
+        .await
+    );
+
+    // One of each violation kind.
+    snapshot!(
+        "violation_missing_required",
+        post_json(&server, without("TimePassId")).await
+    );
+    snapshot!(
+        "violation_wrong_type",
+        post_json(&server, with("Used", json!("yes"))).await
+    );
+    snapshot!(
+        "violation_null_not_allowed",
+        post_json(&server, with("CoworkerId", Value::Null)).await
+    );
+    snapshot!(
+        "violation_below_minimum",
+        post_json(&server, with("Price", json!(-0.5))).await
+    );
+    snapshot!(
+        "violation_above_maximum",
+        post_json(&server, with("CreateMultiple", json!(101))).await
+    );
+    snapshot!(
+        "violation_beyond_int64",
+        post_json(&server, with("BusinessId", json!(9223372036854775808u64))).await
+    );
+    snapshot!(
+        "violation_bad_date_time",
+        post_json(&server, with("ExpireDate", json!("2025-01-15"))).await
+    );
+    snapshot!(
+        "violation_bad_uuid",
+        post_json(
+            &server,
+            with("CoworkerProductUniqueId", json!("not-a-uuid"))
+        )
+        .await
+    );
+    snapshot!(
+        "violation_too_long",
+        post_json(&server, with("PurchaseOrder", json!("P".repeat(201)))).await
+    );
+    snapshot!(
+        "violation_not_an_object",
+        post_json(&server, json!([valid()])).await
+    );
+    snapshot!(
+        "several_violations",
+        post_json(
+            &server,
+            json!({"CoworkerId": "1", "TimePassId": null, "CreateMultiple": 0, "Notes": 5})
+        )
+        .await
+    );
+
+    // Authentication.
+    let body = serde_json::to_vec(&valid()).unwrap();
+    let json = Some("application/json");
+    snapshot!(
+        "auth_no_token",
+        exchange(&server, None, json, body.clone()).await
+    );
+    snapshot!(
+        "auth_wrong_scheme",
+        exchange(&server, Some("Basic YWRtaW46YWRtaW4="), json, body.clone()).await
+    );
+    snapshot!(
+        "auth_unknown_token",
+        exchange(&server, Some("Bearer nobody"), json, body.clone()).await
+    );
+    snapshot!(
+        "auth_without_role",
+        exchange(
+            &server,
+            Some("Bearer local-reader-token"),
+            json,
+            body.clone()
+        )
+        .await
+    );
+
+    // Transport.
+    let admin = Some("Bearer local-admin-token");
+    snapshot!(
+        "transport_malformed_json",
+        exchange(&server, admin, json, b"{\"CoworkerId\": 1,".to_vec()).await
+    );
+    snapshot!(
+        "transport_wrong_content_type",
+        exchange(&server, admin, Some("text/plain"), body.clone()).await
+    );
+    snapshot!(
+        "transport_missing_content_type",
+        exchange(&server, admin, None, body.clone()).await
+    );
+    snapshot!(
+        "transport_invalid_utf8",
+        exchange(&server, admin, json, b"{\"Notes\": \"\xc3\x28\"}".to_vec()).await
+    );
+    let oversize = serde_json::to_vec(&with(
+        "Notes",
+        json!("x".repeat(nexudus_server_api::DEFAULT_BODY_LIMIT)),
+    ))
+    .unwrap();
+    snapshot!(
+        "transport_oversize_body",
+        exchange(&server, admin, json, oversize).await
+    );
+}
