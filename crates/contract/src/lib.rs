@@ -74,7 +74,7 @@ impl Default for Options {
         Self {
             cases: 128,
             seed: 0,
-            max_shrink_requests: 256,
+            max_shrink_requests: 512,
         }
     }
 }
@@ -223,6 +223,7 @@ pub async fn run(
             ..Report::default()
         },
         seen_ids: BTreeMap::new(),
+        reported: std::collections::BTreeSet::new(),
     };
     let started = Instant::now();
 
@@ -257,6 +258,8 @@ struct Runner<'a> {
     proxy: exchange::RecordingProxy,
     report: Report,
     seen_ids: BTreeMap<i64, ()>,
+    /// (operation, kind, failing checks) already reported.
+    reported: std::collections::BTreeSet<(&'static str, String, Vec<&'static str>)>,
 }
 
 /// What one case sent and got, and how the checks went.
@@ -385,7 +388,7 @@ impl Runner<'_> {
         on_case: &mut dyn FnMut(),
         run: F,
     ) where
-        T: Clone,
+        T: Clone + PartialEq,
         V: ValueTree<Value = T>,
         F: for<'r> Fn(
             &'r mut Self,
@@ -406,13 +409,34 @@ impl Runner<'_> {
         if !result.failed() {
             return;
         }
-        // The usual proptest loop: keep a simpler value while it still fails.
+        // Many cases fail for one reason: shrink and report the first case of each set of
+        // failing checks; the tallies count them all.
+        let signature: Vec<&'static str> = result
+            .outcomes
+            .iter()
+            .filter(|(_, outcome)| outcome.is_err())
+            .map(|(check, _)| *check)
+            .collect();
+        if !self
+            .reported
+            .insert((operation.operation_id, kind.to_owned(), signature))
+        {
+            return;
+        }
+        // The usual proptest loop: keep a simpler value while it still fails. A step that does
+        // not change the payload (a value under an absent optional) costs no request.
         let mut budget = self.options.max_shrink_requests;
+        let mut failing = tree.current();
         while budget > 0 && tree.simplify() {
+            let candidate = tree.current();
+            if candidate == failing {
+                continue;
+            }
             budget -= 1;
-            let attempt = run(self, tree.current()).await;
+            let attempt = run(self, candidate.clone()).await;
             if attempt.failed() {
                 result = attempt;
+                failing = candidate;
             } else if !tree.complicate() {
                 break;
             }

@@ -39,35 +39,37 @@ pub(crate) fn strategy(node: &Node) -> BoxedStrategy<Value> {
         Node::Object {
             properties,
             required,
-        } => {
-            let fields: Vec<BoxedStrategy<Option<(String, Value)>>> = properties
-                .iter()
-                .map(|(name, node)| {
-                    let name = name.clone();
-                    let value = strategy(node);
-                    if required.contains(&name) {
-                        value
-                            .prop_map(move |value| Some((name.clone(), value)))
-                            .boxed()
-                    } else {
-                        // Presence first in the tuple, so shrinking drops an optional before
-                        // it simplifies its value.
-                        (any::<bool>(), value)
-                            .prop_map(move |(present, value)| {
-                                present.then(|| (name.clone(), value))
-                            })
-                            .boxed()
-                    }
-                })
-                .collect();
-            fields
-                .prop_map(|fields| {
-                    Value::Object(fields.into_iter().flatten().collect::<Map<_, _>>())
-                })
-                .boxed()
-        }
+        } => object(properties, required),
         Node::Nullable(inner) => prop_oneof![1 => Just(Value::Null), 3 => strategy(inner)].boxed(),
     }
+}
+
+/// An object: required properties always, optional ones present or absent.
+///
+/// Which optionals are present is decided first, in one mask, and the values after it: proptest
+/// shrinks a tuple front to back, so a failing case first loses every optional it does not need
+/// and only then simplifies the values that are left.
+fn object(
+    properties: &[(String, Node)],
+    required: &std::collections::BTreeSet<String>,
+) -> BoxedStrategy<Value> {
+    let names: Vec<String> = properties.iter().map(|(name, _)| name.clone()).collect();
+    let optional: Vec<bool> = names.iter().map(|name| !required.contains(name)).collect();
+    let mask = prop::collection::vec(any::<bool>(), optional.len());
+    let values: Vec<BoxedStrategy<Value>> =
+        properties.iter().map(|(_, node)| strategy(node)).collect();
+    (mask, values)
+        .prop_map(move |(mask, values)| {
+            let object: Map<String, Value> = names
+                .iter()
+                .zip(values)
+                .enumerate()
+                .filter(|(index, _)| !optional[*index] || mask[*index])
+                .map(|(_, (name, value))| (name.clone(), value))
+                .collect();
+            Value::Object(object)
+        })
+        .boxed()
 }
 
 /// An integer as JSON: `i64`, `u64`, or (beyond both) a float.

@@ -79,9 +79,13 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 fn arbitrary_bodies_get_200_or_400_and_only_200_stores() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(TestServer::start());
+    // A failure is saved under proptest-regressions/ beside this file, replayed first in later
+    // runs, and committed.
     let config = ProptestConfig {
         cases: 256,
-        failure_persistence: None,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+        )),
         ..ProptestConfig::default()
     };
     proptest!(config, |(body in body())| {

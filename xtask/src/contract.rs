@@ -1,0 +1,173 @@
+//! `cargo xtask contract`: the contract checks from the command line.
+
+use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use reference_server::users::{BUILTIN_USERS, Users};
+
+/// Options of `cargo xtask contract`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Check the server at this URL instead of starting the reference server.
+    #[arg(long, requires = "token")]
+    base_url: Option<String>,
+    /// Bearer token of a user allowed to call every operation.
+    #[arg(long, env = "NEXUDUS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Bearer token of a user without the operations' roles (checks the 401 for a missing role).
+    #[arg(long, env = "NEXUDUS_TOKEN_WITHOUT_ROLE", hide_env_values = true)]
+    token_without_role: Option<String>,
+    /// Email of the --token user, which UpdatedBy must carry.
+    #[arg(long)]
+    caller: Option<String>,
+    /// The server's body limit in bytes (the oversize check sends one byte more).
+    #[arg(long, default_value_t = nexudus_server_api::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// Valid and invalid payloads per operation, each.
+    #[arg(long, default_value_t = 256)]
+    cases: u32,
+    /// Seed of the payload generator; a run prints its seed, and the same seed sends the same
+    /// payloads.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+}
+
+/// Runs the checks; `Ok(false)` when a check failed.
+pub fn run(args: Args) -> anyhow::Result<bool> {
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos() as u64)
+    });
+    let options = contract::Options {
+        cases: args.cases,
+        seed,
+        ..contract::Options::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let report = runtime.block_on(async {
+        let (target, _reference) = match &args.base_url {
+            Some(base_url) => (
+                contract::Target {
+                    base_url: base_url.clone(),
+                    token: args.token.clone().context("--base-url needs --token")?,
+                    token_without_role: args.token_without_role.clone(),
+                    caller: args.caller.clone(),
+                    body_limit: args.body_limit,
+                },
+                None,
+            ),
+            None => {
+                let reference = Reference::start().await?;
+                eprintln!(
+                    "reference server on {} (temporary database)",
+                    reference.base_url
+                );
+                (reference.target(), Some(reference))
+            }
+        };
+        eprintln!("checking {} with seed {seed}", target.base_url);
+        if target.token_without_role.is_none() {
+            eprintln!(
+                "note: no --token-without-role, so the 401 for a missing role is not checked"
+            );
+        }
+        let total = contract::operations().len() as u64 * contract::cases_per_operation(&options);
+        let progress = if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} cases {per_sec} {elapsed}",
+                )
+                .expect("a valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let report = contract::run(&target, &options, &mut || progress.inc(1)).await;
+        progress.finish_and_clear();
+        report.context("running the contract checks")
+    })?;
+
+    println!("{}", report.summary());
+    if !report.passed() {
+        println!("{}", report.failure_details());
+        println!("rerun these cases with --seed {}", report.seed);
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report.junit())
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("JUnit report written to {}", path.display());
+    }
+    Ok(report.passed())
+}
+
+/// The reference server with a temporary database, stopped when dropped.
+struct Reference {
+    base_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Reference {
+    async fn start() -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir().context("creating a temporary directory")?;
+        let server = reference_server::Server::bind(reference_server::Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database: dir.path().join("contract.sqlite3"),
+            users: Users::builtin(),
+            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+        })
+        .await
+        .context("starting the reference server")?;
+        let base_url = format!("http://{}", server.local_addr());
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server.serve(async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            base_url,
+            shutdown: Some(shutdown),
+            _dir: dir,
+        })
+    }
+
+    fn target(&self) -> contract::Target {
+        let admin = BUILTIN_USERS
+            .iter()
+            .find(|(_, _, _, full_admin)| *full_admin)
+            .expect("the built-in users have a full administrator");
+        // A user holding none of the roles any operation asks for.
+        let required: Vec<&str> = contract::operations()
+            .iter()
+            .flat_map(|operation| operation.security)
+            .flat_map(|requirement| requirement.scopes.iter().copied())
+            .collect();
+        let reader = BUILTIN_USERS
+            .iter()
+            .find(|(_, _, roles, full_admin)| {
+                !full_admin && !roles.iter().any(|role| required.contains(role))
+            })
+            .expect("the built-in users have one without the operations' roles");
+        contract::Target {
+            base_url: self.base_url.clone(),
+            token: admin.1.to_owned(),
+            token_without_role: Some(reader.1.to_owned()),
+            caller: Some(admin.0.to_owned()),
+            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+impl Drop for Reference {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
