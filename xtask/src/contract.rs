@@ -64,7 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<bool> {
                 let reference = Reference::start().await?;
                 eprintln!(
                     "reference server on {} (temporary database)",
-                    reference.base_url
+                    reference.server.base_url()
                 );
                 (reference.target(), Some(reference))
             }
@@ -109,8 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<bool> {
 
 /// The reference server with a temporary database, stopped when dropped.
 struct Reference {
-    base_url: String,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: reference_server::RunningServer,
     _dir: tempfile::TempDir,
 }
 
@@ -125,14 +124,8 @@ impl Reference {
         })
         .await
         .context("starting the reference server")?;
-        let base_url = format!("http://{}", server.local_addr());
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server.serve(async {
-            let _ = stopped.await;
-        }));
         Ok(Self {
-            base_url,
-            shutdown: Some(shutdown),
+            server: server.spawn(),
             _dir: dir,
         })
     }
@@ -155,19 +148,11 @@ impl Reference {
             })
             .expect("the built-in users have one without the operations' roles");
         contract::Target {
-            base_url: self.base_url.clone(),
+            base_url: self.server.base_url().to_owned(),
             token: admin.1.to_owned(),
             token_without_role: Some(reader.1.to_owned()),
             caller: Some(admin.0.to_owned()),
             body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
-        }
-    }
-}
-
-impl Drop for Reference {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
         }
     }
 }

@@ -99,6 +99,12 @@ pub enum ContractError {
     Proxy(#[source] std::io::Error),
 }
 
+impl ContractError {
+    fn spec(error: impl std::fmt::Display) -> Self {
+        Self::Spec(error.to_string())
+    }
+}
+
 /// How many cases a run with `options` sends per operation with a body: valid, invalid, three
 /// auth and three transport cases (for a progress bar).
 pub fn cases_per_operation(options: &Options) -> u64 {
@@ -120,13 +126,13 @@ impl Spec {
     fn load() -> Result<Self, ContractError> {
         let definitions: Map<String, Value> =
             serde_json::from_str(nexudus_server_api::SCHEMA_DEFINITIONS)
-                .map_err(|error| ContractError::Spec(error.to_string()))?;
+                .map_err(ContractError::spec)?;
         let validators = definitions
             .keys()
             .map(|name| {
                 Validator::new(definitions.clone(), name)
                     .map(|validator| (name.clone(), validator))
-                    .map_err(|error| ContractError::Spec(error.to_string()))
+                    .map_err(ContractError::spec)
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
@@ -287,12 +293,12 @@ impl Runner<'_> {
             .spec
             .strategies
             .valid(schema)
-            .map_err(|e| ContractError::Spec(e.to_string()))?;
+            .map_err(ContractError::spec)?;
         let invalid = self
             .spec
             .strategies
             .invalid(schema)
-            .map_err(|e| ContractError::Spec(e.to_string()))?;
+            .map_err(ContractError::spec)?;
         let mut rng_seed = [0u8; 32];
         rng_seed[..8].copy_from_slice(&self.options.seed.to_le_bytes());
         let mut runner = TestRunner::new_with_rng(
@@ -301,18 +307,14 @@ impl Runner<'_> {
         );
 
         for _ in 0..self.options.cases {
-            let tree = valid
-                .new_tree(&mut runner)
-                .map_err(|e| ContractError::Spec(e.to_string()))?;
+            let tree = valid.new_tree(&mut runner).map_err(ContractError::spec)?;
             self.case(operation, "valid", tree, on_case, |runner, body| {
                 Box::pin(runner.valid_case(operation, body))
             })
             .await;
         }
         for _ in 0..self.options.cases {
-            let tree = invalid
-                .new_tree(&mut runner)
-                .map_err(|e| ContractError::Spec(e.to_string()))?;
+            let tree = invalid.new_tree(&mut runner).map_err(ContractError::spec)?;
             self.case(operation, "invalid", tree, on_case, |runner, case| {
                 Box::pin(runner.invalid_case(operation, case))
             })
@@ -322,7 +324,7 @@ impl Runner<'_> {
         // Auth and transport errors, with a valid body so that only the one fault is present.
         let body = valid
             .new_tree(&mut runner)
-            .map_err(|e| ContractError::Spec(e.to_string()))?
+            .map_err(ContractError::spec)?
             .current();
         let body = Bytes::from(serde_json::to_vec(&body).expect("JSON values serialise"));
         for (name, credentials) in [

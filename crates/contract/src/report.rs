@@ -21,7 +21,7 @@ pub struct Failure {
     pub case: String,
     /// The checks that failed, with what was wrong.
     pub checks: Vec<(String, String)>,
-    /// The request body as sent.
+    /// The request body as sent (pretty-printed when it is JSON).
     pub request_body: String,
     /// The response status.
     pub status: u16,
@@ -133,7 +133,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "  minimal request body:\n{}",
-                indent(&failure.request_body)
+                indent(&shorten(&failure.request_body))
             );
             let _ = writeln!(
                 out,
@@ -196,6 +196,15 @@ impl Report {
     }
 }
 
+/// Long bodies (an oversize case) are cut for the terminal.
+fn shorten(text: &str) -> String {
+    const SHOWN: usize = 2000;
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}... ({} bytes in all)", &text[..cut], text.len()),
+        None => text.to_owned(),
+    }
+}
+
 fn indent(text: &str) -> String {
     text.lines()
         .map(|line| format!("    {line}"))
@@ -213,37 +222,76 @@ pub fn curl(
     content_type: Option<&str>,
     body: &[u8],
 ) -> String {
+    const INLINE: usize = 4096;
+    let (prefix, data) = match std::str::from_utf8(body) {
+        Ok(text) if text.len() <= INLINE && !text.contains('\'') => {
+            (String::new(), format!("'{text}'"))
+        }
+        Ok(text) if text.len() <= INLINE => {
+            (format!("cat <<'BODY' |\n{text}\nBODY\n"), "@-".to_owned())
+        }
+        // Bytes that are not text (invalid UTF-8) go through printf, which keeps them exact.
+        _ if body.len() <= INLINE => {
+            let escaped: String = body.iter().map(|b| format!("\\x{b:02x}")).collect();
+            (format!("printf '{escaped}' | "), "@-".to_owned())
+        }
+        _ => (
+            String::new(),
+            format!(
+                "@request-body  # request-body: the {}-byte request body",
+                body.len()
+            ),
+        ),
+    };
     let mut command = format!(
-        "curl -i -X {method} '{}{path}'",
+        "{prefix}curl -i -X {method} '{}{path}'",
         base_url.trim_end_matches('/')
     );
-    match auth {
-        "" => {}
-        auth => {
-            let _ = write!(command, " \\\n  -H \"Authorization: Bearer {auth}\"");
-        }
+    if !auth.is_empty() {
+        let _ = write!(command, " \\\n  -H \"Authorization: Bearer {auth}\"");
     }
     if let Some(content_type) = content_type {
         let _ = write!(command, " \\\n  -H 'Content-Type: {content_type}'");
     }
-    match std::str::from_utf8(body) {
-        Ok(text) if !text.contains("'") && text.len() <= 4096 => {
-            let _ = write!(command, " \\\n  --data-binary '{text}'");
-        }
-        Ok(text) if text.len() <= 4096 => {
-            let _ = write!(command, " \\\n  --data-binary @- <<'BODY'\n{text}\nBODY");
-        }
-        _ => {
-            let hex: String = body
-                .iter()
-                .take(4096)
-                .map(|b| format!("\\x{b:02x}"))
-                .collect();
-            let _ = write!(command, " \\\n  --data-binary \"$(printf '{hex}')\"");
-            if body.len() > 4096 {
-                let _ = write!(command, "  # first 4096 of {} bytes", body.len());
-            }
-        }
-    }
+    let _ = write!(command, " \\\n  --data-binary {data}");
     command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::curl;
+
+    #[test]
+    fn curl_commands_reproduce_the_body() {
+        let url = "http://127.0.0.1:1/";
+        let path = "/api/x";
+        assert_eq!(
+            curl(
+                url,
+                "POST",
+                path,
+                "$T",
+                Some("application/json"),
+                br#"{"A":1}"#
+            ),
+            "curl -i -X POST 'http://127.0.0.1:1/api/x' \\\n  -H \"Authorization: Bearer $T\" \\\n  -H 'Content-Type: application/json' \\\n  --data-binary '{\"A\":1}'"
+        );
+        let quoted = curl(url, "POST", path, "", None, br#"{"A":"it's"}"#);
+        assert!(
+            quoted.starts_with("cat <<'BODY' |\n{\"A\":\"it's\"}\nBODY\ncurl"),
+            "{quoted}"
+        );
+        assert!(!quoted.contains("Authorization"));
+        let bytes = curl(url, "POST", path, "", None, b"{\xff}");
+        assert!(
+            bytes.starts_with("printf '\\x7b\\xff\\x7d' | curl"),
+            "{bytes}"
+        );
+        let large = curl(url, "POST", path, "", None, &vec![b'x'; 5000]);
+        assert!(
+            large.ends_with(
+                "--data-binary @request-body  # request-body: the 5000-byte request body"
+            )
+        );
+    }
 }

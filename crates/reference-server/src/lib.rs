@@ -110,6 +110,22 @@ impl Server {
         Arc::clone(&self.store)
     }
 
+    /// Serves in the background of the current tokio runtime until the handle is dropped: for
+    /// tests and tools that run the server in-process.
+    pub fn spawn(self) -> RunningServer {
+        let base_url = format!("http://{}", self.local_addr());
+        let store = self.store();
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(self.serve(async {
+            let _ = stopped.await;
+        }));
+        RunningServer {
+            base_url,
+            store,
+            shutdown: Some(shutdown),
+        }
+    }
+
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn serve(
         self,
@@ -118,6 +134,34 @@ impl Server {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
+    }
+}
+
+/// A server started by [`Server::spawn`]; dropping it shuts the server down gracefully.
+#[derive(Debug)]
+pub struct RunningServer {
+    base_url: String,
+    store: Arc<Store>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl RunningServer {
+    /// `http://<address>` of the server.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The database the server writes to.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
     }
 }
 

@@ -226,7 +226,7 @@ async fn every_deviation_is_caught() {
     let mut caught = Vec::new();
     let mut missed = Vec::new();
     for deviation in ALL {
-        let (base_url, shutdown) = start_deviant(deviation, &server.base_url).await;
+        let (base_url, shutdown) = start_deviant(deviation, server.base_url()).await;
         let report = contract::run(&target(&base_url), &options, &mut || ())
             .await
             .unwrap();

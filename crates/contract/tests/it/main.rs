@@ -5,15 +5,13 @@ mod deviants;
 mod reference;
 mod snapshots;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
-use reference_server::{Config, Server, store::Store, users::Users};
+use reference_server::{Config, RunningServer, Server, store::Store, users::Users};
 
 /// The reference server on an ephemeral loopback port, stopped when dropped.
 pub(crate) struct ReferenceServer {
-    pub(crate) base_url: String,
-    pub(crate) store: Arc<Store>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: RunningServer,
     _dir: tempfile::TempDir,
 }
 
@@ -28,26 +26,18 @@ impl ReferenceServer {
         })
         .await
         .unwrap();
-        let base_url = format!("http://{}", server.local_addr());
-        let store = server.store();
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server.serve(async {
-            let _ = stopped.await;
-        }));
         Self {
-            base_url,
-            store,
-            shutdown: Some(shutdown),
+            server: server.spawn(),
             _dir: dir,
         }
     }
-}
 
-impl Drop for ReferenceServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
+    pub(crate) fn base_url(&self) -> &str {
+        self.server.base_url()
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        self.server.store()
     }
 }
 

@@ -11,7 +11,7 @@ async fn the_reference_server_keeps_the_contract() {
         ..contract::Options::default()
     };
     let mut cases = 0;
-    let report = contract::run(&target(&server.base_url), &options, &mut || cases += 1)
+    let report = contract::run(&target(server.base_url()), &options, &mut || cases += 1)
         .await
         .unwrap();
     println!("{}", report.summary());
@@ -55,7 +55,7 @@ async fn the_reference_server_keeps_the_contract() {
         assert!(tally.passed > 0 && tally.failed == 0, "{check}: {tally:?}");
     }
     // Valid cases created records; nothing else did.
-    let created = server.store.count().unwrap();
+    let created = server.store().count().unwrap();
     assert!(created >= 64, "{created}");
 }
 
@@ -69,14 +69,14 @@ async fn the_same_seed_sends_the_same_payloads() {
     let mut stored = Vec::new();
     for _ in 0..2 {
         let server = ReferenceServer::start().await;
-        let report = contract::run(&target(&server.base_url), &options, &mut || ())
+        let report = contract::run(&target(server.base_url()), &options, &mut || ())
             .await
             .unwrap();
         assert!(report.passed());
-        let ids = server.store.ids().unwrap();
+        let ids = server.store().ids().unwrap();
         stored.push(
             ids.iter()
-                .map(|id| server.store.get(*id).unwrap().unwrap().request)
+                .map(|id| server.store().get(*id).unwrap().unwrap().request)
                 .collect::<Vec<_>>(),
         );
     }

@@ -19,7 +19,7 @@ async fn exchange(
         .unwrap()
         .post(format!(
             "{}/api/billing/coworkertimepasses",
-            server.base_url
+            server.base_url()
         ))
         .body(body);
     if let Some(authorization) = authorization {

@@ -6,25 +6,15 @@ mod process;
 mod robustness;
 mod volume;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
-use reference_server::{Config, Server, store::Store, users::Users};
+use reference_server::{Config, RunningServer, Server, store::Store, users::Users};
 use serde_json::{Value, json};
 
 /// A server started in this process on an ephemeral loopback port, stopped when dropped.
 pub(crate) struct TestServer {
-    pub(crate) base_url: String,
-    pub(crate) store: Arc<Store>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: RunningServer,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
 }
 
 impl TestServer {
@@ -42,30 +32,26 @@ impl TestServer {
         })
         .await
         .unwrap();
-        let base_url = format!("http://{}", server.local_addr());
-        let store = server.store();
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server.serve(async {
-            let _ = stopped.await;
-        }));
         Self {
-            base_url,
-            store,
-            shutdown: Some(shutdown),
+            server: server.spawn(),
             _dir: dir,
         }
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        self.server.store()
+    }
+
     pub(crate) fn url(&self) -> String {
-        format!("{}/api/billing/coworkertimepasses", self.base_url)
+        format!("{}/api/billing/coworkertimepasses", self.server.base_url())
     }
 
     pub(crate) fn client(&self, token: &str) -> nexudus_client::Client {
-        nexudus_client::authenticated(&self.base_url, token).unwrap()
+        nexudus_client::authenticated(self.server.base_url(), token).unwrap()
     }
 
     pub(crate) fn count(&self) -> u64 {
-        self.store.count().unwrap()
+        self.store().count().unwrap()
     }
 }
 

@@ -57,7 +57,7 @@ async fn success_envelope_carries_every_documented_key() {
         body["UpdatedOn"].as_str().unwrap().parse().unwrap();
     assert!(updated_on >= before && updated_on <= chrono::Utc::now());
     assert!(body["UpdatedOn"].as_str().unwrap().ends_with('Z'), "UTC");
-    let stored = server.store.get(1).unwrap().unwrap();
+    let stored = server.store().get(1).unwrap().unwrap();
     assert_eq!(stored.updated_by, "creator@example.com");
 }
 
@@ -69,10 +69,10 @@ async fn create_multiple_creates_that_many_and_returns_the_first_id() {
     let second = client.create_coworker_time_pass(&request(1)).await.unwrap();
     assert_eq!(first.value.id.get(), 1);
     assert_eq!(second.value.id.get(), 6);
-    assert_eq!(server.store.ids().unwrap(), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(server.store().ids().unwrap(), [1, 2, 3, 4, 5, 6]);
     for id in 1..=5 {
         assert_eq!(
-            server.store.get(id).unwrap().unwrap().request["CreateMultiple"],
+            server.store().get(id).unwrap().unwrap().request["CreateMultiple"],
             1
         );
     }
@@ -106,7 +106,7 @@ async fn concurrent_creates_never_share_ids() {
         let ((first, count), (next, _)) = (pair[0], pair[1]);
         assert!(first + count <= next, "{pair:?} overlap");
     }
-    let ids = server.store.ids().unwrap();
+    let ids = server.store().ids().unwrap();
     assert_eq!(ids.len() as i64, total);
     assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len());
 }
