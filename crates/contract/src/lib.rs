@@ -356,7 +356,7 @@ impl Runner<'_> {
             (
                 "transport: malformed JSON",
                 Some("application/json"),
-                Bytes::from_static(b"{\"CoworkerId\": "),
+                Bytes::from_static(b"{\"unterminated"),
                 400,
             ),
             (
