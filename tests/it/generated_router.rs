@@ -9,9 +9,7 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
-use nexudus_server_api::{
-    BodyRejection, CreateCoworkerTimePassResponse, NexudusBillingApi, Operation,
-};
+use nexudus_server_api::{CreateCoworkerTimePassResponse, NexudusBillingApi, Operation, Rejection};
 use nexudus_types::{
     CoworkerTimePassCreate, CreateSuccess, CreatedRecord, ErrorEnvelope, PropertyError,
 };
@@ -65,9 +63,9 @@ impl NexudusBillingApi for Echo {
         }
     }
 
-    fn reject(&self, _: &'static Operation, rejection: BodyRejection) -> ErrorEnvelope {
+    fn reject(&self, _: &'static Operation, rejection: Rejection) -> ErrorEnvelope {
         match rejection {
-            BodyRejection::Invalid(violations) => envelope(
+            Rejection::Invalid(violations) => envelope(
                 violations
                     .into_iter()
                     .map(|v| PropertyError {

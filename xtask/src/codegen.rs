@@ -52,33 +52,46 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The fixture spec, whose output is compiled and tested in `tests/fixture-api`.
+pub const FIXTURE_SPEC: &str = "tests/fixture-api/openapi.yaml";
+
 /// Every generated file with the text it must have.
 pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
-    let spec_path = root.join(SPEC);
-    let spec = fs::read_to_string(&spec_path)
-        .with_context(|| format!("reading {}", spec_path.display()))?;
-    let settings = codegen::Settings {
-        types_crate: "nexudus_types".into(),
-        server_trait: "NexudusBillingApi".into(),
-        spec_path: SPEC.into(),
-        command: COMMAND.into(),
-    };
-    let generated = codegen::generate(&spec, &settings)
-        .with_context(|| format!("generating code from {SPEC}"))?;
+    let nexudus = generate(root, SPEC, "::nexudus_types", "NexudusBillingApi")?;
+    let fixture = generate(root, FIXTURE_SPEC, "crate::types", "WidgetsApi")?;
     Ok(vec![
         (
             root.join("crates/nexudus-types/src/generated.rs"),
-            generated.types,
+            nexudus.types,
         ),
         (
             root.join("crates/nexudus-client/src/generated.rs"),
-            generated.client,
+            nexudus.client,
         ),
         (
             root.join("crates/nexudus-server-api/src/generated.rs"),
-            generated.server,
+            nexudus.server,
         ),
+        (root.join("tests/fixture-api/src/types.rs"), fixture.types),
+        (root.join("tests/fixture-api/src/client.rs"), fixture.client),
+        (root.join("tests/fixture-api/src/server.rs"), fixture.server),
     ])
+}
+
+fn generate(
+    root: &Path,
+    spec: &str,
+    types_path: &str,
+    server_trait: &str,
+) -> anyhow::Result<codegen::Generated> {
+    let text = fs::read_to_string(root.join(spec)).with_context(|| format!("reading {spec}"))?;
+    let settings = codegen::Settings {
+        types_path: types_path.into(),
+        server_trait: server_trait.into(),
+        spec_path: spec.into(),
+        command: COMMAND.into(),
+    };
+    codegen::generate(&text, &settings).with_context(|| format!("generating code from {spec}"))
 }
 
 /// Brings every generated file up to date (or, in check mode, prints its diff) and returns the

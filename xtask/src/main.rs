@@ -2,47 +2,63 @@
 //!
 //! - `cargo xtask codegen [--check]` regenerates every generated source from `openapi/` (or, with
 //!   `--check`, prints a unified diff of what is stale and fails);
-//! - `cargo xtask contract` runs the contract checks against the reference server, or against
-//!   any server with `--base-url` and `--token`.
+//! - `cargo xtask contract [ARGS]` runs the contract checks (`nexudus-contract`, in
+//!   `crates/contract-cli`; `cargo xtask contract --help` lists its options).
+//!
+//! xtask depends on nothing generated, so that it builds, and can regenerate, whatever state the
+//! generated files are in; the contract runner is built by cargo when it is asked for.
 
 mod codegen;
-mod contract;
 
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
-use clap::{Parser, Subcommand};
-
-#[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about = "Project automation")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Regenerate the generated sources from the spec.
-    Codegen {
-        /// Write nothing; print a diff of stale files and fail if there are any.
-        #[arg(long)]
-        check: bool,
-    },
-    /// Check that a server, the generated client and the spec agree.
-    Contract(contract::Args),
-}
+const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask contract [ARGS]";
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Codegen { check: false } => codegen::run(codegen::Mode::Write).map(|()| true),
-        Command::Codegen { check: true } => codegen::run(codegen::Mode::Check).map(|()| true),
-        Command::Contract(args) => contract::run(args),
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("codegen") => match &args[1..] {
+            [] => codegen::run(codegen::Mode::Write),
+            [check] if check == "--check" => codegen::run(codegen::Mode::Check),
+            _ => return usage(),
+        },
+        Some("contract") => return contract(&args[1..]),
+        _ => return usage(),
     };
     match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() -> ExitCode {
+    eprintln!("{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Builds and runs the contract runner with `args`, passing its exit status on.
+fn contract(args: &[String]) -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "contract-cli",
+            "--bin",
+            "nexudus-contract",
+            "--",
+        ])
+        .args(args)
+        .current_dir(codegen::workspace_root())
+        .status();
+    match status {
+        Ok(status) => ExitCode::from(status.code().map_or(1, |code| code.clamp(0, 255) as u8)),
+        Err(error) => {
+            eprintln!("error: cannot run cargo: {error}");
             ExitCode::FAILURE
         }
     }

@@ -19,9 +19,9 @@ use proc_macro2::TokenStream;
 /// Names that the document cannot provide.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The crate that holds the generated types, as client and server code names it
-    /// (`nexudus_types`).
-    pub types_crate: String,
+    /// The path of the module that holds the generated types, as client and server code name it
+    /// (`::nexudus_types`, or `crate::types` when all three files live in one crate).
+    pub types_path: String,
     /// The name of the server trait (`NexudusBillingApi`).
     pub server_trait: String,
     /// The document's path as shown in the `@generated` header.
@@ -135,7 +135,7 @@ fn generate_client(
     for name in schema_names(openapi) {
         generation.with_replacement(
             &name,
-            format!("::{}::{}", settings.types_crate, name),
+            format!("{}::{}", settings.types_path, name),
             std::iter::empty(),
         );
     }

@@ -16,6 +16,26 @@ use quote::{format_ident, quote};
 
 use crate::{CodegenError, Settings};
 
+/// Where a parameter is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Location {
+    Path,
+    Query,
+}
+
+/// A path or query parameter.
+struct Parameter {
+    name: String,
+    location: Location,
+    required: bool,
+    /// `String`, `Integer`, `Number` or `Boolean` (a `server_runtime::ParameterType`).
+    json_type: &'static str,
+    /// The Rust type it is parsed into.
+    rust_type: TokenStream,
+    /// Its schema, converted to JSON Schema.
+    schema: serde_json::Value,
+}
+
 /// What the generator needs to know of one operation.
 struct Operation {
     id: String,
@@ -23,6 +43,8 @@ struct Operation {
     path: String,
     docs: String,
     request_schema: Option<String>,
+    /// Path and query parameters in the spec's order.
+    parameters: Vec<Parameter>,
     /// (status, body schema name) in the spec's order.
     responses: Vec<(u16, Option<String>)>,
     /// Alternatives of (scheme, scopes).
@@ -50,21 +72,25 @@ pub(crate) fn generate(
     spec: &spec_schema::Spec,
     settings: &Settings,
 ) -> Result<TokenStream, CodegenError> {
-    let operations = operations(openapi)?;
+    let definitions = spec.json_schema_definitions()?;
+    let operations = operations(openapi, &definitions)?;
     let error_type = shared_error_type(&operations)?;
     for operation in &operations {
         check_router_statuses(operation, &error_type)?;
     }
 
-    let types = Ident::new(&settings.types_crate, Span::call_site());
+    let types: syn::Path =
+        syn::parse_str(&settings.types_path).map_err(|error| CodegenError::Unsupported {
+            operation: "*".into(),
+            message: format!("types path `{}`: {error}", settings.types_path),
+        })?;
     let api = Ident::new(&settings.server_trait, Span::call_site());
     let type_path = |name: &str| {
         let ident = Ident::new(name, Span::call_site());
-        quote!(::#types::#ident)
+        quote!(#types::#ident)
     };
     let error_type_tokens = type_path(&error_type);
 
-    let definitions = spec.json_schema_definitions()?;
     let definitions_json = raw_string(
         &serde_json::to_string_pretty(&serde_json::Value::Object(definitions))
             .expect("a JSON value always serialises"),
@@ -83,7 +109,8 @@ pub(crate) fn generate(
     let mut enums = Vec::new();
     let mut methods = Vec::new();
     let mut handlers = Vec::new();
-    let mut routes = Vec::new();
+    // One method router per path, in the spec's order.
+    let mut routes: indexmap::IndexMap<String, Vec<TokenStream>> = Default::default();
     let mut validator_fields = Vec::new();
     let mut validator_inits = Vec::new();
 
@@ -162,7 +189,11 @@ pub(crate) fn generate(
         });
 
         // The trait method and the handler.
-        let docs = &operation.docs;
+        let docs = if operation.docs.is_empty() {
+            format!("`{method} {path}`.")
+        } else {
+            operation.docs.clone()
+        };
         let (body_param, body_arg, read_body) = match &operation.request_schema {
             Some(schema) => {
                 let ty = type_path(schema);
@@ -194,6 +225,90 @@ pub(crate) fn generate(
             }
             None => (quote!(), quote!(), quote!(let _ = body;)),
         };
+        let mut parameter_params = Vec::new();
+        let mut parameter_args = Vec::new();
+        let mut read_parameters = Vec::new();
+        let mut required_parameters = Vec::new();
+        for parameter in &operation.parameters {
+            let ident = format_ident!("{}", parameter.name.to_snake_case());
+            let field = format_ident!("{}_{}", method_ident, parameter.name.to_snake_case());
+            let (name, required, rust_type) =
+                (&parameter.name, parameter.required, &parameter.rust_type);
+            let json_type = format_ident!("{}", parameter.json_type);
+            let schema = serde_json::to_string(&parameter.schema).expect("JSON serialises");
+            let label = format!("{} parameter {name}", operation.id);
+            validator_fields.push(quote!(#field: ::server_runtime::Validator));
+            validator_inits.push(quote! {
+                #field: ::server_runtime::Validator::for_schema(
+                    definitions.clone(),
+                    &::serde_json::from_str::<::serde_json::Value>(#schema).expect("generated JSON is valid"),
+                    #label,
+                )?
+            });
+            let pairs = match parameter.location {
+                Location::Path => quote!(path_pairs),
+                Location::Query => quote!(query_pairs),
+            };
+            read_parameters.push(quote! {
+                let #ident = ::server_runtime::parameter::<#rust_type>(
+                    &#pairs, #name, ::server_runtime::ParameterType::#json_type, #required,
+                    &state.validators.#field, &mut violations,
+                );
+            });
+            if required {
+                parameter_params.push(quote!(#ident: #rust_type));
+                required_parameters.push(quote! {
+                    let #ident = #ident.expect("a required parameter without violations is present");
+                });
+            } else {
+                parameter_params.push(quote!(#ident: ::std::option::Option<#rust_type>));
+            }
+            parameter_args.push(quote!(#ident));
+        }
+        let uses_path = operation
+            .parameters
+            .iter()
+            .any(|p| p.location == Location::Path);
+        let uses_query = operation
+            .parameters
+            .iter()
+            .any(|p| p.location == Location::Query);
+        let path_extractor = uses_path.then(|| quote! {
+            path: ::std::result::Result<
+                ::axum::extract::Path<::std::collections::HashMap<::std::string::String, ::std::string::String>>,
+                ::axum::extract::rejection::PathRejection,
+            >,
+        });
+        let query_extractor = uses_query.then(|| quote!(query: ::axum::extract::RawQuery,));
+        let read_parameters = if operation.parameters.is_empty() {
+            quote!()
+        } else {
+            let path_pairs = uses_path.then(|| {
+                quote! {
+                    // A path that cannot be decoded leaves its parameters missing, which is reported.
+                    let path_pairs = path.map(|path| path.0).unwrap_or_default();
+                }
+            });
+            let query_pairs = uses_query.then(|| {
+                quote! {
+                    let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());
+                }
+            });
+            quote! {
+                #path_pairs
+                #query_pairs
+                let mut violations = ::std::vec::Vec::new();
+                #(#read_parameters)*
+                if !violations.is_empty() {
+                    let envelope = state.api.reject(
+                        &operations::#const_ident,
+                        ::server_runtime::Rejection::Invalid(violations),
+                    );
+                    return #response_ident::#bad_request(envelope).into_response();
+                }
+                #(#required_parameters)*
+            }
+        };
         let authenticate = quote! {
             let caller = match state.api.authenticate(&operations::#const_ident, &headers).await {
                 ::std::result::Result::Ok(caller) => caller,
@@ -204,23 +319,35 @@ pub(crate) fn generate(
         };
         methods.push(quote! {
             #[doc = #docs]
-            fn #method_ident(&self, caller: Self::Caller #body_param)
+            fn #method_ident(&self, caller: Self::Caller #(, #parameter_params)* #body_param)
                 -> impl ::std::future::Future<Output = #response_ident> + ::std::marker::Send;
         });
         handlers.push(quote! {
             async fn #handler_ident<A: #api>(
                 ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+                #path_extractor
+                #query_extractor
                 headers: ::http::HeaderMap,
                 body: ::axum::body::Body,
             ) -> ::axum::response::Response {
                 #authenticate
+                #read_parameters
                 #read_body
-                state.api.#method_ident(caller #body_arg).await.into_response()
+                state.api.#method_ident(caller #(, #parameter_args)* #body_arg).await.into_response()
             }
         });
         let axum_method = format_ident!("{}", method.to_lowercase());
-        routes.push(quote!(.route(#path, ::axum::routing::#axum_method(#handler_ident::<A>))));
+        let route = routes.entry(path.clone()).or_default();
+        let handler = quote!(#handler_ident::<A>);
+        route.push(if route.is_empty() {
+            quote!(::axum::routing::#axum_method(#handler))
+        } else {
+            quote!(.#axum_method(#handler))
+        });
     }
+    let routes = routes
+        .into_iter()
+        .map(|(path, methods)| quote!(.route(#path, #(#methods)*)));
     let trait_doc = format!(
         "The operations of {}, one method each, as the spec documents them.",
         openapi.info.title
@@ -260,11 +387,11 @@ pub(crate) fn generate(
                 + ::std::marker::Send;
 
             /// The error body for a request body the router rejected; the status comes from
-            /// [`::server_runtime::BodyRejection::status`].
+            /// [`::server_runtime::Rejection::status`].
             fn reject(
                 &self,
                 operation: &'static ::server_runtime::Operation,
-                rejection: ::server_runtime::BodyRejection,
+                rejection: ::server_runtime::Rejection,
             ) -> #error_type_tokens;
 
             /// The largest request body accepted, in bytes.
@@ -300,7 +427,10 @@ pub(crate) fn generate(
     })
 }
 
-fn operations(openapi: &OpenAPI) -> Result<Vec<Operation>, CodegenError> {
+fn operations(
+    openapi: &OpenAPI,
+    definitions: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<Operation>, CodegenError> {
     let mut operations = Vec::new();
     for (path, item) in openapi.paths.iter() {
         let item = item.as_item().ok_or_else(|| CodegenError::Unsupported {
@@ -326,12 +456,17 @@ fn operations(openapi: &OpenAPI) -> Result<Vec<Operation>, CodegenError> {
                     .collect::<Vec<_>>()
                     .join("\n\n"),
                 request_schema: None,
+                parameters: Vec::new(),
                 responses: Vec::new(),
                 security: Vec::new(),
             };
-            if !item.parameters.is_empty() || !op.parameters.is_empty() {
-                return Err(operation
-                    .unsupported("parameters are not supported by the server generator yet"));
+            for parameter in item.parameters.iter().chain(&op.parameters) {
+                let parameter = parse_parameter(&operation, parameter, definitions)?;
+                // An operation's parameter overrides the path item's of the same name and place.
+                operation.parameters.retain(|p| {
+                    (p.name.as_str(), p.location) != (parameter.name.as_str(), parameter.location)
+                });
+                operation.parameters.push(parameter);
             }
             if let Some(body) = &op.request_body {
                 let body = body.as_item().ok_or_else(|| {
@@ -394,6 +529,65 @@ fn operations(openapi: &OpenAPI) -> Result<Vec<Operation>, CodegenError> {
     Ok(operations)
 }
 
+fn parse_parameter(
+    operation: &Operation,
+    parameter: &ReferenceOr<openapiv3::Parameter>,
+    definitions: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Parameter, CodegenError> {
+    let parameter = parameter
+        .as_item()
+        .ok_or_else(|| operation.unsupported("parameters given by $ref are not supported"))?;
+    let (data, location) = match parameter {
+        openapiv3::Parameter::Path { parameter_data, .. } => (parameter_data, Location::Path),
+        openapiv3::Parameter::Query { parameter_data, .. } => (parameter_data, Location::Query),
+        _ => return Err(operation.unsupported("only path and query parameters are supported")),
+    };
+    let name = &data.name;
+    let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
+        return Err(operation.unsupported(format!("parameter `{name}` needs a schema")));
+    };
+    let schema = serde_json::to_value(schema).expect("openapiv3 schemas serialise");
+    let schema = spec_schema::to_json_schema(&schema)?;
+    // The JSON type decides how the parameter's text is read; a $ref to a component is followed.
+    let resolved = match schema.get("$ref").and_then(serde_json::Value::as_str) {
+        Some(reference) => reference
+            .rsplit('/')
+            .next()
+            .and_then(|target| definitions.get(target))
+            .unwrap_or(&schema),
+        None => &schema,
+    };
+    let types: Vec<&str> = match resolved.get("type") {
+        Some(serde_json::Value::String(ty)) => vec![ty.as_str()],
+        Some(serde_json::Value::Array(types)) => types.iter().filter_map(|t| t.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    let format = resolved.get("format").and_then(serde_json::Value::as_str);
+    let (json_type, rust_type) = match types.iter().find(|ty| **ty != "null").copied() {
+        Some("integer") if format == Some("int32") => ("Integer", quote!(i32)),
+        Some("integer") => ("Integer", quote!(i64)),
+        Some("number") => ("Number", quote!(f64)),
+        Some("boolean") => ("Boolean", quote!(bool)),
+        Some("string") => ("String", quote!(::std::string::String)),
+        other => {
+            return Err(operation.unsupported(format!(
+                "parameter `{name}` is of type {other:?}: only strings, integers, numbers and booleans are supported"
+            )));
+        }
+    };
+    if name.to_snake_case().is_empty() {
+        return Err(operation.unsupported(format!("parameter `{name}` has no usable name")));
+    }
+    Ok(Parameter {
+        name: name.clone(),
+        location,
+        required: data.required || location == Location::Path,
+        json_type,
+        rust_type,
+        schema,
+    })
+}
+
 fn json_schema_ref(content: &openapiv3::Content) -> Option<String> {
     match content.get("application/json")?.schema.as_ref()? {
         ReferenceOr::Reference { reference } => reference
@@ -431,6 +625,9 @@ fn shared_error_type(operations: &[Operation]) -> Result<String, CodegenError> {
 /// document each with the shared error body.
 fn check_router_statuses(operation: &Operation, error_type: &str) -> Result<(), CodegenError> {
     let mut needed = vec![(401, "the router answers it when authentication fails")];
+    if !operation.parameters.is_empty() && operation.request_schema.is_none() {
+        needed.push((400, "the router answers it for invalid parameters"));
+    }
     if operation.request_schema.is_some() {
         needed.push((400, "the router answers it for malformed or invalid bodies"));
         needed.push((413, "the router answers it for bodies over the size limit"));

@@ -10,7 +10,7 @@ fn spec() -> String {
 
 fn settings() -> codegen::Settings {
     codegen::Settings {
-        types_crate: "nexudus_types".into(),
+        types_path: "::nexudus_types".into(),
         server_trait: "NexudusBillingApi".into(),
         spec_path: "openapi/nexudus-billing.yaml".into(),
         command: "cargo xtask codegen".into(),
@@ -145,6 +145,14 @@ fn refuses_specs_the_router_could_not_answer_for() {
     );
     let error = generate(&unsecured).unwrap_err();
     assert!(error.contains("without security"), "{error}");
+
+    let header_parameter = spec().replacen(
+        "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
+        "      security:\n        - oauth2: [CoworkerTimePass-Create]\n      parameters:\n        - {name: X-Trace, in: header, schema: {type: string}}\n",
+        1,
+    );
+    let error = generate(&header_parameter).unwrap_err();
+    assert!(error.contains("only path and query parameters"), "{error}");
 
     let openapi_31 = spec().replacen("openapi: 3.0.3", "openapi: 3.1.0", 1);
     assert!(generate(&openapi_31).is_err());

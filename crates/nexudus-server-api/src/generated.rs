@@ -378,11 +378,11 @@ pub trait NexudusBillingApi: ::std::marker::Send + ::std::marker::Sync + 'static
         Output = ::std::result::Result<Self::Caller, ::nexudus_types::ErrorEnvelope>,
     > + ::std::marker::Send;
     /// The error body for a request body the router rejected; the status comes from
-    /// [`::server_runtime::BodyRejection::status`].
+    /// [`::server_runtime::Rejection::status`].
     fn reject(
         &self,
         operation: &'static ::server_runtime::Operation,
-        rejection: ::server_runtime::BodyRejection,
+        rejection: ::server_runtime::Rejection,
     ) -> ::nexudus_types::ErrorEnvelope;
     /// The largest request body accepted, in bytes.
     fn body_limit(&self) -> usize {

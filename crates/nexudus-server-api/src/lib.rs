@@ -13,7 +13,7 @@ mod generated;
 
 pub use generated::*;
 pub use server_runtime::{
-    BodyRejection, DEFAULT_BODY_LIMIT, Operation, SecurityRequirement, Violation, bearer_token,
+    DEFAULT_BODY_LIMIT, Operation, Rejection, SecurityRequirement, Violation, bearer_token,
 };
 /// Why [`router`] could not compile the spec's schemas.
 pub use spec_schema::SpecError as SchemaError;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use nexudus_server_api::{
-    BodyRejection, CreateCoworkerTimePassResponse, NexudusBillingApi, Operation, bearer_token,
+    CreateCoworkerTimePassResponse, NexudusBillingApi, Operation, Rejection, bearer_token,
 };
 use nexudus_types::{CoworkerTimePassCreate, CreateSuccess, CreatedRecord, ErrorEnvelope};
 use serde_json::Value;
@@ -80,7 +80,7 @@ impl NexudusBillingApi for ReferenceApi {
         )))
     }
 
-    fn reject(&self, _operation: &'static Operation, rejection: BodyRejection) -> ErrorEnvelope {
+    fn reject(&self, _operation: &'static Operation, rejection: Rejection) -> ErrorEnvelope {
         envelope::rejection(rejection)
     }
 

@@ -1,7 +1,7 @@
 //! Nexudus' error envelope: one `Errors` entry per problem, and `Message` listing them as
 //! `PropertyName: message`, one per line.
 
-use nexudus_server_api::{BodyRejection, Violation};
+use nexudus_server_api::{Rejection, Violation};
 use nexudus_types::{ErrorEnvelope, PropertyError};
 use serde_json::Value;
 
@@ -44,21 +44,21 @@ pub fn error(property: &str, attempted: Value, message: impl Into<String>) -> Pr
 }
 
 /// The envelope for a rejected body.
-pub fn rejection(rejection: BodyRejection) -> ErrorEnvelope {
+pub fn rejection(rejection: Rejection) -> ErrorEnvelope {
     let entry = |message: String| vec![error(BODY, Value::Null, message)];
     envelope(match rejection {
-        BodyRejection::Invalid(violations) => violations.into_iter().map(violation).collect(),
-        BodyRejection::UnsupportedMediaType { content_type } => vec![error(
+        Rejection::Invalid(violations) => violations.into_iter().map(violation).collect(),
+        Rejection::UnsupportedMediaType { content_type } => vec![error(
             CONTENT_TYPE,
             content_type.map_or(Value::Null, Value::String),
             "must be application/json",
         )],
-        BodyRejection::TooLarge { limit } => entry(format!("must be at most {limit} bytes")),
-        BodyRejection::NotUtf8 { valid_up_to } => {
+        Rejection::TooLarge { limit } => entry(format!("must be at most {limit} bytes")),
+        Rejection::NotUtf8 { valid_up_to } => {
             entry(format!("is not valid UTF-8 (from byte {valid_up_to})"))
         }
-        BodyRejection::MalformedJson { message } => entry(format!("is not valid JSON: {message}")),
-        BodyRejection::Unreadable { message } => entry(format!("could not be read: {message}")),
+        Rejection::MalformedJson { message } => entry(format!("is not valid JSON: {message}")),
+        Rejection::Unreadable { message } => entry(format!("could not be read: {message}")),
     })
 }
 
@@ -92,12 +92,12 @@ mod tests {
 
     #[test]
     fn transport_rejections_name_the_body_or_header() {
-        let wrong_type = rejection(BodyRejection::UnsupportedMediaType {
+        let wrong_type = rejection(Rejection::UnsupportedMediaType {
             content_type: Some("text/plain".into()),
         });
         assert_eq!(wrong_type.message, "Content-Type: must be application/json");
         assert_eq!(wrong_type.errors[0].attempted_value, "text/plain");
-        let large = rejection(BodyRejection::TooLarge { limit: 10 });
+        let large = rejection(Rejection::TooLarge { limit: 10 });
         assert_eq!(large.message, "$body: must be at most 10 bytes");
     }
 }

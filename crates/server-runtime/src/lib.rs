@@ -4,11 +4,16 @@
 //! request to this crate: reading the body within a size limit, checking its content type,
 //! parsing JSON, validating it against the spec's schema (every violation, not just the first)
 //! and only then deserialising it into the generated type. Each failure is a typed
-//! [`BodyRejection`] that the server implementation turns into its API's error envelope; nothing
+//! [`Rejection`] that the server implementation turns into its API's error envelope; nothing
 //! here writes a response body of its own.
+//!
+//! Path and query parameters go the same way ([`parameter`]): checked against the parameter's
+//! schema, every violation reported under the parameter's name, then parsed.
 //!
 //! [`Operation`] describes an operation as the spec states it (including its security
 //! requirements), so that an implementation can authorize by what the spec says.
+
+use std::{collections::HashMap, str::FromStr};
 
 use axum::body::Body;
 use http::{HeaderMap, StatusCode, header};
@@ -49,7 +54,7 @@ pub struct SecurityRequirement {
 
 /// Why a request body was not accepted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum BodyRejection {
+pub enum Rejection {
     /// The `Content-Type` is missing or is not JSON.
     #[error("the body must be sent as application/json")]
     UnsupportedMediaType {
@@ -85,7 +90,7 @@ pub enum BodyRejection {
     Invalid(Vec<Violation>),
 }
 
-impl BodyRejection {
+impl Rejection {
     /// The HTTP status that the rejection calls for.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -107,7 +112,7 @@ pub async fn read_json<T: DeserializeOwned>(
     body: Body,
     limit: usize,
     validator: &Validator,
-) -> Result<T, BodyRejection> {
+) -> Result<T, Rejection> {
     check_content_type(headers)?;
     let declared_too_large = headers
         .get(header::CONTENT_LENGTH)
@@ -115,14 +120,14 @@ pub async fn read_json<T: DeserializeOwned>(
         .and_then(|value| value.parse::<u64>().ok())
         .is_some_and(|length| length > limit as u64);
     if declared_too_large {
-        return Err(BodyRejection::TooLarge { limit });
+        return Err(Rejection::TooLarge { limit });
     }
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|error| {
         let error = error.into_inner();
         if error.downcast_ref::<LengthLimitError>().is_some() {
-            BodyRejection::TooLarge { limit }
+            Rejection::TooLarge { limit }
         } else {
-            BodyRejection::Unreadable {
+            Rejection::Unreadable {
                 message: error.to_string(),
             }
         }
@@ -134,22 +139,21 @@ pub async fn read_json<T: DeserializeOwned>(
 pub fn parse_json<T: DeserializeOwned>(
     bytes: &[u8],
     validator: &Validator,
-) -> Result<T, BodyRejection> {
-    let text = std::str::from_utf8(bytes).map_err(|error| BodyRejection::NotUtf8 {
+) -> Result<T, Rejection> {
+    let text = std::str::from_utf8(bytes).map_err(|error| Rejection::NotUtf8 {
         valid_up_to: error.valid_up_to(),
     })?;
-    let value: Value =
-        serde_json::from_str(text).map_err(|error| BodyRejection::MalformedJson {
-            message: error.to_string(),
-        })?;
+    let value: Value = serde_json::from_str(text).map_err(|error| Rejection::MalformedJson {
+        message: error.to_string(),
+    })?;
     let violations = validator.violations(&value);
     if !violations.is_empty() {
-        return Err(BodyRejection::Invalid(violations));
+        return Err(Rejection::Invalid(violations));
     }
     // The schema accepted the value, so a failure here means the generated type is stricter than
     // the spec (a chrono or uuid corner case): still the client's input, still a 400.
     serde_json::from_value(value).map_err(|error| {
-        BodyRejection::Invalid(vec![Violation {
+        Rejection::Invalid(vec![Violation {
             path: Vec::new(),
             value: None,
             keyword: "type".to_owned(),
@@ -158,7 +162,7 @@ pub fn parse_json<T: DeserializeOwned>(
     })
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<(), BodyRejection> {
+fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
@@ -175,7 +179,108 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), BodyRejection> {
     if is_json {
         Ok(())
     } else {
-        Err(BodyRejection::UnsupportedMediaType { content_type })
+        Err(Rejection::UnsupportedMediaType { content_type })
+    }
+}
+
+/// The JSON type of a parameter, which says how its text is read before validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterType {
+    /// Taken as it is.
+    String,
+    /// A decimal integer.
+    Integer,
+    /// A decimal number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+}
+
+/// The query string's pairs, percent-decoded. A name given twice keeps its last value.
+pub fn query_pairs(query: Option<&str>) -> HashMap<String, String> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Reads the parameter `name` from `pairs` (path or query), checks it against its schema and
+/// parses it. Problems are added to `violations`, under the parameter's name, with the text that
+/// was sent as the value; the result is then `None`, as it is for an absent optional parameter.
+pub fn parameter<T: FromStr>(
+    pairs: &HashMap<String, String>,
+    name: &str,
+    ty: ParameterType,
+    required: bool,
+    validator: &Validator,
+    violations: &mut Vec<Violation>,
+) -> Option<T> {
+    let violation = |value: Option<Value>, keyword: &str, message: String| Violation {
+        path: vec![name.to_owned()],
+        value,
+        keyword: keyword.to_owned(),
+        message,
+    };
+    let Some(text) = pairs.get(name) else {
+        if required {
+            violations.push(violation(
+                None,
+                "required",
+                "is a required field".to_owned(),
+            ));
+        }
+        return None;
+    };
+    let sent = Some(Value::String(text.clone()));
+    let value = match ty {
+        ParameterType::String => Some(Value::String(text.clone())),
+        ParameterType::Integer => text.parse::<i64>().ok().map(Value::from).or_else(|| {
+            // Beyond i64, keep the number so that the schema's range reports it.
+            text.parse::<u64>().ok().map(Value::from).or_else(|| {
+                let is_integer = text
+                    .trim_start_matches('-')
+                    .bytes()
+                    .all(|b| b.is_ascii_digit());
+                (is_integer && !text.is_empty())
+                    .then(|| text.parse::<f64>().ok().map(Value::from))
+                    .flatten()
+            })
+        }),
+        ParameterType::Number => text
+            .parse::<f64>()
+            .ok()
+            .filter(|number| number.is_finite())
+            .map(Value::from),
+        ParameterType::Boolean => match text.as_str() {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+    };
+    let Some(value) = value else {
+        let expected = match ty {
+            ParameterType::String => "a string",
+            ParameterType::Integer => "an integer",
+            ParameterType::Number => "a number",
+            ParameterType::Boolean => "a boolean",
+        };
+        violations.push(violation(sent, "type", format!("must be {expected}")));
+        return None;
+    };
+    let found = validator.violations(&value);
+    if !found.is_empty() {
+        violations.extend(found.into_iter().map(|found| Violation {
+            path: vec![name.to_owned()],
+            value: sent.clone(),
+            ..found
+        }));
+        return None;
+    }
+    match text.parse::<T>() {
+        Ok(parsed) => Some(parsed),
+        Err(_) => {
+            violations.push(violation(sent, "type", "is out of range".to_owned()));
+            None
+        }
     }
 }
 
@@ -252,7 +357,62 @@ mod tests {
         assert!(ct("application/jsonx").is_err());
         assert_eq!(
             check_content_type(&HeaderMap::new()),
-            Err(BodyRejection::UnsupportedMediaType { content_type: None })
+            Err(Rejection::UnsupportedMediaType { content_type: None })
+        );
+    }
+
+    #[test]
+    fn parameters_are_checked_against_their_schema() {
+        let schema = spec_schema::to_json_schema(
+            &json!({"type": "integer", "format": "int64", "minimum": 1}),
+        )
+        .unwrap();
+        let validator = Validator::for_schema(serde_json::Map::new(), &schema, "id").unwrap();
+        let pairs = query_pairs(Some(
+            "id=42&bad=x&zero=0&huge=99999999999999999999&sp=a%20b",
+        ));
+        assert_eq!(pairs["sp"], "a b");
+        let mut violations = Vec::new();
+        let read = |name: &str, required: bool, violations: &mut Vec<Violation>| {
+            parameter::<i64>(
+                &pairs,
+                name,
+                ParameterType::Integer,
+                required,
+                &validator,
+                violations,
+            )
+        };
+        assert_eq!(read("id", true, &mut violations), Some(42));
+        assert_eq!(read("absent", false, &mut violations), None);
+        assert!(violations.is_empty());
+        for name in ["absent", "bad", "zero", "huge"] {
+            assert_eq!(read(name, true, &mut violations), None);
+        }
+        let found: Vec<(String, Option<Value>, String)> = violations
+            .into_iter()
+            .map(|v| (v.property_name().unwrap(), v.value, v.message))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("absent".to_owned(), None, "is a required field".to_owned()),
+                (
+                    "bad".to_owned(),
+                    Some(json!("x")),
+                    "must be an integer".to_owned()
+                ),
+                (
+                    "zero".to_owned(),
+                    Some(json!("0")),
+                    "must be at least 1".to_owned()
+                ),
+                (
+                    "huge".to_owned(),
+                    Some(json!("99999999999999999999")),
+                    "must be at most 9223372036854775807".to_owned()
+                ),
+            ]
         );
     }
 
@@ -264,19 +424,10 @@ mod tests {
         .unwrap();
         let validator = Validator::new(spec.json_schema_definitions().unwrap(), "T").unwrap();
         let parse = |bytes: &[u8]| parse_json::<Value>(bytes, &validator);
-        assert_eq!(
-            parse(b"\xff"),
-            Err(BodyRejection::NotUtf8 { valid_up_to: 0 })
-        );
-        assert!(matches!(
-            parse(b"{"),
-            Err(BodyRejection::MalformedJson { .. })
-        ));
-        assert!(matches!(
-            parse(b""),
-            Err(BodyRejection::MalformedJson { .. })
-        ));
-        let Err(BodyRejection::Invalid(violations)) = parse(b"{}") else {
+        assert_eq!(parse(b"\xff"), Err(Rejection::NotUtf8 { valid_up_to: 0 }));
+        assert!(matches!(parse(b"{"), Err(Rejection::MalformedJson { .. })));
+        assert!(matches!(parse(b""), Err(Rejection::MalformedJson { .. })));
+        let Err(Rejection::Invalid(violations)) = parse(b"{}") else {
             panic!()
         };
         assert_eq!(violations[0].property_name().as_deref(), Some("A"));

@@ -214,13 +214,16 @@ impl Validator {
     /// Compiles a validator for the schema `name` out of converted definitions
     /// (see [`Spec::json_schema_definitions`]).
     pub fn new(definitions: Map<String, Value>, name: &str) -> Result<Self, SpecError> {
-        let document = schema_document(definitions, name)?;
+        Self::compile(&schema_document(definitions, name)?, name)
+    }
+
+    fn compile(document: &Value, name: &str) -> Result<Self, SpecError> {
         let inner = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft4)
             .should_validate_formats(true)
             // Draft 4 knows no `uuid` format; OpenAPI documents use it all the time.
             .with_format("uuid", is_uuid)
-            .build(&document)
+            .build(document)
             .map_err(|error| SpecError::Compile {
                 name: name.to_owned(),
                 message: error.to_string(),
@@ -231,7 +234,20 @@ impl Validator {
         })
     }
 
-    /// The component schema this validator checks against.
+    /// Compiles a validator for a schema that is not a component (an operation parameter's,
+    /// already converted with [`to_json_schema`]); `label` names it in errors. References in it
+    /// resolve against `definitions`.
+    pub fn for_schema(
+        definitions: Map<String, Value>,
+        schema: &Value,
+        label: &str,
+    ) -> Result<Self, SpecError> {
+        let mut document = schema.as_object().cloned().unwrap_or_default();
+        document.insert(DEFINITIONS.into(), Value::Object(definitions));
+        Self::compile(&Value::Object(document), label)
+    }
+
+    /// The component schema (or label) this validator checks against.
     pub fn schema_name(&self) -> &str {
         &self.name
     }
@@ -481,6 +497,28 @@ components:
     #[test]
     fn a_body_that_is_not_an_object_is_a_root_violation() {
         check(json!([1]), &[("", Some(json!([1])), "must be an object")]);
+    }
+
+    #[test]
+    fn inline_schemas_validate_with_the_definitions_at_hand() {
+        let spec = Spec::from_yaml(SPEC).unwrap();
+        let schema =
+            to_json_schema(&json!({"type": "integer", "format": "int32", "minimum": 1})).unwrap();
+        let validator =
+            Validator::for_schema(spec.json_schema_definitions().unwrap(), &schema, "id").unwrap();
+        assert_eq!(validator.schema_name(), "id");
+        assert_eq!(validator.violations(&json!(3)), []);
+        assert_eq!(
+            validator.violations(&json!(0))[0].message,
+            "must be at least 1"
+        );
+        let child = json!({"$ref": "#/definitions/Child"});
+        let validator =
+            Validator::for_schema(spec.json_schema_definitions().unwrap(), &child, "c").unwrap();
+        assert_eq!(
+            validator.violations(&json!({}))[0].message,
+            "is a required field"
+        );
     }
 
     #[test]

@@ -1,13 +1,19 @@
-//! `cargo xtask contract`: the contract checks from the command line.
+//! `nexudus-contract` (run as `cargo xtask contract`): the contract checks from the command line.
+//!
+//! With no arguments it starts the reference server on a temporary database and a loopback port
+//! and checks it; with `--base-url URL --token TOKEN` it checks any running server. The exit
+//! status is non-zero when a check fails.
 
-use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context;
+use clap::Parser;
 use reference_server::users::{BUILTIN_USERS, Users};
 
-/// Options of `cargo xtask contract`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
+/// Check that a server, the generated client and the spec agree.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask contract", version)]
+struct Args {
     /// Check the server at this URL instead of starting the reference server.
     #[arg(long, requires = "token")]
     base_url: Option<String>,
@@ -35,8 +41,19 @@ pub struct Args {
     junit: Option<PathBuf>,
 }
 
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Runs the checks; `Ok(false)` when a check failed.
-pub fn run(args: Args) -> anyhow::Result<bool> {
+fn run(args: Args) -> anyhow::Result<bool> {
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
