@@ -244,7 +244,7 @@ async fn every_deviation_is_caught() {
             assert!(!report.failures.is_empty());
             let failure = &report.failures[0];
             assert!(
-                failure.curl.starts_with("curl -i -X POST"),
+                failure.curl.contains("curl -i -X POST '"),
                 "{}",
                 failure.curl
             );
