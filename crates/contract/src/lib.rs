@@ -399,14 +399,7 @@ impl Runner<'_> {
             -> std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + 'r>>,
     {
         let mut result = run(self, tree.current()).await;
-        for (check, outcome) in &result.outcomes {
-            self.report.record(
-                operation.operation_id,
-                &format!("{kind}: {check}"),
-                outcome.is_ok(),
-            );
-        }
-        self.report.cases += 1;
+        self.record_case(operation, kind, &result);
         on_case();
         if !result.failed() {
             return;
@@ -572,17 +565,20 @@ impl Runner<'_> {
         result: &CaseResult,
         credentials: Credentials,
     ) {
-        for (check, outcome) in &result.outcomes {
-            self.report.record(
-                operation.operation_id,
-                &format!("{kind}: {check}"),
-                outcome.is_ok(),
-            );
-        }
-        self.report.cases += 1;
+        self.record_case(operation, kind, result);
         if result.failed() {
             self.finish_failure(operation, kind, result, credentials);
         }
+    }
+
+    /// Counts one case and each of its checks.
+    fn record_case(&mut self, operation: &Operation, kind: &str, result: &CaseResult) {
+        for (check, outcome) in &result.outcomes {
+            let check = format!("{kind}: {check}");
+            self.report
+                .record(operation.operation_id, &check, outcome.is_ok());
+        }
+        self.report.cases += 1;
     }
 
     fn finish_failure(
