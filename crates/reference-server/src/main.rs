@@ -28,7 +28,7 @@ struct Args {
     #[arg(long, env = "NEXUDUS_USERS")]
     users: Option<PathBuf>,
     /// Largest request body, in bytes.
-    #[arg(long, default_value_t = nexudus_server_api::DEFAULT_BODY_LIMIT)]
+    #[arg(long, env = "NEXUDUS_BODY_LIMIT", default_value_t = nexudus_server_api::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
 }
 
