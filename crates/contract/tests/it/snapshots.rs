@@ -60,13 +60,17 @@ fn without(key: &str) -> Value {
     body
 }
 
+/// Every snapshot name asserted, to find snapshot files that no test asserts any more.
+static ASSERTED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
 macro_rules! snapshot {
-    ($name:expr, $value:expr) => {
+    ($name:expr, $value:expr) => {{
+        ASSERTED.lock().unwrap().push($name);
         insta::assert_json_snapshot!($name, $value, {
             ".body.Value.Id" => "[id]",
             ".body.UpdatedOn" => "[timestamp]",
         })
-    };
+    }};
 }
 
 #[tokio::test]
@@ -200,5 +204,25 @@ async fn canonical_responses() {
     snapshot!(
         "transport_oversize_body",
         exchange(&server, admin, json, oversize).await
+    );
+
+    // A snapshot file that nothing asserts is stale: it would hide a removed case.
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots");
+    let asserted: std::collections::BTreeSet<String> = ASSERTED
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|name| format!("it__snapshots__{name}.snap"))
+        .collect();
+    let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(&directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".snap"))
+        .collect();
+    assert_eq!(
+        on_disk,
+        asserted,
+        "snapshot files in {} that no test asserts",
+        directory.display()
     );
 }
