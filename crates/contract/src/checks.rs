@@ -53,8 +53,7 @@ pub fn response_schema(
                     })
                     .collect();
                 format!(
-                    "{} violates {}: {}",
-                    "the body",
+                    "the body violates {}: {}",
                     validator.schema_name(),
                     list.join("; ")
                 )
