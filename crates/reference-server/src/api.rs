@@ -94,17 +94,10 @@ impl NexudusBillingApi for ReferenceApi {
         body: CoworkerTimePassCreate,
     ) -> CreateCoworkerTimePassResponse {
         let now = Utc::now();
-        let store = Arc::clone(&self.store);
-        let email = caller.email.clone();
-        let created = tokio::task::spawn_blocking(move || store.create(&body, &email, now)).await;
-        let first = match created {
-            Ok(Ok(ids)) => ids.first().copied().and_then(|id| u64::try_from(id).ok()),
-            Ok(Err(error)) => {
-                tracing::error!(error = %error, "storing time passes failed");
-                None
-            }
+        let first = match self.store.create(&body, &caller.email, now).await {
+            Ok(ids) => ids.first().copied().and_then(|id| u64::try_from(id).ok()),
             Err(error) => {
-                tracing::error!(error = %error, "the storage task failed");
+                tracing::error!(error = %error, "storing time passes failed");
                 None
             }
         };
