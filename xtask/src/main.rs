@@ -3,16 +3,20 @@
 //! - `cargo xtask codegen [--check]` regenerates every generated source from `openapi/` (or, with
 //!   `--check`, prints a unified diff of what is stale and fails);
 //! - `cargo xtask contract [ARGS]` runs the contract checks (`nexudus-contract`, in
-//!   `crates/contract-cli`; `cargo xtask contract --help` lists its options).
+//!   `crates/contract-cli`; `cargo xtask contract --help` lists its options);
+//! - `cargo xtask bench [--quick]` runs the benchmarks in a release build (`nexudus-bench`, in
+//!   `crates/bench`) and writes `BENCHMARKS.md`.
 //!
 //! xtask depends on nothing generated, so that it builds, and can regenerate, whatever state the
-//! generated files are in; the contract runner is built by cargo when it is asked for.
+//! generated files are in; the contract runner and the benchmarks are built by cargo when they
+//! are asked for.
 
 mod codegen;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask contract [ARGS]";
+const USAGE: &str =
+    "usage: cargo xtask codegen [--check] | cargo xtask contract [ARGS] | cargo xtask bench [ARGS]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,7 +26,20 @@ fn main() -> ExitCode {
             [check] if check == "--check" => codegen::run(codegen::Mode::Check),
             _ => return usage(),
         },
-        Some("contract") => return contract(&args[1..]),
+        Some("contract") => {
+            return cargo_run(
+                &["--package", "contract-cli"],
+                "nexudus-contract",
+                &args[1..],
+            );
+        }
+        Some("bench") => {
+            return cargo_run(
+                &["--release", "--package", "bench"],
+                "nexudus-bench",
+                &args[1..],
+            );
+        }
         _ => return usage(),
     };
     match result {
@@ -39,19 +56,13 @@ fn usage() -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Builds and runs the contract runner with `args`, passing its exit status on.
-fn contract(args: &[String]) -> ExitCode {
+/// Builds `bin` with `cargo_args` and runs it with `args`, passing its exit status on.
+fn cargo_run(cargo_args: &[&str], bin: &str, args: &[String]) -> ExitCode {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "contract-cli",
-            "--bin",
-            "nexudus-contract",
-            "--",
-        ])
+        .args(["run", "--quiet"])
+        .args(cargo_args)
+        .args(["--bin", bin, "--"])
         .args(args)
         .current_dir(codegen::workspace_root())
         .status();

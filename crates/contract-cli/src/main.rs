@@ -4,11 +4,11 @@
 //! and checks it; with `--base-url URL --token TOKEN` it checks any running server. The exit
 //! status is non-zero when a check fails.
 
-use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+use std::{io::IsTerminal, path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use clap::Parser;
-use reference_server::users::{BUILTIN_USERS, Users};
+use contract_cli::Reference;
 
 /// Check that a server, the generated client and the spec agree.
 #[derive(Debug, Parser)]
@@ -36,6 +36,9 @@ struct Args {
     /// payloads.
     #[arg(long)]
     seed: Option<u64>,
+    /// Cases in flight at once (a failing case is still shrunk alone, one request at a time).
+    #[arg(long, default_value_t = contract::Options::default().concurrency)]
+    concurrency: usize,
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -62,6 +65,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
     let options = contract::Options {
         cases: args.cases,
         seed,
+        concurrency: args.concurrency,
         ..contract::Options::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -81,7 +85,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
                 let reference = Reference::start().await?;
                 eprintln!(
                     "reference server on {} (temporary database)",
-                    reference.server.base_url()
+                    reference.server().base_url()
                 );
                 (reference.target(), Some(reference))
             }
@@ -122,54 +126,4 @@ fn run(args: Args) -> anyhow::Result<bool> {
         eprintln!("JUnit report written to {}", path.display());
     }
     Ok(report.passed())
-}
-
-/// The reference server with a temporary database, stopped when dropped.
-struct Reference {
-    server: reference_server::RunningServer,
-    _dir: tempfile::TempDir,
-}
-
-impl Reference {
-    async fn start() -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir().context("creating a temporary directory")?;
-        let server = reference_server::Server::bind(reference_server::Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database: dir.path().join("contract.sqlite3"),
-            users: Users::builtin(),
-            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
-        })
-        .await
-        .context("starting the reference server")?;
-        Ok(Self {
-            server: server.spawn(),
-            _dir: dir,
-        })
-    }
-
-    fn target(&self) -> contract::Target {
-        let admin = BUILTIN_USERS
-            .iter()
-            .find(|(_, _, _, full_admin)| *full_admin)
-            .expect("the built-in users have a full administrator");
-        // A user holding none of the roles any operation asks for.
-        let required: Vec<&str> = contract::operations()
-            .iter()
-            .flat_map(|operation| operation.security)
-            .flat_map(|requirement| requirement.scopes.iter().copied())
-            .collect();
-        let reader = BUILTIN_USERS
-            .iter()
-            .find(|(_, _, roles, full_admin)| {
-                !full_admin && !roles.iter().any(|role| required.contains(role))
-            })
-            .expect("the built-in users have one without the operations' roles");
-        contract::Target {
-            base_url: self.server.base_url().to_owned(),
-            token: admin.1.to_owned(),
-            token_without_role: Some(reader.1.to_owned()),
-            caller: Some(admin.0.to_owned()),
-            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
-        }
-    }
 }

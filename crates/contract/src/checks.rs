@@ -1,7 +1,7 @@
 //! What a response must look like. Each function returns one outcome per named check, so that
 //! the report can count every check separately.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use nexudus_types::ErrorEnvelope;
 use serde_json::Value;
@@ -68,7 +68,7 @@ pub fn success_envelope(
     body: Option<&Value>,
     required_keys: &[String],
     caller: Option<&str>,
-    seen_ids: &mut BTreeMap<i64, ()>,
+    seen_ids: &mut BTreeSet<i64>,
 ) -> Vec<Outcome> {
     let Some(body) = body.and_then(Value::as_object) else {
         return vec![(
@@ -86,7 +86,7 @@ pub fn success_envelope(
         .and_then(|value| value.get("Id"))
         .and_then(Value::as_i64);
     let new_id = match id {
-        Some(id) if id > 0 => check(seen_ids.insert(id, ()).is_none(), || {
+        Some(id) if id > 0 => check(seen_ids.insert(id), || {
             format!("Value.Id {id} was returned before")
         }),
         Some(id) => Err(format!("Value.Id {id} is not positive")),

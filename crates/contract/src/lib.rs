@@ -22,9 +22,14 @@ pub mod drift;
 mod exchange;
 pub mod report;
 
-use std::{collections::BTreeMap, time::Instant};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Mutex,
+    time::Instant,
+};
 
 use bytes::Bytes;
+use futures_util::{StreamExt, stream};
 use nexudus_server_api::Operation;
 use nexudus_types::ErrorEnvelope;
 use proptest::{
@@ -67,6 +72,14 @@ pub struct Options {
     pub seed: u64,
     /// How many extra requests one failure may spend on shrinking.
     pub max_shrink_requests: u32,
+    /// How many cases are in flight at once (shrinking always runs alone).
+    pub concurrency: usize,
+}
+
+impl Options {
+    fn lanes(&self) -> usize {
+        self.concurrency.max(1)
+    }
 }
 
 impl Default for Options {
@@ -75,6 +88,7 @@ impl Default for Options {
             cases: 128,
             seed: 0,
             max_shrink_requests: 512,
+            concurrency: 8,
         }
     }
 }
@@ -97,6 +111,9 @@ pub enum ContractError {
     /// The recording proxy could not start.
     #[error("cannot start the recording proxy")]
     Proxy(#[source] std::io::Error),
+    /// A replayed request failed.
+    #[error("a replayed request failed: {0}")]
+    Replay(String),
 }
 
 impl ContractError {
@@ -169,8 +186,9 @@ struct Clients {
     anonymous: nexudus_client::Client,
     bad_token: nexudus_client::Client,
     without_role: Option<nexudus_client::Client>,
-    /// The generated client pointed at the recording proxy, for typed calls.
-    typed: nexudus_client::Client,
+    /// One per lane (case in flight): the generated client pointed at the lane's own recording
+    /// proxy, for typed calls, so that a recorded exchange always belongs to its lane's case.
+    typed: Vec<(nexudus_client::Client, exchange::RecordingProxy)>,
 }
 
 impl Clients {
@@ -187,6 +205,20 @@ impl Clients {
 /// A token no server has issued.
 const BAD_TOKEN: &str = "contract-check-invalid-token";
 
+fn build_client(
+    token: Option<&str>,
+    base_url: &str,
+) -> Result<nexudus_client::Client, ContractError> {
+    match token {
+        Some(token) => nexudus_client::authenticated(base_url, token),
+        None => nexudus_client::anonymous(base_url),
+    }
+    .map_err(|source| ContractError::Client {
+        base_url: base_url.to_owned(),
+        source,
+    })
+}
+
 /// Runs every check against `target`. `on_case` is called after each case (for progress).
 pub async fn run(
     target: &Target,
@@ -194,47 +226,42 @@ pub async fn run(
     on_case: &mut dyn FnMut(),
 ) -> Result<Report, ContractError> {
     let spec = Spec::load()?;
-    let client = |token: Option<&str>, base_url: &str| {
-        match token {
-            Some(token) => nexudus_client::authenticated(base_url, token),
-            None => nexudus_client::anonymous(base_url),
-        }
-        .map_err(|source| ContractError::Client {
-            base_url: base_url.to_owned(),
-            source,
-        })
-    };
-    let proxy = exchange::RecordingProxy::start(&target.base_url)
-        .await
-        .map_err(ContractError::Proxy)?;
+    let mut typed = Vec::with_capacity(options.lanes());
+    for _ in 0..options.lanes() {
+        let proxy = exchange::RecordingProxy::start(&target.base_url)
+            .await
+            .map_err(ContractError::Proxy)?;
+        typed.push((build_client(Some(&target.token), &proxy.base_url)?, proxy));
+    }
     let clients = Clients {
-        token: client(Some(&target.token), &target.base_url)?,
-        anonymous: client(None, &target.base_url)?,
-        bad_token: client(Some(BAD_TOKEN), &target.base_url)?,
+        token: build_client(Some(&target.token), &target.base_url)?,
+        anonymous: build_client(None, &target.base_url)?,
+        bad_token: build_client(Some(BAD_TOKEN), &target.base_url)?,
         without_role: target
             .token_without_role
             .as_deref()
-            .map(|token| client(Some(token), &target.base_url))
+            .map(|token| build_client(Some(token), &target.base_url))
             .transpose()?,
-        typed: client(Some(&target.token), &proxy.base_url)?,
+        typed,
     };
-    let mut runner = Runner {
+    let runner = Runner {
         spec: &spec,
         target,
         options,
         clients,
-        proxy,
+        seen_ids: Mutex::new(BTreeSet::new()),
+    };
+    let mut state = State {
         report: Report {
             seed: options.seed,
             ..Report::default()
         },
-        seen_ids: BTreeMap::new(),
-        reported: std::collections::BTreeSet::new(),
+        reported: BTreeSet::new(),
     };
     let started = Instant::now();
 
     for problem in drift::differences(&spec.definitions) {
-        runner.report.failures.push(Failure {
+        state.report.failures.push(Failure {
             operation: "types".into(),
             case: "schemars JSON Schema of nexudus-types".into(),
             checks: vec![("types agree with the spec".into(), problem)],
@@ -244,28 +271,139 @@ pub async fn run(
             curl: String::new(),
         });
     }
-    let drift_ok = runner.report.failures.is_empty();
-    runner
+    let drift_ok = state.report.failures.is_empty();
+    state
         .report
         .record("types", "types agree with the spec", drift_ok);
 
     for operation in operations() {
-        runner.operation(operation, on_case).await?;
+        runner.operation(&mut state, operation, on_case).await?;
     }
-    runner.report.elapsed = started.elapsed();
-    Ok(runner.report)
+    state.report.elapsed = started.elapsed();
+    Ok(state.report)
 }
 
+/// The payloads a run's generated cases send, for one operation with a request body.
+struct Generated {
+    valid: Vec<BoxedTree<Value>>,
+    invalid: Vec<BoxedTree<InvalidCase>>,
+    /// A valid body for the auth and transport cases, so that only their one fault is present.
+    fixed: Value,
+}
+
+type BoxedTree<T> = Box<dyn ValueTree<Value = T>>;
+
+impl Spec {
+    /// The cases for `schema`, drawn in a fixed order from a generator seeded with the options'
+    /// seed, so the same seed always gives the same payloads.
+    fn generate(&self, schema: &str, options: &Options) -> Result<Generated, ContractError> {
+        let valid = self.strategies.valid(schema).map_err(ContractError::spec)?;
+        let invalid = self
+            .strategies
+            .invalid(schema)
+            .map_err(ContractError::spec)?;
+        let mut rng_seed = [0u8; 32];
+        rng_seed[..8].copy_from_slice(&options.seed.to_le_bytes());
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed),
+        );
+        let valid_trees = (0..options.cases)
+            .map(|_| valid.new_tree(&mut runner))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ContractError::spec)?;
+        let invalid_trees = (0..options.cases)
+            .map(|_| invalid.new_tree(&mut runner))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ContractError::spec)?;
+        let fixed = valid
+            .new_tree(&mut runner)
+            .map_err(ContractError::spec)?
+            .current();
+        Ok(Generated {
+            valid: valid_trees,
+            invalid: invalid_trees,
+            fixed,
+        })
+    }
+}
+
+/// One request body of a run, as [`payloads`] lists them.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    /// The operation it is sent to.
+    pub operation: &'static Operation,
+    /// The JSON body.
+    pub body: Bytes,
+}
+
+/// The bodies of the generated cases a run with `options` sends (valid, then invalid, per
+/// operation), without shrinking: what a replay without checks sends, to compare against.
+pub fn payloads(options: &Options) -> Result<Vec<Payload>, ContractError> {
+    let spec = Spec::load()?;
+    let mut payloads = Vec::new();
+    for &operation in operations() {
+        let Some(schema) = operation.request_schema else {
+            continue;
+        };
+        let generated = spec.generate(schema, options)?;
+        let valid = generated.valid.iter().map(|tree| tree.current());
+        let invalid = generated.invalid.iter().map(|tree| tree.current().body);
+        for body in valid.chain(invalid) {
+            payloads.push(Payload {
+                operation,
+                body: Bytes::from(serde_json::to_vec(&body).expect("JSON values serialise")),
+            });
+        }
+    }
+    Ok(payloads)
+}
+
+/// Sends `payloads` to `target` with the token's generated client, `concurrency` at a time, and
+/// checks nothing: the baseline a run's throughput is measured against. Returns the statuses, in
+/// order.
+pub async fn replay(
+    target: &Target,
+    payloads: &[Payload],
+    concurrency: usize,
+) -> Result<Vec<u16>, ContractError> {
+    let client = build_client(Some(&target.token), &target.base_url)?;
+    let client = &client;
+    stream::iter(payloads)
+        .map(|payload| async move {
+            exchange::send_raw(
+                client,
+                payload.operation.method,
+                payload.operation.path,
+                Some("application/json"),
+                payload.body.clone(),
+            )
+            .await
+            .map(|exchange| exchange.status)
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|source| ContractError::Replay(source.to_string()))
+}
+
+/// What a run shares between the cases in flight.
 struct Runner<'a> {
     spec: &'a Spec,
     target: &'a Target,
     options: &'a Options,
     clients: Clients,
-    proxy: exchange::RecordingProxy,
+    /// Every `Value.Id` returned so far: none may come back twice.
+    seen_ids: Mutex<BTreeSet<i64>>,
+}
+
+/// What a run accumulates, one case at a time, in case order.
+struct State {
     report: Report,
-    seen_ids: BTreeMap<i64, ()>,
     /// (operation, kind, failing checks) already reported.
-    reported: std::collections::BTreeSet<(&'static str, String, Vec<&'static str>)>,
+    reported: BTreeSet<(&'static str, String, Vec<&'static str>)>,
 }
 
 /// What one case sent and got, and how the checks went.
@@ -280,53 +418,41 @@ impl CaseResult {
     }
 }
 
+type CaseFuture<'r> = std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + 'r>>;
+
 impl Runner<'_> {
     async fn operation(
-        &mut self,
+        &self,
+        state: &mut State,
         operation: &'static Operation,
         on_case: &mut dyn FnMut(),
     ) -> Result<(), ContractError> {
         let Some(schema) = operation.request_schema else {
             return Ok(());
         };
-        let valid = self
-            .spec
-            .strategies
-            .valid(schema)
-            .map_err(ContractError::spec)?;
-        let invalid = self
-            .spec
-            .strategies
-            .invalid(schema)
-            .map_err(ContractError::spec)?;
-        let mut rng_seed = [0u8; 32];
-        rng_seed[..8].copy_from_slice(&self.options.seed.to_le_bytes());
-        let mut runner = TestRunner::new_with_rng(
-            Config::default(),
-            TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed),
-        );
-
-        for _ in 0..self.options.cases {
-            let tree = valid.new_tree(&mut runner).map_err(ContractError::spec)?;
-            self.case(operation, "valid", tree, on_case, |runner, body| {
-                Box::pin(runner.valid_case(operation, body))
-            })
-            .await;
-        }
-        for _ in 0..self.options.cases {
-            let tree = invalid.new_tree(&mut runner).map_err(ContractError::spec)?;
-            self.case(operation, "invalid", tree, on_case, |runner, case| {
-                Box::pin(runner.invalid_case(operation, case))
-            })
-            .await;
-        }
+        let generated = self.spec.generate(schema, self.options)?;
+        self.cases(
+            state,
+            operation,
+            "valid",
+            generated.valid,
+            on_case,
+            |runner, lane, body| Box::pin(runner.valid_case(lane, operation, body)),
+        )
+        .await;
+        self.cases(
+            state,
+            operation,
+            "invalid",
+            generated.invalid,
+            on_case,
+            |runner, _, case| Box::pin(runner.invalid_case(operation, case)),
+        )
+        .await;
 
         // Auth and transport errors, with a valid body so that only the one fault is present.
-        let body = valid
-            .new_tree(&mut runner)
-            .map_err(ContractError::spec)?
-            .current();
-        let body = Bytes::from(serde_json::to_vec(&body).expect("JSON values serialise"));
+        let body =
+            Bytes::from(serde_json::to_vec(&generated.fixed).expect("JSON values serialise"));
         for (name, credentials) in [
             ("auth: no token", Credentials::None),
             ("auth: bad token", Credentials::BadToken),
@@ -342,7 +468,7 @@ impl Runner<'_> {
                         401,
                     )
                     .await;
-                self.finish(operation, name, &result, credentials);
+                self.finish(state, operation, name, &result, credentials);
             }
             on_case();
         }
@@ -375,51 +501,64 @@ impl Runner<'_> {
             let result = self
                 .error_case(operation, Credentials::Token, content_type, body, status)
                 .await;
-            self.finish(operation, name, &result, Credentials::Token);
+            self.finish(state, operation, name, &result, Credentials::Token);
             on_case();
         }
         Ok(())
     }
 
-    /// Runs one generated case, records its checks, and shrinks it if it failed.
-    async fn case<T, V, F>(
-        &mut self,
+    /// Runs generated cases, up to one per lane at a time, records their checks in case order,
+    /// then shrinks the first failing case of each kind of failure, one request at a time.
+    async fn cases<T, F>(
+        &self,
+        state: &mut State,
         operation: &'static Operation,
         kind: &str,
-        mut tree: V,
+        mut trees: Vec<BoxedTree<T>>,
         on_case: &mut dyn FnMut(),
         run: F,
     ) where
-        T: Clone + PartialEq,
-        V: ValueTree<Value = T>,
-        F: for<'r> Fn(
-            &'r mut Self,
-            T,
-        )
-            -> std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + 'r>>,
+        T: Clone + PartialEq + std::fmt::Debug,
+        F: for<'r> Fn(&'r Self, usize, T) -> CaseFuture<'r>,
     {
-        let mut result = run(self, tree.current()).await;
-        self.record_case(operation, kind, &result);
-        on_case();
-        if !result.failed() {
-            return;
-        }
-        // Many cases fail for one reason: shrink and report the first case of each set of
-        // failing checks; the tallies count them all.
-        let signature: Vec<&'static str> = result
-            .outcomes
-            .iter()
-            .filter(|(_, outcome)| outcome.is_err())
-            .map(|(check, _)| *check)
-            .collect();
-        if !self
-            .reported
-            .insert((operation.operation_id, kind.to_owned(), signature))
+        let lanes = self.options.lanes();
+        let mut to_shrink = Vec::new();
         {
-            return;
+            let mut results = stream::iter(trees.iter().map(|tree| tree.current()).enumerate())
+                .map(|(index, value)| run(self, index % lanes, value))
+                .buffered(lanes)
+                .enumerate();
+            while let Some((index, result)) = results.next().await {
+                state.report.requests += 1;
+                self.record_case(state, operation, kind, &result);
+                on_case();
+                // Many cases fail for one reason: shrink and report the first case of each set
+                // of failing checks; the tallies count them all.
+                if result.failed() && state.first_of_its_kind(operation, kind, &result) {
+                    to_shrink.push((index, result));
+                }
+            }
         }
-        // The usual proptest loop: keep a simpler value while it still fails. A step that does
-        // not change the payload (a value under an absent optional) costs no request.
+        for (index, result) in to_shrink {
+            let result = self.shrink(state, &mut trees[index], result, &run).await;
+            self.finish_failure(state, operation, kind, &result, Credentials::Token);
+        }
+    }
+
+    /// The usual proptest loop: keep a simpler value while it still fails. A step that does not
+    /// change the payload (a value under an absent optional) costs no request. Runs alone, on
+    /// lane 0.
+    async fn shrink<T, F>(
+        &self,
+        state: &mut State,
+        tree: &mut BoxedTree<T>,
+        mut result: CaseResult,
+        run: &F,
+    ) -> CaseResult
+    where
+        T: Clone + PartialEq + std::fmt::Debug,
+        F: for<'r> Fn(&'r Self, usize, T) -> CaseFuture<'r>,
+    {
         let mut budget = self.options.max_shrink_requests;
         let mut failing = tree.current();
         while budget > 0 && tree.simplify() {
@@ -428,7 +567,8 @@ impl Runner<'_> {
                 continue;
             }
             budget -= 1;
-            let attempt = run(self, candidate.clone()).await;
+            state.report.requests += 1;
+            let attempt = run(self, 0, candidate.clone()).await;
             if attempt.failed() {
                 result = attempt;
                 failing = candidate;
@@ -436,13 +576,18 @@ impl Runner<'_> {
                 break;
             }
         }
-        self.finish_failure(operation, kind, &result, Credentials::Token);
+        result
     }
 
-    async fn valid_case(&mut self, operation: &'static Operation, body: Value) -> CaseResult {
-        self.report.requests += 1;
-        let typed = typed_call(&self.clients.typed, operation, &body).await;
-        let exchange = self.proxy.take();
+    async fn valid_case(
+        &self,
+        lane: usize,
+        operation: &'static Operation,
+        body: Value,
+    ) -> CaseResult {
+        let (client, proxy) = &self.clients.typed[lane];
+        let typed = typed_call(client, operation, &body).await;
+        let exchange = proxy.take();
         let success = operation
             .responses
             .iter()
@@ -475,7 +620,7 @@ impl Runner<'_> {
             json.as_ref(),
             &keys,
             self.target.caller.as_deref(),
-            &mut self.seen_ids,
+            &mut self.seen_ids.lock().expect("not poisoned"),
         ));
         outcomes.push(checks::response_schema(
             self.spec.response_validator(operation, exchange.status),
@@ -487,11 +632,7 @@ impl Runner<'_> {
         }
     }
 
-    async fn invalid_case(
-        &mut self,
-        operation: &'static Operation,
-        case: InvalidCase,
-    ) -> CaseResult {
+    async fn invalid_case(&self, operation: &'static Operation, case: InvalidCase) -> CaseResult {
         let body = Bytes::from(serde_json::to_vec(&case.body).expect("JSON values serialise"));
         let mut result = self
             .error_case(
@@ -511,14 +652,13 @@ impl Runner<'_> {
 
     /// Sends a request that must fail with `expected` and checks the error envelope.
     async fn error_case(
-        &mut self,
+        &self,
         operation: &'static Operation,
         credentials: Credentials,
         content_type: Option<&str>,
         body: Bytes,
         expected: u16,
     ) -> CaseResult {
-        self.report.requests += 1;
         let client = self
             .clients
             .get(credentials)
@@ -559,30 +699,40 @@ impl Runner<'_> {
 
     /// Records a fixed case's checks (and its failure, if any).
     fn finish(
-        &mut self,
+        &self,
+        state: &mut State,
         operation: &Operation,
         kind: &str,
         result: &CaseResult,
         credentials: Credentials,
     ) {
-        self.record_case(operation, kind, result);
+        state.report.requests += 1;
+        self.record_case(state, operation, kind, result);
         if result.failed() {
-            self.finish_failure(operation, kind, result, credentials);
+            self.finish_failure(state, operation, kind, result, credentials);
         }
     }
 
     /// Counts one case and each of its checks.
-    fn record_case(&mut self, operation: &Operation, kind: &str, result: &CaseResult) {
+    fn record_case(
+        &self,
+        state: &mut State,
+        operation: &Operation,
+        kind: &str,
+        result: &CaseResult,
+    ) {
         for (check, outcome) in &result.outcomes {
             let check = format!("{kind}: {check}");
-            self.report
+            state
+                .report
                 .record(operation.operation_id, &check, outcome.is_ok());
         }
-        self.report.cases += 1;
+        state.report.cases += 1;
     }
 
     fn finish_failure(
-        &mut self,
+        &self,
+        state: &mut State,
         operation: &Operation,
         kind: &str,
         result: &CaseResult,
@@ -604,7 +754,7 @@ impl Runner<'_> {
             Credentials::BadToken => BAD_TOKEN,
             Credentials::WithoutRole => "$NEXUDUS_TOKEN_WITHOUT_ROLE",
         };
-        self.report.failures.push(Failure {
+        state.report.failures.push(Failure {
             operation: operation.operation_id.to_owned(),
             case: kind.to_owned(),
             checks: result
@@ -629,6 +779,26 @@ impl Runner<'_> {
                 &exchange.request_body,
             ),
         });
+    }
+}
+
+impl State {
+    /// Whether `result` is the first failure of `operation`'s `kind` cases with its set of
+    /// failing checks (the one that is shrunk and reported).
+    fn first_of_its_kind(
+        &mut self,
+        operation: &Operation,
+        kind: &str,
+        result: &CaseResult,
+    ) -> bool {
+        let signature: Vec<&'static str> = result
+            .outcomes
+            .iter()
+            .filter(|(_, outcome)| outcome.is_err())
+            .map(|(check, _)| *check)
+            .collect();
+        self.reported
+            .insert((operation.operation_id, kind.to_owned(), signature))
     }
 }
 

@@ -13,7 +13,11 @@
 
 use std::{
     path::Path,
-    sync::{Arc, Mutex, MutexGuard, mpsc},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+        mpsc,
+    },
     thread::JoinHandle,
 };
 
@@ -70,6 +74,7 @@ pub struct Store {
     jobs: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
     reader: Mutex<Connection>,
+    commits: Arc<AtomicU64>,
 }
 
 /// One create waiting for the writer.
@@ -122,14 +127,17 @@ impl Store {
         writer.execute_batch(SCHEMA)?;
         let reader = connect(path)?;
         let (jobs, queue) = mpsc::channel();
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&commits);
         let writer = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_groups(writer, queue))
+            .spawn(move || write_groups(writer, queue, &counter))
             .map_err(|error| StoreError::Spawn(Arc::new(error)))?;
         Ok(Self {
             jobs: Some(jobs),
             writer: Some(writer),
             reader: Mutex::new(reader),
+            commits,
         })
     }
 
@@ -158,6 +166,12 @@ impl Store {
             .send(job)
             .map_err(|_| StoreError::WriterStopped)?;
         result.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// How many transactions the writer has committed since the store was opened (creates per
+    /// commit show how well group commit works).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// How many records there are.
@@ -217,11 +231,14 @@ impl Drop for Store {
 
 /// The writer thread: takes whatever creates are queued, commits them in one transaction, then
 /// answers each.
-fn write_groups(mut connection: Connection, queue: mpsc::Receiver<Job>) {
+fn write_groups(mut connection: Connection, queue: mpsc::Receiver<Job>, commits: &AtomicU64) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         group.extend(queue.try_iter().take(MAX_GROUP - 1));
         let results = write_group(&mut connection, &group);
+        if results.iter().any(Result::is_ok) {
+            commits.fetch_add(1, Ordering::Relaxed);
+        }
         for (job, result) in group.into_iter().zip(results) {
             // A requester that went away (client disconnected) still has its records stored.
             let _ = job.done.send(result);

@@ -29,9 +29,11 @@ enum Deviation {
     PlainText413,
     UpdatedOnNotADate,
     RequiredMessageChanged,
+    /// Only when the request has a `PurchaseOrder`: shrinking must find that property alone.
+    NoRedirectUrlWhenPurchaseOrderSent,
 }
 
-const ALL: [Deviation; 18] = [
+const ALL: [Deviation; 19] = [
     Deviation::MessageJoinedWithCommas,
     Deviation::SuccessWithoutRedirectUrl,
     Deviation::WasSuccessfulTrueOnErrors,
@@ -50,6 +52,7 @@ const ALL: [Deviation; 18] = [
     Deviation::PlainText413,
     Deviation::UpdatedOnNotADate,
     Deviation::RequiredMessageChanged,
+    Deviation::NoRedirectUrlWhenPurchaseOrderSent,
 ];
 
 /// `Message` rebuilt from `Errors`, so that a deviation in the entries is the only deviation.
@@ -81,12 +84,20 @@ fn each_error(body: &mut Value, edit: impl Fn(&mut Value)) {
 }
 
 /// What the deviant server answers instead of the reference server's `(status, body)`.
-fn deviate(deviation: Deviation, status: u16, mut body: Value) -> (u16, Result<Value, String>) {
+fn deviate(
+    deviation: Deviation,
+    request: &Value,
+    status: u16,
+    mut body: Value,
+) -> (u16, Result<Value, String>) {
     use Deviation::*;
     let error = status >= 400;
     match deviation {
         MessageJoinedWithCommas if error => rejoin(&mut body, ", "),
         SuccessWithoutRedirectUrl if !error => {
+            body.as_object_mut().unwrap().remove("RedirectURL");
+        }
+        NoRedirectUrlWhenPurchaseOrderSent if !error && request.get("PurchaseOrder").is_some() => {
             body.as_object_mut().unwrap().remove("RedirectURL");
         }
         WasSuccessfulTrueOnErrors if error => body["WasSuccessful"] = json!(true),
@@ -151,6 +162,7 @@ struct DeviantState {
 async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let request_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let mut outgoing = state
         .http
         .request(
@@ -177,7 +189,7 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
     let response = outgoing.send().await.unwrap();
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
-    let (status, body) = deviate(state.deviation, status, body);
+    let (status, body) = deviate(state.deviation, &request_json, status, body);
     let (content_type, bytes) = match body {
         Ok(json) => ("application/json", serde_json::to_vec(&json).unwrap()),
         Err(text) => ("text/plain", text.into_bytes()),
@@ -222,6 +234,7 @@ async fn every_deviation_is_caught() {
         cases: 24,
         seed: 1,
         max_shrink_requests: 32,
+        ..contract::Options::default()
     };
     let mut caught = Vec::new();
     let mut missed = Vec::new();
@@ -253,4 +266,39 @@ async fn every_deviation_is_caught() {
     }
     println!("deviations caught: {}/{}", caught.len(), ALL.len());
     assert!(missed.is_empty(), "not caught: {missed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_in_flight_still_shrink_to_a_minimal_case() {
+    let server = ReferenceServer::start().await;
+    let (base_url, shutdown) = start_deviant(
+        Deviation::NoRedirectUrlWhenPurchaseOrderSent,
+        server.base_url(),
+    )
+    .await;
+    let options = contract::Options {
+        cases: 64,
+        seed: 3,
+        concurrency: 16,
+        ..contract::Options::default()
+    };
+    let report = contract::run(&target(&base_url), &options, &mut || ())
+        .await
+        .unwrap();
+    let _ = shutdown.send(());
+    let failure = report
+        .failures
+        .iter()
+        .find(|failure| failure.case == "valid")
+        .expect("the deviation is caught");
+    let sent: Value = serde_json::from_str(&failure.request_body).unwrap();
+    // The required properties at their minimum, and the one property that triggers the fault.
+    assert_eq!(
+        sent,
+        json!({
+            "CoworkerId": 1, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 1,
+            "PurchaseOrder": ""
+        }),
+        "{failure:#?}"
+    );
 }

@@ -80,6 +80,57 @@ async fn the_same_seed_sends_the_same_payloads() {
                 .collect::<Vec<_>>(),
         );
     }
+    // Cases run concurrently, so the records' order (their ids) may differ between runs.
+    for requests in &mut stored {
+        requests.sort_by_key(|request| request.to_string());
+    }
     assert!(!stored[0].is_empty());
     assert_eq!(stored[0], stored[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replaying_a_runs_payloads_gets_200s_then_400s() {
+    let server = ReferenceServer::start().await;
+    let options = contract::Options {
+        cases: 16,
+        seed: 9,
+        ..contract::Options::default()
+    };
+    let payloads = contract::payloads(&options).unwrap();
+    assert_eq!(payloads.len(), 32);
+    let statuses = contract::replay(&target(server.base_url()), &payloads, 4)
+        .await
+        .unwrap();
+    assert_eq!(statuses[..16], [200; 16]);
+    assert_eq!(statuses[16..], [400; 16]);
+
+    // The payloads are the ones a run sends: the run stores exactly the records the replay did.
+    let before = server.store().count().unwrap() as usize;
+    let report = contract::run(&target(server.base_url()), &options, &mut || ())
+        .await
+        .unwrap();
+    assert!(report.passed());
+    let mut requests: Vec<String> = server
+        .store()
+        .ids()
+        .unwrap()
+        .iter()
+        .map(|id| {
+            server
+                .store()
+                .get(*id)
+                .unwrap()
+                .unwrap()
+                .request
+                .to_string()
+        })
+        .collect();
+    let mut by_run = requests.split_off(before);
+    let mut by_replay = requests;
+    by_run.sort();
+    by_replay.sort();
+    assert!(
+        by_run == by_replay,
+        "the run and the replay stored different records"
+    );
 }

@@ -1,0 +1,150 @@
+//! Figure 3: how `cargo xtask codegen`'s generator scales with the number of operations.
+//!
+//! Synthetic specs repeat the real operation: copy `i` gets its own path, operationId and its
+//! own copies of the request and success schemas (so types grow with operations, as in a real
+//! API); the error envelope is shared, as it is across Nexudus' endpoints.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{Map, Value};
+
+use crate::{
+    Size,
+    table::{Row, Target},
+};
+
+const FIGURE: &str = "3. codegen scaling";
+const PATH: &str = "/api/billing/coworkertimepasses";
+/// The schemas each copy of the operation gets for itself.
+const PER_OPERATION: [&str; 3] = ["CoworkerTimePassCreate", "CreateSuccess", "CreatedRecord"];
+
+/// The real spec with its one operation repeated `operations` times.
+pub fn synthetic_spec(operations: usize) -> anyhow::Result<String> {
+    let spec = spec_schema::Spec::from_yaml(crate::SPEC)?;
+    let mut document = spec.document().clone();
+    let path_item = document
+        .pointer(&format!("/paths/{}", PATH.replace('/', "~1")))
+        .cloned()
+        .context("the spec lost its operation")?;
+    let schemas = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .context("the spec has no schemas")?;
+    let mut paths = Map::new();
+    let mut new_schemas: Map<String, Value> = schemas
+        .iter()
+        .filter(|(name, _)| !PER_OPERATION.contains(&name.as_str()))
+        .map(|(name, schema)| (name.clone(), schema.clone()))
+        .collect();
+    for index in 0..operations {
+        let rename = |value: &Value| -> anyhow::Result<Value> {
+            let mut text = serde_json::to_string(value)?;
+            for name in PER_OPERATION {
+                text = text.replace(
+                    &format!("\"#/components/schemas/{name}\""),
+                    &format!("\"#/components/schemas/{name}{index}\""),
+                );
+            }
+            text = text.replace(
+                "\"create_coworker_time_pass\"",
+                &format!("\"create_coworker_time_pass_{index}\""),
+            );
+            Ok(serde_json::from_str(&text)?)
+        };
+        paths.insert(format!("{PATH}/copy{index}"), rename(&path_item)?);
+        for name in PER_OPERATION {
+            let schema = schemas.get(name).context("a schema went missing")?;
+            new_schemas.insert(format!("{name}{index}"), rename(schema)?);
+        }
+    }
+    document["paths"] = Value::Object(paths);
+    document["components"]["schemas"] = Value::Object(new_schemas);
+    Ok(serde_json::to_string(&document)?)
+}
+
+fn generate(spec: &str) -> anyhow::Result<(Duration, usize)> {
+    let settings = codegen::Settings {
+        types_path: "crate::types".into(),
+        server_trait: "SyntheticApi".into(),
+        spec_path: "synthetic.json".into(),
+        command: "cargo xtask bench".into(),
+    };
+    let started = Instant::now();
+    let generated = codegen::generate(spec, &settings)?;
+    let elapsed = started.elapsed();
+    let lines = [&generated.types, &generated.client, &generated.server]
+        .iter()
+        .map(|text| text.lines().count())
+        .sum();
+    Ok((elapsed, lines))
+}
+
+/// Times the generator on each size (the fastest of `size.repeats` runs, since anything else
+/// on the machine only ever adds time).
+pub fn run(size: &Size) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut per_operation = Vec::new();
+    for &operations in &size.codegen_operations {
+        let spec = synthetic_spec(operations)?;
+        let mut best = Duration::MAX;
+        let mut lines = 0;
+        for _ in 0..size.repeats {
+            let (elapsed, generated_lines) = generate(&spec)?;
+            best = best.min(elapsed);
+            lines = generated_lines;
+        }
+        let each = best.as_secs_f64() / operations as f64;
+        per_operation.push((operations, best, each));
+        rows.push(Row::reported(
+            FIGURE,
+            format!("{operations} operations ({lines} generated lines)"),
+            format!(
+                "{:.3} s, {:.2} ms per operation",
+                best.as_secs_f64(),
+                each * 1e3
+            ),
+        ));
+    }
+    // The last two sizes carry the targets (100 and 500 in a full run).
+    if let [.., (small, _, small_each), (large, large_total, large_each)] = per_operation[..] {
+        rows.push(Row::ratio(
+            FIGURE,
+            format!("time per operation, {large} vs {small} operations"),
+            format!("{:.2} ms vs {:.2} ms", large_each * 1e3, small_each * 1e3),
+            large_each / small_each,
+            Target::AtMost(1.5),
+        ));
+        rows.push(Row::bounded(
+            FIGURE,
+            format!("{large} operations in total"),
+            format!("{:.2} s", large_total.as_secs_f64()),
+            "< 10 s",
+            large_total < Duration::from_secs(10),
+        ));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_synthetic_spec_has_one_operation_and_schema_set_per_copy() {
+        let spec: Value = serde_json::from_str(&synthetic_spec(3).unwrap()).unwrap();
+        let paths = spec["paths"].as_object().unwrap();
+        assert_eq!(paths.len(), 3);
+        let operation = &paths[&format!("{PATH}/copy2")]["post"];
+        assert_eq!(operation["operationId"], "create_coworker_time_pass_2");
+        let schemas = spec["components"]["schemas"].as_object().unwrap();
+        assert!(schemas.contains_key("CoworkerTimePassCreate2"));
+        assert!(!schemas.contains_key("CoworkerTimePassCreate"));
+        assert!(schemas.contains_key("ErrorEnvelope"));
+        assert_eq!(
+            schemas["CreateSuccess1"]["properties"]["Value"]["$ref"],
+            "#/components/schemas/CreatedRecord1"
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Figure 1: durable creates against requests that fail validation, same load, same run.
+//!
+//! The reference server runs on its own tokio runtime with a SQLite file under `target/` (a
+//! real disk, where an fsync costs what it costs), the load generator on another. Phases
+//! alternate, baseline first, so that drift in the machine's speed hits both alike. After each
+//! phase the database is counted: every 200 must have stored exactly its record, and the
+//! baseline nothing.
+
+use std::{net::SocketAddr, path::Path};
+
+use anyhow::{Context, bail, ensure};
+use bytes::Bytes;
+use contract_cli::Reference;
+
+use crate::{
+    Size,
+    load::{self, Load, Template},
+    table::{Row, Target, per_second},
+};
+
+const FIGURE: &str = "1. durable create";
+
+/// The `complete` example with `CreateMultiple` set.
+fn body(create_multiple: u32) -> anyhow::Result<Bytes> {
+    let mut example = crate::example("complete")?;
+    example["CreateMultiple"] = create_multiple.into();
+    Ok(Bytes::from(serde_json::to_vec(&example)?))
+}
+
+fn latency(load: &Load) -> String {
+    format!(
+        "p50 {:.2} ms, p99 {:.2} ms",
+        load.percentile(0.50).as_secs_f64() * 1e3,
+        load.percentile(0.99).as_secs_f64() * 1e3
+    )
+}
+
+/// Runs the phases and returns the rows.
+pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
+    let scratch = root.join("target");
+    std::fs::create_dir_all(&scratch)?;
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("reference-server")
+        .build()?;
+    let reference = server_runtime.block_on(Reference::start_in(&scratch))?;
+    let server = reference.server();
+    let address: SocketAddr = server
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .context("the server's address")?;
+    let token = reference.target().token;
+    let template = |body| Template {
+        path: "/api/billing/coworkertimepasses",
+        token: token.clone(),
+        body,
+    };
+    let creates = template(body(1)?);
+    let invalid = template(body(0)?);
+
+    let load_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut baseline = Load::default();
+    let mut durable = Load::default();
+    let mut stored_by_creates = 0;
+    let mut commits_by_creates = 0;
+    // A short warm-up so that neither kind pays for connection set-up or cold caches.
+    load_runtime.block_on(load::run(
+        address,
+        size.connections,
+        size.phase / 10,
+        &creates,
+    ))?;
+    for _ in 0..size.rounds {
+        for (template, into, stores) in [
+            (&invalid, &mut baseline, false),
+            (&creates, &mut durable, true),
+        ] {
+            let before = server.store().count()?;
+            let commits = server.store().commits();
+            let load = load_runtime.block_on(load::run(
+                address,
+                size.connections,
+                size.phase,
+                template,
+            ))?;
+            let stored = server.store().count()? - before;
+            let expected = if stores { 200 } else { 400 };
+            ensure!(
+                load.count(expected) == load.latencies.len() as u64,
+                "expected only {expected}s, got {:?}",
+                load.statuses
+            );
+            let acknowledged = if stores { load.count(200) } else { 0 };
+            if stored != acknowledged {
+                bail!("{acknowledged} creates were acknowledged but {stored} records were stored");
+            }
+            if stores {
+                stored_by_creates += stored;
+                commits_by_creates += server.store().commits() - commits;
+            } else {
+                ensure!(
+                    server.store().commits() == commits,
+                    "a request that failed validation reached the database"
+                );
+            }
+            into.merge(load);
+        }
+    }
+    drop(reference);
+
+    let connections = size.connections;
+    Ok(vec![
+        Row::reported(
+            FIGURE,
+            format!("baseline: requests failing validation, {connections} connections"),
+            format!("{} ({})", per_second(baseline.rate()), latency(&baseline)),
+        ),
+        Row::reported(
+            FIGURE,
+            format!("durable creates (CreateMultiple 1), {connections} connections"),
+            format!("{} ({})", per_second(durable.rate()), latency(&durable)),
+        ),
+        Row::reported(
+            FIGURE,
+            "creates per commit (group commit: one fsync each)",
+            format!(
+                "{:.1} ({stored_by_creates} records in {commits_by_creates} commits)",
+                (stored_by_creates as f64) / (commits_by_creates.max(1) as f64)
+            ),
+        ),
+        Row::ratio(
+            FIGURE,
+            "durable creates/s vs baseline requests/s",
+            per_second(durable.rate()),
+            durable.rate() / baseline.rate(),
+            Target::AtLeast(0.5),
+        ),
+    ])
+}

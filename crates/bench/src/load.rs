@@ -1,0 +1,155 @@
+//! A load generator: keep-alive HTTP/1.1 connections on loopback, each sending one request after
+//! another for a fixed time, every latency recorded.
+//!
+//! Built on hyper's connection API so that the number of connections is exactly what is asked
+//! for and the generator adds as little work as possible beside the server it measures.
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+
+/// The one request every connection repeats.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// The path, e.g. `/api/billing/coworkertimepasses`.
+    pub path: &'static str,
+    /// The bearer token.
+    pub token: String,
+    /// The JSON body.
+    pub body: Bytes,
+}
+
+/// What a load run measured.
+#[derive(Debug, Default)]
+pub struct Load {
+    /// Time from the first request to the last response.
+    pub elapsed: Duration,
+    /// Every response's latency, sorted.
+    pub latencies: Vec<Duration>,
+    /// Responses per status.
+    pub statuses: BTreeMap<u16, u64>,
+}
+
+impl Load {
+    /// Responses per second.
+    pub fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The latency below which `fraction` of the responses came.
+    pub fn percentile(&self, fraction: f64) -> Duration {
+        let index = ((self.latencies.len() as f64 * fraction).ceil() as usize)
+            .clamp(1, self.latencies.len().max(1))
+            - 1;
+        self.latencies.get(index).copied().unwrap_or_default()
+    }
+
+    /// Adds another run's responses (rates then cover both runs).
+    pub fn merge(&mut self, other: Load) {
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort_unstable();
+        for (status, count) in other.statuses {
+            *self.statuses.entry(status).or_default() += count;
+        }
+    }
+
+    /// How many responses had `status`.
+    pub fn count(&self, status: u16) -> u64 {
+        self.statuses.get(&status).copied().unwrap_or_default()
+    }
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(address: SocketAddr) -> anyhow::Result<Sender> {
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
+        .with_context(|| format!("connecting to {address}"))?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// Opens `connections` connections to `address`, then has each send `template` back to back for
+/// `duration`. Any failed request fails the run: a load figure with errors in it means nothing.
+pub async fn run(
+    address: SocketAddr,
+    connections: usize,
+    duration: Duration,
+    template: &Template,
+) -> anyhow::Result<Load> {
+    let mut senders = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        senders.push(connect(address).await?);
+    }
+    let host = HeaderValue::from_str(&address.to_string())?;
+    let authorization = HeaderValue::from_str(&format!("Bearer {}", template.token))?;
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = senders
+        .into_iter()
+        .map(|mut sender| {
+            let (host, authorization) = (host.clone(), authorization.clone());
+            let template = template.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut statuses = BTreeMap::<u16, u64>::new();
+                while Instant::now() < deadline {
+                    let request = Request::builder()
+                        .method(Method::POST)
+                        .uri(template.path)
+                        .header(header::HOST, host.clone())
+                        .header(header::AUTHORIZATION, authorization.clone())
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Full::new(template.body.clone()))?;
+                    let sent = Instant::now();
+                    sender.ready().await?;
+                    let response = sender.send_request(request).await?;
+                    let status = response.status().as_u16();
+                    response.into_body().collect().await?;
+                    latencies.push(sent.elapsed());
+                    *statuses.entry(status).or_default() += 1;
+                }
+                anyhow::Ok((latencies, statuses))
+            })
+        })
+        .collect();
+    let mut load = Load::default();
+    for task in tasks {
+        let (latencies, statuses) = task.await.context("a load connection panicked")??;
+        load.latencies.extend(latencies);
+        for (status, count) in statuses {
+            *load.statuses.entry(status).or_default() += count;
+        }
+    }
+    load.elapsed = started.elapsed();
+    load.latencies.sort_unstable();
+    Ok(load)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_the_right_latency() {
+        let load = Load {
+            elapsed: Duration::from_secs(2),
+            latencies: (1..=100).map(Duration::from_millis).collect(),
+            statuses: BTreeMap::from([(200, 100)]),
+        };
+        assert_eq!(load.percentile(0.5), Duration::from_millis(50));
+        assert_eq!(load.percentile(0.99), Duration::from_millis(99));
+        assert_eq!(load.rate(), 50.0);
+    }
+}

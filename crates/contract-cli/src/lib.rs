@@ -1,0 +1,76 @@
+//! The reference server as a contract target: what `nexudus-contract` checks when it is given no
+//! URL, and what `cargo xtask bench` measures against.
+
+use std::{net::SocketAddr, path::Path};
+
+use anyhow::Context;
+use reference_server::{
+    RunningServer,
+    users::{BUILTIN_USERS, Users},
+};
+
+/// The reference server on a loopback port with a temporary database, stopped (and the database
+/// deleted) when dropped.
+#[derive(Debug)]
+pub struct Reference {
+    server: RunningServer,
+    _dir: tempfile::TempDir,
+}
+
+impl Reference {
+    /// Starts it on the current tokio runtime, with its database in the system's temporary
+    /// directory.
+    pub async fn start() -> anyhow::Result<Self> {
+        Self::start_in(&std::env::temp_dir()).await
+    }
+
+    /// Starts it on the current tokio runtime, with its database in a new directory inside `dir`.
+    pub async fn start_in(dir: &Path) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir_in(dir)
+            .with_context(|| format!("creating a temporary directory in {}", dir.display()))?;
+        let server = reference_server::Server::bind(reference_server::Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database: dir.path().join("contract.sqlite3"),
+            users: Users::builtin(),
+            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+        })
+        .await
+        .context("starting the reference server")?;
+        Ok(Self {
+            server: server.spawn(),
+            _dir: dir,
+        })
+    }
+
+    /// The running server.
+    pub fn server(&self) -> &RunningServer {
+        &self.server
+    }
+
+    /// The contract target: the built-in full administrator as the caller, and a built-in user
+    /// holding none of the operations' roles for the 401 of a missing role.
+    pub fn target(&self) -> contract::Target {
+        let admin = BUILTIN_USERS
+            .iter()
+            .find(|(_, _, _, full_admin)| *full_admin)
+            .expect("the built-in users have a full administrator");
+        let required: Vec<&str> = contract::operations()
+            .iter()
+            .flat_map(|operation| operation.security)
+            .flat_map(|requirement| requirement.scopes.iter().copied())
+            .collect();
+        let reader = BUILTIN_USERS
+            .iter()
+            .find(|(_, _, roles, full_admin)| {
+                !full_admin && !roles.iter().any(|role| required.contains(role))
+            })
+            .expect("the built-in users have one without the operations' roles");
+        contract::Target {
+            base_url: self.server.base_url().to_owned(),
+            token: admin.1.to_owned(),
+            token_without_role: Some(reader.1.to_owned()),
+            caller: Some(admin.0.to_owned()),
+            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+        }
+    }
+}
