@@ -6,7 +6,7 @@
 //! phase the database is counted: every 200 must have stored exactly its record, and the
 //! baseline nothing.
 
-use std::{net::SocketAddr, path::Path};
+use std::{net::SocketAddr, path::Path, time::Duration};
 
 use anyhow::{Context, bail, ensure};
 use bytes::Bytes;
@@ -25,6 +25,32 @@ fn body(create_multiple: u32) -> anyhow::Result<Bytes> {
     let mut example = crate::example("complete")?;
     example["CreateMultiple"] = create_multiple.into();
     Ok(Bytes::from(serde_json::to_vec(&example)?))
+}
+
+/// CPU time this process has used so far (server, writer and load generator together), from
+/// `/proc/self/stat`; zero where that does not exist.
+fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            // utime and stime are fields 14 and 15 of the line: 12th and 13th after the name.
+            let field = |index: usize| fields.get(index)?.parse::<u64>().ok();
+            Some(field(11)? + field(12)?)
+        })
+        .unwrap_or(0);
+    // The kernel's USER_HZ is 100 on every Linux platform Rust supports.
+    Duration::from_millis(ticks * 10)
+}
+
+fn cpu_per_request(cpu: Duration, load: &Load) -> String {
+    let requests = load.latencies.len().max(1) as f64;
+    format!(
+        "{:.0} µs CPU per request, {:.2} cores busy",
+        cpu.as_secs_f64() * 1e6 / requests,
+        cpu.as_secs_f64() / load.elapsed.as_secs_f64()
+    )
 }
 
 fn latency(load: &Load) -> String {
@@ -65,6 +91,7 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
     let mut baseline = Load::default();
     let mut durable = Load::default();
     let mut stored_by_creates = 0;
+    let (mut baseline_cpu, mut durable_cpu) = (Duration::ZERO, Duration::ZERO);
     let mut commits_by_creates = 0;
     // A short warm-up so that neither kind pays for connection set-up or cold caches.
     load_runtime.block_on(load::run(
@@ -80,12 +107,19 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
         ] {
             let before = server.store().count()?;
             let commits = server.store().commits();
+            let cpu = cpu_time();
             let load = load_runtime.block_on(load::run(
                 address,
                 size.connections,
                 size.phase,
                 template,
             ))?;
+            let cpu = cpu_time() - cpu;
+            if stores {
+                durable_cpu += cpu;
+            } else {
+                baseline_cpu += cpu;
+            }
             let stored = server.store().count()? - before;
             let expected = if stores { 200 } else { 400 };
             ensure!(
@@ -116,12 +150,22 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
         Row::reported(
             FIGURE,
             format!("baseline: requests failing validation, {connections} connections"),
-            format!("{} ({})", per_second(baseline.rate()), latency(&baseline)),
+            format!(
+                "{} ({}, {})",
+                per_second(baseline.rate()),
+                latency(&baseline),
+                cpu_per_request(baseline_cpu, &baseline)
+            ),
         ),
         Row::reported(
             FIGURE,
             format!("durable creates (CreateMultiple 1), {connections} connections"),
-            format!("{} ({})", per_second(durable.rate()), latency(&durable)),
+            format!(
+                "{} ({}, {})",
+                per_second(durable.rate()),
+                latency(&durable),
+                cpu_per_request(durable_cpu, &durable)
+            ),
         ),
         Row::reported(
             FIGURE,

@@ -94,7 +94,7 @@ impl NexudusBillingApi for ReferenceApi {
         body: CoworkerTimePassCreate,
     ) -> CreateCoworkerTimePassResponse {
         let now = Utc::now();
-        let first = match self.store.create(&body, &caller.email, now).await {
+        let first = match self.store.create(body, &caller.email, now).await {
             Ok(ids) => ids.first().copied().and_then(|id| u64::try_from(id).ok()),
             Err(error) => {
                 tracing::error!(error = %error, "storing time passes failed");

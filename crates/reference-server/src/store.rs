@@ -1,20 +1,32 @@
 //! Durable storage of time passes in an embedded SQLite database.
 //!
-//! `AUTOINCREMENT` keeps ids unique and increasing across restarts, even after deletes; WAL with
-//! `synchronous = FULL` makes a commit durable before [`Store::create`] returns, so a 200 is
-//! never sent for records a crash could lose.
+//! `AUTOINCREMENT` keeps ids unique and increasing across restarts, even after deletes.
+//! [`Store::create`] returns only once the transaction holding its records is committed *and* the
+//! write-ahead log holding that commit has been fsynced, so a 200 is never sent for records a
+//! crash or a power cut could lose.
 //!
-//! Writes go through one writer thread that commits in groups: while one transaction is being
-//! synced, the creates that arrive queue up, and the next transaction takes all of them, each in
-//! its own savepoint. One fsync then covers many requests, which is what lets durable creates keep
-//! up with requests that store nothing (`cargo xtask bench`), while a failing create still fails
-//! alone and nothing is acknowledged before its transaction has committed. Reads use a second
-//! connection, which WAL lets run beside the writer.
+//! Writes are committed in groups, by two threads in a pipeline:
+//! - the **writer** sleeps until creates are queued and the syncer is free, then stores every
+//!   queued create in one transaction, each in a savepoint of its own (a create that fails is
+//!   rolled back alone and answered at once), commits, and hands the group to the syncer;
+//! - the **syncer** fsyncs the write-ahead log (`fdatasync`), only then answers each create of
+//!   the group, and frees the writer.
+//!
+//! So every create that arrives while one group's fsync is under way goes into the next group:
+//! one wake-up of the writer, one commit and one fsync serve all of them. The connection runs
+//! WAL with `synchronous = NORMAL` so that SQLite does not fsync inside the commit; the syncer's
+//! fsync of the same file gives what `synchronous = FULL` gives, off the writer's path.
+//! Checkpoints (which SQLite still syncs itself, log first) only copy frames that are already
+//! durable. Until its fsync a commit may be visible to readers, but it is not acknowledged. This
+//! is what lets durable creates keep up with requests that store nothing (`cargo xtask bench`).
+//! What a row needs that is not SQLite's work (JSON, uuids, dates) is prepared by the requesting
+//! task, off the serial path. Reads use a second connection, which WAL lets run beside the
+//! writer.
 
 use std::{
     path::Path,
     sync::{
-        Arc, Mutex, MutexGuard,
+        Arc, Condvar, Mutex, MutexGuard,
         atomic::{AtomicU64, Ordering},
         mpsc,
     },
@@ -23,7 +35,7 @@ use std::{
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use nexudus_types::CoworkerTimePassCreate;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params, types::ValueRef};
 use tokio::sync::oneshot;
 
 /// A storage failure.
@@ -32,9 +44,12 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("the database failed: {0}")]
     Sqlite(Arc<rusqlite::Error>),
-    /// The writer thread could not be started.
+    /// The writer or syncer thread could not be started, or the log could not be opened.
     #[error("cannot start the database writer: {0}")]
     Spawn(Arc<std::io::Error>),
+    /// The write-ahead log could not be synced: the records may be there, but are not durable.
+    #[error("the database log could not be synced: {0}")]
+    Sync(Arc<std::io::Error>),
     /// The writer thread is gone (it panicked), so nothing more can be stored.
     #[error("the database writer has stopped")]
     WriterStopped,
@@ -59,7 +74,8 @@ pub struct StoredTimePass {
     pub id: i64,
     /// The record's UniqueId.
     pub unique_id: String,
-    /// The request the record was created from, with `CreateMultiple` 1 (as Nexudus stores it).
+    /// The request the record was created from, rebuilt from its columns, with `CreateMultiple`
+    /// 1 (as Nexudus stores it).
     pub request: serde_json::Value,
     /// When it was written.
     pub updated_on: String,
@@ -70,9 +86,9 @@ pub struct StoredTimePass {
 /// The database.
 #[derive(Debug)]
 pub struct Store {
-    /// `None` only while dropping, so that the writer sees the queue close.
-    jobs: Option<mpsc::Sender<Job>>,
-    writer: Option<JoinHandle<()>>,
+    queue: Arc<Queue>,
+    /// The writer and the syncer, joined when the store is dropped.
+    threads: Vec<JoinHandle<()>>,
     reader: Mutex<Connection>,
     commits: Arc<AtomicU64>,
 }
@@ -80,14 +96,99 @@ pub struct Store {
 /// One create waiting for the writer.
 #[derive(Debug)]
 struct Job {
-    request: CoworkerTimePassCreate,
-    updated_by: String,
-    now: DateTime<Utc>,
-    done: oneshot::Sender<Result<Vec<i64>, StoreError>>,
+    row: Row,
+    /// One `UniqueId` per record to create.
+    unique_ids: Vec<String>,
+    done: Answer,
 }
 
-/// The most creates one transaction takes; a bound on how long the first of them waits.
-const MAX_GROUP: usize = 256;
+/// The columns of the records one request creates, ready to bind.
+#[derive(Debug)]
+struct Row {
+    coworker_id: i64,
+    business_id: i64,
+    time_pass_id: i64,
+    notes: Option<String>,
+    purchase_order: Option<String>,
+    used: Option<bool>,
+    free: Option<bool>,
+    price: Option<f64>,
+    expire_date: Option<String>,
+    tariff_time_pass_unique_id: Option<String>,
+    coworker_product_unique_id: Option<String>,
+    coworker_contract_unique_id: Option<String>,
+    now: String,
+    updated_by: String,
+}
+
+impl Row {
+    fn new(request: CoworkerTimePassCreate, updated_by: &str, now: DateTime<Utc>) -> Self {
+        let date = |date: DateTime<Utc>| date.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        let uuid = |value: Option<uuid::Uuid>| value.map(|uuid| uuid.to_string());
+        let stored = request;
+        Self {
+            // The spec caps ids at i64::MAX and the server validates before this.
+            coworker_id: stored.coworker_id.get() as i64,
+            business_id: stored.business_id.get() as i64,
+            time_pass_id: stored.time_pass_id.get() as i64,
+            notes: stored.notes.map(String::from),
+            purchase_order: stored.purchase_order.map(String::from),
+            used: stored.used,
+            free: stored.free,
+            price: stored.price,
+            expire_date: stored.expire_date.map(date),
+            tariff_time_pass_unique_id: uuid(stored.tariff_time_pass_unique_id),
+            coworker_product_unique_id: uuid(stored.coworker_product_unique_id),
+            coworker_contract_unique_id: uuid(stored.coworker_contract_unique_id),
+            now: date(now),
+            updated_by: updated_by.to_owned(),
+        }
+    }
+}
+
+/// Creates waiting for the writer, and what the writer waits on.
+#[derive(Debug, Default)]
+struct Queue {
+    state: Mutex<QueueState>,
+    /// Signalled when the writer may have work: creates queued while the syncer is free.
+    ready: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    jobs: Vec<Job>,
+    /// A committed group is being synced; the next commit waits for it.
+    syncing: bool,
+    /// The writer is asleep on `ready` (so only then does anyone need to wake it).
+    waiting: bool,
+    stopping: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        // The state stays consistent whatever panicked while holding it.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Changes the state, and wakes the writer if it sleeps and now has work.
+    fn update(&self, change: impl FnOnce(&mut QueueState)) {
+        let mut state = self.lock();
+        change(&mut state);
+        let wake = state.waiting && !state.syncing;
+        drop(state);
+        if wake {
+            self.ready.notify_one();
+        }
+    }
+}
+
+/// Where a create's outcome goes.
+type Answer = oneshot::Sender<Result<Vec<i64>, StoreError>>;
+
+/// Creates whose transaction has committed, with their ids, waiting for the log's fsync.
+type Committed = Vec<(Answer, Vec<i64>)>;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS coworker_time_passes (
@@ -105,37 +206,93 @@ CREATE TABLE IF NOT EXISTS coworker_time_passes (
     tariff_time_pass_unique_id TEXT,
     coworker_product_unique_id TEXT,
     coworker_contract_unique_id TEXT,
-    request TEXT NOT NULL,
     created_on TEXT NOT NULL,
     updated_on TEXT NOT NULL,
     updated_by TEXT NOT NULL
 );
 ";
 
-fn connect(path: &Path) -> Result<Connection, StoreError> {
+/// Brings a database written by an earlier version of this server to the current layout.
+fn migrate(connection: &Connection) -> Result<(), StoreError> {
+    // Until November 2026 each record also kept its request as JSON, a copy of its columns.
+    let has_request_copy: bool = connection.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('coworker_time_passes')
+         WHERE name = 'request'",
+        [],
+        |row| row.get(0),
+    )?;
+    if has_request_copy {
+        connection.execute_batch("ALTER TABLE coworker_time_passes DROP COLUMN request")?;
+    }
+    Ok(())
+}
+
+/// The request's properties, in the order of their columns in [`Store::get`]'s query.
+const REQUEST_COLUMNS: [&str; 12] = [
+    "CoworkerId",
+    "BusinessId",
+    "TimePassId",
+    "Notes",
+    "PurchaseOrder",
+    "Used",
+    "Free",
+    "Price",
+    "ExpireDate",
+    "TariffTimePassUniqueId",
+    "CoworkerProductUniqueId",
+    "CoworkerContractUniqueId",
+];
+
+/// The request's properties stored as SQLite integers 0 and 1.
+const BOOLEANS: [&str; 2] = ["Used", "Free"];
+
+fn connect(path: &Path, synchronous: &str) -> Result<Connection, StoreError> {
     let connection = Connection::open(path)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "synchronous", synchronous)?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    // 64 MiB of page cache (SQLite's default is 2 MiB): the index pages inserts touch stay warm.
+    connection.pragma_update(None, "cache_size", -65536)?;
     Ok(connection)
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and starts its writer thread.
+    /// Opens (creating if needed) the database at `path` and starts its writer and syncer.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let writer = connect(path)?;
+        // NORMAL: the syncer fsyncs the log itself, after the commit (see the module docs).
+        let writer = connect(path, "NORMAL")?;
         writer.execute_batch(SCHEMA)?;
-        let reader = connect(path)?;
-        let (jobs, queue) = mpsc::channel();
+        migrate(&writer)?;
+        let reader = connect(path, "NORMAL")?;
+        // The log exists once a connection is in WAL mode, and SQLite keeps it (same file) while
+        // a connection is open; the store holds two until it is dropped.
+        let mut log_path = path.as_os_str().to_owned();
+        log_path.push("-wal");
+        let log =
+            std::fs::File::open(&log_path).map_err(|error| StoreError::Spawn(Arc::new(error)))?;
+        let queue = Arc::new(Queue::default());
+        let (committed, to_sync) = mpsc::channel();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&commits);
-        let writer = std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || write_groups(writer, queue, &counter))
-            .map_err(|error| StoreError::Spawn(Arc::new(error)))?;
+        let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(work)
+                .map_err(|error| StoreError::Spawn(Arc::new(error)))
+        };
+        let threads = vec![
+            spawn("sqlite-writer", {
+                let queue = Arc::clone(&queue);
+                Box::new(move || write(&writer, &queue, &committed, &counter))
+            })?,
+            spawn("sqlite-syncer", {
+                let queue = Arc::clone(&queue);
+                Box::new(move || sync(&log, &to_sync, &queue))
+            })?,
+        ];
         Ok(Self {
-            jobs: Some(jobs),
-            writer: Some(writer),
+            queue,
+            threads,
             reader: Mutex::new(reader),
             commits,
         })
@@ -149,22 +306,23 @@ impl Store {
     /// Returns only once the transaction holding them is durably committed.
     pub async fn create(
         &self,
-        request: &CoworkerTimePassCreate,
+        request: CoworkerTimePassCreate,
         updated_by: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>, StoreError> {
         let (done, result) = oneshot::channel();
+        // Version 7 (time-ordered) uuids: still unique and random enough to be unguessable, and
+        // each lands at the end of the UNIQUE index instead of on a random page of it, so a
+        // commit writes one index page, not one per record.
+        let unique_ids = (0..request.create_multiple.get())
+            .map(|_| uuid::Uuid::now_v7().to_string())
+            .collect();
         let job = Job {
-            request: request.clone(),
-            updated_by: updated_by.to_owned(),
-            now,
+            row: Row::new(request, updated_by, now),
+            unique_ids,
             done,
         };
-        self.jobs
-            .as_ref()
-            .ok_or(StoreError::WriterStopped)?
-            .send(job)
-            .map_err(|_| StoreError::WriterStopped)?;
+        self.queue.update(|state| state.jobs.push(job));
         result.await.map_err(|_| StoreError::WriterStopped)?
     }
 
@@ -200,17 +358,34 @@ impl Store {
         let connection = self.lock()?;
         let record = connection
             .query_row(
-                "SELECT id, unique_id, request, updated_on, updated_by
+                "SELECT id, unique_id, updated_on, updated_by, coworker_id, business_id,
+                    time_pass_id, notes, purchase_order, used, free, price, expire_date,
+                    tariff_time_pass_unique_id, coworker_product_unique_id,
+                    coworker_contract_unique_id
                  FROM coworker_time_passes WHERE id = ?1",
                 [id],
                 |row| {
-                    let request: String = row.get(2)?;
+                    let mut request = serde_json::Map::new();
+                    request.insert("CreateMultiple".into(), 1.into());
+                    for (index, name) in REQUEST_COLUMNS.iter().enumerate() {
+                        let value = match row.get_ref(index + 4)? {
+                            ValueRef::Null => continue,
+                            ValueRef::Integer(value) if BOOLEANS.contains(name) => {
+                                (value != 0).into()
+                            }
+                            ValueRef::Integer(value) => value.into(),
+                            ValueRef::Real(value) => value.into(),
+                            ValueRef::Text(text) => String::from_utf8_lossy(text).into(),
+                            ValueRef::Blob(_) => continue,
+                        };
+                        request.insert((*name).to_owned(), value);
+                    }
                     Ok(StoredTimePass {
                         id: row.get(0)?,
                         unique_id: row.get(1)?,
-                        request: serde_json::from_str(&request).unwrap_or(serde_json::Value::Null),
-                        updated_on: row.get(3)?,
-                        updated_by: row.get(4)?,
+                        request: serde_json::Value::Object(request),
+                        updated_on: row.get(2)?,
+                        updated_by: row.get(3)?,
                     })
                 },
             )
@@ -221,92 +396,151 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // Closing the queue ends the writer once it has answered every job it took.
-        drop(self.jobs.take());
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
+        // The writer stops once everything it took is committed and synced; the syncer stops
+        // when the writer is gone.
+        self.queue.update(|state| state.stopping = true);
+        self.queue.ready.notify_one();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
         }
     }
 }
 
-/// The writer thread: takes whatever creates are queued, commits them in one transaction, then
-/// answers each.
-fn write_groups(mut connection: Connection, queue: mpsc::Receiver<Job>, commits: &AtomicU64) {
-    while let Ok(first) = queue.recv() {
-        let mut group = vec![first];
-        group.extend(queue.try_iter().take(MAX_GROUP - 1));
-        let results = write_group(&mut connection, &group);
-        if results.iter().any(Result::is_ok) {
-            commits.fetch_add(1, Ordering::Relaxed);
+/// The writer thread (see the module docs): sleeps until creates are queued and the syncer is
+/// free, then stores all of them in one transaction and hands them to the syncer.
+fn write(
+    connection: &Connection,
+    queue: &Queue,
+    syncer: &mpsc::Sender<Committed>,
+    commits: &AtomicU64,
+) {
+    loop {
+        let jobs = {
+            let mut state = queue.lock();
+            loop {
+                if !state.syncing && !state.jobs.is_empty() {
+                    break;
+                }
+                if state.stopping && !state.syncing && state.jobs.is_empty() {
+                    return;
+                }
+                state.waiting = true;
+                state = queue
+                    .ready
+                    .wait(state)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                state.waiting = false;
+            }
+            std::mem::take(&mut state.jobs)
+        };
+        let group = write_group(connection, jobs);
+        if group.is_empty() {
+            continue;
         }
-        for (job, result) in group.into_iter().zip(results) {
+        commits.fetch_add(1, Ordering::Relaxed);
+        queue.update(|state| state.syncing = true);
+        if syncer.send(group).is_err() {
+            // The syncer is gone (it panicked): nothing more can be made durable. Dropped
+            // answers reach each waiting create as `WriterStopped`, a 500.
+            return;
+        }
+    }
+}
+
+/// Stores `jobs` in one transaction, each in a savepoint of its own, and commits. Creates that
+/// fail are answered at once (nothing of them is stored); the rest are returned, committed.
+fn write_group(connection: &Connection, jobs: Vec<Job>) -> Committed {
+    fn fail_all(answers: impl IntoIterator<Item = Answer>, error: rusqlite::Error) -> Committed {
+        let error = StoreError::from(error);
+        for done in answers {
+            let _ = done.send(Err(error.clone()));
+        }
+        Vec::new()
+    }
+    if let Err(error) = connection.execute_batch("BEGIN") {
+        return fail_all(jobs.into_iter().map(|job| job.done), error);
+    }
+    let mut group = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match insert_alone(connection, &job) {
+            Ok(ids) => group.push((job.done, ids)),
+            Err(error) => {
+                let _ = job.done.send(Err(error));
+            }
+        }
+    }
+    match connection.execute_batch("COMMIT") {
+        Ok(()) => group,
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            fail_all(group.into_iter().map(|(done, _)| done), error)
+        }
+    }
+}
+
+/// The syncer thread: fsyncs the log for each committed group, answers its creates, and frees
+/// the writer for the next commit.
+fn sync(log: &std::fs::File, committed: &mpsc::Receiver<Committed>, queue: &Queue) {
+    while let Ok(group) = committed.recv() {
+        let synced = log.sync_data();
+        for (done, ids) in group {
+            let result = match &synced {
+                Ok(()) => Ok(ids),
+                Err(error) => Err(StoreError::Sync(Arc::new(std::io::Error::new(
+                    error.kind(),
+                    error.to_string(),
+                )))),
+            };
             // A requester that went away (client disconnected) still has its records stored.
-            let _ = job.done.send(result);
+            let _ = done.send(result);
         }
+        queue.update(|state| state.syncing = false);
     }
 }
 
-fn write_group(connection: &mut Connection, group: &[Job]) -> Vec<Result<Vec<i64>, StoreError>> {
-    let everyone = |error: StoreError| group.iter().map(|_| Err(error.clone())).collect();
-    let mut transaction = match connection.transaction() {
-        Ok(transaction) => transaction,
-        Err(error) => return everyone(error.into()),
+/// Inserts `job`'s records in a savepoint of their own: all of them, or none.
+fn insert_alone(connection: &Connection, job: &Job) -> Result<Vec<i64>, StoreError> {
+    connection.prepare_cached("SAVEPOINT job")?.execute([])?;
+    let inserted = insert(connection, job);
+    let end = if inserted.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job"
     };
-    let mut results = Vec::with_capacity(group.len());
-    for job in group {
-        // A savepoint per create: one that fails is rolled back alone.
-        let result = transaction
-            .savepoint()
-            .map_err(StoreError::from)
-            .and_then(|savepoint| {
-                let ids = insert(&savepoint, job)?;
-                savepoint.commit()?;
-                Ok(ids)
-            });
-        results.push(result);
+    connection.prepare_cached(end)?.execute([])?;
+    if inserted.is_err() {
+        connection.prepare_cached("RELEASE job")?.execute([])?;
     }
-    match transaction.commit() {
-        Ok(()) => results,
-        Err(error) => everyone(error.into()),
-    }
+    inserted
 }
 
 fn insert(connection: &Connection, job: &Job) -> Result<Vec<i64>, StoreError> {
-    let request = &job.request;
-    let mut stored = request.clone();
-    stored.create_multiple = 1.try_into().expect("1 is not zero");
-    let stored_json = serde_json::to_string(&stored).expect("generated types always serialise");
-    let now = job.now.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-    let uuid = |value: &Option<uuid::Uuid>| value.map(|uuid| uuid.to_string());
+    let row = &job.row;
     let mut statement = connection.prepare_cached(
         "INSERT INTO coworker_time_passes (unique_id, coworker_id, business_id,
             time_pass_id, notes, purchase_order, used, free, price, expire_date,
             tariff_time_pass_unique_id, coworker_product_unique_id,
-            coworker_contract_unique_id, request, created_on, updated_on, updated_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
+            coworker_contract_unique_id, created_on, updated_on, updated_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
     )?;
-    let mut ids = Vec::with_capacity(request.create_multiple.get() as usize);
-    for _ in 0..request.create_multiple.get() {
+    let mut ids = Vec::with_capacity(job.unique_ids.len());
+    for unique_id in &job.unique_ids {
         statement.execute(params![
-            uuid::Uuid::new_v4().to_string(),
-            // The spec caps ids at i64::MAX and the server validates before this.
-            request.coworker_id.get() as i64,
-            request.business_id.get() as i64,
-            request.time_pass_id.get() as i64,
-            request.notes.as_deref().map(String::as_str),
-            request.purchase_order.as_deref().map(String::as_str),
-            request.used,
-            request.free,
-            request.price,
-            request
-                .expire_date
-                .map(|date| date.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-            uuid(&request.tariff_time_pass_unique_id),
-            uuid(&request.coworker_product_unique_id),
-            uuid(&request.coworker_contract_unique_id),
-            stored_json,
-            now,
-            job.updated_by,
+            unique_id,
+            row.coworker_id,
+            row.business_id,
+            row.time_pass_id,
+            row.notes,
+            row.purchase_order,
+            row.used,
+            row.free,
+            row.price,
+            row.expire_date,
+            row.tariff_time_pass_unique_id,
+            row.coworker_product_unique_id,
+            row.coworker_contract_unique_id,
+            row.now,
+            row.updated_by,
         ])?;
         let id = connection.last_insert_rowid();
         if id <= 0 {
@@ -338,12 +572,12 @@ mod tests {
         let now = Utc::now();
         let first = Store::open(&path)
             .unwrap()
-            .create(&request(3), "a@b.c", now)
+            .create(request(3), "a@b.c", now)
             .await
             .unwrap();
         assert_eq!(first, [1, 2, 3]);
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.create(&request(1), "a@b.c", now).await.unwrap(), [4]);
+        assert_eq!(store.create(request(1), "a@b.c", now).await.unwrap(), [4]);
         assert_eq!(store.count().unwrap(), 4);
         let record = store.get(2).unwrap().unwrap();
         assert_eq!(record.request["CreateMultiple"], 1);
@@ -353,34 +587,71 @@ mod tests {
         assert!(store.get(99).unwrap().is_none());
     }
 
-    #[test]
-    fn a_failing_create_fails_alone_in_its_group() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_create_fails_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite3");
-        drop(Store::open(&path).unwrap());
-        let mut connection = connect(&path).unwrap();
-        connection
+        let store = Store::open(&path).unwrap();
+        connect(&path, "NORMAL")
+            .unwrap()
             .execute_batch(
-                "CREATE TRIGGER refuse BEFORE INSERT ON coworker_time_passes
-                 WHEN NEW.notes = 'refuse' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+                "CREATE TRIGGER refuse AFTER INSERT ON coworker_time_passes
+                 WHEN NEW.notes = 'refuse'
+                     AND (SELECT COUNT(*) FROM coworker_time_passes WHERE notes = 'refuse') >= 2
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;",
             )
             .unwrap();
-        let job = |notes: &str, count: u32| {
+        let create = |notes: &str, count: u32| {
             let mut request = request(count);
             request.notes = Some(notes.parse().unwrap());
-            Job {
-                request,
-                updated_by: "a@b.c".into(),
-                now: Utc::now(),
-                done: oneshot::channel().0,
-            }
+            store.create(request, "a@b.c", Utc::now())
         };
-        let group = [job("a", 2), job("refuse", 3), job("b", 1)];
-        let results = write_group(&mut connection, &group);
-        assert_eq!(results[0].as_ref().unwrap(), &[1, 2]);
-        assert!(matches!(results[1], Err(StoreError::Sqlite(_))));
-        assert_eq!(results[2].as_ref().unwrap(), &[3]);
+        // Sent together, so that they may share a transaction; the middle one fails after
+        // inserting its first record, which must be rolled back with it.
+        let (a, refused, b) = tokio::join!(create("a", 2), create("refuse", 3), create("b", 1));
+        assert_eq!(a.unwrap().len(), 2);
+        assert!(matches!(refused, Err(StoreError::Sqlite(_))), "{refused:?}");
+        assert_eq!(b.unwrap().len(), 1);
+        assert_eq!(store.count().unwrap(), 3);
+        let notes: Vec<_> = store
+            .ids()
+            .unwrap()
+            .into_iter()
+            .map(|id| store.get(id).unwrap().unwrap().request["Notes"].clone())
+            .collect();
+        assert!(!notes.contains(&json!("refuse")), "{notes:?}");
+    }
+
+    #[tokio::test]
+    async fn databases_of_the_earlier_layout_are_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let schema_with_copy = SCHEMA.replace(
+            "    created_on TEXT NOT NULL,",
+            "    request TEXT NOT NULL,\n    created_on TEXT NOT NULL,",
+        );
+        assert_ne!(schema_with_copy, SCHEMA);
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(&schema_with_copy).unwrap();
+        old.execute_batch(
+            "INSERT INTO coworker_time_passes (unique_id, coworker_id, business_id, time_pass_id,
+                request, created_on, updated_on, updated_by)
+             VALUES ('u', 7, 8, 9, '{}', 'then', 'then', 'old@b.c')",
+        )
+        .unwrap();
+        drop(old);
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.ids().unwrap(), [1, 2, 3]);
+        assert_eq!(
+            store.create(request(1), "a@b.c", Utc::now()).await.unwrap(),
+            [2]
+        );
+        let old = store.get(1).unwrap().unwrap();
+        assert_eq!(
+            old.request,
+            json!({"CoworkerId": 7, "BusinessId": 8, "TimePassId": 9, "CreateMultiple": 1})
+        );
+        let new = store.get(2).unwrap().unwrap().request;
+        assert_eq!(new["Notes"], "n");
+        assert_eq!(new["Price"], 1.5);
     }
 }

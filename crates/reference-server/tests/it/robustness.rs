@@ -5,21 +5,16 @@ use serde_json::{Map, Value, json};
 
 use crate::{ADMIN, TestServer, post_raw};
 
-const FIELDS: &[&str] = &[
-    "CoworkerId",
-    "BusinessId",
-    "TimePassId",
-    "CreateMultiple",
-    "Notes",
-    "PurchaseOrder",
-    "Used",
-    "Free",
-    "Price",
-    "ExpireDate",
-    "TariffTimePassUniqueId",
-    "CoworkerProductUniqueId",
-    "CoworkerContractUniqueId",
-];
+/// The request's property names, from the spec.
+fn fields() -> Vec<String> {
+    let definitions: Value = serde_json::from_str(nexudus_server_api::SCHEMA_DEFINITIONS).unwrap();
+    definitions["CoworkerTimePassCreate"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
 
 /// Any JSON value, biased towards the shapes the schema cares about.
 fn any_json() -> impl Strategy<Value = Value> {
@@ -48,7 +43,7 @@ fn any_json() -> impl Strategy<Value = Value> {
 /// Objects that use the real keys with any values, so that most cases get past the JSON parser
 /// and exercise validation.
 fn near_valid() -> impl Strategy<Value = Value> {
-    prop::collection::vec((prop::sample::select(FIELDS), any_json()), 0..14).prop_map(|pairs| {
+    prop::collection::vec((prop::sample::select(fields()), any_json()), 0..14).prop_map(|pairs| {
         let mut object = Map::new();
         for (key, value) in pairs {
             object.insert(key.to_owned(), value);
@@ -59,7 +54,7 @@ fn near_valid() -> impl Strategy<Value = Value> {
 
 /// A valid body with one field set to anything: often still valid, so 200s are exercised too.
 fn one_field_changed() -> impl Strategy<Value = Value> {
-    (prop::sample::select(FIELDS), any_json()).prop_map(|(key, value)| {
+    (prop::sample::select(fields()), any_json()).prop_map(|(key, value)| {
         let mut body = crate::minimal();
         body[key] = value;
         body
