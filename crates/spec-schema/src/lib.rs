@@ -296,7 +296,9 @@ impl Violation {
             .map(|segment| segment.to_string())
             .collect();
         let instance = error.instance().as_ref();
-        let value = Some(instance.clone());
+        // The sent value, cloned only for violations that have one (a missing property has none,
+        // and its instance is the whole enclosing object).
+        let sent = || Some(instance.clone());
         let (value, message) = match error.kind() {
             Kind::Required { property } => {
                 path.push(
@@ -306,22 +308,22 @@ impl Violation {
                 );
                 (None, "is a required field".to_owned())
             }
-            Kind::Type { .. } if instance.is_null() => (value, "must not be null".to_owned()),
-            Kind::Type { kind } => (value, type_message(kind)),
-            Kind::Minimum { limit } => (value, format!("must be at least {limit}")),
-            Kind::Maximum { limit } => (value, format!("must be at most {limit}")),
-            Kind::ExclusiveMinimum { limit } => (value, format!("must be greater than {limit}")),
-            Kind::ExclusiveMaximum { limit } => (value, format!("must be less than {limit}")),
+            Kind::Type { .. } if instance.is_null() => (sent(), "must not be null".to_owned()),
+            Kind::Type { kind } => (sent(), type_message(kind)),
+            Kind::Minimum { limit } => (sent(), format!("must be at least {limit}")),
+            Kind::Maximum { limit } => (sent(), format!("must be at most {limit}")),
+            Kind::ExclusiveMinimum { limit } => (sent(), format!("must be greater than {limit}")),
+            Kind::ExclusiveMaximum { limit } => (sent(), format!("must be less than {limit}")),
             Kind::MinLength { limit } => {
-                (value, format!("must be at least {limit} characters long"))
+                (sent(), format!("must be at least {limit} characters long"))
             }
             Kind::MaxLength { limit } => {
-                (value, format!("must be at most {limit} characters long"))
+                (sent(), format!("must be at most {limit} characters long"))
             }
-            Kind::Format { format } => (value, format!("must be a valid {format}")),
-            Kind::Enum { options } => (value, format!("must be one of {options}")),
-            Kind::Pattern { pattern } => (value, format!("must match the pattern {pattern}")),
-            _ => (value, error.to_string()),
+            Kind::Format { format } => (sent(), format!("must be a valid {format}")),
+            Kind::Enum { options } => (sent(), format!("must be one of {options}")),
+            Kind::Pattern { pattern } => (sent(), format!("must match the pattern {pattern}")),
+            _ => (sent(), error.to_string()),
         };
         Self {
             path,
