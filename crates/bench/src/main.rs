@@ -253,16 +253,20 @@ const METHOD: &str = "\
 ## How each figure is taken
 
 1. **Durable create.** The reference server (in the bench process, on its own tokio runtime) on a
-   SQLite file under `target/`, WAL and `synchronous=FULL`: a 200 is sent only after the
-   transaction holding the record has committed. A load generator (hyper, its own runtime) keeps
-   64 HTTP/1.1 keep-alive connections busy, each sending the next request when the last is
-   answered. Baseline: the same body with `CreateMultiple` 0, which the server parses and
-   validates in full and rejects with 400, storing nothing. Phases alternate (baseline, creates)
-   for several rounds after a warm-up; after each phase the records are counted, and the run
-   fails unless every 200 stored exactly its record and the baseline stored none. The server gets
-   there by group commit: one writer thread takes every create queued while the previous commit
-   was syncing and commits them in one transaction, one savepoint each, so one fsync serves many
-   requests (the creates-per-commit row).
+   SQLite file under `target/`: a 200 is sent only after the transaction holding the record has
+   committed and the write-ahead log holding that commit has been fsynced. A load generator
+   (hyper, its own runtime) keeps 64 HTTP/1.1 keep-alive connections busy, each sending the next
+   request when the last is answered. Baseline: the same body with `CreateMultiple` 0, which the
+   server parses and validates in full and rejects with 400, storing nothing. Phases alternate
+   (baseline, creates) for several rounds after a warm-up; after each phase the records are
+   counted, and the run fails unless every 200 stored exactly its record and the baseline stored
+   none. CPU time is the whole process's (server, SQLite threads and load generator). The server
+   gets there by group commit in a pipeline: a writer thread stores every create queued while the
+   previous group's fsync ran, in one transaction (a savepoint each, so a failing create fails
+   alone), commits without syncing, and hands the group to a syncer thread, which fsyncs the log
+   once and only then answers the group's requests (the creates-per-commit row). Time-ordered
+   (version 7) `UniqueId`s append to their unique index instead of dirtying a random page of it
+   per record.
 2. **Contract runner.** `contract::run` (what `cargo xtask contract` runs) against the reference
    server: generation, the request, decoding as the generated client does, response-schema
    validation and every envelope check, cases in flight concurrently. Baseline: the same
@@ -275,7 +279,12 @@ const METHOD: &str = "\
    handler does with a body (UTF-8, JSON, every schema violation, then the generated type),
    against `serde_json::from_slice` into the generated type, on the spec's own examples; the
    median of several timed batches. The `documented` example is the documentation's body, whose
-   zero ids this project's schema rejects.
+   zero ids this project's schema rejects: the server parses it whole and reports all four
+   violations with their messages, while serde_json gives up at the first field (a zero where the
+   generated type holds a `NonZeroU64`), so that ratio compares a full report with an early exit.
+   The `complete` example is accepted by both, which do their whole work. The steps rows split
+   the server's time (each step timed alone): JSON into a `serde_json::Value`, the schema's
+   pass/fail check, and building every violation with its path and message.
 5. **Build cost.** Cold `cargo build --workspace` and `cargo test --workspace --no-run` into an
    empty target directory (crates already downloaded); a quick run times them warm instead.
 ";

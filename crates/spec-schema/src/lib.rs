@@ -252,9 +252,18 @@ impl Validator {
         &self.name
     }
 
+    /// Whether `instance` satisfies the schema (much cheaper than [`Validator::violations`],
+    /// which builds every violation's message).
+    pub fn is_valid(&self, instance: &Value) -> bool {
+        self.inner.is_valid(instance)
+    }
+
     /// Every violation of the schema by `instance`, sorted by property path then message, so
     /// that the same input always gives the same list.
     pub fn violations(&self, instance: &Value) -> Vec<Violation> {
+        if self.is_valid(instance) {
+            return Vec::new();
+        }
         let mut violations: Vec<Violation> = self
             .inner
             .iter_errors(instance)
