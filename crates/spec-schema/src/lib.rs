@@ -261,9 +261,8 @@ impl Validator {
     /// Every violation of the schema by `instance`, sorted by property path then message, so
     /// that the same input always gives the same list.
     pub fn violations(&self, instance: &Value) -> Vec<Violation> {
-        if self.is_valid(instance) {
-            return Vec::new();
-        }
+        // No `is_valid` fast path: on a valid instance `iter_errors` costs the same (measured by
+        // `cargo xtask bench`), and on an invalid one the check would be paid twice.
         let mut violations: Vec<Violation> = self
             .inner
             .iter_errors(instance)
