@@ -1,34 +1,25 @@
 //! Durable storage of time passes in an embedded SQLite database.
 //!
-//! `AUTOINCREMENT` keeps ids unique and increasing across restarts, even after deletes.
-//! [`Store::create`] returns only once the transaction holding its records is committed *and* the
-//! write-ahead log holding that commit has been fsynced, so a 200 is never sent for records a
+//! `AUTOINCREMENT` keeps ids unique and increasing across restarts, even after deletes. WAL with
+//! `synchronous = FULL` fsyncs the log inside every commit, and [`Store::create`] returns only
+//! once the transaction holding its records has committed, so a 200 is never sent for records a
 //! crash or a power cut could lose.
 //!
-//! Writes are committed in groups, by two threads in a pipeline:
-//! - the **writer** sleeps until creates are queued and the syncer is free, then stores every
-//!   queued create in one transaction, each in a savepoint of its own (a create that fails is
-//!   rolled back alone and answered at once), commits, and hands the group to the syncer;
-//! - the **syncer** fsyncs the write-ahead log (`fdatasync`), only then answers each create of
-//!   the group, and frees the writer.
-//!
-//! So every create that arrives while one group's fsync is under way goes into the next group:
-//! one wake-up of the writer, one commit and one fsync serve all of them. The connection runs
-//! WAL with `synchronous = NORMAL` so that SQLite does not fsync inside the commit; the syncer's
-//! fsync of the same file gives what `synchronous = FULL` gives, off the writer's path.
-//! Checkpoints (which SQLite still syncs itself, log first) only copy frames that are already
-//! durable. Until its fsync a commit may be visible to readers, but it is not acknowledged. This
-//! is what lets durable creates keep up with requests that store nothing (`cargo xtask bench`).
-//! What a row needs that is not SQLite's work (JSON, uuids, dates) is prepared by the requesting
-//! task, off the serial path. Reads use a second connection, which WAL lets run beside the
-//! writer.
+//! Writes are committed in groups by one writer thread: it sleeps until creates are queued, then
+//! stores every queued create in one transaction, each in a savepoint of its own (a create that
+//! fails is rolled back alone and answered at once), commits, and answers the rest. Every create
+//! that arrives during a commit's fsync goes into the next group, so one wake-up of the writer,
+//! one commit and one fsync serve all of them; this is what lets durable creates keep up with
+//! requests that store nothing (`cargo xtask bench`). What a row needs that is not SQLite's work
+//! (uuids, dates) is prepared by the requesting task, off the serial path. Time-ordered
+//! `UniqueId`s append to their unique index instead of dirtying a random page of it per record.
+//! Reads use a second connection, which WAL lets run beside the writer.
 
 use std::{
     path::Path,
     sync::{
         Arc, Condvar, Mutex, MutexGuard,
         atomic::{AtomicU64, Ordering},
-        mpsc,
     },
     thread::JoinHandle,
 };
@@ -44,12 +35,9 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("the database failed: {0}")]
     Sqlite(Arc<rusqlite::Error>),
-    /// The writer or syncer thread could not be started, or the log could not be opened.
+    /// The writer thread could not be started.
     #[error("cannot start the database writer: {0}")]
     Spawn(Arc<std::io::Error>),
-    /// The write-ahead log could not be synced: the records may be there, but are not durable.
-    #[error("the database log could not be synced: {0}")]
-    Sync(Arc<std::io::Error>),
     /// The writer thread is gone (it panicked), so nothing more can be stored.
     #[error("the database writer has stopped")]
     WriterStopped,
@@ -87,8 +75,8 @@ pub struct StoredTimePass {
 #[derive(Debug)]
 pub struct Store {
     queue: Arc<Queue>,
-    /// The writer and the syncer, joined when the store is dropped.
-    threads: Vec<JoinHandle<()>>,
+    /// Joined when the store is dropped.
+    writer: Option<JoinHandle<()>>,
     reader: Mutex<Connection>,
     commits: Arc<AtomicU64>,
 }
@@ -150,15 +138,13 @@ impl Row {
 #[derive(Debug, Default)]
 struct Queue {
     state: Mutex<QueueState>,
-    /// Signalled when the writer may have work: creates queued while the syncer is free.
+    /// Signalled when creates are queued while the writer sleeps, and on stop.
     ready: Condvar,
 }
 
 #[derive(Debug, Default)]
 struct QueueState {
     jobs: Vec<Job>,
-    /// A committed group is being synced; the next commit waits for it.
-    syncing: bool,
     /// The writer is asleep on `ready` (so only then does anyone need to wake it).
     waiting: bool,
     stopping: bool,
@@ -176,7 +162,7 @@ impl Queue {
     fn update(&self, change: impl FnOnce(&mut QueueState)) {
         let mut state = self.lock();
         change(&mut state);
-        let wake = state.waiting && !state.syncing;
+        let wake = state.waiting;
         drop(state);
         if wake {
             self.ready.notify_one();
@@ -187,7 +173,7 @@ impl Queue {
 /// Where a create's outcome goes.
 type Answer = oneshot::Sender<Result<Vec<i64>, StoreError>>;
 
-/// Creates whose transaction has committed, with their ids, waiting for the log's fsync.
+/// Creates whose transaction has committed, with their ids.
 type Committed = Vec<(Answer, Vec<i64>)>;
 
 const SCHEMA: &str = "
@@ -246,10 +232,10 @@ const REQUEST_COLUMNS: [&str; 12] = [
 /// The request's properties stored as SQLite integers 0 and 1.
 const BOOLEANS: [&str; 2] = ["Used", "Free"];
 
-fn connect(path: &Path, synchronous: &str) -> Result<Connection, StoreError> {
+fn connect(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open(path)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", synchronous)?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
     // 64 MiB of page cache (SQLite's default is 2 MiB): the index pages inserts touch stay warm.
     connection.pragma_update(None, "cache_size", -65536)?;
@@ -257,42 +243,24 @@ fn connect(path: &Path, synchronous: &str) -> Result<Connection, StoreError> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and starts its writer and syncer.
+    /// Opens (creating if needed) the database at `path` and starts its writer.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        // NORMAL: the syncer fsyncs the log itself, after the commit (see the module docs).
-        let writer = connect(path, "NORMAL")?;
+        let writer = connect(path)?;
         writer.execute_batch(SCHEMA)?;
         migrate(&writer)?;
-        let reader = connect(path, "NORMAL")?;
-        // The log exists once a connection is in WAL mode, and SQLite keeps it (same file) while
-        // a connection is open; the store holds two until it is dropped.
-        let mut log_path = path.as_os_str().to_owned();
-        log_path.push("-wal");
-        let log =
-            std::fs::File::open(&log_path).map_err(|error| StoreError::Spawn(Arc::new(error)))?;
+        let reader = connect(path)?;
         let queue = Arc::new(Queue::default());
-        let (committed, to_sync) = mpsc::channel();
         let commits = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&commits);
-        let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
-            std::thread::Builder::new()
-                .name(name.into())
-                .spawn(work)
-                .map_err(|error| StoreError::Spawn(Arc::new(error)))
-        };
-        let threads = vec![
-            spawn("sqlite-writer", {
-                let queue = Arc::clone(&queue);
-                Box::new(move || write(&writer, &queue, &committed, &counter))
-            })?,
-            spawn("sqlite-syncer", {
-                let queue = Arc::clone(&queue);
-                Box::new(move || sync(&log, &to_sync, &queue))
-            })?,
-        ];
+        let writer = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn({
+                let (queue, commits) = (Arc::clone(&queue), Arc::clone(&commits));
+                move || write(&writer, &queue, &commits)
+            })
+            .map_err(|error| StoreError::Spawn(Arc::new(error)))?;
         Ok(Self {
             queue,
-            threads,
+            writer: Some(writer),
             reader: Mutex::new(reader),
             commits,
         })
@@ -396,32 +364,23 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // The writer stops once everything it took is committed and synced; the syncer stops
-        // when the writer is gone.
+        // The writer stops once everything queued is committed and answered.
         self.queue.update(|state| state.stopping = true);
         self.queue.ready.notify_one();
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
         }
     }
 }
 
-/// The writer thread (see the module docs): sleeps until creates are queued and the syncer is
-/// free, then stores all of them in one transaction and hands them to the syncer.
-fn write(
-    connection: &Connection,
-    queue: &Queue,
-    syncer: &mpsc::Sender<Committed>,
-    commits: &AtomicU64,
-) {
+/// The writer thread (see the module docs): sleeps until creates are queued, then stores all of
+/// them in one transaction and answers them once it has committed.
+fn write(connection: &Connection, queue: &Queue, commits: &AtomicU64) {
     loop {
         let jobs = {
             let mut state = queue.lock();
-            loop {
-                if !state.syncing && !state.jobs.is_empty() {
-                    break;
-                }
-                if state.stopping && !state.syncing && state.jobs.is_empty() {
+            while state.jobs.is_empty() {
+                if state.stopping {
                     return;
                 }
                 state.waiting = true;
@@ -434,15 +393,12 @@ fn write(
             std::mem::take(&mut state.jobs)
         };
         let group = write_group(connection, jobs);
-        if group.is_empty() {
-            continue;
+        if !group.is_empty() {
+            commits.fetch_add(1, Ordering::Relaxed);
         }
-        commits.fetch_add(1, Ordering::Relaxed);
-        queue.update(|state| state.syncing = true);
-        if syncer.send(group).is_err() {
-            // The syncer is gone (it panicked): nothing more can be made durable. Dropped
-            // answers reach each waiting create as `WriterStopped`, a 500.
-            return;
+        for (done, ids) in group {
+            // A requester that went away (client disconnected) still has its records stored.
+            let _ = done.send(Ok(ids));
         }
     }
 }
@@ -478,28 +434,13 @@ fn write_group(connection: &Connection, jobs: Vec<Job>) -> Committed {
     }
 }
 
-/// The syncer thread: fsyncs the log for each committed group, answers its creates, and frees
-/// the writer for the next commit.
-fn sync(log: &std::fs::File, committed: &mpsc::Receiver<Committed>, queue: &Queue) {
-    while let Ok(group) = committed.recv() {
-        let synced = log.sync_data();
-        for (done, ids) in group {
-            let result = match &synced {
-                Ok(()) => Ok(ids),
-                Err(error) => Err(StoreError::Sync(Arc::new(std::io::Error::new(
-                    error.kind(),
-                    error.to_string(),
-                )))),
-            };
-            // A requester that went away (client disconnected) still has its records stored.
-            let _ = done.send(result);
-        }
-        queue.update(|state| state.syncing = false);
-    }
-}
-
 /// Inserts `job`'s records in a savepoint of their own: all of them, or none.
 fn insert_alone(connection: &Connection, job: &Job) -> Result<Vec<i64>, StoreError> {
+    if job.unique_ids.len() == 1 {
+        // One INSERT is atomic by itself: SQLite undoes a failed statement and nothing else
+        // (its statement journal), so the savepoint's two extra statements buy nothing.
+        return insert(connection, job);
+    }
     connection.prepare_cached("SAVEPOINT job")?.execute([])?;
     let inserted = insert(connection, job);
     let end = if inserted.is_ok() {
@@ -592,13 +533,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite3");
         let store = Store::open(&path).unwrap();
-        connect(&path, "NORMAL")
+        connect(&path)
             .unwrap()
             .execute_batch(
                 "CREATE TRIGGER refuse AFTER INSERT ON coworker_time_passes
                  WHEN NEW.notes = 'refuse'
                      AND (SELECT COUNT(*) FROM coworker_time_passes WHERE notes = 'refuse') >= 2
-                 BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                 CREATE TRIGGER refuse_one AFTER INSERT ON coworker_time_passes
+                 WHEN NEW.notes = 'refuse one' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
             )
             .unwrap();
         let create = |notes: &str, count: u32| {
@@ -606,12 +549,22 @@ mod tests {
             request.notes = Some(notes.parse().unwrap());
             store.create(request, "a@b.c", Utc::now())
         };
-        // Sent together, so that they may share a transaction; the middle one fails after
-        // inserting its first record, which must be rolled back with it.
-        let (a, refused, b) = tokio::join!(create("a", 2), create("refuse", 3), create("b", 1));
+        // Sent together, so that they may share a transaction. "refuse" fails after inserting
+        // its first record, which must be rolled back with it; "refuse one" fails in its only
+        // insert.
+        let (a, refused, b, refused_one) = tokio::join!(
+            create("a", 2),
+            create("refuse", 3),
+            create("b", 1),
+            create("refuse one", 1)
+        );
         assert_eq!(a.unwrap().len(), 2);
         assert!(matches!(refused, Err(StoreError::Sqlite(_))), "{refused:?}");
         assert_eq!(b.unwrap().len(), 1);
+        assert!(
+            matches!(refused_one, Err(StoreError::Sqlite(_))),
+            "{refused_one:?}"
+        );
         assert_eq!(store.count().unwrap(), 3);
         let notes: Vec<_> = store
             .ids()
@@ -620,6 +573,7 @@ mod tests {
             .map(|id| store.get(id).unwrap().unwrap().request["Notes"].clone())
             .collect();
         assert!(!notes.contains(&json!("refuse")), "{notes:?}");
+        assert!(!notes.contains(&json!("refuse one")), "{notes:?}");
     }
 
     #[tokio::test]
