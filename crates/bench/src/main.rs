@@ -254,19 +254,18 @@ const METHOD: &str = "\
 
 1. **Durable create.** The reference server (in the bench process, on its own tokio runtime) on a
    SQLite file under `target/`: a 200 is sent only after the transaction holding the record has
-   committed and the write-ahead log holding that commit has been fsynced. A load generator
+   committed, its write-ahead log fsynced (`synchronous=FULL`). A load generator
    (hyper, its own runtime) keeps 64 HTTP/1.1 keep-alive connections busy, each sending the next
    request when the last is answered. Baseline: the same body with `CreateMultiple` 0, which the
    server parses and validates in full and rejects with 400, storing nothing. Phases alternate
    (baseline, creates) for several rounds after a warm-up; after each phase the records are
    counted, and the run fails unless every 200 stored exactly its record and the baseline stored
-   none. CPU time is the whole process's (server, SQLite threads and load generator). The server
-   gets there by group commit in a pipeline: a writer thread stores every create queued while the
-   previous group's fsync ran, in one transaction (a savepoint each, so a failing create fails
-   alone), commits without syncing, and hands the group to a syncer thread, which fsyncs the log
-   once and only then answers the group's requests (the creates-per-commit row). Time-ordered
-   (version 7) `UniqueId`s append to their unique index instead of dirtying a random page of it
-   per record.
+   none. CPU time is the whole process's (server, SQLite writer and load generator). The server
+   gets there by group commit: one writer thread takes every create queued while the previous
+   commit was syncing and stores them in one transaction (each create atomic on its own, so a
+   failing one fails alone), committed with `synchronous=FULL`, then answers them (the
+   creates-per-commit row). Time-ordered (version 7) `UniqueId`s append to their unique index
+   instead of dirtying a random page of it per record.
 2. **Contract runner.** `contract::run` (what `cargo xtask contract` runs) against the reference
    server: generation, the request, decoding as the generated client does, response-schema
    validation and every envelope check, cases in flight concurrently. Baseline: the same

@@ -6,8 +6,9 @@
 //! crash or a power cut could lose.
 //!
 //! Writes are committed in groups by one writer thread: it sleeps until creates are queued, then
-//! stores every queued create in one transaction, each in a savepoint of its own (a create that
-//! fails is rolled back alone and answered at once), commits, and answers the rest. Every create
+//! stores every queued create in one transaction, each atomic on its own (a savepoint when it
+//! has several records: a create that fails is rolled back alone and answered at once), commits,
+//! and answers the rest. Every create
 //! that arrives during a commit's fsync goes into the next group, so one wake-up of the writer,
 //! one commit and one fsync serve all of them; this is what lets durable creates keep up with
 //! requests that store nothing (`cargo xtask bench`). What a row needs that is not SQLite's work
