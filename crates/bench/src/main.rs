@@ -285,5 +285,6 @@ const METHOD: &str = "\
    the server's time (each step timed alone): JSON into a `serde_json::Value`, the schema's
    pass/fail check, and building every violation with its path and message.
 5. **Build cost.** Cold `cargo build --workspace` and `cargo test --workspace --no-run` into an
-   empty target directory (crates already downloaded); a quick run times them warm instead.
+   empty target directory (crates already downloaded). A quick run times only the test build,
+   warm, on the workspace's own target directory.
 ";

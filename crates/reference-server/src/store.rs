@@ -114,21 +114,20 @@ impl Row {
     fn new(request: CoworkerTimePassCreate, updated_by: &str, now: DateTime<Utc>) -> Self {
         let date = |date: DateTime<Utc>| date.to_rfc3339_opts(SecondsFormat::AutoSi, true);
         let uuid = |value: Option<uuid::Uuid>| value.map(|uuid| uuid.to_string());
-        let stored = request;
         Self {
             // The spec caps ids at i64::MAX and the server validates before this.
-            coworker_id: stored.coworker_id.get() as i64,
-            business_id: stored.business_id.get() as i64,
-            time_pass_id: stored.time_pass_id.get() as i64,
-            notes: stored.notes.map(String::from),
-            purchase_order: stored.purchase_order.map(String::from),
-            used: stored.used,
-            free: stored.free,
-            price: stored.price,
-            expire_date: stored.expire_date.map(date),
-            tariff_time_pass_unique_id: uuid(stored.tariff_time_pass_unique_id),
-            coworker_product_unique_id: uuid(stored.coworker_product_unique_id),
-            coworker_contract_unique_id: uuid(stored.coworker_contract_unique_id),
+            coworker_id: request.coworker_id.get() as i64,
+            business_id: request.business_id.get() as i64,
+            time_pass_id: request.time_pass_id.get() as i64,
+            notes: request.notes.map(String::from),
+            purchase_order: request.purchase_order.map(String::from),
+            used: request.used,
+            free: request.free,
+            price: request.price,
+            expire_date: request.expire_date.map(date),
+            tariff_time_pass_unique_id: uuid(request.tariff_time_pass_unique_id),
+            coworker_product_unique_id: uuid(request.coworker_product_unique_id),
+            coworker_contract_unique_id: uuid(request.coworker_contract_unique_id),
             now: date(now),
             updated_by: updated_by.to_owned(),
         }
@@ -367,7 +366,6 @@ impl Drop for Store {
     fn drop(&mut self) {
         // The writer stops once everything queued is committed and answered.
         self.queue.update(|state| state.stopping = true);
-        self.queue.ready.notify_one();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
@@ -404,8 +402,8 @@ fn write(connection: &Connection, queue: &Queue, commits: &AtomicU64) {
     }
 }
 
-/// Stores `jobs` in one transaction, each in a savepoint of its own, and commits. Creates that
-/// fail are answered at once (nothing of them is stored); the rest are returned, committed.
+/// Stores `jobs` in one transaction, each atomic on its own, and commits. Creates that fail are
+/// answered at once (nothing of them is stored); the rest are returned, committed.
 fn write_group(connection: &Connection, jobs: Vec<Job>) -> Committed {
     fn fail_all(answers: impl IntoIterator<Item = Answer>, error: rusqlite::Error) -> Committed {
         let error = StoreError::from(error);
