@@ -2,10 +2,10 @@
 //!
 //! A full run builds from nothing into a target directory of its own (crates already
 //! downloaded, so the figure is compile time, not network time). A quick run only times the test
-//! build on the workspace's own target directory, where `cargo test` has just built everything
-//! (CI runs it after the tests): that keeps the harness exercised in seconds. It skips the plain
-//! build, which is never a no-op there: `cargo build` resolves dependencies without the
-//! dev-dependencies' features and so compiles and links again (about 25 s in CI).
+//! build, warm, on the workspace's own target directory (CI runs it after the tests; it still
+//! relinks what `cargo xtask` runs since rebuilt, 10-16 s there): that keeps the harness
+//! exercised. It skips the plain build, which after the tests compiles again (`cargo build`
+//! resolves dependencies without the dev-dependencies' features; about 25 s in CI).
 
 use std::{
     path::Path,
@@ -63,7 +63,7 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
             (format!("cold `{shown}`"), elapsed)
         } else {
             (
-                format!("`{shown}` right after the tests built everything (quick run)"),
+                format!("`{shown}` on the workspace's warm target directory (quick run)"),
                 cargo(root, args, None)?,
             )
         };
