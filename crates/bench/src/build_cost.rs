@@ -2,9 +2,8 @@
 //!
 //! A full run builds from nothing into a target directory of its own (crates already
 //! downloaded, so the figure is compile time, not network time). A quick run only times the test
-//! build, warm, on the workspace's own target directory (CI runs it after the tests; it still
-//! relinks what `cargo xtask` runs since rebuilt, 10-16 s there): that keeps the harness
-//! exercised. It skips the plain build, which after the tests compiles again (`cargo build`
+//! build, warm, on the workspace's own target directory (measured at 10-16 s in CI, which runs
+//! it after the tests and the contract run): that keeps the harness exercised. It skips the plain build, which after the tests compiles again (`cargo build`
 //! resolves dependencies without the dev-dependencies' features; about 25 s in CI).
 
 use std::{
