@@ -47,30 +47,37 @@ impl Reference {
         &self.server
     }
 
-    /// The contract target: the built-in full administrator as the caller, and a built-in user
-    /// holding none of the operations' roles for the 401 of a missing role.
+    /// The contract target for this server: see [`builtin_target`].
     pub fn target(&self) -> contract::Target {
-        let admin = BUILTIN_USERS
-            .iter()
-            .find(|(_, _, _, full_admin)| *full_admin)
-            .expect("the built-in users have a full administrator");
-        let required: Vec<&str> = contract::operations()
-            .iter()
-            .flat_map(|operation| operation.security)
-            .flat_map(|requirement| requirement.scopes.iter().copied())
-            .collect();
-        let reader = BUILTIN_USERS
-            .iter()
-            .find(|(_, _, roles, full_admin)| {
-                !full_admin && !roles.iter().any(|role| required.contains(role))
-            })
-            .expect("the built-in users have one without the operations' roles");
-        contract::Target {
-            base_url: self.server.base_url().to_owned(),
-            token: admin.1.to_owned(),
-            token_without_role: Some(reader.1.to_owned()),
-            caller: Some(admin.0.to_owned()),
-            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
-        }
+        builtin_target(self.server.base_url())
+    }
+}
+
+/// The contract target for a reference server with the built-in users, reached at `base_url`
+/// (the server itself, or a proxy in front of it): the built-in full administrator as the
+/// caller, and a built-in user holding none of the operations' roles for the 401 of a missing
+/// role.
+pub fn builtin_target(base_url: &str) -> contract::Target {
+    let admin = BUILTIN_USERS
+        .iter()
+        .find(|(_, _, _, full_admin)| *full_admin)
+        .expect("the built-in users have a full administrator");
+    let required: Vec<&str> = contract::operations()
+        .iter()
+        .flat_map(|operation| operation.security)
+        .flat_map(|requirement| requirement.scopes.iter().copied())
+        .collect();
+    let reader = BUILTIN_USERS
+        .iter()
+        .find(|(_, _, roles, full_admin)| {
+            !full_admin && !roles.iter().any(|role| required.contains(role))
+        })
+        .expect("the built-in users have one without the operations' roles");
+    contract::Target {
+        base_url: base_url.to_owned(),
+        token: admin.1.to_owned(),
+        token_without_role: Some(reader.1.to_owned()),
+        caller: Some(admin.0.to_owned()),
+        body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
     }
 }

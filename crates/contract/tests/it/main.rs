@@ -5,49 +5,25 @@ mod deviants;
 mod reference;
 mod snapshots;
 
-use std::net::SocketAddr;
+use reference_server::store::Store;
 
-use reference_server::{Config, RunningServer, Server, store::Store, users::Users};
+/// The contract's view of the reference server with its built-in users, at `base_url`.
+pub(crate) use contract_cli::builtin_target as target;
 
-/// The reference server on an ephemeral loopback port, stopped when dropped.
-pub(crate) struct ReferenceServer {
-    server: RunningServer,
-    _dir: tempfile::TempDir,
-}
+/// The reference server on an ephemeral loopback port with a temporary database, stopped when
+/// dropped.
+pub(crate) struct ReferenceServer(contract_cli::Reference);
 
 impl ReferenceServer {
     pub(crate) async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let server = Server::bind(Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database: dir.path().join("contract.sqlite3"),
-            users: Users::builtin(),
-            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
-        })
-        .await
-        .unwrap();
-        Self {
-            server: server.spawn(),
-            _dir: dir,
-        }
+        Self(contract_cli::Reference::start().await.unwrap())
     }
 
     pub(crate) fn base_url(&self) -> &str {
-        self.server.base_url()
+        self.0.server().base_url()
     }
 
     pub(crate) fn store(&self) -> &Store {
-        self.server.store()
-    }
-}
-
-/// The contract's view of the reference server with its built-in users.
-pub(crate) fn target(base_url: &str) -> contract::Target {
-    contract::Target {
-        base_url: base_url.to_owned(),
-        token: "local-admin-token".into(),
-        token_without_role: Some("local-reader-token".into()),
-        caller: Some("admin@example.com".into()),
-        body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+        self.0.server().store()
     }
 }
