@@ -213,20 +213,20 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The request's properties, in the order of their columns in [`Store::get`]'s query.
-const REQUEST_COLUMNS: [&str; 12] = [
-    "CoworkerId",
-    "BusinessId",
-    "TimePassId",
-    "Notes",
-    "PurchaseOrder",
-    "Used",
-    "Free",
-    "Price",
-    "ExpireDate",
-    "TariffTimePassUniqueId",
-    "CoworkerProductUniqueId",
-    "CoworkerContractUniqueId",
+/// Each request property that has a column of its own: (column, property).
+const REQUEST_COLUMNS: [(&str, &str); 12] = [
+    ("coworker_id", "CoworkerId"),
+    ("business_id", "BusinessId"),
+    ("time_pass_id", "TimePassId"),
+    ("notes", "Notes"),
+    ("purchase_order", "PurchaseOrder"),
+    ("used", "Used"),
+    ("free", "Free"),
+    ("price", "Price"),
+    ("expire_date", "ExpireDate"),
+    ("tariff_time_pass_unique_id", "TariffTimePassUniqueId"),
+    ("coworker_product_unique_id", "CoworkerProductUniqueId"),
+    ("coworker_contract_unique_id", "CoworkerContractUniqueId"),
 ];
 
 /// The request's properties stored as SQLite integers 0 and 1.
@@ -323,40 +323,36 @@ impl Store {
 
     /// The record with `id`.
     pub fn get(&self, id: i64) -> Result<Option<StoredTimePass>, StoreError> {
+        let columns: Vec<&str> = REQUEST_COLUMNS.iter().map(|(column, _)| *column).collect();
+        let query = format!(
+            "SELECT id, unique_id, updated_on, updated_by, {} FROM coworker_time_passes
+             WHERE id = ?1",
+            columns.join(", ")
+        );
         let connection = self.lock()?;
         let record = connection
-            .query_row(
-                "SELECT id, unique_id, updated_on, updated_by, coworker_id, business_id,
-                    time_pass_id, notes, purchase_order, used, free, price, expire_date,
-                    tariff_time_pass_unique_id, coworker_product_unique_id,
-                    coworker_contract_unique_id
-                 FROM coworker_time_passes WHERE id = ?1",
-                [id],
-                |row| {
-                    let mut request = serde_json::Map::new();
-                    request.insert("CreateMultiple".into(), 1.into());
-                    for (index, name) in REQUEST_COLUMNS.iter().enumerate() {
-                        let value = match row.get_ref(index + 4)? {
-                            ValueRef::Null => continue,
-                            ValueRef::Integer(value) if BOOLEANS.contains(name) => {
-                                (value != 0).into()
-                            }
-                            ValueRef::Integer(value) => value.into(),
-                            ValueRef::Real(value) => value.into(),
-                            ValueRef::Text(text) => String::from_utf8_lossy(text).into(),
-                            ValueRef::Blob(_) => continue,
-                        };
-                        request.insert((*name).to_owned(), value);
-                    }
-                    Ok(StoredTimePass {
-                        id: row.get(0)?,
-                        unique_id: row.get(1)?,
-                        request: serde_json::Value::Object(request),
-                        updated_on: row.get(2)?,
-                        updated_by: row.get(3)?,
-                    })
-                },
-            )
+            .query_row(&query, [id], |row| {
+                let mut request = serde_json::Map::new();
+                request.insert("CreateMultiple".into(), 1.into());
+                for (index, (_, name)) in REQUEST_COLUMNS.iter().enumerate() {
+                    let value = match row.get_ref(index + 4)? {
+                        ValueRef::Null => continue,
+                        ValueRef::Integer(value) if BOOLEANS.contains(name) => (value != 0).into(),
+                        ValueRef::Integer(value) => value.into(),
+                        ValueRef::Real(value) => value.into(),
+                        ValueRef::Text(text) => String::from_utf8_lossy(text).into(),
+                        ValueRef::Blob(_) => continue,
+                    };
+                    request.insert((*name).to_owned(), value);
+                }
+                Ok(StoredTimePass {
+                    id: row.get(0)?,
+                    unique_id: row.get(1)?,
+                    request: serde_json::Value::Object(request),
+                    updated_on: row.get(2)?,
+                    updated_by: row.get(3)?,
+                })
+            })
             .optional()?;
         Ok(record)
     }
