@@ -1,17 +1,24 @@
 //! The generated router and the generated client, talking over real HTTP on loopback.
 //!
-//! `Echo` is the smallest implementation of the generated trait: it knows one token and answers
-//! every rejection with an envelope naming the rejected properties. What is tested is what the
-//! router does around it: authentication first, then content type, size, JSON, schema.
+//! `Echo` is the smallest implementation of the generated trait: it knows one token, answers
+//! every rejection with an envelope naming the rejected properties, creates without storing, and
+//! answers every other operation with what reached it (a list echoes its parameters, a read, an
+//! update or a delete answers 404 naming the id it got). What is tested is what the router does
+//! around it: authentication first, then parameters, content type, size, JSON, schema.
 
 use std::sync::{
     Arc,
     atomic::{AtomicU64, Ordering},
 };
 
-use nexudus_server_api::{CreateCoworkerTimePassResponse, NexudusBillingApi, Operation, Rejection};
+use nexudus_server_api::{
+    CreateCoworkerTimePassResponse, DeleteCoworkerTimePassResponse, GetCoworkerTimePassResponse,
+    ListCoworkerTimePassesResponse, NexudusBillingApi, Operation, Rejection,
+    UpdateCoworkerTimePassResponse,
+};
 use nexudus_types::{
-    CoworkerTimePassCreate, CreateSuccess, CreatedRecord, ErrorEnvelope, PropertyError,
+    CoworkerTimePassCreate, CoworkerTimePassList, CoworkerTimePassOrderField,
+    CoworkerTimePassUpdate, CreateSuccess, CreatedRecord, ErrorEnvelope, PropertyError,
 };
 use serde_json::{Value, json};
 
@@ -44,6 +51,14 @@ fn error(property: &str, message: String) -> PropertyError {
     }
 }
 
+/// The 404 envelope naming the id that reached the implementation.
+fn absent(property: &str, id: i64) -> ErrorEnvelope {
+    envelope(vec![PropertyError {
+        attempted_value: id.into(),
+        ..error(property, "not found".into())
+    }])
+}
+
 impl NexudusBillingApi for Echo {
     type Caller = String;
 
@@ -52,7 +67,9 @@ impl NexudusBillingApi for Echo {
         operation: &'static Operation,
         headers: &http::HeaderMap,
     ) -> Result<String, ErrorEnvelope> {
-        assert_eq!(operation.security[0].scopes, ["CoworkerTimePass-Create"]);
+        // The router passes the operation's own requirements.
+        let role = operation.security[0].scopes[0];
+        assert!(role.starts_with("CoworkerTimePass-"), "{role}");
         match nexudus_server_api::bearer_token(headers) {
             Ok(TOKEN) => Ok("admin@example.com".to_owned()),
             Ok(_) => Err(envelope(vec![error(
@@ -106,6 +123,59 @@ impl NexudusBillingApi for Echo {
             },
             was_successful: true,
         })
+    }
+
+    async fn get_coworker_time_pass(&self, _: String, id: i64) -> GetCoworkerTimePassResponse {
+        GetCoworkerTimePassResponse::NotFound(absent("id", id))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn list_coworker_time_passes(
+        &self,
+        _: String,
+        page: Option<i32>,
+        size: Option<i32>,
+        order_by: Option<CoworkerTimePassOrderField>,
+        dir: Option<i32>,
+        coworker_id: Option<i64>,
+        _: Option<i64>,
+        _: Option<i64>,
+        used: Option<bool>,
+        _: Option<bool>,
+        purchase_order: Option<String>,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        _: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> ListCoworkerTimePassesResponse {
+        let filters = format!("{coworker_id:?} {used:?} {purchase_order:?} {from:?}");
+        ListCoworkerTimePassesResponse::Ok(CoworkerTimePassList {
+            records: Vec::new(),
+            current_page: page.map_or(1, |page| page as u32).try_into().unwrap(),
+            current_page_size: size.map_or(25, |size| size as u32).try_into().unwrap(),
+            current_order_field: format!("{} {filters}", order_by.unwrap_or_default()),
+            current_sort_direction: dir.unwrap_or(1),
+            first_item: 0,
+            last_item: 0,
+            total_items: 0,
+            total_pages: 0,
+            has_next_page: false,
+            has_previous_page: false,
+        })
+    }
+
+    async fn update_coworker_time_pass(
+        &self,
+        _: String,
+        body: CoworkerTimePassUpdate,
+    ) -> UpdateCoworkerTimePassResponse {
+        UpdateCoworkerTimePassResponse::NotFound(absent("Id", body.id.get() as i64))
+    }
+
+    async fn delete_coworker_time_pass(
+        &self,
+        _: String,
+        id: i64,
+    ) -> DeleteCoworkerTimePassResponse {
+        DeleteCoworkerTimePassResponse::NotFound(absent("id", id))
     }
 }
 
@@ -314,18 +384,105 @@ async fn every_violation_reaches_the_implementation() {
 }
 
 #[tokio::test]
+async fn parameters_reach_the_implementation_typed() {
+    let server = start().await;
+    let client = nexudus_client::authenticated(&server.base_url, TOKEN).unwrap();
+    let listed = client
+        .list_coworker_time_passes(
+            None,
+            std::num::NonZeroU64::new(9),
+            None,
+            Some(&"PO 7&x".parse().unwrap()),
+            None,
+            Some(true),
+            Some(&(-1).try_into().unwrap()),
+            Some(&"2026-07-31T02:00:00+02:00".parse().unwrap()),
+            Some(&CoworkerTimePassOrderField::Price),
+            std::num::NonZeroU32::new(3),
+            std::num::NonZeroU32::new(10),
+            None,
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (listed.current_page.get(), listed.current_page_size.get()),
+        (3, 10)
+    );
+    assert_eq!(
+        listed.current_order_field,
+        "Price Some(9) Some(true) Some(\"PO 7&x\") Some(2026-07-31T00:00:00Z)"
+    );
+    assert_eq!(listed.current_sort_direction, -1);
+
+    let id = std::num::NonZeroU64::new(7).unwrap();
+    let read = client.get_coworker_time_pass(id).await;
+    let deleted = client.delete_coworker_time_pass(id).await;
+    for (result, property) in [
+        (read.map(|_| ()), "id"),
+        (deleted.map(|_| ()), "id"),
+    ] {
+        match result {
+            Err(nexudus_client::Error::ErrorResponse(response)) => {
+                assert_eq!(response.status(), 404);
+                assert_eq!(response.errors[0].property_name, property);
+                assert_eq!(response.errors[0].attempted_value, json!(7));
+            }
+            other => panic!("expected the 404 envelope, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_envelopes_before_the_implementation() {
+    let server = start().await;
+    let client = nexudus_client::http_client_builder().build().unwrap();
+    let base = format!("{}/api/billing/coworkertimepasses", server.base_url);
+    for (path, expected) in [
+        ("/0", vec![("id", json!("0"))]),
+        ("/abc", vec![("id", json!("abc"))]),
+        (
+            "?page=0&size=1001&orderBy=Colour&dir=0&from_CoworkerTimePass_ExpireDate=2025-01-31T00:00",
+            vec![
+                ("page", json!("0")),
+                ("size", json!("1001")),
+                ("orderBy", json!("Colour")),
+                ("dir", json!("0")),
+                ("from_CoworkerTimePass_ExpireDate", json!("2025-01-31T00:00")),
+            ],
+        ),
+    ] {
+        let response = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let body: Value = response.json().await.unwrap();
+        let errors: Vec<(&str, Value)> = body["Errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["PropertyName"].as_str().unwrap(), e["AttemptedValue"].clone()))
+            .collect();
+        assert_eq!(errors, expected, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods_are_not_served() {
     let server = start().await;
     let client = nexudus_client::http_client_builder().build().unwrap();
-    let get = client
-        .get(format!(
+    let patch = client
+        .patch(format!(
             "{}/api/billing/coworkertimepasses",
             server.base_url
         ))
         .send()
         .await
         .unwrap();
-    assert_eq!(get.status(), 405);
+    assert_eq!(patch.status(), 405);
     let other = client
         .post(format!("{}/api/billing/other", server.base_url))
         .send()

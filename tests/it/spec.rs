@@ -125,23 +125,262 @@ fn success_envelope_requires_every_documented_key() {
     }
 }
 
-#[test]
-fn every_error_status_shares_the_error_envelope() {
-    let spec = spec_json();
-    let responses = spec
-        .pointer(&format!("{PATH}/responses"))
+/// Each operation's responses, with `$ref`s to `components.responses` resolved.
+fn responses(spec: &Value, pointer: &str) -> serde_json::Map<String, Value> {
+    spec.pointer(&format!("{pointer}/responses"))
         .unwrap()
         .as_object()
-        .unwrap();
-    let statuses: Vec<&str> = responses.keys().map(String::as_str).collect();
-    assert_eq!(statuses, ["200", "400", "401", "413", "415", "500"]);
-    for status in ["400", "401", "413", "415", "500"] {
-        assert_eq!(
-            responses[status]["content"]["application/json"]["schema"]["$ref"],
-            "#/components/schemas/ErrorEnvelope",
-            "{status}"
+        .unwrap()
+        .iter()
+        .map(|(status, response)| {
+            let response = match response["$ref"].as_str() {
+                Some(reference) => spec
+                    .pointer(reference.trim_start_matches('#'))
+                    .unwrap()
+                    .clone(),
+                None => response.clone(),
+            };
+            (status.clone(), response)
+        })
+        .collect()
+}
+
+/// (JSON pointer, operationId, role, documented statuses) of every operation, as Nexudus
+/// documents the resource.
+const OPERATIONS: [(&str, &str, &str, &[&str]); 5] = [
+    (
+        PATH,
+        "create_coworker_time_pass",
+        "CoworkerTimePass-Create",
+        &["200", "400", "401", "413", "415", "500"],
+    ),
+    (
+        "/paths/~1api~1billing~1coworkertimepasses/get",
+        "list_coworker_time_passes",
+        "CoworkerTimePass-List",
+        &["200", "400", "401", "500"],
+    ),
+    (
+        "/paths/~1api~1billing~1coworkertimepasses/put",
+        "update_coworker_time_pass",
+        "CoworkerTimePass-Edit",
+        &["200", "400", "401", "404", "413", "415", "500"],
+    ),
+    (
+        "/paths/~1api~1billing~1coworkertimepasses~1{id}/get",
+        "get_coworker_time_pass",
+        "CoworkerTimePass-Read",
+        &["200", "400", "401", "404", "500"],
+    ),
+    (
+        "/paths/~1api~1billing~1coworkertimepasses~1{id}/delete",
+        "delete_coworker_time_pass",
+        "CoworkerTimePass-Delete",
+        &["200", "400", "401", "404", "500"],
+    ),
+];
+
+#[test]
+fn every_operation_of_the_resource_with_its_role_and_statuses() {
+    let spec = spec_json();
+    for (pointer, id, role, statuses) in OPERATIONS {
+        let operation = spec.pointer(pointer).unwrap_or_else(|| panic!("{pointer}"));
+        assert_eq!(operation["operationId"], id);
+        assert_eq!(operation["security"], json!([{"oauth2": [role]}]), "{id}");
+        assert!(
+            spec["components"]["securitySchemes"]["oauth2"]["flows"]["password"]["scopes"]
+                .get(role)
+                .is_some(),
+            "{role}"
+        );
+        let responses = responses(&spec, pointer);
+        let documented: Vec<&str> = responses.keys().map(String::as_str).collect();
+        assert_eq!(documented, statuses, "{id}");
+        for (status, response) in &responses {
+            if status.starts_with('2') {
+                continue;
+            }
+            assert_eq!(
+                response["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorEnvelope",
+                "{id} {status}"
+            );
+        }
+        // A storage failure is documented and marked as no client's doing.
+        assert_eq!(responses["500"]["x-contract"]["reachable"], false, "{id}");
+    }
+}
+
+#[test]
+fn the_create_links_to_read_update_and_delete_its_record() {
+    let spec = spec_json();
+    let links = &responses(&spec, PATH)["200"]["links"];
+    let targets: Vec<(&str, &Value, &Value)> = links
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|link| {
+            (
+                link["operationId"].as_str().unwrap(),
+                &link["parameters"],
+                &link["requestBody"],
+            )
+        })
+        .collect();
+    // By link name: Delete..., Get..., Update....
+    assert_eq!(
+        targets,
+        [
+            ("delete_coworker_time_pass", &json!({"id": "$response.body#/Value/Id"}), &Value::Null),
+            ("get_coworker_time_pass", &json!({"id": "$response.body#/Value/Id"}), &Value::Null),
+            ("update_coworker_time_pass", &Value::Null, &json!({"Id": "$response.body#/Value/Id"})),
+        ]
+    );
+}
+
+#[test]
+fn the_read_model_is_the_documented_one() {
+    let spec = spec_json();
+    let schema = &spec["components"]["schemas"]["CoworkerTimePass"];
+    let mut properties: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    properties.sort();
+    // Nexudus' documented read model (../shared/reference/nexudus-api-facts.md).
+    let mut documented = vec![
+        "CoworkerId", "BusinessId", "TimePassId", "TimePassName", "TimePassCurrencyCode", "Notes",
+        "PurchaseOrder", "Used", "CheckedIn", "UsedDate", "RemainingUses", "TotalUses", "Free",
+        "Price", "CreateMultiple", "ExpireDate", "Invoiced", "InvoiceDate", "IsFromTariff",
+        "IsPayAsYouGo", "TariffTimePassUniqueId", "CoworkerProductUniqueId",
+        "CoworkerContractUniqueId", "Id", "UniqueId", "CreatedOn", "UpdatedOn", "UpdatedBy",
+        "IsNew", "SystemId",
+    ];
+    documented.sort();
+    assert_eq!(properties, documented);
+    let mut required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|name| name.as_str().unwrap())
+        .collect();
+    required.sort();
+    assert_eq!(required, documented, "every key is always sent");
+    let property = |name: &str| &schema["properties"][name];
+    for read_only in [
+        "CheckedIn", "Invoiced", "InvoiceDate", "IsFromTariff", "RemainingUses", "TotalUses",
+        "UsedDate",
+    ] {
+        assert_eq!(property(read_only)["readOnly"], true, "{read_only}");
+    }
+    assert_eq!(property("UniqueId")["format"], "uuid");
+    // A field the server may have no source for is nullable, and says when it is null.
+    for unknown in ["TimePassName", "TimePassCurrencyCode", "CheckedIn", "SystemId"] {
+        assert_eq!(property(unknown)["nullable"], true, "{unknown}");
+        assert!(
+            property(unknown)["description"].as_str().unwrap().contains("null"),
+            "{unknown}"
         );
     }
+}
+
+#[test]
+fn the_list_takes_paging_order_and_filters_and_answers_the_paging_envelope() {
+    let spec = spec_json();
+    let list = spec
+        .pointer("/paths/~1api~1billing~1coworkertimepasses/get")
+        .unwrap();
+    let parameters: Vec<&str> = list["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|parameter| {
+            assert_eq!(parameter["in"], "query");
+            parameter["name"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        parameters,
+        [
+            "page", "size", "orderBy", "dir", "CoworkerTimePass_CoworkerId",
+            "CoworkerTimePass_BusinessId", "CoworkerTimePass_TimePassId", "CoworkerTimePass_Used",
+            "CoworkerTimePass_Free", "CoworkerTimePass_PurchaseOrder",
+            "from_CoworkerTimePass_ExpireDate", "to_CoworkerTimePass_ExpireDate",
+        ]
+    );
+    let schema = |name: &str| {
+        list["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|parameter| parameter["name"] == name)
+            .unwrap()["schema"]
+            .clone()
+    };
+    assert_eq!(
+        schema("size"),
+        json!({"type": "integer", "format": "int32", "minimum": 1, "maximum": 1000, "default": 25})
+    );
+    assert_eq!(schema("page")["minimum"], 1);
+    assert_eq!(schema("dir")["enum"], json!([1, -1]));
+    let envelope = &spec["components"]["schemas"]["CoworkerTimePassList"];
+    let mut keys: Vec<&str> = envelope["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key.as_str().unwrap())
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "CurrentOrderField", "CurrentPage", "CurrentPageSize", "CurrentSortDirection",
+            "FirstItem", "HasNextPage", "HasPreviousPage", "LastItem", "Records", "TotalItems",
+            "TotalPages",
+        ]
+    );
+    // Every filter names a record property, every sort field is one.
+    let record = &spec["components"]["schemas"]["CoworkerTimePass"]["properties"];
+    for (_, filter) in list["x-contract"]["filters"].as_object().unwrap() {
+        assert!(record.get(filter["property"].as_str().unwrap()).is_some(), "{filter}");
+    }
+    for field in spec["components"]["schemas"]["CoworkerTimePassOrderField"]["enum"]
+        .as_array()
+        .unwrap()
+    {
+        assert!(record.get(field.as_str().unwrap()).is_some(), "{field}");
+    }
+}
+
+#[test]
+fn update_and_delete_answer_as_documented() {
+    let spec = spec_json();
+    let update = &spec["components"]["schemas"]["CoworkerTimePassUpdate"];
+    assert_eq!(
+        update["required"],
+        json!(["Id", "CoworkerId", "BusinessId", "TimePassId", "CreateMultiple"])
+    );
+    // The create's fields, with the same rules (descriptions aside).
+    let create = &spec["components"]["schemas"]["CoworkerTimePassCreate"]["properties"];
+    for (name, rules) in create.as_object().unwrap() {
+        let mut rules = rules.clone();
+        let mut same = update["properties"][name].clone();
+        rules.as_object_mut().unwrap().remove("description");
+        same.as_object_mut().unwrap().remove("description");
+        assert_eq!(same, rules, "{name}");
+    }
+    let example = |pointer: &str| {
+        responses(&spec, pointer)["200"]["content"]["application/json"]["example"].clone()
+    };
+    assert_eq!(
+        example("/paths/~1api~1billing~1coworkertimepasses/put")["Message"],
+        "CoworkerTimePass was successfully updated."
+    );
+    let deleted = example("/paths/~1api~1billing~1coworkertimepasses~1{id}/delete");
+    assert_eq!(deleted["Message"], "The record was deleted successfully.");
+    assert_eq!(deleted["Value"], Value::Null);
 }
 
 #[test]
@@ -184,12 +423,10 @@ fn examples_validate_against_their_schemas() {
     );
 
     let mut checked = 0;
-    for (status, response) in document
-        .pointer(&format!("{PATH}/responses"))
-        .unwrap()
-        .as_object()
-        .unwrap()
-    {
+    let every_response = OPERATIONS
+        .iter()
+        .flat_map(|(pointer, _, _, _)| responses(document, pointer));
+    for (status, response) in every_response {
         let content = &response["content"]["application/json"];
         let Some(example) = content.get("example") else {
             continue;
@@ -207,7 +444,10 @@ fn examples_validate_against_their_schemas() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 2, "the documented 200 and 400 examples");
+    assert_eq!(
+        checked, 4,
+        "the documented 200 and 400 examples of create, and the 200s of update and delete"
+    );
 }
 
 /// The documented examples in `../shared/reference` are the ones the spec carries.

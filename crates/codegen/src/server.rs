@@ -1,357 +1,111 @@
 //! The server generator: for each operation a trait method and a response enum, and one axum
-//! router for any implementation of the trait.
+//! router for any implementation of the trait, emitted from the checked model of the operations.
 //!
-//! The router answers every failure it detects itself (authentication, content type, size, JSON
-//! syntax, schema violations) through the trait's `authenticate` and `reject` methods, so that
-//! the implementation decides the body and the spec decides the status. For that, the spec must
-//! document those statuses with one error body type shared by all operations: this module checks
-//! it and says which response is missing rather than generating a router that cannot answer.
+//! The router answers every failure it detects itself (authentication, parameters, content
+//! type, size, JSON syntax, schema violations) through the trait's `authenticate` and `reject`
+//! methods, so that the implementation decides the body and the spec decides the status
+//! (`model::check_router_statuses` makes sure the spec documents each).
 
-use std::collections::BTreeSet;
-
-use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
-use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
+use heck::ToUpperCamelCase;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
+use serde_json::Value;
 
-use crate::{CodegenError, Settings};
+use crate::{
+    CodegenError, Names,
+    model::{Kind, Location, Operation, Parameter, Response},
+    names::Method,
+};
 
-/// Where a parameter is read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Location {
-    Path,
-    Query,
+/// What the emitters share: the names, and how to spell a type of the types crate.
+pub(crate) struct Context<'a> {
+    pub(crate) names: &'a Names,
+    pub(crate) types: syn::Path,
 }
 
-/// A path or query parameter.
-struct Parameter {
-    name: String,
-    location: Location,
-    required: bool,
-    /// `String`, `Integer`, `Number` or `Boolean` (a `server_runtime::ParameterType`).
-    json_type: &'static str,
-    /// The Rust type it is parsed into.
-    rust_type: TokenStream,
-    /// Its schema, converted to JSON Schema.
-    schema: serde_json::Value,
-}
-
-/// What the generator needs to know of one operation.
-struct Operation {
-    id: String,
-    method: String,
-    path: String,
-    docs: String,
-    request_schema: Option<String>,
-    /// Path and query parameters in the spec's order.
-    parameters: Vec<Parameter>,
-    /// (status, body schema name) in the spec's order.
-    responses: Vec<(u16, Option<String>)>,
-    /// Alternatives of (scheme, scopes).
-    security: Vec<(String, Vec<String>)>,
-}
-
-impl Operation {
-    fn unsupported(&self, message: impl Into<String>) -> CodegenError {
-        CodegenError::Unsupported {
-            operation: self.id.clone(),
-            message: message.into(),
-        }
+impl Context<'_> {
+    fn type_path(&self, schema: &str) -> TokenStream {
+        let types = &self.types;
+        let ident = Ident::new(&self.names.types[schema], Span::call_site());
+        quote!(#types::#ident)
     }
 
-    fn response_body(&self, status: u16) -> Option<&Option<String>> {
-        self.responses
-            .iter()
-            .find(|(code, _)| *code == status)
-            .map(|(_, body)| body)
+    fn method(&self, operation: &Operation) -> &Method {
+        &self.names.methods[&operation.id]
     }
+}
+
+/// The per-operation names of the server file.
+struct OperationIdents {
+    method: Ident,
+    constant: Ident,
+    response: Ident,
+    handler: Ident,
+}
+
+fn idents(context: &Context<'_>, operation: &Operation) -> Result<OperationIdents, CodegenError> {
+    let method = context.method(operation).ident.clone();
+    let snake = method.to_string();
+    let response = format!("{}Response", snake.trim_start_matches('_').to_upper_camel_case());
+    let response = syn::parse_str::<Ident>(&response).map_err(|_| {
+        operation.unsupported(format!("`{response}` is not a usable response type name"))
+    })?;
+    Ok(OperationIdents {
+        constant: format_ident!("{}", snake.trim_start_matches('_').to_uppercase()),
+        handler: format_ident!("handle_{}", snake.trim_start_matches('_')),
+        method,
+        response,
+    })
 }
 
 pub(crate) fn generate(
-    openapi: &OpenAPI,
-    spec: &spec_schema::Spec,
-    settings: &Settings,
+    context: &Context<'_>,
+    operations: &[Operation],
+    definitions: &serde_json::Map<String, Value>,
+    error_type: &str,
+    server_trait: &str,
+    title: &str,
 ) -> Result<TokenStream, CodegenError> {
-    let definitions = spec.json_schema_definitions()?;
-    let operations = operations(openapi, &definitions)?;
-    let error_type = shared_error_type(&operations)?;
-    for operation in &operations {
-        check_router_statuses(operation, &error_type)?;
-    }
-
-    let types: syn::Path =
-        syn::parse_str(&settings.types_path).map_err(|error| CodegenError::Unsupported {
-            operation: "*".into(),
-            message: format!("types path `{}`: {error}", settings.types_path),
-        })?;
-    let api = Ident::new(&settings.server_trait, Span::call_site());
-    let type_path = |name: &str| {
-        let ident = Ident::new(name, Span::call_site());
-        quote!(#types::#ident)
-    };
-    let error_type_tokens = type_path(&error_type);
-
+    let api = Ident::new(server_trait, Span::call_site());
+    let error_type = context.type_path(error_type);
     let definitions_json = raw_string(
-        &serde_json::to_string_pretty(&serde_json::Value::Object(definitions))
+        &serde_json::to_string_pretty(&Value::Object(definitions.clone()))
             .expect("a JSON value always serialises"),
     );
 
-    let variant = |status| {
-        Ident::new(
-            &variant_name(status).expect("a known status"),
-            Span::call_site(),
-        )
-    };
-    let (bad_request, unauthorized, too_large, media_type) =
-        (variant(400), variant(401), variant(413), variant(415));
-    let mut operation_consts = Vec::new();
-    let mut consts = Vec::new();
+    let mut constants = Vec::new();
     let mut enums = Vec::new();
     let mut methods = Vec::new();
     let mut handlers = Vec::new();
+    let mut validators = Vec::new();
     // One method router per path, in the spec's order.
-    let mut routes: indexmap::IndexMap<String, Vec<TokenStream>> = Default::default();
-    let mut validator_fields = Vec::new();
-    let mut validator_inits = Vec::new();
-
-    for operation in &operations {
-        let method_ident = format_ident!("{}", operation.id.to_snake_case());
-        let const_ident = format_ident!("{}", operation.id.to_shouty_snake_case());
-        operation_consts.push(const_ident.clone());
-        let response_ident = format_ident!("{}Response", operation.id.to_upper_camel_case());
-        let handler_ident = format_ident!("handle_{}", method_ident);
-        let (id, method, path) = (&operation.id, &operation.method, &operation.path);
-        let request_schema = match &operation.request_schema {
-            Some(name) => quote!(::std::option::Option::Some(#name)),
-            None => quote!(::std::option::Option::None),
-        };
-        let security = operation.security.iter().map(|(scheme, scopes)| {
-            quote!(::server_runtime::SecurityRequirement { scheme: #scheme, scopes: &[#(#scopes),*] })
-        });
-        let responses = operation.responses.iter().map(|(status, body)| match body {
-            Some(schema) => quote!((#status, ::std::option::Option::Some(#schema))),
-            None => quote!((#status, ::std::option::Option::None)),
-        });
-        let const_doc = format!("`{method} {path}` ({id}).");
-        consts.push(quote! {
-            #[doc = #const_doc]
-            pub const #const_ident: ::server_runtime::Operation = ::server_runtime::Operation {
-                operation_id: #id,
-                method: #method,
-                path: #path,
-                request_schema: #request_schema,
-                security: &[#(#security),*],
-                responses: &[#(#responses),*],
-            };
-        });
-
-        // The response enum: one variant per documented status.
-        let mut variants = Vec::new();
-        let mut arms = Vec::new();
-        for (status, body) in &operation.responses {
-            let variant = variant_name(*status).ok_or_else(|| {
-                operation.unsupported(format!("status {status} is not a known HTTP status"))
-            })?;
-            let variant = Ident::new(&variant, Span::call_site());
-            let doc = format!("{status}.");
-            match body {
-                Some(schema) => {
-                    let ty = type_path(schema);
-                    variants.push(quote!(#[doc = #doc] #variant(#ty)));
-                    arms.push(quote! {
-                        Self::#variant(body) => (
-                            ::http::StatusCode::from_u16(#status).expect("a documented status"),
-                            ::axum::Json(body),
-                        ).into_response()
-                    });
-                }
-                None => {
-                    variants.push(quote!(#[doc = #doc] #variant));
-                    arms.push(quote! {
-                        Self::#variant => ::http::StatusCode::from_u16(#status)
-                            .expect("a documented status")
-                            .into_response()
-                    });
-                }
-            }
-        }
-        let enum_doc = format!("The documented responses of `{id}`.");
-        enums.push(quote! {
-            #[doc = #enum_doc]
-            #[derive(Debug, Clone, PartialEq)]
-            pub enum #response_ident { #(#variants,)* }
-
-            impl ::axum::response::IntoResponse for #response_ident {
-                fn into_response(self) -> ::axum::response::Response {
-                    match self { #(#arms,)* }
-                }
-            }
-        });
-
-        // The trait method and the handler.
-        let docs = if operation.docs.is_empty() {
-            format!("`{method} {path}`.")
-        } else {
-            operation.docs.clone()
-        };
-        let (body_param, body_arg, read_body) = match &operation.request_schema {
-            Some(schema) => {
-                let ty = type_path(schema);
-                let field = &method_ident;
-                validator_fields.push(quote!(#field: ::server_runtime::Validator));
-                validator_inits.push(quote! {
-                    #field: ::server_runtime::Validator::new(definitions.clone(), #schema)?
-                });
-                (
-                    quote!(, body: #ty),
-                    quote!(, body),
-                    quote! {
-                        let body = match ::server_runtime::read_json::<#ty>(
-                            &headers, body, state.api.body_limit(), &state.validators.#field,
-                        ).await {
-                            ::std::result::Result::Ok(body) => body,
-                            ::std::result::Result::Err(rejection) => {
-                                let status = rejection.status();
-                                let envelope = state.api.reject(&operations::#const_ident, rejection);
-                                return match status.as_u16() {
-                                    413 => #response_ident::#too_large(envelope),
-                                    415 => #response_ident::#media_type(envelope),
-                                    _ => #response_ident::#bad_request(envelope),
-                                }.into_response();
-                            }
-                        };
-                    },
-                )
-            }
-            None => (quote!(), quote!(), quote!(let _ = body;)),
-        };
-        let mut parameter_params = Vec::new();
-        let mut parameter_args = Vec::new();
-        let mut read_parameters = Vec::new();
-        let mut required_parameters = Vec::new();
-        for parameter in &operation.parameters {
-            let ident = format_ident!("{}", parameter.name.to_snake_case());
-            let field = format_ident!("{}_{}", method_ident, parameter.name.to_snake_case());
-            let (name, required, rust_type) =
-                (&parameter.name, parameter.required, &parameter.rust_type);
-            let json_type = format_ident!("{}", parameter.json_type);
-            let schema = serde_json::to_string(&parameter.schema).expect("JSON serialises");
-            let label = format!("{} parameter {name}", operation.id);
-            validator_fields.push(quote!(#field: ::server_runtime::Validator));
-            validator_inits.push(quote! {
-                #field: ::server_runtime::Validator::for_schema(
-                    definitions.clone(),
-                    &::serde_json::from_str::<::serde_json::Value>(#schema).expect("generated JSON is valid"),
-                    #label,
-                )?
-            });
-            let pairs = match parameter.location {
-                Location::Path => quote!(path_pairs),
-                Location::Query => quote!(query_pairs),
-            };
-            read_parameters.push(quote! {
-                let #ident = ::server_runtime::parameter::<#rust_type>(
-                    &#pairs, #name, ::server_runtime::ParameterType::#json_type, #required,
-                    &state.validators.#field, &mut violations,
-                );
-            });
-            if required {
-                parameter_params.push(quote!(#ident: #rust_type));
-                required_parameters.push(quote! {
-                    let #ident = #ident.expect("a required parameter without violations is present");
-                });
-            } else {
-                parameter_params.push(quote!(#ident: ::std::option::Option<#rust_type>));
-            }
-            parameter_args.push(quote!(#ident));
-        }
-        let uses_path = operation
-            .parameters
-            .iter()
-            .any(|p| p.location == Location::Path);
-        let uses_query = operation
-            .parameters
-            .iter()
-            .any(|p| p.location == Location::Query);
-        let path_extractor = uses_path.then(|| quote! {
-            path: ::std::result::Result<
-                ::axum::extract::Path<::std::collections::HashMap<::std::string::String, ::std::string::String>>,
-                ::axum::extract::rejection::PathRejection,
-            >,
-        });
-        let query_extractor = uses_query.then(|| quote!(query: ::axum::extract::RawQuery,));
-        let read_parameters = if operation.parameters.is_empty() {
-            quote!()
-        } else {
-            let path_pairs = uses_path.then(|| {
-                quote! {
-                    // A path that cannot be decoded leaves its parameters missing, which is reported.
-                    let path_pairs = path.map(|path| path.0).unwrap_or_default();
-                }
-            });
-            let query_pairs = uses_query.then(|| {
-                quote! {
-                    let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());
-                }
-            });
-            quote! {
-                #path_pairs
-                #query_pairs
-                let mut violations = ::std::vec::Vec::new();
-                #(#read_parameters)*
-                if !violations.is_empty() {
-                    let envelope = state.api.reject(
-                        &operations::#const_ident,
-                        ::server_runtime::Rejection::Invalid(violations),
-                    );
-                    return #response_ident::#bad_request(envelope).into_response();
-                }
-                #(#required_parameters)*
-            }
-        };
-        let authenticate = quote! {
-            let caller = match state.api.authenticate(&operations::#const_ident, &headers).await {
-                ::std::result::Result::Ok(caller) => caller,
-                ::std::result::Result::Err(envelope) => {
-                    return #response_ident::#unauthorized(envelope).into_response();
-                }
-            };
-        };
-        methods.push(quote! {
-            #[doc = #docs]
-            fn #method_ident(&self, caller: Self::Caller #(, #parameter_params)* #body_param)
-                -> impl ::std::future::Future<Output = #response_ident> + ::std::marker::Send;
-        });
-        handlers.push(quote! {
-            async fn #handler_ident<A: #api>(
-                ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
-                #path_extractor
-                #query_extractor
-                headers: ::http::HeaderMap,
-                body: ::axum::body::Body,
-            ) -> ::axum::response::Response {
-                #authenticate
-                #read_parameters
-                #read_body
-                state.api.#method_ident(caller #(, #parameter_args)* #body_arg).await.into_response()
-            }
-        });
-        let axum_method = format_ident!("{}", method.to_lowercase());
-        let route = routes.entry(path.clone()).or_default();
-        let handler = quote!(#handler_ident::<A>);
+    let mut routes: indexmap::IndexMap<&str, Vec<TokenStream>> = Default::default();
+    for operation in operations {
+        let idents = idents(context, operation)?;
+        constants.push(operation_constant(operation, &idents));
+        enums.push(response_enum(context, operation, &idents)?);
+        methods.push(trait_method(context, operation, &idents));
+        let (handler, operation_validators) = handler(context, operation, &idents, &api);
+        handlers.push(handler);
+        validators.extend(operation_validators);
+        let axum_method = format_ident!("{}", operation.method.to_lowercase());
+        let handler = &idents.handler;
+        let route = routes.entry(operation.path.as_str()).or_default();
         route.push(if route.is_empty() {
-            quote!(::axum::routing::#axum_method(#handler))
+            quote!(::axum::routing::#axum_method(#handler::<A>))
         } else {
-            quote!(.#axum_method(#handler))
+            quote!(.#axum_method(#handler::<A>))
         });
     }
+    let constant_idents = operations
+        .iter()
+        .map(|operation| idents(context, operation).map(|idents| idents.constant))
+        .collect::<Result<Vec<_>, _>>()?;
     let routes = routes
         .into_iter()
         .map(|(path, methods)| quote!(.route(#path, #(#methods)*)));
-    let trait_doc = format!(
-        "The operations of {}, one method each, as the spec documents them.",
-        openapi.info.title
-    );
+    let (validator_fields, validator_inits): (Vec<_>, Vec<_>) = validators.into_iter().unzip();
+    let trait_doc = format!("The operations of {title}, one method each, as the spec documents them.");
     Ok(quote! {
         //! Server side of the API: its trait, the response enums and [`router`].
         #![allow(missing_docs, clippy::all, unused_imports, unused_variables)]
@@ -364,11 +118,11 @@ pub(crate) fn generate(
 
         /// The operations of the spec.
         pub mod operations {
-            #(#consts)*
+            #(#constants)*
         }
 
         /// Every operation of the spec.
-        pub const OPERATIONS: &[&::server_runtime::Operation] = &[#(&operations::#operation_consts),*];
+        pub const OPERATIONS: &[&::server_runtime::Operation] = &[#(&operations::#constant_idents),*];
 
         #(#enums)*
 
@@ -377,22 +131,22 @@ pub(crate) fn generate(
             /// Who is calling, as `authenticate` establishes it.
             type Caller: ::std::marker::Send;
 
-            /// Checks the caller against the operation's security requirements before the body is
-            /// read; an error is answered with 401.
+            /// Checks the caller against the operation's security requirements before anything
+            /// else of the request is read; an error is answered with 401.
             fn authenticate(
                 &self,
                 operation: &'static ::server_runtime::Operation,
                 headers: &::http::HeaderMap,
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Caller, #error_type_tokens>>
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Caller, #error_type>>
                 + ::std::marker::Send;
 
-            /// The error body for a request body the router rejected; the status comes from
-            /// [`::server_runtime::Rejection::status`].
+            /// The error body for a request the router rejected (its parameters or its body); the
+            /// status comes from [`::server_runtime::Rejection::status`].
             fn reject(
                 &self,
                 operation: &'static ::server_runtime::Operation,
                 rejection: ::server_runtime::Rejection,
-            ) -> #error_type_tokens;
+            ) -> #error_type;
 
             /// The largest request body accepted, in bytes.
             fn body_limit(&self) -> usize {
@@ -427,226 +181,333 @@ pub(crate) fn generate(
     })
 }
 
-fn operations(
-    openapi: &OpenAPI,
-    definitions: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Vec<Operation>, CodegenError> {
-    let mut operations = Vec::new();
-    for (path, item) in openapi.paths.iter() {
-        let item = item.as_item().ok_or_else(|| CodegenError::Unsupported {
-            operation: path.clone(),
-            message: "path items given by $ref are not supported".into(),
-        })?;
-        for (method, op) in item.iter() {
-            let id = op
-                .operation_id
-                .clone()
-                .ok_or_else(|| CodegenError::Unsupported {
-                    operation: format!("{method} {path}"),
-                    message: "every operation needs an operationId".into(),
-                })?;
-            let mut operation = Operation {
-                id,
-                method: method.to_uppercase(),
-                path: path.clone(),
-                docs: [op.summary.as_deref(), op.description.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .map(str::trim)
-                    .collect::<Vec<_>>()
-                    .join("\n\n"),
-                request_schema: None,
-                parameters: Vec::new(),
-                responses: Vec::new(),
-                security: Vec::new(),
-            };
-            for parameter in item.parameters.iter().chain(&op.parameters) {
-                let parameter = parse_parameter(&operation, parameter, definitions)?;
-                // An operation's parameter overrides the path item's of the same name and place.
-                operation.parameters.retain(|p| {
-                    (p.name.as_str(), p.location) != (parameter.name.as_str(), parameter.location)
-                });
-                operation.parameters.push(parameter);
+/// `operations::NAME`: the operation as the spec states it.
+fn operation_constant(operation: &Operation, idents: &OperationIdents) -> TokenStream {
+    let constant = &idents.constant;
+    let (id, method, path) = (&operation.id, &operation.method, &operation.path);
+    let request_schema = option(operation.request_schema.as_deref());
+    let security = operation.security.iter().map(|(scheme, scopes)| {
+        quote!(::server_runtime::SecurityRequirement { scheme: #scheme, scopes: &[#(#scopes),*] })
+    });
+    let parameters = operation.parameters.iter().map(|parameter| {
+        let name = &parameter.name;
+        let location = match parameter.location {
+            Location::Path => quote!(Path),
+            Location::Query => quote!(Query),
+        };
+        let required = parameter.required;
+        let schema = json_text(&parameter.schema);
+        quote! {
+            ::server_runtime::Parameter {
+                name: #name,
+                location: ::server_runtime::ParameterLocation::#location,
+                required: #required,
+                schema: #schema,
             }
-            if let Some(body) = &op.request_body {
-                let body = body.as_item().ok_or_else(|| {
-                    operation.unsupported("request bodies given by $ref are not supported")
-                })?;
-                let schema = json_schema_ref(&body.content).ok_or_else(|| {
-                    operation.unsupported(
-                        "the request body must be application/json with a $ref to a component schema",
-                    )
-                })?;
-                operation.request_schema = Some(schema);
-            }
-            if op.responses.default.is_some() {
-                return Err(
-                    operation.unsupported("a `default` response has no status to answer with")
-                );
-            }
-            for (code, response) in &op.responses.responses {
-                let StatusCode::Code(status) = code else {
-                    return Err(
-                        operation.unsupported(format!("status range {code} is not supported"))
-                    );
-                };
-                let response = response.as_item().ok_or_else(|| {
-                    operation.unsupported("responses given by $ref are not supported")
-                })?;
-                let body = if response.content.is_empty() {
-                    None
-                } else {
-                    Some(json_schema_ref(&response.content).ok_or_else(|| {
-                        operation.unsupported(format!(
-                            "response {status} must be application/json with a $ref to a component schema"
-                        ))
-                    })?)
-                };
-                operation.responses.push((*status, body));
-            }
-            let security = op.security.as_ref().or(openapi.security.as_ref());
-            for requirement in security.into_iter().flatten() {
-                let mut schemes = requirement.iter();
-                match (schemes.next(), schemes.next()) {
-                    (Some((scheme, scopes)), None) => {
-                        operation.security.push((scheme.clone(), scopes.clone()))
-                    }
-                    _ => {
-                        return Err(operation.unsupported(
-                            "each security requirement must name exactly one scheme",
-                        ));
-                    }
-                }
-            }
-            if operation.security.is_empty() {
-                return Err(operation.unsupported(
-                    "operations without security are not supported yet: the router authenticates every request",
-                ));
-            }
-            operations.push(operation);
         }
+    });
+    let responses = operation.responses.iter().map(response_constant);
+    let contract = json_text(&operation.contract);
+    let doc = format!("`{method} {path}` ({id}).");
+    quote! {
+        #[doc = #doc]
+        pub const #constant: ::server_runtime::Operation = ::server_runtime::Operation {
+            operation_id: #id,
+            method: #method,
+            path: #path,
+            parameters: &[#(#parameters),*],
+            request_schema: #request_schema,
+            security: &[#(#security),*],
+            responses: &[#(#responses),*],
+            contract: #contract,
+        };
     }
-    Ok(operations)
 }
 
-fn parse_parameter(
-    operation: &Operation,
-    parameter: &ReferenceOr<openapiv3::Parameter>,
-    definitions: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Parameter, CodegenError> {
-    let parameter = parameter
-        .as_item()
-        .ok_or_else(|| operation.unsupported("parameters given by $ref are not supported"))?;
-    let (data, location) = match parameter {
-        openapiv3::Parameter::Path { parameter_data, .. } => (parameter_data, Location::Path),
-        openapiv3::Parameter::Query { parameter_data, .. } => (parameter_data, Location::Query),
-        _ => return Err(operation.unsupported("only path and query parameters are supported")),
-    };
-    let name = &data.name;
-    let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
-        return Err(operation.unsupported(format!("parameter `{name}` needs a schema")));
-    };
-    let schema = serde_json::to_value(schema).expect("openapiv3 schemas serialise");
-    let schema = spec_schema::to_json_schema(&schema)?;
-    // The JSON type decides how the parameter's text is read; a $ref to a component is followed.
-    let resolved = match schema.get("$ref").and_then(serde_json::Value::as_str) {
-        Some(reference) => reference
-            .rsplit('/')
-            .next()
-            .and_then(|target| definitions.get(target))
-            .unwrap_or(&schema),
-        None => &schema,
-    };
-    let types: Vec<&str> = match resolved.get("type") {
-        Some(serde_json::Value::String(ty)) => vec![ty.as_str()],
-        Some(serde_json::Value::Array(types)) => types.iter().filter_map(|t| t.as_str()).collect(),
-        _ => Vec::new(),
-    };
-    let format = resolved.get("format").and_then(serde_json::Value::as_str);
-    let (json_type, rust_type) = match types.iter().find(|ty| **ty != "null").copied() {
-        Some("integer") if format == Some("int32") => ("Integer", quote!(i32)),
-        Some("integer") => ("Integer", quote!(i64)),
-        Some("number") => ("Number", quote!(f64)),
-        Some("boolean") => ("Boolean", quote!(bool)),
-        Some("string") => ("String", quote!(::std::string::String)),
-        other => {
-            return Err(operation.unsupported(format!(
-                "parameter `{name}` is of type {other:?}: only strings, integers, numbers and booleans are supported"
-            )));
+fn response_constant(response: &Response) -> TokenStream {
+    let status = response.status;
+    let schema = option(response.schema.as_deref());
+    let links = response.links.iter().map(|link| {
+        let (name, operation_id) = (&link.name, &link.operation_id);
+        let parameters = json_text(&link.parameters);
+        let request_body = json_text(&link.request_body);
+        quote! {
+            ::server_runtime::Link {
+                name: #name,
+                operation_id: #operation_id,
+                parameters: #parameters,
+                request_body: #request_body,
+            }
         }
-    };
-    if name.to_snake_case().is_empty() {
-        return Err(operation.unsupported(format!("parameter `{name}` has no usable name")));
+    });
+    let contract = json_text(&response.contract);
+    quote! {
+        ::server_runtime::Response {
+            status: #status,
+            schema: #schema,
+            links: &[#(#links),*],
+            contract: #contract,
+        }
     }
-    Ok(Parameter {
-        name: name.clone(),
-        location,
-        required: data.required || location == Location::Path,
-        json_type,
-        rust_type,
-        schema,
+}
+
+/// The response enum: one variant per documented status.
+fn response_enum(
+    context: &Context<'_>,
+    operation: &Operation,
+    idents: &OperationIdents,
+) -> Result<TokenStream, CodegenError> {
+    let response_ident = &idents.response;
+    let mut variants = Vec::new();
+    let mut arms = Vec::new();
+    for response in &operation.responses {
+        let status = response.status;
+        let variant = variant(status).ok_or_else(|| {
+            operation.unsupported(format!("status {status} is not a known HTTP status"))
+        })?;
+        let doc = format!("{status}.");
+        match &response.schema {
+            Some(schema) => {
+                let ty = context.type_path(schema);
+                variants.push(quote!(#[doc = #doc] #variant(#ty)));
+                arms.push(quote! {
+                    Self::#variant(body) => (
+                        ::http::StatusCode::from_u16(#status).expect("a documented status"),
+                        ::axum::Json(body),
+                    ).into_response()
+                });
+            }
+            None => {
+                variants.push(quote!(#[doc = #doc] #variant));
+                arms.push(quote! {
+                    Self::#variant => ::http::StatusCode::from_u16(#status)
+                        .expect("a documented status")
+                        .into_response()
+                });
+            }
+        }
+    }
+    let doc = format!("The documented responses of `{}`.", operation.id);
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #response_ident { #(#variants,)* }
+
+        impl ::axum::response::IntoResponse for #response_ident {
+            fn into_response(self) -> ::axum::response::Response {
+                match self { #(#arms,)* }
+            }
+        }
     })
 }
 
-fn json_schema_ref(content: &openapiv3::Content) -> Option<String> {
-    match content.get("application/json")?.schema.as_ref()? {
-        ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/schemas/")
-            .map(str::to_owned),
-        ReferenceOr::Item(_) => None,
+/// The Rust type a parameter is parsed into on the server.
+fn parameter_type(context: &Context<'_>, parameter: &Parameter) -> TokenStream {
+    match &parameter.kind {
+        Kind::String => quote!(::std::string::String),
+        Kind::Integer32 => quote!(i32),
+        Kind::Integer64 => quote!(i64),
+        Kind::Number => quote!(f64),
+        Kind::Boolean => quote!(bool),
+        Kind::DateTime => quote!(::chrono::DateTime<::chrono::Utc>),
+        Kind::Uuid => quote!(::uuid::Uuid),
+        Kind::Component(schema) => context.type_path(schema),
     }
 }
 
-/// The one body type of every 4xx/5xx response of every operation.
-fn shared_error_type(operations: &[Operation]) -> Result<String, CodegenError> {
-    let bodies: BTreeSet<&str> = operations
-        .iter()
-        .flat_map(|operation| &operation.responses)
-        .filter(|(status, _)| *status >= 400)
-        .filter_map(|(_, body)| body.as_deref())
-        .collect();
-    let mut bodies = bodies.into_iter();
-    match (bodies.next(), bodies.next()) {
-        (Some(body), None) => Ok(body.to_owned()),
-        (None, _) => Err(CodegenError::Unsupported {
-            operation: "*".into(),
-            message: "no error response documents a JSON body: the router needs one for 401".into(),
-        }),
-        (Some(first), Some(second)) => Err(CodegenError::Unsupported {
-            operation: "*".into(),
-            message: format!(
-                "error responses use several body types ({first}, {second}, ...): they must share one"
-            ),
-        }),
-    }
+/// The ident of a parameter's argument, the one the generated client uses.
+fn parameter_ident(context: &Context<'_>, operation: &Operation, parameter: &Parameter) -> Ident {
+    context
+        .method(operation)
+        .parameter(parameter.location, &parameter.name)
+        .expect("names::client_methods matched every parameter")
+        .ident
+        .clone()
 }
 
-/// The router itself answers 401, and for operations with a body 400, 413 and 415: the spec must
-/// document each with the shared error body.
-fn check_router_statuses(operation: &Operation, error_type: &str) -> Result<(), CodegenError> {
-    let mut needed = vec![(401, "the router answers it when authentication fails")];
-    if !operation.parameters.is_empty() && operation.request_schema.is_none() {
-        needed.push((400, "the router answers it for invalid parameters"));
-    }
-    if operation.request_schema.is_some() {
-        needed.push((400, "the router answers it for malformed or invalid bodies"));
-        needed.push((413, "the router answers it for bodies over the size limit"));
-        needed.push((
-            415,
-            "the router answers it for bodies that are not application/json",
-        ));
-    }
-    for (status, why) in needed {
-        match operation.response_body(status) {
-            Some(Some(body)) if body == error_type => {}
-            _ => {
-                return Err(operation.unsupported(format!(
-                    "document response {status} with body {error_type}: {why}"
-                )));
-            }
+fn trait_method(
+    context: &Context<'_>,
+    operation: &Operation,
+    idents: &OperationIdents,
+) -> TokenStream {
+    let docs = if operation.docs.is_empty() {
+        format!("`{} {}`.", operation.method, operation.path)
+    } else {
+        operation.docs.clone()
+    };
+    let parameters = operation.parameters.iter().map(|parameter| {
+        let ident = parameter_ident(context, operation, parameter);
+        let ty = parameter_type(context, parameter);
+        if parameter.required {
+            quote!(, #ident: #ty)
+        } else {
+            quote!(, #ident: ::std::option::Option<#ty>)
         }
+    });
+    let body = operation.request_schema.as_deref().map(|schema| {
+        let ty = context.type_path(schema);
+        quote!(, body: #ty)
+    });
+    let (method, response) = (&idents.method, &idents.response);
+    quote! {
+        #[doc = #docs]
+        fn #method(&self, caller: Self::Caller #(#parameters)* #body)
+            -> impl ::std::future::Future<Output = #response> + ::std::marker::Send;
     }
-    Ok(())
+}
+
+/// The handler and the validators it needs (field, initialiser).
+fn handler(
+    context: &Context<'_>,
+    operation: &Operation,
+    idents: &OperationIdents,
+    api: &Ident,
+) -> (TokenStream, Vec<(TokenStream, TokenStream)>) {
+    let OperationIdents {
+        method,
+        constant,
+        response,
+        handler,
+    } = idents;
+    let bad_request = variant(400).expect("a known status");
+    let mut validators = Vec::new();
+
+    let read_body = operation.request_schema.as_deref().map(|schema| {
+        let ty = context.type_path(schema);
+        let field = format_ident!("{}", constant.to_string().to_lowercase());
+        validators.push((
+            quote!(#field: ::server_runtime::Validator),
+            quote!(#field: ::server_runtime::Validator::new(definitions.clone(), #schema)?),
+        ));
+        let (too_large, media_type) = (
+            variant(413).expect("a known status"),
+            variant(415).expect("a known status"),
+        );
+        quote! {
+            let body = match ::server_runtime::read_json::<#ty>(
+                &headers, body, state.api.body_limit(), &state.validators.#field,
+            ).await {
+                ::std::result::Result::Ok(body) => body,
+                ::std::result::Result::Err(rejection) => {
+                    let status = rejection.status();
+                    let envelope = state.api.reject(&operations::#constant, rejection);
+                    return match status.as_u16() {
+                        413 => #response::#too_large(envelope),
+                        415 => #response::#media_type(envelope),
+                        _ => #response::#bad_request(envelope),
+                    }.into_response();
+                }
+            };
+        }
+    });
+    let body_argument = operation.request_schema.as_ref().map(|_| quote!(, body));
+
+    let mut read_parameters = Vec::new();
+    let mut unwrap_required = Vec::new();
+    let mut arguments = Vec::new();
+    for parameter in &operation.parameters {
+        let ident = parameter_ident(context, operation, parameter);
+        let field = format_ident!("{}_{}", constant.to_string().to_lowercase(), ident);
+        let (name, required) = (&parameter.name, parameter.required);
+        let ty = parameter_type(context, parameter);
+        let json_type = format_ident!("{}", parameter.kind.json_type());
+        let schema = json_text(&parameter.schema);
+        let label = format!("{} parameter {name}", operation.id);
+        validators.push((
+            quote!(#field: ::server_runtime::Validator),
+            quote! {
+                #field: ::server_runtime::Validator::for_schema(
+                    definitions.clone(),
+                    &::serde_json::from_str::<::serde_json::Value>(#schema).expect("generated JSON is valid"),
+                    #label,
+                )?
+            },
+        ));
+        let pairs = match parameter.location {
+            Location::Path => quote!(path_pairs),
+            Location::Query => quote!(query_pairs),
+        };
+        read_parameters.push(quote! {
+            let #ident = ::server_runtime::parameter::<#ty>(
+                &#pairs, #name, ::server_runtime::ParameterType::#json_type, #required,
+                &state.validators.#field, &mut violations,
+            );
+        });
+        if required {
+            unwrap_required.push(quote! {
+                let #ident = #ident.expect("a required parameter without violations is present");
+            });
+        }
+        arguments.push(quote!(, #ident));
+    }
+    let uses = |location| operation.parameters_at(location).next().is_some();
+    let path_extractor = uses(Location::Path).then(|| {
+        quote! {
+            path: ::std::result::Result<
+                ::axum::extract::Path<::std::collections::HashMap<::std::string::String, ::std::string::String>>,
+                ::axum::extract::rejection::PathRejection,
+            >,
+        }
+    });
+    let query_extractor = uses(Location::Query).then(|| quote!(query: ::axum::extract::RawQuery,));
+    let read_parameters = (!operation.parameters.is_empty()).then(|| {
+        let path_pairs = uses(Location::Path).then(|| {
+            quote! {
+                // A path that cannot be decoded leaves its parameters missing, which is reported.
+                let path_pairs = path.map(|path| path.0).unwrap_or_default();
+            }
+        });
+        let query_pairs = uses(Location::Query).then(|| {
+            quote!(let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());)
+        });
+        quote! {
+            #path_pairs
+            #query_pairs
+            let mut violations = ::std::vec::Vec::new();
+            #(#read_parameters)*
+            if !violations.is_empty() {
+                let envelope = state.api.reject(
+                    &operations::#constant,
+                    ::server_runtime::Rejection::Invalid(violations),
+                );
+                return #response::#bad_request(envelope).into_response();
+            }
+            #(#unwrap_required)*
+        }
+    });
+    let unauthorized = variant(401).expect("a known status");
+    let handler = quote! {
+        async fn #handler<A: #api>(
+            ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+            #path_extractor
+            #query_extractor
+            headers: ::http::HeaderMap,
+            body: ::axum::body::Body,
+        ) -> ::axum::response::Response {
+            let caller = match state.api.authenticate(&operations::#constant, &headers).await {
+                ::std::result::Result::Ok(caller) => caller,
+                ::std::result::Result::Err(envelope) => {
+                    return #response::#unauthorized(envelope).into_response();
+                }
+            };
+            #read_parameters
+            #read_body
+            state.api.#method(caller #(#arguments)* #body_argument).await.into_response()
+        }
+    };
+    (handler, validators)
+}
+
+fn option(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::std::option::Option::Some(#value)),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+/// A JSON value as the text of a string literal.
+fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).expect("a JSON value always serialises")
 }
 
 /// A raw string literal (`r#"..."#`), so that embedded JSON stays readable in the output.
@@ -661,7 +522,7 @@ fn raw_string(text: &str) -> proc_macro2::Literal {
 }
 
 /// `PayloadTooLarge` for 413: the status' canonical reason in UpperCamelCase.
-fn variant_name(status: u16) -> Option<String> {
+fn variant(status: u16) -> Option<Ident> {
     let reason = http::StatusCode::from_u16(status)
         .ok()?
         .canonical_reason()?;
@@ -669,18 +530,20 @@ fn variant_name(status: u16) -> Option<String> {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
         .collect();
-    Some(words.to_upper_camel_case())
+    Some(Ident::new(&words.to_upper_camel_case(), Span::call_site()))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::variant_name;
+    use super::variant;
 
     #[test]
     fn variant_names_come_from_reason_phrases() {
-        assert_eq!(variant_name(200).as_deref(), Some("Ok"));
-        assert_eq!(variant_name(413).as_deref(), Some("PayloadTooLarge"));
-        assert_eq!(variant_name(415).as_deref(), Some("UnsupportedMediaType"));
-        assert_eq!(variant_name(299), None);
+        let name = |status| variant(status).map(|ident| ident.to_string());
+        assert_eq!(name(200).as_deref(), Some("Ok"));
+        assert_eq!(name(404).as_deref(), Some("NotFound"));
+        assert_eq!(name(413).as_deref(), Some("PayloadTooLarge"));
+        assert_eq!(name(415).as_deref(), Some("UnsupportedMediaType"));
+        assert_eq!(name(299), None);
     }
 }

@@ -55,29 +55,24 @@ impl Reference {
 
 /// The contract target for a reference server with the built-in users, reached at `base_url`
 /// (the server itself, or a proxy in front of it): the built-in full administrator as the
-/// caller, and a built-in user holding none of the operations' roles for the 401 of a missing
-/// role.
+/// caller, and every other built-in user, with its roles, for the 401 of a missing role.
 pub fn builtin_target(base_url: &str) -> contract::Target {
-    let admin = BUILTIN_USERS
+    let (email, token, _, _) = BUILTIN_USERS
         .iter()
         .find(|(_, _, _, full_admin)| *full_admin)
         .expect("the built-in users have a full administrator");
-    let required: Vec<&str> = contract::operations()
-        .iter()
-        .flat_map(|operation| operation.security)
-        .flat_map(|requirement| requirement.scopes.iter().copied())
-        .collect();
-    let reader = BUILTIN_USERS
-        .iter()
-        .find(|(_, _, roles, full_admin)| {
-            !full_admin && !roles.iter().any(|role| required.contains(role))
-        })
-        .expect("the built-in users have one without the operations' roles");
     contract::Target {
         base_url: base_url.to_owned(),
-        token: admin.1.to_owned(),
-        token_without_role: Some(reader.1.to_owned()),
-        caller: Some(admin.0.to_owned()),
+        token: (*token).to_owned(),
+        limited_tokens: BUILTIN_USERS
+            .iter()
+            .filter(|(_, _, _, full_admin)| !full_admin)
+            .map(|(_, token, roles, _)| contract::LimitedToken {
+                token: (*token).to_owned(),
+                roles: roles.iter().map(|role| (*role).to_owned()).collect(),
+            })
+            .collect(),
+        caller: Some((*email).to_owned()),
         body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
     }
 }

@@ -20,20 +20,21 @@ struct Args {
     /// Bearer token of a user allowed to call every operation.
     #[arg(long, env = "NEXUDUS_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// Bearer token of a user without the operations' roles (checks the 401 for a missing role).
+    /// Bearer token of a user without any of the operations' roles (checks the 401 for a
+    /// missing role).
     #[arg(long, env = "NEXUDUS_TOKEN_WITHOUT_ROLE", hide_env_values = true)]
     token_without_role: Option<String>,
-    /// Email of the --token user, which UpdatedBy must carry.
+    /// Email of the --token user, which the spec's `$caller` values (UpdatedBy) must carry.
     #[arg(long)]
     caller: Option<String>,
     /// The server's body limit in bytes (the oversize check sends one byte more).
     #[arg(long, default_value_t = nexudus_server_api::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
-    /// Valid and invalid payloads per operation, each.
+    /// Valid and invalid requests per operation, each.
     #[arg(long, default_value_t = 256)]
     cases: u32,
     /// Seed of the payload generator; a run prints its seed, and the same seed sends the same
-    /// payloads.
+    /// requests.
     #[arg(long)]
     seed: Option<u64>,
     /// Cases in flight at once (a failing case is still shrunk alone, one request at a time).
@@ -75,7 +76,14 @@ fn run(args: Args) -> anyhow::Result<bool> {
                 contract::Target {
                     base_url: base_url.clone(),
                     token: args.token.clone().context("--base-url needs --token")?,
-                    token_without_role: args.token_without_role.clone(),
+                    limited_tokens: args
+                        .token_without_role
+                        .iter()
+                        .map(|token| contract::LimitedToken {
+                            token: token.clone(),
+                            roles: Vec::new(),
+                        })
+                        .collect(),
                     caller: args.caller.clone(),
                     body_limit: args.body_limit,
                 },
@@ -91,12 +99,12 @@ fn run(args: Args) -> anyhow::Result<bool> {
             }
         };
         eprintln!("checking {} with seed {seed}", target.base_url);
-        if target.token_without_role.is_none() {
+        if target.limited_tokens.is_empty() {
             eprintln!(
                 "note: no --token-without-role, so the 401 for a missing role is not checked"
             );
         }
-        let total = contract::operations().len() as u64 * contract::cases_per_operation(&options);
+        let total = contract::total_cases(&options);
         let progress = if std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
@@ -116,6 +124,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
     })?;
 
     println!("{}", report.summary());
+    println!("{}", report.coverage_table());
     if !report.passed() {
         println!("{}", report.failure_details());
         println!("rerun these cases with --seed {}", report.seed);

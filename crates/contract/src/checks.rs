@@ -1,14 +1,21 @@
 //! What a response must look like. Each function returns one outcome per named check, so that
-//! the report can count every check separately.
+//! the report can count every check separately. Nothing here names an operation or a property:
+//! the rules come from the spec's schemas and `x-contract` extension, or from the conventions
+//! the spec states for its error envelope.
 
-use std::collections::BTreeSet;
+use std::{cmp::Ordering, collections::BTreeMap};
 
 use nexudus_types::ErrorEnvelope;
 use serde_json::Value;
-use spec_strategies::{Violation, ViolationKind};
+use spec_strategies::{Request, Violation, ViolationKind};
+
+use crate::{
+    expression::Expression,
+    plan::{Filter, Match, Order, Page},
+};
 
 /// The outcome of one named check: `Err` says what was wrong.
-pub type Outcome = (&'static str, Result<(), String>);
+pub type Outcome = (String, Result<(), String>);
 
 /// `PropertyName` the spec's convention gives errors about the body as a whole.
 pub const BODY_PROPERTY: &str = "$body";
@@ -21,13 +28,15 @@ fn check(condition: bool, message: impl FnOnce() -> String) -> Result<(), String
     if condition { Ok(()) } else { Err(message()) }
 }
 
+fn outcome(name: impl Into<String>, result: Result<(), String>) -> Outcome {
+    (name.into(), result)
+}
+
 /// The status is the one expected.
 pub fn status(expected: u16, got: u16) -> Outcome {
-    (
+    outcome(
         "status",
-        check(expected == got, || {
-            format!("expected {expected}, got {got}")
-        }),
+        check(expected == got, || format!("expected {expected}, got {got}")),
     )
 }
 
@@ -60,77 +69,308 @@ pub fn response_schema(
             })
         }
     };
-    ("response schema", result)
+    outcome("response schema", result)
 }
 
-/// The success envelope of a create: the documented keys and values.
-pub fn success_envelope(
+/// What a success body is checked against besides its schema: the request, the caller and the
+/// values earlier answers gave.
+pub(crate) struct SuccessContext<'a> {
+    pub(crate) request: &'a Request,
+    /// A query parameter's schema default, for one that was not sent.
+    pub(crate) default: &'a dyn Fn(&str) -> Option<Value>,
+    /// The caller's email, when known.
+    pub(crate) caller: Option<&'a str>,
+    /// Whether a value was given at a place before (and remember it).
+    pub(crate) first_time: &'a mut dyn FnMut(&str, &Value) -> bool,
+}
+
+/// Each `x-contract.success` expectation: the value at the pointer is what the expression says.
+pub(crate) fn success(
     body: Option<&Value>,
-    required_keys: &[String],
-    caller: Option<&str>,
-    seen_ids: &mut BTreeSet<i64>,
+    expectations: &[(String, Expression)],
+    context: &mut SuccessContext<'_>,
 ) -> Vec<Outcome> {
-    let Some(body) = body.and_then(Value::as_object) else {
-        return vec![(
-            "success envelope",
-            Err("the body is not a JSON object".into()),
-        )];
-    };
-    let missing: Vec<&str> = required_keys
+    expectations
         .iter()
-        .filter(|key| !body.contains_key(key.as_str()))
-        .map(String::as_str)
-        .collect();
-    let id = body
-        .get("Value")
-        .and_then(|value| value.get("Id"))
-        .and_then(Value::as_i64);
-    let new_id = match id {
-        Some(id) if id > 0 => check(seen_ids.insert(id), || {
-            format!("Value.Id {id} was returned before")
-        }),
-        Some(id) => Err(format!("Value.Id {id} is not positive")),
-        None => Err(format!(
-            "Value.Id is missing or not an integer: {:?}",
-            body.get("Value")
-        )),
+        .map(|(pointer, expression)| {
+            let name = format!("{pointer} is {expression}");
+            let Some(got) = body.and_then(|body| body.pointer(pointer)) else {
+                return outcome(name, Err(format!("the body has nothing at {pointer}")));
+            };
+            let result = match expression {
+                Expression::Unique => check((context.first_time)(pointer, got), || {
+                    format!("{got} was answered at {pointer} before")
+                }),
+                Expression::Caller => match (context.caller, got.as_str()) {
+                    (_, None) => Err(format!("{got} is not a string")),
+                    (Some(caller), Some(got)) => check(caller == got, || {
+                        format!("{got:?}, but the caller is {caller:?}")
+                    }),
+                    (None, Some(got)) => check(!got.is_empty(), || "it is empty".to_owned()),
+                },
+                _ => match expression.evaluate(context.request, None, context.default) {
+                    Some(expected) => check(same_json(&expected, got), || {
+                        format!("{got}, expected {expected}")
+                    }),
+                    None => Err(format!("{expression} has no value in the request sent")),
+                },
+            };
+            outcome(name, result)
+        })
+        .collect()
+}
+
+/// Two JSON values are the same, numbers by value (`1` and `1.0` alike).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(a), Value::Number(b)) => a == b || a.as_f64() == b.as_f64(),
+        _ => a == b,
+    }
+}
+
+fn integer_at(body: &Value, pointer: &str) -> Result<i128, String> {
+    body.pointer(pointer)
+        .and_then(|value| value.as_i64().map(i128::from).or(value.as_u64().map(i128::from)))
+        .ok_or_else(|| format!("{pointer} is not an integer"))
+}
+
+fn bool_at(body: &Value, pointer: &str) -> Result<bool, String> {
+    body.pointer(pointer)
+        .and_then(Value::as_bool)
+        .ok_or_else(|| format!("{pointer} is not a boolean"))
+}
+
+fn records<'a>(body: Option<&'a Value>, page: &Page) -> Result<&'a Vec<Value>, String> {
+    body.and_then(|body| body.pointer(&page.records))
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{} is not an array", page.records))
+}
+
+/// The paging figures agree with each other and with the records on the page.
+pub(crate) fn page_figures(body: Option<&Value>, page: &Page) -> Outcome {
+    let result = (|| {
+        let body = body.ok_or("the body is not JSON")?;
+        let count = records(Some(body), page)?.len() as i128;
+        let number = integer_at(body, &page.number)?;
+        let size = integer_at(body, &page.size)?;
+        let total = integer_at(body, &page.total_items)?;
+        let pages = integer_at(body, &page.total_pages)?;
+        let first = integer_at(body, &page.first_item)?;
+        let last = integer_at(body, &page.last_item)?;
+        let has_next = bool_at(body, &page.has_next)?;
+        let has_previous = bool_at(body, &page.has_previous)?;
+        if number < 1 || size < 1 {
+            return Err(format!("page {number} of size {size}"));
+        }
+        let before = (number - 1) * size;
+        let expected_count = (total - before).clamp(0, size);
+        let (expected_first, expected_last) = if count == 0 {
+            (0, 0)
+        } else {
+            (before + 1, before + count)
+        };
+        let mut wrong = Vec::new();
+        let mut expect = |what: &str, got: String, expected: String| {
+            if got != expected {
+                wrong.push(format!("{what} is {got}, expected {expected}"));
+            }
+        };
+        expect(
+            "the number of records",
+            count.to_string(),
+            expected_count.to_string(),
+        );
+        expect(
+            &page.total_pages,
+            pages.to_string(),
+            ((total + size - 1) / size).to_string(),
+        );
+        expect(&page.first_item, first.to_string(), expected_first.to_string());
+        expect(&page.last_item, last.to_string(), expected_last.to_string());
+        expect(
+            &page.has_next,
+            has_next.to_string(),
+            (number < pages).to_string(),
+        );
+        expect(
+            &page.has_previous,
+            has_previous.to_string(),
+            (number > 1).to_string(),
+        );
+        check(wrong.is_empty(), || {
+            format!("{total} items at {size} per page, page {number}: {}", wrong.join("; "))
+        })
+    })();
+    outcome("page figures", result)
+}
+
+/// How two values of a record property compare, as the list sorts them: numbers by value,
+/// booleans false first, date-times as instants, other strings by code point, null first.
+fn compare(a: &Value, b: &Value, format: Option<&str>, nulls_first: bool) -> Result<Ordering, String> {
+    let null_order = if nulls_first {
+        Ordering::Less
+    } else {
+        Ordering::Greater
     };
-    let updated_by = body.get("UpdatedBy").and_then(Value::as_str);
-    let updated_by = match (caller, updated_by) {
-        (_, None) => Err("UpdatedBy is missing or not a string".to_owned()),
-        (Some(caller), Some(got)) => check(caller == got, || {
-            format!("UpdatedBy is {got:?}, the caller is {caller:?}")
-        }),
-        (None, Some(got)) => check(!got.is_empty(), || "UpdatedBy is empty".to_owned()),
-    };
-    vec![
-        (
-            "envelope keys",
-            check(missing.is_empty(), || {
-                format!("missing keys: {}", missing.join(", "))
-            }),
-        ),
-        (
-            "WasSuccessful true",
-            check(
-                body.get("WasSuccessful") == Some(&Value::Bool(true)),
-                || format!("WasSuccessful is {:?}", body.get("WasSuccessful")),
-            ),
-        ),
-        (
-            "Errors null",
-            check(body.get("Errors") == Some(&Value::Null), || {
-                format!("Errors is {:?}", body.get("Errors"))
-            }),
-        ),
-        ("new Value.Id", new_id),
-        ("UpdatedBy caller", updated_by),
-    ]
+    Ok(match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => null_order,
+        (_, Value::Null) => null_order.reverse(),
+        (Value::Number(a), Value::Number(b)) => a
+            .as_f64()
+            .partial_cmp(&b.as_f64())
+            .ok_or("numbers that do not compare")?,
+        (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+        (Value::String(a), Value::String(b)) if format == Some("date-time") => {
+            instant(a).cmp(&instant(b))
+        }
+        (Value::String(a), Value::String(b)) => a.cmp(b),
+        (a, b) => return Err(format!("{a} and {b} do not compare")),
+    })
+}
+
+fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|instant| instant.to_utc())
+}
+
+/// The records are sorted as the request asked: by the property the field parameter names
+/// (or its default), in the direction asked, ties by `then` in the same direction.
+pub(crate) fn order(
+    body: Option<&Value>,
+    page: &Page,
+    order: &Order,
+    request: &Request,
+    default: &dyn Fn(&str) -> Option<Value>,
+    formats: &BTreeMap<String, String>,
+) -> Outcome {
+    let result = (|| {
+        let records = records(body, page)?;
+        let sent = |name: &str| request.query.get(name).cloned().or_else(|| default(name));
+        let property = sent(&order.field)
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .ok_or_else(|| format!("no property to sort by in {}", order.field))?;
+        let direction = sent(&order.direction);
+        let descending = if direction.as_ref() == Some(&order.descending) {
+            true
+        } else if direction.is_none() || direction.as_ref() == Some(&order.ascending) {
+            false
+        } else {
+            return Err(format!("{} is {direction:?}", order.direction));
+        };
+        for (index, pair) in records.windows(2).enumerate() {
+            let key = |record: &Value, name: &str| record.get(name).cloned().unwrap_or(Value::Null);
+            let mut ordering = compare(
+                &key(&pair[0], &property),
+                &key(&pair[1], &property),
+                formats.get(&property).map(String::as_str),
+                order.nulls_first,
+            )?;
+            if ordering == Ordering::Equal {
+                ordering = compare(
+                    &key(&pair[0], &order.then),
+                    &key(&pair[1], &order.then),
+                    formats.get(&order.then).map(String::as_str),
+                    order.nulls_first,
+                )?;
+            }
+            if descending {
+                ordering = ordering.reverse();
+            }
+            if ordering == Ordering::Greater {
+                return Err(format!(
+                    "records {index} and {} are out of order by {property} ({}), then {}: {} before {}",
+                    index + 1,
+                    if descending { "descending" } else { "ascending" },
+                    order.then,
+                    key(&pair[0], &property),
+                    key(&pair[1], &property)
+                ));
+            }
+        }
+        Ok(())
+    })();
+    outcome("order", result)
+}
+
+/// Every record meets every filter sent.
+pub(crate) fn filters(
+    body: Option<&Value>,
+    page: &Page,
+    filters: &[Filter],
+    request: &Request,
+    formats: &BTreeMap<String, String>,
+) -> Outcome {
+    let result = (|| {
+        let records = records(body, page)?;
+        let mut wrong = Vec::new();
+        for filter in filters {
+            let Some(sent) = request.query.get(&filter.parameter) else {
+                continue;
+            };
+            let format = formats.get(&filter.property).map(String::as_str);
+            for (index, record) in records.iter().enumerate() {
+                let got = record.get(&filter.property).unwrap_or(&Value::Null);
+                let meets = !got.is_null()
+                    && match (filter.matching, compare(got, sent, format, true)) {
+                        (Match::Equal, Ok(ordering)) => ordering == Ordering::Equal,
+                        (Match::From, Ok(ordering)) => ordering != Ordering::Less,
+                        (Match::To, Ok(ordering)) => ordering != Ordering::Greater,
+                        (_, Err(_)) => false,
+                    };
+                if !meets {
+                    wrong.push(format!(
+                        "record {index} has {} {got}, but {}={sent}",
+                        filter.property, filter.parameter
+                    ));
+                }
+            }
+        }
+        check(wrong.is_empty(), || wrong.join("; "))
+    })();
+    outcome("filters", result)
+}
+
+/// A record read back holds every property that was sent (but write-only ones) as sent:
+/// date-times as the same instant, uuids in any case, numbers by value.
+pub(crate) fn read_back(
+    sent: Option<&Value>,
+    read: Option<&Value>,
+    write_only: &std::collections::BTreeSet<String>,
+    formats: &BTreeMap<String, String>,
+) -> Outcome {
+    let result = (|| {
+        let sent = sent.and_then(Value::as_object).ok_or("nothing was sent")?;
+        let read = read.and_then(Value::as_object).ok_or("the record read is not an object")?;
+        let mut wrong = Vec::new();
+        for (name, value) in sent {
+            if write_only.contains(name) {
+                continue;
+            }
+            let Some(got) = read.get(name) else {
+                wrong.push(format!("{name} is missing"));
+                continue;
+            };
+            let same = match (formats.get(name).map(String::as_str), value, got) {
+                (Some("date-time"), Value::String(a), Value::String(b)) => {
+                    instant(a).is_some() && instant(a) == instant(b)
+                }
+                (Some("uuid"), Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+                _ => same_json(value, got),
+            };
+            if !same {
+                wrong.push(format!("{name} was sent as {value}, read back as {got}"));
+            }
+        }
+        check(wrong.is_empty(), || wrong.join("; "))
+    })();
+    outcome("reads back as sent", result)
 }
 
 /// The error envelope: not successful, `Value` null, `Message` built from `Errors`.
 pub fn error_envelope(body: Option<&Value>, typed: &Result<ErrorEnvelope, String>) -> Vec<Outcome> {
-    let decoded = (
+    let decoded = outcome(
         "typed decode",
         typed
             .as_ref()
@@ -140,13 +380,10 @@ pub fn error_envelope(body: Option<&Value>, typed: &Result<ErrorEnvelope, String
     let Some(body) = body.and_then(Value::as_object) else {
         return vec![
             decoded,
-            (
-                "error envelope",
-                Err("the body is not a JSON object".into()),
-            ),
+            outcome("error envelope", Err("the body is not a JSON object".into())),
         ];
     };
-    let envelope = (
+    let envelope = outcome(
         "error envelope",
         check(
             body.get("WasSuccessful") == Some(&Value::Bool(false))
@@ -181,7 +418,7 @@ pub fn error_envelope(body: Option<&Value>, typed: &Result<ErrorEnvelope, String
             .join(MESSAGE_SEPARATOR)
     });
     let message = body.get("Message").and_then(Value::as_str);
-    let join = (
+    let join = outcome(
         "Message join",
         match (joined, message) {
             (Some(joined), Some(message)) => check(joined == message, || {
@@ -190,7 +427,7 @@ pub fn error_envelope(body: Option<&Value>, typed: &Result<ErrorEnvelope, String
             _ => Err("Errors or Message is missing".to_owned()),
         },
     );
-    let non_empty = (
+    let non_empty = outcome(
         "Errors listed",
         check(errors.is_some_and(|errors| !errors.is_empty()), || {
             "Errors is empty or missing".into()
@@ -255,12 +492,12 @@ pub fn labelled_errors(body: Option<&Value>, labels: &[Violation]) -> Vec<Outcom
         }
     }
     vec![
-        ("errors match violations", properties),
-        (
+        outcome("errors match violations", properties),
+        outcome(
             "AttemptedValue is the sent value",
             check(attempted.is_empty(), || attempted.join("; ")),
         ),
-        (
+        outcome(
             "messages",
             check(messages.is_empty(), || messages.join("; ")),
         ),
@@ -273,4 +510,120 @@ pub fn property_name(label: &Violation) -> String {
         .property
         .clone()
         .unwrap_or_else(|| BODY_PROPERTY.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn page() -> Page {
+        Page {
+            records: "/R".into(),
+            number: "/P".into(),
+            size: "/S".into(),
+            total_items: "/T".into(),
+            total_pages: "/N".into(),
+            first_item: "/F".into(),
+            last_item: "/L".into(),
+            has_next: "/X".into(),
+            has_previous: "/V".into(),
+        }
+    }
+
+    #[test]
+    fn page_figures_must_agree() {
+        let ok = json!({"R": [1, 2], "P": 3, "S": 2, "T": 6, "N": 3, "F": 5, "L": 6, "X": false, "V": true});
+        assert_eq!(page_figures(Some(&ok), &page()).1, Ok(()));
+        let empty = json!({"R": [], "P": 9, "S": 25, "T": 0, "N": 0, "F": 0, "L": 0, "X": false, "V": true});
+        assert_eq!(page_figures(Some(&empty), &page()).1, Ok(()));
+        for (pointer, wrong) in [("/N", json!(4)), ("/F", json!(4)), ("/X", json!(true)), ("/V", json!(false))] {
+            let mut body = ok.clone();
+            *body.pointer_mut(pointer).unwrap() = wrong;
+            assert!(page_figures(Some(&body), &page()).1.is_err(), "{pointer}");
+        }
+        let mut short = ok.clone();
+        short["R"] = json!([1]);
+        assert!(page_figures(Some(&short), &page()).1.is_err(), "a record missing");
+    }
+
+    #[test]
+    fn order_and_filters_follow_the_request() {
+        let order = Order {
+            field: "by".into(),
+            direction: "dir".into(),
+            ascending: json!(1),
+            descending: json!(-1),
+            nulls_first: true,
+            then: "Id".into(),
+        };
+        let formats = BTreeMap::from([("When".to_owned(), "date-time".to_owned())]);
+        let request = |query: Value| Request {
+            query: query.as_object().unwrap().clone(),
+            ..Request::default()
+        };
+        let body = json!({"R": [
+            {"Id": 1, "When": null, "N": 5},
+            {"Id": 3, "When": "2026-01-01T00:00:00.5Z", "N": 5},
+            {"Id": 2, "When": "2026-01-01T00:00:01Z", "N": 7}
+        ]});
+        let default = |_: &str| None;
+        let sorted = |query: Value| {
+            order_check(&body, &order, &request(query), &default, &formats)
+        };
+        fn order_check(
+            body: &Value,
+            order: &Order,
+            request: &Request,
+            default: &dyn Fn(&str) -> Option<Value>,
+            formats: &BTreeMap<String, String>,
+        ) -> Result<(), String> {
+            super::order(Some(body), &page(), order, request, default, formats).1
+        }
+        assert_eq!(sorted(json!({"by": "When"})), Ok(()));
+        assert!(sorted(json!({"by": "When", "dir": -1})).is_err());
+        assert!(sorted(json!({"by": "Id"})).is_err());
+        // Ties on N are ordered by Id, in the same direction.
+        assert_eq!(sorted(json!({"by": "N"})), Ok(()));
+        assert_eq!(
+            sorted(json!({"by": "N", "dir": -1})),
+            Err("records 0 and 1 are out of order by N (descending), then Id: 5 before 5".into())
+        );
+        let filter = |parameter: &str, property: &str, matching| Filter {
+            parameter: parameter.into(),
+            property: property.into(),
+            matching,
+        };
+        let filters = [
+            filter("n", "N", Match::Equal),
+            filter("from", "When", Match::From),
+        ];
+        let check = |query: Value| {
+            super::filters(Some(&body), &page(), &filters, &request(query), &formats).1
+        };
+        assert!(check(json!({"n": 5})).is_err(), "the N 7 record");
+        assert!(check(json!({"from": "2025-01-01T00:00:00Z"})).is_err(), "the null");
+        let two = json!({"R": [{"Id": 2, "When": "2026-01-01T00:00:01Z", "N": 7}]});
+        assert_eq!(
+            super::filters(Some(&two), &page(), &filters, &request(json!({"n": 7, "from": "2026-01-01T01:00:01+01:00"})), &formats).1,
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn read_back_normalises_by_format() {
+        let formats = BTreeMap::from([
+            ("When".to_owned(), "date-time".to_owned()),
+            ("Key".to_owned(), "uuid".to_owned()),
+        ]);
+        let write_only = std::collections::BTreeSet::from(["Count".to_owned()]);
+        let sent = json!({"When": "2026-07-31T02:00:00+02:00", "Key": "0D6B7C1E-3F8A-4C2E-9B1D-5A7E2F4C8D90", "Count": 3, "Price": 1, "Note": null});
+        let read = json!({"When": "2026-07-31T00:00:00Z", "Key": "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90", "Count": 1, "Price": 1.0, "Note": null});
+        assert_eq!(read_back(Some(&sent), Some(&read), &write_only, &formats).1, Ok(()));
+        let mut changed = read.clone();
+        changed["Note"] = json!("x");
+        let result = read_back(Some(&sent), Some(&changed), &write_only, &formats).1;
+        assert_eq!(result, Err("Note was sent as null, read back as \"x\"".into()));
+    }
 }

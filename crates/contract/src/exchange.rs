@@ -1,11 +1,11 @@
 //! Getting requests to the server under test and the raw responses back.
 //!
-//! Valid payloads go through the generated client's typed method. To also see the raw bytes
-//! (which the schema check needs and the typed client does not keep), that client talks to a
-//! small recording proxy on loopback that forwards to the target. Payloads the typed request
-//! cannot represent (wrong types, missing fields, not an object) are sent as raw JSON through
-//! the generated client's own `reqwest::Client`, so they carry the same headers, and the
-//! response is decoded with progenitor's `ResponseValue`, exactly as the generated client
+//! Valid requests go through the generated client's typed method (its `dispatch`). To also see
+//! the raw bytes (which the schema check needs and the typed client does not keep), that client
+//! talks to a small recording proxy on loopback that forwards to the target. Requests the typed
+//! method cannot represent (wrong types, missing fields, a parameter out of range) are sent as
+//! they are through the generated client's own `reqwest::Client`, so they carry the same headers,
+//! and the response is decoded with progenitor's `ResponseValue`, exactly as the generated client
 //! decodes it.
 
 use std::{
@@ -13,14 +13,20 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use axum::{body::Body, extract::State, http::Request, response::Response};
+use axum::{body::Body, extract::State, http::Request as HttpRequest, response::Response};
 use bytes::Bytes;
 use nexudus_client::ClientInfo;
+use nexudus_server_api::Operation;
 use serde::de::DeserializeOwned;
+use spec_strategies::{Request, parameter_text};
 
 /// One request and its response, as bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exchange {
+    /// The method.
+    pub method: String,
+    /// The URL, with the path and query as sent.
+    pub url: String,
     /// The request body that was sent.
     pub request_body: Bytes,
     /// The request's content type.
@@ -38,9 +44,41 @@ impl Exchange {
     }
 }
 
+/// The URL of `operation` at `base_url` with `request`'s path and query parameters, each
+/// percent-encoded as one path segment or one query value.
+pub(crate) fn url(base_url: &str, operation: &Operation, request: &Request) -> String {
+    let mut path = String::new();
+    let mut rest = operation.path;
+    while let Some(open) = rest.find('{') {
+        path.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let name = &rest[open + 1..open + close];
+        let text = request.path.get(name).map(parameter_text).unwrap_or_default();
+        path.extend(form_urlencoded::byte_serialize(text.as_bytes()).map(|part| {
+            // A path segment keeps spaces as %20: `+` is literal there.
+            if part == "+" { "%20" } else { part }
+        }));
+        rest = &rest[open + close + 1..];
+    }
+    path.push_str(rest);
+    let mut url = format!("{}{path}", base_url.trim_end_matches('/'));
+    if !request.query.is_empty() {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &request.query {
+            query.append_pair(name, &parameter_text(value));
+        }
+        url.push('?');
+        url.push_str(&query.finish());
+    }
+    url
+}
+
 /// A loopback proxy that forwards every request to `target` and remembers the last exchange.
 pub(crate) struct RecordingProxy {
     pub(crate) base_url: String,
+    target: String,
     last: Arc<Mutex<Option<Exchange>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -54,8 +92,9 @@ struct ProxyState {
 impl RecordingProxy {
     pub(crate) async fn start(target: &str) -> std::io::Result<Self> {
         let last = Arc::new(Mutex::new(None));
+        let target = target.trim_end_matches('/').to_owned();
         let state = Arc::new(ProxyState {
-            target: target.trim_end_matches('/').to_owned(),
+            target: target.clone(),
             http: nexudus_client::http_client_builder()
                 .build()
                 .map_err(std::io::Error::other)?,
@@ -74,14 +113,19 @@ impl RecordingProxy {
         });
         Ok(Self {
             base_url,
+            target,
             last,
             shutdown: Some(shutdown),
         })
     }
 
-    /// The exchange recorded since the last call.
+    /// The exchange recorded since the last call, with the target's URL.
     pub(crate) fn take(&self) -> Option<Exchange> {
-        self.last.lock().expect("not poisoned").take()
+        let exchange = self.last.lock().expect("not poisoned").take()?;
+        Some(Exchange {
+            url: format!("{}{}", self.target, exchange.url),
+            ..exchange
+        })
     }
 }
 
@@ -93,12 +137,16 @@ impl Drop for RecordingProxy {
     }
 }
 
-async fn forward(State(state): State<Arc<ProxyState>>, request: Request<Body>) -> Response {
+async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body>) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
     let mut outgoing = state
         .http
         .request(parts.method.clone(), format!("{}{path}", state.target))
@@ -125,6 +173,8 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request<Body>) -
         ),
     };
     *state.last.lock().expect("not poisoned") = Some(Exchange {
+        method: parts.method.to_string(),
+        url: path,
         request_body: body,
         content_type,
         status: status.as_u16(),
@@ -140,21 +190,23 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request<Body>) -
     response
 }
 
-/// Sends `body` as it is to `method path` with the generated client's own HTTP client (and so
-/// its credentials).
+/// Sends `body` as it is to `method url` with the generated client's own HTTP client (and so its
+/// credentials). A request without a body is sent without one, and without a content type.
 pub(crate) async fn send_raw(
     client: &nexudus_client::Client,
     method: &str,
-    path: &str,
+    url: String,
     content_type: Option<&str>,
-    body: Bytes,
+    body: Option<Bytes>,
 ) -> Result<Exchange, reqwest::Error> {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::POST);
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut request = client
         .client()
-        .request(method, format!("{}{path}", client.baseurl()))
-        .header(http::header::ACCEPT, "application/json")
-        .body(body.clone());
+        .request(method.clone(), &url)
+        .header(http::header::ACCEPT, "application/json");
+    if let Some(body) = &body {
+        request = request.body(body.clone());
+    }
     if let Some(content_type) = content_type {
         request = request.header(http::header::CONTENT_TYPE, content_type);
     }
@@ -162,7 +214,9 @@ pub(crate) async fn send_raw(
     let status = response.status().as_u16();
     let response_body = response.bytes().await?;
     Ok(Exchange {
-        request_body: body,
+        method: method.to_string(),
+        url,
+        request_body: body.unwrap_or_default(),
         content_type: content_type.map(str::to_owned),
         status,
         response_body,
@@ -183,4 +237,34 @@ pub(crate) async fn decode_as_client<T: DeserializeOwned>(
         .await
         .map(progenitor_client::ResponseValue::into_inner)
         .map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn urls_carry_every_parameter_encoded() {
+        let operation = Operation {
+            operation_id: "x",
+            method: "GET",
+            path: "/things/{id}/parts/{part}",
+            parameters: &[],
+            request_schema: None,
+            security: &[],
+            responses: &[],
+            contract: "null",
+        };
+        let request = Request {
+            path: json!({"id": 7, "part": "a b/c"}).as_object().unwrap().clone(),
+            query: json!({"q": "x&y=+1", "n": 2, "b": true}).as_object().unwrap().clone(),
+            body: None,
+        };
+        assert_eq!(
+            url("http://h:1/", &operation, &request),
+            "http://h:1/things/7/parts/a%20b%2Fc?b=true&n=2&q=x%26y%3D%2B1"
+        );
+    }
 }

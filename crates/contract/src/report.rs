@@ -12,7 +12,7 @@ pub struct Tally {
     pub failed: u64,
 }
 
-/// One failing case, shrunk to a minimal payload where it came from a strategy.
+/// One failing case, shrunk to a minimal request where it came from a strategy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     /// The operation.
@@ -21,9 +21,31 @@ pub struct Failure {
     pub case: String,
     /// The checks that failed, with what was wrong.
     pub checks: Vec<(String, String)>,
-    /// The request body as sent (pretty-printed when it is JSON).
+    /// Every request the case sent, in order: a set-up, the case's own request, what followed.
+    pub steps: Vec<Step>,
+}
+
+impl Failure {
+    /// The step that sent the case's own request.
+    pub fn case_step(&self) -> Option<&Step> {
+        self.steps
+            .iter()
+            .find(|step| step.what == CASE_STEP)
+            .or(self.steps.last())
+    }
+}
+
+/// What [`Step::what`] says of the case's own request.
+pub const CASE_STEP: &str = "the case";
+
+/// One request of a case and its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// What the request was for (`the case`, `set-up: create_...`, `read back`, ...).
+    pub what: String,
+    /// The request body as sent (pretty-printed when it is JSON; empty without a body).
     pub request_body: String,
-    /// The response status.
+    /// The response status (0 when there was no response).
     pub status: u16,
     /// The response body.
     pub response_body: String,
@@ -46,6 +68,19 @@ pub struct Report {
     pub elapsed: Duration,
     /// The seed, to run the same cases again.
     pub seed: u64,
+    /// Per (operation, documented status): how many responses had it, and whether a client can
+    /// cause it (a status the spec marks unreachable, such as a storage failure, is not asked
+    /// for).
+    pub coverage: BTreeMap<(String, u16), Coverage>,
+}
+
+/// How often a documented status was answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Responses with this status.
+    pub responses: u64,
+    /// Whether a client can cause it.
+    pub reachable: bool,
 }
 
 impl Report {
@@ -115,7 +150,34 @@ impl Report {
         out
     }
 
-    /// Each failure with its minimal payload, the response and a curl command.
+    /// Each operation's documented statuses and how many responses had each.
+    pub fn coverage_table(&self) -> String {
+        let width = self
+            .coverage
+            .keys()
+            .map(|(operation, _)| operation.len())
+            .max()
+            .unwrap_or(9)
+            .max(9);
+        let mut out = String::new();
+        let _ = writeln!(out, "{:<width$}  status  responses", "operation");
+        for ((operation, status), coverage) in &self.coverage {
+            let note = match (coverage.responses, coverage.reachable) {
+                (0, true) => "  <-- NOT PRODUCED",
+                (_, false) => "  (not reachable by a client)",
+                _ => "",
+            };
+            let _ = writeln!(
+                out,
+                "{operation:<width$}  {status:>6}  {:>9}{note}",
+                coverage.responses
+            );
+        }
+        out
+    }
+
+    /// Each failure with its minimal request, every request it took with its response, and a
+    /// curl command for each.
     pub fn failure_details(&self) -> String {
         let mut out = String::new();
         for (index, failure) in self.failures.iter().enumerate() {
@@ -130,18 +192,23 @@ impl Report {
             for (check, message) in &failure.checks {
                 let _ = writeln!(out, "  check {check}: {message}");
             }
-            let _ = writeln!(
-                out,
-                "  minimal request body:\n{}",
-                indent(&shorten(&failure.request_body))
-            );
-            let _ = writeln!(
-                out,
-                "  response {}:\n{}",
-                failure.status,
-                indent(&failure.response_body)
-            );
-            let _ = writeln!(out, "  reproduce:\n{}", indent(&failure.curl));
+            for (number, step) in failure.steps.iter().enumerate() {
+                let _ = writeln!(out, "  {}. {}:", number + 1, step.what);
+                if !step.request_body.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "    request body:\n{}",
+                        indent(&indent(&shorten(&step.request_body)))
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "    response {}:\n{}",
+                    step.status,
+                    indent(&indent(&shorten(&step.response_body)))
+                );
+                let _ = writeln!(out, "    reproduce:\n{}", indent(&indent(&step.curl)));
+            }
         }
         out
     }
@@ -173,9 +240,13 @@ impl Report {
                             .find(|(c, _)| c == check)
                             .map(|(_, m)| m.as_str())
                             .unwrap_or_default();
+                        let curls: Vec<&str> =
+                            failure.steps.iter().map(|step| step.curl.as_str()).collect();
+                        let status = failure.case_step().map_or(0, |step| step.status);
                         format!(
-                            "{} ({}): {message}\n{}",
-                            failure.case, failure.status, failure.curl
+                            "{} ({status}): {message}\n{}",
+                            failure.case,
+                            curls.join("\n")
                         )
                     })
                     .collect();
@@ -212,48 +283,48 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// A `curl` command for a request. The token is left in `$NEXUDUS_TOKEN` so that it never ends
-/// up in a CI log.
+/// A `curl` command for a request. The token is left in an environment variable
+/// (`$NEXUDUS_TOKEN`) so that it never ends up in a CI log.
 pub fn curl(
-    base_url: &str,
     method: &str,
-    path: &str,
+    url: &str,
     auth: &str,
     content_type: Option<&str>,
     body: &[u8],
 ) -> String {
     const INLINE: usize = 4096;
     let (prefix, data) = match std::str::from_utf8(body) {
+        _ if body.is_empty() && content_type.is_none() => (String::new(), None),
         Ok(text) if text.len() <= INLINE && !text.contains('\'') => {
-            (String::new(), format!("'{text}'"))
+            (String::new(), Some(format!("'{text}'")))
         }
-        Ok(text) if text.len() <= INLINE => {
-            (format!("cat <<'BODY' |\n{text}\nBODY\n"), "@-".to_owned())
-        }
+        Ok(text) if text.len() <= INLINE => (
+            format!("cat <<'BODY' |\n{text}\nBODY\n"),
+            Some("@-".to_owned()),
+        ),
         // Bytes that are not text (invalid UTF-8) go through printf, which keeps them exact.
         _ if body.len() <= INLINE => {
             let escaped: String = body.iter().map(|b| format!("\\x{b:02x}")).collect();
-            (format!("printf '{escaped}' | "), "@-".to_owned())
+            (format!("printf '{escaped}' | "), Some("@-".to_owned()))
         }
         _ => (
             String::new(),
-            format!(
+            Some(format!(
                 "@request-body  # request-body: the {}-byte request body",
                 body.len()
-            ),
+            )),
         ),
     };
-    let mut command = format!(
-        "{prefix}curl -i -X {method} '{}{path}'",
-        base_url.trim_end_matches('/')
-    );
+    let mut command = format!("{prefix}curl -i -X {method} '{}'", url.replace('\'', "%27"));
     if !auth.is_empty() {
         let _ = write!(command, " \\\n  -H \"Authorization: Bearer {auth}\"");
     }
     if let Some(content_type) = content_type {
         let _ = write!(command, " \\\n  -H 'Content-Type: {content_type}'");
     }
-    let _ = write!(command, " \\\n  --data-binary {data}");
+    if let Some(data) = data {
+        let _ = write!(command, " \\\n  --data-binary {data}");
+    }
     command
 }
 
@@ -263,31 +334,27 @@ mod tests {
 
     #[test]
     fn curl_commands_reproduce_the_body() {
-        let url = "http://127.0.0.1:1/";
-        let path = "/api/x";
+        let url = "http://127.0.0.1:1/api/x";
         assert_eq!(
-            curl(
-                url,
-                "POST",
-                path,
-                "$T",
-                Some("application/json"),
-                br#"{"A":1}"#
-            ),
+            curl("POST", url, "$T", Some("application/json"), br#"{"A":1}"#),
             "curl -i -X POST 'http://127.0.0.1:1/api/x' \\\n  -H \"Authorization: Bearer $T\" \\\n  -H 'Content-Type: application/json' \\\n  --data-binary '{\"A\":1}'"
         );
-        let quoted = curl(url, "POST", path, "", None, br#"{"A":"it's"}"#);
+        assert_eq!(
+            curl("GET", "http://h/x?a='1'", "", None, b""),
+            "curl -i -X GET 'http://h/x?a=%271%27'"
+        );
+        let quoted = curl("POST", url, "", None, br#"{"A":"it's"}"#);
         assert!(
             quoted.starts_with("cat <<'BODY' |\n{\"A\":\"it's\"}\nBODY\ncurl"),
             "{quoted}"
         );
         assert!(!quoted.contains("Authorization"));
-        let bytes = curl(url, "POST", path, "", None, b"{\xff}");
+        let bytes = curl("POST", url, "", None, b"{\xff}");
         assert!(
             bytes.starts_with("printf '\\x7b\\xff\\x7d' | curl"),
             "{bytes}"
         );
-        let large = curl(url, "POST", path, "", None, &vec![b'x'; 5000]);
+        let large = curl("POST", url, "", None, &vec![b'x'; 5000]);
         assert!(
             large.ends_with(
                 "--data-binary @request-body  # request-body: the 5000-byte request body"

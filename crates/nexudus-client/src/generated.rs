@@ -7,6 +7,107 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`ListCoworkerTimePassesCoworkerTimePassPurchaseOrder`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ListCoworkerTimePassesCoworkerTimePassPurchaseOrder(
+        ::std::string::String,
+    );
+    impl ::std::ops::Deref for ListCoworkerTimePassesCoworkerTimePassPurchaseOrder {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListCoworkerTimePassesCoworkerTimePassPurchaseOrder>
+    for ::std::string::String {
+        fn from(value: ListCoworkerTimePassesCoworkerTimePassPurchaseOrder) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ListCoworkerTimePassesCoworkerTimePassPurchaseOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 200usize {
+                return Err("longer than 200 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for ListCoworkerTimePassesCoworkerTimePassPurchaseOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ListCoworkerTimePassesCoworkerTimePassPurchaseOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for ListCoworkerTimePassesCoworkerTimePassPurchaseOrder {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ListCoworkerTimePassesDir`
+    #[derive(::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct ListCoworkerTimePassesDir(i32);
+    impl ::std::ops::Deref for ListCoworkerTimePassesDir {
+        type Target = i32;
+        fn deref(&self) -> &i32 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListCoworkerTimePassesDir> for i32 {
+        fn from(value: ListCoworkerTimePassesDir) -> Self {
+            value.0
+        }
+    }
+    impl ::std::default::Default for ListCoworkerTimePassesDir {
+        fn default() -> Self {
+            ListCoworkerTimePassesDir(1_i32)
+        }
+    }
+    impl ::std::convert::TryFrom<i32> for ListCoworkerTimePassesDir {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: i32,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if ![1_i32, -1_i32].contains(&value) {
+                Err("invalid value".into())
+            } else {
+                Ok(Self(value))
+            }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCoworkerTimePassesDir {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            Self::try_from(<i32>::deserialize(deserializer)?)
+                .map_err(|e| { <D::Error as ::serde::de::Error>::custom(e.to_string()) })
+        }
+    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -43,13 +144,50 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for Nexudus Billing API
 
-Hand-written contract for the part of the Nexudus REST API that this workspace implements.
-Nexudus publishes no OpenAPI document; this file follows the endpoint's documentation pages
-(Create CoworkerTimePass) and the wider public Nexudus documentation. Where a rule is not
-stated by Nexudus, the description says it is this project's choice.
+Hand-written contract for the part of the Nexudus REST API that this workspace implements: the
+CoworkerTimePass resource (create, read, list, update, delete). Nexudus publishes no OpenAPI
+document; this file follows the endpoint's documentation pages (Create CoworkerTimePass) and
+the wider public Nexudus documentation. Where a rule is not stated by Nexudus, the description
+says it is this project's choice.
+
+## Conventions of this document
+
+- Every error answers with `ErrorEnvelope`: one `Errors` entry per problem, `Message` joining
+  them as `PropertyName: message`, one per line. Errors about the body as a whole use
+  `PropertyName` `$body`; path and query parameters are named as in the request.
+- Date-times are RFC 3339 and name an instant whose UTC form is an RFC 3339 date-time too
+  (years 0000 to 9999 in UTC); they are stored and answered in UTC.
+- Parameters are checked before the body: a request with an invalid parameter is answered
+  400 without its body being read.
+
+## The `x-contract` extension
+
+What a successful answer must hold beyond its schema, so that contract tools can check it
+without knowing this API:
+
+- on an operation, `x-contract.success` maps JSON pointers into every 2xx body to what the
+  value there must be: a JSON constant; a runtime expression `$request.path.NAME`,
+  `$request.query.NAME` (a parameter that was not sent stands for its schema's `default`) or
+  `$request.body#/POINTER`, meaning the value that was sent; `$unique`, a value no earlier
+  answer of the operation had there; or `$caller`, the email of the authenticated user.
+- `x-contract.page` names the members of a paging envelope (`records`, `number` from 1,
+  `size`, `total-items`, `total-pages`, `first-item` and `last-item` counted from 1 and 0 on
+  an empty page, `has-next`, `has-previous`); `x-contract.order` the query parameter naming
+  the property the records are sorted by (`field`), the one giving the direction
+  (`direction`, with its `ascending` and `descending` values), where nulls sort (`nulls`, in
+  ascending order) and the property that breaks ties, in the same direction (`then`);
+  `x-contract.filters` maps a query parameter to the record property it filters on, with
+  `match` `equal`, `from` (at or after) or `to` (at or before). A record whose property is
+  null matches no filter.
+- on a response, `x-contract.reachable: false` marks a status no client request can be
+  expected to produce (a storage failure).
+
+Properties marked `writeOnly` are instructions, not stored values: they do not read back as
+sent. Every other property sent on create or update reads back as sent, with date-times in UTC
+and uuids in lower case. The `links` of a response say which operations can use its values.
 
 
-Version: 1.0*/
+Version: 1.1*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -85,7 +223,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.0"
+        "1.1"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -100,6 +238,225 @@ impl ClientInfo<()> for Client {
 impl ClientHooks<()> for &Client {}
 #[allow(clippy::all)]
 impl Client {
+    /**List CoworkerTimePasses
+
+One page of the CoworkerTimePass records that match every filter sent, in the order asked
+for. Records with equal values in the sorted property are ordered by Id, in the same
+direction; nulls sort first in ascending order and last in descending order (this
+project's choice: Nexudus does not document either).
+
+The authenticated user must be a full unrestricted administrator or have the
+`CoworkerTimePass-List` role.
+
+
+Sends a `GET` request to `/api/billing/coworkertimepasses`
+
+Arguments:
+- `coworker_time_pass_business_id`: Only the time passes of this business.
+- `coworker_time_pass_coworker_id`: Only the time passes of this customer.
+- `coworker_time_pass_free`: Only the time passes whose Free is this value.
+- `coworker_time_pass_purchase_order`: Only the time passes with exactly this purchase order, case-sensitive (this project's
+choice: Nexudus does not document how string filters match).
+
+- `coworker_time_pass_time_pass_id`: Only the instances of this time pass definition.
+- `coworker_time_pass_used`: Only the time passes whose Used is this value.
+- `dir`: The sort direction: 1 ascending, -1 descending. Nexudus' pages disagree (one says
+1 / -1, another 0 / 1); this spec takes 1 / -1, where no value can mean both
+directions, and refuses 0, whose meaning depends on the page read (this project's
+choice).
+
+- `from_coworker_time_pass_expire_date`: Only the time passes expiring at or after this date-time. Nexudus' pages show range
+values without an offset (`2025-01-31T00:00`); this spec asks for an RFC 3339
+date-time, whose instant is unambiguous (this project's choice).
+
+- `order_by`: The property the records are sorted by.
+- `page`: The page to answer, counted from 1. A page beyond the last is empty.
+- `size`: Records per page, from 1 to 1000, as Nexudus documents.
+- `to_coworker_time_pass_expire_date`: Only the time passes expiring at or before this date-time (RFC 3339).
+*/
+    pub async fn list_coworker_time_passes<'a>(
+        &'a self,
+        coworker_time_pass_business_id: Option<::std::num::NonZeroU64>,
+        coworker_time_pass_coworker_id: Option<::std::num::NonZeroU64>,
+        coworker_time_pass_free: Option<bool>,
+        coworker_time_pass_purchase_order: Option<
+            &'a types::ListCoworkerTimePassesCoworkerTimePassPurchaseOrder,
+        >,
+        coworker_time_pass_time_pass_id: Option<::std::num::NonZeroU64>,
+        coworker_time_pass_used: Option<bool>,
+        dir: Option<&'a types::ListCoworkerTimePassesDir>,
+        from_coworker_time_pass_expire_date: Option<
+            &'a ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        order_by: Option<&'a ::nexudus_types::CoworkerTimePassOrderField>,
+        page: Option<::std::num::NonZeroU32>,
+        size: Option<::std::num::NonZeroU32>,
+        to_coworker_time_pass_expire_date: Option<
+            &'a ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+    ) -> Result<
+        ResponseValue<::nexudus_types::CoworkerTimePassList>,
+        Error<::nexudus_types::ErrorEnvelope>,
+    > {
+        let url = format!("{}/api/billing/coworkertimepasses", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "CoworkerTimePass_BusinessId",
+                    &coworker_time_pass_business_id,
+                ),
+            )
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "CoworkerTimePass_CoworkerId",
+                    &coworker_time_pass_coworker_id,
+                ),
+            )
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "CoworkerTimePass_Free",
+                    &coworker_time_pass_free,
+                ),
+            )
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "CoworkerTimePass_PurchaseOrder",
+                    &coworker_time_pass_purchase_order,
+                ),
+            )
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "CoworkerTimePass_TimePassId",
+                    &coworker_time_pass_time_pass_id,
+                ),
+            )
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "CoworkerTimePass_Used",
+                    &coworker_time_pass_used,
+                ),
+            )
+            .query(&progenitor_client::QueryParam::new("dir", &dir))
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "from_CoworkerTimePass_ExpireDate",
+                    &from_coworker_time_pass_expire_date,
+                ),
+            )
+            .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+            .query(&progenitor_client::QueryParam::new("page", &page))
+            .query(&progenitor_client::QueryParam::new("size", &size))
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "to_CoworkerTimePass_ExpireDate",
+                    &to_coworker_time_pass_expire_date,
+                ),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "list_coworker_time_passes",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Update CoworkerTimePass
+
+Replace the writable fields of the record whose Id the body carries: every field is set to
+the value sent, and an optional field left out is set to null (this project's choice, as
+HTTP's PUT replaces: Nexudus does not document partial updates). Fields Nexudus keeps
+read-only are untouched.
+
+The authenticated user must be a full unrestricted administrator or have the
+`CoworkerTimePass-Edit` role.
+
+
+Sends a `PUT` request to `/api/billing/coworkertimepasses`
+
+*/
+    pub async fn update_coworker_time_pass<'a>(
+        &'a self,
+        body: &'a ::nexudus_types::CoworkerTimePassUpdate,
+    ) -> Result<
+        ResponseValue<::nexudus_types::UpdateSuccess>,
+        Error<::nexudus_types::ErrorEnvelope>,
+    > {
+        let url = format!("{}/api/billing/coworkertimepasses", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .put(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "update_coworker_time_pass",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Create CoworkerTimePass
 
 Create a new CoworkerTimePass record. Use `CreateMultiple` to issue several time passes at
@@ -167,9 +524,338 @@ Sends a `POST` request to `/api/billing/coworkertimepasses`
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Get CoworkerTimePass
+
+The record with this Id.
+
+The authenticated user must be a full unrestricted administrator or have the
+`CoworkerTimePass-Read` role.
+
+
+Sends a `GET` request to `/api/billing/coworkertimepasses/{id}`
+
+Arguments:
+- `id`: The record's Id.
+*/
+    pub async fn get_coworker_time_pass<'a>(
+        &'a self,
+        id: ::std::num::NonZeroU64,
+    ) -> Result<
+        ResponseValue<::nexudus_types::CoworkerTimePass>,
+        Error<::nexudus_types::ErrorEnvelope>,
+    > {
+        let url = format!(
+            "{}/api/billing/coworkertimepasses/{}", self.baseurl, encode_path(& id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_coworker_time_pass",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Delete CoworkerTimePass
+
+Delete the record with this Id. Its Id is never given to another record.
+
+The authenticated user must be a full unrestricted administrator or have the
+`CoworkerTimePass-Delete` role.
+
+
+Sends a `DELETE` request to `/api/billing/coworkertimepasses/{id}`
+
+Arguments:
+- `id`: The record's Id.
+*/
+    pub async fn delete_coworker_time_pass<'a>(
+        &'a self,
+        id: ::std::num::NonZeroU64,
+    ) -> Result<
+        ResponseValue<::nexudus_types::DeleteSuccess>,
+        Error<::nexudus_types::ErrorEnvelope>,
+    > {
+        let url = format!(
+            "{}/api/billing/coworkertimepasses/{}", self.baseurl, encode_path(& id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .delete(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "delete_coworker_time_pass",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
+}
+/// Every operation callable by its operationId with JSON arguments, through the typed
+/// method: what a contract runner drives the client with.
+pub mod dispatch {
+    use super::{Client, Error, ResponseValue};
+    /// The arguments of a call, as JSON: path and query parameters by name (a query
+    /// parameter left out is not sent), and the body.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct Arguments {
+        /// Path parameters.
+        pub path: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        /// Query parameters.
+        pub query: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        /// The request body.
+        pub body: ::std::option::Option<::serde_json::Value>,
+    }
+    /// A documented answer, decoded by the typed method into its type.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Answer {
+        /// The status.
+        pub status: u16,
+        /// Whether the method returned it as a success (`Ok`) rather than as a
+        /// documented error (`Error::ErrorResponse`).
+        pub success: bool,
+        /// The decoded body, encoded again as JSON (`null` when there is none).
+        pub body: ::serde_json::Value,
+    }
+    /// Why a call gave no documented answer.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum DispatchError {
+        /// The client has no operation with this operationId.
+        UnknownOperation(::std::string::String),
+        /// An argument does not fit the typed method's parameter.
+        Argument {
+            /// The parameter (`body` for the body).
+            name: ::std::string::String,
+            /// Why.
+            message: ::std::string::String,
+        },
+        /// The typed method failed: an undocumented status, an undecodable body, or
+        /// no answer at all.
+        Client(::std::string::String),
+    }
+    impl ::std::fmt::Display for DispatchError {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::UnknownOperation(id) => {
+                    write!(f, "the client has no operation {id}")
+                }
+                Self::Argument { name, message } => {
+                    write!(f, "the typed method refuses {name}: {message}")
+                }
+                Self::Client(message) => write!(f, "the typed method failed: {message}"),
+            }
+        }
+    }
+    impl ::std::error::Error for DispatchError {}
+    /// Calls the operation `operation_id` with `arguments`.
+    pub async fn call(
+        client: &Client,
+        operation_id: &str,
+        arguments: &Arguments,
+    ) -> ::std::result::Result<Answer, DispatchError> {
+        match operation_id {
+            "list_coworker_time_passes" => {
+                let coworker_time_pass_business_id = optional(
+                    &arguments.query,
+                    "CoworkerTimePass_BusinessId",
+                )?;
+                let coworker_time_pass_coworker_id = optional(
+                    &arguments.query,
+                    "CoworkerTimePass_CoworkerId",
+                )?;
+                let coworker_time_pass_free = optional(
+                    &arguments.query,
+                    "CoworkerTimePass_Free",
+                )?;
+                let coworker_time_pass_purchase_order = optional(
+                    &arguments.query,
+                    "CoworkerTimePass_PurchaseOrder",
+                )?;
+                let coworker_time_pass_time_pass_id = optional(
+                    &arguments.query,
+                    "CoworkerTimePass_TimePassId",
+                )?;
+                let coworker_time_pass_used = optional(
+                    &arguments.query,
+                    "CoworkerTimePass_Used",
+                )?;
+                let dir = optional(&arguments.query, "dir")?;
+                let from_coworker_time_pass_expire_date = optional(
+                    &arguments.query,
+                    "from_CoworkerTimePass_ExpireDate",
+                )?;
+                let order_by = optional(&arguments.query, "orderBy")?;
+                let page = optional(&arguments.query, "page")?;
+                let size = optional(&arguments.query, "size")?;
+                let to_coworker_time_pass_expire_date = optional(
+                    &arguments.query,
+                    "to_CoworkerTimePass_ExpireDate",
+                )?;
+                answer(
+                    client
+                        .list_coworker_time_passes(
+                            coworker_time_pass_business_id,
+                            coworker_time_pass_coworker_id,
+                            coworker_time_pass_free,
+                            coworker_time_pass_purchase_order.as_ref(),
+                            coworker_time_pass_time_pass_id,
+                            coworker_time_pass_used,
+                            dir.as_ref(),
+                            from_coworker_time_pass_expire_date.as_ref(),
+                            order_by.as_ref(),
+                            page,
+                            size,
+                            to_coworker_time_pass_expire_date.as_ref(),
+                        )
+                        .await,
+                )
+            }
+            "update_coworker_time_pass" => {
+                let body = body(arguments)?;
+                answer(client.update_coworker_time_pass(&body).await)
+            }
+            "create_coworker_time_pass" => {
+                let body = body(arguments)?;
+                answer(client.create_coworker_time_pass(&body).await)
+            }
+            "get_coworker_time_pass" => {
+                let id = required(&arguments.path, "id")?;
+                answer(client.get_coworker_time_pass(id).await)
+            }
+            "delete_coworker_time_pass" => {
+                let id = required(&arguments.path, "id")?;
+                answer(client.delete_coworker_time_pass(id).await)
+            }
+            other => {
+                ::std::result::Result::Err(
+                    DispatchError::UnknownOperation(other.to_owned()),
+                )
+            }
+        }
+    }
+    fn decode<T: ::serde::de::DeserializeOwned>(
+        name: &str,
+        value: ::serde_json::Value,
+    ) -> ::std::result::Result<T, DispatchError> {
+        ::serde_json::from_value(value)
+            .map_err(|error| DispatchError::Argument {
+                name: name.to_owned(),
+                message: error.to_string(),
+            })
+    }
+    fn required<T: ::serde::de::DeserializeOwned>(
+        values: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        name: &str,
+    ) -> ::std::result::Result<T, DispatchError> {
+        match values.get(name) {
+            ::std::option::Option::Some(value) => decode(name, value.clone()),
+            ::std::option::Option::None => {
+                ::std::result::Result::Err(DispatchError::Argument {
+                    name: name.to_owned(),
+                    message: "is required".to_owned(),
+                })
+            }
+        }
+    }
+    fn optional<T: ::serde::de::DeserializeOwned>(
+        values: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        name: &str,
+    ) -> ::std::result::Result<::std::option::Option<T>, DispatchError> {
+        values.get(name).map(|value| decode(name, value.clone())).transpose()
+    }
+    fn body<T: ::serde::de::DeserializeOwned>(
+        arguments: &Arguments,
+    ) -> ::std::result::Result<T, DispatchError> {
+        decode("body", arguments.body.clone().unwrap_or(::serde_json::Value::Null))
+    }
+    fn answer<T: ::serde::Serialize, E: ::serde::Serialize + ::std::fmt::Debug>(
+        result: ::std::result::Result<ResponseValue<T>, Error<E>>,
+    ) -> ::std::result::Result<Answer, DispatchError> {
+        match result {
+            ::std::result::Result::Ok(value) => {
+                ::std::result::Result::Ok(encode(true, value))
+            }
+            ::std::result::Result::Err(Error::ErrorResponse(value)) => {
+                ::std::result::Result::Ok(encode(false, value))
+            }
+            ::std::result::Result::Err(error) => {
+                ::std::result::Result::Err(DispatchError::Client(error.to_string()))
+            }
+        }
+    }
+    fn encode<T: ::serde::Serialize>(success: bool, value: ResponseValue<T>) -> Answer {
+        Answer {
+            status: value.status().as_u16(),
+            success,
+            body: ::serde_json::to_value(value.into_inner())
+                .unwrap_or(::serde_json::Value::Null),
+        }
+    }
 }

@@ -6,6 +6,262 @@ use ::axum::response::IntoResponse as _;
 /// The component schemas converted to JSON Schema (draft 4): what request bodies are
 /// validated against.
 pub const SCHEMA_DEFINITIONS: &str = r##"{
+  "CoworkerTimePass": {
+    "description": "One CoworkerTimePass record, as Nexudus documents its read model. Every key is always\npresent, so every key is required. Nexudus' read example also carries `ToStringText`,\n`LocalizationDetails` and `CustomFields`, which its documented schema does not list; they\nare left out.\n",
+    "properties": {
+      "BusinessId": {
+        "description": "The business (location) this time pass belongs to.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CheckedIn": {
+        "description": "Read-only. Whether the customer is checked in with this time pass; null when the\nserver tracks no check-ins (always null from this project's reference server).\n",
+        "readOnly": true,
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "CoworkerContractUniqueId": {
+        "description": "As last written, in lower case.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CoworkerId": {
+        "description": "The customer who owns this time pass.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CoworkerProductUniqueId": {
+        "description": "As last written, in lower case.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CreateMultiple": {
+        "description": "Always 1 for a stored record, as Nexudus stores it.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "CreatedOn": {
+        "description": "When the record was created, in UTC.",
+        "format": "date-time",
+        "type": "string"
+      },
+      "ExpireDate": {
+        "description": "The expiration date in UTC, as last written.",
+        "format": "date-time",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Free": {
+        "description": "Whether this time pass is free of charge, as last written.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "Id": {
+        "description": "The record's Id.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "InvoiceDate": {
+        "description": "Read-only. When it was invoiced; null when unknown (always null from this project's reference server).",
+        "format": "date-time",
+        "readOnly": true,
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Invoiced": {
+        "description": "Read-only. Whether the time pass was invoiced; null when unknown (always null from this project's reference server).",
+        "readOnly": true,
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "IsFromTariff": {
+        "description": "Read-only. Whether the time pass comes with a pricing plan; null when unknown (always\nnull from this project's reference server, which keeps no plans).\n",
+        "readOnly": true,
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "IsNew": {
+        "description": "Nexudus' flag for a record not yet stored; false for every record read.",
+        "type": "boolean"
+      },
+      "IsPayAsYouGo": {
+        "description": "Whether the time pass is billed as used; null when unknown (always null from this project's reference server).",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "Notes": {
+        "description": "Notes, as last written.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Price": {
+        "description": "The price, as last written; null when none was sent (Nexudus then takes the time pass\ndefinition's price, which this project's reference server does not know).\n",
+        "format": "double",
+        "type": [
+          "number",
+          "null"
+        ]
+      },
+      "PurchaseOrder": {
+        "description": "Purchase order reference, as last written.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "RemainingUses": {
+        "description": "Read-only. Uses left; null when unknown (always null from this project's reference server).",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "readOnly": true,
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "SystemId": {
+        "description": "An identifier set by an external system; null unless an integration set one (always\nnull from this project's reference server).\n",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TariffTimePassUniqueId": {
+        "description": "As last written, in lower case.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TimePassCurrencyCode": {
+        "description": "The currency of the time pass definition's price; null when the server does not know\nthe definition (always null from this project's reference server).\n",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TimePassId": {
+        "description": "The time pass definition this is an instance of.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "TimePassName": {
+        "description": "The time pass definition's name; null when the server does not know the definition\n(this project's reference server keeps no definitions, so it always answers null).\n",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TotalUses": {
+        "description": "Read-only. Uses in all; null when unknown (always null from this project's reference server).",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "readOnly": true,
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "UniqueId": {
+        "description": "The record's globally unique identifier.",
+        "format": "uuid",
+        "type": "string"
+      },
+      "UpdatedBy": {
+        "description": "The email of the user who last wrote the record.",
+        "type": "string"
+      },
+      "UpdatedOn": {
+        "description": "When the record was last written, in UTC; never earlier than CreatedOn.",
+        "format": "date-time",
+        "type": "string"
+      },
+      "Used": {
+        "description": "Whether this time pass has been used, as last written.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "UsedDate": {
+        "description": "Read-only. When the time pass was used; null when unknown (always null from this\nproject's reference server, which records no use).\n",
+        "format": "date-time",
+        "readOnly": true,
+        "type": [
+          "string",
+          "null"
+        ]
+      }
+    },
+    "required": [
+      "Id",
+      "UniqueId",
+      "CoworkerId",
+      "BusinessId",
+      "TimePassId",
+      "TimePassName",
+      "TimePassCurrencyCode",
+      "Notes",
+      "PurchaseOrder",
+      "Used",
+      "CheckedIn",
+      "UsedDate",
+      "RemainingUses",
+      "TotalUses",
+      "Free",
+      "Price",
+      "CreateMultiple",
+      "ExpireDate",
+      "Invoiced",
+      "InvoiceDate",
+      "IsFromTariff",
+      "IsPayAsYouGo",
+      "TariffTimePassUniqueId",
+      "CoworkerProductUniqueId",
+      "CoworkerContractUniqueId",
+      "CreatedOn",
+      "UpdatedOn",
+      "UpdatedBy",
+      "IsNew",
+      "SystemId"
+    ],
+    "type": "object"
+  },
   "CoworkerTimePassCreate": {
     "description": "The body of a Create CoworkerTimePass request. Unknown properties are ignored.",
     "properties": {
@@ -40,11 +296,12 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
         ]
       },
       "CreateMultiple": {
-        "description": "Create Multiple. Number of time passes to create at once, from 1 to 100 (the bounds\nare this project's choice: Nexudus documents none).\n",
+        "description": "Create Multiple. Number of time passes to create at once, from 1 to 100 (the bounds\nare this project's choice: Nexudus documents none). Not stored: each record created\nreads back with CreateMultiple 1, as Nexudus stores it.\n",
         "format": "int32",
         "maximum": 100,
         "minimum": 1,
-        "type": "integer"
+        "type": "integer",
+        "writeOnly": true
       },
       "ExpireDate": {
         "description": "Expire Date. Expiration date for this time pass, an RFC 3339 date-time in UTC as\nNexudus writes them (`2026-07-31T00:00:00Z`). A value with another offset names the\nsame instant and is stored in UTC (this project's choice).\n",
@@ -111,6 +368,232 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       }
     },
     "required": [
+      "CoworkerId",
+      "BusinessId",
+      "TimePassId",
+      "CreateMultiple"
+    ],
+    "type": "object"
+  },
+  "CoworkerTimePassList": {
+    "description": "One page of records, in Nexudus' paging envelope. Every key is always present.\n",
+    "properties": {
+      "CurrentOrderField": {
+        "description": "The property the records are sorted by.",
+        "type": "string"
+      },
+      "CurrentPage": {
+        "description": "The page answered, counted from 1.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CurrentPageSize": {
+        "description": "Records per page, as asked for.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CurrentSortDirection": {
+        "description": "1 ascending, -1 descending.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "FirstItem": {
+        "description": "The position of this page's first record among all matches, from 1; 0 when the page is empty.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 0,
+        "type": "integer"
+      },
+      "HasNextPage": {
+        "description": "Whether a later page holds records.",
+        "type": "boolean"
+      },
+      "HasPreviousPage": {
+        "description": "Whether this is not the first page.",
+        "type": "boolean"
+      },
+      "LastItem": {
+        "description": "The position of this page's last record among all matches; 0 when the page is empty.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 0,
+        "type": "integer"
+      },
+      "Records": {
+        "description": "The records of this page, in order.",
+        "items": {
+          "$ref": "#/definitions/CoworkerTimePass"
+        },
+        "type": "array"
+      },
+      "TotalItems": {
+        "description": "How many records match, on every page together.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 0,
+        "type": "integer"
+      },
+      "TotalPages": {
+        "description": "How many pages the matches fill at this page size (0 when nothing matches).",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 0,
+        "type": "integer"
+      }
+    },
+    "required": [
+      "Records",
+      "CurrentPage",
+      "CurrentPageSize",
+      "CurrentOrderField",
+      "CurrentSortDirection",
+      "FirstItem",
+      "LastItem",
+      "TotalItems",
+      "TotalPages",
+      "HasNextPage",
+      "HasPreviousPage"
+    ],
+    "type": "object"
+  },
+  "CoworkerTimePassOrderField": {
+    "default": "Id",
+    "description": "A property the records of a list can be sorted by.",
+    "enum": [
+      "Id",
+      "CoworkerId",
+      "BusinessId",
+      "TimePassId",
+      "PurchaseOrder",
+      "Used",
+      "Free",
+      "Price",
+      "ExpireDate",
+      "CreatedOn",
+      "UpdatedOn"
+    ],
+    "type": "string"
+  },
+  "CoworkerTimePassUpdate": {
+    "description": "The body of an Update CoworkerTimePass request: the record's Id and, as Nexudus documents,\nthe fields of a create, with the same rules. Unknown properties are ignored.\n",
+    "properties": {
+      "BusinessId": {
+        "description": "Business Id. At least 1 (this project's choice).",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CoworkerContractUniqueId": {
+        "description": "Coworker Contract Unique Id.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CoworkerId": {
+        "description": "Coworker Id. At least 1 (this project's choice).",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CoworkerProductUniqueId": {
+        "description": "Coworker Product Unique Id.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CreateMultiple": {
+        "description": "Required as on create, from 1 to 100 (this project's choice), and not stored: an\nupdate changes one record, which keeps CreateMultiple 1.\n",
+        "format": "int32",
+        "maximum": 100,
+        "minimum": 1,
+        "type": "integer",
+        "writeOnly": true
+      },
+      "ExpireDate": {
+        "description": "Expire Date, stored in UTC (this project's choice).",
+        "format": "date-time",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Free": {
+        "description": "Free. Whether this time pass is free of charge.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "Id": {
+        "description": "The Id of the record to update.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "Notes": {
+        "description": "Notes. At most 2000 characters (this project's choice).",
+        "maxLength": 2000,
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Price": {
+        "description": "Price. Not negative, at most 1000000000 (this project's choice).",
+        "format": "double",
+        "maximum": 1000000000,
+        "minimum": 0,
+        "type": [
+          "number",
+          "null"
+        ]
+      },
+      "PurchaseOrder": {
+        "description": "Purchase Order. At most 200 characters (this project's choice).",
+        "maxLength": 200,
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TariffTimePassUniqueId": {
+        "description": "Tariff Time Pass Unique Id.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TimePassId": {
+        "description": "Time Pass Id. At least 1 (this project's choice).",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "Used": {
+        "description": "Used. Whether this time pass has been used.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      }
+    },
+    "required": [
+      "Id",
       "CoworkerId",
       "BusinessId",
       "TimePassId",
@@ -212,8 +695,86 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
     ],
     "type": "object"
   },
+  "DeleteSuccess": {
+    "description": "The envelope of a successful delete; every key is always present.",
+    "properties": {
+      "Errors": {
+        "description": "null on success.",
+        "items": {
+          "$ref": "#/definitions/PropertyError"
+        },
+        "type": [
+          "array",
+          "null"
+        ]
+      },
+      "JavaScript": {
+        "description": "Script for a user interface to run; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Message": {
+        "description": "`The record was deleted successfully.`, as Nexudus documents.",
+        "type": "string"
+      },
+      "OpenInDialog": {
+        "description": "Whether a user interface should open the result in a dialog.",
+        "type": "boolean"
+      },
+      "OpenInWindow": {
+        "description": "Whether a user interface should open the result in a new window.",
+        "type": "boolean"
+      },
+      "RedirectURL": {
+        "description": "Where a user interface should go next; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Status": {
+        "description": "HTTP status code. 200 on success.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "UpdatedBy": {
+        "description": "The email of the user who deleted the record.",
+        "type": "string"
+      },
+      "UpdatedOn": {
+        "description": "When the record was deleted, in UTC.",
+        "format": "date-time",
+        "type": "string"
+      },
+      "Value": {
+        "description": "null, as Nexudus documents."
+      },
+      "WasSuccessful": {
+        "description": "true.",
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "Status",
+      "Message",
+      "Value",
+      "OpenInDialog",
+      "OpenInWindow",
+      "RedirectURL",
+      "JavaScript",
+      "UpdatedOn",
+      "UpdatedBy",
+      "Errors",
+      "WasSuccessful"
+    ],
+    "type": "object"
+  },
   "ErrorEnvelope": {
-    "description": "The body of every error this API answers (400, 401, 413, 415, 500). `Status`, when present,\nneed not equal the HTTP status (older Nexudus documentation shows a 400 carrying 500).\n",
+    "description": "The body of every error this API answers (400, 401, 404, 413, 415, 500). `Status`, when\npresent, need not equal the HTTP status (older Nexudus documentation shows a 400 carrying\n500).\n",
     "properties": {
       "Errors": {
         "description": "Array of validation errors.",
@@ -270,15 +831,290 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "PropertyName"
     ],
     "type": "object"
+  },
+  "UpdateSuccess": {
+    "description": "The envelope of a successful update; every key is always present.",
+    "properties": {
+      "Errors": {
+        "description": "null on success.",
+        "items": {
+          "$ref": "#/definitions/PropertyError"
+        },
+        "type": [
+          "array",
+          "null"
+        ]
+      },
+      "JavaScript": {
+        "description": "Script for a user interface to run; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Message": {
+        "description": "`CoworkerTimePass was successfully updated.`",
+        "type": "string"
+      },
+      "OpenInDialog": {
+        "description": "Whether a user interface should open the result in a dialog.",
+        "type": "boolean"
+      },
+      "OpenInWindow": {
+        "description": "Whether a user interface should open the result in a new window.",
+        "type": "boolean"
+      },
+      "RedirectURL": {
+        "description": "Where a user interface should go next; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Status": {
+        "description": "HTTP status code. 200 on success.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "UpdatedBy": {
+        "description": "The email of the user who wrote the record.",
+        "type": "string"
+      },
+      "UpdatedOn": {
+        "description": "When the record was written, in UTC.",
+        "format": "date-time",
+        "type": "string"
+      },
+      "Value": {
+        "$ref": "#/definitions/UpdatedRecord"
+      },
+      "WasSuccessful": {
+        "description": "true.",
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "Status",
+      "Message",
+      "Value",
+      "OpenInDialog",
+      "OpenInWindow",
+      "RedirectURL",
+      "JavaScript",
+      "UpdatedOn",
+      "UpdatedBy",
+      "Errors",
+      "WasSuccessful"
+    ],
+    "type": "object"
+  },
+  "UpdatedRecord": {
+    "description": "Contains the Id of the record updated.",
+    "properties": {
+      "Id": {
+        "description": "Id of the record updated.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      }
+    },
+    "required": [
+      "Id"
+    ],
+    "type": "object"
   }
 }"##;
 /// The operations of the spec.
 pub mod operations {
+    ///`GET /api/billing/coworkertimepasses` (list_coworker_time_passes).
+    pub const LIST_COWORKER_TIME_PASSES: ::server_runtime::Operation = ::server_runtime::Operation {
+        operation_id: "list_coworker_time_passes",
+        method: "GET",
+        path: "/api/billing/coworkertimepasses",
+        parameters: &[
+            ::server_runtime::Parameter {
+                name: "page",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"default\":1,\"format\":\"int32\",\"maximum\":2147483647,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "size",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"default\":25,\"format\":\"int32\",\"maximum\":1000,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "orderBy",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"$ref\":\"#/definitions/CoworkerTimePassOrderField\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "dir",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"default\":1,\"enum\":[1,-1],\"format\":\"int32\",\"maximum\":2147483647,\"minimum\":-2147483648,\"type\":\"integer\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "CoworkerTimePass_CoworkerId",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "CoworkerTimePass_BusinessId",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "CoworkerTimePass_TimePassId",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "CoworkerTimePass_Used",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"type\":\"boolean\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "CoworkerTimePass_Free",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"type\":\"boolean\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "CoworkerTimePass_PurchaseOrder",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"maxLength\":200,\"type\":\"string\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "from_CoworkerTimePass_ExpireDate",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"date-time\",\"type\":\"string\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "to_CoworkerTimePass_ExpireDate",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"date-time\",\"type\":\"string\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::None,
+        security: &[
+            ::server_runtime::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["CoworkerTimePass-List"],
+            },
+        ],
+        responses: &[
+            ::server_runtime::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("CoworkerTimePassList"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "{\"filters\":{\"CoworkerTimePass_BusinessId\":{\"match\":\"equal\",\"property\":\"BusinessId\"},\"CoworkerTimePass_CoworkerId\":{\"match\":\"equal\",\"property\":\"CoworkerId\"},\"CoworkerTimePass_Free\":{\"match\":\"equal\",\"property\":\"Free\"},\"CoworkerTimePass_PurchaseOrder\":{\"match\":\"equal\",\"property\":\"PurchaseOrder\"},\"CoworkerTimePass_TimePassId\":{\"match\":\"equal\",\"property\":\"TimePassId\"},\"CoworkerTimePass_Used\":{\"match\":\"equal\",\"property\":\"Used\"},\"from_CoworkerTimePass_ExpireDate\":{\"match\":\"from\",\"property\":\"ExpireDate\"},\"to_CoworkerTimePass_ExpireDate\":{\"match\":\"to\",\"property\":\"ExpireDate\"}},\"order\":{\"ascending\":1,\"descending\":-1,\"direction\":\"dir\",\"field\":\"orderBy\",\"nulls\":\"first\",\"then\":\"Id\"},\"page\":{\"first-item\":\"/FirstItem\",\"has-next\":\"/HasNextPage\",\"has-previous\":\"/HasPreviousPage\",\"last-item\":\"/LastItem\",\"number\":\"/CurrentPage\",\"records\":\"/Records\",\"size\":\"/CurrentPageSize\",\"total-items\":\"/TotalItems\",\"total-pages\":\"/TotalPages\"},\"success\":{\"/CurrentOrderField\":\"$request.query.orderBy\",\"/CurrentPage\":\"$request.query.page\",\"/CurrentPageSize\":\"$request.query.size\",\"/CurrentSortDirection\":\"$request.query.dir\"}}",
+    };
+    ///`PUT /api/billing/coworkertimepasses` (update_coworker_time_pass).
+    pub const UPDATE_COWORKER_TIME_PASS: ::server_runtime::Operation = ::server_runtime::Operation {
+        operation_id: "update_coworker_time_pass",
+        method: "PUT",
+        path: "/api/billing/coworkertimepasses",
+        parameters: &[],
+        request_schema: ::std::option::Option::Some("CoworkerTimePassUpdate"),
+        security: &[
+            ::server_runtime::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["CoworkerTimePass-Edit"],
+            },
+        ],
+        responses: &[
+            ::server_runtime::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("UpdateSuccess"),
+                links: &[
+                    ::server_runtime::Link {
+                        name: "GetUpdatedCoworkerTimePass",
+                        operation_id: "get_coworker_time_pass",
+                        parameters: "{\"id\":\"$response.body#/Value/Id\"}",
+                        request_body: "null",
+                    },
+                ],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 413u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 415u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "{\"success\":{\"/Errors\":null,\"/Message\":\"CoworkerTimePass was successfully updated.\",\"/Status\":200,\"/UpdatedBy\":\"$caller\",\"/Value/Id\":\"$request.body#/Id\",\"/WasSuccessful\":true}}",
+    };
     ///`POST /api/billing/coworkertimepasses` (create_coworker_time_pass).
     pub const CREATE_COWORKER_TIME_PASS: ::server_runtime::Operation = ::server_runtime::Operation {
         operation_id: "create_coworker_time_pass",
         method: "POST",
         path: "/api/billing/coworkertimepasses",
+        parameters: &[],
         request_schema: ::std::option::Option::Some("CoworkerTimePassCreate"),
         security: &[
             ::server_runtime::SecurityRequirement {
@@ -287,19 +1123,300 @@ pub mod operations {
             },
         ],
         responses: &[
-            (200u16, ::std::option::Option::Some("CreateSuccess")),
-            (400u16, ::std::option::Option::Some("ErrorEnvelope")),
-            (401u16, ::std::option::Option::Some("ErrorEnvelope")),
-            (413u16, ::std::option::Option::Some("ErrorEnvelope")),
-            (415u16, ::std::option::Option::Some("ErrorEnvelope")),
-            (500u16, ::std::option::Option::Some("ErrorEnvelope")),
+            ::server_runtime::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("CreateSuccess"),
+                links: &[
+                    ::server_runtime::Link {
+                        name: "DeleteCreatedCoworkerTimePass",
+                        operation_id: "delete_coworker_time_pass",
+                        parameters: "{\"id\":\"$response.body#/Value/Id\"}",
+                        request_body: "null",
+                    },
+                    ::server_runtime::Link {
+                        name: "GetCreatedCoworkerTimePass",
+                        operation_id: "get_coworker_time_pass",
+                        parameters: "{\"id\":\"$response.body#/Value/Id\"}",
+                        request_body: "null",
+                    },
+                    ::server_runtime::Link {
+                        name: "UpdateCreatedCoworkerTimePass",
+                        operation_id: "update_coworker_time_pass",
+                        parameters: "{}",
+                        request_body: "{\"Id\":\"$response.body#/Value/Id\"}",
+                    },
+                ],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 413u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 415u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "{\"reachable\":false}",
+            },
         ],
+        contract: "{\"success\":{\"/Errors\":null,\"/Message\":\"CoworkerTimePass was successfully created.\",\"/Status\":200,\"/UpdatedBy\":\"$caller\",\"/Value/Id\":\"$unique\",\"/WasSuccessful\":true}}",
+    };
+    ///`GET /api/billing/coworkertimepasses/{id}` (get_coworker_time_pass).
+    pub const GET_COWORKER_TIME_PASS: ::server_runtime::Operation = ::server_runtime::Operation {
+        operation_id: "get_coworker_time_pass",
+        method: "GET",
+        path: "/api/billing/coworkertimepasses/{id}",
+        parameters: &[
+            ::server_runtime::Parameter {
+                name: "id",
+                location: ::server_runtime::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::None,
+        security: &[
+            ::server_runtime::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["CoworkerTimePass-Read"],
+            },
+        ],
+        responses: &[
+            ::server_runtime::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("CoworkerTimePass"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "{\"success\":{\"/Id\":\"$request.path.id\"}}",
+    };
+    ///`DELETE /api/billing/coworkertimepasses/{id}` (delete_coworker_time_pass).
+    pub const DELETE_COWORKER_TIME_PASS: ::server_runtime::Operation = ::server_runtime::Operation {
+        operation_id: "delete_coworker_time_pass",
+        method: "DELETE",
+        path: "/api/billing/coworkertimepasses/{id}",
+        parameters: &[
+            ::server_runtime::Parameter {
+                name: "id",
+                location: ::server_runtime::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::None,
+        security: &[
+            ::server_runtime::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["CoworkerTimePass-Delete"],
+            },
+        ],
+        responses: &[
+            ::server_runtime::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("DeleteSuccess"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "{\"success\":{\"/Errors\":null,\"/Message\":\"The record was deleted successfully.\",\"/Status\":200,\"/UpdatedBy\":\"$caller\",\"/Value\":null,\"/WasSuccessful\":true}}",
     };
 }
 /// Every operation of the spec.
 pub const OPERATIONS: &[&::server_runtime::Operation] = &[
+    &operations::LIST_COWORKER_TIME_PASSES,
+    &operations::UPDATE_COWORKER_TIME_PASS,
     &operations::CREATE_COWORKER_TIME_PASS,
+    &operations::GET_COWORKER_TIME_PASS,
+    &operations::DELETE_COWORKER_TIME_PASS,
 ];
+///The documented responses of `list_coworker_time_passes`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListCoworkerTimePassesResponse {
+    ///200.
+    Ok(::nexudus_types::CoworkerTimePassList),
+    ///400.
+    BadRequest(::nexudus_types::ErrorEnvelope),
+    ///401.
+    Unauthorized(::nexudus_types::ErrorEnvelope),
+    ///500.
+    InternalServerError(::nexudus_types::ErrorEnvelope),
+}
+impl ::axum::response::IntoResponse for ListCoworkerTimePassesResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (
+                    ::http::StatusCode::from_u16(200u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Unauthorized(body) => {
+                (
+                    ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::InternalServerError(body) => {
+                (
+                    ::http::StatusCode::from_u16(500u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+///The documented responses of `update_coworker_time_pass`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpdateCoworkerTimePassResponse {
+    ///200.
+    Ok(::nexudus_types::UpdateSuccess),
+    ///400.
+    BadRequest(::nexudus_types::ErrorEnvelope),
+    ///401.
+    Unauthorized(::nexudus_types::ErrorEnvelope),
+    ///404.
+    NotFound(::nexudus_types::ErrorEnvelope),
+    ///413.
+    PayloadTooLarge(::nexudus_types::ErrorEnvelope),
+    ///415.
+    UnsupportedMediaType(::nexudus_types::ErrorEnvelope),
+    ///500.
+    InternalServerError(::nexudus_types::ErrorEnvelope),
+}
+impl ::axum::response::IntoResponse for UpdateCoworkerTimePassResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (
+                    ::http::StatusCode::from_u16(200u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Unauthorized(body) => {
+                (
+                    ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::NotFound(body) => {
+                (
+                    ::http::StatusCode::from_u16(404u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::PayloadTooLarge(body) => {
+                (
+                    ::http::StatusCode::from_u16(413u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::UnsupportedMediaType(body) => {
+                (
+                    ::http::StatusCode::from_u16(415u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::InternalServerError(body) => {
+                (
+                    ::http::StatusCode::from_u16(500u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
 ///The documented responses of `create_coworker_time_pass`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateCoworkerTimePassResponse {
@@ -364,12 +1481,122 @@ impl ::axum::response::IntoResponse for CreateCoworkerTimePassResponse {
         }
     }
 }
+///The documented responses of `get_coworker_time_pass`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetCoworkerTimePassResponse {
+    ///200.
+    Ok(::nexudus_types::CoworkerTimePass),
+    ///400.
+    BadRequest(::nexudus_types::ErrorEnvelope),
+    ///401.
+    Unauthorized(::nexudus_types::ErrorEnvelope),
+    ///404.
+    NotFound(::nexudus_types::ErrorEnvelope),
+    ///500.
+    InternalServerError(::nexudus_types::ErrorEnvelope),
+}
+impl ::axum::response::IntoResponse for GetCoworkerTimePassResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (
+                    ::http::StatusCode::from_u16(200u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Unauthorized(body) => {
+                (
+                    ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::NotFound(body) => {
+                (
+                    ::http::StatusCode::from_u16(404u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::InternalServerError(body) => {
+                (
+                    ::http::StatusCode::from_u16(500u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+///The documented responses of `delete_coworker_time_pass`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteCoworkerTimePassResponse {
+    ///200.
+    Ok(::nexudus_types::DeleteSuccess),
+    ///400.
+    BadRequest(::nexudus_types::ErrorEnvelope),
+    ///401.
+    Unauthorized(::nexudus_types::ErrorEnvelope),
+    ///404.
+    NotFound(::nexudus_types::ErrorEnvelope),
+    ///500.
+    InternalServerError(::nexudus_types::ErrorEnvelope),
+}
+impl ::axum::response::IntoResponse for DeleteCoworkerTimePassResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (
+                    ::http::StatusCode::from_u16(200u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Unauthorized(body) => {
+                (
+                    ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::NotFound(body) => {
+                (
+                    ::http::StatusCode::from_u16(404u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::InternalServerError(body) => {
+                (
+                    ::http::StatusCode::from_u16(500u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
 ///The operations of Nexudus Billing API, one method each, as the spec documents them.
 pub trait NexudusBillingApi: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Who is calling, as `authenticate` establishes it.
     type Caller: ::std::marker::Send;
-    /// Checks the caller against the operation's security requirements before the body is
-    /// read; an error is answered with 401.
+    /// Checks the caller against the operation's security requirements before anything
+    /// else of the request is read; an error is answered with 401.
     fn authenticate(
         &self,
         operation: &'static ::server_runtime::Operation,
@@ -377,8 +1604,8 @@ pub trait NexudusBillingApi: ::std::marker::Send + ::std::marker::Sync + 'static
     ) -> impl ::std::future::Future<
         Output = ::std::result::Result<Self::Caller, ::nexudus_types::ErrorEnvelope>,
     > + ::std::marker::Send;
-    /// The error body for a request body the router rejected; the status comes from
-    /// [`::server_runtime::Rejection::status`].
+    /// The error body for a request the router rejected (its parameters or its body); the
+    /// status comes from [`::server_runtime::Rejection::status`].
     fn reject(
         &self,
         operation: &'static ::server_runtime::Operation,
@@ -388,6 +1615,53 @@ pub trait NexudusBillingApi: ::std::marker::Send + ::std::marker::Sync + 'static
     fn body_limit(&self) -> usize {
         ::server_runtime::DEFAULT_BODY_LIMIT
     }
+    /**List CoworkerTimePasses
+
+One page of the CoworkerTimePass records that match every filter sent, in the order asked
+for. Records with equal values in the sorted property are ordered by Id, in the same
+direction; nulls sort first in ascending order and last in descending order (this
+project's choice: Nexudus does not document either).
+
+The authenticated user must be a full unrestricted administrator or have the
+`CoworkerTimePass-List` role.*/
+    fn list_coworker_time_passes(
+        &self,
+        caller: Self::Caller,
+        page: ::std::option::Option<i32>,
+        size: ::std::option::Option<i32>,
+        order_by: ::std::option::Option<::nexudus_types::CoworkerTimePassOrderField>,
+        dir: ::std::option::Option<i32>,
+        coworker_time_pass_coworker_id: ::std::option::Option<i64>,
+        coworker_time_pass_business_id: ::std::option::Option<i64>,
+        coworker_time_pass_time_pass_id: ::std::option::Option<i64>,
+        coworker_time_pass_used: ::std::option::Option<bool>,
+        coworker_time_pass_free: ::std::option::Option<bool>,
+        coworker_time_pass_purchase_order: ::std::option::Option<::std::string::String>,
+        from_coworker_time_pass_expire_date: ::std::option::Option<
+            ::chrono::DateTime<::chrono::Utc>,
+        >,
+        to_coworker_time_pass_expire_date: ::std::option::Option<
+            ::chrono::DateTime<::chrono::Utc>,
+        >,
+    ) -> impl ::std::future::Future<
+        Output = ListCoworkerTimePassesResponse,
+    > + ::std::marker::Send;
+    /**Update CoworkerTimePass
+
+Replace the writable fields of the record whose Id the body carries: every field is set to
+the value sent, and an optional field left out is set to null (this project's choice, as
+HTTP's PUT replaces: Nexudus does not document partial updates). Fields Nexudus keeps
+read-only are untouched.
+
+The authenticated user must be a full unrestricted administrator or have the
+`CoworkerTimePass-Edit` role.*/
+    fn update_coworker_time_pass(
+        &self,
+        caller: Self::Caller,
+        body: ::nexudus_types::CoworkerTimePassUpdate,
+    ) -> impl ::std::future::Future<
+        Output = UpdateCoworkerTimePassResponse,
+    > + ::std::marker::Send;
     /**Create CoworkerTimePass
 
 Create a new CoworkerTimePass record. Use `CreateMultiple` to issue several time passes at
@@ -405,9 +1679,50 @@ is no 403).*/
     ) -> impl ::std::future::Future<
         Output = CreateCoworkerTimePassResponse,
     > + ::std::marker::Send;
+    /**Get CoworkerTimePass
+
+The record with this Id.
+
+The authenticated user must be a full unrestricted administrator or have the
+`CoworkerTimePass-Read` role.*/
+    fn get_coworker_time_pass(
+        &self,
+        caller: Self::Caller,
+        id: i64,
+    ) -> impl ::std::future::Future<
+        Output = GetCoworkerTimePassResponse,
+    > + ::std::marker::Send;
+    /**Delete CoworkerTimePass
+
+Delete the record with this Id. Its Id is never given to another record.
+
+The authenticated user must be a full unrestricted administrator or have the
+`CoworkerTimePass-Delete` role.*/
+    fn delete_coworker_time_pass(
+        &self,
+        caller: Self::Caller,
+        id: i64,
+    ) -> impl ::std::future::Future<
+        Output = DeleteCoworkerTimePassResponse,
+    > + ::std::marker::Send;
 }
 struct Validators {
+    list_coworker_time_passes_page: ::server_runtime::Validator,
+    list_coworker_time_passes_size: ::server_runtime::Validator,
+    list_coworker_time_passes_order_by: ::server_runtime::Validator,
+    list_coworker_time_passes_dir: ::server_runtime::Validator,
+    list_coworker_time_passes_coworker_time_pass_coworker_id: ::server_runtime::Validator,
+    list_coworker_time_passes_coworker_time_pass_business_id: ::server_runtime::Validator,
+    list_coworker_time_passes_coworker_time_pass_time_pass_id: ::server_runtime::Validator,
+    list_coworker_time_passes_coworker_time_pass_used: ::server_runtime::Validator,
+    list_coworker_time_passes_coworker_time_pass_free: ::server_runtime::Validator,
+    list_coworker_time_passes_coworker_time_pass_purchase_order: ::server_runtime::Validator,
+    list_coworker_time_passes_from_coworker_time_pass_expire_date: ::server_runtime::Validator,
+    list_coworker_time_passes_to_coworker_time_pass_expire_date: ::server_runtime::Validator,
+    update_coworker_time_pass: ::server_runtime::Validator,
     create_coworker_time_pass: ::server_runtime::Validator,
+    get_coworker_time_pass_id: ::server_runtime::Validator,
+    delete_coworker_time_pass_id: ::server_runtime::Validator,
 }
 struct State<A> {
     api: ::std::sync::Arc<A>,
@@ -423,9 +1738,137 @@ pub fn router<A: NexudusBillingApi>(
         )
         .expect("generated JSON is valid");
     let validators = Validators {
+        list_coworker_time_passes_page: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"default\":1,\"format\":\"int32\",\"maximum\":2147483647,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter page",
+        )?,
+        list_coworker_time_passes_size: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"default\":25,\"format\":\"int32\",\"maximum\":1000,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter size",
+        )?,
+        list_coworker_time_passes_order_by: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >("{\"$ref\":\"#/definitions/CoworkerTimePassOrderField\"}")
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter orderBy",
+        )?,
+        list_coworker_time_passes_dir: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"default\":1,\"enum\":[1,-1],\"format\":\"int32\",\"maximum\":2147483647,\"minimum\":-2147483648,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter dir",
+        )?,
+        list_coworker_time_passes_coworker_time_pass_coworker_id: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter CoworkerTimePass_CoworkerId",
+        )?,
+        list_coworker_time_passes_coworker_time_pass_business_id: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter CoworkerTimePass_BusinessId",
+        )?,
+        list_coworker_time_passes_coworker_time_pass_time_pass_id: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter CoworkerTimePass_TimePassId",
+        )?,
+        list_coworker_time_passes_coworker_time_pass_used: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<::serde_json::Value>("{\"type\":\"boolean\"}")
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter CoworkerTimePass_Used",
+        )?,
+        list_coworker_time_passes_coworker_time_pass_free: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<::serde_json::Value>("{\"type\":\"boolean\"}")
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter CoworkerTimePass_Free",
+        )?,
+        list_coworker_time_passes_coworker_time_pass_purchase_order: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >("{\"maxLength\":200,\"type\":\"string\"}")
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter CoworkerTimePass_PurchaseOrder",
+        )?,
+        list_coworker_time_passes_from_coworker_time_pass_expire_date: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >("{\"format\":\"date-time\",\"type\":\"string\"}")
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter from_CoworkerTimePass_ExpireDate",
+        )?,
+        list_coworker_time_passes_to_coworker_time_pass_expire_date: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >("{\"format\":\"date-time\",\"type\":\"string\"}")
+                .expect("generated JSON is valid"),
+            "list_coworker_time_passes parameter to_CoworkerTimePass_ExpireDate",
+        )?,
+        update_coworker_time_pass: ::server_runtime::Validator::new(
+            definitions.clone(),
+            "CoworkerTimePassUpdate",
+        )?,
         create_coworker_time_pass: ::server_runtime::Validator::new(
             definitions.clone(),
             "CoworkerTimePassCreate",
+        )?,
+        get_coworker_time_pass_id: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "get_coworker_time_pass parameter id",
+        )?,
+        delete_coworker_time_pass_id: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "delete_coworker_time_pass parameter id",
         )?,
     };
     let state = ::std::sync::Arc::new(State { api, validators });
@@ -433,10 +1876,227 @@ pub fn router<A: NexudusBillingApi>(
         ::axum::Router::new()
             .route(
                 "/api/billing/coworkertimepasses",
-                ::axum::routing::post(handle_create_coworker_time_pass::<A>),
+                ::axum::routing::get(handle_list_coworker_time_passes::<A>)
+                    .put(handle_update_coworker_time_pass::<A>)
+                    .post(handle_create_coworker_time_pass::<A>),
+            )
+            .route(
+                "/api/billing/coworkertimepasses/{id}",
+                ::axum::routing::get(handle_get_coworker_time_pass::<A>)
+                    .delete(handle_delete_coworker_time_pass::<A>),
             )
             .with_state(state),
     )
+}
+async fn handle_list_coworker_time_passes<A: NexudusBillingApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    query: ::axum::extract::RawQuery,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let caller = match state
+        .api
+        .authenticate(&operations::LIST_COWORKER_TIME_PASSES, &headers)
+        .await
+    {
+        ::std::result::Result::Ok(caller) => caller,
+        ::std::result::Result::Err(envelope) => {
+            return ListCoworkerTimePassesResponse::Unauthorized(envelope)
+                .into_response();
+        }
+    };
+    let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());
+    let mut violations = ::std::vec::Vec::new();
+    let page = ::server_runtime::parameter::<
+        i32,
+    >(
+        &query_pairs,
+        "page",
+        ::server_runtime::ParameterType::Integer,
+        false,
+        &state.validators.list_coworker_time_passes_page,
+        &mut violations,
+    );
+    let size = ::server_runtime::parameter::<
+        i32,
+    >(
+        &query_pairs,
+        "size",
+        ::server_runtime::ParameterType::Integer,
+        false,
+        &state.validators.list_coworker_time_passes_size,
+        &mut violations,
+    );
+    let order_by = ::server_runtime::parameter::<
+        ::nexudus_types::CoworkerTimePassOrderField,
+    >(
+        &query_pairs,
+        "orderBy",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.list_coworker_time_passes_order_by,
+        &mut violations,
+    );
+    let dir = ::server_runtime::parameter::<
+        i32,
+    >(
+        &query_pairs,
+        "dir",
+        ::server_runtime::ParameterType::Integer,
+        false,
+        &state.validators.list_coworker_time_passes_dir,
+        &mut violations,
+    );
+    let coworker_time_pass_coworker_id = ::server_runtime::parameter::<
+        i64,
+    >(
+        &query_pairs,
+        "CoworkerTimePass_CoworkerId",
+        ::server_runtime::ParameterType::Integer,
+        false,
+        &state.validators.list_coworker_time_passes_coworker_time_pass_coworker_id,
+        &mut violations,
+    );
+    let coworker_time_pass_business_id = ::server_runtime::parameter::<
+        i64,
+    >(
+        &query_pairs,
+        "CoworkerTimePass_BusinessId",
+        ::server_runtime::ParameterType::Integer,
+        false,
+        &state.validators.list_coworker_time_passes_coworker_time_pass_business_id,
+        &mut violations,
+    );
+    let coworker_time_pass_time_pass_id = ::server_runtime::parameter::<
+        i64,
+    >(
+        &query_pairs,
+        "CoworkerTimePass_TimePassId",
+        ::server_runtime::ParameterType::Integer,
+        false,
+        &state.validators.list_coworker_time_passes_coworker_time_pass_time_pass_id,
+        &mut violations,
+    );
+    let coworker_time_pass_used = ::server_runtime::parameter::<
+        bool,
+    >(
+        &query_pairs,
+        "CoworkerTimePass_Used",
+        ::server_runtime::ParameterType::Boolean,
+        false,
+        &state.validators.list_coworker_time_passes_coworker_time_pass_used,
+        &mut violations,
+    );
+    let coworker_time_pass_free = ::server_runtime::parameter::<
+        bool,
+    >(
+        &query_pairs,
+        "CoworkerTimePass_Free",
+        ::server_runtime::ParameterType::Boolean,
+        false,
+        &state.validators.list_coworker_time_passes_coworker_time_pass_free,
+        &mut violations,
+    );
+    let coworker_time_pass_purchase_order = ::server_runtime::parameter::<
+        ::std::string::String,
+    >(
+        &query_pairs,
+        "CoworkerTimePass_PurchaseOrder",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.list_coworker_time_passes_coworker_time_pass_purchase_order,
+        &mut violations,
+    );
+    let from_coworker_time_pass_expire_date = ::server_runtime::parameter::<
+        ::chrono::DateTime<::chrono::Utc>,
+    >(
+        &query_pairs,
+        "from_CoworkerTimePass_ExpireDate",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.list_coworker_time_passes_from_coworker_time_pass_expire_date,
+        &mut violations,
+    );
+    let to_coworker_time_pass_expire_date = ::server_runtime::parameter::<
+        ::chrono::DateTime<::chrono::Utc>,
+    >(
+        &query_pairs,
+        "to_CoworkerTimePass_ExpireDate",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.list_coworker_time_passes_to_coworker_time_pass_expire_date,
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        let envelope = state
+            .api
+            .reject(
+                &operations::LIST_COWORKER_TIME_PASSES,
+                ::server_runtime::Rejection::Invalid(violations),
+            );
+        return ListCoworkerTimePassesResponse::BadRequest(envelope).into_response();
+    }
+    state
+        .api
+        .list_coworker_time_passes(
+            caller,
+            page,
+            size,
+            order_by,
+            dir,
+            coworker_time_pass_coworker_id,
+            coworker_time_pass_business_id,
+            coworker_time_pass_time_pass_id,
+            coworker_time_pass_used,
+            coworker_time_pass_free,
+            coworker_time_pass_purchase_order,
+            from_coworker_time_pass_expire_date,
+            to_coworker_time_pass_expire_date,
+        )
+        .await
+        .into_response()
+}
+async fn handle_update_coworker_time_pass<A: NexudusBillingApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let caller = match state
+        .api
+        .authenticate(&operations::UPDATE_COWORKER_TIME_PASS, &headers)
+        .await
+    {
+        ::std::result::Result::Ok(caller) => caller,
+        ::std::result::Result::Err(envelope) => {
+            return UpdateCoworkerTimePassResponse::Unauthorized(envelope)
+                .into_response();
+        }
+    };
+    let body = match ::server_runtime::read_json::<
+        ::nexudus_types::CoworkerTimePassUpdate,
+    >(
+            &headers,
+            body,
+            state.api.body_limit(),
+            &state.validators.update_coworker_time_pass,
+        )
+        .await
+    {
+        ::std::result::Result::Ok(body) => body,
+        ::std::result::Result::Err(rejection) => {
+            let status = rejection.status();
+            let envelope = state
+                .api
+                .reject(&operations::UPDATE_COWORKER_TIME_PASS, rejection);
+            return match status.as_u16() {
+                413 => UpdateCoworkerTimePassResponse::PayloadTooLarge(envelope),
+                415 => UpdateCoworkerTimePassResponse::UnsupportedMediaType(envelope),
+                _ => UpdateCoworkerTimePassResponse::BadRequest(envelope),
+            }
+                .into_response();
+        }
+    };
+    state.api.update_coworker_time_pass(caller, body).await.into_response()
 }
 async fn handle_create_coworker_time_pass<A: NexudusBillingApi>(
     ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
@@ -479,4 +2139,95 @@ async fn handle_create_coworker_time_pass<A: NexudusBillingApi>(
         }
     };
     state.api.create_coworker_time_pass(caller, body).await.into_response()
+}
+async fn handle_get_coworker_time_pass<A: NexudusBillingApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    path: ::std::result::Result<
+        ::axum::extract::Path<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >,
+        ::axum::extract::rejection::PathRejection,
+    >,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let caller = match state
+        .api
+        .authenticate(&operations::GET_COWORKER_TIME_PASS, &headers)
+        .await
+    {
+        ::std::result::Result::Ok(caller) => caller,
+        ::std::result::Result::Err(envelope) => {
+            return GetCoworkerTimePassResponse::Unauthorized(envelope).into_response();
+        }
+    };
+    let path_pairs = path.map(|path| path.0).unwrap_or_default();
+    let mut violations = ::std::vec::Vec::new();
+    let id = ::server_runtime::parameter::<
+        i64,
+    >(
+        &path_pairs,
+        "id",
+        ::server_runtime::ParameterType::Integer,
+        true,
+        &state.validators.get_coworker_time_pass_id,
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        let envelope = state
+            .api
+            .reject(
+                &operations::GET_COWORKER_TIME_PASS,
+                ::server_runtime::Rejection::Invalid(violations),
+            );
+        return GetCoworkerTimePassResponse::BadRequest(envelope).into_response();
+    }
+    let id = id.expect("a required parameter without violations is present");
+    state.api.get_coworker_time_pass(caller, id).await.into_response()
+}
+async fn handle_delete_coworker_time_pass<A: NexudusBillingApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    path: ::std::result::Result<
+        ::axum::extract::Path<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >,
+        ::axum::extract::rejection::PathRejection,
+    >,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let caller = match state
+        .api
+        .authenticate(&operations::DELETE_COWORKER_TIME_PASS, &headers)
+        .await
+    {
+        ::std::result::Result::Ok(caller) => caller,
+        ::std::result::Result::Err(envelope) => {
+            return DeleteCoworkerTimePassResponse::Unauthorized(envelope)
+                .into_response();
+        }
+    };
+    let path_pairs = path.map(|path| path.0).unwrap_or_default();
+    let mut violations = ::std::vec::Vec::new();
+    let id = ::server_runtime::parameter::<
+        i64,
+    >(
+        &path_pairs,
+        "id",
+        ::server_runtime::ParameterType::Integer,
+        true,
+        &state.validators.delete_coworker_time_pass_id,
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        let envelope = state
+            .api
+            .reject(
+                &operations::DELETE_COWORKER_TIME_PASS,
+                ::server_runtime::Rejection::Invalid(violations),
+            );
+        return DeleteCoworkerTimePassResponse::BadRequest(envelope).into_response();
+    }
+    let id = id.expect("a required parameter without violations is present");
+    state.api.delete_coworker_time_pass(caller, id).await.into_response()
 }

@@ -1,22 +1,34 @@
-//! The implementation of the generated server trait.
+//! The implementation of the generated server trait: every operation of the spec, on the store.
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use nexudus_server_api::{
-    CreateCoworkerTimePassResponse, NexudusBillingApi, Operation, Rejection, bearer_token,
+    CreateCoworkerTimePassResponse, DeleteCoworkerTimePassResponse, GetCoworkerTimePassResponse,
+    ListCoworkerTimePassesResponse, NexudusBillingApi, Operation, Rejection,
+    UpdateCoworkerTimePassResponse, bearer_token,
 };
-use nexudus_types::{CoworkerTimePassCreate, CreateSuccess, CreatedRecord, ErrorEnvelope};
+use nexudus_types::{
+    CoworkerTimePassCreate, CoworkerTimePassList, CoworkerTimePassOrderField,
+    CoworkerTimePassUpdate, CreateSuccess, CreatedRecord, DeleteSuccess, ErrorEnvelope,
+    UpdateSuccess, UpdatedRecord,
+};
 use serde_json::Value;
 
 use crate::{
     envelope::{self, AUTHORIZATION, SERVER},
-    store::Store,
+    store::{
+        Column, Fields, Filter, ListQuery, SortColumn, Store, StoreError, Written, stored_date_time,
+    },
     users::{User, Users},
 };
 
 /// `Message` of a successful create, as documented.
 pub const CREATED: &str = "CoworkerTimePass was successfully created.";
+/// `Message` of a successful update, as documented.
+pub const UPDATED: &str = "CoworkerTimePass was successfully updated.";
+/// `Message` of a successful delete, as documented.
+pub const DELETED: &str = "The record was deleted successfully.";
 
 /// The reference implementation: users from configuration, records in SQLite.
 #[derive(Debug)]
@@ -40,6 +52,25 @@ impl ReferenceApi {
         // The token is never echoed back: AttemptedValue stays null.
         envelope::envelope(vec![envelope::error(AUTHORIZATION, Value::Null, message)])
     }
+}
+
+/// The envelope of a storage failure, logged with what failed.
+fn storage_failed(what: &str, error: &StoreError) -> ErrorEnvelope {
+    tracing::error!(error = %error, "{what} failed");
+    envelope::envelope(vec![envelope::error(
+        SERVER,
+        Value::Null,
+        format!("{what} failed in the server's storage; nothing was changed"),
+    )])
+}
+
+/// The 404 envelope: `property` carried `id`, and no record has it.
+fn not_found(property: &str, id: i64) -> ErrorEnvelope {
+    envelope::envelope(vec![envelope::error(
+        property,
+        Value::from(id),
+        "no CoworkerTimePass has this Id",
+    )])
 }
 
 impl NexudusBillingApi for ReferenceApi {
@@ -93,18 +124,21 @@ impl NexudusBillingApi for ReferenceApi {
         caller: User,
         body: CoworkerTimePassCreate,
     ) -> CreateCoworkerTimePassResponse {
-        let now = Utc::now();
-        let first = match self.store.create(body, &caller.email, now).await {
-            Ok(ids) => ids.first().copied().and_then(|id| u64::try_from(id).ok()),
+        let (fields, count) = Fields::from_create(body);
+        let (ids, at) = match self.store.create(fields, count, &caller.email).await {
+            Ok(created) => created,
             Err(error) => {
-                tracing::error!(error = %error, "storing time passes failed");
-                None
+                return CreateCoworkerTimePassResponse::InternalServerError(storage_failed(
+                    "storing the records",
+                    &error,
+                ));
             }
         };
-        let Some(id) = first.and_then(|id| id.try_into().ok()) else {
-            return CreateCoworkerTimePassResponse::InternalServerError(envelope::envelope(vec![
-                envelope::error(SERVER, Value::Null, "the records could not be stored"),
-            ]));
+        let Some(id) = ids.first().copied().and_then(positive) else {
+            return CreateCoworkerTimePassResponse::InternalServerError(storage_failed(
+                "storing the records",
+                &StoreError::BadId(ids.first().copied().unwrap_or_default()),
+            ));
         };
         CreateCoworkerTimePassResponse::Ok(CreateSuccess {
             errors: None,
@@ -115,9 +149,199 @@ impl NexudusBillingApi for ReferenceApi {
             redirect_url: None,
             status: 200,
             updated_by: caller.email,
-            updated_on: now,
+            updated_on: at,
             value: CreatedRecord { id },
             was_successful: true,
         })
     }
+
+    async fn get_coworker_time_pass(&self, _caller: User, id: i64) -> GetCoworkerTimePassResponse {
+        let read = self
+            .store
+            .read(id)
+            .await
+            .and_then(|record| record.map(|record| record.to_read_model()).transpose());
+        match read {
+            Ok(Some(record)) => GetCoworkerTimePassResponse::Ok(record),
+            Ok(None) => GetCoworkerTimePassResponse::NotFound(not_found("id", id)),
+            Err(error) => GetCoworkerTimePassResponse::InternalServerError(storage_failed(
+                "reading the record",
+                &error,
+            )),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn list_coworker_time_passes(
+        &self,
+        _caller: User,
+        page: Option<i32>,
+        size: Option<i32>,
+        order_by: Option<CoworkerTimePassOrderField>,
+        dir: Option<i32>,
+        coworker_id: Option<i64>,
+        business_id: Option<i64>,
+        time_pass_id: Option<i64>,
+        used: Option<bool>,
+        free: Option<bool>,
+        purchase_order: Option<String>,
+        expire_from: Option<DateTime<Utc>>,
+        expire_to: Option<DateTime<Utc>>,
+    ) -> ListCoworkerTimePassesResponse {
+        use rusqlite::types::Value as Sql;
+
+        // The router checked every value against the spec: page >= 1, size 1..=1000, dir 1 or -1.
+        let page = page.and_then(|page| u32::try_from(page).ok()).unwrap_or(1);
+        let size = size.and_then(|size| u32::try_from(size).ok()).unwrap_or(25);
+        let order_by = order_by.unwrap_or_default();
+        let dir = dir.unwrap_or(1);
+        let mut filters = Vec::new();
+        let mut equal = |column, value: Option<Sql>| {
+            if let Some(value) = value {
+                filters.push(Filter::Equal(column, value));
+            }
+        };
+        equal(Column::coworker_id, coworker_id.map(Sql::Integer));
+        equal(Column::business_id, business_id.map(Sql::Integer));
+        equal(Column::time_pass_id, time_pass_id.map(Sql::Integer));
+        equal(Column::used, used.map(|used| Sql::Integer(used.into())));
+        equal(Column::free, free.map(|free| Sql::Integer(free.into())));
+        equal(Column::purchase_order, purchase_order.map(Sql::Text));
+        let date = |instant: DateTime<Utc>| Sql::Text(stored_date_time(instant));
+        filters.extend(expire_from.map(|from| Filter::AtLeast(Column::expire_date, date(from))));
+        filters.extend(expire_to.map(|to| Filter::AtMost(Column::expire_date, date(to))));
+        let query = ListQuery {
+            filters,
+            sort: sort_column(order_by),
+            descending: dir == -1,
+            page,
+            size,
+        };
+        let listed = self.store.list(query).await.and_then(|listed| {
+            let records = listed
+                .records
+                .iter()
+                .map(|record| record.to_read_model())
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((records, listed.total))
+        });
+        let (records, total) = match listed {
+            Ok(listed) => listed,
+            Err(error) => {
+                return ListCoworkerTimePassesResponse::InternalServerError(storage_failed(
+                    "listing the records",
+                    &error,
+                ));
+            }
+        };
+        let (page, size) = (i64::from(page), i64::from(size));
+        let total = i64::try_from(total).unwrap_or(i64::MAX);
+        let total_pages = (total + size - 1) / size;
+        let first_item = if records.is_empty() {
+            0
+        } else {
+            (page - 1) * size + 1
+        };
+        let last_item = if records.is_empty() {
+            0
+        } else {
+            first_item + records.len() as i64 - 1
+        };
+        ListCoworkerTimePassesResponse::Ok(CoworkerTimePassList {
+            records,
+            current_page: std::num::NonZeroU32::new(page as u32).unwrap_or(std::num::NonZeroU32::MIN),
+            current_page_size: std::num::NonZeroU32::new(size as u32)
+                .unwrap_or(std::num::NonZeroU32::MIN),
+            current_order_field: order_by.to_string(),
+            current_sort_direction: dir,
+            first_item,
+            last_item,
+            total_items: total,
+            total_pages,
+            has_next_page: page < total_pages,
+            has_previous_page: page > 1,
+        })
+    }
+
+    async fn update_coworker_time_pass(
+        &self,
+        caller: User,
+        body: CoworkerTimePassUpdate,
+    ) -> UpdateCoworkerTimePassResponse {
+        let (id, fields) = Fields::from_update(body);
+        match self.store.update(id, fields, &caller.email).await {
+            Ok(Written::Committed { at, .. }) => {
+                let Some(record) = positive(id) else {
+                    return UpdateCoworkerTimePassResponse::NotFound(not_found("Id", id));
+                };
+                UpdateCoworkerTimePassResponse::Ok(UpdateSuccess {
+                    errors: None,
+                    java_script: None,
+                    message: UPDATED.to_owned(),
+                    open_in_dialog: false,
+                    open_in_window: false,
+                    redirect_url: None,
+                    status: 200,
+                    updated_by: caller.email,
+                    updated_on: at,
+                    value: UpdatedRecord { id: record },
+                    was_successful: true,
+                })
+            }
+            Ok(Written::NotFound) => UpdateCoworkerTimePassResponse::NotFound(not_found("Id", id)),
+            Err(error) => UpdateCoworkerTimePassResponse::InternalServerError(storage_failed(
+                "updating the record",
+                &error,
+            )),
+        }
+    }
+
+    async fn delete_coworker_time_pass(
+        &self,
+        caller: User,
+        id: i64,
+    ) -> DeleteCoworkerTimePassResponse {
+        match self.store.delete(id).await {
+            Ok(Written::Committed { at, .. }) => DeleteCoworkerTimePassResponse::Ok(DeleteSuccess {
+                errors: None,
+                java_script: None,
+                message: DELETED.to_owned(),
+                open_in_dialog: false,
+                open_in_window: false,
+                redirect_url: None,
+                status: 200,
+                updated_by: caller.email,
+                updated_on: at,
+                value: Value::Null,
+                was_successful: true,
+            }),
+            Ok(Written::NotFound) => DeleteCoworkerTimePassResponse::NotFound(not_found("id", id)),
+            Err(error) => DeleteCoworkerTimePassResponse::InternalServerError(storage_failed(
+                "deleting the record",
+                &error,
+            )),
+        }
+    }
+}
+
+/// The store's column for each property the spec lets a list sort by.
+pub fn sort_column(field: CoworkerTimePassOrderField) -> SortColumn {
+    use CoworkerTimePassOrderField as Field;
+    match field {
+        Field::Id => SortColumn::Id,
+        Field::CoworkerId => SortColumn::Field(Column::coworker_id),
+        Field::BusinessId => SortColumn::Field(Column::business_id),
+        Field::TimePassId => SortColumn::Field(Column::time_pass_id),
+        Field::PurchaseOrder => SortColumn::Field(Column::purchase_order),
+        Field::Used => SortColumn::Field(Column::used),
+        Field::Free => SortColumn::Field(Column::free),
+        Field::Price => SortColumn::Field(Column::price),
+        Field::ExpireDate => SortColumn::Field(Column::expire_date),
+        Field::CreatedOn => SortColumn::CreatedOn,
+        Field::UpdatedOn => SortColumn::UpdatedOn,
+    }
+}
+
+fn positive(id: i64) -> Option<std::num::NonZeroU64> {
+    u64::try_from(id).ok().and_then(std::num::NonZeroU64::new)
 }

@@ -1,23 +1,35 @@
 //! Durable storage of time passes in an embedded SQLite database.
 //!
-//! `AUTOINCREMENT` keeps ids unique and increasing across restarts, even after deletes. WAL with
-//! `synchronous = FULL` fsyncs the log inside every commit, and [`Store::create`] returns only
-//! once the transaction holding its records has committed, so a 200 is never sent for records a
-//! crash or a power cut could lose.
+//! **One table of columns.** [`Fields`] is the writable part of a record, declared once with the
+//! SQL of each column (the `fields!` invocation below); the table's schema, the insert, the
+//! update, the select and the reading of a row are all built from that one list. Requests become
+//! [`Fields`] by exhaustive destructuring and records are read into the generated read model by
+//! an exhaustive struct literal, so a property the spec gains and the store does not keep fails
+//! to compile.
 //!
-//! Writes are committed in groups by one writer thread: it sleeps until creates are queued, then
-//! stores every queued create in one transaction, each atomic on its own (a savepoint when it
-//! has several records: a create that fails is rolled back alone and answered at once), commits,
-//! and answers the rest. Every create
-//! that arrives during a commit's fsync goes into the next group, so one wake-up of the writer,
-//! one commit and one fsync serve all of them; this is what lets durable creates keep up with
-//! requests that store nothing (`cargo xtask bench`). What a row needs that is not SQLite's work
-//! (uuids, dates) is prepared by the requesting task, off the serial path. Time-ordered
-//! `UniqueId`s append to their unique index instead of dirtying a random page of it per record.
-//! Reads use a second connection, which WAL lets run beside the writer.
+//! **Durable writes.** `AUTOINCREMENT` keeps ids unique and increasing across restarts, even after
+//! deletes, so an id is never given twice. WAL with `synchronous = FULL` fsyncs the log inside
+//! every commit, and a write returns only once the transaction holding it has committed, so a
+//! 200 is never sent for a change a crash or a power cut could lose.
+//!
+//! Writes are committed in groups by one writer thread: it sleeps until writes are queued, then
+//! applies every queued write in one transaction, each atomic on its own (a savepoint when a
+//! create has several records: a write that fails is rolled back alone and answered at once),
+//! commits, and answers the rest. Every write that arrives during a commit's fsync goes into the
+//! next group, so one wake-up, one commit and one fsync serve all of them; this is what lets
+//! durable creates keep up with requests that store nothing (`cargo xtask bench`). One writer
+//! also makes concurrent updates and deletes of one record simple: they apply one after the
+//! other, whole. The writer stamps each group with one time that never goes backwards, so a
+//! record's `UpdatedOn` only moves forward. Time-ordered `UniqueId`s append to their unique index
+//! instead of dirtying a random page of it per record.
+//!
+//! **Reads** run on a pool of read-only connections, which WAL lets run beside the writer, in
+//! tokio's blocking threads ([`Store::read`], [`Store::list`]), never on the async runtime.
+//! Every column a list can filter or sort on has an index of (column, id), so that a page costs
+//! what its matches cost, not what the table holds.
 
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     sync::{
         Arc, Condvar, Mutex, MutexGuard,
         atomic::{AtomicU64, Ordering},
@@ -25,9 +37,9 @@ use std::{
     thread::JoinHandle,
 };
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use nexudus_types::CoworkerTimePassCreate;
-use rusqlite::{Connection, OptionalExtension, params, types::ValueRef};
+use chrono::{DateTime, Utc};
+use nexudus_types::{CoworkerTimePass, CoworkerTimePassCreate, CoworkerTimePassUpdate};
+use rusqlite::{Connection, OptionalExtension, ToSql, params_from_iter};
 use tokio::sync::oneshot;
 
 /// A storage failure.
@@ -42,12 +54,25 @@ pub enum StoreError {
     /// The writer thread is gone (it panicked), so nothing more can be stored.
     #[error("the database writer has stopped")]
     WriterStopped,
-    /// A previous holder of the read connection panicked.
-    #[error("the database connection is poisoned")]
+    /// A read's blocking task was cancelled or panicked.
+    #[error("a read of the database did not finish: {0}")]
+    Read(String),
+    /// A previous holder of a lock panicked.
+    #[error("the database connections are poisoned")]
     Poisoned,
     /// An id does not fit the API's id type.
     #[error("SQLite returned an id that is not positive: {0}")]
     BadId(i64),
+    /// A stored value is not what this server writes.
+    #[error("record {id}: column {column} holds {value:?}, which this server does not write")]
+    Corrupt {
+        /// The record.
+        id: i64,
+        /// The column.
+        column: &'static str,
+        /// What it holds.
+        value: String,
+    },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -56,89 +81,400 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// One stored time pass.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredTimePass {
-    /// The record's Id.
-    pub id: i64,
-    /// The record's UniqueId.
-    pub unique_id: String,
-    /// The request the record was created from, rebuilt from its columns, with `CreateMultiple`
-    /// 1 (as Nexudus stores it).
-    pub request: serde_json::Value,
-    /// When it was written.
-    pub updated_on: String,
-    /// Who wrote it.
-    pub updated_by: String,
+/// Declares [`Fields`] and [`Column`] from one list of `field: type = "SQL of the column"`.
+macro_rules! fields {
+    ($($field:ident: $ty:ty = $sql:literal,)*) => {
+        /// The writable fields of a record, as stored: one per column.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Fields {
+            $(
+                #[doc = concat!("Column `", $sql, "`.")]
+                pub $field: $ty,
+            )*
+        }
+
+        /// A column of [`Fields`].
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Column {
+            $(
+                #[doc = concat!("`", $sql, "`.")]
+                $field,
+            )*
+        }
+
+        impl Column {
+            /// Every column, in table order.
+            pub const ALL: &[Column] = &[$(Column::$field),*];
+
+            /// The column's name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Column::$field => stringify!($field),)*
+                }
+            }
+
+            /// The column's definition in `CREATE TABLE`.
+            fn definition(self) -> &'static str {
+                match self {
+                    $(Column::$field => concat!(stringify!($field), " ", $sql),)*
+                }
+            }
+        }
+
+        impl Fields {
+            /// The values to bind, in [`Column::ALL`]'s order.
+            fn values(&self) -> Vec<&dyn ToSql> {
+                vec![$(&self.$field),*]
+            }
+
+            /// Reads the fields from `row`, whose columns from `first` on are [`Column::ALL`].
+            fn from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+                let mut index = first;
+                let mut next = || {
+                    index += 1;
+                    index - 1
+                };
+                Ok(Self { $($field: row.get(next())?,)* })
+            }
+        }
+    };
 }
 
-/// The database.
-#[derive(Debug)]
-pub struct Store {
-    queue: Arc<Queue>,
-    /// Joined when the store is dropped.
-    writer: Option<JoinHandle<()>>,
-    reader: Mutex<Connection>,
-    commits: Arc<AtomicU64>,
+fields! {
+    coworker_id: i64 = "INTEGER NOT NULL",
+    business_id: i64 = "INTEGER NOT NULL",
+    time_pass_id: i64 = "INTEGER NOT NULL",
+    notes: Option<String> = "TEXT",
+    purchase_order: Option<String> = "TEXT",
+    used: Option<bool> = "INTEGER",
+    free: Option<bool> = "INTEGER",
+    price: Option<f64> = "REAL",
+    expire_date: Option<String> = "TEXT",
+    tariff_time_pass_unique_id: Option<String> = "TEXT",
+    coworker_product_unique_id: Option<String> = "TEXT",
+    coworker_contract_unique_id: Option<String> = "TEXT",
 }
 
-/// One create waiting for the writer.
-#[derive(Debug)]
-struct Job {
-    row: Row,
-    /// One `UniqueId` per record to create.
-    unique_ids: Vec<String>,
-    done: Answer,
+/// How date-times are stored: UTC, nine fractional digits, so that the text sorts as the
+/// instants do (the spec keeps date-times within years 0000 to 9999 in UTC).
+const DATE_TIME: &str = "%Y-%m-%dT%H:%M:%S%.9fZ";
+
+/// A date-time as stored.
+pub fn stored_date_time(instant: DateTime<Utc>) -> String {
+    instant.format(DATE_TIME).to_string()
 }
 
-/// The columns of the records one request creates, ready to bind.
-#[derive(Debug)]
-struct Row {
-    coworker_id: i64,
-    business_id: i64,
-    time_pass_id: i64,
-    notes: Option<String>,
-    purchase_order: Option<String>,
-    used: Option<bool>,
-    free: Option<bool>,
-    price: Option<f64>,
-    expire_date: Option<String>,
-    tariff_time_pass_unique_id: Option<String>,
-    coworker_product_unique_id: Option<String>,
-    coworker_contract_unique_id: Option<String>,
-    now: String,
-    updated_by: String,
+fn parse_date_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|instant| instant.to_utc())
 }
 
-impl Row {
-    fn new(request: CoworkerTimePassCreate, updated_by: &str, now: DateTime<Utc>) -> Self {
-        let date = |date: DateTime<Utc>| date.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-        let uuid = |value: Option<uuid::Uuid>| value.map(|uuid| uuid.to_string());
+impl Fields {
+    /// The fields of a create request; `CreateMultiple` says how many records, and is not
+    /// stored (the spec marks it write-only).
+    pub fn from_create(request: CoworkerTimePassCreate) -> (Self, u32) {
+        let CoworkerTimePassCreate {
+            coworker_id,
+            business_id,
+            time_pass_id,
+            create_multiple,
+            notes,
+            purchase_order,
+            used,
+            free,
+            price,
+            expire_date,
+            tariff_time_pass_unique_id,
+            coworker_product_unique_id,
+            coworker_contract_unique_id,
+        } = request;
+        let fields = Self::new(
+            [coworker_id, business_id, time_pass_id],
+            [notes.map(String::from), purchase_order.map(String::from)],
+            [used, free],
+            price,
+            expire_date,
+            [
+                tariff_time_pass_unique_id,
+                coworker_product_unique_id,
+                coworker_contract_unique_id,
+            ],
+        );
+        (fields, create_multiple.get())
+    }
+
+    /// The fields of an update request, and the Id of the record to update. `CreateMultiple` is
+    /// not stored (the spec marks it write-only).
+    pub fn from_update(request: CoworkerTimePassUpdate) -> (i64, Self) {
+        let CoworkerTimePassUpdate {
+            id,
+            coworker_id,
+            business_id,
+            time_pass_id,
+            create_multiple: _,
+            notes,
+            purchase_order,
+            used,
+            free,
+            price,
+            expire_date,
+            tariff_time_pass_unique_id,
+            coworker_product_unique_id,
+            coworker_contract_unique_id,
+        } = request;
+        let fields = Self::new(
+            [coworker_id, business_id, time_pass_id],
+            [notes.map(String::from), purchase_order.map(String::from)],
+            [used, free],
+            price,
+            expire_date,
+            [
+                tariff_time_pass_unique_id,
+                coworker_product_unique_id,
+                coworker_contract_unique_id,
+            ],
+        );
+        (sql_id(id), fields)
+    }
+
+    fn new(
+        [coworker_id, business_id, time_pass_id]: [std::num::NonZeroU64; 3],
+        [notes, purchase_order]: [Option<String>; 2],
+        [used, free]: [Option<bool>; 2],
+        price: Option<f64>,
+        expire_date: Option<DateTime<Utc>>,
+        [tariff, product, contract]: [Option<uuid::Uuid>; 3],
+    ) -> Self {
+        let uuid = |value: Option<uuid::Uuid>| value.map(|uuid| uuid.hyphenated().to_string());
         Self {
-            // The spec caps ids at i64::MAX and the server validates before this.
-            coworker_id: request.coworker_id.get() as i64,
-            business_id: request.business_id.get() as i64,
-            time_pass_id: request.time_pass_id.get() as i64,
-            notes: request.notes.map(String::from),
-            purchase_order: request.purchase_order.map(String::from),
-            used: request.used,
-            free: request.free,
-            price: request.price,
-            expire_date: request.expire_date.map(date),
-            tariff_time_pass_unique_id: uuid(request.tariff_time_pass_unique_id),
-            coworker_product_unique_id: uuid(request.coworker_product_unique_id),
-            coworker_contract_unique_id: uuid(request.coworker_contract_unique_id),
-            now: date(now),
-            updated_by: updated_by.to_owned(),
+            coworker_id: sql_id(coworker_id),
+            business_id: sql_id(business_id),
+            time_pass_id: sql_id(time_pass_id),
+            notes,
+            purchase_order,
+            used,
+            free,
+            price,
+            expire_date: expire_date.map(stored_date_time),
+            tariff_time_pass_unique_id: uuid(tariff),
+            coworker_product_unique_id: uuid(product),
+            coworker_contract_unique_id: uuid(contract),
         }
     }
 }
 
-/// Creates waiting for the writer, and what the writer waits on.
+/// An id as SQLite keeps it. The spec caps ids at `i64::MAX` and the server validates before
+/// anything is stored.
+fn sql_id(id: std::num::NonZeroU64) -> i64 {
+    i64::try_from(id.get()).unwrap_or(i64::MAX)
+}
+
+/// One stored record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    /// The record's Id.
+    pub id: i64,
+    /// The record's UniqueId.
+    pub unique_id: String,
+    /// What was last written.
+    pub fields: Fields,
+    /// When it was created, as stored.
+    pub created_on: String,
+    /// When it was last written, as stored.
+    pub updated_on: String,
+    /// Who last wrote it.
+    pub updated_by: String,
+}
+
+impl StoredRecord {
+    /// The record as the spec's read model: what was written, and null for every field this
+    /// server has no source for (the spec says which).
+    pub fn to_read_model(&self) -> Result<CoworkerTimePass, StoreError> {
+        let corrupt = |column: &'static str, value: &str| StoreError::Corrupt {
+            id: self.id,
+            column,
+            value: value.to_owned(),
+        };
+        let id = |column: &'static str, value: i64| {
+            u64::try_from(value)
+                .ok()
+                .and_then(std::num::NonZeroU64::new)
+                .ok_or_else(|| corrupt(column, &value.to_string()))
+        };
+        let date = |column: &'static str, text: &str| {
+            parse_date_time(text).ok_or_else(|| corrupt(column, text))
+        };
+        let uuid = |column: &'static str, text: &Option<String>| {
+            text.as_deref()
+                .map(|text| text.parse::<uuid::Uuid>().map_err(|_| corrupt(column, text)))
+                .transpose()
+        };
+        let Fields {
+            coworker_id,
+            business_id,
+            time_pass_id,
+            notes,
+            purchase_order,
+            used,
+            free,
+            price,
+            expire_date,
+            tariff_time_pass_unique_id,
+            coworker_product_unique_id,
+            coworker_contract_unique_id,
+        } = &self.fields;
+        Ok(CoworkerTimePass {
+            id: id("id", self.id)?,
+            unique_id: self
+                .unique_id
+                .parse()
+                .map_err(|_| corrupt("unique_id", &self.unique_id))?,
+            coworker_id: id("coworker_id", *coworker_id)?,
+            business_id: id("business_id", *business_id)?,
+            time_pass_id: id("time_pass_id", *time_pass_id)?,
+            time_pass_name: None,
+            time_pass_currency_code: None,
+            notes: notes.clone(),
+            purchase_order: purchase_order.clone(),
+            used: *used,
+            checked_in: None,
+            used_date: None,
+            remaining_uses: None,
+            total_uses: None,
+            free: *free,
+            price: *price,
+            create_multiple: 1,
+            expire_date: expire_date
+                .as_deref()
+                .map(|text| date("expire_date", text))
+                .transpose()?,
+            invoiced: None,
+            invoice_date: None,
+            is_from_tariff: None,
+            is_pay_as_you_go: None,
+            tariff_time_pass_unique_id: uuid("tariff_time_pass_unique_id", tariff_time_pass_unique_id)?,
+            coworker_product_unique_id: uuid("coworker_product_unique_id", coworker_product_unique_id)?,
+            coworker_contract_unique_id: uuid(
+                "coworker_contract_unique_id",
+                coworker_contract_unique_id,
+            )?,
+            created_on: date("created_on", &self.created_on)?,
+            updated_on: date("updated_on", &self.updated_on)?,
+            updated_by: self.updated_by.clone(),
+            is_new: false,
+            system_id: None,
+        })
+    }
+}
+
+/// What a list sorts by: a column of [`Fields`] or of the record itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    /// The Id.
+    Id,
+    /// When the record was created.
+    CreatedOn,
+    /// When it was last written.
+    UpdatedOn,
+    /// A writable field.
+    Field(Column),
+}
+
+impl SortColumn {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::CreatedOn => "created_on",
+            Self::UpdatedOn => "updated_on",
+            Self::Field(column) => column.name(),
+        }
+    }
+}
+
+/// A condition of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// The column equals the value (a null column matches nothing).
+    Equal(Column, rusqlite::types::Value),
+    /// The column is at least the value.
+    AtLeast(Column, rusqlite::types::Value),
+    /// The column is at most the value.
+    AtMost(Column, rusqlite::types::Value),
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    /// Every condition a record must meet.
+    pub filters: Vec<Filter>,
+    /// The sort column; ties are ordered by id, in the same direction.
+    pub sort: SortColumn,
+    /// Descending instead of ascending (nulls sort first in ascending order).
+    pub descending: bool,
+    /// The page, from 1.
+    pub page: u32,
+    /// Records per page, at least 1.
+    pub size: u32,
+}
+
+/// What a list found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    /// The page's records, in order.
+    pub records: Vec<StoredRecord>,
+    /// How many records match, on every page.
+    pub total: u64,
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// The write was committed at this time; for a create, with the ids of its records.
+    Committed {
+        /// The ids created (empty for an update or a delete).
+        ids: Vec<i64>,
+        /// The time the writer stamped the write's group with.
+        at: DateTime<Utc>,
+    },
+    /// No record has the id an update or delete named; nothing was changed.
+    NotFound,
+}
+
+/// A write waiting for the writer.
+#[derive(Debug)]
+enum Write {
+    Create {
+        fields: Fields,
+        /// One `UniqueId` per record to create.
+        unique_ids: Vec<String>,
+        updated_by: String,
+    },
+    Update {
+        id: i64,
+        fields: Fields,
+        updated_by: String,
+    },
+    Delete {
+        id: i64,
+    },
+}
+
+/// Where a write's outcome goes.
+type Answer = oneshot::Sender<Result<Written, StoreError>>;
+
+#[derive(Debug)]
+struct Job {
+    write: Write,
+    done: Answer,
+}
+
+/// Writes waiting for the writer, and what the writer waits on.
 #[derive(Debug, Default)]
 struct Queue {
     state: Mutex<QueueState>,
-    /// Signalled when creates are queued while the writer sleeps, and on stop.
+    /// Signalled when writes are queued while the writer sleeps, and on stop.
     ready: Condvar,
 }
 
@@ -170,85 +506,289 @@ impl Queue {
     }
 }
 
-/// Where a create's outcome goes.
-type Answer = oneshot::Sender<Result<Vec<i64>, StoreError>>;
+const TABLE: &str = "coworker_time_passes";
 
-/// Creates whose transaction has committed, with their ids.
-type Committed = Vec<(Answer, Vec<i64>)>;
+/// The columns of the record besides [`Fields`], in the order every select reads them.
+const RECORD_COLUMNS: &str = "id, unique_id, created_on, updated_on, updated_by";
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS coworker_time_passes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    unique_id TEXT NOT NULL UNIQUE,
-    coworker_id INTEGER NOT NULL,
-    business_id INTEGER NOT NULL,
-    time_pass_id INTEGER NOT NULL,
-    notes TEXT,
-    purchase_order TEXT,
-    used INTEGER,
-    free INTEGER,
-    price REAL,
-    expire_date TEXT,
-    tariff_time_pass_unique_id TEXT,
-    coworker_product_unique_id TEXT,
-    coworker_contract_unique_id TEXT,
-    created_on TEXT NOT NULL,
-    updated_on TEXT NOT NULL,
-    updated_by TEXT NOT NULL
-);
-";
+/// The columns a list can filter or sort on, each indexed with the id (the id itself is the
+/// primary key).
+const INDEXED: [SortColumn; 10] = [
+    SortColumn::Field(Column::coworker_id),
+    SortColumn::Field(Column::business_id),
+    SortColumn::Field(Column::time_pass_id),
+    SortColumn::Field(Column::purchase_order),
+    SortColumn::Field(Column::used),
+    SortColumn::Field(Column::free),
+    SortColumn::Field(Column::price),
+    SortColumn::Field(Column::expire_date),
+    SortColumn::CreatedOn,
+    SortColumn::UpdatedOn,
+];
 
-/// Brings a database written by an earlier version of this server to the current layout.
-fn migrate(connection: &Connection) -> Result<(), StoreError> {
+/// The layout version this server writes (`PRAGMA user_version`).
+const LAYOUT: i64 = 1;
+
+fn create_table() -> String {
+    let columns: Vec<&str> = Column::ALL.iter().map(|column| column.definition()).collect();
+    format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            unique_id TEXT NOT NULL UNIQUE,
+            {},
+            created_on TEXT NOT NULL,
+            updated_on TEXT NOT NULL,
+            updated_by TEXT NOT NULL
+        )",
+        columns.join(",\n            ")
+    )
+}
+
+fn create_indexes() -> String {
+    INDEXED
+        .iter()
+        .map(|column| {
+            let name = column.name();
+            format!("CREATE INDEX IF NOT EXISTS {TABLE}_by_{name} ON {TABLE} ({name}, id);")
+        })
+        .collect()
+}
+
+/// Brings a database written by an earlier version of this server to the current layout, in
+/// one transaction: nothing stored is lost, and an interrupted migration leaves the old layout.
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version >= LAYOUT {
+        return Ok(());
+    }
+    let transaction = connection.transaction()?;
     // Until November 2026 each record also kept its request as JSON, a copy of its columns.
-    let has_request_copy: bool = connection.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('coworker_time_passes')
-         WHERE name = 'request'",
+    let has_request_copy: bool = transaction.query_row(
+        &format!("SELECT COUNT(*) > 0 FROM pragma_table_info('{TABLE}') WHERE name = 'request'"),
         [],
         |row| row.get(0),
     )?;
     if has_request_copy {
-        connection.execute_batch("ALTER TABLE coworker_time_passes DROP COLUMN request")?;
+        transaction.execute_batch(&format!("ALTER TABLE {TABLE} DROP COLUMN request"))?;
     }
+    // Layout 0 kept date-times as RFC 3339 of any precision, which does not sort as the instants
+    // do; layout 1 writes them at one width.
+    let mut rewrites = Vec::new();
+    {
+        let mut statement = transaction.prepare(&format!(
+            "SELECT id, created_on, updated_on, expire_date FROM {TABLE}"
+        ))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let mut dates = Vec::new();
+            for (index, column) in [(1, "created_on"), (2, "updated_on"), (3, "expire_date")] {
+                let text: Option<String> = row.get(index)?;
+                let rewritten = text
+                    .map(|text| {
+                        parse_date_time(&text)
+                            .map(stored_date_time)
+                            .ok_or(StoreError::Corrupt {
+                                id,
+                                column,
+                                value: text,
+                            })
+                    })
+                    .transpose()?;
+                dates.push(rewritten);
+            }
+            rewrites.push((id, dates));
+        }
+    }
+    for (id, dates) in rewrites {
+        transaction.execute(
+            &format!(
+                "UPDATE {TABLE} SET created_on = ?1, updated_on = ?2, expire_date = ?3 WHERE id = ?4"
+            ),
+            rusqlite::params![dates[0], dates[1], dates[2], id],
+        )?;
+    }
+    transaction.execute_batch(&format!("PRAGMA user_version = {LAYOUT}"))?;
+    transaction.commit()?;
     Ok(())
 }
-
-/// Each request property that has a column of its own: (column, property).
-const REQUEST_COLUMNS: [(&str, &str); 12] = [
-    ("coworker_id", "CoworkerId"),
-    ("business_id", "BusinessId"),
-    ("time_pass_id", "TimePassId"),
-    ("notes", "Notes"),
-    ("purchase_order", "PurchaseOrder"),
-    ("used", "Used"),
-    ("free", "Free"),
-    ("price", "Price"),
-    ("expire_date", "ExpireDate"),
-    ("tariff_time_pass_unique_id", "TariffTimePassUniqueId"),
-    ("coworker_product_unique_id", "CoworkerProductUniqueId"),
-    ("coworker_contract_unique_id", "CoworkerContractUniqueId"),
-];
-
-/// The request's properties stored as SQLite integers 0 and 1.
-const BOOLEANS: [&str; 2] = ["Used", "Free"];
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open(path)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
-    // 64 MiB of page cache (SQLite's default is 2 MiB): the index pages inserts touch stay warm.
+    // 64 MiB of page cache (SQLite's default is 2 MiB): the index pages writes touch stay warm.
     connection.pragma_update(None, "cache_size", -65536)?;
     Ok(connection)
 }
 
+/// Read-only connections, opened when every idle one is in use and kept for the next read.
+#[derive(Debug)]
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn with<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let idle = self.idle.lock().map_err(|_| StoreError::Poisoned)?.pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => {
+                let connection = connect(&self.path)?;
+                connection.pragma_update(None, "query_only", true)?;
+                connection
+            }
+        };
+        let result = read(&connection);
+        self.idle
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .push(connection);
+        result
+    }
+
+    fn get(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
+        self.with(|connection| {
+            let mut statement = connection.prepare_cached(&select("WHERE id = ?1"))?;
+            Ok(statement.query_row([id], record).optional()?)
+        })
+    }
+
+    fn list(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
+        let sql = ListSql::new(query);
+        self.with(|connection| {
+            // One read transaction, so that the count and the page see the same records.
+            connection.execute_batch("BEGIN")?;
+            let result = (|| {
+                let total: i64 = connection
+                    .prepare_cached(&sql.count())?
+                    .query_row(params_from_iter(&sql.values), |row| row.get(0))?;
+                let records = if sql.offset >= total {
+                    Vec::new()
+                } else {
+                    connection
+                        .prepare_cached(&sql.page())?
+                        .query_map(sql.page_values().as_slice(), record)?
+                        .collect::<Result<Vec<_>, _>>()?
+                };
+                Ok(ListPage {
+                    records,
+                    total: u64::try_from(total).unwrap_or_default(),
+                })
+            })();
+            connection.execute_batch("COMMIT")?;
+            result
+        })
+    }
+}
+
+/// The SQL of a list: a count of the matches and one page of them.
+struct ListSql<'q> {
+    condition: String,
+    order: String,
+    values: Vec<&'q rusqlite::types::Value>,
+    size: i64,
+    offset: i64,
+}
+
+impl<'q> ListSql<'q> {
+    fn new(query: &'q ListQuery) -> Self {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        for filter in &query.filters {
+            let (column, operator, value) = match filter {
+                Filter::Equal(column, value) => (column, "=", value),
+                Filter::AtLeast(column, value) => (column, ">=", value),
+                Filter::AtMost(column, value) => (column, "<=", value),
+            };
+            values.push(value);
+            conditions.push(format!("{} {operator} ?{}", column.name(), values.len()));
+        }
+        let condition = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let direction = if query.descending { "DESC" } else { "ASC" };
+        let order = match query.sort {
+            SortColumn::Id => format!("ORDER BY id {direction}"),
+            column => format!("ORDER BY {} {direction}, id {direction}", column.name()),
+        };
+        let size = i64::from(query.size.max(1));
+        Self {
+            condition,
+            order,
+            values,
+            size,
+            offset: i64::from(query.page.max(1) - 1) * size,
+        }
+    }
+
+    fn count(&self) -> String {
+        format!("SELECT COUNT(*) FROM {TABLE} {}", self.condition)
+    }
+
+    fn page(&self) -> String {
+        let limit = self.values.len() + 1;
+        select(&format!(
+            "{} {} LIMIT ?{limit} OFFSET ?{}",
+            self.condition,
+            self.order,
+            limit + 1
+        ))
+    }
+
+    fn page_values(&self) -> Vec<&dyn ToSql> {
+        let mut values: Vec<&dyn ToSql> = self.values.iter().map(|value| *value as &dyn ToSql).collect();
+        values.push(&self.size);
+        values.push(&self.offset);
+        values
+    }
+}
+
+/// `SELECT` of every column of a record, then `rest`.
+fn select(rest: &str) -> String {
+    let fields: Vec<&str> = Column::ALL.iter().map(|column| column.name()).collect();
+    format!(
+        "SELECT {RECORD_COLUMNS}, {} FROM {TABLE} {rest}",
+        fields.join(", ")
+    )
+}
+
+/// A row of [`select`].
+fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
+    Ok(StoredRecord {
+        id: row.get(0)?,
+        unique_id: row.get(1)?,
+        created_on: row.get(2)?,
+        updated_on: row.get(3)?,
+        updated_by: row.get(4)?,
+        fields: Fields::from_row(row, 5)?,
+    })
+}
+
+/// The database.
+#[derive(Debug)]
+pub struct Store {
+    queue: Arc<Queue>,
+    /// Joined when the store is dropped.
+    writer: Option<JoinHandle<()>>,
+    readers: Arc<Readers>,
+    commits: Arc<AtomicU64>,
+}
+
 impl Store {
-    /// Opens (creating if needed) the database at `path` and starts its writer.
+    /// Opens (creating or migrating if needed) the database at `path` and starts its writer.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let writer = connect(path)?;
-        writer.execute_batch(SCHEMA)?;
-        migrate(&writer)?;
-        let reader = connect(path)?;
+        let mut writer = connect(path)?;
+        writer.execute_batch(&create_table())?;
+        migrate(&mut writer)?;
+        writer.execute_batch(&create_indexes())?;
         let queue = Arc::new(Queue::default());
         let commits = Arc::new(AtomicU64::new(0));
         let writer = std::thread::Builder::new()
@@ -261,40 +801,86 @@ impl Store {
         Ok(Self {
             queue,
             writer: Some(writer),
-            reader: Mutex::new(reader),
+            readers: Arc::new(Readers {
+                path: path.to_owned(),
+                idle: Mutex::new(Vec::new()),
+            }),
             commits,
         })
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        self.reader.lock().map_err(|_| StoreError::Poisoned)
-    }
-
-    /// Creates `request.create_multiple` records, all or none, and returns their ids in order.
-    /// Returns only once the transaction holding them is durably committed.
-    pub async fn create(
-        &self,
-        request: CoworkerTimePassCreate,
-        updated_by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<i64>, StoreError> {
+    async fn submit(&self, write: Write) -> Result<Written, StoreError> {
         let (done, result) = oneshot::channel();
-        // Version 7 (time-ordered) uuids: still unique and random enough to be unguessable, and
-        // each lands at the end of the UNIQUE index instead of on a random page of it, so a
-        // commit writes one index page, not one per record.
-        let unique_ids = (0..request.create_multiple.get())
-            .map(|_| uuid::Uuid::now_v7().to_string())
-            .collect();
-        let job = Job {
-            row: Row::new(request, updated_by, now),
-            unique_ids,
-            done,
-        };
-        self.queue.update(|state| state.jobs.push(job));
+        self.queue
+            .update(|state| state.jobs.push(Job { write, done }));
         result.await.map_err(|_| StoreError::WriterStopped)?
     }
 
-    /// How many transactions the writer has committed since the store was opened (creates per
+    /// Creates `count` records of `fields`, all or none, and returns their ids in order with the
+    /// time they were written. Returns only once they are durably committed.
+    pub async fn create(
+        &self,
+        fields: Fields,
+        count: u32,
+        updated_by: &str,
+    ) -> Result<(Vec<i64>, DateTime<Utc>), StoreError> {
+        // Version 7 (time-ordered) uuids: still unique and random enough to be unguessable, and
+        // each lands at the end of the UNIQUE index instead of on a random page of it, so a
+        // commit writes one index page, not one per record.
+        let unique_ids = (0..count)
+            .map(|_| uuid::Uuid::now_v7().to_string())
+            .collect();
+        let written = self
+            .submit(Write::Create {
+                fields,
+                unique_ids,
+                updated_by: updated_by.to_owned(),
+            })
+            .await?;
+        match written {
+            Written::Committed { ids, at } => Ok((ids, at)),
+            Written::NotFound => unreachable!("a create always finds its records"),
+        }
+    }
+
+    /// Replaces the writable fields of record `id`. Returns once durably committed.
+    pub async fn update(
+        &self,
+        id: i64,
+        fields: Fields,
+        updated_by: &str,
+    ) -> Result<Written, StoreError> {
+        self.submit(Write::Update {
+            id,
+            fields,
+            updated_by: updated_by.to_owned(),
+        })
+        .await
+    }
+
+    /// Deletes record `id`. Returns once durably committed.
+    pub async fn delete(&self, id: i64) -> Result<Written, StoreError> {
+        self.submit(Write::Delete { id }).await
+    }
+
+    /// The record with `id`, read off the async runtime.
+    pub async fn read(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
+        let readers = Arc::clone(&self.readers);
+        blocking(move || readers.get(id)).await
+    }
+
+    /// One page of the records that meet `query`, read off the async runtime.
+    pub async fn list(&self, query: ListQuery) -> Result<ListPage, StoreError> {
+        let readers = Arc::clone(&self.readers);
+        blocking(move || readers.list(&query)).await
+    }
+
+    /// The record with `id`, read on the calling thread (for tests and tools).
+    pub fn get(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
+        self.readers.get(id)
+    }
+
+    /// How many transactions the writer has committed since the store was opened (writes per
     /// commit show how well group commit works).
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
@@ -302,60 +888,53 @@ impl Store {
 
     /// How many records there are.
     pub fn count(&self) -> Result<u64, StoreError> {
-        let count: i64 =
-            self.lock()?
-                .query_row("SELECT COUNT(*) FROM coworker_time_passes", [], |row| {
+        self.readers.with(|connection| {
+            let count: i64 =
+                connection.query_row(&format!("SELECT COUNT(*) FROM {TABLE}"), [], |row| {
                     row.get(0)
                 })?;
-        Ok(count as u64)
+            Ok(u64::try_from(count).unwrap_or_default())
+        })
     }
 
     /// Every id, ascending.
     pub fn ids(&self) -> Result<Vec<i64>, StoreError> {
-        let connection = self.lock()?;
-        let mut statement =
-            connection.prepare("SELECT id FROM coworker_time_passes ORDER BY id")?;
-        let ids = statement
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids)
+        self.readers.with(|connection| {
+            let mut statement = connection.prepare(&format!("SELECT id FROM {TABLE} ORDER BY id"))?;
+            let ids = statement
+                .query_map([], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            Ok(ids)
+        })
     }
 
-    /// The record with `id`.
-    pub fn get(&self, id: i64) -> Result<Option<StoredTimePass>, StoreError> {
-        let columns: Vec<&str> = REQUEST_COLUMNS.iter().map(|(column, _)| *column).collect();
-        let query = format!(
-            "SELECT id, unique_id, updated_on, updated_by, {} FROM coworker_time_passes
-             WHERE id = ?1",
-            columns.join(", ")
-        );
-        let connection = self.lock()?;
-        let record = connection
-            .query_row(&query, [id], |row| {
-                let mut request = serde_json::Map::new();
-                request.insert("CreateMultiple".into(), 1.into());
-                for (index, (_, name)) in REQUEST_COLUMNS.iter().enumerate() {
-                    let value = match row.get_ref(index + 4)? {
-                        ValueRef::Null => continue,
-                        ValueRef::Integer(value) if BOOLEANS.contains(name) => (value != 0).into(),
-                        ValueRef::Integer(value) => value.into(),
-                        ValueRef::Real(value) => value.into(),
-                        ValueRef::Text(text) => String::from_utf8_lossy(text).into(),
-                        ValueRef::Blob(_) => continue,
-                    };
-                    request.insert((*name).to_owned(), value);
-                }
-                Ok(StoredTimePass {
-                    id: row.get(0)?,
-                    unique_id: row.get(1)?,
-                    request: serde_json::Value::Object(request),
-                    updated_on: row.get(2)?,
-                    updated_by: row.get(3)?,
-                })
-            })
-            .optional()?;
-        Ok(record)
+    /// SQLite's plan for `query`'s count and page, one line per step, to check that lists use
+    /// indexes.
+    pub fn plan(&self, query: &ListQuery) -> Result<Vec<String>, StoreError> {
+        let sql = ListSql::new(query);
+        self.readers.with(|connection| {
+            let mut steps = Vec::new();
+            for (text, values) in [
+                (sql.count(), sql.values.iter().map(|v| *v as &dyn ToSql).collect::<Vec<_>>()),
+                (sql.page(), sql.page_values()),
+            ] {
+                let mut statement = connection.prepare(&format!("EXPLAIN QUERY PLAN {text}"))?;
+                let details = statement
+                    .query_map(values.as_slice(), |row| row.get::<_, String>(3))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                steps.extend(details);
+            }
+            Ok(steps)
+        })
     }
+}
+
+async fn blocking<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|error| StoreError::Read(error.to_string()))?
 }
 
 impl Drop for Store {
@@ -368,9 +947,10 @@ impl Drop for Store {
     }
 }
 
-/// The writer thread (see the module docs): sleeps until creates are queued, then stores all of
+/// The writer thread (see the module docs): sleeps until writes are queued, then applies all of
 /// them in one transaction and answers them once it has committed.
 fn write(connection: &Connection, queue: &Queue, commits: &AtomicU64) {
+    let mut last = DateTime::<Utc>::MIN_UTC;
     loop {
         let jobs = {
             let mut state = queue.lock();
@@ -387,21 +967,27 @@ fn write(connection: &Connection, queue: &Queue, commits: &AtomicU64) {
             }
             std::mem::take(&mut state.jobs)
         };
-        let group = write_group(connection, jobs);
+        // One time for the group, never before the previous group's.
+        let at = Utc::now().max(last);
+        last = at;
+        let group = write_group(connection, jobs, at);
         if !group.is_empty() {
             commits.fetch_add(1, Ordering::Relaxed);
         }
-        for (done, ids) in group {
-            // A requester that went away (client disconnected) still has its records stored.
-            let _ = done.send(Ok(ids));
+        for (done, written) in group {
+            // A requester that went away (client disconnected) still has its write committed.
+            let _ = done.send(Ok(written));
         }
     }
 }
 
-/// Stores `jobs` in one transaction, each atomic on its own, and commits. Creates that fail are
-/// answered at once (nothing of them is stored); the rest are returned, committed.
-fn write_group(connection: &Connection, jobs: Vec<Job>) -> Committed {
-    fn fail_all(answers: impl IntoIterator<Item = Answer>, error: rusqlite::Error) -> Committed {
+/// Applies `jobs` in one transaction, each atomic on its own, and commits. Writes that fail are
+/// answered at once (nothing of them is kept); the rest are returned, committed.
+fn write_group(connection: &Connection, jobs: Vec<Job>, at: DateTime<Utc>) -> Vec<(Answer, Written)> {
+    fn fail_all(
+        answers: impl IntoIterator<Item = Answer>,
+        error: rusqlite::Error,
+    ) -> Vec<(Answer, Written)> {
         let error = StoreError::from(error);
         for done in answers {
             let _ = done.send(Err(error.clone()));
@@ -411,10 +997,11 @@ fn write_group(connection: &Connection, jobs: Vec<Job>) -> Committed {
     if let Err(error) = connection.execute_batch("BEGIN") {
         return fail_all(jobs.into_iter().map(|job| job.done), error);
     }
+    let now = stored_date_time(at);
     let mut group = Vec::with_capacity(jobs.len());
     for job in jobs {
-        match insert_alone(connection, &job) {
-            Ok(ids) => group.push((job.done, ids)),
+        match apply(connection, &job.write, &now, at) {
+            Ok(written) => group.push((job.done, written)),
             Err(error) => {
                 let _ = job.done.send(Err(error));
             }
@@ -429,55 +1016,107 @@ fn write_group(connection: &Connection, jobs: Vec<Job>) -> Committed {
     }
 }
 
-/// Inserts `job`'s records in a savepoint of their own: all of them, or none.
-fn insert_alone(connection: &Connection, job: &Job) -> Result<Vec<i64>, StoreError> {
-    if job.unique_ids.len() == 1 {
-        // One INSERT is atomic by itself: SQLite undoes a failed statement and nothing else
-        // (its statement journal), so the savepoint's two extra statements buy nothing.
-        return insert(connection, job);
+/// Applies one write, atomically: a create of several records in a savepoint of its own; an
+/// update, a delete or a single insert is one statement, which SQLite undoes alone on failure.
+fn apply(
+    connection: &Connection,
+    write: &Write,
+    now: &str,
+    at: DateTime<Utc>,
+) -> Result<Written, StoreError> {
+    match write {
+        Write::Create {
+            fields,
+            unique_ids,
+            updated_by,
+        } => {
+            let ids = if unique_ids.len() == 1 {
+                insert(connection, fields, unique_ids, now, updated_by)?
+            } else {
+                connection.prepare_cached("SAVEPOINT job")?.execute([])?;
+                let inserted = insert(connection, fields, unique_ids, now, updated_by);
+                let end = if inserted.is_ok() {
+                    "RELEASE job"
+                } else {
+                    "ROLLBACK TO job"
+                };
+                connection.prepare_cached(end)?.execute([])?;
+                if inserted.is_err() {
+                    connection.prepare_cached("RELEASE job")?.execute([])?;
+                }
+                inserted?
+            };
+            Ok(Written::Committed { ids, at })
+        }
+        Write::Update {
+            id,
+            fields,
+            updated_by,
+        } => {
+            let assignments: Vec<String> = Column::ALL
+                .iter()
+                .enumerate()
+                .map(|(index, column)| format!("{} = ?{}", column.name(), index + 1))
+                .collect();
+            let next = Column::ALL.len() + 1;
+            let sql = format!(
+                "UPDATE {TABLE} SET {}, updated_on = ?{next}, updated_by = ?{} WHERE id = ?{}",
+                assignments.join(", "),
+                next + 1,
+                next + 2
+            );
+            let mut values = fields.values();
+            values.push(&now);
+            values.push(updated_by);
+            values.push(id);
+            let changed = connection
+                .prepare_cached(&sql)?
+                .execute(values.as_slice())?;
+            Ok(if changed == 0 {
+                Written::NotFound
+            } else {
+                Written::Committed { ids: Vec::new(), at }
+            })
+        }
+        Write::Delete { id } => {
+            let changed = connection
+                .prepare_cached(&format!("DELETE FROM {TABLE} WHERE id = ?1"))?
+                .execute([id])?;
+            Ok(if changed == 0 {
+                Written::NotFound
+            } else {
+                Written::Committed { ids: Vec::new(), at }
+            })
+        }
     }
-    connection.prepare_cached("SAVEPOINT job")?.execute([])?;
-    let inserted = insert(connection, job);
-    let end = if inserted.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job"
-    };
-    connection.prepare_cached(end)?.execute([])?;
-    if inserted.is_err() {
-        connection.prepare_cached("RELEASE job")?.execute([])?;
-    }
-    inserted
 }
 
-fn insert(connection: &Connection, job: &Job) -> Result<Vec<i64>, StoreError> {
-    let row = &job.row;
-    let mut statement = connection.prepare_cached(
-        "INSERT INTO coworker_time_passes (unique_id, coworker_id, business_id,
-            time_pass_id, notes, purchase_order, used, free, price, expire_date,
-            tariff_time_pass_unique_id, coworker_product_unique_id,
-            coworker_contract_unique_id, created_on, updated_on, updated_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
-    )?;
-    let mut ids = Vec::with_capacity(job.unique_ids.len());
-    for unique_id in &job.unique_ids {
-        statement.execute(params![
-            unique_id,
-            row.coworker_id,
-            row.business_id,
-            row.time_pass_id,
-            row.notes,
-            row.purchase_order,
-            row.used,
-            row.free,
-            row.price,
-            row.expire_date,
-            row.tariff_time_pass_unique_id,
-            row.coworker_product_unique_id,
-            row.coworker_contract_unique_id,
-            row.now,
-            row.updated_by,
-        ])?;
+fn insert(
+    connection: &Connection,
+    fields: &Fields,
+    unique_ids: &[String],
+    now: &str,
+    updated_by: &str,
+) -> Result<Vec<i64>, StoreError> {
+    let names: Vec<&str> = Column::ALL.iter().map(|column| column.name()).collect();
+    let count = Column::ALL.len();
+    let placeholders: Vec<String> = (2..count + 2).map(|index| format!("?{index}")).collect();
+    let sql = format!(
+        "INSERT INTO {TABLE} (unique_id, {}, created_on, updated_on, updated_by)
+         VALUES (?1, {}, ?{n}, ?{n}, ?{})",
+        names.join(", "),
+        placeholders.join(", "),
+        count + 3,
+        n = count + 2,
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut ids = Vec::with_capacity(unique_ids.len());
+    for unique_id in unique_ids {
+        let mut values: Vec<&dyn ToSql> = vec![unique_id];
+        values.extend(fields.values());
+        values.push(&now);
+        values.push(&updated_by);
+        statement.execute(values.as_slice())?;
         let id = connection.last_insert_rowid();
         if id <= 0 {
             return Err(StoreError::BadId(id));
@@ -485,122 +1124,4 @@ fn insert(connection: &Connection, job: &Job) -> Result<Vec<i64>, StoreError> {
         ids.push(id);
     }
     Ok(ids)
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn request(count: u32) -> CoworkerTimePassCreate {
-        serde_json::from_value(json!({
-            "CoworkerId": 1, "BusinessId": 2, "TimePassId": 3, "CreateMultiple": count,
-            "Notes": "n", "Price": 1.5, "ExpireDate": "2026-07-31T00:00:00+02:00"
-        }))
-        .unwrap()
-    }
-
-    #[tokio::test]
-    async fn ids_increase_across_reopens() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.sqlite3");
-        let now = Utc::now();
-        let first = Store::open(&path)
-            .unwrap()
-            .create(request(3), "a@b.c", now)
-            .await
-            .unwrap();
-        assert_eq!(first, [1, 2, 3]);
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.create(request(1), "a@b.c", now).await.unwrap(), [4]);
-        assert_eq!(store.count().unwrap(), 4);
-        let record = store.get(2).unwrap().unwrap();
-        assert_eq!(record.request["CreateMultiple"], 1);
-        assert_eq!(record.request["ExpireDate"], "2026-07-30T22:00:00Z");
-        assert_eq!(record.updated_by, "a@b.c");
-        assert_eq!(record.unique_id.len(), 36);
-        assert!(store.get(99).unwrap().is_none());
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failing_create_fails_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.sqlite3");
-        let store = Store::open(&path).unwrap();
-        connect(&path)
-            .unwrap()
-            .execute_batch(
-                "CREATE TRIGGER refuse AFTER INSERT ON coworker_time_passes
-                 WHEN NEW.notes = 'refuse'
-                     AND (SELECT COUNT(*) FROM coworker_time_passes WHERE notes = 'refuse') >= 2
-                 BEGIN SELECT RAISE(ABORT, 'refused'); END;
-                 CREATE TRIGGER refuse_one AFTER INSERT ON coworker_time_passes
-                 WHEN NEW.notes = 'refuse one' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
-            )
-            .unwrap();
-        let create = |notes: &str, count: u32| {
-            let mut request = request(count);
-            request.notes = Some(notes.parse().unwrap());
-            store.create(request, "a@b.c", Utc::now())
-        };
-        // Sent together, so that they may share a transaction. "refuse" fails after inserting
-        // its first record, which must be rolled back with it; "refuse one" fails in its only
-        // insert.
-        let (a, refused, b, refused_one) = tokio::join!(
-            create("a", 2),
-            create("refuse", 3),
-            create("b", 1),
-            create("refuse one", 1)
-        );
-        assert_eq!(a.unwrap().len(), 2);
-        assert!(matches!(refused, Err(StoreError::Sqlite(_))), "{refused:?}");
-        assert_eq!(b.unwrap().len(), 1);
-        assert!(
-            matches!(refused_one, Err(StoreError::Sqlite(_))),
-            "{refused_one:?}"
-        );
-        assert_eq!(store.count().unwrap(), 3);
-        let notes: Vec<_> = store
-            .ids()
-            .unwrap()
-            .into_iter()
-            .map(|id| store.get(id).unwrap().unwrap().request["Notes"].clone())
-            .collect();
-        assert!(!notes.contains(&json!("refuse")), "{notes:?}");
-        assert!(!notes.contains(&json!("refuse one")), "{notes:?}");
-    }
-
-    #[tokio::test]
-    async fn databases_of_the_earlier_layout_are_migrated() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.sqlite3");
-        let schema_with_copy = SCHEMA.replace(
-            "    created_on TEXT NOT NULL,",
-            "    request TEXT NOT NULL,\n    created_on TEXT NOT NULL,",
-        );
-        assert_ne!(schema_with_copy, SCHEMA);
-        let old = Connection::open(&path).unwrap();
-        old.execute_batch(&schema_with_copy).unwrap();
-        old.execute_batch(
-            "INSERT INTO coworker_time_passes (unique_id, coworker_id, business_id, time_pass_id,
-                request, created_on, updated_on, updated_by)
-             VALUES ('u', 7, 8, 9, '{}', 'then', 'then', 'old@b.c')",
-        )
-        .unwrap();
-        drop(old);
-        let store = Store::open(&path).unwrap();
-        assert_eq!(
-            store.create(request(1), "a@b.c", Utc::now()).await.unwrap(),
-            [2]
-        );
-        let old = store.get(1).unwrap().unwrap();
-        assert_eq!(
-            old.request,
-            json!({"CoworkerId": 7, "BusinessId": 8, "TimePassId": 9, "CreateMultiple": 1})
-        );
-        let new = store.get(2).unwrap().unwrap().request;
-        assert_eq!(new["Notes"], "n");
-        assert_eq!(new["Price"], 1.5);
-    }
 }

@@ -97,9 +97,10 @@ pub const BUILTIN_USERS: &[(&str, &str, &[&str], bool)] = &[
     (
         "reader@example.com",
         "local-reader-token",
-        &["CoworkerTimePass-Read"],
+        &["CoworkerTimePass-Read", "CoworkerTimePass-List"],
         false,
     ),
+    ("norole@example.com", "local-norole-token", &[], false),
 ];
 
 impl Users {
@@ -222,7 +223,14 @@ mod tests {
         assert!(users.find("local-admin-token").unwrap().may(create));
         assert!(users.find("local-creator-token").unwrap().may(create));
         assert!(!users.find("local-reader-token").unwrap().may(create));
-        assert!(users.find("local-reader-token").unwrap().may(&[]));
+        assert!(
+            users
+                .find("local-reader-token")
+                .unwrap()
+                .may(&[&["CoworkerTimePass-List"]])
+        );
+        assert!(!users.find("local-norole-token").unwrap().may(create));
+        assert!(users.find("local-norole-token").unwrap().may(&[]));
     }
 
     #[test]

@@ -34,13 +34,84 @@ pub struct Operation {
     pub method: &'static str,
     /// The path template.
     pub path: &'static str,
+    /// Path and query parameters, in the spec's order (path item's first).
+    pub parameters: &'static [Parameter],
     /// The component schema of the JSON request body, if the operation takes one.
     pub request_schema: Option<&'static str>,
     /// Alternative security requirements: satisfying any one of them is enough. Empty when the
     /// operation needs no authentication.
     pub security: &'static [SecurityRequirement],
-    /// The documented responses: status and the component schema of its JSON body, if any.
-    pub responses: &'static [(u16, Option<&'static str>)],
+    /// The documented responses, in the spec's order.
+    pub responses: &'static [Response],
+    /// The operation's `x-contract` extension as JSON text (`null` when it has none): what the
+    /// spec says a success holds beyond its schema, for contract tools.
+    pub contract: &'static str,
+}
+
+impl Operation {
+    /// The documented response for `status`.
+    pub fn response(&self, status: u16) -> Option<&'static Response> {
+        self.responses
+            .iter()
+            .find(|response| response.status == status)
+    }
+
+    /// The parameter `name` at `location`.
+    pub fn parameter(&self, location: ParameterLocation, name: &str) -> Option<&'static Parameter> {
+        self.parameters
+            .iter()
+            .find(|parameter| parameter.location == location && parameter.name == name)
+    }
+}
+
+/// Where a parameter is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ParameterLocation {
+    /// A segment of the path (`/records/{id}`).
+    Path,
+    /// The query string.
+    Query,
+}
+
+/// A path or query parameter of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parameter {
+    /// The name, as sent.
+    pub name: &'static str,
+    /// Where it is sent.
+    pub location: ParameterLocation,
+    /// Whether it must be sent (path parameters always must).
+    pub required: bool,
+    /// Its schema converted to JSON Schema, as JSON text; `$ref`s point into the spec's
+    /// definitions.
+    pub schema: &'static str,
+}
+
+/// A documented response of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Response {
+    /// The status.
+    pub status: u16,
+    /// The component schema of its JSON body, if it has one.
+    pub schema: Option<&'static str>,
+    /// The response's OpenAPI links: operations that can use its values.
+    pub links: &'static [Link],
+    /// The response's `x-contract` extension as JSON text (`null` when it has none).
+    pub contract: &'static str,
+}
+
+/// An OpenAPI link from a response to an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    /// The link's name.
+    pub name: &'static str,
+    /// The operation it leads to.
+    pub operation_id: &'static str,
+    /// The target's parameters, as a JSON object of name to constant or runtime expression.
+    pub parameters: &'static str,
+    /// The target's request body, as JSON (`null` when the link sets none): a constant, a
+    /// runtime expression, or an object whose members are either.
+    pub request_body: &'static str,
 }
 
 /// One security requirement object of the spec: a scheme and the scopes it needs.

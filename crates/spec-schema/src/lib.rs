@@ -105,8 +105,9 @@ pub fn schema_document(definitions: Map<String, Value>, name: &str) -> Result<Va
 /// - `$ref: '#/components/schemas/X'` becomes `#/definitions/X`.
 /// - `format: int32` / `int64` gets the format's range where the schema states none, so that a
 ///   value the server could not store is reported, not truncated.
-/// - OpenAPI-only keywords (`example`, `readOnly`, `writeOnly`, `discriminator`, `xml`,
-///   `externalDocs`, `deprecated`, `x-*`) are dropped.
+/// - OpenAPI-only keywords (`example`, `discriminator`, `xml`, `externalDocs`, `deprecated`,
+///   `x-*`) are dropped; `readOnly` and `writeOnly` are kept (JSON Schema has them too, as
+///   annotations a validator ignores), so that tools reading the converted schemas know them.
 pub fn to_json_schema(schema: &Value) -> Result<Value, SpecError> {
     let Some(object) = schema.as_object() else {
         return Ok(schema.clone());
@@ -145,8 +146,7 @@ pub fn to_json_schema(schema: &Value) -> Result<Value, SpecError> {
                     .collect::<Result<Vec<_>, _>>()?;
                 out.insert(key.clone(), Value::Array(converted));
             }
-            "nullable" | "example" | "readOnly" | "writeOnly" | "discriminator" | "xml"
-            | "externalDocs" | "deprecated" => {}
+            "nullable" | "example" | "discriminator" | "xml" | "externalDocs" | "deprecated" => {}
             other if other.starts_with("x-") => {}
             _ => {
                 out.insert(key.clone(), value.clone());
@@ -223,6 +223,7 @@ impl Validator {
             .should_validate_formats(true)
             // Draft 4 knows no `uuid` format; OpenAPI documents use it all the time.
             .with_format("uuid", is_uuid)
+            .with_format("date-time", is_date_time)
             .build(document)
             .map_err(|error| SpecError::Compile {
                 name: name.to_owned(),
@@ -360,6 +361,20 @@ fn type_message(kind: &jsonschema::error::TypeKind) -> String {
     format!("must be {}", names.join(" or "))
 }
 
+/// An RFC 3339 date-time (`T` or `t` between date and time, a `Z`, `z` or numeric offset) that
+/// names an instant whose UTC form is an RFC 3339 date-time too, that is within years 0000 to
+/// 9999: a server that keeps date-times in UTC can store and answer every value this accepts.
+fn is_date_time(text: &str) -> bool {
+    use chrono::Datelike;
+
+    // chrono also takes a space between date and time, which RFC 3339's grammar does not.
+    if !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
+        return false;
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .is_ok_and(|instant| (0..=9999).contains(&instant.to_utc().year()))
+}
+
 /// A hyphenated RFC 4122 uuid, the form Nexudus writes.
 fn is_uuid(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -431,6 +446,41 @@ components:
         assert_eq!(thing["Id"]["maximum"], json!(i64::MAX));
         assert_eq!(thing["Count"]["minimum"], json!(i32::MIN));
         assert_eq!(thing["Any"], json!({}));
+        // Annotations JSON Schema shares are kept; OpenAPI's own and extensions are dropped.
+        assert_eq!(
+            to_json_schema(&json!({"type": "integer", "writeOnly": true, "readOnly": false,
+                                   "x-contract": {}, "deprecated": true, "example": 1}))
+            .unwrap(),
+            json!({"type": "integer", "writeOnly": true, "readOnly": false})
+        );
+    }
+
+    #[test]
+    fn date_times_name_an_instant_that_utc_can_write() {
+        for accepted in [
+            "2025-01-15T10:30:00Z",
+            "2025-01-15t10:30:00.8822471z",
+            "0000-01-01T00:00:00Z",
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59.999999999Z",
+            "9999-12-31T23:59:59+14:00",
+        ] {
+            check(json!({"Id": 1, "Name": "a", "When": accepted}), &[]);
+        }
+        for rejected in [
+            // In UTC these are years 10000 and -1.
+            "9999-12-31T23:59:59-14:00",
+            "0000-01-01T00:00:00+01:00",
+            "2025-01-15 10:30:00Z",
+            "2025-01-15T10:30:00",
+            "2025-02-30T00:00:00Z",
+            "2025-01-15T10:30:00+24:00",
+        ] {
+            check(
+                json!({"Id": 1, "Name": "a", "When": rejected}),
+                &[("When", Some(json!(rejected)), "must be a valid date-time")],
+            );
+        }
     }
 
     #[test]

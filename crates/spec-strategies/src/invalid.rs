@@ -143,9 +143,34 @@ fn kinds(node: &Node, required: bool) -> Vec<ViolationKind> {
                 }
             }
         },
+        Node::Enum(values) if not_listed(values).is_some() => kinds.push(NotInEnum),
         _ => {}
     }
     kinds
+}
+
+/// Values of the enum's own JSON type that it does not list (`None` when its values are not all
+/// strings or all integers).
+pub(crate) fn not_listed(values: &[Value]) -> Option<BoxedStrategy<Value>> {
+    if values.iter().all(Value::is_string) {
+        let listed = values.to_vec();
+        return Some(
+            "[A-Za-z_-]{1,12}"
+                .prop_map(Value::String)
+                .prop_filter("not listed", move |value| !listed.contains(value))
+                .boxed(),
+        );
+    }
+    if values.iter().all(|value| value.is_i64() || value.is_u64()) {
+        let listed = values.to_vec();
+        return Some(
+            (-1000i64..=1000)
+                .prop_map(Value::from)
+                .prop_filter("not listed", move |value| !listed.contains(value))
+                .boxed(),
+        );
+    }
+    None
 }
 
 /// A value that breaks `node` in the way `kind` says; `None` means "leave the property out".
@@ -197,6 +222,9 @@ fn breaking_value(node: &Node, kind: ViolationKind) -> BoxedStrategy<Option<Valu
                 ..
             },
         ) => bad_format(*format),
+        (NotInEnum, Node::Enum(values)) => {
+            not_listed(values).expect("kinds() offers NotInEnum only for such enums")
+        }
         (kind, node) => unreachable!("kinds() never offers {kind:?} for {node:?}"),
     };
     value.prop_map(Some).boxed()
@@ -227,14 +255,26 @@ fn wrong_type(node: &Node) -> BoxedStrategy<Value> {
         Node::Boolean => vec![json!("true"), json!(1), json!([]), json!({})],
         Node::Array(_) => vec![json!("x"), json!(1), json!({})],
         Node::Object { .. } => vec![json!("x"), json!(1), json!([])],
+        Node::Enum(values) => {
+            // A value of a JSON type that none of the listed values has.
+            let candidates = [json!("x"), json!(7), json!(true), json!([]), json!({})];
+            let types: Vec<std::mem::Discriminant<Value>> =
+                values.iter().map(std::mem::discriminant).collect();
+            candidates
+                .into_iter()
+                .filter(|candidate| !types.contains(&std::mem::discriminant(candidate)))
+                .collect()
+        }
         Node::Any | Node::Nullable(_) => unreachable!("no wrong type for {node:?}"),
     };
     prop::sample::select(candidates).boxed()
 }
 
-fn bad_format(format: Format) -> BoxedStrategy<Value> {
+pub(crate) fn bad_format(format: Format) -> BoxedStrategy<Value> {
     let fixed: Vec<&str> = match format {
         Format::DateTime => vec![
+            // Well-formed, but in UTC year 10000.
+            "9999-12-31T23:59:59-14:00",
             "2025-13-01T00:00:00Z",
             "2025-01-15T25:00:00Z",
             "2025-01-15T10:30:00",

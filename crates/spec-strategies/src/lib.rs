@@ -11,10 +11,13 @@
 //! - [`Strategies::invalid`] takes a valid object and breaks one to three of its properties (or
 //!   sends something that is not an object at all); each [`Violation`] names the property the
 //!   server must report and the value that was sent.
+//! - [`Strategies::valid_request`] and [`Strategies::invalid_request`] do the same for a whole
+//!   request of an operation: its path and query parameters, as text, and its body.
 //!
 //! Values shrink towards the smallest valid case, so a failing case is reported small.
 
 mod invalid;
+mod request;
 mod schema;
 mod valid;
 
@@ -23,7 +26,12 @@ use std::sync::Arc;
 use proptest::strategy::BoxedStrategy;
 use serde_json::{Map, Value};
 
-pub use crate::schema::Node;
+pub use crate::{
+    request::{
+        InvalidRequest, Location, ParameterShape, Request, RequestShape, parameter_text,
+    },
+    schema::Node,
+};
 
 /// A schema the strategies cannot be derived from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,11 +70,13 @@ pub enum ViolationKind {
     TooShort,
     /// The body is not a JSON object.
     NotAnObject,
+    /// A value the schema's `enum` does not list.
+    NotInEnum,
 }
 
 impl ViolationKind {
     /// Every kind, for reports.
-    pub const ALL: [ViolationKind; 9] = [
+    pub const ALL: [ViolationKind; 10] = [
         Self::MissingRequired,
         Self::WrongType,
         Self::NullNotAllowed,
@@ -76,6 +86,7 @@ impl ViolationKind {
         Self::TooLong,
         Self::TooShort,
         Self::NotAnObject,
+        Self::NotInEnum,
     ];
 
     /// A short name (`missing-required`).
@@ -90,6 +101,7 @@ impl ViolationKind {
             Self::TooLong => "too-long",
             Self::TooShort => "too-short",
             Self::NotAnObject => "not-an-object",
+            Self::NotInEnum => "not-in-enum",
         }
     }
 }
@@ -97,7 +109,7 @@ impl ViolationKind {
 /// One labelled violation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Violation {
-    /// The property (dotted path from the root), or `None` for the body as a whole.
+    /// The property (dotted path from the root) or parameter, or `None` for the body as a whole.
     pub property: Option<String>,
     /// What is wrong.
     pub kind: ViolationKind,
@@ -146,5 +158,22 @@ impl Strategies {
     /// object with at least one property.
     pub fn invalid(&self, name: &str) -> Result<BoxedStrategy<InvalidCase>, StrategyError> {
         invalid::strategy(&self.node(name)?, name)
+    }
+
+    /// Requests of an operation that its parameters' and body's schemas accept.
+    pub fn valid_request(
+        &self,
+        shape: &RequestShape,
+    ) -> Result<BoxedStrategy<Request>, StrategyError> {
+        request::valid(shape, &self.definitions)
+    }
+
+    /// Requests of an operation with one to three labelled violations, of its parameters or of
+    /// its body.
+    pub fn invalid_request(
+        &self,
+        shape: &RequestShape,
+    ) -> Result<BoxedStrategy<InvalidRequest>, StrategyError> {
+        request::invalid(shape, &self.definitions)
     }
 }

@@ -48,6 +48,8 @@ pub enum Node {
     },
     /// The inner schema, or `null`.
     Nullable(Box<Node>),
+    /// One of these values (`enum`), never null.
+    Enum(Vec<Value>),
 }
 
 /// A string format the strategies generate.
@@ -108,7 +110,6 @@ fn parse(
         };
     };
     for keyword in [
-        "enum",
         "const",
         "pattern",
         "oneOf",
@@ -144,6 +145,19 @@ fn parse(
             )?))),
             _ => Err(unsupported(path, "`anyOf` other than a nullable reference")),
         };
+    }
+    if let Some(values) = object.get("enum") {
+        let values = values
+            .as_array()
+            .filter(|values| !values.is_empty())
+            .ok_or_else(|| unsupported(path, format!("the enum {values}")))?;
+        let nullable = values.contains(&Value::Null);
+        let node = Node::Enum(values.iter().filter(|v| !v.is_null()).cloned().collect());
+        return Ok(if nullable {
+            Node::Nullable(Box::new(node))
+        } else {
+            node
+        });
     }
     let types: Vec<&str> = match object.get("type") {
         None => return Ok(Node::Any),

@@ -41,6 +41,7 @@ pub(crate) fn strategy(node: &Node) -> BoxedStrategy<Value> {
             required,
         } => object(properties, required),
         Node::Nullable(inner) => prop_oneof![1 => Just(Value::Null), 3 => strategy(inner)].boxed(),
+        Node::Enum(values) => prop::sample::select(values.clone()).boxed(),
     }
 }
 
@@ -150,7 +151,8 @@ pub(crate) fn text(seed: u64, len: usize) -> String {
 }
 
 /// RFC 3339 date-times: any day from year 1 to 9999, optional fraction of up to nine digits,
-/// `Z` or an offset.
+/// `Z` or an offset; never an instant whose UTC form leaves years 0000 to 9999 (the spec's
+/// date-times name instants that UTC can write), so at the ends of that range the offset is `Z`.
 fn date_time() -> BoxedStrategy<Value> {
     let year = prop_oneof![3 => 1970i32..=2100, 1 => 1i32..=9999];
     let fraction = prop_oneof![Just(None), (1usize..=9, any::<u32>()).prop_map(Some)];
@@ -168,7 +170,12 @@ fn date_time() -> BoxedStrategy<Value> {
         offset,
     )
         .prop_map(|(year, ordinal, hour, minute, second, fraction, offset)| {
+            use chrono::Datelike;
+
             let date = chrono::NaiveDate::from_yo_opt(year, ordinal).expect("day 1 to 365 exists");
+            let local = date
+                .and_hms_opt(hour, minute, second)
+                .expect("a valid time of day");
             let fraction = fraction
                 .map(|(digits, n)| {
                     format!(
@@ -178,6 +185,12 @@ fn date_time() -> BoxedStrategy<Value> {
                     )
                 })
                 .unwrap_or_default();
+            let offset = offset.filter(|(hours, minutes)| {
+                let sign = if *hours < 0 { -1 } else { 1 };
+                let seconds = sign * (hours.abs() * 3600 + minutes * 60);
+                let utc = local - chrono::Duration::seconds(i64::from(seconds));
+                (0..=9999).contains(&utc.year())
+            });
             let offset = match offset {
                 None => "Z".to_owned(),
                 Some((hours, minutes)) => {
@@ -186,8 +199,8 @@ fn date_time() -> BoxedStrategy<Value> {
                 }
             };
             Value::String(format!(
-                "{}T{hour:02}:{minute:02}:{second:02}{fraction}{offset}",
-                date.format("%Y-%m-%d")
+                "{}{fraction}{offset}",
+                local.format("%Y-%m-%dT%H:%M:%S")
             ))
         })
         .boxed()

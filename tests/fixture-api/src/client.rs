@@ -7,22 +7,22 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`ListWidgetsName`
+    ///`WidgetsListName`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
-    pub struct ListWidgetsName(::std::string::String);
-    impl ::std::ops::Deref for ListWidgetsName {
+    pub struct WidgetsListName(::std::string::String);
+    impl ::std::ops::Deref for WidgetsListName {
         type Target = ::std::string::String;
         fn deref(&self) -> &::std::string::String {
             &self.0
         }
     }
-    impl ::std::convert::From<ListWidgetsName> for ::std::string::String {
-        fn from(value: ListWidgetsName) -> Self {
+    impl ::std::convert::From<WidgetsListName> for ::std::string::String {
+        fn from(value: WidgetsListName) -> Self {
             value.0
         }
     }
-    impl ::std::str::FromStr for ListWidgetsName {
+    impl ::std::str::FromStr for WidgetsListName {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
@@ -33,7 +33,7 @@ pub mod types {
             Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ListWidgetsName {
+    impl ::std::convert::TryFrom<&str> for WidgetsListName {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -41,7 +41,7 @@ pub mod types {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ListWidgetsName {
+    impl ::std::convert::TryFrom<::std::string::String> for WidgetsListName {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -49,7 +49,7 @@ pub mod types {
             value.parse()
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for ListWidgetsName {
+    impl<'de> ::serde::Deserialize<'de> for WidgetsListName {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -97,9 +97,11 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for Widgets fixture
 
-A small API with path and query parameters, several operations on one path and a response
-without a body: it proves that the generator needs no change for operations other than
-Create CoworkerTimePass. Generated into this crate by `cargo xtask codegen`.
+A small API with path and query parameters of every kind the server generator reads, several
+operations on one path, a response without a body, a link, and schema and operation names
+with `-`, `.` and `_`: it proves that the generators need no change for operations other than
+the Nexudus ones, and that every Rust name comes from the type space or the generated client.
+Generated into this crate by `cargo xtask codegen`.
 
 
 Version: 1*/
@@ -156,12 +158,18 @@ impl Client {
     /**Sends a `GET` request to `/widgets`
 
 */
-    pub async fn list_widgets<'a>(
+    pub async fn widgets_list<'a>(
         &'a self,
         active: Option<bool>,
-        name: Option<&'a types::ListWidgetsName>,
+        batch: Option<&'a ::uuid::Uuid>,
+        name: Option<&'a types::WidgetsListName>,
+        since: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
         size: Option<::std::num::NonZeroU32>,
-    ) -> Result<ResponseValue<crate::types::WidgetList>, Error<crate::types::Problem>> {
+        sort_order: Option<&'a crate::types::SortOrder>,
+    ) -> Result<
+        ResponseValue<crate::types::WidgetList>,
+        Error<crate::types::ProblemReport>,
+    > {
         let url = format!("{}/widgets", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -178,12 +186,15 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("active", &active))
+            .query(&progenitor_client::QueryParam::new("batch", &batch))
             .query(&progenitor_client::QueryParam::new("name", &name))
+            .query(&progenitor_client::QueryParam::new("since", &since))
             .query(&progenitor_client::QueryParam::new("size", &size))
+            .query(&progenitor_client::QueryParam::new("sort-order", &sort_order))
             .headers(header_map)
             .build()?;
         let info = OperationInfo {
-            operation_id: "list_widgets",
+            operation_id: "widgets_list",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;
@@ -206,7 +217,10 @@ impl Client {
     pub async fn get_widget<'a>(
         &'a self,
         id: ::std::num::NonZeroU64,
-    ) -> Result<ResponseValue<crate::types::Widget>, Error<crate::types::Problem>> {
+    ) -> Result<
+        ResponseValue<crate::types::WidgetV2>,
+        Error<crate::types::ProblemReport>,
+    > {
         let url = format!("{}/widgets/{}", self.baseurl, encode_path(& id.to_string()),);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -251,8 +265,11 @@ impl Client {
     pub async fn put_widget<'a>(
         &'a self,
         id: ::std::num::NonZeroU64,
-        body: &'a crate::types::Widget,
-    ) -> Result<ResponseValue<crate::types::Widget>, Error<crate::types::Problem>> {
+        body: &'a crate::types::WidgetV2,
+    ) -> Result<
+        ResponseValue<crate::types::WidgetV2>,
+        Error<crate::types::ProblemReport>,
+    > {
         let url = format!("{}/widgets/{}", self.baseurl, encode_path(& id.to_string()),);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -301,7 +318,7 @@ impl Client {
     pub async fn delete_widget<'a>(
         &'a self,
         id: ::std::num::NonZeroU64,
-    ) -> Result<ResponseValue<()>, Error<crate::types::Problem>> {
+    ) -> Result<ResponseValue<()>, Error<crate::types::ProblemReport>> {
         let url = format!("{}/widgets/{}", self.baseurl, encode_path(& id.to_string()),);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -345,4 +362,166 @@ impl Client {
 pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
+}
+/// Every operation callable by its operationId with JSON arguments, through the typed
+/// method: what a contract runner drives the client with.
+pub mod dispatch {
+    use super::{Client, Error, ResponseValue};
+    /// The arguments of a call, as JSON: path and query parameters by name (a query
+    /// parameter left out is not sent), and the body.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct Arguments {
+        /// Path parameters.
+        pub path: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        /// Query parameters.
+        pub query: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        /// The request body.
+        pub body: ::std::option::Option<::serde_json::Value>,
+    }
+    /// A documented answer, decoded by the typed method into its type.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Answer {
+        /// The status.
+        pub status: u16,
+        /// Whether the method returned it as a success (`Ok`) rather than as a
+        /// documented error (`Error::ErrorResponse`).
+        pub success: bool,
+        /// The decoded body, encoded again as JSON (`null` when there is none).
+        pub body: ::serde_json::Value,
+    }
+    /// Why a call gave no documented answer.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum DispatchError {
+        /// The client has no operation with this operationId.
+        UnknownOperation(::std::string::String),
+        /// An argument does not fit the typed method's parameter.
+        Argument {
+            /// The parameter (`body` for the body).
+            name: ::std::string::String,
+            /// Why.
+            message: ::std::string::String,
+        },
+        /// The typed method failed: an undocumented status, an undecodable body, or
+        /// no answer at all.
+        Client(::std::string::String),
+    }
+    impl ::std::fmt::Display for DispatchError {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::UnknownOperation(id) => {
+                    write!(f, "the client has no operation {id}")
+                }
+                Self::Argument { name, message } => {
+                    write!(f, "the typed method refuses {name}: {message}")
+                }
+                Self::Client(message) => write!(f, "the typed method failed: {message}"),
+            }
+        }
+    }
+    impl ::std::error::Error for DispatchError {}
+    /// Calls the operation `operation_id` with `arguments`.
+    pub async fn call(
+        client: &Client,
+        operation_id: &str,
+        arguments: &Arguments,
+    ) -> ::std::result::Result<Answer, DispatchError> {
+        match operation_id {
+            "widgets.list" => {
+                let active = optional(&arguments.query, "active")?;
+                let batch = optional(&arguments.query, "batch")?;
+                let name = optional(&arguments.query, "name")?;
+                let since = optional(&arguments.query, "since")?;
+                let size = optional(&arguments.query, "size")?;
+                let sort_order = optional(&arguments.query, "sort-order")?;
+                answer(
+                    client
+                        .widgets_list(
+                            active,
+                            batch.as_ref(),
+                            name.as_ref(),
+                            since.as_ref(),
+                            size,
+                            sort_order.as_ref(),
+                        )
+                        .await,
+                )
+            }
+            "get-widget" => {
+                let id = required(&arguments.path, "id")?;
+                answer(client.get_widget(id).await)
+            }
+            "put_widget" => {
+                let id = required(&arguments.path, "id")?;
+                let body = body(arguments)?;
+                answer(client.put_widget(id, &body).await)
+            }
+            "delete.widget" => {
+                let id = required(&arguments.path, "id")?;
+                answer(client.delete_widget(id).await)
+            }
+            other => {
+                ::std::result::Result::Err(
+                    DispatchError::UnknownOperation(other.to_owned()),
+                )
+            }
+        }
+    }
+    fn decode<T: ::serde::de::DeserializeOwned>(
+        name: &str,
+        value: ::serde_json::Value,
+    ) -> ::std::result::Result<T, DispatchError> {
+        ::serde_json::from_value(value)
+            .map_err(|error| DispatchError::Argument {
+                name: name.to_owned(),
+                message: error.to_string(),
+            })
+    }
+    fn required<T: ::serde::de::DeserializeOwned>(
+        values: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        name: &str,
+    ) -> ::std::result::Result<T, DispatchError> {
+        match values.get(name) {
+            ::std::option::Option::Some(value) => decode(name, value.clone()),
+            ::std::option::Option::None => {
+                ::std::result::Result::Err(DispatchError::Argument {
+                    name: name.to_owned(),
+                    message: "is required".to_owned(),
+                })
+            }
+        }
+    }
+    fn optional<T: ::serde::de::DeserializeOwned>(
+        values: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        name: &str,
+    ) -> ::std::result::Result<::std::option::Option<T>, DispatchError> {
+        values.get(name).map(|value| decode(name, value.clone())).transpose()
+    }
+    fn body<T: ::serde::de::DeserializeOwned>(
+        arguments: &Arguments,
+    ) -> ::std::result::Result<T, DispatchError> {
+        decode("body", arguments.body.clone().unwrap_or(::serde_json::Value::Null))
+    }
+    fn answer<T: ::serde::Serialize, E: ::serde::Serialize + ::std::fmt::Debug>(
+        result: ::std::result::Result<ResponseValue<T>, Error<E>>,
+    ) -> ::std::result::Result<Answer, DispatchError> {
+        match result {
+            ::std::result::Result::Ok(value) => {
+                ::std::result::Result::Ok(encode(true, value))
+            }
+            ::std::result::Result::Err(Error::ErrorResponse(value)) => {
+                ::std::result::Result::Ok(encode(false, value))
+            }
+            ::std::result::Result::Err(error) => {
+                ::std::result::Result::Err(DispatchError::Client(error.to_string()))
+            }
+        }
+    }
+    fn encode<T: ::serde::Serialize>(success: bool, value: ResponseValue<T>) -> Answer {
+        Answer {
+            status: value.status().as_u16(),
+            success,
+            body: ::serde_json::to_value(value.into_inner())
+                .unwrap_or(::serde_json::Value::Null),
+        }
+    }
 }

@@ -6,7 +6,7 @@ use ::axum::response::IntoResponse as _;
 /// The component schemas converted to JSON Schema (draft 4): what request bodies are
 /// validated against.
 pub const SCHEMA_DEFINITIONS: &str = r##"{
-  "Problem": {
+  "Problem_Report": {
     "properties": {
       "Problems": {
         "items": {
@@ -20,7 +20,28 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
     ],
     "type": "object"
   },
-  "Widget": {
+  "Widget-List": {
+    "properties": {
+      "Records": {
+        "items": {
+          "$ref": "#/definitions/widget.v2"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "Records"
+    ],
+    "type": "object"
+  },
+  "sort.order": {
+    "enum": [
+      "by-name",
+      "by-weight"
+    ],
+    "type": "string"
+  },
+  "widget.v2": {
     "properties": {
       "Name": {
         "maxLength": 10,
@@ -38,29 +59,53 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "Name"
     ],
     "type": "object"
-  },
-  "WidgetList": {
-    "properties": {
-      "Records": {
-        "items": {
-          "$ref": "#/definitions/Widget"
-        },
-        "type": "array"
-      }
-    },
-    "required": [
-      "Records"
-    ],
-    "type": "object"
   }
 }"##;
 /// The operations of the spec.
 pub mod operations {
-    ///`GET /widgets` (list_widgets).
-    pub const LIST_WIDGETS: ::server_runtime::Operation = ::server_runtime::Operation {
-        operation_id: "list_widgets",
+    ///`GET /widgets` (widgets.list).
+    pub const WIDGETS_LIST: ::server_runtime::Operation = ::server_runtime::Operation {
+        operation_id: "widgets.list",
         method: "GET",
         path: "/widgets",
+        parameters: &[
+            ::server_runtime::Parameter {
+                name: "size",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"int32\",\"maximum\":1000,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "name",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"maxLength\":10,\"type\":\"string\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "active",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"type\":\"boolean\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "sort-order",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"$ref\":\"#/definitions/sort.order\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "since",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"date-time\",\"type\":\"string\"}",
+            },
+            ::server_runtime::Parameter {
+                name: "batch",
+                location: ::server_runtime::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"uuid\",\"type\":\"string\"}",
+            },
+        ],
         request_schema: ::std::option::Option::None,
         security: &[
             ::server_runtime::SecurityRequirement {
@@ -69,16 +114,40 @@ pub mod operations {
             },
         ],
         responses: &[
-            (200u16, ::std::option::Option::Some("WidgetList")),
-            (400u16, ::std::option::Option::Some("Problem")),
-            (401u16, ::std::option::Option::Some("Problem")),
+            ::server_runtime::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("Widget-List"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
         ],
+        contract: "null",
     };
-    ///`GET /widgets/{id}` (get_widget).
+    ///`GET /widgets/{id}` (get-widget).
     pub const GET_WIDGET: ::server_runtime::Operation = ::server_runtime::Operation {
-        operation_id: "get_widget",
+        operation_id: "get-widget",
         method: "GET",
         path: "/widgets/{id}",
+        parameters: &[
+            ::server_runtime::Parameter {
+                name: "id",
+                location: ::server_runtime::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
         request_schema: ::std::option::Option::None,
         security: &[
             ::server_runtime::SecurityRequirement {
@@ -87,18 +156,47 @@ pub mod operations {
             },
         ],
         responses: &[
-            (200u16, ::std::option::Option::Some("Widget")),
-            (400u16, ::std::option::Option::Some("Problem")),
-            (401u16, ::std::option::Option::Some("Problem")),
-            (404u16, ::std::option::Option::Some("Problem")),
+            ::server_runtime::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("widget.v2"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
         ],
+        contract: "null",
     };
     ///`PUT /widgets/{id}` (put_widget).
     pub const PUT_WIDGET: ::server_runtime::Operation = ::server_runtime::Operation {
         operation_id: "put_widget",
         method: "PUT",
         path: "/widgets/{id}",
-        request_schema: ::std::option::Option::Some("Widget"),
+        parameters: &[
+            ::server_runtime::Parameter {
+                name: "id",
+                location: ::server_runtime::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::Some("widget.v2"),
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -106,18 +204,59 @@ pub mod operations {
             },
         ],
         responses: &[
-            (200u16, ::std::option::Option::Some("Widget")),
-            (400u16, ::std::option::Option::Some("Problem")),
-            (401u16, ::std::option::Option::Some("Problem")),
-            (413u16, ::std::option::Option::Some("Problem")),
-            (415u16, ::std::option::Option::Some("Problem")),
+            ::server_runtime::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("widget.v2"),
+                links: &[
+                    ::server_runtime::Link {
+                        name: "ReadBack",
+                        operation_id: "get-widget",
+                        parameters: "{\"id\":\"$request.path.id\"}",
+                        request_body: "null",
+                    },
+                ],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 413u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 415u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
         ],
+        contract: "null",
     };
-    ///`DELETE /widgets/{id}` (delete_widget).
+    ///`DELETE /widgets/{id}` (delete.widget).
     pub const DELETE_WIDGET: ::server_runtime::Operation = ::server_runtime::Operation {
-        operation_id: "delete_widget",
+        operation_id: "delete.widget",
         method: "DELETE",
         path: "/widgets/{id}",
+        parameters: &[
+            ::server_runtime::Parameter {
+                name: "id",
+                location: ::server_runtime::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
         request_schema: ::std::option::Option::None,
         security: &[
             ::server_runtime::SecurityRequirement {
@@ -126,31 +265,52 @@ pub mod operations {
             },
         ],
         responses: &[
-            (204u16, ::std::option::Option::None),
-            (400u16, ::std::option::Option::Some("Problem")),
-            (401u16, ::std::option::Option::Some("Problem")),
-            (404u16, ::std::option::Option::Some("Problem")),
+            ::server_runtime::Response {
+                status: 204u16,
+                schema: ::std::option::Option::None,
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
         ],
+        contract: "null",
     };
 }
 /// Every operation of the spec.
 pub const OPERATIONS: &[&::server_runtime::Operation] = &[
-    &operations::LIST_WIDGETS,
+    &operations::WIDGETS_LIST,
     &operations::GET_WIDGET,
     &operations::PUT_WIDGET,
     &operations::DELETE_WIDGET,
 ];
-///The documented responses of `list_widgets`.
+///The documented responses of `widgets.list`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ListWidgetsResponse {
+pub enum WidgetsListResponse {
     ///200.
     Ok(crate::types::WidgetList),
     ///400.
-    BadRequest(crate::types::Problem),
+    BadRequest(crate::types::ProblemReport),
     ///401.
-    Unauthorized(crate::types::Problem),
+    Unauthorized(crate::types::ProblemReport),
 }
-impl ::axum::response::IntoResponse for ListWidgetsResponse {
+impl ::axum::response::IntoResponse for WidgetsListResponse {
     fn into_response(self) -> ::axum::response::Response {
         match self {
             Self::Ok(body) => {
@@ -177,17 +337,17 @@ impl ::axum::response::IntoResponse for ListWidgetsResponse {
         }
     }
 }
-///The documented responses of `get_widget`.
+///The documented responses of `get-widget`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetWidgetResponse {
     ///200.
-    Ok(crate::types::Widget),
+    Ok(crate::types::WidgetV2),
     ///400.
-    BadRequest(crate::types::Problem),
+    BadRequest(crate::types::ProblemReport),
     ///401.
-    Unauthorized(crate::types::Problem),
+    Unauthorized(crate::types::ProblemReport),
     ///404.
-    NotFound(crate::types::Problem),
+    NotFound(crate::types::ProblemReport),
 }
 impl ::axum::response::IntoResponse for GetWidgetResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -227,15 +387,15 @@ impl ::axum::response::IntoResponse for GetWidgetResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PutWidgetResponse {
     ///200.
-    Ok(crate::types::Widget),
+    Ok(crate::types::WidgetV2),
     ///400.
-    BadRequest(crate::types::Problem),
+    BadRequest(crate::types::ProblemReport),
     ///401.
-    Unauthorized(crate::types::Problem),
+    Unauthorized(crate::types::ProblemReport),
     ///413.
-    PayloadTooLarge(crate::types::Problem),
+    PayloadTooLarge(crate::types::ProblemReport),
     ///415.
-    UnsupportedMediaType(crate::types::Problem),
+    UnsupportedMediaType(crate::types::ProblemReport),
 }
 impl ::axum::response::IntoResponse for PutWidgetResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -278,17 +438,17 @@ impl ::axum::response::IntoResponse for PutWidgetResponse {
         }
     }
 }
-///The documented responses of `delete_widget`.
+///The documented responses of `delete.widget`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteWidgetResponse {
     ///204.
     NoContent,
     ///400.
-    BadRequest(crate::types::Problem),
+    BadRequest(crate::types::ProblemReport),
     ///401.
-    Unauthorized(crate::types::Problem),
+    Unauthorized(crate::types::ProblemReport),
     ///404.
-    NotFound(crate::types::Problem),
+    NotFound(crate::types::ProblemReport),
 }
 impl ::axum::response::IntoResponse for DeleteWidgetResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -326,34 +486,37 @@ impl ::axum::response::IntoResponse for DeleteWidgetResponse {
 pub trait WidgetsApi: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Who is calling, as `authenticate` establishes it.
     type Caller: ::std::marker::Send;
-    /// Checks the caller against the operation's security requirements before the body is
-    /// read; an error is answered with 401.
+    /// Checks the caller against the operation's security requirements before anything
+    /// else of the request is read; an error is answered with 401.
     fn authenticate(
         &self,
         operation: &'static ::server_runtime::Operation,
         headers: &::http::HeaderMap,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<Self::Caller, crate::types::Problem>,
+        Output = ::std::result::Result<Self::Caller, crate::types::ProblemReport>,
     > + ::std::marker::Send;
-    /// The error body for a request body the router rejected; the status comes from
-    /// [`::server_runtime::Rejection::status`].
+    /// The error body for a request the router rejected (its parameters or its body); the
+    /// status comes from [`::server_runtime::Rejection::status`].
     fn reject(
         &self,
         operation: &'static ::server_runtime::Operation,
         rejection: ::server_runtime::Rejection,
-    ) -> crate::types::Problem;
+    ) -> crate::types::ProblemReport;
     /// The largest request body accepted, in bytes.
     fn body_limit(&self) -> usize {
         ::server_runtime::DEFAULT_BODY_LIMIT
     }
     ///`GET /widgets`.
-    fn list_widgets(
+    fn widgets_list(
         &self,
         caller: Self::Caller,
         size: ::std::option::Option<i32>,
         name: ::std::option::Option<::std::string::String>,
         active: ::std::option::Option<bool>,
-    ) -> impl ::std::future::Future<Output = ListWidgetsResponse> + ::std::marker::Send;
+        sort_order: ::std::option::Option<crate::types::SortOrder>,
+        since: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
+        batch: ::std::option::Option<::uuid::Uuid>,
+    ) -> impl ::std::future::Future<Output = WidgetsListResponse> + ::std::marker::Send;
     ///`GET /widgets/{id}`.
     fn get_widget(
         &self,
@@ -365,7 +528,7 @@ pub trait WidgetsApi: ::std::marker::Send + ::std::marker::Sync + 'static {
         &self,
         caller: Self::Caller,
         id: i64,
-        body: crate::types::Widget,
+        body: crate::types::WidgetV2,
     ) -> impl ::std::future::Future<Output = PutWidgetResponse> + ::std::marker::Send;
     ///`DELETE /widgets/{id}`.
     fn delete_widget(
@@ -375,9 +538,12 @@ pub trait WidgetsApi: ::std::marker::Send + ::std::marker::Sync + 'static {
     ) -> impl ::std::future::Future<Output = DeleteWidgetResponse> + ::std::marker::Send;
 }
 struct Validators {
-    list_widgets_size: ::server_runtime::Validator,
-    list_widgets_name: ::server_runtime::Validator,
-    list_widgets_active: ::server_runtime::Validator,
+    widgets_list_size: ::server_runtime::Validator,
+    widgets_list_name: ::server_runtime::Validator,
+    widgets_list_active: ::server_runtime::Validator,
+    widgets_list_sort_order: ::server_runtime::Validator,
+    widgets_list_since: ::server_runtime::Validator,
+    widgets_list_batch: ::server_runtime::Validator,
     get_widget_id: ::server_runtime::Validator,
     put_widget: ::server_runtime::Validator,
     put_widget_id: ::server_runtime::Validator,
@@ -397,7 +563,7 @@ pub fn router<A: WidgetsApi>(
         )
         .expect("generated JSON is valid");
     let validators = Validators {
-        list_widgets_size: ::server_runtime::Validator::for_schema(
+        widgets_list_size: ::server_runtime::Validator::for_schema(
             definitions.clone(),
             &::serde_json::from_str::<
                 ::serde_json::Value,
@@ -405,21 +571,45 @@ pub fn router<A: WidgetsApi>(
                     "{\"format\":\"int32\",\"maximum\":1000,\"minimum\":1,\"type\":\"integer\"}",
                 )
                 .expect("generated JSON is valid"),
-            "list_widgets parameter size",
+            "widgets.list parameter size",
         )?,
-        list_widgets_name: ::server_runtime::Validator::for_schema(
+        widgets_list_name: ::server_runtime::Validator::for_schema(
             definitions.clone(),
             &::serde_json::from_str::<
                 ::serde_json::Value,
             >("{\"maxLength\":10,\"type\":\"string\"}")
                 .expect("generated JSON is valid"),
-            "list_widgets parameter name",
+            "widgets.list parameter name",
         )?,
-        list_widgets_active: ::server_runtime::Validator::for_schema(
+        widgets_list_active: ::server_runtime::Validator::for_schema(
             definitions.clone(),
             &::serde_json::from_str::<::serde_json::Value>("{\"type\":\"boolean\"}")
                 .expect("generated JSON is valid"),
-            "list_widgets parameter active",
+            "widgets.list parameter active",
+        )?,
+        widgets_list_sort_order: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >("{\"$ref\":\"#/definitions/sort.order\"}")
+                .expect("generated JSON is valid"),
+            "widgets.list parameter sort-order",
+        )?,
+        widgets_list_since: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >("{\"format\":\"date-time\",\"type\":\"string\"}")
+                .expect("generated JSON is valid"),
+            "widgets.list parameter since",
+        )?,
+        widgets_list_batch: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >("{\"format\":\"uuid\",\"type\":\"string\"}")
+                .expect("generated JSON is valid"),
+            "widgets.list parameter batch",
         )?,
         get_widget_id: ::server_runtime::Validator::for_schema(
             definitions.clone(),
@@ -429,9 +619,9 @@ pub fn router<A: WidgetsApi>(
                     "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
                 )
                 .expect("generated JSON is valid"),
-            "get_widget parameter id",
+            "get-widget parameter id",
         )?,
-        put_widget: ::server_runtime::Validator::new(definitions.clone(), "Widget")?,
+        put_widget: ::server_runtime::Validator::new(definitions.clone(), "widget.v2")?,
         put_widget_id: ::server_runtime::Validator::for_schema(
             definitions.clone(),
             &::serde_json::from_str::<
@@ -450,13 +640,13 @@ pub fn router<A: WidgetsApi>(
                     "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
                 )
                 .expect("generated JSON is valid"),
-            "delete_widget parameter id",
+            "delete.widget parameter id",
         )?,
     };
     let state = ::std::sync::Arc::new(State { api, validators });
     ::std::result::Result::Ok(
         ::axum::Router::new()
-            .route("/widgets", ::axum::routing::get(handle_list_widgets::<A>))
+            .route("/widgets", ::axum::routing::get(handle_widgets_list::<A>))
             .route(
                 "/widgets/{id}",
                 ::axum::routing::get(handle_get_widget::<A>)
@@ -466,17 +656,17 @@ pub fn router<A: WidgetsApi>(
             .with_state(state),
     )
 }
-async fn handle_list_widgets<A: WidgetsApi>(
+async fn handle_widgets_list<A: WidgetsApi>(
     ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
     query: ::axum::extract::RawQuery,
     headers: ::http::HeaderMap,
     body: ::axum::body::Body,
 ) -> ::axum::response::Response {
-    let caller = match state.api.authenticate(&operations::LIST_WIDGETS, &headers).await
+    let caller = match state.api.authenticate(&operations::WIDGETS_LIST, &headers).await
     {
         ::std::result::Result::Ok(caller) => caller,
         ::std::result::Result::Err(envelope) => {
-            return ListWidgetsResponse::Unauthorized(envelope).into_response();
+            return WidgetsListResponse::Unauthorized(envelope).into_response();
         }
     };
     let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());
@@ -488,7 +678,7 @@ async fn handle_list_widgets<A: WidgetsApi>(
         "size",
         ::server_runtime::ParameterType::Integer,
         false,
-        &state.validators.list_widgets_size,
+        &state.validators.widgets_list_size,
         &mut violations,
     );
     let name = ::server_runtime::parameter::<
@@ -498,7 +688,7 @@ async fn handle_list_widgets<A: WidgetsApi>(
         "name",
         ::server_runtime::ParameterType::String,
         false,
-        &state.validators.list_widgets_name,
+        &state.validators.widgets_list_name,
         &mut violations,
     );
     let active = ::server_runtime::parameter::<
@@ -508,20 +698,53 @@ async fn handle_list_widgets<A: WidgetsApi>(
         "active",
         ::server_runtime::ParameterType::Boolean,
         false,
-        &state.validators.list_widgets_active,
+        &state.validators.widgets_list_active,
+        &mut violations,
+    );
+    let sort_order = ::server_runtime::parameter::<
+        crate::types::SortOrder,
+    >(
+        &query_pairs,
+        "sort-order",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.widgets_list_sort_order,
+        &mut violations,
+    );
+    let since = ::server_runtime::parameter::<
+        ::chrono::DateTime<::chrono::Utc>,
+    >(
+        &query_pairs,
+        "since",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.widgets_list_since,
+        &mut violations,
+    );
+    let batch = ::server_runtime::parameter::<
+        ::uuid::Uuid,
+    >(
+        &query_pairs,
+        "batch",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.widgets_list_batch,
         &mut violations,
     );
     if !violations.is_empty() {
         let envelope = state
             .api
             .reject(
-                &operations::LIST_WIDGETS,
+                &operations::WIDGETS_LIST,
                 ::server_runtime::Rejection::Invalid(violations),
             );
-        return ListWidgetsResponse::BadRequest(envelope).into_response();
+        return WidgetsListResponse::BadRequest(envelope).into_response();
     }
-    let _ = body;
-    state.api.list_widgets(caller, size, name, active).await.into_response()
+    state
+        .api
+        .widgets_list(caller, size, name, active, sort_order, since, batch)
+        .await
+        .into_response()
 }
 async fn handle_get_widget<A: WidgetsApi>(
     ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
@@ -562,7 +785,6 @@ async fn handle_get_widget<A: WidgetsApi>(
         return GetWidgetResponse::BadRequest(envelope).into_response();
     }
     let id = id.expect("a required parameter without violations is present");
-    let _ = body;
     state.api.get_widget(caller, id).await.into_response()
 }
 async fn handle_put_widget<A: WidgetsApi>(
@@ -605,7 +827,7 @@ async fn handle_put_widget<A: WidgetsApi>(
     }
     let id = id.expect("a required parameter without violations is present");
     let body = match ::server_runtime::read_json::<
-        crate::types::Widget,
+        crate::types::WidgetV2,
     >(&headers, body, state.api.body_limit(), &state.validators.put_widget)
         .await
     {
@@ -663,6 +885,5 @@ async fn handle_delete_widget<A: WidgetsApi>(
         return DeleteWidgetResponse::BadRequest(envelope).into_response();
     }
     let id = id.expect("a required parameter without violations is present");
-    let _ = body;
     state.api.delete_widget(caller, id).await.into_response()
 }

@@ -1,6 +1,8 @@
-//! The generated fixture router and client over loopback HTTP: path and query parameters are
-//! parsed and validated against the spec, several operations share a path, and a response
-//! without a body is answered as such.
+//! The generated fixture router and client over loopback HTTP: path and query parameters of every
+//! kind are parsed and validated against the spec, several operations share a path, a response
+//! without a body is answered as such, and the generated dispatch calls every operation by its
+//! operationId. The fixture's schema and operation names carry `-`, `.` and `_`: the Rust names
+//! below are the ones the type space and the client gave them.
 
 use std::{
     collections::BTreeMap,
@@ -8,22 +10,25 @@ use std::{
 };
 
 use fixture_api::{
-    client::Client,
-    server::{
-        self, DeleteWidgetResponse, GetWidgetResponse, ListWidgetsResponse, PutWidgetResponse,
-        WidgetsApi,
+    client::{
+        dispatch::{self, Arguments, DispatchError},
+        Client,
     },
-    types::{Problem, Widget, WidgetList},
+    server::{
+        self, DeleteWidgetResponse, GetWidgetResponse, PutWidgetResponse, WidgetsApi,
+        WidgetsListResponse,
+    },
+    types::{ProblemReport, SortOrder, WidgetList, WidgetV2},
 };
 use serde_json::{json, Value};
 
 #[derive(Default)]
 struct Widgets {
-    stored: Mutex<BTreeMap<i64, Widget>>,
+    stored: Mutex<BTreeMap<i64, WidgetV2>>,
 }
 
-fn problem(problems: Vec<String>) -> Problem {
-    Problem { problems }
+fn problem(problems: Vec<String>) -> ProblemReport {
+    ProblemReport { problems }
 }
 
 impl WidgetsApi for Widgets {
@@ -33,7 +38,7 @@ impl WidgetsApi for Widgets {
         &self,
         operation: &'static server_runtime::Operation,
         headers: &http::HeaderMap,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), ProblemReport> {
         match server_runtime::bearer_token(headers) {
             Ok("all") => Ok(()),
             _ => Err(problem(vec![format!(
@@ -47,7 +52,7 @@ impl WidgetsApi for Widgets {
         &self,
         _: &'static server_runtime::Operation,
         rejection: server_runtime::Rejection,
-    ) -> Problem {
+    ) -> ProblemReport {
         match rejection {
             server_runtime::Rejection::Invalid(violations) => problem(
                 violations
@@ -66,15 +71,30 @@ impl WidgetsApi for Widgets {
         }
     }
 
-    async fn list_widgets(
+    #[allow(clippy::too_many_arguments)]
+    async fn widgets_list(
         &self,
         _: (),
         size: Option<i32>,
         name: Option<String>,
         active: Option<bool>,
-    ) -> ListWidgetsResponse {
+        sort_order: Option<SortOrder>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        batch: Option<uuid::Uuid>,
+    ) -> WidgetsListResponse {
+        // A batch or a date after 2100 matches nothing: enough to see that they arrive parsed.
+        let far = "2100-01-01T00:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap();
+        if batch.is_some_and(|batch| batch.get_version_num() != 4)
+            || since.is_some_and(|since| since > far)
+        {
+            return WidgetsListResponse::Ok(WidgetList {
+                records: Vec::new(),
+            });
+        }
         let stored = self.stored.lock().unwrap();
-        let records = stored
+        let mut records: Vec<WidgetV2> = stored
             .values()
             .filter(|widget| {
                 name.as_ref()
@@ -84,7 +104,14 @@ impl WidgetsApi for Widgets {
             .take(size.unwrap_or(25) as usize)
             .cloned()
             .collect();
-        ListWidgetsResponse::Ok(WidgetList { records })
+        match sort_order {
+            Some(SortOrder::ByName) => records.sort_by(|a, b| a.name.cmp(&b.name)),
+            Some(SortOrder::ByWeight) => {
+                records.sort_by(|a, b| a.weight.partial_cmp(&b.weight).unwrap())
+            }
+            None => {}
+        }
+        WidgetsListResponse::Ok(WidgetList { records })
     }
 
     async fn get_widget(&self, _: (), id: i64) -> GetWidgetResponse {
@@ -94,7 +121,7 @@ impl WidgetsApi for Widgets {
         }
     }
 
-    async fn put_widget(&self, _: (), id: i64, body: Widget) -> PutWidgetResponse {
+    async fn put_widget(&self, _: (), id: i64, body: WidgetV2) -> PutWidgetResponse {
         self.stored.lock().unwrap().insert(id, body.clone());
         PutWidgetResponse::Ok(body)
     }
@@ -146,7 +173,7 @@ async fn the_generated_client_uses_every_operation() {
     let client = client(&base_url);
     // The client types parameters as typify does (ids with `minimum: 1` are `NonZeroU64`).
     let id = std::num::NonZeroU64::new(5).unwrap();
-    let widget = Widget {
+    let widget = WidgetV2 {
         name: "gear".parse().unwrap(),
         weight: Some(1.5),
     };
@@ -156,10 +183,13 @@ async fn the_generated_client_uses_every_operation() {
     );
     assert_eq!(client.get_widget(id).await.unwrap().into_inner(), widget);
     let list = client
-        .list_widgets(
+        .widgets_list(
+            None,
             None,
             Some(&"gear".parse().unwrap()),
+            None,
             std::num::NonZeroU32::new(10),
+            Some(&SortOrder::ByName),
         )
         .await
         .unwrap()
@@ -185,11 +215,14 @@ async fn parameters_are_validated_against_the_spec() {
             json!(["id: must be at most 9223372036854775807 (\"99999999999999999999\")"]),
         ),
         (
-            "/widgets?size=0&name=far%20too%20long&active=maybe",
+            "/widgets?size=0&name=far%20too%20long&active=maybe&sort-order=by-age&since=2025-01-15&batch=x",
             json!([
                 "size: must be at least 1 (\"0\")",
                 "name: must be at most 10 characters long (\"far too long\")",
-                "active: must be a boolean (\"maybe\")"
+                "active: must be a boolean (\"maybe\")",
+                "sort-order: must be one of [\"by-name\",\"by-weight\"] (\"by-age\")",
+                "since: must be a valid date-time (\"2025-01-15\")",
+                "batch: must be a valid uuid (\"x\")"
             ]),
         ),
     ];
@@ -207,5 +240,132 @@ async fn authentication_comes_before_parameters() {
     let base_url = start().await;
     let (status, body) = get(format!("{base_url}/widgets/abc"), None).await;
     assert_eq!(status, 401);
-    assert_eq!(body, json!({"Problems": ["get_widget needs a token"]}));
+    assert_eq!(body, json!({"Problems": ["get-widget needs a token"]}));
+}
+
+#[tokio::test]
+async fn parameters_arrive_parsed_into_their_types() {
+    let base_url = start().await;
+    let client = client(&base_url);
+    for name in ["b", "a"] {
+        let widget = WidgetV2 {
+            name: name.parse().unwrap(),
+            weight: None,
+        };
+        let id = std::num::NonZeroU64::new(if name == "a" { 2 } else { 1 }).unwrap();
+        client.put_widget(id, &widget).await.unwrap();
+    }
+    let names = |list: WidgetList| -> Vec<String> {
+        list.records
+            .iter()
+            .map(|widget| widget.name.to_string())
+            .collect()
+    };
+    let (status, body) = get(
+        format!("{base_url}/widgets?sort-order=by-name"),
+        Some("all"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(names(serde_json::from_value(body).unwrap()), ["a", "b"]);
+    let (_, body) = get(
+        format!("{base_url}/widgets?since=2101-01-01T00:00:00%2B01:00"),
+        Some("all"),
+    )
+    .await;
+    assert_eq!(
+        names(serde_json::from_value(body).unwrap()),
+        Vec::<String>::new()
+    );
+    let (_, body) = get(
+        format!("{base_url}/widgets?batch=0d6b7c1e-3f8a-1c2e-9b1d-5a7e2f4c8d90"),
+        Some("all"),
+    )
+    .await;
+    assert_eq!(
+        names(serde_json::from_value(body).unwrap()),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+async fn the_generated_dispatch_calls_every_operation_by_its_id() {
+    let base_url = start().await;
+    let client = client(&base_url);
+    let arguments = |path: Value, query: Value, body: Option<Value>| Arguments {
+        path: path.as_object().cloned().unwrap_or_default(),
+        query: query.as_object().cloned().unwrap_or_default(),
+        body,
+    };
+    let call = |id: &'static str, arguments: Arguments| {
+        let client = &client;
+        async move { dispatch::call(client, id, &arguments).await }
+    };
+    let put = call(
+        "put_widget",
+        arguments(
+            json!({"id": 7}),
+            json!({}),
+            Some(json!({"Name": "cog", "Weight": 2.0})),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!((put.status, put.success), (200, true));
+    assert_eq!(put.body, json!({"Name": "cog", "Weight": 2.0}));
+    let listed = call(
+        "widgets.list",
+        arguments(
+            json!({}),
+            json!({"name": "cog", "sort-order": "by-weight", "size": 5}),
+            None,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        listed.body,
+        json!({"Records": [{"Name": "cog", "Weight": 2.0}]})
+    );
+    let read = call("get-widget", arguments(json!({"id": 7}), json!({}), None))
+        .await
+        .unwrap();
+    assert_eq!(read.body["Name"], "cog");
+    let deleted = call(
+        "delete.widget",
+        arguments(json!({"id": 7}), json!({}), None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (deleted.status, deleted.success, deleted.body),
+        (204, true, Value::Null)
+    );
+    // A documented error comes back decoded, as the typed method's ErrorResponse.
+    let absent = call("get-widget", arguments(json!({"id": 7}), json!({}), None))
+        .await
+        .unwrap();
+    assert_eq!((absent.status, absent.success), (404, false));
+    assert_eq!(absent.body, json!({"Problems": ["no widget 7"]}));
+
+    // What the typed method cannot take is refused before anything is sent.
+    let refused = call("get-widget", arguments(json!({"id": 0}), json!({}), None)).await;
+    assert!(
+        matches!(refused, Err(DispatchError::Argument { ref name, .. }) if name == "id"),
+        "{refused:?}"
+    );
+    let refused = call(
+        "put_widget",
+        arguments(json!({"id": 1}), json!({}), Some(json!({"Name": 5}))),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(DispatchError::Argument { ref name, .. }) if name == "body"),
+        "{refused:?}"
+    );
+    let unknown = call("list_widgets", Arguments::default()).await;
+    assert_eq!(
+        unknown,
+        Err(DispatchError::UnknownOperation("list_widgets".into()))
+    );
 }

@@ -1,0 +1,477 @@
+//! What the generators need to know of the document's operations, read once and checked before
+//! any code is generated: what cannot be generated is refused here, with the operation named,
+//! before progenitor could panic on it.
+
+use std::collections::BTreeSet;
+
+use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
+use serde_json::{Map, Value};
+
+use crate::CodegenError;
+
+/// Where a parameter is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Location {
+    Path,
+    Query,
+}
+
+/// How a parameter's text is read on the server, and the Rust type it becomes there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    String,
+    Integer32,
+    Integer64,
+    Number,
+    Boolean,
+    /// A `date-time` string, parsed into `chrono::DateTime<Utc>`.
+    DateTime,
+    /// A `uuid` string, parsed into `uuid::Uuid`.
+    Uuid,
+    /// A `$ref` to a string component schema, parsed with the component type's `FromStr`.
+    Component(String),
+}
+
+impl Kind {
+    /// The `server_runtime::ParameterType` its text is read as.
+    pub(crate) fn json_type(&self) -> &'static str {
+        match self {
+            Self::Integer32 | Self::Integer64 => "Integer",
+            Self::Number => "Number",
+            Self::Boolean => "Boolean",
+            Self::String | Self::DateTime | Self::Uuid | Self::Component(_) => "String",
+        }
+    }
+}
+
+/// A path or query parameter.
+#[derive(Debug, Clone)]
+pub(crate) struct Parameter {
+    pub(crate) name: String,
+    pub(crate) location: Location,
+    pub(crate) required: bool,
+    pub(crate) kind: Kind,
+    /// Its schema, converted to JSON Schema.
+    pub(crate) schema: Value,
+}
+
+/// An OpenAPI link of a response.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    pub(crate) name: String,
+    pub(crate) operation_id: String,
+    pub(crate) parameters: Value,
+    pub(crate) request_body: Value,
+}
+
+/// A documented response.
+#[derive(Debug, Clone)]
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    /// The component schema of its JSON body.
+    pub(crate) schema: Option<String>,
+    pub(crate) links: Vec<Link>,
+    /// Its `x-contract` extension (`null` when absent).
+    pub(crate) contract: Value,
+}
+
+/// One operation.
+#[derive(Debug, Clone)]
+pub(crate) struct Operation {
+    pub(crate) id: String,
+    /// Upper case.
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) docs: String,
+    /// Path and query parameters, the path item's first, in the spec's order.
+    pub(crate) parameters: Vec<Parameter>,
+    /// The component schema of the JSON request body.
+    pub(crate) request_schema: Option<String>,
+    pub(crate) responses: Vec<Response>,
+    /// Alternatives of (scheme, scopes).
+    pub(crate) security: Vec<(String, Vec<String>)>,
+    /// Its `x-contract` extension (`null` when absent).
+    pub(crate) contract: Value,
+}
+
+impl Operation {
+    pub(crate) fn unsupported(&self, message: impl Into<String>) -> CodegenError {
+        CodegenError::Unsupported {
+            operation: self.id.clone(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn response(&self, status: u16) -> Option<&Response> {
+        self.responses
+            .iter()
+            .find(|response| response.status == status)
+    }
+
+    pub(crate) fn parameters_at(&self, location: Location) -> impl Iterator<Item = &Parameter> {
+        self.parameters
+            .iter()
+            .filter(move |parameter| parameter.location == location)
+    }
+}
+
+/// Every operation of the document, in path then method order, checked.
+pub(crate) fn operations(
+    openapi: &OpenAPI,
+    definitions: &Map<String, Value>,
+) -> Result<Vec<Operation>, CodegenError> {
+    let mut operations = Vec::new();
+    for (path, item) in openapi.paths.iter() {
+        let item = item.as_item().ok_or_else(|| CodegenError::Unsupported {
+            operation: path.clone(),
+            message: "path items given by $ref are not supported".into(),
+        })?;
+        for (method, op) in item.iter() {
+            let id = op
+                .operation_id
+                .clone()
+                .ok_or_else(|| CodegenError::Unsupported {
+                    operation: format!("{method} {path}"),
+                    message: "every operation needs an operationId".into(),
+                })?;
+            let mut operation = Operation {
+                id,
+                method: method.to_uppercase(),
+                path: path.clone(),
+                docs: [op.summary.as_deref(), op.description.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join("\n\n"),
+                parameters: Vec::new(),
+                request_schema: None,
+                responses: Vec::new(),
+                security: Vec::new(),
+                contract: op
+                    .extensions
+                    .get("x-contract")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            };
+            for parameter in item.parameters.iter().chain(&op.parameters) {
+                let parameter = parameter_of(&operation, parameter, definitions)?;
+                // An operation's parameter overrides the path item's of the same name and place.
+                operation.parameters.retain(|p| {
+                    (p.name.as_str(), p.location) != (parameter.name.as_str(), parameter.location)
+                });
+                operation.parameters.push(parameter);
+            }
+            check_path_parameters(&operation)?;
+            if let Some(body) = &op.request_body {
+                let body = body.as_item().ok_or_else(|| {
+                    operation.unsupported("request bodies given by $ref are not supported")
+                })?;
+                let schema = json_schema_ref(&body.content).ok_or_else(|| {
+                    operation.unsupported(
+                        "the request body must be application/json with a $ref to a component schema",
+                    )
+                })?;
+                operation.request_schema = Some(schema);
+            }
+            if op.responses.default.is_some() {
+                return Err(
+                    operation.unsupported("a `default` response has no status to answer with")
+                );
+            }
+            for (code, response) in &op.responses.responses {
+                let StatusCode::Code(status) = code else {
+                    return Err(
+                        operation.unsupported(format!("status range {code} is not supported"))
+                    );
+                };
+                let response = response_item(openapi, &operation, response)?;
+                operation
+                    .responses
+                    .push(response_of(&operation, *status, response)?);
+            }
+            let security = op.security.as_ref().or(openapi.security.as_ref());
+            for requirement in security.into_iter().flatten() {
+                let mut schemes = requirement.iter();
+                match (schemes.next(), schemes.next()) {
+                    (Some((scheme, scopes)), None) => {
+                        operation.security.push((scheme.clone(), scopes.clone()))
+                    }
+                    _ => {
+                        return Err(operation.unsupported(
+                            "each security requirement must name exactly one scheme",
+                        ));
+                    }
+                }
+            }
+            if operation.security.is_empty() {
+                return Err(operation.unsupported(
+                    "operations without security are not supported yet: the router authenticates every request",
+                ));
+            }
+            operations.push(operation);
+        }
+    }
+    check_links(&operations)?;
+    Ok(operations)
+}
+
+fn response_item<'a>(
+    openapi: &'a OpenAPI,
+    operation: &Operation,
+    response: &'a ReferenceOr<openapiv3::Response>,
+) -> Result<&'a openapiv3::Response, CodegenError> {
+    match response {
+        ReferenceOr::Item(response) => Ok(response),
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/responses/")
+            .and_then(|name| openapi.components.as_ref()?.responses.get(name))
+            .and_then(ReferenceOr::as_item)
+            .ok_or_else(|| {
+                operation.unsupported(format!(
+                    "the response {reference} is not a response of components.responses"
+                ))
+            }),
+    }
+}
+
+fn response_of(
+    operation: &Operation,
+    status: u16,
+    response: &openapiv3::Response,
+) -> Result<Response, CodegenError> {
+    let schema = if response.content.is_empty() {
+        None
+    } else {
+        Some(json_schema_ref(&response.content).ok_or_else(|| {
+            operation.unsupported(format!(
+                "response {status} must be application/json with a $ref to a component schema"
+            ))
+        })?)
+    };
+    let mut links = Vec::new();
+    for (name, link) in &response.links {
+        let link = link.as_item().ok_or_else(|| {
+            operation.unsupported(format!("link {name}: links given by $ref are not supported"))
+        })?;
+        let openapiv3::LinkOperation::OperationId(target) = &link.operation else {
+            return Err(operation.unsupported(format!(
+                "link {name}: only links by operationId are supported"
+            )));
+        };
+        links.push(Link {
+            name: name.clone(),
+            operation_id: target.clone(),
+            parameters: Value::Object(
+                link.parameters
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.clone()))
+                    .collect(),
+            ),
+            request_body: link.request_body.clone().unwrap_or(Value::Null),
+        });
+    }
+    Ok(Response {
+        status,
+        schema,
+        links,
+        contract: response
+            .extensions
+            .get("x-contract")
+            .cloned()
+            .unwrap_or(Value::Null),
+    })
+}
+
+fn parameter_of(
+    operation: &Operation,
+    parameter: &ReferenceOr<openapiv3::Parameter>,
+    definitions: &Map<String, Value>,
+) -> Result<Parameter, CodegenError> {
+    let parameter = parameter
+        .as_item()
+        .ok_or_else(|| operation.unsupported("parameters given by $ref are not supported"))?;
+    let (data, location) = match parameter {
+        openapiv3::Parameter::Path { parameter_data, .. } => (parameter_data, Location::Path),
+        openapiv3::Parameter::Query { parameter_data, .. } => (parameter_data, Location::Query),
+        _ => return Err(operation.unsupported("only path and query parameters are supported")),
+    };
+    let name = &data.name;
+    let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
+        return Err(operation.unsupported(format!("parameter `{name}` needs a schema")));
+    };
+    let schema = serde_json::to_value(schema).expect("openapiv3 schemas serialise");
+    let schema = spec_schema::to_json_schema(&schema)?;
+    let kind = match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let target = reference.rsplit('/').next().unwrap_or_default();
+            let is_string = definitions
+                .get(target)
+                .is_some_and(|definition| types_of(definition).contains(&"string"));
+            if !is_string {
+                return Err(operation.unsupported(format!(
+                    "parameter `{name}` refers to {reference}: a parameter's component schema must be a string (parsed with FromStr)"
+                )));
+            }
+            Kind::Component(target.to_owned())
+        }
+        None => {
+            let format = schema.get("format").and_then(Value::as_str);
+            match types_of(&schema).into_iter().find(|ty| *ty != "null") {
+                Some("integer") if format == Some("int32") => Kind::Integer32,
+                Some("integer") => Kind::Integer64,
+                Some("number") => Kind::Number,
+                Some("boolean") => Kind::Boolean,
+                Some("string") if format == Some("date-time") => Kind::DateTime,
+                Some("string") if format == Some("uuid") => Kind::Uuid,
+                Some("string") => Kind::String,
+                other => {
+                    return Err(operation.unsupported(format!(
+                        "parameter `{name}` is of type {other:?}: only strings, integers, numbers and booleans are supported"
+                    )));
+                }
+            }
+        }
+    };
+    Ok(Parameter {
+        name: name.clone(),
+        location,
+        required: data.required || location == Location::Path,
+        kind,
+        schema,
+    })
+}
+
+fn types_of(schema: &Value) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(ty)) => vec![ty.as_str()],
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every `{name}` of the path template is a path parameter, and every path parameter is in it.
+fn check_path_parameters(operation: &Operation) -> Result<(), CodegenError> {
+    let in_template: BTreeSet<&str> = template_names(&operation.path).collect();
+    let declared: BTreeSet<&str> = operation
+        .parameters_at(Location::Path)
+        .map(|parameter| parameter.name.as_str())
+        .collect();
+    if in_template != declared {
+        return Err(operation.unsupported(format!(
+            "the path template names {in_template:?} but the path parameters are {declared:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// The names of a path template's `{name}` segments, in order.
+pub(crate) fn template_names(path: &str) -> impl Iterator<Item = &str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+/// Every link leads to an operation of the document and sets only what that operation takes.
+fn check_links(operations: &[Operation]) -> Result<(), CodegenError> {
+    for operation in operations {
+        for link in operation
+            .responses
+            .iter()
+            .flat_map(|response| &response.links)
+        {
+            let problem = |message: String| operation.unsupported(format!("link {}: {message}", link.name));
+            let Some(target) = operations
+                .iter()
+                .find(|candidate| candidate.id == link.operation_id)
+            else {
+                return Err(problem(format!(
+                    "no operation has the operationId {}",
+                    link.operation_id
+                )));
+            };
+            for name in link.parameters.as_object().into_iter().flatten().map(|(n, _)| n) {
+                let bare = name
+                    .strip_prefix("path.")
+                    .or_else(|| name.strip_prefix("query."))
+                    .unwrap_or(name);
+                if !target.parameters.iter().any(|parameter| parameter.name == bare) {
+                    return Err(problem(format!(
+                        "{} has no parameter `{name}`",
+                        target.id
+                    )));
+                }
+            }
+            if !link.request_body.is_null() && target.request_schema.is_none() {
+                return Err(problem(format!("{} takes no request body", target.id)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn json_schema_ref(content: &openapiv3::Content) -> Option<String> {
+    match content.get("application/json")?.schema.as_ref()? {
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/schemas/")
+            .map(str::to_owned),
+        ReferenceOr::Item(_) => None,
+    }
+}
+
+/// The one body type of every 4xx/5xx response of every operation.
+pub(crate) fn shared_error_type(operations: &[Operation]) -> Result<String, CodegenError> {
+    let bodies: BTreeSet<&str> = operations
+        .iter()
+        .flat_map(|operation| &operation.responses)
+        .filter(|response| response.status >= 400)
+        .filter_map(|response| response.schema.as_deref())
+        .collect();
+    let mut bodies = bodies.into_iter();
+    match (bodies.next(), bodies.next()) {
+        (Some(body), None) => Ok(body.to_owned()),
+        (None, _) => Err(CodegenError::Unsupported {
+            operation: "*".into(),
+            message: "no error response documents a JSON body: the router needs one for 401".into(),
+        }),
+        (Some(first), Some(second)) => Err(CodegenError::Unsupported {
+            operation: "*".into(),
+            message: format!(
+                "error responses use several body types ({first}, {second}, ...): they must share one"
+            ),
+        }),
+    }
+}
+
+/// The router itself answers 401, for operations with parameters 400, and for operations with
+/// a body 400, 413 and 415: the spec must document each with the shared error body.
+pub(crate) fn check_router_statuses(
+    operation: &Operation,
+    error_type: &str,
+) -> Result<(), CodegenError> {
+    let mut needed = vec![(401, "the router answers it when authentication fails")];
+    if !operation.parameters.is_empty() {
+        needed.push((400, "the router answers it for invalid parameters"));
+    }
+    if operation.request_schema.is_some() {
+        needed.push((400, "the router answers it for malformed or invalid bodies"));
+        needed.push((413, "the router answers it for bodies over the size limit"));
+        needed.push((
+            415,
+            "the router answers it for bodies that are not application/json",
+        ));
+    }
+    for (status, why) in needed {
+        match operation.response(status) {
+            Some(Response {
+                schema: Some(body), ..
+            }) if body == error_type => {}
+            _ => {
+                return Err(operation.unsupported(format!(
+                    "document response {status} with body {error_type}: {why}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}

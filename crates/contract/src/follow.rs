@@ -1,0 +1,219 @@
+//! Checks across requests, from the spec's links and HTTP's semantics: the record an operation
+//! acts on is made first by the operation a link comes from; after a success, links to a read
+//! are followed and the record must hold what was sent; after a `DELETE`, the record is gone.
+
+use nexudus_server_api::{Operation, ParameterLocation};
+use serde_json::{Map, Value};
+use spec_strategies::{Location, Request};
+
+use crate::{
+    expression::Expression,
+    plan::{LinkPlan, Plan},
+};
+
+/// Whether `operation` gets a case for an id that does not exist: links into it say it acts on
+/// an existing record, and it documents 404.
+pub(crate) fn has_not_found_case(operation: &Operation, operations: &[&Operation]) -> bool {
+    let linked = operations
+        .iter()
+        .flat_map(|source| source.responses)
+        .flat_map(|response| response.links)
+        .any(|link| link.operation_id == operation.operation_id);
+    linked && operation.response(404).is_some()
+}
+
+/// `request` with what `link` sets, evaluated against the source's request and response body.
+pub(crate) fn apply(
+    link: &LinkPlan,
+    mut request: Request,
+    source_request: &Request,
+    source_response: Option<&Value>,
+    default: &dyn Fn(&str) -> Option<Value>,
+) -> Result<Request, String> {
+    let evaluate = |expression: &Expression| {
+        expression
+            .evaluate(source_request, source_response, default)
+            .ok_or_else(|| format!("link {}: {expression} has no value", link.name))
+    };
+    for (location, name, expression) in &link.parameters {
+        let value = evaluate(expression)?;
+        let map = match location {
+            Location::Path => &mut request.path,
+            Location::Query => &mut request.query,
+        };
+        map.insert(name.clone(), value);
+    }
+    for (pointer, expression) in &link.body {
+        let value = evaluate(expression)?;
+        set(&mut request.body, pointer, value);
+    }
+    Ok(request)
+}
+
+/// Sets the value at a top-level `pointer` (`""` for the whole body).
+fn set(body: &mut Option<Value>, pointer: &str, value: Value) {
+    if pointer.is_empty() {
+        *body = Some(value);
+        return;
+    }
+    let name = pointer
+        .trim_start_matches('/')
+        .replace("~1", "/")
+        .replace("~0", "~");
+    match body {
+        Some(Value::Object(members)) => {
+            members.insert(name, value);
+        }
+        _ => {
+            let mut members = Map::new();
+            members.insert(name, value);
+            *body = Some(Value::Object(members));
+        }
+    }
+}
+
+/// `request` with every value the set-up link sets replaced by one no record has: the schema's
+/// maximum for an integer (where ids count up from 1), the nil uuid for a uuid.
+pub(crate) fn absent(
+    plan: &Plan,
+    mut request: Request,
+    definitions: &Map<String, Value>,
+) -> Result<Request, String> {
+    let setup = plan
+        .setup
+        .as_ref()
+        .ok_or("no link says which values name a record")?;
+    for (location, name, _) in &setup.link.parameters {
+        let parameter = plan
+            .operation
+            .parameter(
+                match location {
+                    Location::Path => ParameterLocation::Path,
+                    Location::Query => ParameterLocation::Query,
+                },
+                name,
+            )
+            .ok_or_else(|| format!("no parameter {name}"))?;
+        let schema: Value = serde_json::from_str(parameter.schema).map_err(|e| e.to_string())?;
+        let value = absent_value(&schema, definitions)
+            .ok_or_else(|| format!("cannot choose a {name} that names no record"))?;
+        match location {
+            Location::Path => request.path.insert(name.clone(), value),
+            Location::Query => request.query.insert(name.clone(), value),
+        };
+    }
+    for (pointer, _) in &setup.link.body {
+        let schema = plan
+            .operation
+            .request_schema
+            .and_then(|name| definitions.get(name))
+            .and_then(|schema| schema.get("properties"))
+            .and_then(|properties| properties.get(pointer.trim_start_matches('/')))
+            .ok_or_else(|| format!("the body has no property at {pointer}"))?;
+        let value = absent_value(schema, definitions)
+            .ok_or_else(|| format!("cannot choose a {pointer} that names no record"))?;
+        set(&mut request.body, pointer, value);
+    }
+    Ok(request)
+}
+
+fn absent_value(schema: &Value, definitions: &Map<String, Value>) -> Option<Value> {
+    let schema = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| definitions.get(reference.rsplit('/').next()?))
+        .unwrap_or(schema);
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(ty)) => vec![ty],
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if types.contains(&"integer") {
+        return Some(
+            schema
+                .get("maximum")
+                .cloned()
+                .unwrap_or(Value::from(i64::MAX)),
+        );
+    }
+    if types.contains(&"string") && schema.get("format") == Some(&Value::from("uuid")) {
+        return Some(Value::from(uuid::Uuid::nil().to_string()));
+    }
+    None
+}
+
+/// The request for a read that `link` leads to from a success.
+pub(crate) fn read_request(
+    link: &LinkPlan,
+    sent: &Request,
+    answer: Option<&Value>,
+    default: &dyn Fn(&str) -> Option<Value>,
+) -> Result<Request, String> {
+    apply(link, Request::default(), sent, answer, default)
+}
+
+/// The request for the same path as `sent`: what a read after a delete sends.
+pub(crate) fn same_path(sent: &Request) -> Request {
+    Request {
+        path: sent.path.clone(),
+        ..Request::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::Spec;
+
+    #[test]
+    fn links_set_parameters_and_body_members() {
+        let spec = Spec::load(nexudus_server_api::OPERATIONS).unwrap();
+        let plan = |id: &str| {
+            spec.plans
+                .iter()
+                .find(|plan| plan.operation.operation_id == id)
+                .unwrap()
+        };
+        let created = json!({"Value": {"Id": 42}});
+        let source = Request::default();
+        let none = |_: &str| None;
+        let update = plan("update_coworker_time_pass");
+        let request = Request {
+            body: Some(json!({"Id": 1, "CoworkerId": 5})),
+            ..Request::default()
+        };
+        let linked = apply(
+            &update.setup.as_ref().unwrap().link,
+            request.clone(),
+            &source,
+            Some(&created),
+            &none,
+        )
+        .unwrap();
+        assert_eq!(linked.body, Some(json!({"Id": 42, "CoworkerId": 5})));
+        let read = plan("get_coworker_time_pass");
+        let linked = apply(
+            &read.setup.as_ref().unwrap().link,
+            Request::default(),
+            &source,
+            Some(&created),
+            &none,
+        )
+        .unwrap();
+        assert_eq!(linked.path["id"], 42);
+        assert!(
+            apply(&read.setup.as_ref().unwrap().link, Request::default(), &source, None, &none)
+                .is_err()
+        );
+
+        let absent = absent(update, request, &spec.definitions).unwrap();
+        assert_eq!(absent.body.unwrap()["Id"], json!(i64::MAX));
+        assert!(has_not_found_case(read.operation, nexudus_server_api::OPERATIONS));
+        assert!(!has_not_found_case(
+            plan("list_coworker_time_passes").operation,
+            nexudus_server_api::OPERATIONS
+        ));
+    }
+}

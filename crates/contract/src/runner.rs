@@ -1,0 +1,890 @@
+//! Running the cases: every request drawn first from one seeded generator, then sent with up to
+//! `concurrency` cases in flight and recorded in case order, so a seed always gives the same
+//! report; the first failing case of each kind is then shrunk alone, one request at a time.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Mutex,
+    time::Instant,
+};
+
+use bytes::Bytes;
+use futures_util::{StreamExt, stream};
+use nexudus_client::dispatch::{self, Arguments};
+use nexudus_server_api::Operation;
+use nexudus_types::ErrorEnvelope;
+use proptest::{
+    strategy::{Strategy, ValueTree},
+    test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
+};
+use serde_json::Value;
+use spec_strategies::{InvalidRequest, Request};
+
+use crate::{
+    ContractError, Options, Target, checks,
+    checks::{Outcome, SuccessContext},
+    drift,
+    exchange::{self, Exchange},
+    follow,
+    plan::{Plan, Spec},
+    report::{self, CASE_STEP, Coverage, Failure, Report},
+};
+
+/// Who a request is sent as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    Token,
+    None,
+    BadToken,
+    /// The target's limited token of this index.
+    WithoutRole(usize),
+}
+
+/// A token no server has issued.
+const BAD_TOKEN: &str = "contract-check-invalid-token";
+
+struct Clients {
+    token: nexudus_client::Client,
+    anonymous: nexudus_client::Client,
+    bad_token: nexudus_client::Client,
+    limited: Vec<nexudus_client::Client>,
+    /// One per lane (case in flight): the generated client pointed at the lane's own recording
+    /// proxy, for typed calls, so that a recorded exchange always belongs to its lane's case.
+    typed: Vec<(nexudus_client::Client, exchange::RecordingProxy)>,
+}
+
+impl Clients {
+    fn get(&self, credentials: Credentials) -> &nexudus_client::Client {
+        match credentials {
+            Credentials::Token => &self.token,
+            Credentials::None => &self.anonymous,
+            Credentials::BadToken => &self.bad_token,
+            Credentials::WithoutRole(index) => &self.limited[index],
+        }
+    }
+}
+
+fn build_client(
+    token: Option<&str>,
+    base_url: &str,
+) -> Result<nexudus_client::Client, ContractError> {
+    match token {
+        Some(token) => nexudus_client::authenticated(base_url, token),
+        None => nexudus_client::anonymous(base_url),
+    }
+    .map_err(|source| ContractError::Client {
+        base_url: base_url.to_owned(),
+        source,
+    })
+}
+
+/// Runs every check against `target`.
+pub(crate) async fn run(
+    target: &Target,
+    options: &Options,
+    on_case: &mut dyn FnMut(),
+) -> Result<Report, ContractError> {
+    let spec = Spec::load(crate::operations())?;
+    let mut typed = Vec::with_capacity(options.lanes());
+    for _ in 0..options.lanes() {
+        let proxy = exchange::RecordingProxy::start(&target.base_url)
+            .await
+            .map_err(ContractError::Proxy)?;
+        typed.push((build_client(Some(&target.token), &proxy.base_url)?, proxy));
+    }
+    let clients = Clients {
+        token: build_client(Some(&target.token), &target.base_url)?,
+        anonymous: build_client(None, &target.base_url)?,
+        bad_token: build_client(Some(BAD_TOKEN), &target.base_url)?,
+        limited: target
+            .limited_tokens
+            .iter()
+            .map(|limited| build_client(Some(&limited.token), &target.base_url))
+            .collect::<Result<_, _>>()?,
+        typed,
+    };
+    let generated = spec
+        .plans
+        .iter()
+        .map(|plan| generate(&spec, plan, options))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runner = Runner {
+        spec: &spec,
+        target,
+        options,
+        clients,
+        fixed: spec
+            .plans
+            .iter()
+            .zip(&generated)
+            .map(|(plan, cases)| (plan.operation.operation_id, cases.fixed.clone()))
+            .collect(),
+        seen: Mutex::new(BTreeMap::new()),
+        responses: Mutex::new(BTreeMap::new()),
+    };
+    let mut state = State {
+        report: Report {
+            seed: options.seed,
+            ..Report::default()
+        },
+        reported: BTreeSet::new(),
+    };
+    let started = Instant::now();
+
+    let differences = drift::differences(&spec.definitions);
+    for problem in &differences {
+        state.report.failures.push(Failure {
+            operation: "types".into(),
+            case: "schemars JSON Schema of nexudus-types".into(),
+            checks: vec![("types agree with the spec".into(), problem.clone())],
+            steps: Vec::new(),
+        });
+    }
+    state
+        .report
+        .record("types", "types agree with the spec", differences.is_empty());
+
+    for (plan, cases) in spec.plans.iter().zip(generated) {
+        runner.operation(&mut state, plan, cases, on_case).await;
+    }
+    runner.coverage(&mut state.report);
+    state.report.elapsed = started.elapsed();
+    Ok(state.report)
+}
+
+/// One operation's generated cases.
+struct Generated {
+    valid: Vec<BoxedTree<Request>>,
+    invalid: Vec<BoxedTree<InvalidRequest>>,
+    /// A valid request for the cases with one fault of their own (auth, transport, not found)
+    /// and for set-ups.
+    fixed: Request,
+}
+
+type BoxedTree<T> = Box<dyn ValueTree<Value = T>>;
+
+/// The cases of `plan`, drawn in a fixed order from a generator seeded with the options' seed, so
+/// the same seed always gives the same requests.
+fn generate(spec: &Spec, plan: &Plan, options: &Options) -> Result<Generated, ContractError> {
+    let error = |error: spec_strategies::StrategyError| {
+        ContractError::Spec(format!("{}: {error}", plan.operation.operation_id))
+    };
+    let valid = spec.strategies.valid_request(&plan.shape).map_err(error)?;
+    let invalid = spec.strategies.invalid_request(&plan.shape).map_err(error)?;
+    let mut rng_seed = [0u8; 32];
+    rng_seed[..8].copy_from_slice(&options.seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed),
+    );
+    let valid_trees = (0..options.cases)
+        .map(|_| valid.new_tree(&mut runner))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ContractError::spec)?;
+    let invalid_trees = (0..options.cases)
+        .map(|_| invalid.new_tree(&mut runner))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ContractError::spec)?;
+    let fixed = valid
+        .new_tree(&mut runner)
+        .map_err(ContractError::spec)?
+        .current();
+    Ok(Generated {
+        valid: valid_trees,
+        invalid: invalid_trees,
+        fixed,
+    })
+}
+
+/// The generated requests of `plan` without shrinking, valid then invalid (for replays).
+pub(crate) fn requests(
+    spec: &Spec,
+    plan: &Plan,
+    options: &Options,
+) -> Result<Vec<Request>, ContractError> {
+    let generated = generate(spec, plan, options)?;
+    let valid = generated.valid.iter().map(|tree| tree.current());
+    let invalid = generated.invalid.iter().map(|tree| tree.current().request);
+    Ok(valid.chain(invalid).collect())
+}
+
+/// What a run shares between the cases in flight.
+struct Runner<'a> {
+    spec: &'a Spec,
+    target: &'a Target,
+    options: &'a Options,
+    clients: Clients,
+    /// Each operation's fixed valid request.
+    fixed: BTreeMap<&'static str, Request>,
+    /// Values answered so far, per (operation, pointer), for `$unique`.
+    seen: Mutex<BTreeMap<(&'static str, String), BTreeSet<String>>>,
+    /// Responses per (operation, status).
+    responses: Mutex<BTreeMap<(&'static str, u16), u64>>,
+}
+
+/// What a run accumulates, one case at a time, in case order.
+struct State {
+    report: Report,
+    /// (operation, kind, failing checks) already reported.
+    reported: BTreeSet<(&'static str, String, Vec<String>)>,
+}
+
+/// One request a case sent, and what came back.
+struct Sent {
+    what: String,
+    credentials: Credentials,
+    exchange: Option<Exchange>,
+}
+
+/// What one case sent and got, and how the checks went.
+struct CaseResult {
+    steps: Vec<Sent>,
+    outcomes: Vec<Outcome>,
+}
+
+impl CaseResult {
+    fn failed(&self) -> bool {
+        self.outcomes.iter().any(|(_, result)| result.is_err())
+    }
+
+    fn failure(mut self, check: &str, message: String) -> Self {
+        self.outcomes.push((check.to_owned(), Err(message)));
+        self
+    }
+}
+
+type CaseFuture<'r> = std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + 'r>>;
+
+impl Runner<'_> {
+    async fn operation(
+        &self,
+        state: &mut State,
+        plan: &Plan,
+        generated: Generated,
+        on_case: &mut dyn FnMut(),
+    ) {
+        let operation = plan.operation;
+        self.cases(state, operation, "valid", generated.valid, on_case, |runner, lane, request| {
+            Box::pin(runner.valid_case(lane, plan, request))
+        })
+        .await;
+        self.cases(state, operation, "invalid", generated.invalid, on_case, |runner, _, case| {
+            Box::pin(runner.invalid_case(plan, case))
+        })
+        .await;
+
+        let fixed = &generated.fixed;
+        if follow::has_not_found_case(operation, crate::operations()) {
+            let result = match follow::absent(plan, fixed.clone(), &self.spec.definitions) {
+                Ok(request) => {
+                    self.error_case(plan, "the case", Credentials::Token, &request, None, 404)
+                        .await
+                }
+                Err(message) => CaseResult {
+                    steps: Vec::new(),
+                    outcomes: Vec::new(),
+                }
+                .failure("request", message),
+            };
+            self.finish(state, operation, "not found", &result);
+            on_case();
+        }
+        // Auth errors, with a valid request so that only the one fault is present.
+        let without_role = self.target.token_without_role(operation);
+        for (name, credentials) in [
+            ("auth: no token", Some(Credentials::None)),
+            ("auth: bad token", Some(Credentials::BadToken)),
+            (
+                "auth: token without the role",
+                without_role.map(Credentials::WithoutRole),
+            ),
+        ] {
+            if let Some(credentials) = credentials {
+                let result = self
+                    .error_case(plan, CASE_STEP, credentials, fixed, None, 401)
+                    .await;
+                self.finish(state, operation, name, &result);
+            }
+            on_case();
+        }
+        if operation.request_schema.is_none() {
+            return;
+        }
+        let oversize = {
+            let padding = "x".repeat(self.target.body_limit + 1);
+            Bytes::from(
+                serde_json::to_vec(&serde_json::json!({ "Padding": padding })).expect("serialises"),
+            )
+        };
+        let body = Bytes::from(serde_json::to_vec(&fixed.body).expect("JSON values serialise"));
+        for (name, content_type, body, status) in [
+            (
+                "transport: malformed JSON",
+                "application/json",
+                Bytes::from_static(b"{\"unterminated"),
+                400,
+            ),
+            ("transport: wrong content type", "text/plain", body, 415),
+            ("transport: oversize body", "application/json", oversize, 413),
+        ] {
+            let result = self
+                .error_case(
+                    plan,
+                    CASE_STEP,
+                    Credentials::Token,
+                    fixed,
+                    Some((content_type, body)),
+                    status,
+                )
+                .await;
+            self.finish(state, operation, name, &result);
+            on_case();
+        }
+    }
+
+    /// Runs generated cases, up to one per lane at a time, records their checks in case order,
+    /// then shrinks the first failing case of each kind of failure, one request at a time.
+    async fn cases<T, F>(
+        &self,
+        state: &mut State,
+        operation: &'static Operation,
+        kind: &str,
+        mut trees: Vec<BoxedTree<T>>,
+        on_case: &mut dyn FnMut(),
+        run: F,
+    ) where
+        T: Clone + PartialEq + std::fmt::Debug,
+        F: for<'r> Fn(&'r Self, usize, T) -> CaseFuture<'r>,
+    {
+        let lanes = self.options.lanes();
+        let mut to_shrink = Vec::new();
+        {
+            let mut results = stream::iter(trees.iter().map(|tree| tree.current()).enumerate())
+                .map(|(index, value)| run(self, index % lanes, value))
+                .buffered(lanes)
+                .enumerate();
+            while let Some((index, result)) = results.next().await {
+                self.record_case(state, operation, kind, &result);
+                on_case();
+                // Many cases fail for one reason: shrink and report the first case of each set
+                // of failing checks; the tallies count them all.
+                if result.failed() && state.first_of_its_kind(operation, kind, &result) {
+                    to_shrink.push((index, result));
+                }
+            }
+        }
+        for (index, result) in to_shrink {
+            let result = self.shrink(state, &mut trees[index], result, &run).await;
+            self.report_failure(state, operation, kind, &result);
+        }
+    }
+
+    /// The usual proptest loop: keep a simpler value while it still fails. A step that does not
+    /// change the request (a value under an absent optional) costs nothing. Runs alone, on lane 0.
+    async fn shrink<T, F>(
+        &self,
+        state: &mut State,
+        tree: &mut BoxedTree<T>,
+        mut result: CaseResult,
+        run: &F,
+    ) -> CaseResult
+    where
+        T: Clone + PartialEq + std::fmt::Debug,
+        F: for<'r> Fn(&'r Self, usize, T) -> CaseFuture<'r>,
+    {
+        let mut budget = self.options.max_shrink_requests;
+        let mut failing = tree.current();
+        while budget > 0 && tree.simplify() {
+            let candidate = tree.current();
+            if candidate == failing {
+                continue;
+            }
+            budget -= 1;
+            let attempt = run(self, 0, candidate.clone()).await;
+            state.report.requests += attempt.steps.len() as u64;
+            if attempt.failed() {
+                result = attempt;
+                failing = candidate;
+            } else if !tree.complicate() {
+                break;
+            }
+        }
+        result
+    }
+
+    /// Counts a response towards the coverage of its operation's statuses.
+    fn answered(&self, operation: &'static Operation, exchange: &Exchange) {
+        *self
+            .responses
+            .lock()
+            .expect("not poisoned")
+            .entry((operation.operation_id, exchange.status))
+            .or_default() += 1;
+    }
+
+    /// Sends `request` as it is (not through the typed method).
+    async fn send(
+        &self,
+        operation: &'static Operation,
+        credentials: Credentials,
+        request: &Request,
+        body: Option<(&str, Bytes)>,
+    ) -> Result<Exchange, String> {
+        let url = exchange::url(&self.target.base_url, operation, request);
+        let body = body.or_else(|| {
+            request.body.as_ref().map(|body| {
+                (
+                    "application/json",
+                    Bytes::from(serde_json::to_vec(body).expect("JSON values serialise")),
+                )
+            })
+        });
+        let (content_type, body) = match body {
+            Some((content_type, body)) => (Some(content_type), Some(body)),
+            None => (None, None),
+        };
+        let exchange = exchange::send_raw(
+            self.clients.get(credentials),
+            operation.method,
+            url,
+            content_type,
+            body,
+        )
+        .await
+        .map_err(|error| format!("the request failed: {error}"))?;
+        self.answered(operation, &exchange);
+        Ok(exchange)
+    }
+
+    /// The set-up of a case: when links say `plan`'s operation acts on an existing record, the
+    /// source operation's fixed request is sent first and the link carries its answer into
+    /// `request`.
+    async fn set_up(
+        &self,
+        plan: &Plan,
+        request: Request,
+        steps: &mut Vec<Sent>,
+    ) -> Result<Request, Outcome> {
+        let Some(setup) = &plan.setup else {
+            return Ok(request);
+        };
+        let source = self.spec.plan(setup.source);
+        let source_request = &self.fixed[source.operation.operation_id];
+        let fail = |message: String| ("set-up".to_owned(), Err(message));
+        let exchange = self
+            .send(setup.source, Credentials::Token, source_request, None)
+            .await;
+        steps.push(Sent {
+            what: format!("set-up: {}", setup.source.operation_id),
+            credentials: Credentials::Token,
+            exchange: exchange.as_ref().ok().cloned(),
+        });
+        let exchange = exchange.map_err(fail)?;
+        if exchange.status != source.success_status {
+            return Err(fail(format!(
+                "{} answered {}, not {}",
+                setup.source.operation_id, exchange.status, source.success_status
+            )));
+        }
+        follow::apply(
+            &setup.link,
+            request,
+            source_request,
+            exchange.response_json().as_ref(),
+            &|name| source.default(name),
+        )
+        .map_err(fail)
+    }
+
+    async fn valid_case(&self, lane: usize, plan: &Plan, request: Request) -> CaseResult {
+        let operation = plan.operation;
+        let mut result = CaseResult {
+            steps: Vec::new(),
+            outcomes: Vec::new(),
+        };
+        let request = match self.set_up(plan, request, &mut result.steps).await {
+            Ok(request) => request,
+            Err(outcome) => {
+                result.outcomes.push(outcome);
+                return result;
+            }
+        };
+        let (client, proxy) = &self.clients.typed[lane];
+        let arguments = Arguments {
+            path: request.path.clone(),
+            query: request.query.clone(),
+            body: request.body.clone(),
+        };
+        let typed = dispatch::call(client, operation.operation_id, &arguments).await;
+        let exchange = proxy.take();
+        result.steps.push(Sent {
+            what: CASE_STEP.to_owned(),
+            credentials: Credentials::Token,
+            exchange: exchange.clone(),
+        });
+        let Some(exchange) = exchange else {
+            let message = match typed {
+                Err(error) => format!("nothing was sent: {error}"),
+                Ok(answer) => format!("no response recorded, yet the client got {answer:?}"),
+            };
+            return result.failure("request", message);
+        };
+        self.answered(operation, &exchange);
+        let json = exchange.response_json();
+        let outcomes = &mut result.outcomes;
+        outcomes.push(checks::status(plan.success_status, exchange.status));
+        outcomes.push((
+            "typed decode".to_owned(),
+            match typed {
+                Ok(answer) if answer.success => Ok(()),
+                Ok(answer) => Err(format!(
+                    "the generated client returned status {} as an error",
+                    answer.status
+                )),
+                Err(error) => Err(error.to_string()),
+            },
+        ));
+        outcomes.push(checks::response_schema(
+            self.spec.response_validator(operation, exchange.status),
+            json.as_ref(),
+        ));
+        let default = |name: &str| plan.default(name);
+        let mut first_time = |pointer: &str, value: &Value| {
+            self.seen
+                .lock()
+                .expect("not poisoned")
+                .entry((operation.operation_id, pointer.to_owned()))
+                .or_default()
+                .insert(value.to_string())
+        };
+        outcomes.extend(checks::success(
+            json.as_ref(),
+            &plan.success,
+            &mut SuccessContext {
+                request: &request,
+                default: &default,
+                caller: self.target.caller.as_deref(),
+                first_time: &mut first_time,
+            },
+        ));
+        if let Some(page) = &plan.page {
+            let formats = self.record_formats(plan);
+            outcomes.push(checks::page_figures(json.as_ref(), page));
+            if let Some(order) = &plan.order {
+                outcomes.push(checks::order(
+                    json.as_ref(),
+                    page,
+                    order,
+                    &request,
+                    &default,
+                    &formats,
+                ));
+            }
+            if !plan.filters.is_empty() {
+                outcomes.push(checks::filters(
+                    json.as_ref(),
+                    page,
+                    &plan.filters,
+                    &request,
+                    &formats,
+                ));
+            }
+        }
+        if exchange.status == plan.success_status {
+            self.follow_up(plan, &request, json.as_ref(), &mut result).await;
+        }
+        result
+    }
+
+    /// After a success: read back what links lead to, and for a delete, make sure the record is
+    /// gone.
+    async fn follow_up(
+        &self,
+        plan: &Plan,
+        request: &Request,
+        answer: Option<&Value>,
+        result: &mut CaseResult,
+    ) {
+        for link in &plan.reads {
+            let target = self.spec.plan(link.target);
+            let read = match follow::read_request(link, request, answer, &|name| plan.default(name)) {
+                Ok(read) => read,
+                Err(message) => {
+                    result.outcomes.push(("reads back as sent".to_owned(), Err(message)));
+                    continue;
+                }
+            };
+            let exchange = self.send(link.target, Credentials::Token, &read, None).await;
+            result.steps.push(Sent {
+                what: format!("read back: {} (link {})", link.target.operation_id, link.name),
+                credentials: Credentials::Token,
+                exchange: exchange.as_ref().ok().cloned(),
+            });
+            let outcome = match exchange {
+                Err(message) => Err(message),
+                Ok(exchange) if exchange.status != target.success_status => Err(format!(
+                    "{} answered {}, not {}",
+                    link.target.operation_id, exchange.status, target.success_status
+                )),
+                Ok(exchange) => {
+                    checks::read_back(
+                        request.body.as_ref(),
+                        exchange.response_json().as_ref(),
+                        &plan.write_only,
+                        &plan.formats,
+                    )
+                    .1
+                }
+            };
+            result
+                .outcomes
+                .push(("reads back as sent".to_owned(), outcome));
+        }
+        let Some(read) = plan.read_after_delete else {
+            return;
+        };
+        let again = follow::same_path(request);
+        for (name, operation) in [("read after delete", read), ("delete again", plan.operation)] {
+            if operation.response(404).is_none() {
+                continue;
+            }
+            let exchange = self.send(operation, Credentials::Token, &again, None).await;
+            result.steps.push(Sent {
+                what: name.to_owned(),
+                credentials: Credentials::Token,
+                exchange: exchange.as_ref().ok().cloned(),
+            });
+            let outcome = exchange.and_then(|exchange| {
+                if exchange.status == 404 {
+                    Ok(())
+                } else {
+                    Err(format!("{} answered {}, not 404", operation.operation_id, exchange.status))
+                }
+            });
+            result.outcomes.push((format!("{name}: 404"), outcome));
+        }
+    }
+
+    /// The `format`s of the properties of a list's records.
+    fn record_formats(&self, plan: &Plan) -> BTreeMap<String, String> {
+        let resolve = |schema: &Value| -> Option<Value> {
+            match schema.get("$ref").and_then(Value::as_str) {
+                Some(reference) => self
+                    .spec
+                    .definitions
+                    .get(reference.rsplit('/').next()?)
+                    .cloned(),
+                None => Some(schema.clone()),
+            }
+        };
+        let Some(page) = &plan.page else {
+            return BTreeMap::new();
+        };
+        let mut schema = plan
+            .operation
+            .response(plan.success_status)
+            .and_then(|response| response.schema)
+            .and_then(|name| self.spec.definitions.get(name))
+            .cloned();
+        for segment in page.records.split('/').skip(1) {
+            schema = schema
+                .and_then(|schema| schema.get("properties")?.get(segment).cloned())
+                .and_then(|schema| resolve(&schema));
+        }
+        let record = schema
+            .and_then(|schema| schema.get("items").cloned())
+            .and_then(|items| resolve(&items));
+        record
+            .as_ref()
+            .and_then(|record| record.get("properties"))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, schema)| {
+                let format = resolve(schema)?.get("format")?.as_str()?.to_owned();
+                Some((name.clone(), format))
+            })
+            .collect()
+    }
+
+    async fn invalid_case(&self, plan: &Plan, case: InvalidRequest) -> CaseResult {
+        let mut result = self
+            .error_case(plan, CASE_STEP, Credentials::Token, &case.request, None, 400)
+            .await;
+        let json = result
+            .steps
+            .last()
+            .and_then(|step| step.exchange.as_ref())
+            .and_then(Exchange::response_json);
+        result
+            .outcomes
+            .extend(checks::labelled_errors(json.as_ref(), &case.violations));
+        result
+    }
+
+    /// Sends a request that must fail with `expected` and checks the error envelope.
+    async fn error_case(
+        &self,
+        plan: &Plan,
+        what: &str,
+        credentials: Credentials,
+        request: &Request,
+        body: Option<(&str, Bytes)>,
+        expected: u16,
+    ) -> CaseResult {
+        let operation = plan.operation;
+        let exchange = self.send(operation, credentials, request, body).await;
+        let mut result = CaseResult {
+            steps: vec![Sent {
+                what: what.to_owned(),
+                credentials,
+                exchange: exchange.as_ref().ok().cloned(),
+            }],
+            outcomes: Vec::new(),
+        };
+        let exchange = match exchange {
+            Ok(exchange) => exchange,
+            Err(message) => return result.failure("request", message),
+        };
+        let json = exchange.response_json();
+        let typed: Result<ErrorEnvelope, String> = if operation.response(exchange.status).is_some()
+        {
+            exchange::decode_as_client(&exchange).await
+        } else {
+            Err(format!(
+                "status {} is not documented: the generated client reports UnexpectedResponse",
+                exchange.status
+            ))
+        };
+        result.outcomes.push(checks::status(expected, exchange.status));
+        result
+            .outcomes
+            .extend(checks::error_envelope(json.as_ref(), &typed));
+        result.outcomes.push(checks::response_schema(
+            self.spec.response_validator(operation, exchange.status),
+            json.as_ref(),
+        ));
+        result
+    }
+
+    /// Records a fixed case's checks (and its failure, if any).
+    fn finish(&self, state: &mut State, operation: &Operation, kind: &str, result: &CaseResult) {
+        self.record_case(state, operation, kind, result);
+        if result.failed() {
+            self.report_failure(state, operation, kind, result);
+        }
+    }
+
+    /// Counts one case, its requests and each of its checks.
+    fn record_case(&self, state: &mut State, operation: &Operation, kind: &str, result: &CaseResult) {
+        for (check, outcome) in &result.outcomes {
+            let check = format!("{kind}: {check}");
+            state
+                .report
+                .record(operation.operation_id, &check, outcome.is_ok());
+        }
+        state.report.cases += 1;
+        state.report.requests += result.steps.len() as u64;
+    }
+
+    fn report_failure(&self, state: &mut State, operation: &Operation, kind: &str, result: &CaseResult) {
+        let pretty = |bytes: &Bytes| match serde_json::from_slice::<Value>(bytes) {
+            Ok(json) => serde_json::to_string_pretty(&json).expect("serialises"),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        };
+        let steps = result
+            .steps
+            .iter()
+            .map(|sent| {
+                let auth = match sent.credentials {
+                    Credentials::Token => "$NEXUDUS_TOKEN",
+                    Credentials::None => "",
+                    Credentials::BadToken => BAD_TOKEN,
+                    Credentials::WithoutRole(_) => "$NEXUDUS_TOKEN_WITHOUT_ROLE",
+                };
+                match &sent.exchange {
+                    Some(exchange) => report::Step {
+                        what: sent.what.clone(),
+                        request_body: pretty(&exchange.request_body),
+                        status: exchange.status,
+                        response_body: pretty(&exchange.response_body),
+                        curl: report::curl(
+                            &exchange.method,
+                            &exchange.url,
+                            auth,
+                            exchange.content_type.as_deref(),
+                            &exchange.request_body,
+                        ),
+                    },
+                    None => report::Step {
+                        what: sent.what.clone(),
+                        request_body: String::new(),
+                        status: 0,
+                        response_body: "(no response)".into(),
+                        curl: String::new(),
+                    },
+                }
+            })
+            .collect();
+        state.report.failures.push(Failure {
+            operation: operation.operation_id.to_owned(),
+            case: kind.to_owned(),
+            checks: result
+                .outcomes
+                .iter()
+                .filter_map(|(check, outcome)| {
+                    outcome
+                        .as_ref()
+                        .err()
+                        .map(|message| (check.clone(), message.clone()))
+                })
+                .collect(),
+            steps,
+        });
+    }
+
+    /// The coverage table, and a failing check for each documented status a client can cause
+    /// that no case produced.
+    fn coverage(&self, report: &mut Report) {
+        let responses = self.responses.lock().expect("not poisoned");
+        for plan in &self.spec.plans {
+            let operation = plan.operation;
+            for response in operation.responses {
+                let count = responses
+                    .get(&(operation.operation_id, response.status))
+                    .copied()
+                    .unwrap_or_default();
+                let reachable = plan.reachable.contains(&response.status);
+                report.coverage.insert(
+                    (operation.operation_id.to_owned(), response.status),
+                    Coverage {
+                        responses: count,
+                        reachable,
+                    },
+                );
+                if reachable {
+                    report.record(
+                        operation.operation_id,
+                        &format!("coverage: {} produced", response.status),
+                        count > 0,
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl State {
+    /// Whether `result` is the first failure of `operation`'s `kind` cases with its set of
+    /// failing checks (the one that is shrunk and reported).
+    fn first_of_its_kind(&mut self, operation: &Operation, kind: &str, result: &CaseResult) -> bool {
+        let signature: Vec<String> = result
+            .outcomes
+            .iter()
+            .filter(|(_, outcome)| outcome.is_err())
+            .map(|(check, _)| check.clone())
+            .collect();
+        self.reported
+            .insert((operation.operation_id, kind.to_owned(), signature))
+    }
+}
