@@ -418,10 +418,7 @@ async fn parameters_reach_the_implementation_typed() {
     let id = std::num::NonZeroU64::new(7).unwrap();
     let read = client.get_coworker_time_pass(id).await;
     let deleted = client.delete_coworker_time_pass(id).await;
-    for (result, property) in [
-        (read.map(|_| ()), "id"),
-        (deleted.map(|_| ()), "id"),
-    ] {
+    for (result, property) in [(read.map(|_| ()), "id"), (deleted.map(|_| ()), "id")] {
         match result {
             Err(nexudus_client::Error::ErrorResponse(response)) => {
                 assert_eq!(response.status(), 404);
@@ -448,7 +445,10 @@ async fn bad_parameters_are_400_envelopes_before_the_implementation() {
                 ("size", json!("1001")),
                 ("orderBy", json!("Colour")),
                 ("dir", json!("0")),
-                ("from_CoworkerTimePass_ExpireDate", json!("2025-01-31T00:00")),
+                (
+                    "from_CoworkerTimePass_ExpireDate",
+                    json!("2025-01-31T00:00"),
+                ),
             ],
         ),
     ] {
@@ -464,7 +464,12 @@ async fn bad_parameters_are_400_envelopes_before_the_implementation() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| (e["PropertyName"].as_str().unwrap(), e["AttemptedValue"].clone()))
+            .map(|e| {
+                (
+                    e["PropertyName"].as_str().unwrap(),
+                    e["AttemptedValue"].clone(),
+                )
+            })
             .collect();
         assert_eq!(errors, expected, "{path}");
     }

@@ -231,9 +231,21 @@ fn the_create_links_to_read_update_and_delete_its_record() {
     assert_eq!(
         targets,
         [
-            ("delete_coworker_time_pass", &json!({"id": "$response.body#/Value/Id"}), &Value::Null),
-            ("get_coworker_time_pass", &json!({"id": "$response.body#/Value/Id"}), &Value::Null),
-            ("update_coworker_time_pass", &Value::Null, &json!({"Id": "$response.body#/Value/Id"})),
+            (
+                "delete_coworker_time_pass",
+                &json!({"id": "$response.body#/Value/Id"}),
+                &Value::Null
+            ),
+            (
+                "get_coworker_time_pass",
+                &json!({"id": "$response.body#/Value/Id"}),
+                &Value::Null
+            ),
+            (
+                "update_coworker_time_pass",
+                &Value::Null,
+                &json!({"Id": "$response.body#/Value/Id"})
+            ),
         ]
     );
 }
@@ -251,12 +263,36 @@ fn the_read_model_is_the_documented_one() {
     properties.sort();
     // Nexudus' documented read model (../shared/reference/nexudus-api-facts.md).
     let mut documented = vec![
-        "CoworkerId", "BusinessId", "TimePassId", "TimePassName", "TimePassCurrencyCode", "Notes",
-        "PurchaseOrder", "Used", "CheckedIn", "UsedDate", "RemainingUses", "TotalUses", "Free",
-        "Price", "CreateMultiple", "ExpireDate", "Invoiced", "InvoiceDate", "IsFromTariff",
-        "IsPayAsYouGo", "TariffTimePassUniqueId", "CoworkerProductUniqueId",
-        "CoworkerContractUniqueId", "Id", "UniqueId", "CreatedOn", "UpdatedOn", "UpdatedBy",
-        "IsNew", "SystemId",
+        "CoworkerId",
+        "BusinessId",
+        "TimePassId",
+        "TimePassName",
+        "TimePassCurrencyCode",
+        "Notes",
+        "PurchaseOrder",
+        "Used",
+        "CheckedIn",
+        "UsedDate",
+        "RemainingUses",
+        "TotalUses",
+        "Free",
+        "Price",
+        "CreateMultiple",
+        "ExpireDate",
+        "Invoiced",
+        "InvoiceDate",
+        "IsFromTariff",
+        "IsPayAsYouGo",
+        "TariffTimePassUniqueId",
+        "CoworkerProductUniqueId",
+        "CoworkerContractUniqueId",
+        "Id",
+        "UniqueId",
+        "CreatedOn",
+        "UpdatedOn",
+        "UpdatedBy",
+        "IsNew",
+        "SystemId",
     ];
     documented.sort();
     assert_eq!(properties, documented);
@@ -270,17 +306,30 @@ fn the_read_model_is_the_documented_one() {
     assert_eq!(required, documented, "every key is always sent");
     let property = |name: &str| &schema["properties"][name];
     for read_only in [
-        "CheckedIn", "Invoiced", "InvoiceDate", "IsFromTariff", "RemainingUses", "TotalUses",
+        "CheckedIn",
+        "Invoiced",
+        "InvoiceDate",
+        "IsFromTariff",
+        "RemainingUses",
+        "TotalUses",
         "UsedDate",
     ] {
         assert_eq!(property(read_only)["readOnly"], true, "{read_only}");
     }
     assert_eq!(property("UniqueId")["format"], "uuid");
     // A field the server may have no source for is nullable, and says when it is null.
-    for unknown in ["TimePassName", "TimePassCurrencyCode", "CheckedIn", "SystemId"] {
+    for unknown in [
+        "TimePassName",
+        "TimePassCurrencyCode",
+        "CheckedIn",
+        "SystemId",
+    ] {
         assert_eq!(property(unknown)["nullable"], true, "{unknown}");
         assert!(
-            property(unknown)["description"].as_str().unwrap().contains("null"),
+            property(unknown)["description"]
+                .as_str()
+                .unwrap()
+                .contains("null"),
             "{unknown}"
         );
     }
@@ -304,10 +353,18 @@ fn the_list_takes_paging_order_and_filters_and_answers_the_paging_envelope() {
     assert_eq!(
         parameters,
         [
-            "page", "size", "orderBy", "dir", "CoworkerTimePass_CoworkerId",
-            "CoworkerTimePass_BusinessId", "CoworkerTimePass_TimePassId", "CoworkerTimePass_Used",
-            "CoworkerTimePass_Free", "CoworkerTimePass_PurchaseOrder",
-            "from_CoworkerTimePass_ExpireDate", "to_CoworkerTimePass_ExpireDate",
+            "page",
+            "size",
+            "orderBy",
+            "dir",
+            "CoworkerTimePass_CoworkerId",
+            "CoworkerTimePass_BusinessId",
+            "CoworkerTimePass_TimePassId",
+            "CoworkerTimePass_Used",
+            "CoworkerTimePass_Free",
+            "CoworkerTimePass_PurchaseOrder",
+            "from_CoworkerTimePass_ExpireDate",
+            "to_CoworkerTimePass_ExpireDate",
         ]
     );
     let schema = |name: &str| {
@@ -336,15 +393,26 @@ fn the_list_takes_paging_order_and_filters_and_answers_the_paging_envelope() {
     assert_eq!(
         keys,
         [
-            "CurrentOrderField", "CurrentPage", "CurrentPageSize", "CurrentSortDirection",
-            "FirstItem", "HasNextPage", "HasPreviousPage", "LastItem", "Records", "TotalItems",
+            "CurrentOrderField",
+            "CurrentPage",
+            "CurrentPageSize",
+            "CurrentSortDirection",
+            "FirstItem",
+            "HasNextPage",
+            "HasPreviousPage",
+            "LastItem",
+            "Records",
+            "TotalItems",
             "TotalPages",
         ]
     );
     // Every filter names a record property, every sort field is one.
     let record = &spec["components"]["schemas"]["CoworkerTimePass"]["properties"];
     for (_, filter) in list["x-contract"]["filters"].as_object().unwrap() {
-        assert!(record.get(filter["property"].as_str().unwrap()).is_some(), "{filter}");
+        assert!(
+            record.get(filter["property"].as_str().unwrap()).is_some(),
+            "{filter}"
+        );
     }
     for field in spec["components"]["schemas"]["CoworkerTimePassOrderField"]["enum"]
         .as_array()
@@ -360,7 +428,13 @@ fn update_and_delete_answer_as_documented() {
     let update = &spec["components"]["schemas"]["CoworkerTimePassUpdate"];
     assert_eq!(
         update["required"],
-        json!(["Id", "CoworkerId", "BusinessId", "TimePassId", "CreateMultiple"])
+        json!([
+            "Id",
+            "CoworkerId",
+            "BusinessId",
+            "TimePassId",
+            "CreateMultiple"
+        ])
     );
     // The create's fields, with the same rules (descriptions aside).
     let create = &spec["components"]["schemas"]["CoworkerTimePassCreate"]["properties"];

@@ -11,7 +11,10 @@ use crate::{
 };
 
 /// The `dispatch` module appended to the client file.
-pub(crate) fn generate(operations: &[Operation], methods: &std::collections::BTreeMap<String, Method>) -> TokenStream {
+pub(crate) fn generate(
+    operations: &[Operation],
+    methods: &std::collections::BTreeMap<String, Method>,
+) -> TokenStream {
     let arms = operations.iter().map(|operation| {
         let method = &methods[&operation.id];
         let ident = &method.ident;

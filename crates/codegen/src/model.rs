@@ -252,7 +252,9 @@ fn response_of(
     let mut links = Vec::new();
     for (name, link) in &response.links {
         let link = link.as_item().ok_or_else(|| {
-            operation.unsupported(format!("link {name}: links given by $ref are not supported"))
+            operation.unsupported(format!(
+                "link {name}: links given by $ref are not supported"
+            ))
         })?;
         let openapiv3::LinkOperation::OperationId(target) = &link.operation else {
             return Err(operation.unsupported(format!(
@@ -380,7 +382,8 @@ fn check_links(operations: &[Operation]) -> Result<(), CodegenError> {
             .iter()
             .flat_map(|response| &response.links)
         {
-            let problem = |message: String| operation.unsupported(format!("link {}: {message}", link.name));
+            let problem =
+                |message: String| operation.unsupported(format!("link {}: {message}", link.name));
             let Some(target) = operations
                 .iter()
                 .find(|candidate| candidate.id == link.operation_id)
@@ -390,16 +393,23 @@ fn check_links(operations: &[Operation]) -> Result<(), CodegenError> {
                     link.operation_id
                 )));
             };
-            for name in link.parameters.as_object().into_iter().flatten().map(|(n, _)| n) {
+            for name in link
+                .parameters
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(n, _)| n)
+            {
                 let bare = name
                     .strip_prefix("path.")
                     .or_else(|| name.strip_prefix("query."))
                     .unwrap_or(name);
-                if !target.parameters.iter().any(|parameter| parameter.name == bare) {
-                    return Err(problem(format!(
-                        "{} has no parameter `{name}`",
-                        target.id
-                    )));
+                if !target
+                    .parameters
+                    .iter()
+                    .any(|parameter| parameter.name == bare)
+                {
+                    return Err(problem(format!("{} has no parameter `{name}`", target.id)));
                 }
             }
             if !link.request_body.is_null() && target.request_schema.is_none() {

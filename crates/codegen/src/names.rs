@@ -78,11 +78,13 @@ pub(crate) struct Method {
 impl Method {
     /// The argument standing for a parameter.
     pub(crate) fn parameter(&self, location: Location, name: &str) -> Option<&Argument> {
-        self.arguments.iter().find(|argument| match &argument.source {
-            Source::Path(parameter) => location == Location::Path && parameter == name,
-            Source::Query(parameter) => location == Location::Query && parameter == name,
-            Source::Body => false,
-        })
+        self.arguments
+            .iter()
+            .find(|argument| match &argument.source {
+                Source::Path(parameter) => location == Location::Path && parameter == name,
+                Source::Query(parameter) => location == Location::Query && parameter == name,
+                Source::Body => false,
+            })
     }
 }
 
@@ -124,9 +126,8 @@ pub(crate) fn client_methods(
         let (signature, body) = match found.remove(&line).as_deref() {
             Some([one]) => one.clone(),
             Some(_) => {
-                return Err(operation.unsupported(format!(
-                    "several generated client methods say \"{line}\""
-                )));
+                return Err(operation
+                    .unsupported(format!("several generated client methods say \"{line}\"")));
             }
             None => {
                 return Err(operation.unsupported("progenitor generated no client method for it"));
@@ -176,7 +177,9 @@ fn method(
             continue;
         };
         let syn::Pat::Ident(pattern) = typed.pat.as_ref() else {
-            return Err(unexpected("has an argument that is not a plain name".into()));
+            return Err(unexpected(
+                "has an argument that is not a plain name".into(),
+            ));
         };
         let ident = pattern.ident.clone();
         let (optional, by_ref) = shape(&typed.ty);
@@ -187,7 +190,9 @@ fn method(
         } else if let Some(name) = path_names.next() {
             Source::Path(name.to_owned())
         } else {
-            return Err(unexpected(format!("has an argument `{ident}` that matches no parameter")));
+            return Err(unexpected(format!(
+                "has an argument `{ident}` that matches no parameter"
+            )));
         };
         arguments.push(Argument {
             ident,
@@ -201,8 +206,14 @@ fn method(
         arguments,
     };
     for parameter in &operation.parameters {
-        if method.parameter(parameter.location, &parameter.name).is_none() {
-            return Err(unexpected(format!("takes no argument for `{}`", parameter.name)));
+        if method
+            .parameter(parameter.location, &parameter.name)
+            .is_none()
+        {
+            return Err(unexpected(format!(
+                "takes no argument for `{}`",
+                parameter.name
+            )));
         }
     }
     Ok(method)

@@ -46,7 +46,10 @@ struct OperationIdents {
 fn idents(context: &Context<'_>, operation: &Operation) -> Result<OperationIdents, CodegenError> {
     let method = context.method(operation).ident.clone();
     let snake = method.to_string();
-    let response = format!("{}Response", snake.trim_start_matches('_').to_upper_camel_case());
+    let response = format!(
+        "{}Response",
+        snake.trim_start_matches('_').to_upper_camel_case()
+    );
     let response = syn::parse_str::<Ident>(&response).map_err(|_| {
         operation.unsupported(format!("`{response}` is not a usable response type name"))
     })?;
@@ -105,7 +108,8 @@ pub(crate) fn generate(
         .into_iter()
         .map(|(path, methods)| quote!(.route(#path, #(#methods)*)));
     let (validator_fields, validator_inits): (Vec<_>, Vec<_>) = validators.into_iter().unzip();
-    let trait_doc = format!("The operations of {title}, one method each, as the spec documents them.");
+    let trait_doc =
+        format!("The operations of {title}, one method each, as the spec documents them.");
     Ok(quote! {
         //! Server side of the API: its trait, the response enums and [`router`].
         #![allow(missing_docs, clippy::all, unused_imports, unused_variables)]
@@ -457,9 +461,8 @@ fn handler(
                 let path_pairs = path.map(|path| path.0).unwrap_or_default();
             }
         });
-        let query_pairs = uses(Location::Query).then(|| {
-            quote!(let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());)
-        });
+        let query_pairs = uses(Location::Query)
+            .then(|| quote!(let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());));
         quote! {
             #path_pairs
             #query_pairs

@@ -79,15 +79,20 @@ fn a_new_optional_field_reaches_types_client_and_server() {
 }
 
 #[test]
-fn a_second_operation_needs_no_generator_change() {
+fn another_operation_needs_no_generator_change() {
     let spec = edited(
         "paths:",
-        r##"  /api/billing/coworkertimepasses/bulk:
-    put:
-      operationId: update_coworker_time_pass
-      summary: Update CoworkerTimePass
+        r##"  /api/billing/coworkertimepasses/{id}/copies:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, format: int64, minimum: 1}}
+    post:
+      operationId: copy_coworker_time_pass
+      summary: Copy CoworkerTimePass
       security:
-        - oauth2: [CoworkerTimePass-Edit]
+        - oauth2: [CoworkerTimePass-Create]
+      parameters:
+        - {name: times, in: query, required: true, schema: {type: integer, format: int32, minimum: 1}}
+        - {name: until, in: query, schema: {type: string, format: date-time}}
       requestBody:
         required: true
         content:
@@ -95,64 +100,179 @@ fn a_second_operation_needs_no_generator_change() {
             schema: {$ref: '#/components/schemas/CoworkerTimePassCreate'}
       responses:
         '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/CreateSuccess'}}}}
-        '400': {description: bad, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorEnvelope'}}}}
-        '401': {description: no, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorEnvelope'}}}}
-        '413': {description: big, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorEnvelope'}}}}
-        '415': {description: type, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorEnvelope'}}}}
+        '400': {$ref: '#/components/responses/InvalidBody'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '413': {$ref: '#/components/responses/PayloadTooLarge'}
+        '415': {$ref: '#/components/responses/UnsupportedMediaType'}
 "##,
     );
     let generated = generate(&spec).unwrap();
-    assert!(generated.server.contains("fn update_coworker_time_pass("));
+    let server = &generated.server;
     assert!(
-        generated
-            .server
-            .contains("pub enum UpdateCoworkerTimePassResponse")
+        server.contains("fn copy_coworker_time_pass("),
+        "trait method"
     );
+    assert!(server.contains("pub enum CopyCoworkerTimePassResponse"));
+    assert!(server.contains("scopes: &[\"CoworkerTimePass-Create\"]"));
+    // Path, query and body, each typed as its schema says.
+    assert!(server.contains("times: i32"), "required query parameter");
     assert!(
-        generated
-            .server
-            .contains("scopes: &[\"CoworkerTimePass-Edit\"]")
+        server.contains("until: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>"),
+        "optional date-time parameter"
     );
+    assert!(server.contains("body: ::nexudus_types::CoworkerTimePassCreate"));
     assert!(
         generated
             .client
-            .contains("pub async fn update_coworker_time_pass<'a>(")
+            .contains("pub async fn copy_coworker_time_pass<'a>(")
+    );
+    // The dispatch calls it with its arguments, by its operationId.
+    assert!(generated.client.contains("\"copy_coworker_time_pass\" =>"));
+    assert!(
+        generated
+            .client
+            .contains("required(&arguments.query, \"times\")")
     );
 }
 
 #[test]
-fn refuses_specs_the_router_could_not_answer_for() {
-    let without_413 = spec().replacen("        '413':", "        'x-413':", 1);
-    let error = generate(&without_413).unwrap_err();
+fn rust_names_come_from_the_type_space_and_the_client() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixture-api/openapi.yaml");
+    let spec = std::fs::read_to_string(path).unwrap();
+    let generated = codegen::generate(
+        &spec,
+        &codegen::Settings {
+            types_path: "crate::types".into(),
+            ..settings()
+        },
+    )
+    .unwrap();
+    // `widget.v2`, `Widget-List`, `Problem_Report` and `sort.order` as typify names them.
+    for name in ["WidgetV2", "WidgetList", "ProblemReport", "SortOrder"] {
+        assert!(
+            generated.types.contains(&format!("pub struct {name}"))
+                || generated.types.contains(&format!("pub enum {name}")),
+            "{name}"
+        );
+        // The client uses the types' own, not a copy of its own.
+        assert!(
+            !generated.client.contains(&format!("pub struct {name} ")),
+            "{name}"
+        );
+    }
+    assert!(generated.client.contains("crate::types::WidgetV2"));
+    // `widgets.list`, `get-widget`, `delete.widget` as progenitor names the client's methods,
+    // which the server and the dispatch use too.
+    for (id, method) in [
+        ("widgets.list", "widgets_list"),
+        ("get-widget", "get_widget"),
+        ("delete.widget", "delete_widget"),
+    ] {
+        assert!(
+            generated
+                .client
+                .contains(&format!("pub async fn {method}<'a>(")),
+            "{id}"
+        );
+        assert!(generated.server.contains(&format!("fn {method}(")), "{id}");
+        assert!(generated.client.contains(&format!("\"{id}\" =>")), "{id}");
+    }
     assert!(
-        error.contains("document response 413 with body ErrorEnvelope"),
-        "{error}"
+        generated
+            .server
+            .contains("sort_order: ::std::option::Option<crate::types::SortOrder>")
     );
+}
 
-    let two_error_types = spec().replacen(
-        "'415':\n          description: |\n            The body is not sent as `application/json` (this project's choice of status).\n            `PropertyName` is `Content-Type`.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/ErrorEnvelope'",
-        "'415':\n          description: other\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/PropertyError'",
-        1,
-    );
-    assert_ne!(two_error_types, spec());
-    let error = generate(&two_error_types).unwrap_err();
-    assert!(error.contains("must share one"), "{error}");
+#[track_caller]
+fn refused(spec: &str, expected: &str) {
+    assert_ne!(spec, self::spec(), "the edit applies");
+    let error = generate(spec).unwrap_err();
+    assert!(error.contains(expected), "{error}");
+}
 
-    let unsecured = spec().replacen(
-        "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
-        "      security: []\n",
-        1,
+#[test]
+fn refuses_specs_it_cannot_generate_naming_the_operation() {
+    refused(
+        &spec().replacen(
+            "        '413':\n          $ref: '#/components/responses/PayloadTooLarge'\n",
+            "",
+            1,
+        ),
+        "operation `create_coworker_time_pass`: document response 413 with body ErrorEnvelope",
     );
-    let error = generate(&unsecured).unwrap_err();
-    assert!(error.contains("without security"), "{error}");
-
-    let header_parameter = spec().replacen(
-        "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
-        "      security:\n        - oauth2: [CoworkerTimePass-Create]\n      parameters:\n        - {name: X-Trace, in: header, schema: {type: string}}\n",
-        1,
+    refused(
+        &spec().replacen(
+            "        '415':\n          $ref: '#/components/responses/UnsupportedMediaType'\n",
+            "        '415':\n          description: other\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/PropertyError'\n",
+            1,
+        ),
+        "must share one",
     );
-    let error = generate(&header_parameter).unwrap_err();
-    assert!(error.contains("only path and query parameters"), "{error}");
+    refused(
+        &spec().replacen(
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
+            "      security: []\n",
+            1,
+        ),
+        "operation `create_coworker_time_pass`: operations without security",
+    );
+    refused(
+        &spec().replacen(
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n      parameters:\n        - {name: X-Trace, in: header, schema: {type: string}}\n",
+            1,
+        ),
+        "only path and query parameters",
+    );
+    refused(
+        &spec().replacen(
+            "              operationId: get_coworker_time_pass\n",
+            "              operationId: fetch_coworker_time_pass\n",
+            1,
+        ),
+        "link GetCreatedCoworkerTimePass: no operation has the operationId fetch_coworker_time_pass",
+    );
+    refused(
+        &spec().replacen(
+            "                id: $response.body#/Value/Id\n",
+            "                ident: $response.body#/Value/Id\n",
+            1,
+        ),
+        "get_coworker_time_pass has no parameter `ident`",
+    );
+    refused(
+        &spec().replacen(
+            "  /api/billing/coworkertimepasses/{id}:",
+            "  /api/billing/coworkertimepasses/{key}:",
+            1,
+        ),
+        "the path template names {\"key\"} but the path parameters are {\"id\"}",
+    );
+    refused(
+        &spec().replacen(
+            "            $ref: '#/components/schemas/CoworkerTimePassOrderField'",
+            "            $ref: '#/components/schemas/CreatedRecord'",
+            1,
+        ),
+        "parameter `orderBy` refers to #/definitions/CreatedRecord: a parameter's component schema must be a string",
+    );
+    refused(
+        &spec().replacen(
+            "          $ref: '#/components/responses/Unauthorized'",
+            "          $ref: '#/components/responses/Forbidden'",
+            1,
+        ),
+        "the response #/components/responses/Forbidden is not a response of components.responses",
+    );
+    refused(
+        &spec().replacen(
+            "    get:\n      operationId: list_coworker_time_passes\n",
+            "    get:\n",
+            1,
+        ),
+        "every operation needs an operationId",
+    );
 
     let openapi_31 = spec().replacen("openapi: 3.0.3", "openapi: 3.1.0", 1);
     assert!(generate(&openapi_31).is_err());

@@ -36,7 +36,9 @@ fn outcome(name: impl Into<String>, result: Result<(), String>) -> Outcome {
 pub fn status(expected: u16, got: u16) -> Outcome {
     outcome(
         "status",
-        check(expected == got, || format!("expected {expected}, got {got}")),
+        check(expected == got, || {
+            format!("expected {expected}, got {got}")
+        }),
     )
 }
 
@@ -130,7 +132,12 @@ fn same_json(a: &Value, b: &Value) -> bool {
 
 fn integer_at(body: &Value, pointer: &str) -> Result<i128, String> {
     body.pointer(pointer)
-        .and_then(|value| value.as_i64().map(i128::from).or(value.as_u64().map(i128::from)))
+        .and_then(|value| {
+            value
+                .as_i64()
+                .map(i128::from)
+                .or(value.as_u64().map(i128::from))
+        })
         .ok_or_else(|| format!("{pointer} is not an integer"))
 }
 
@@ -185,7 +192,11 @@ pub(crate) fn page_figures(body: Option<&Value>, page: &Page) -> Outcome {
             pages.to_string(),
             ((total + size - 1) / size).to_string(),
         );
-        expect(&page.first_item, first.to_string(), expected_first.to_string());
+        expect(
+            &page.first_item,
+            first.to_string(),
+            expected_first.to_string(),
+        );
         expect(&page.last_item, last.to_string(), expected_last.to_string());
         expect(
             &page.has_next,
@@ -198,7 +209,10 @@ pub(crate) fn page_figures(body: Option<&Value>, page: &Page) -> Outcome {
             (number > 1).to_string(),
         );
         check(wrong.is_empty(), || {
-            format!("{total} items at {size} per page, page {number}: {}", wrong.join("; "))
+            format!(
+                "{total} items at {size} per page, page {number}: {}",
+                wrong.join("; ")
+            )
         })
     })();
     outcome("page figures", result)
@@ -206,7 +220,12 @@ pub(crate) fn page_figures(body: Option<&Value>, page: &Page) -> Outcome {
 
 /// How two values of a record property compare, as the list sorts them: numbers by value,
 /// booleans false first, date-times as instants, other strings by code point, null first.
-fn compare(a: &Value, b: &Value, format: Option<&str>, nulls_first: bool) -> Result<Ordering, String> {
+fn compare(
+    a: &Value,
+    b: &Value,
+    format: Option<&str>,
+    nulls_first: bool,
+) -> Result<Ordering, String> {
     let null_order = if nulls_first {
         Ordering::Less
     } else {
@@ -282,7 +301,11 @@ pub(crate) fn order(
                 return Err(format!(
                     "records {index} and {} are out of order by {property} ({}), then {}: {} before {}",
                     index + 1,
-                    if descending { "descending" } else { "ascending" },
+                    if descending {
+                        "descending"
+                    } else {
+                        "ascending"
+                    },
                     order.then,
                     key(&pair[0], &property),
                     key(&pair[1], &property)
@@ -342,7 +365,9 @@ pub(crate) fn read_back(
 ) -> Outcome {
     let result = (|| {
         let sent = sent.and_then(Value::as_object).ok_or("nothing was sent")?;
-        let read = read.and_then(Value::as_object).ok_or("the record read is not an object")?;
+        let read = read
+            .and_then(Value::as_object)
+            .ok_or("the record read is not an object")?;
         let mut wrong = Vec::new();
         for (name, value) in sent {
             if write_only.contains(name) {
@@ -380,7 +405,10 @@ pub fn error_envelope(body: Option<&Value>, typed: &Result<ErrorEnvelope, String
     let Some(body) = body.and_then(Value::as_object) else {
         return vec![
             decoded,
-            outcome("error envelope", Err("the body is not a JSON object".into())),
+            outcome(
+                "error envelope",
+                Err("the body is not a JSON object".into()),
+            ),
         ];
     };
     let envelope = outcome(
@@ -538,14 +566,22 @@ mod tests {
         assert_eq!(page_figures(Some(&ok), &page()).1, Ok(()));
         let empty = json!({"R": [], "P": 9, "S": 25, "T": 0, "N": 0, "F": 0, "L": 0, "X": false, "V": true});
         assert_eq!(page_figures(Some(&empty), &page()).1, Ok(()));
-        for (pointer, wrong) in [("/N", json!(4)), ("/F", json!(4)), ("/X", json!(true)), ("/V", json!(false))] {
+        for (pointer, wrong) in [
+            ("/N", json!(4)),
+            ("/F", json!(4)),
+            ("/X", json!(true)),
+            ("/V", json!(false)),
+        ] {
             let mut body = ok.clone();
             *body.pointer_mut(pointer).unwrap() = wrong;
             assert!(page_figures(Some(&body), &page()).1.is_err(), "{pointer}");
         }
         let mut short = ok.clone();
         short["R"] = json!([1]);
-        assert!(page_figures(Some(&short), &page()).1.is_err(), "a record missing");
+        assert!(
+            page_figures(Some(&short), &page()).1.is_err(),
+            "a record missing"
+        );
     }
 
     #[test]
@@ -569,9 +605,7 @@ mod tests {
             {"Id": 2, "When": "2026-01-01T00:00:01Z", "N": 7}
         ]});
         let default = |_: &str| None;
-        let sorted = |query: Value| {
-            order_check(&body, &order, &request(query), &default, &formats)
-        };
+        let sorted = |query: Value| order_check(&body, &order, &request(query), &default, &formats);
         fn order_check(
             body: &Value,
             order: &Order,
@@ -603,10 +637,20 @@ mod tests {
             super::filters(Some(&body), &page(), &filters, &request(query), &formats).1
         };
         assert!(check(json!({"n": 5})).is_err(), "the N 7 record");
-        assert!(check(json!({"from": "2025-01-01T00:00:00Z"})).is_err(), "the null");
+        assert!(
+            check(json!({"from": "2025-01-01T00:00:00Z"})).is_err(),
+            "the null"
+        );
         let two = json!({"R": [{"Id": 2, "When": "2026-01-01T00:00:01Z", "N": 7}]});
         assert_eq!(
-            super::filters(Some(&two), &page(), &filters, &request(json!({"n": 7, "from": "2026-01-01T01:00:01+01:00"})), &formats).1,
+            super::filters(
+                Some(&two),
+                &page(),
+                &filters,
+                &request(json!({"n": 7, "from": "2026-01-01T01:00:01+01:00"})),
+                &formats
+            )
+            .1,
             Ok(())
         );
     }
@@ -620,10 +664,16 @@ mod tests {
         let write_only = std::collections::BTreeSet::from(["Count".to_owned()]);
         let sent = json!({"When": "2026-07-31T02:00:00+02:00", "Key": "0D6B7C1E-3F8A-4C2E-9B1D-5A7E2F4C8D90", "Count": 3, "Price": 1, "Note": null});
         let read = json!({"When": "2026-07-31T00:00:00Z", "Key": "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90", "Count": 1, "Price": 1.0, "Note": null});
-        assert_eq!(read_back(Some(&sent), Some(&read), &write_only, &formats).1, Ok(()));
+        assert_eq!(
+            read_back(Some(&sent), Some(&read), &write_only, &formats).1,
+            Ok(())
+        );
         let mut changed = read.clone();
         changed["Note"] = json!("x");
         let result = read_back(Some(&sent), Some(&changed), &write_only, &formats).1;
-        assert_eq!(result, Err("Note was sent as null, read back as \"x\"".into()));
+        assert_eq!(
+            result,
+            Err("Note was sent as null, read back as \"x\"".into())
+        );
     }
 }

@@ -55,11 +55,17 @@ pub(crate) fn url(base_url: &str, operation: &Operation, request: &Request) -> S
             break;
         };
         let name = &rest[open + 1..open + close];
-        let text = request.path.get(name).map(parameter_text).unwrap_or_default();
-        path.extend(form_urlencoded::byte_serialize(text.as_bytes()).map(|part| {
-            // A path segment keeps spaces as %20: `+` is literal there.
-            if part == "+" { "%20" } else { part }
-        }));
+        let text = request
+            .path
+            .get(name)
+            .map(parameter_text)
+            .unwrap_or_default();
+        path.extend(
+            form_urlencoded::byte_serialize(text.as_bytes()).map(|part| {
+                // A path segment keeps spaces as %20: `+` is literal there.
+                if part == "+" { "%20" } else { part }
+            }),
+        );
         rest = &rest[open + close + 1..];
     }
     path.push_str(rest);
@@ -258,8 +264,14 @@ mod tests {
             contract: "null",
         };
         let request = Request {
-            path: json!({"id": 7, "part": "a b/c"}).as_object().unwrap().clone(),
-            query: json!({"q": "x&y=+1", "n": 2, "b": true}).as_object().unwrap().clone(),
+            path: json!({"id": 7, "part": "a b/c"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            query: json!({"q": "x&y=+1", "n": 2, "b": true})
+                .as_object()
+                .unwrap()
+                .clone(),
             body: None,
         };
         assert_eq!(

@@ -53,7 +53,9 @@ impl Expression {
         } else if text == "$caller" {
             Ok(Self::Caller)
         } else {
-            Err(format!("`{text}` is not an expression this runner evaluates"))
+            Err(format!(
+                "`{text}` is not an expression this runner evaluates"
+            ))
         }
     }
 
@@ -69,11 +71,7 @@ impl Expression {
         match self {
             Self::Constant(value) => Some(value.clone()),
             Self::RequestPath(name) => request.path.get(name).cloned(),
-            Self::RequestQuery(name) => request
-                .query
-                .get(name)
-                .cloned()
-                .or_else(|| default(name)),
+            Self::RequestQuery(name) => request.query.get(name).cloned().or_else(|| default(name)),
             Self::RequestBody(pointer) => request.body.as_ref()?.pointer(pointer).cloned(),
             Self::ResponseBody(pointer) => response?.pointer(pointer).cloned(),
             Self::Unique | Self::Caller => None,
@@ -123,7 +121,10 @@ mod tests {
         assert_eq!(value("$request.body#/A/B"), Some(json!("c")));
         assert_eq!(value("$response.body#/Value/Id"), Some(json!(11)));
         assert_eq!(value("plain text"), Some(json!("plain text")));
-        assert_eq!(parse(json!(null)).unwrap(), Expression::Constant(Value::Null));
+        assert_eq!(
+            parse(json!(null)).unwrap(),
+            Expression::Constant(Value::Null)
+        );
         assert_eq!(parse(json!("$unique")).unwrap(), Expression::Unique);
         assert_eq!(parse(json!("$caller")).unwrap(), Expression::Caller);
         assert!(parse(json!("$request.header.x")).is_err());

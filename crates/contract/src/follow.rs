@@ -204,13 +204,22 @@ mod tests {
         .unwrap();
         assert_eq!(linked.path["id"], 42);
         assert!(
-            apply(&read.setup.as_ref().unwrap().link, Request::default(), &source, None, &none)
-                .is_err()
+            apply(
+                &read.setup.as_ref().unwrap().link,
+                Request::default(),
+                &source,
+                None,
+                &none
+            )
+            .is_err()
         );
 
         let absent = absent(update, request, &spec.definitions).unwrap();
         assert_eq!(absent.body.unwrap()["Id"], json!(i64::MAX));
-        assert!(has_not_found_case(read.operation, nexudus_server_api::OPERATIONS));
+        assert!(has_not_found_case(
+            read.operation,
+            nexudus_server_api::OPERATIONS
+        ));
         assert!(!has_not_found_case(
             plan("list_coworker_time_passes").operation,
             nexudus_server_api::OPERATIONS

@@ -161,7 +161,11 @@ pub fn operations() -> &'static [&'static Operation] {
 /// invalid ones, three auth cases, three transport cases for an operation with a body, and one
 /// for an id that does not exist where links say the operation acts on one.
 pub fn cases_per_operation(operation: &Operation, options: &Options) -> u64 {
-    let body = if operation.request_schema.is_some() { 3 } else { 0 };
+    let body = if operation.request_schema.is_some() {
+        3
+    } else {
+        0
+    };
     let not_found = u64::from(follow::has_not_found_case(operation, operations()));
     2 * u64::from(options.cases) + 3 + body + not_found
 }

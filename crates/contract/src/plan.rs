@@ -151,7 +151,11 @@ impl Spec {
     }
 
     /// The validator of the body documented for `status`.
-    pub(crate) fn response_validator(&self, operation: &Operation, status: u16) -> Option<&Validator> {
+    pub(crate) fn response_validator(
+        &self,
+        operation: &Operation,
+        status: u16,
+    ) -> Option<&Validator> {
         self.validators.get(operation.response(status)?.schema?)
     }
 
@@ -197,16 +201,16 @@ fn plan(
         .find(|status| (200..300).contains(status))
         .ok_or_else(|| error("documents no 2xx response".into()))?;
     let contract: Value = serde_json::from_str(operation.contract).map_err(ContractError::spec)?;
-    let known = |key: &str| {
-        ["success", "page", "order", "filters"].contains(&key)
-    };
+    let known = |key: &str| ["success", "page", "order", "filters"].contains(&key);
     if let Some(unknown) = contract
         .as_object()
         .into_iter()
         .flat_map(Map::keys)
         .find(|key| !known(key))
     {
-        return Err(error(format!("x-contract.{unknown} is not part of the extension")));
+        return Err(error(format!(
+            "x-contract.{unknown} is not part of the extension"
+        )));
     }
     let success = contract
         .get("success")
@@ -217,7 +221,9 @@ fn plan(
             let expression = Expression::parse(value).map_err(&error)?;
             check_expression(operation, &expression).map_err(&error)?;
             if !pointer.starts_with('/') {
-                return Err(error(format!("x-contract.success key `{pointer}` is not a JSON pointer")));
+                return Err(error(format!(
+                    "x-contract.success key `{pointer}` is not a JSON pointer"
+                )));
             }
             Ok((pointer.clone(), expression))
         })
@@ -248,7 +254,11 @@ fn plan(
         operation
             .parameter(ParameterLocation::Query, name)
             .map(|_| name.to_owned())
-            .ok_or_else(|| error(format!("x-contract names `{name}`, which is not a query parameter")))
+            .ok_or_else(|| {
+                error(format!(
+                    "x-contract names `{name}`, which is not a query parameter"
+                ))
+            })
     };
     let order = contract
         .get("order")
@@ -382,7 +392,8 @@ fn plan(
         .collect();
     let mut reachable = Vec::new();
     for response in operation.responses {
-        let contract: Value = serde_json::from_str(response.contract).map_err(ContractError::spec)?;
+        let contract: Value =
+            serde_json::from_str(response.contract).map_err(ContractError::spec)?;
         if contract.get("reachable") != Some(&Value::Bool(false)) {
             reachable.push(response.status);
         }
@@ -424,7 +435,9 @@ fn check_expression(operation: &Operation, expression: &Expression) -> Result<()
             return Err(format!("{expression}: the operation takes no body"));
         }
         Expression::ResponseBody(_) => {
-            return Err(format!("{expression}: an expectation cannot name the response it checks"));
+            return Err(format!(
+                "{expression}: an expectation cannot name the response it checks"
+            ));
         }
         _ => return Ok(()),
     };
@@ -442,7 +455,12 @@ fn link_plan(
         .iter()
         .find(|operation| operation.operation_id == link.operation_id)
         .copied()
-        .ok_or_else(|| ContractError::Spec(format!("link {}: no operation {}", link.name, link.operation_id)))?;
+        .ok_or_else(|| {
+            ContractError::Spec(format!(
+                "link {}: no operation {}",
+                link.name, link.operation_id
+            ))
+        })?;
     let error = |message: String| spec_error(target, format!("link {}: {message}", link.name));
     let parameters: Map<String, Value> =
         serde_json::from_str(link.parameters).map_err(ContractError::spec)?;
@@ -525,7 +543,11 @@ mod tests {
         assert_eq!(spec.plans.len(), nexudus_server_api::OPERATIONS.len());
         let create = plan("create_coworker_time_pass");
         assert!(create.setup.is_none());
-        assert!(create.success.contains(&("/Value/Id".into(), Expression::Unique)));
+        assert!(
+            create
+                .success
+                .contains(&("/Value/Id".into(), Expression::Unique))
+        );
         assert!(create.write_only.contains("CreateMultiple"));
         assert_eq!(create.formats["ExpireDate"], "date-time");
         assert_eq!(create.reachable, [200, 400, 401, 413, 415]);
@@ -535,9 +557,15 @@ mod tests {
         assert_eq!(setup.link.parameters[0].1, "id");
         let update = plan("update_coworker_time_pass");
         assert_eq!(update.setup.as_ref().unwrap().link.body[0].0, "/Id");
-        assert_eq!(update.reads[0].target.operation_id, "get_coworker_time_pass");
+        assert_eq!(
+            update.reads[0].target.operation_id,
+            "get_coworker_time_pass"
+        );
         let delete = plan("delete_coworker_time_pass");
-        assert_eq!(delete.read_after_delete.unwrap().operation_id, "get_coworker_time_pass");
+        assert_eq!(
+            delete.read_after_delete.unwrap().operation_id,
+            "get_coworker_time_pass"
+        );
         let list = plan("list_coworker_time_passes");
         assert!(list.page.is_some() && list.order.is_some());
         assert_eq!(list.filters.len(), 8);

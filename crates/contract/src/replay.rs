@@ -44,12 +44,13 @@ pub async fn replay(
     payloads: &[Payload],
     concurrency: usize,
 ) -> Result<Vec<u16>, ContractError> {
-    let client = nexudus_client::authenticated(&target.base_url, &target.token).map_err(
-        |source| ContractError::Client {
-            base_url: target.base_url.clone(),
-            source,
-        },
-    )?;
+    let client =
+        nexudus_client::authenticated(&target.base_url, &target.token).map_err(|source| {
+            ContractError::Client {
+                base_url: target.base_url.clone(),
+                source,
+            }
+        })?;
     let client = &client;
     let base_url = target.base_url.trim_end_matches('/');
     stream::iter(payloads)

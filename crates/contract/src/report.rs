@@ -240,8 +240,11 @@ impl Report {
                             .find(|(c, _)| c == check)
                             .map(|(_, m)| m.as_str())
                             .unwrap_or_default();
-                        let curls: Vec<&str> =
-                            failure.steps.iter().map(|step| step.curl.as_str()).collect();
+                        let curls: Vec<&str> = failure
+                            .steps
+                            .iter()
+                            .map(|step| step.curl.as_str())
+                            .collect();
                         let status = failure.case_step().map_or(0, |step| step.status);
                         format!(
                             "{} ({status}): {message}\n{}",

@@ -170,7 +170,10 @@ fn generate(spec: &Spec, plan: &Plan, options: &Options) -> Result<Generated, Co
         ContractError::Spec(format!("{}: {error}", plan.operation.operation_id))
     };
     let valid = spec.strategies.valid_request(&plan.shape).map_err(error)?;
-    let invalid = spec.strategies.invalid_request(&plan.shape).map_err(error)?;
+    let invalid = spec
+        .strategies
+        .invalid_request(&plan.shape)
+        .map_err(error)?;
     let mut rng_seed = [0u8; 32];
     rng_seed[..8].copy_from_slice(&options.seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(
@@ -264,13 +267,23 @@ impl Runner<'_> {
         on_case: &mut dyn FnMut(),
     ) {
         let operation = plan.operation;
-        self.cases(state, operation, "valid", generated.valid, on_case, |runner, lane, request| {
-            Box::pin(runner.valid_case(lane, plan, request))
-        })
+        self.cases(
+            state,
+            operation,
+            "valid",
+            generated.valid,
+            on_case,
+            |runner, lane, request| Box::pin(runner.valid_case(lane, plan, request)),
+        )
         .await;
-        self.cases(state, operation, "invalid", generated.invalid, on_case, |runner, _, case| {
-            Box::pin(runner.invalid_case(plan, case))
-        })
+        self.cases(
+            state,
+            operation,
+            "invalid",
+            generated.invalid,
+            on_case,
+            |runner, _, case| Box::pin(runner.invalid_case(plan, case)),
+        )
         .await;
 
         let fixed = &generated.fixed;
@@ -325,7 +338,12 @@ impl Runner<'_> {
                 400,
             ),
             ("transport: wrong content type", "text/plain", body, 415),
-            ("transport: oversize body", "application/json", oversize, 413),
+            (
+                "transport: oversize body",
+                "application/json",
+                oversize,
+                413,
+            ),
         ] {
             let result = self
                 .error_case(
@@ -591,7 +609,8 @@ impl Runner<'_> {
             }
         }
         if exchange.status == plan.success_status {
-            self.follow_up(plan, &request, json.as_ref(), &mut result).await;
+            self.follow_up(plan, &request, json.as_ref(), &mut result)
+                .await;
         }
         result
     }
@@ -607,16 +626,24 @@ impl Runner<'_> {
     ) {
         for link in &plan.reads {
             let target = self.spec.plan(link.target);
-            let read = match follow::read_request(link, request, answer, &|name| plan.default(name)) {
+            let read = match follow::read_request(link, request, answer, &|name| plan.default(name))
+            {
                 Ok(read) => read,
                 Err(message) => {
-                    result.outcomes.push(("reads back as sent".to_owned(), Err(message)));
+                    result
+                        .outcomes
+                        .push(("reads back as sent".to_owned(), Err(message)));
                     continue;
                 }
             };
-            let exchange = self.send(link.target, Credentials::Token, &read, None).await;
+            let exchange = self
+                .send(link.target, Credentials::Token, &read, None)
+                .await;
             result.steps.push(Sent {
-                what: format!("read back: {} (link {})", link.target.operation_id, link.name),
+                what: format!(
+                    "read back: {} (link {})",
+                    link.target.operation_id, link.name
+                ),
                 credentials: Credentials::Token,
                 exchange: exchange.as_ref().ok().cloned(),
             });
@@ -644,7 +671,10 @@ impl Runner<'_> {
             return;
         };
         let again = follow::same_path(request);
-        for (name, operation) in [("read after delete", read), ("delete again", plan.operation)] {
+        for (name, operation) in [
+            ("read after delete", read),
+            ("delete again", plan.operation),
+        ] {
             if operation.response(404).is_none() {
                 continue;
             }
@@ -658,7 +688,10 @@ impl Runner<'_> {
                 if exchange.status == 404 {
                     Ok(())
                 } else {
-                    Err(format!("{} answered {}, not 404", operation.operation_id, exchange.status))
+                    Err(format!(
+                        "{} answered {}, not 404",
+                        operation.operation_id, exchange.status
+                    ))
                 }
             });
             result.outcomes.push((format!("{name}: 404"), outcome));
@@ -709,7 +742,14 @@ impl Runner<'_> {
 
     async fn invalid_case(&self, plan: &Plan, case: InvalidRequest) -> CaseResult {
         let mut result = self
-            .error_case(plan, CASE_STEP, Credentials::Token, &case.request, None, 400)
+            .error_case(
+                plan,
+                CASE_STEP,
+                Credentials::Token,
+                &case.request,
+                None,
+                400,
+            )
             .await;
         let json = result
             .steps
@@ -756,7 +796,9 @@ impl Runner<'_> {
                 exchange.status
             ))
         };
-        result.outcomes.push(checks::status(expected, exchange.status));
+        result
+            .outcomes
+            .push(checks::status(expected, exchange.status));
         result
             .outcomes
             .extend(checks::error_envelope(json.as_ref(), &typed));
@@ -776,7 +818,13 @@ impl Runner<'_> {
     }
 
     /// Counts one case, its requests and each of its checks.
-    fn record_case(&self, state: &mut State, operation: &Operation, kind: &str, result: &CaseResult) {
+    fn record_case(
+        &self,
+        state: &mut State,
+        operation: &Operation,
+        kind: &str,
+        result: &CaseResult,
+    ) {
         for (check, outcome) in &result.outcomes {
             let check = format!("{kind}: {check}");
             state
@@ -787,7 +835,13 @@ impl Runner<'_> {
         state.report.requests += result.steps.len() as u64;
     }
 
-    fn report_failure(&self, state: &mut State, operation: &Operation, kind: &str, result: &CaseResult) {
+    fn report_failure(
+        &self,
+        state: &mut State,
+        operation: &Operation,
+        kind: &str,
+        result: &CaseResult,
+    ) {
         let pretty = |bytes: &Bytes| match serde_json::from_slice::<Value>(bytes) {
             Ok(json) => serde_json::to_string_pretty(&json).expect("serialises"),
             Err(_) => String::from_utf8_lossy(bytes).into_owned(),
@@ -877,7 +931,12 @@ impl Runner<'_> {
 impl State {
     /// Whether `result` is the first failure of `operation`'s `kind` cases with its set of
     /// failing checks (the one that is shrunk and reported).
-    fn first_of_its_kind(&mut self, operation: &Operation, kind: &str, result: &CaseResult) -> bool {
+    fn first_of_its_kind(
+        &mut self,
+        operation: &Operation,
+        kind: &str,
+        result: &CaseResult,
+    ) -> bool {
         let signature: Vec<String> = result
             .outcomes
             .iter()

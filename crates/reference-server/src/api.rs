@@ -249,7 +249,8 @@ impl NexudusBillingApi for ReferenceApi {
         };
         ListCoworkerTimePassesResponse::Ok(CoworkerTimePassList {
             records,
-            current_page: std::num::NonZeroU32::new(page as u32).unwrap_or(std::num::NonZeroU32::MIN),
+            current_page: std::num::NonZeroU32::new(page as u32)
+                .unwrap_or(std::num::NonZeroU32::MIN),
             current_page_size: std::num::NonZeroU32::new(size as u32)
                 .unwrap_or(std::num::NonZeroU32::MIN),
             current_order_field: order_by.to_string(),
@@ -302,19 +303,21 @@ impl NexudusBillingApi for ReferenceApi {
         id: i64,
     ) -> DeleteCoworkerTimePassResponse {
         match self.store.delete(id).await {
-            Ok(Written::Committed { at, .. }) => DeleteCoworkerTimePassResponse::Ok(DeleteSuccess {
-                errors: None,
-                java_script: None,
-                message: DELETED.to_owned(),
-                open_in_dialog: false,
-                open_in_window: false,
-                redirect_url: None,
-                status: 200,
-                updated_by: caller.email,
-                updated_on: at,
-                value: Value::Null,
-                was_successful: true,
-            }),
+            Ok(Written::Committed { at, .. }) => {
+                DeleteCoworkerTimePassResponse::Ok(DeleteSuccess {
+                    errors: None,
+                    java_script: None,
+                    message: DELETED.to_owned(),
+                    open_in_dialog: false,
+                    open_in_window: false,
+                    redirect_url: None,
+                    status: 200,
+                    updated_by: caller.email,
+                    updated_on: at,
+                    value: Value::Null,
+                    was_successful: true,
+                })
+            }
             Ok(Written::NotFound) => DeleteCoworkerTimePassResponse::NotFound(not_found("id", id)),
             Err(error) => DeleteCoworkerTimePassResponse::InternalServerError(storage_failed(
                 "deleting the record",

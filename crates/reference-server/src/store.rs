@@ -308,7 +308,10 @@ impl StoredRecord {
         };
         let uuid = |column: &'static str, text: &Option<String>| {
             text.as_deref()
-                .map(|text| text.parse::<uuid::Uuid>().map_err(|_| corrupt(column, text)))
+                .map(|text| {
+                    text.parse::<uuid::Uuid>()
+                        .map_err(|_| corrupt(column, text))
+                })
                 .transpose()
         };
         let Fields {
@@ -354,8 +357,14 @@ impl StoredRecord {
             invoice_date: None,
             is_from_tariff: None,
             is_pay_as_you_go: None,
-            tariff_time_pass_unique_id: uuid("tariff_time_pass_unique_id", tariff_time_pass_unique_id)?,
-            coworker_product_unique_id: uuid("coworker_product_unique_id", coworker_product_unique_id)?,
+            tariff_time_pass_unique_id: uuid(
+                "tariff_time_pass_unique_id",
+                tariff_time_pass_unique_id,
+            )?,
+            coworker_product_unique_id: uuid(
+                "coworker_product_unique_id",
+                coworker_product_unique_id,
+            )?,
             coworker_contract_unique_id: uuid(
                 "coworker_contract_unique_id",
                 coworker_contract_unique_id,
@@ -530,7 +539,10 @@ const INDEXED: [SortColumn; 10] = [
 const LAYOUT: i64 = 1;
 
 fn create_table() -> String {
-    let columns: Vec<&str> = Column::ALL.iter().map(|column| column.definition()).collect();
+    let columns: Vec<&str> = Column::ALL
+        .iter()
+        .map(|column| column.definition())
+        .collect();
     format!(
         "CREATE TABLE IF NOT EXISTS {TABLE} (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -744,7 +756,11 @@ impl<'q> ListSql<'q> {
     }
 
     fn page_values(&self) -> Vec<&dyn ToSql> {
-        let mut values: Vec<&dyn ToSql> = self.values.iter().map(|value| *value as &dyn ToSql).collect();
+        let mut values: Vec<&dyn ToSql> = self
+            .values
+            .iter()
+            .map(|value| *value as &dyn ToSql)
+            .collect();
         values.push(&self.size);
         values.push(&self.offset);
         values
@@ -900,7 +916,8 @@ impl Store {
     /// Every id, ascending.
     pub fn ids(&self) -> Result<Vec<i64>, StoreError> {
         self.readers.with(|connection| {
-            let mut statement = connection.prepare(&format!("SELECT id FROM {TABLE} ORDER BY id"))?;
+            let mut statement =
+                connection.prepare(&format!("SELECT id FROM {TABLE} ORDER BY id"))?;
             let ids = statement
                 .query_map([], |row| row.get(0))?
                 .collect::<Result<_, _>>()?;
@@ -915,7 +932,13 @@ impl Store {
         self.readers.with(|connection| {
             let mut steps = Vec::new();
             for (text, values) in [
-                (sql.count(), sql.values.iter().map(|v| *v as &dyn ToSql).collect::<Vec<_>>()),
+                (
+                    sql.count(),
+                    sql.values
+                        .iter()
+                        .map(|v| *v as &dyn ToSql)
+                        .collect::<Vec<_>>(),
+                ),
                 (sql.page(), sql.page_values()),
             ] {
                 let mut statement = connection.prepare(&format!("EXPLAIN QUERY PLAN {text}"))?;
@@ -983,7 +1006,11 @@ fn write(connection: &Connection, queue: &Queue, commits: &AtomicU64) {
 
 /// Applies `jobs` in one transaction, each atomic on its own, and commits. Writes that fail are
 /// answered at once (nothing of them is kept); the rest are returned, committed.
-fn write_group(connection: &Connection, jobs: Vec<Job>, at: DateTime<Utc>) -> Vec<(Answer, Written)> {
+fn write_group(
+    connection: &Connection,
+    jobs: Vec<Job>,
+    at: DateTime<Utc>,
+) -> Vec<(Answer, Written)> {
     fn fail_all(
         answers: impl IntoIterator<Item = Answer>,
         error: rusqlite::Error,
@@ -1075,7 +1102,10 @@ fn apply(
             Ok(if changed == 0 {
                 Written::NotFound
             } else {
-                Written::Committed { ids: Vec::new(), at }
+                Written::Committed {
+                    ids: Vec::new(),
+                    at,
+                }
             })
         }
         Write::Delete { id } => {
@@ -1085,7 +1115,10 @@ fn apply(
             Ok(if changed == 0 {
                 Written::NotFound
             } else {
-                Written::Committed { ids: Vec::new(), at }
+                Written::Committed {
+                    ids: Vec::new(),
+                    at,
+                }
             })
         }
     }

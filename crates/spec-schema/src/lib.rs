@@ -448,8 +448,10 @@ components:
         assert_eq!(thing["Any"], json!({}));
         // Annotations JSON Schema shares are kept; OpenAPI's own and extensions are dropped.
         assert_eq!(
-            to_json_schema(&json!({"type": "integer", "writeOnly": true, "readOnly": false,
-                                   "x-contract": {}, "deprecated": true, "example": 1}))
+            to_json_schema(
+                &json!({"type": "integer", "writeOnly": true, "readOnly": false,
+                                   "x-contract": {}, "deprecated": true, "example": 1})
+            )
             .unwrap(),
             json!({"type": "integer", "writeOnly": true, "readOnly": false})
         );

@@ -27,9 +27,7 @@ use proptest::strategy::BoxedStrategy;
 use serde_json::{Map, Value};
 
 pub use crate::{
-    request::{
-        InvalidRequest, Location, ParameterShape, Request, RequestShape, parameter_text,
-    },
+    request::{InvalidRequest, Location, ParameterShape, Request, RequestShape, parameter_text},
     schema::Node,
 };
 

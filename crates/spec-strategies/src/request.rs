@@ -92,7 +92,10 @@ fn parameters(
         .iter()
         .map(|parameter| {
             let node = Node::parse(&parameter.schema, definitions, &parameter.name)?;
-            if matches!(node.non_null(), Node::Object { .. } | Node::Array(_) | Node::Any) {
+            if matches!(
+                node.non_null(),
+                Node::Object { .. } | Node::Array(_) | Node::Any
+            ) {
                 return Err(StrategyError::Unsupported {
                     path: parameter.name.clone(),
                     what: "a parameter that is not a string, number, integer, boolean or enum"
@@ -215,8 +218,10 @@ pub(crate) fn invalid(
             .iter()
             .map(|(name, location, _)| (name.clone(), *location))
             .collect();
-        let strategies: Vec<BoxedStrategy<Violation>> =
-            breakers.into_iter().map(|(_, _, strategy)| strategy).collect();
+        let strategies: Vec<BoxedStrategy<Violation>> = breakers
+            .into_iter()
+            .map(|(_, _, strategy)| strategy)
+            .collect();
         let broken = prop::sample::subsequence((0..count).collect::<Vec<_>>(), 1..=3.min(count))
             .prop_flat_map(move |chosen| {
                 chosen
@@ -327,11 +332,8 @@ fn parameter_kinds(parameter: &Parameter) -> Vec<ViolationKind> {
 fn breaking_text(parameter: &Parameter, kind: ViolationKind) -> BoxedStrategy<Option<String>> {
     use ViolationKind::*;
 
-    let text = |values: Vec<&'static str>| {
-        prop::sample::select(values)
-            .prop_map(str::to_owned)
-            .boxed()
-    };
+    let text =
+        |values: Vec<&'static str>| prop::sample::select(values).prop_map(str::to_owned).boxed();
     let node = parameter.node.non_null();
     let strategy: BoxedStrategy<String> = match (kind, node) {
         (MissingRequired, _) => return Just(None).boxed(),
@@ -342,11 +344,15 @@ fn breaking_text(parameter: &Parameter, kind: ViolationKind) -> BoxedStrategy<Op
         (WrongType, Node::Boolean) => text(vec!["yes", "1", "TRUE", "on", "False"]),
         (BelowMinimum, Node::Integer { min: Some(min), .. }) => {
             let min = *min;
-            (1i128..=1000).prop_map(move |k| (min - k).to_string()).boxed()
+            (1i128..=1000)
+                .prop_map(move |k| (min - k).to_string())
+                .boxed()
         }
         (AboveMaximum, Node::Integer { max: Some(max), .. }) => {
             let max = *max;
-            (1i128..=1000).prop_map(move |k| (max + k).to_string()).boxed()
+            (1i128..=1000)
+                .prop_map(move |k| (max + k).to_string())
+                .boxed()
         }
         (BelowMinimum, Node::Number { min: Some(min), .. }) => {
             let min = *min;
@@ -360,7 +366,12 @@ fn breaking_text(parameter: &Parameter, kind: ViolationKind) -> BoxedStrategy<Op
                 .prop_map(move |margin| (max + margin.max(max.abs() * 1e-9)).to_string())
                 .boxed()
         }
-        (TooLong, Node::String { max_len: Some(max), .. }) => {
+        (
+            TooLong,
+            Node::String {
+                max_len: Some(max), ..
+            },
+        ) => {
             let max = *max;
             (max + 1..=max + 8, any::<u64>())
                 .prop_map(|(len, seed)| valid::text(seed, len))
@@ -395,7 +406,9 @@ fn breaking_text(parameter: &Parameter, kind: ViolationKind) -> BoxedStrategy<Op
     };
     match parameter.location {
         Location::Path => strategy
-            .prop_filter("a path segment", |text| !matches!(text.as_str(), "" | "." | ".."))
+            .prop_filter("a path segment", |text| {
+                !matches!(text.as_str(), "" | "." | "..")
+            })
             .prop_map(Some)
             .boxed(),
         Location::Query => strategy.prop_map(Some).boxed(),

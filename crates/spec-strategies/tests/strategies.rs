@@ -149,8 +149,12 @@ fn unsupported_schemas_are_refused() {
     assert!(strategies.valid("Nope").is_err());
 }
 
-/// Every operation of the real spec, as the strategies see it, with a validator per parameter.
-fn operations() -> Vec<(String, RequestShape, Vec<(ParameterShape, Validator)>)> {
+/// An operation of the real spec as the strategies see it: operationId, shape, and each
+/// parameter with its validator.
+type Operation = (String, RequestShape, Vec<(ParameterShape, Validator)>);
+
+/// Every operation of the real spec.
+fn operations() -> Vec<Operation> {
     let spec = spec();
     let definitions = spec.json_schema_definitions().unwrap();
     let mut operations = Vec::new();
@@ -169,11 +173,16 @@ fn operations() -> Vec<(String, RequestShape, Vec<(ParameterShape, Validator)>)>
                 let schema = spec_schema::to_json_schema(&parameter["schema"]).unwrap();
                 let shape = ParameterShape {
                     name: parameter["name"].as_str().unwrap().to_owned(),
-                    location: if parameter["in"] == "path" { Location::Path } else { Location::Query },
+                    location: if parameter["in"] == "path" {
+                        Location::Path
+                    } else {
+                        Location::Query
+                    },
                     required: parameter["required"] == true,
                     schema: schema.clone(),
                 };
-                let validator = Validator::for_schema(definitions.clone(), &schema, &shape.name).unwrap();
+                let validator =
+                    Validator::for_schema(definitions.clone(), &schema, &shape.name).unwrap();
                 parameters.push((shape, validator));
             }
             let body = operation
@@ -184,7 +193,11 @@ fn operations() -> Vec<(String, RequestShape, Vec<(ParameterShape, Validator)>)>
                 parameters: parameters.iter().map(|(shape, _)| shape.clone()).collect(),
                 body,
             };
-            operations.push((operation["operationId"].as_str().unwrap().to_owned(), shape, parameters));
+            operations.push((
+                operation["operationId"].as_str().unwrap().to_owned(),
+                shape,
+                parameters,
+            ));
         }
     }
     operations
@@ -198,7 +211,12 @@ fn parameter_violations(
     sent: Option<&Value>,
 ) -> Vec<(Option<String>, Option<Value>)> {
     let pairs: std::collections::HashMap<String, String> = sent
-        .map(|value| (parameter.name.clone(), spec_strategies::parameter_text(value)))
+        .map(|value| {
+            (
+                parameter.name.clone(),
+                spec_strategies::parameter_text(value),
+            )
+        })
         .into_iter()
         .collect();
     let ty = match parameter.schema.get("type").and_then(Value::as_str) {
@@ -236,7 +254,10 @@ fn valid_requests_of_every_operation_pass_validation() {
                     Location::Query => &request.query,
                 };
                 let sent = map.get(&parameter.name);
-                assert!(sent.is_some() || !parameter.required, "{operation}: {request:?}");
+                assert!(
+                    sent.is_some() || !parameter.required,
+                    "{operation}: {request:?}"
+                );
                 assert_eq!(
                     parameter_violations(parameter, validator, sent),
                     [],
@@ -268,17 +289,21 @@ fn invalid_requests_have_exactly_the_labelled_violations() {
                     Location::Path => &request.path,
                     Location::Query => &request.query,
                 };
-                found.extend(parameter_violations(parameter, validator, map.get(&parameter.name)));
+                found.extend(parameter_violations(
+                    parameter,
+                    validator,
+                    map.get(&parameter.name),
+                ));
             }
-            if found.is_empty() {
-                if let Some(schema) = &shape.body {
-                    let validator = Validator::new(definitions.clone(), schema).unwrap();
-                    found = validator
-                        .violations(request.body.as_ref().unwrap())
-                        .into_iter()
-                        .map(|v| (v.property_name(), v.value))
-                        .collect();
-                }
+            if found.is_empty()
+                && let Some(schema) = &shape.body
+            {
+                let validator = Validator::new(definitions.clone(), schema).unwrap();
+                found = validator
+                    .violations(request.body.as_ref().unwrap())
+                    .into_iter()
+                    .map(|v| (v.property_name(), v.value))
+                    .collect();
             }
             let mut labelled: Vec<(Option<String>, Option<Value>)> = case
                 .violations
@@ -300,6 +325,9 @@ fn invalid_requests_have_exactly_the_labelled_violations() {
         ("get_coworker_time_pass", ViolationKind::BelowMinimum),
         ("update_coworker_time_pass", ViolationKind::MissingRequired),
     ] {
-        assert!(kinds.contains(&(operation.to_owned(), kind)), "{operation}: {kind:?}");
+        assert!(
+            kinds.contains(&(operation.to_owned(), kind)),
+            "{operation}: {kind:?}"
+        );
     }
 }

@@ -31,9 +31,19 @@ enum Deviation {
     RequiredMessageChanged,
     /// Only when the request has a `PurchaseOrder`: shrinking must find that property alone.
     NoRedirectUrlWhenPurchaseOrderSent,
+    /// A read answers the record without its `Notes`.
+    ReadDropsAField,
+    /// A list counts one page too many.
+    ListTotalPagesOffByOne,
+    /// A delete answers its success and keeps the record.
+    DeleteKeepsTheRecord,
+    /// An update keeps the record's `Price` whatever was sent.
+    UpdateIgnoresAField,
+    /// A read of an id that does not exist answers 200 with a record.
+    FoundForAnAbsentId,
 }
 
-const ALL: [Deviation; 19] = [
+const ALL: [Deviation; 24] = [
     Deviation::MessageJoinedWithCommas,
     Deviation::SuccessWithoutRedirectUrl,
     Deviation::WasSuccessfulTrueOnErrors,
@@ -53,7 +63,17 @@ const ALL: [Deviation; 19] = [
     Deviation::UpdatedOnNotADate,
     Deviation::RequiredMessageChanged,
     Deviation::NoRedirectUrlWhenPurchaseOrderSent,
+    Deviation::ReadDropsAField,
+    Deviation::ListTotalPagesOffByOne,
+    Deviation::DeleteKeepsTheRecord,
+    Deviation::UpdateIgnoresAField,
+    Deviation::FoundForAnAbsentId,
 ];
+
+/// The path of one record (`/api/billing/coworkertimepasses/{id}`): its id.
+fn record_id(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/billing/coworkertimepasses/")
+}
 
 /// `Message` rebuilt from `Errors`, so that a deviation in the entries is the only deviation.
 fn rejoin(body: &mut Value, separator: &str) {
@@ -86,13 +106,27 @@ fn each_error(body: &mut Value, edit: impl Fn(&mut Value)) {
 /// What the deviant server answers instead of the reference server's `(status, body)`.
 fn deviate(
     deviation: Deviation,
+    method: &http::Method,
+    path: &str,
     request: &Value,
     status: u16,
     mut body: Value,
 ) -> (u16, Result<Value, String>) {
     use Deviation::*;
     let error = status >= 400;
+    let read = method == http::Method::GET && record_id(path).is_some();
+    let list = method == http::Method::GET && record_id(path).is_none();
     match deviation {
+        ReadDropsAField if read && !error => {
+            body.as_object_mut().unwrap().remove("Notes");
+        }
+        ListTotalPagesOffByOne if list && !error => {
+            body["TotalPages"] = json!(body["TotalPages"].as_i64().unwrap() + 1);
+        }
+        FoundForAnAbsentId if read && status == 404 => {
+            let id: i64 = record_id(path).unwrap().parse().unwrap();
+            return (200, Ok(record(id)));
+        }
         MessageJoinedWithCommas if error => rejoin(&mut body, ", "),
         SuccessWithoutRedirectUrl if !error => {
             body.as_object_mut().unwrap().remove("RedirectURL");
@@ -153,6 +187,21 @@ fn deviate(
     (status, Ok(body))
 }
 
+/// A record as the read model has it, with `id`.
+fn record(id: i64) -> Value {
+    json!({
+        "Id": id, "UniqueId": "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90", "CoworkerId": 1,
+        "BusinessId": 1, "TimePassId": 1, "TimePassName": null, "TimePassCurrencyCode": null,
+        "Notes": null, "PurchaseOrder": null, "Used": null, "CheckedIn": null, "UsedDate": null,
+        "RemainingUses": null, "TotalUses": null, "Free": null, "Price": null,
+        "CreateMultiple": 1, "ExpireDate": null, "Invoiced": null, "InvoiceDate": null,
+        "IsFromTariff": null, "IsPayAsYouGo": null, "TariffTimePassUniqueId": null,
+        "CoworkerProductUniqueId": null, "CoworkerContractUniqueId": null,
+        "CreatedOn": "2025-01-15T10:30:00Z", "UpdatedOn": "2025-01-15T10:30:00Z",
+        "UpdatedBy": "admin@example.com", "IsNew": false, "SystemId": null
+    })
+}
+
 struct DeviantState {
     deviation: Deviation,
     upstream: String,
@@ -162,12 +211,67 @@ struct DeviantState {
 async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-    let request_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut request_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let path = parts.uri.path().to_owned();
+    let success = |body: Value| {
+        Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap()
+    };
+    // Only for the caller allowed to delete, so that nothing but the record's fate differs.
+    let admin = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        == Some("Bearer local-admin-token");
+    if state.deviation == Deviation::DeleteKeepsTheRecord
+        && parts.method == http::Method::DELETE
+        && admin
+        && record_id(&path).is_some_and(|id| id.parse::<i64>().is_ok_and(|id| id > 0))
+    {
+        return success(json!({
+            "Status": 200, "Message": "The record was deleted successfully.", "Value": null,
+            "OpenInDialog": false, "OpenInWindow": false, "RedirectURL": null,
+            "JavaScript": null, "UpdatedOn": "2025-01-15T10:30:00Z",
+            "UpdatedBy": "admin@example.com", "Errors": null, "WasSuccessful": true
+        }));
+    }
+    let mut body = body;
+    if state.deviation == Deviation::UpdateIgnoresAField
+        && parts.method == http::Method::PUT
+        && let Some(id) = request_json.get("Id").and_then(Value::as_i64)
+    {
+        // Whatever Price was sent, the record keeps the one it had.
+        let stored: Value = state
+            .http
+            .get(format!(
+                "{}/api/billing/coworkertimepasses/{id}",
+                state.upstream
+            ))
+            .header("authorization", "Bearer local-admin-token")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(price) = stored.get("Price") {
+            request_json["Price"] = price.clone();
+            body = serde_json::to_vec(&request_json).unwrap().into();
+        }
+    }
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |path| path.as_str())
+        .to_owned();
     let mut outgoing = state
         .http
         .request(
-            parts.method,
-            format!("{}{}", state.upstream, parts.uri.path()),
+            parts.method.clone(),
+            format!("{}{path_and_query}", state.upstream),
         )
         .body(body);
     for (name, value) in &parts.headers {
@@ -189,7 +293,14 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
     let response = outgoing.send().await.unwrap();
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
-    let (status, body) = deviate(state.deviation, &request_json, status, body);
+    let (status, body) = deviate(
+        state.deviation,
+        &parts.method,
+        &path,
+        &request_json,
+        status,
+        body,
+    );
     let (content_type, bytes) = match body {
         Ok(json) => ("application/json", serde_json::to_vec(&json).unwrap()),
         Err(text) => ("text/plain", text.into_bytes()),
@@ -245,6 +356,7 @@ async fn every_deviation_is_caught() {
             .unwrap();
         let _ = shutdown.send(());
         if report.passed() {
+            println!("{deviation:?}: NOT caught");
             missed.push(deviation);
         } else {
             let checks: Vec<&str> = report
@@ -254,13 +366,12 @@ async fn every_deviation_is_caught() {
                 .map(|((_, check), _)| check.as_str())
                 .collect();
             println!("{deviation:?}: caught by {checks:?}");
+            // Every failure comes with a request to reproduce it.
             assert!(!report.failures.is_empty());
-            let failure = &report.failures[0];
-            assert!(
-                failure.curl.contains("curl -i -X POST '"),
-                "{}",
-                failure.curl
-            );
+            for failure in &report.failures {
+                let step = failure.case_step().unwrap();
+                assert!(step.curl.contains("curl -i -X "), "{failure:#?}");
+            }
             caught.push(deviation);
         }
     }
@@ -289,9 +400,9 @@ async fn cases_in_flight_still_shrink_to_a_minimal_case() {
     let failure = report
         .failures
         .iter()
-        .find(|failure| failure.case == "valid")
+        .find(|failure| failure.operation == "create_coworker_time_pass" && failure.case == "valid")
         .expect("the deviation is caught");
-    let sent: Value = serde_json::from_str(&failure.request_body).unwrap();
+    let sent: Value = serde_json::from_str(&failure.case_step().unwrap().request_body).unwrap();
     // The required properties at their minimum, and the one property that triggers the fault.
     assert_eq!(
         sent,

@@ -71,10 +71,8 @@ async fn create_multiple_creates_that_many_and_returns_the_first_id() {
     assert_eq!(second.value.id.get(), 6);
     assert_eq!(server.store().ids().unwrap(), [1, 2, 3, 4, 5, 6]);
     for id in 1..=5 {
-        assert_eq!(
-            server.store().get(id).unwrap().unwrap().request["CreateMultiple"],
-            1
-        );
+        let record = server.store().get(id).unwrap().unwrap();
+        assert_eq!(record.to_read_model().unwrap().create_multiple, 1);
     }
 }
 
