@@ -188,35 +188,27 @@ impl NexudusBillingApi for ReferenceApi {
         expire_from: Option<DateTime<Utc>>,
         expire_to: Option<DateTime<Utc>>,
     ) -> ListCoworkerTimePassesResponse {
-        use rusqlite::types::Value as Sql;
-
-        // The router checked every value against the spec: page >= 1, size 1..=1000, dir 1 or -1.
-        let page = page.and_then(|page| u32::try_from(page).ok()).unwrap_or(1);
-        let size = size.and_then(|size| u32::try_from(size).ok()).unwrap_or(25);
-        let order_by = order_by.unwrap_or_default();
-        let dir = dir.unwrap_or(1);
-        let mut filters = Vec::new();
-        let mut equal = |column, value: Option<Sql>| {
-            if let Some(value) = value {
-                filters.push(Filter::Equal(column, value));
-            }
-        };
-        equal(Column::coworker_id, coworker_id.map(Sql::Integer));
-        equal(Column::business_id, business_id.map(Sql::Integer));
-        equal(Column::time_pass_id, time_pass_id.map(Sql::Integer));
-        equal(Column::used, used.map(|used| Sql::Integer(used.into())));
-        equal(Column::free, free.map(|free| Sql::Integer(free.into())));
-        equal(Column::purchase_order, purchase_order.map(Sql::Text));
-        let date = |instant: DateTime<Utc>| Sql::Text(stored_date_time(instant));
-        filters.extend(expire_from.map(|from| Filter::AtLeast(Column::expire_date, date(from))));
-        filters.extend(expire_to.map(|to| Filter::AtMost(Column::expire_date, date(to))));
-        let query = ListQuery {
-            filters,
-            sort: sort_column(order_by),
-            descending: dir == -1,
+        let parameters = ListParameters {
             page,
             size,
+            order_by,
+            dir,
+            coworker_id,
+            business_id,
+            time_pass_id,
+            used,
+            free,
+            purchase_order,
+            expire_from,
+            expire_to,
         };
+        let query = parameters.query();
+        let (page, size, order_by, dir) = (
+            query.page,
+            query.size,
+            parameters.order_by(),
+            parameters.dir(),
+        );
         let listed = self.store.list(query).await.and_then(|listed| {
             let records = listed
                 .records
@@ -323,6 +315,95 @@ impl NexudusBillingApi for ReferenceApi {
                 "deleting the record",
                 &error,
             )),
+        }
+    }
+}
+
+/// The parameters of a list, as the router parsed and checked them against the spec (page at
+/// least 1, size from 1 to 1000, dir 1 or -1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListParameters {
+    /// `page`.
+    pub page: Option<i32>,
+    /// `size`.
+    pub size: Option<i32>,
+    /// `orderBy`.
+    pub order_by: Option<CoworkerTimePassOrderField>,
+    /// `dir`.
+    pub dir: Option<i32>,
+    /// `CoworkerTimePass_CoworkerId`.
+    pub coworker_id: Option<i64>,
+    /// `CoworkerTimePass_BusinessId`.
+    pub business_id: Option<i64>,
+    /// `CoworkerTimePass_TimePassId`.
+    pub time_pass_id: Option<i64>,
+    /// `CoworkerTimePass_Used`.
+    pub used: Option<bool>,
+    /// `CoworkerTimePass_Free`.
+    pub free: Option<bool>,
+    /// `CoworkerTimePass_PurchaseOrder`.
+    pub purchase_order: Option<String>,
+    /// `from_CoworkerTimePass_ExpireDate`.
+    pub expire_from: Option<DateTime<Utc>>,
+    /// `to_CoworkerTimePass_ExpireDate`.
+    pub expire_to: Option<DateTime<Utc>>,
+}
+
+impl ListParameters {
+    fn order_by(&self) -> CoworkerTimePassOrderField {
+        self.order_by.unwrap_or_default()
+    }
+
+    fn dir(&self) -> i32 {
+        self.dir.unwrap_or(1)
+    }
+
+    /// The store's query for these parameters, with the spec's defaults.
+    pub fn query(&self) -> ListQuery {
+        use rusqlite::types::Value as Sql;
+
+        let mut filters = Vec::new();
+        let mut equal = |column, value: Option<Sql>| {
+            if let Some(value) = value {
+                filters.push(Filter::Equal(column, value));
+            }
+        };
+        equal(Column::coworker_id, self.coworker_id.map(Sql::Integer));
+        equal(Column::business_id, self.business_id.map(Sql::Integer));
+        equal(Column::time_pass_id, self.time_pass_id.map(Sql::Integer));
+        equal(
+            Column::used,
+            self.used.map(|used| Sql::Integer(used.into())),
+        );
+        equal(
+            Column::free,
+            self.free.map(|free| Sql::Integer(free.into())),
+        );
+        equal(
+            Column::purchase_order,
+            self.purchase_order.clone().map(Sql::Text),
+        );
+        let date = |instant: DateTime<Utc>| Sql::Text(stored_date_time(instant));
+        filters.extend(
+            self.expire_from
+                .map(|from| Filter::AtLeast(Column::expire_date, date(from))),
+        );
+        filters.extend(
+            self.expire_to
+                .map(|to| Filter::AtMost(Column::expire_date, date(to))),
+        );
+        ListQuery {
+            filters,
+            sort: sort_column(self.order_by()),
+            descending: self.dir() == -1,
+            page: self
+                .page
+                .and_then(|page| u32::try_from(page).ok())
+                .unwrap_or(1),
+            size: self
+                .size
+                .and_then(|size| u32::try_from(size).ok())
+                .unwrap_or(25),
         }
     }
 }

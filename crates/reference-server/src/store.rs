@@ -392,7 +392,8 @@ pub enum SortColumn {
 }
 
 impl SortColumn {
-    fn name(self) -> &'static str {
+    /// The column's name.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Id => "id",
             Self::CreatedOn => "created_on",
@@ -1157,4 +1158,313 @@ fn insert(
         ids.push(id);
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::types::Value as Sql;
+    use serde_json::json;
+
+    use super::*;
+
+    fn create_request(body: serde_json::Value) -> (Fields, u32) {
+        let mut request =
+            json!({"CoworkerId": 1, "BusinessId": 2, "TimePassId": 3, "CreateMultiple": 1});
+        request
+            .as_object_mut()
+            .unwrap()
+            .extend(body.as_object().unwrap().clone());
+        Fields::from_create(serde_json::from_value(request).unwrap())
+    }
+
+    fn fields(notes: &str) -> Fields {
+        create_request(
+            json!({"Notes": notes, "Price": 1.5, "ExpireDate": "2026-07-31T00:00:00+02:00"}),
+        )
+        .0
+    }
+
+    fn open(dir: &tempfile::TempDir) -> Store {
+        Store::open(&dir.path().join("db.sqlite3")).unwrap()
+    }
+
+    fn committed(written: Written) -> DateTime<Utc> {
+        match written {
+            Written::Committed { at, .. } => at,
+            Written::NotFound => panic!("not found"),
+        }
+    }
+
+    #[tokio::test]
+    async fn ids_increase_across_reopens_and_are_never_given_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ids, _) = open(&dir).create(fields("a"), 3, "a@b.c").await.unwrap();
+        assert_eq!(ids, [1, 2, 3]);
+        let store = open(&dir);
+        committed(store.delete(3).await.unwrap());
+        assert_eq!(store.delete(3).await.unwrap(), Written::NotFound);
+        drop(store);
+        let store = open(&dir);
+        // 3 was deleted, and stays unused.
+        assert_eq!(store.create(fields("b"), 1, "a@b.c").await.unwrap().0, [4]);
+        assert_eq!(store.ids().unwrap(), [1, 2, 4]);
+    }
+
+    #[tokio::test]
+    async fn what_is_written_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let sent = json!({
+            "CoworkerId": 9223372036854775807u64, "BusinessId": 1414201001, "TimePassId": 7,
+            "CreateMultiple": 2, "Notes": "n\u{0}\"é", "PurchaseOrder": "", "Used": false,
+            "Free": true, "Price": 0.1, "ExpireDate": "2026-07-31T02:00:00.123456789+02:00",
+            "TariffTimePassUniqueId": "0D6B7C1E-3F8A-4C2E-9B1D-5A7E2F4C8D90",
+            "CoworkerProductUniqueId": null
+        });
+        let (fields, count) = Fields::from_create(serde_json::from_value(sent).unwrap());
+        let (ids, at) = store.create(fields, count, "a@b.c").await.unwrap();
+        assert_eq!(ids, [1, 2]);
+        let record = store
+            .read(2)
+            .await
+            .unwrap()
+            .unwrap()
+            .to_read_model()
+            .unwrap();
+        let read = serde_json::to_value(&record).unwrap();
+        let expected = json!({
+            "Id": 2, "CoworkerId": 9223372036854775807u64, "BusinessId": 1414201001,
+            "TimePassId": 7, "TimePassName": null, "TimePassCurrencyCode": null,
+            "Notes": "n\u{0}\"é", "PurchaseOrder": "", "Used": false, "CheckedIn": null,
+            "UsedDate": null, "RemainingUses": null, "TotalUses": null, "Free": true,
+            "Price": 0.1, "CreateMultiple": 1, "ExpireDate": "2026-07-31T00:00:00.123456789Z",
+            "Invoiced": null, "InvoiceDate": null, "IsFromTariff": null, "IsPayAsYouGo": null,
+            "TariffTimePassUniqueId": "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90",
+            "CoworkerProductUniqueId": null, "CoworkerContractUniqueId": null,
+            "CreatedOn": serde_json::to_value(at).unwrap(),
+            "UpdatedOn": serde_json::to_value(at).unwrap(),
+            "UpdatedBy": "a@b.c", "IsNew": false, "SystemId": null,
+            "UniqueId": read["UniqueId"]
+        });
+        assert_eq!(read, expected);
+        assert!(store.read(3).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn updates_replace_every_field_and_time_only_moves_forward() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let (ids, created) = store.create(fields("a"), 1, "a@b.c").await.unwrap();
+        let (replacement, _) = create_request(json!({"CoworkerId": 8, "Used": true}));
+        let at = committed(
+            store
+                .update(ids[0], replacement.clone(), "d@e.f")
+                .await
+                .unwrap(),
+        );
+        assert!(at >= created);
+        let record = store.get(ids[0]).unwrap().unwrap();
+        // Every writable field is the update's: what it left out is null now.
+        assert_eq!(record.fields, replacement);
+        assert_eq!(record.updated_by, "d@e.f");
+        assert_eq!(record.created_on, stored_date_time(created));
+        assert_eq!(record.updated_on, stored_date_time(at));
+        assert_eq!(
+            store.update(99, replacement, "d@e.f").await.unwrap(),
+            Written::NotFound
+        );
+        let mut last = at;
+        for notes in ["b", "c", "d"] {
+            let at = committed(store.update(ids[0], fields(notes), "a@b.c").await.unwrap());
+            assert!(at >= last, "{at} before {last}");
+            last = at;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let store = Store::open(&path).unwrap();
+        connect(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TRIGGER refuse AFTER INSERT ON coworker_time_passes
+                 WHEN NEW.notes = 'refuse'
+                     AND (SELECT COUNT(*) FROM coworker_time_passes WHERE notes = 'refuse') >= 2
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                 CREATE TRIGGER refuse_one AFTER INSERT ON coworker_time_passes
+                 WHEN NEW.notes = 'refuse one' BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                 CREATE TRIGGER refuse_update BEFORE UPDATE ON coworker_time_passes
+                 WHEN NEW.notes = 'refuse update' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            )
+            .unwrap();
+        let (kept, _) = store.create(fields("kept"), 1, "a@b.c").await.unwrap();
+        let create = |notes: &str, count: u32| store.create(fields(notes), count, "a@b.c");
+        // Sent together, so that they may share a transaction. "refuse" fails after inserting
+        // its first record, which must be rolled back with it; "refuse one" fails in its only
+        // insert; the refused update leaves its record as it was.
+        let (a, refused, b, refused_one, refused_update) = tokio::join!(
+            create("a", 2),
+            create("refuse", 3),
+            create("b", 1),
+            create("refuse one", 1),
+            store.update(kept[0], fields("refuse update"), "x@y.z"),
+        );
+        assert_eq!(a.unwrap().0.len(), 2);
+        assert!(matches!(refused, Err(StoreError::Sqlite(_))), "{refused:?}");
+        assert_eq!(b.unwrap().0.len(), 1);
+        assert!(
+            matches!(refused_one, Err(StoreError::Sqlite(_))),
+            "{refused_one:?}"
+        );
+        assert!(matches!(refused_update, Err(StoreError::Sqlite(_))));
+        assert_eq!(store.count().unwrap(), 4);
+        let notes: Vec<Option<String>> = store
+            .ids()
+            .unwrap()
+            .into_iter()
+            .map(|id| store.get(id).unwrap().unwrap().fields.notes)
+            .collect();
+        assert_eq!(
+            notes,
+            ["kept", "a", "a", "b"].map(|notes| Some(notes.to_owned()))
+        );
+        assert_eq!(store.get(kept[0]).unwrap().unwrap().updated_by, "a@b.c");
+    }
+
+    #[tokio::test]
+    async fn lists_filter_sort_and_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        // Prices 3, null, 1, 3, 2 on ids 1 to 5; coworkers alternate.
+        for (price, coworker) in [
+            (Some(3.0), 1),
+            (None, 2),
+            (Some(1.0), 1),
+            (Some(3.0), 2),
+            (Some(2.0), 1),
+        ] {
+            let (mut fields, _) = create_request(json!({"CoworkerId": coworker}));
+            fields.price = price;
+            store.create(fields, 1, "a@b.c").await.unwrap();
+        }
+        let list = |filters: Vec<Filter>, sort, descending, page, size| {
+            let store = &store;
+            async move {
+                let listed = store
+                    .list(ListQuery {
+                        filters,
+                        sort,
+                        descending,
+                        page,
+                        size,
+                    })
+                    .await
+                    .unwrap();
+                let ids: Vec<i64> = listed.records.iter().map(|record| record.id).collect();
+                (ids, listed.total)
+            }
+        };
+        let price = SortColumn::Field(Column::price);
+        // Nulls first ascending, ties by id in the same direction.
+        assert_eq!(
+            list(vec![], price, false, 1, 10).await,
+            (vec![2, 3, 5, 1, 4], 5)
+        );
+        assert_eq!(
+            list(vec![], price, true, 1, 10).await,
+            (vec![4, 1, 5, 3, 2], 5)
+        );
+        assert_eq!(list(vec![], price, true, 2, 2).await, (vec![5, 3], 5));
+        assert_eq!(list(vec![], price, true, 4, 2).await, (vec![], 5));
+        let coworker = |id| Filter::Equal(Column::coworker_id, Sql::Integer(id));
+        assert_eq!(
+            list(vec![coworker(1)], SortColumn::Id, true, 1, 2).await,
+            (vec![5, 3], 3)
+        );
+        let at_least_two = Filter::AtLeast(Column::price, Sql::Real(2.0));
+        assert_eq!(
+            list(vec![coworker(1), at_least_two], price, false, 1, 10).await,
+            (vec![5, 1], 2)
+        );
+    }
+
+    #[tokio::test]
+    async fn databases_of_the_earlier_layout_are_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        // The layout of November 2026: a JSON copy of each request, date-times of any precision.
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(&create_table().replace(
+            "created_on TEXT NOT NULL,",
+            "request TEXT NOT NULL,\n            created_on TEXT NOT NULL,",
+        ))
+        .unwrap();
+        old.execute_batch(
+            "INSERT INTO coworker_time_passes (unique_id, coworker_id, business_id, time_pass_id,
+                expire_date, request, created_on, updated_on, updated_by)
+             VALUES ('0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90', 7, 8, 9, '2026-07-31T00:00:00Z', '{}',
+                     '2026-11-01T10:00:00.5Z', '2026-11-01T10:00:00.5Z', 'old@b.c'),
+                    ('0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d91', 7, 8, 9, NULL, '{}',
+                     '2026-11-01T10:00:00Z', '2026-11-01T10:00:01Z', 'old@b.c')",
+        )
+        .unwrap();
+        drop(old);
+        let store = Store::open(&path).unwrap();
+        let record = store.get(1).unwrap().unwrap();
+        assert_eq!(record.created_on, "2026-11-01T10:00:00.500000000Z");
+        assert_eq!(
+            record.fields.expire_date.as_deref(),
+            Some("2026-07-31T00:00:00.000000000Z")
+        );
+        assert_eq!(record.to_read_model().unwrap().coworker_id.get(), 7);
+        // The instants sort as they are now, which the earlier text did not.
+        let by_creation = store
+            .list(ListQuery {
+                filters: Vec::new(),
+                sort: SortColumn::CreatedOn,
+                descending: false,
+                page: 1,
+                size: 10,
+            })
+            .await
+            .unwrap();
+        let ids: Vec<i64> = by_creation.records.iter().map(|record| record.id).collect();
+        assert_eq!(ids, [2, 1]);
+        assert_eq!(store.create(fields("n"), 1, "a@b.c").await.unwrap().0, [3]);
+        drop(store);
+        // Opening again changes nothing.
+        assert_eq!(Store::open(&path).unwrap().get(1).unwrap().unwrap(), record);
+    }
+
+    #[test]
+    fn a_database_this_server_did_not_write_is_refused_not_mangled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(&create_table()).unwrap();
+        old.execute_batch(
+            "INSERT INTO coworker_time_passes (unique_id, coworker_id, business_id, time_pass_id,
+                created_on, updated_on, updated_by)
+             VALUES ('u', 7, 8, 9, 'yesterday', 'yesterday', 'old@b.c')",
+        )
+        .unwrap();
+        drop(old);
+        let error = Store::open(&path).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("column created_on holds \"yesterday\""),
+            "{error}"
+        );
+        // Nothing was changed: the migration ran in a transaction.
+        let text: String = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT created_on FROM coworker_time_passes", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(text, "yesterday");
+    }
 }

@@ -1,10 +1,10 @@
-//! The auth matrix: who gets 401, with which message, and who gets to create.
+//! The auth matrix: who gets 401, with which message, and who may call which operation.
 
 use nexudus_client::Error;
 use reference_server::users::Users;
 use serde_json::Value;
 
-use crate::{ADMIN, CREATOR, READER, TestServer, assert_envelope, minimal, post_raw};
+use crate::{ADMIN, CREATOR, NOROLE, READER, TestServer, assert_envelope, minimal, post_raw};
 
 async fn status_and_body(server: &TestServer, authorization: Option<&str>) -> (u16, Value) {
     let mut request = nexudus_client::http_client_builder()
@@ -125,5 +125,92 @@ async fn builtin_users_are_refused_beyond_loopback() {
             .to_string()
             .contains("refusing to listen on 0.0.0.0:0"),
         "{error}"
+    );
+}
+
+/// Each built-in user may call what its roles allow, and gets 401 naming the missing role for
+/// the rest.
+#[tokio::test]
+async fn every_operation_checks_its_own_role() {
+    let server = TestServer::start().await;
+    let admin = server.client(ADMIN);
+    let mut allowed = Vec::new();
+    for (token, email) in [
+        (ADMIN, "admin@example.com"),
+        (CREATOR, "creator@example.com"),
+        (READER, "reader@example.com"),
+        (NOROLE, "norole@example.com"),
+    ] {
+        // A record of its own for each call that might change or remove one.
+        let record = admin
+            .create_coworker_time_pass(&serde_json::from_value(minimal()).unwrap())
+            .await
+            .unwrap()
+            .value
+            .id;
+        let client = server.client(token);
+        let mut update = minimal();
+        update["Id"] = record.get().into();
+        let outcomes: [(&str, Result<(), Error<nexudus_types::ErrorEnvelope>>); 5] = [
+            (
+                "CoworkerTimePass-Create",
+                client
+                    .create_coworker_time_pass(&serde_json::from_value(minimal()).unwrap())
+                    .await
+                    .map(|_| ()),
+            ),
+            (
+                "CoworkerTimePass-Read",
+                client.get_coworker_time_pass(record).await.map(|_| ()),
+            ),
+            (
+                "CoworkerTimePass-List",
+                client
+                    .list_coworker_time_passes(
+                        None, None, None, None, None, None, None, None, None, None, None, None,
+                    )
+                    .await
+                    .map(|_| ()),
+            ),
+            (
+                "CoworkerTimePass-Edit",
+                client
+                    .update_coworker_time_pass(&serde_json::from_value(update).unwrap())
+                    .await
+                    .map(|_| ()),
+            ),
+            (
+                "CoworkerTimePass-Delete",
+                client.delete_coworker_time_pass(record).await.map(|_| ()),
+            ),
+        ];
+        for (role, outcome) in outcomes {
+            match outcome {
+                Ok(()) => allowed.push((email, role)),
+                Err(Error::ErrorResponse(response)) => {
+                    assert_eq!(response.status(), 401, "{email} {role}");
+                    assert_eq!(
+                        response.message,
+                        format!(
+                            "Authorization: {email} needs the {role} role or to be a full unrestricted administrator"
+                        )
+                    );
+                }
+                Err(other) => panic!("{email} {role}: {other}"),
+            }
+        }
+    }
+    assert_eq!(
+        allowed,
+        [
+            ("admin@example.com", "CoworkerTimePass-Create"),
+            ("admin@example.com", "CoworkerTimePass-Read"),
+            ("admin@example.com", "CoworkerTimePass-List"),
+            ("admin@example.com", "CoworkerTimePass-Edit"),
+            ("admin@example.com", "CoworkerTimePass-Delete"),
+            ("creator@example.com", "CoworkerTimePass-Create"),
+            ("reader@example.com", "CoworkerTimePass-Read"),
+            ("reader@example.com", "CoworkerTimePass-List"),
+        ]
     );
 }

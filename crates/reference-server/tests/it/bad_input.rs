@@ -1,5 +1,5 @@
-//! Bad input of every class the issue names: each gets its status and exact `Errors`, and
-//! stores nothing.
+//! Bad input of every class: bodies, path ids and query parameters, each with its status and
+//! exact `Errors`, and nothing stored or changed.
 
 use serde_json::{Value, json};
 
@@ -339,4 +339,233 @@ async fn unknown_properties_are_ignored_and_valid_edges_accepted() {
         assert_eq!(raw.status, 200, "{body}: {}", raw.body);
     }
     assert_eq!(server.count(), 101);
+}
+
+/// A request of another operation than create, as raw parts.
+struct Request {
+    method: &'static str,
+    path: String,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+}
+
+async fn send(server: &TestServer, request: &Request) -> crate::Raw {
+    crate::send_raw(
+        request.method,
+        &format!("{}{}", server.url(), request.path),
+        Some(ADMIN),
+        request.content_type,
+        request.body.clone(),
+    )
+    .await
+}
+
+fn get(path: impl Into<String>) -> Request {
+    Request {
+        method: "GET",
+        path: path.into(),
+        content_type: None,
+        body: Vec::new(),
+    }
+}
+
+fn put(content_type: &'static str, body: Vec<u8>) -> Request {
+    Request {
+        method: "PUT",
+        path: String::new(),
+        content_type: Some(content_type),
+        body,
+    }
+}
+
+/// An expected entry of `Errors`: `PropertyName`, `AttemptedValue`, `Message`.
+type Expected = (&'static str, Value, String);
+
+/// Bad path ids, query parameters and update bodies: each gets its exact envelope, and neither
+/// the records nor any of their fields change.
+#[tokio::test]
+async fn bad_parameters_and_update_bodies_change_nothing() {
+    let server = TestServer::start().await;
+    let created = post_raw(
+        &server.url(),
+        Some(ADMIN),
+        Some("application/json"),
+        serde_json::to_vec(&minimal()).unwrap(),
+    )
+    .await;
+    let id = created.body["Value"]["Id"].as_i64().unwrap();
+    let before = server.store().get(id).unwrap().unwrap();
+    let order_fields: Value = serde_json::from_str::<Value>(nexudus_server_api::SCHEMA_DEFINITIONS)
+        .unwrap()["CoworkerTimePassOrderField"]["enum"]
+        .clone();
+    let one_of = |values: &Value| format!("must be one of {values}");
+    let mut cases: Vec<(Request, u16, Vec<Expected>)> = Vec::new();
+    for method in ["GET", "DELETE"] {
+        for (text, message) in [
+            ("0", "must be at least 1"),
+            ("-1", "must be at least 1"),
+            ("9223372036854775808", "must be at most 9223372036854775807"),
+            ("abc", "must be an integer"),
+            ("1.5", "must be an integer"),
+        ] {
+            cases.push((
+                Request {
+                    method,
+                    ..get(format!("/{text}"))
+                },
+                400,
+                vec![("id", json!(text), message.to_owned())],
+            ));
+        }
+    }
+    for (query, name, text, message) in [
+        ("page=0", "page", "0", "must be at least 1".to_owned()),
+        (
+            "size=1001",
+            "size",
+            "1001",
+            "must be at most 1000".to_owned(),
+        ),
+        ("size=0", "size", "0", "must be at least 1".to_owned()),
+        ("orderBy=Colour", "orderBy", "Colour", one_of(&order_fields)),
+        ("orderBy=price", "orderBy", "price", one_of(&order_fields)),
+        ("dir=0", "dir", "0", one_of(&json!([1, -1]))),
+        ("dir=asc", "dir", "asc", "must be an integer".to_owned()),
+        (
+            "from_CoworkerTimePass_ExpireDate=2025-01-31T00:00",
+            "from_CoworkerTimePass_ExpireDate",
+            "2025-01-31T00:00",
+            "must be a valid date-time".to_owned(),
+        ),
+        (
+            "to_CoworkerTimePass_ExpireDate=9999-12-31T23:59:59-14:00",
+            "to_CoworkerTimePass_ExpireDate",
+            "9999-12-31T23:59:59-14:00",
+            "must be a valid date-time".to_owned(),
+        ),
+        (
+            "CoworkerTimePass_Used=yes",
+            "CoworkerTimePass_Used",
+            "yes",
+            "must be a boolean".to_owned(),
+        ),
+        (
+            "CoworkerTimePass_CoworkerId=0",
+            "CoworkerTimePass_CoworkerId",
+            "0",
+            "must be at least 1".to_owned(),
+        ),
+    ] {
+        cases.push((
+            get(format!("?{query}")),
+            400,
+            vec![(name, json!(text), message)],
+        ));
+    }
+    cases.push((
+        get("?page=0&size=1001&dir=2"),
+        400,
+        vec![
+            ("page", json!("0"), "must be at least 1".to_owned()),
+            ("size", json!("1001"), "must be at most 1000".to_owned()),
+            ("dir", json!("2"), one_of(&json!([1, -1]))),
+        ],
+    ));
+    let update = |edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut body = minimal();
+        body["Id"] = json!(id);
+        body["Notes"] = json!("changed");
+        edit(body.as_object_mut().unwrap());
+        serde_json::to_vec(&body).unwrap()
+    };
+    for (body, errors) in [
+        (
+            update(&|body| drop(body.remove("Id"))),
+            vec![("Id", Value::Null, "is a required field")],
+        ),
+        (
+            update(&|body| drop(body.insert("Id".into(), json!(0)))),
+            vec![("Id", json!(0), "must be at least 1")],
+        ),
+        (
+            update(&|body| drop(body.insert("Id".into(), json!("1")))),
+            vec![("Id", json!("1"), "must be an integer")],
+        ),
+        (
+            update(&|body| drop(body.insert("CreateMultiple".into(), json!(101)))),
+            vec![("CreateMultiple", json!(101), "must be at most 100")],
+        ),
+        (
+            update(&|body| {
+                drop(body.insert("ExpireDate".into(), json!("0000-01-01T00:00:00+01:00")))
+            }),
+            vec![(
+                "ExpireDate",
+                json!("0000-01-01T00:00:00+01:00"),
+                "must be a valid date-time",
+            )],
+        ),
+        (
+            b"[1]".to_vec(),
+            vec![("$body", json!([1]), "must be an object")],
+        ),
+    ] {
+        let errors = errors
+            .into_iter()
+            .map(|(p, v, m)| (p, v, m.to_owned()))
+            .collect();
+        cases.push((put("application/json", body), 400, errors));
+    }
+    cases.push((
+        put("text/plain", update(&|_| ())),
+        415,
+        vec![(
+            "Content-Type",
+            json!("text/plain"),
+            "must be application/json".to_owned(),
+        )],
+    ));
+    cases.push((
+        put(
+            "application/json",
+            update(&|body| {
+                body.insert(
+                    "Notes".into(),
+                    json!("x".repeat(nexudus_server_api::DEFAULT_BODY_LIMIT)),
+                );
+            }),
+        ),
+        413,
+        vec![(
+            "$body",
+            Value::Null,
+            format!(
+                "must be at most {} bytes",
+                nexudus_server_api::DEFAULT_BODY_LIMIT
+            ),
+        )],
+    ));
+    for (request, status, errors) in &cases {
+        let raw = send(&server, request).await;
+        let name = format!(
+            "{} {} {}",
+            request.method,
+            request.path,
+            String::from_utf8_lossy(&request.body)
+        );
+        assert_eq!(raw.status, *status, "{name}: {}", raw.body);
+        assert_eq!(raw.content_type, "application/json", "{name}");
+        let expected: Vec<(&str, Value, &str)> = errors
+            .iter()
+            .map(|(p, v, m)| (*p, v.clone(), m.as_str()))
+            .collect();
+        assert_envelope(&raw.body, &expected, &name);
+        assert_eq!(server.count(), 1, "{name} changed the records");
+        assert_eq!(
+            server.store().get(id).unwrap().unwrap(),
+            before,
+            "{name} changed the record"
+        );
+    }
+    assert!(cases.len() >= 30, "{} cases", cases.len());
 }

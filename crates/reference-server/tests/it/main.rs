@@ -3,6 +3,7 @@
 mod auth;
 mod bad_input;
 mod process;
+mod resource;
 mod robustness;
 mod volume;
 
@@ -58,6 +59,7 @@ impl TestServer {
 pub(crate) const ADMIN: &str = "local-admin-token";
 pub(crate) const CREATOR: &str = "local-creator-token";
 pub(crate) const READER: &str = "local-reader-token";
+pub(crate) const NOROLE: &str = "local-norole-token";
 
 /// The smallest valid body, as JSON.
 pub(crate) fn minimal() -> Value {
@@ -78,11 +80,25 @@ pub(crate) async fn post_raw(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> Raw {
+    send_raw("POST", url, token, content_type, body).await
+}
+
+/// Sends `method url` with `body` as it is (no body when it is empty).
+pub(crate) async fn send_raw(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Raw {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut request = nexudus_client::http_client_builder()
         .build()
         .unwrap()
-        .post(url)
-        .body(body);
+        .request(method, url);
+    if !body.is_empty() {
+        request = request.body(body);
+    }
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }

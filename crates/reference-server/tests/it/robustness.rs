@@ -97,3 +97,75 @@ fn arbitrary_bodies_get_200_or_400_and_only_200_stores() {
         }
     });
 }
+
+/// Text a hostile client might put in a path segment or a query value.
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ".{0,24}",
+        (-3i64..5).prop_map(|n| n.to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        Just("9223372036854775808".to_owned()),
+        Just("2026-07-31T00:00:00Z".to_owned()),
+        Just("Price".to_owned()),
+    ]
+}
+
+/// The query parameters of the spec's operations, and some it does not have.
+fn query_names() -> Vec<String> {
+    let mut names: Vec<String> = nexudus_server_api::OPERATIONS
+        .iter()
+        .flat_map(|operation| operation.parameters)
+        .map(|parameter| parameter.name.to_owned())
+        .collect();
+    names.extend(["Id", "id", "page[]", ""].map(str::to_owned));
+    names
+}
+
+#[test]
+fn arbitrary_requests_to_every_operation_never_get_a_5xx_and_reads_change_nothing() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(TestServer::start());
+    let record = runtime.block_on(post_raw(
+        &server.url(),
+        Some(ADMIN),
+        Some("application/json"),
+        serde_json::to_vec(&crate::minimal()).unwrap(),
+    ));
+    assert_eq!(record.status, 200);
+    let config = ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+        )),
+        ..ProptestConfig::default()
+    };
+    let request = (
+        prop::sample::select(vec!["GET", "PUT", "DELETE", "GET"]),
+        prop::option::of(any_text()),
+        prop::collection::vec((prop::sample::select(query_names()), any_text()), 0..5),
+        body(),
+    );
+    proptest!(config, |((method, id, query, body) in request)| {
+        let mut url = server.url();
+        if let Some(id) = &id {
+            url.push('/');
+            url.extend(form_urlencoded::byte_serialize(id.as_bytes()));
+        }
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&query)
+            .finish();
+        if !query.is_empty() {
+            url = format!("{url}?{query}");
+        }
+        let body = if method == "PUT" { body } else { Vec::new() };
+        let before = server.count();
+        let raw = runtime.block_on(crate::send_raw(method, &url, Some(ADMIN), Some("application/json"), body));
+        prop_assert!(raw.status < 500, "{} for {method} {url}: {}", raw.status, raw.body);
+        if raw.status != 200 || method == "GET" {
+            prop_assert_eq!(server.count(), before);
+        }
+        if raw.status >= 400 && raw.status != 404 && raw.status != 405 {
+            prop_assert_eq!(&raw.body["WasSuccessful"], &json!(false));
+        }
+    });
+}
