@@ -7,9 +7,21 @@ use crate::ReferenceServer;
 
 const ADMIN: &str = "local-admin-token";
 
-/// Sends a request and returns `{status, body}` for the snapshot.
+/// Sends a create and returns `{status, body}` for the snapshot.
 async fn exchange(
     server: &ReferenceServer,
+    authorization: Option<&str>,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Value {
+    send(server, "POST", "", authorization, content_type, body).await
+}
+
+/// Sends `method` to the resource's path followed by `rest`, and returns `{status, body}`.
+async fn send(
+    server: &ReferenceServer,
+    method: &str,
+    rest: &str,
     authorization: Option<&str>,
     content_type: Option<&str>,
     body: Vec<u8>,
@@ -17,11 +29,16 @@ async fn exchange(
     let mut request = nexudus_client::http_client_builder()
         .build()
         .unwrap()
-        .post(format!(
-            "{}/api/billing/coworkertimepasses",
-            server.base_url()
-        ))
-        .body(body);
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!(
+                "{}/api/billing/coworkertimepasses{rest}",
+                server.base_url()
+            ),
+        );
+    if !body.is_empty() {
+        request = request.body(body);
+    }
     if let Some(authorization) = authorization {
         request = request.header("authorization", authorization);
     }
@@ -69,6 +86,13 @@ macro_rules! snapshot {
         insta::assert_json_snapshot!($name, $value, {
             ".body.Value.Id" => "[id]",
             ".body.UpdatedOn" => "[timestamp]",
+            ".body.Id" => "[id]",
+            ".body.UniqueId" => "[uuid]",
+            ".body.CreatedOn" => "[timestamp]",
+            ".body.Records[].Id" => "[id]",
+            ".body.Records[].UniqueId" => "[uuid]",
+            ".body.Records[].CreatedOn" => "[timestamp]",
+            ".body.Records[].UpdatedOn" => "[timestamp]",
         })
     }};
 }
@@ -153,6 +177,7 @@ async fn canonical_responses() {
     );
 
     // Authentication.
+    let admin = Some("Bearer local-admin-token");
     let body = serde_json::to_vec(&valid()).unwrap();
     let json = Some("application/json");
     snapshot!(
@@ -179,7 +204,6 @@ async fn canonical_responses() {
     );
 
     // Transport.
-    let admin = Some("Bearer local-admin-token");
     snapshot!(
         "transport_malformed_json",
         exchange(&server, admin, json, b"{\"CoworkerId\": 1,".to_vec()).await
@@ -204,6 +228,91 @@ async fn canonical_responses() {
     snapshot!(
         "transport_oversize_body",
         exchange(&server, admin, json, oversize).await
+    );
+
+    // The other operations, on a record of the documented example.
+    let admin = Some("Bearer local-admin-token");
+    let created = post_json(
+        &server,
+        json!({
+            "CoworkerId": 1414201305, "BusinessId": 1414201001, "TimePassId": 1414201122,
+            "CreateMultiple": 1, "Notes": "Welcome pack", "PurchaseOrder": "PO-2025-0042",
+            "Used": false, "Free": false, "Price": 25.5, "ExpireDate": "2026-07-31T00:00:00Z",
+            "TariffTimePassUniqueId": "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90"
+        }),
+    )
+    .await;
+    let id = created["body"]["Value"]["Id"].as_i64().unwrap();
+    let record = format!("/{id}");
+    snapshot!("read", send(&server, "GET", &record, admin, None, Vec::new()).await);
+    snapshot!(
+        "list",
+        send(
+            &server,
+            "GET",
+            "?CoworkerTimePass_PurchaseOrder=PO-2025-0042&orderBy=ExpireDate&dir=-1&size=2",
+            admin,
+            None,
+            Vec::new()
+        )
+        .await
+    );
+    snapshot!(
+        "list_beyond_the_last_page",
+        send(&server, "GET", "?page=7", admin, None, Vec::new()).await
+    );
+    let update = json!({
+        "Id": id, "CoworkerId": 1414201305, "BusinessId": 1414201001, "TimePassId": 1414201122,
+        "CreateMultiple": 1, "Used": true
+    });
+    snapshot!(
+        "updated",
+        send(&server, "PUT", "", admin, json, serde_json::to_vec(&update).unwrap()).await
+    );
+    snapshot!(
+        "read_after_update",
+        send(&server, "GET", &record, admin, None, Vec::new()).await
+    );
+    snapshot!("deleted", send(&server, "DELETE", &record, admin, None, Vec::new()).await);
+    snapshot!(
+        "not_found_read",
+        send(&server, "GET", &record, admin, None, Vec::new()).await
+    );
+    snapshot!(
+        "not_found_update",
+        send(&server, "PUT", "", admin, json, serde_json::to_vec(&update).unwrap()).await
+    );
+    snapshot!(
+        "not_found_delete",
+        send(&server, "DELETE", &record, admin, None, Vec::new()).await
+    );
+    snapshot!(
+        "parameter_not_an_id",
+        send(&server, "GET", "/abc", admin, None, Vec::new()).await
+    );
+    snapshot!(
+        "parameters_out_of_range",
+        send(
+            &server,
+            "GET",
+            "?page=0&size=1001&orderBy=Colour&dir=0&to_CoworkerTimePass_ExpireDate=2025-01-31T00:00",
+            admin,
+            None,
+            Vec::new()
+        )
+        .await
+    );
+    snapshot!(
+        "auth_reader_may_not_delete",
+        send(
+            &server,
+            "DELETE",
+            &record,
+            Some("Bearer local-reader-token"),
+            None,
+            Vec::new()
+        )
+        .await
     );
 
     // A snapshot file that nothing asserts is stale: it would hide a removed case.
