@@ -1,8 +1,9 @@
 //! Figure 3: how `cargo xtask codegen`'s generator scales with the number of operations.
 //!
-//! Synthetic specs repeat the real operation: copy `i` gets its own path, operationId and its
-//! own copies of the request and success schemas (so types grow with operations, as in a real
-//! API); the error envelope is shared, as it is across Nexudus' endpoints.
+//! Synthetic specs repeat the real create operation (without its links, which lead to operations
+//! the copies do not have): copy `i` gets its own path, operationId and its own copies of the
+//! request and success schemas (so types grow with operations, as in a real API); the error
+//! envelope and the shared responses are shared, as they are across Nexudus' endpoints.
 
 use std::time::{Duration, Instant};
 
@@ -19,14 +20,21 @@ const PATH: &str = "/api/billing/coworkertimepasses";
 /// The schemas each copy of the operation gets for itself.
 const PER_OPERATION: [&str; 3] = ["CoworkerTimePassCreate", "CreateSuccess", "CreatedRecord"];
 
-/// The real spec with its one operation repeated `operations` times.
+/// The real spec with its create operation repeated `operations` times.
 pub fn synthetic_spec(operations: usize) -> anyhow::Result<String> {
     let spec = spec_schema::Spec::from_yaml(crate::SPEC)?;
     let mut document = spec.document().clone();
-    let path_item = document
-        .pointer(&format!("/paths/{}", PATH.replace('/', "~1")))
+    let mut create = document
+        .pointer(&format!("/paths/{}/post", PATH.replace('/', "~1")))
         .cloned()
-        .context("the spec lost its operation")?;
+        .context("the spec lost its create operation")?;
+    if let Some(success) = create
+        .pointer_mut("/responses/200")
+        .and_then(Value::as_object_mut)
+    {
+        success.remove("links");
+    }
+    let path_item = serde_json::json!({ "post": create });
     let schemas = document
         .pointer("/components/schemas")
         .and_then(Value::as_object)

@@ -1,10 +1,11 @@
-//! Figure 1: durable creates against requests that fail validation, same load, same run.
+//! Figure 1: durable creates against requests that fail validation, and reads by id against
+//! creates, same load, same run.
 //!
 //! The reference server runs on its own tokio runtime with a SQLite file under `target/` (a
 //! real disk, where an fsync costs what it costs), the load generator on another. Phases
-//! alternate, baseline first, so that drift in the machine's speed hits both alike. After each
-//! phase the database is counted: every 200 must have stored exactly its record, and the
-//! baseline nothing.
+//! alternate, baseline first, so that drift in the machine's speed hits all alike. After each
+//! phase the database is counted: every 200 of a create must have stored exactly its record,
+//! and the baseline and the reads nothing.
 
 use std::{net::SocketAddr, path::Path, time::Duration};
 
@@ -78,20 +79,30 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
         .context("the server's address")?;
     let token = reference.target().token;
     let template = |body| Template {
-        path: "/api/billing/coworkertimepasses",
+        method: http::Method::POST,
+        path: "/api/billing/coworkertimepasses".to_owned(),
         token: token.clone(),
-        body,
+        body: Some(body),
     };
     let creates = template(body(1)?);
     let invalid = template(body(0)?);
+    // The record every read asks for: the first one the warm-up creates.
+    let reads = Template {
+        method: http::Method::GET,
+        path: "/api/billing/coworkertimepasses/1".to_owned(),
+        token: token.clone(),
+        body: None,
+    };
 
     let load_runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let mut baseline = Load::default();
     let mut durable = Load::default();
+    let mut read = Load::default();
     let mut stored_by_creates = 0;
-    let (mut baseline_cpu, mut durable_cpu) = (Duration::ZERO, Duration::ZERO);
+    let (mut baseline_cpu, mut durable_cpu, mut read_cpu) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut commits_by_creates = 0;
     // A short warm-up so that neither kind pays for connection set-up or cold caches.
     load_runtime.block_on(load::run(
@@ -100,11 +111,19 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
         size.phase / 10,
         &creates,
     ))?;
+    #[derive(Clone, Copy, PartialEq)]
+    enum Phase {
+        Baseline,
+        Creates,
+        Reads,
+    }
     for _ in 0..size.rounds {
-        for (template, into, stores) in [
-            (&invalid, &mut baseline, false),
-            (&creates, &mut durable, true),
+        for (template, phase) in [
+            (&invalid, Phase::Baseline),
+            (&creates, Phase::Creates),
+            (&reads, Phase::Reads),
         ] {
+            let stores = phase == Phase::Creates;
             let before = server.store().count()?;
             let commits = server.store().commits();
             let cpu = cpu_time();
@@ -115,13 +134,14 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
                 template,
             ))?;
             let cpu = cpu_time() - cpu;
-            if stores {
-                durable_cpu += cpu;
-            } else {
-                baseline_cpu += cpu;
-            }
+            let (into, cpu_into) = match phase {
+                Phase::Baseline => (&mut baseline, &mut baseline_cpu),
+                Phase::Creates => (&mut durable, &mut durable_cpu),
+                Phase::Reads => (&mut read, &mut read_cpu),
+            };
+            *cpu_into += cpu;
             let stored = server.store().count()? - before;
-            let expected = if stores { 200 } else { 400 };
+            let expected = if phase == Phase::Baseline { 400 } else { 200 };
             ensure!(
                 load.count(expected) == load.latencies.len() as u64,
                 "expected only {expected}s, got {:?}",
@@ -137,7 +157,7 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
             } else {
                 ensure!(
                     server.store().commits() == commits,
-                    "a request that failed validation reached the database"
+                    "a request that failed validation, or a read, wrote to the database"
                 );
             }
             into.merge(load);
@@ -181,6 +201,23 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
             per_second(durable.rate()),
             durable.rate() / baseline.rate(),
             Target::AtLeast(0.5),
+        ),
+        Row::reported(
+            FIGURE,
+            format!("reads of one record by id, {connections} connections"),
+            format!(
+                "{} ({}, {})",
+                per_second(read.rate()),
+                latency(&read),
+                cpu_per_request(read_cpu, &read)
+            ),
+        ),
+        Row::ratio(
+            FIGURE,
+            "reads/s vs durable creates/s",
+            per_second(read.rate()),
+            read.rate() / durable.rate(),
+            Target::AtLeast(2.0),
         ),
     ])
 }

@@ -19,12 +19,14 @@ use hyper_util::rt::TokioIo;
 /// The one request every connection repeats.
 #[derive(Debug, Clone)]
 pub struct Template {
-    /// The path, e.g. `/api/billing/coworkertimepasses`.
-    pub path: &'static str,
+    /// The method.
+    pub method: Method,
+    /// The path and query, e.g. `/api/billing/coworkertimepasses`.
+    pub path: String,
     /// The bearer token.
     pub token: String,
-    /// The JSON body.
-    pub body: Bytes,
+    /// The JSON body, if the request has one.
+    pub body: Option<Bytes>,
 }
 
 /// What a load run measured.
@@ -105,13 +107,16 @@ pub async fn run(
                 let mut latencies = Vec::new();
                 let mut statuses = BTreeMap::<u16, u64>::new();
                 while Instant::now() < deadline {
-                    let request = Request::builder()
-                        .method(Method::POST)
-                        .uri(template.path)
+                    let mut request = Request::builder()
+                        .method(template.method.clone())
+                        .uri(template.path.as_str())
                         .header(header::HOST, host.clone())
-                        .header(header::AUTHORIZATION, authorization.clone())
-                        .header(header::CONTENT_TYPE, "application/json")
-                        .body(Full::new(template.body.clone()))?;
+                        .header(header::AUTHORIZATION, authorization.clone());
+                    if template.body.is_some() {
+                        request = request.header(header::CONTENT_TYPE, "application/json");
+                    }
+                    let request =
+                        request.body(Full::new(template.body.clone().unwrap_or_default()))?;
                     let sent = Instant::now();
                     sender.ready().await?;
                     let response = sender.send_request(request).await?;

@@ -1,11 +1,13 @@
 //! `nexudus-bench` (run as `cargo xtask bench`): the workspace's performance figures, each target
 //! a ratio of two figures taken in the same run, so that a noisy machine moves both alike.
 //!
-//! 1. durable create throughput against requests that fail validation ([`durable`]);
+//! 1. durable create throughput against requests that fail validation, and reads by id against
+//!    creates ([`durable`]);
 //! 2. the contract runner against replaying its payloads without checks ([`contract_runner`]);
 //! 3. codegen time per operation on synthetic specs of growing size ([`codegen_scaling`]);
 //! 4. server-side validation against plain deserialisation ([`validation`]);
-//! 5. cold build times, reported ([`build_cost`]).
+//! 5. cold build times, reported ([`build_cost`]);
+//! 6. a filtered, ordered page on a large table against a small one ([`list_scaling`]).
 //!
 //! It prints a table and writes it as markdown (`BENCHMARKS.md` at the workspace root for a full
 //! run). `--quick` runs every figure at a small size, so that CI keeps the harness working.
@@ -14,6 +16,7 @@ mod build_cost;
 mod codegen_scaling;
 mod contract_runner;
 mod durable;
+mod list_scaling;
 mod load;
 mod table;
 mod validation;
@@ -40,8 +43,8 @@ struct Args {
     /// Every figure at a small size, in seconds (for CI: the figures are not meaningful).
     #[arg(long)]
     quick: bool,
-    /// Only these figures (1 to 5), comma-separated.
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=5))]
+    /// Only these figures (1 to 6), comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=6))]
     only: Vec<u8>,
     /// Where to write the markdown table [default: BENCHMARKS.md for a full run of every figure,
     /// target/BENCHMARKS-quick.md otherwise].
@@ -72,6 +75,8 @@ pub struct Size {
     pub contract_concurrency: usize,
     /// Build cost: cold builds (minutes) or warm ones (seconds).
     pub cold_builds: bool,
+    /// List scaling: records in the large table (the small one holds a hundredth).
+    pub list_records: u64,
 }
 
 impl Size {
@@ -87,6 +92,7 @@ impl Size {
             contract_cases: 512,
             contract_concurrency: contract::Options::default().concurrency,
             cold_builds: true,
+            list_records: 1_000_000,
         }
     }
 
@@ -102,6 +108,7 @@ impl Size {
             contract_cases: 32,
             contract_concurrency: contract::Options::default().concurrency,
             cold_builds: false,
+            list_records: 10_000,
         }
     }
 }
@@ -163,6 +170,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
     step(3, "codegen scaling", &|| codegen_scaling::run(&size))?;
     step(4, "validation cost", &|| validation::run(&size))?;
     step(5, "build cost", &|| build_cost::run(&size, &root))?;
+    step(6, "list scaling", &|| list_scaling::run(&size, &root))?;
 
     println!("{}", table::text(&rows));
     let failed = rows.iter().filter(|row| !row.passed()).count();
@@ -252,7 +260,7 @@ fn document(rows: &[Row], quick: bool, elapsed: Duration) -> String {
 const METHOD: &str = "\
 ## How each figure is taken
 
-1. **Durable create.** The reference server (in the bench process, on its own tokio runtime) on a
+1. **Durable create and read.** The reference server (in the bench process, on its own tokio runtime) on a
    SQLite file under `target/`: a 200 is sent only after the transaction holding the record has
    committed, its write-ahead log fsynced (`synchronous=FULL`). A load generator
    (hyper, its own runtime) keeps 64 HTTP/1.1 keep-alive connections busy, each sending the next
@@ -265,12 +273,16 @@ const METHOD: &str = "\
    commit was syncing and stores them in one transaction (each create atomic on its own, so a
    failing one fails alone), committed with `synchronous=FULL`, then answers them (the
    creates-per-commit row). Time-ordered (version 7) `UniqueId`s append to their unique index
-   instead of dirtying a random page of it per record.
+   instead of dirtying a random page of it per record. A third phase reads one record by id
+   (`GET /api/billing/coworkertimepasses/1`) with the same load: authentication, the path
+   parameter, a read on a pooled read-only connection in a blocking task, the record as JSON.
 2. **Contract runner.** `contract::run` (what `cargo xtask contract` runs) against the reference
-   server: generation, the request, decoding as the generated client does, response-schema
-   validation and every envelope check, cases in flight concurrently. Baseline: the same
-   payloads, generated beforehand, replayed through the same HTTP client at the same concurrency
-   with no checks. Both against a fresh reference server, alternating, the median round counts.
+   server, every operation: generation, set-ups, the typed call, decoding as the generated client
+   does, response-schema validation, every check and follow-up read, cases in flight
+   concurrently. Baseline: the same generated requests, replayed through the same HTTP client at
+   the same concurrency with no checks and no set-ups. Requests per second are compared (a run
+   sends more requests than its replay: set-ups and reads back). Both against a fresh reference
+   server, alternating, the median round counts.
 3. **Codegen scaling.** `codegen::generate` (what `cargo xtask codegen` runs) on specs made from
    the real one by repeating its operation, each copy with its own path, operationId, request
    and success schemas. The fastest of several runs per size counts.
@@ -287,4 +299,12 @@ const METHOD: &str = "\
 5. **Build cost.** Cold `cargo build --workspace` and `cargo test --workspace --no-run` into an
    empty target directory (crates already downloaded). A quick run times only the test build,
    warm, on the workspace's own target directory.
+6. **List scaling.** Two stores, 1,000,000 and 10,000 records (10,000 and 100 in a quick run),
+   filled through the store's writer, 100 records per create and each create its own customer.
+   The page is what `GET /api/billing/coworkertimepasses?CoworkerTimePass_CoworkerId=N&orderBy=ExpireDate&dir=-1&size=25`
+   asks the store for, read as the server reads (count and page in one read transaction, on a
+   pooled connection in a blocking task): the median of several timed batches. The filter's
+   index finds the customer's 100 records in either table, so the large table costs what its
+   matches cost. An unfiltered page is reported beside it: its `TotalItems` count walks an
+   index of every record, so it grows with the table.
 ";

@@ -198,18 +198,27 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body
 
 /// Sends `body` as it is to `method url` with the generated client's own HTTP client (and so its
 /// credentials). A request without a body is sent without one, and without a content type.
+///
+/// With `last_on_connection`, the request asks the server to close the connection after its
+/// answer: for a request a server may answer before reading its body (refused credentials, an
+/// oversize body or a wrong content type), after which the connection is of no more use, and a
+/// pooled client that tried it again would fail the next request instead.
 pub(crate) async fn send_raw(
     client: &nexudus_client::Client,
     method: &str,
     url: String,
     content_type: Option<&str>,
     body: Option<Bytes>,
+    last_on_connection: bool,
 ) -> Result<Exchange, reqwest::Error> {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut request = client
         .client()
         .request(method.clone(), &url)
         .header(http::header::ACCEPT, "application/json");
+    if last_on_connection {
+        request = request.header(http::header::CONNECTION, "close");
+    }
     if let Some(body) = &body {
         request = request.body(body.clone());
     }

@@ -38,7 +38,7 @@ use nexudus_server_api::Operation;
 pub use crate::{
     checks::Outcome,
     exchange::Exchange,
-    replay::{Payload, payloads, replay},
+    replay::{Payload, replay},
     report::{Failure, Report, Step, Tally},
 };
 
@@ -103,6 +103,8 @@ pub struct Options {
     pub max_shrink_requests: u32,
     /// How many cases are in flight at once (shrinking always runs alone).
     pub concurrency: usize,
+    /// Keep every request sent in [`Report::sent`] (for a replay).
+    pub log_requests: bool,
 }
 
 impl Options {
@@ -118,6 +120,7 @@ impl Default for Options {
             seed: 0,
             max_shrink_requests: 512,
             concurrency: 8,
+            log_requests: false,
         }
     }
 }

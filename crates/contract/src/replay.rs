@@ -1,74 +1,71 @@
-//! A run's requests sent again without any check or set-up: the baseline a run's throughput is
-//! measured against (`cargo xtask bench`).
+//! A run's requests sent again without any check: the baseline a run's throughput is measured
+//! against (`cargo xtask bench`). A run keeps the log when [`crate::Options::log_requests`]
+//! asks for it: every request it sent (set-ups, cases, reads back, shrinking), in the order they
+//! were answered.
 
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
-use nexudus_server_api::Operation;
 
-use crate::{ContractError, Options, Target, exchange, plan::Spec, runner};
+use crate::ContractError;
 
-/// One request of a run, as [`payloads`] lists them.
-#[derive(Debug, Clone)]
+/// One request a run sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payload {
-    /// The operation it is sent to.
-    pub operation: &'static Operation,
+    /// The method.
+    pub method: String,
     /// The path and query, as sent.
     pub path_and_query: String,
-    /// The JSON body, if the operation takes one.
-    pub body: Option<Bytes>,
+    /// The content type, if one was sent.
+    pub content_type: Option<String>,
+    /// The body (empty when none was sent).
+    pub body: Bytes,
+    /// The bearer token it was sent with, if any.
+    pub token: Option<String>,
+    /// Whether it is sent as its connection's last request: the server answered it before
+    /// reading its body.
+    pub last_on_connection: bool,
 }
 
-/// The generated requests a run with `options` sends (valid, then invalid, per operation),
-/// without shrinking, set-ups or follow-ups.
-pub fn payloads(options: &Options) -> Result<Vec<Payload>, ContractError> {
-    let spec = Spec::load(crate::operations())?;
-    let mut payloads = Vec::new();
-    for plan in &spec.plans {
-        for request in runner::requests(&spec, plan, options)? {
-            payloads.push(Payload {
-                operation: plan.operation,
-                path_and_query: exchange::url("", plan.operation, &request),
-                body: request.body.map(|body| {
-                    Bytes::from(serde_json::to_vec(&body).expect("JSON values serialise"))
-                }),
-            });
-        }
-    }
-    Ok(payloads)
-}
-
-/// Sends `payloads` to `target` with the token's generated client, `concurrency` at a time, and
+/// Sends `payloads` to the server at `base_url`, `concurrency` at a time, as they are, and
 /// checks nothing. Returns the statuses, in order.
 pub async fn replay(
-    target: &Target,
+    base_url: &str,
     payloads: &[Payload],
     concurrency: usize,
 ) -> Result<Vec<u16>, ContractError> {
-    let client =
-        nexudus_client::authenticated(&target.base_url, &target.token).map_err(|source| {
-            ContractError::Client {
-                base_url: target.base_url.clone(),
-                source,
-            }
-        })?;
+    let client = nexudus_client::http_client_builder()
+        .build()
+        .map_err(|error| ContractError::Replay(error.to_string()))?;
     let client = &client;
-    let base_url = target.base_url.trim_end_matches('/');
+    let base_url = base_url.trim_end_matches('/');
     stream::iter(payloads)
         .map(|payload| async move {
-            exchange::send_raw(
-                client,
-                payload.operation.method,
-                format!("{base_url}{}", payload.path_and_query),
-                payload.body.as_ref().map(|_| "application/json"),
-                payload.body.clone(),
-            )
-            .await
-            .map(|exchange| exchange.status)
+            let method = reqwest::Method::from_bytes(payload.method.as_bytes())
+                .map_err(|error| error.to_string())?;
+            let mut request = client
+                .request(method, format!("{base_url}{}", payload.path_and_query))
+                .header(http::header::ACCEPT, "application/json");
+            if let Some(token) = &payload.token {
+                request = request.bearer_auth(token);
+            }
+            if payload.last_on_connection {
+                request = request.header(http::header::CONNECTION, "close");
+            }
+            if let Some(content_type) = &payload.content_type {
+                request = request.header(http::header::CONTENT_TYPE, content_type);
+            }
+            if !payload.body.is_empty() {
+                request = request.body(payload.body.clone());
+            }
+            let response = request.send().await.map_err(|error| error.to_string())?;
+            let status = response.status().as_u16();
+            response.bytes().await.map_err(|error| error.to_string())?;
+            Ok::<_, String>(status)
         })
         .buffered(concurrency.max(1))
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .collect::<Result<_, _>>()
-        .map_err(|source| ContractError::Replay(source.to_string()))
+        .map_err(ContractError::Replay)
 }

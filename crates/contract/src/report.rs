@@ -72,6 +72,8 @@ pub struct Report {
     /// cause it (a status the spec marks unreachable, such as a storage failure, is not asked
     /// for).
     pub coverage: BTreeMap<(String, u16), Coverage>,
+    /// Every request sent, in the order they were answered, when the options asked for it.
+    pub sent: Vec<crate::Payload>,
 }
 
 /// How often a documented status was answered.

@@ -27,6 +27,7 @@ use crate::{
     exchange::{self, Exchange},
     follow,
     plan::{Plan, Spec},
+    replay::Payload,
     report::{self, CASE_STEP, Coverage, Failure, Report},
 };
 
@@ -42,6 +43,10 @@ enum Credentials {
 
 /// A token no server has issued.
 const BAD_TOKEN: &str = "contract-check-invalid-token";
+
+/// Statuses a server may answer before it has read a request's body (refused credentials, an
+/// oversize body, a wrong content type).
+const REFUSED_EARLY: [u16; 3] = [401, 413, 415];
 
 struct Clients {
     token: nexudus_client::Client,
@@ -121,6 +126,7 @@ pub(crate) async fn run(
             .collect(),
         seen: Mutex::new(BTreeMap::new()),
         responses: Mutex::new(BTreeMap::new()),
+        log: options.log_requests.then(|| Mutex::new(Vec::new())),
     };
     let mut state = State {
         report: Report {
@@ -149,6 +155,9 @@ pub(crate) async fn run(
     }
     runner.coverage(&mut state.report);
     state.report.elapsed = started.elapsed();
+    if let Some(log) = runner.log {
+        state.report.sent = log.into_inner().expect("not poisoned");
+    }
     Ok(state.report)
 }
 
@@ -199,18 +208,6 @@ fn generate(spec: &Spec, plan: &Plan, options: &Options) -> Result<Generated, Co
     })
 }
 
-/// The generated requests of `plan` without shrinking, valid then invalid (for replays).
-pub(crate) fn requests(
-    spec: &Spec,
-    plan: &Plan,
-    options: &Options,
-) -> Result<Vec<Request>, ContractError> {
-    let generated = generate(spec, plan, options)?;
-    let valid = generated.valid.iter().map(|tree| tree.current());
-    let invalid = generated.invalid.iter().map(|tree| tree.current().request);
-    Ok(valid.chain(invalid).collect())
-}
-
 /// What a run shares between the cases in flight.
 struct Runner<'a> {
     spec: &'a Spec,
@@ -223,6 +220,8 @@ struct Runner<'a> {
     seen: Mutex<BTreeMap<(&'static str, String), BTreeSet<String>>>,
     /// Responses per (operation, status).
     responses: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// Every request sent, when the options ask for the log.
+    log: Option<Mutex<Vec<Payload>>>,
 }
 
 /// What a run accumulates, one case at a time, in case order.
@@ -430,23 +429,66 @@ impl Runner<'_> {
         result
     }
 
-    /// Counts a response towards the coverage of its operation's statuses.
-    fn answered(&self, operation: &'static Operation, exchange: &Exchange) {
+    /// Counts a response towards the coverage of its operation's statuses, and logs its
+    /// request when the run keeps a log.
+    fn answered(
+        &self,
+        operation: &'static Operation,
+        credentials: Credentials,
+        exchange: &Exchange,
+    ) {
         *self
             .responses
             .lock()
             .expect("not poisoned")
             .entry((operation.operation_id, exchange.status))
             .or_default() += 1;
+        if let Some(log) = &self.log {
+            let token = match credentials {
+                Credentials::Token => Some(self.target.token.clone()),
+                Credentials::None => None,
+                Credentials::BadToken => Some(BAD_TOKEN.to_owned()),
+                Credentials::WithoutRole(index) => {
+                    Some(self.target.limited_tokens[index].token.clone())
+                }
+            };
+            log.lock().expect("not poisoned").push(Payload {
+                method: exchange.method.clone(),
+                path_and_query: exchange
+                    .url
+                    .strip_prefix(self.target.base_url.trim_end_matches('/'))
+                    .unwrap_or(&exchange.url)
+                    .to_owned(),
+                content_type: exchange.content_type.clone(),
+                body: exchange.request_body.clone(),
+                token,
+                last_on_connection: REFUSED_EARLY.contains(&exchange.status),
+            });
+        }
     }
 
-    /// Sends `request` as it is (not through the typed method).
+    /// Sends `request` as it is (not through the typed method); `body` replaces its JSON body
+    /// (with its content type).
     async fn send(
         &self,
         operation: &'static Operation,
         credentials: Credentials,
         request: &Request,
         body: Option<(&str, Bytes)>,
+    ) -> Result<Exchange, String> {
+        self.send_refused(operation, credentials, request, body, false)
+            .await
+    }
+
+    /// [`Self::send`], for a request the server may refuse before reading its body
+    /// (`refused_early`): then it is the connection's last (see [`exchange::send_raw`]).
+    async fn send_refused(
+        &self,
+        operation: &'static Operation,
+        credentials: Credentials,
+        request: &Request,
+        body: Option<(&str, Bytes)>,
+        refused_early: bool,
     ) -> Result<Exchange, String> {
         let url = exchange::url(&self.target.base_url, operation, request);
         let body = body.or_else(|| {
@@ -467,10 +509,11 @@ impl Runner<'_> {
             url,
             content_type,
             body,
+            refused_early,
         )
         .await
         .map_err(|error| format!("the request failed: {error}"))?;
-        self.answered(operation, &exchange);
+        self.answered(operation, credentials, &exchange);
         Ok(exchange)
     }
 
@@ -547,7 +590,7 @@ impl Runner<'_> {
             };
             return result.failure("request", message);
         };
-        self.answered(operation, &exchange);
+        self.answered(operation, Credentials::Token, &exchange);
         let json = exchange.response_json();
         let outcomes = &mut result.outcomes;
         outcomes.push(checks::status(plan.success_status, exchange.status));
@@ -773,7 +816,10 @@ impl Runner<'_> {
         expected: u16,
     ) -> CaseResult {
         let operation = plan.operation;
-        let exchange = self.send(operation, credentials, request, body).await;
+        let refused_early = REFUSED_EARLY.contains(&expected);
+        let exchange = self
+            .send_refused(operation, credentials, request, body, refused_early)
+            .await;
         let mut result = CaseResult {
             steps: vec![Sent {
                 what: what.to_owned(),

@@ -23,13 +23,13 @@
 //! record's `UpdatedOn` only moves forward. Time-ordered `UniqueId`s append to their unique index
 //! instead of dirtying a random page of it per record.
 //!
-//! **Reads** run on a pool of read-only connections, which WAL lets run beside the writer, in
-//! tokio's blocking threads ([`Store::read`], [`Store::list`]), never on the async runtime.
+//! **Reads** run on reader threads, each with a read-only connection that WAL lets run beside the
+//! writer ([`Store::read`], [`Store::list`]), never on the async runtime.
 //! Every column a list can filter or sort on has an index of (column, id), so that a page costs
 //! what its matches cost, not what the table holds.
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     sync::{
         Arc, Condvar, Mutex, MutexGuard,
         atomic::{AtomicU64, Ordering},
@@ -54,9 +54,9 @@ pub enum StoreError {
     /// The writer thread is gone (it panicked), so nothing more can be stored.
     #[error("the database writer has stopped")]
     WriterStopped,
-    /// A read's blocking task was cancelled or panicked.
-    #[error("a read of the database did not finish: {0}")]
-    Read(String),
+    /// The reader threads are gone (the store is closing), or one panicked during the read.
+    #[error("the database readers have stopped")]
+    ReadersStopped,
     /// A previous holder of a lock panicked.
     #[error("the database connections are poisoned")]
     Poisoned,
@@ -521,8 +521,9 @@ const TABLE: &str = "coworker_time_passes";
 /// The columns of the record besides [`Fields`], in the order every select reads them.
 const RECORD_COLUMNS: &str = "id, unique_id, created_on, updated_on, updated_by";
 
-/// The columns a list can filter or sort on, each indexed with the id (the id itself is the
-/// primary key).
+/// The columns a list can filter or sort on, each indexed (an index's entries are ordered by
+/// the column, then by the id, which SQLite keeps in every index: so one index serves a filter,
+/// a sort, and a sort's tie-break by id; the id itself is the primary key).
 const INDEXED: [SortColumn; 10] = [
     SortColumn::Field(Column::coworker_id),
     SortColumn::Field(Column::business_id),
@@ -562,7 +563,7 @@ fn create_indexes() -> String {
         .iter()
         .map(|column| {
             let name = column.name();
-            format!("CREATE INDEX IF NOT EXISTS {TABLE}_by_{name} ON {TABLE} ({name}, id);")
+            format!("CREATE INDEX IF NOT EXISTS {TABLE}_by_{name} ON {TABLE} ({name});")
         })
         .collect()
 }
@@ -636,68 +637,157 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     Ok(connection)
 }
 
-/// Read-only connections, opened when every idle one is in use and kept for the next read.
+/// A read waiting for a reader thread.
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+/// Reads waiting for the reader threads, and what they wait on.
+#[derive(Default)]
+struct ReadQueue {
+    state: Mutex<ReadState>,
+    /// Signalled when a read is queued while a reader sleeps, and on stop.
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct ReadState {
+    jobs: std::collections::VecDeque<ReadJob>,
+    /// How many readers sleep on `ready`.
+    sleeping: usize,
+    stopping: bool,
+}
+
+impl ReadQueue {
+    fn lock(&self) -> MutexGuard<'_, ReadState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for ReadQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadQueue").finish_non_exhaustive()
+    }
+}
+
+/// A few reader threads, each with its own read-only connection, taking reads from one queue.
+/// A thread of its own costs one hand-off per read; tokio's blocking pool, measured here, cost
+/// more than the read itself (a thread woken, and often started, per read).
 #[derive(Debug)]
 struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    queue: Arc<ReadQueue>,
+    /// Joined when the store is dropped.
+    threads: Vec<JoinHandle<()>>,
+}
+
+fn read_only(path: &Path) -> Result<Connection, StoreError> {
+    let connection = connect(path)?;
+    connection.pragma_update(None, "query_only", true)?;
+    Ok(connection)
 }
 
 impl Readers {
-    fn with<T>(
+    fn start(path: &Path, count: usize) -> Result<Self, StoreError> {
+        let queue = Arc::new(ReadQueue::default());
+        let mut threads = Vec::with_capacity(count);
+        for index in 0..count {
+            let connection = read_only(path)?;
+            let queue = Arc::clone(&queue);
+            let thread = std::thread::Builder::new()
+                .name(format!("sqlite-reader-{index}"))
+                .spawn(move || serve_reads(&connection, &queue))
+                .map_err(|error| StoreError::Spawn(Arc::new(error)))?;
+            threads.push(thread);
+        }
+        Ok(Self { queue, threads })
+    }
+
+    /// Runs `read` on a reader thread and waits, without blocking, for its result.
+    async fn run<T: Send + 'static>(
         &self,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let idle = self.idle.lock().map_err(|_| StoreError::Poisoned)?.pop();
-        let connection = match idle {
-            Some(connection) => connection,
-            None => {
-                let connection = connect(&self.path)?;
-                connection.pragma_update(None, "query_only", true)?;
-                connection
+        let (done, result) = oneshot::channel();
+        let job: ReadJob = Box::new(move |connection| {
+            let _ = done.send(read(connection));
+        });
+        let wake = {
+            let mut state = self.queue.lock();
+            if state.stopping {
+                return Err(StoreError::ReadersStopped);
             }
+            state.jobs.push_back(job);
+            state.sleeping > 0
         };
-        let result = read(&connection);
-        self.idle
-            .lock()
-            .map_err(|_| StoreError::Poisoned)?
-            .push(connection);
-        result
+        if wake {
+            self.queue.ready.notify_one();
+        }
+        result.await.map_err(|_| StoreError::ReadersStopped)?
     }
+}
 
-    fn get(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
-        self.with(|connection| {
-            let mut statement = connection.prepare_cached(&select("WHERE id = ?1"))?;
-            Ok(statement.query_row([id], record).optional()?)
-        })
+impl Drop for Readers {
+    fn drop(&mut self) {
+        // The readers stop once every queued read is answered.
+        self.queue.lock().stopping = true;
+        self.queue.ready.notify_all();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
     }
+}
 
-    fn list(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
-        let sql = ListSql::new(query);
-        self.with(|connection| {
-            // One read transaction, so that the count and the page see the same records.
-            connection.execute_batch("BEGIN")?;
-            let result = (|| {
-                let total: i64 = connection
-                    .prepare_cached(&sql.count())?
-                    .query_row(params_from_iter(&sql.values), |row| row.get(0))?;
-                let records = if sql.offset >= total {
-                    Vec::new()
-                } else {
-                    connection
-                        .prepare_cached(&sql.page())?
-                        .query_map(sql.page_values().as_slice(), record)?
-                        .collect::<Result<Vec<_>, _>>()?
-                };
-                Ok(ListPage {
-                    records,
-                    total: u64::try_from(total).unwrap_or_default(),
-                })
-            })();
-            connection.execute_batch("COMMIT")?;
-            result
-        })
+/// A reader thread: takes one read at a time off the queue, sleeps while it is empty.
+fn serve_reads(connection: &Connection, queue: &ReadQueue) {
+    let mut state = queue.lock();
+    loop {
+        if let Some(job) = state.jobs.pop_front() {
+            drop(state);
+            // A read that panics is answered with an error (its sender is dropped); the thread
+            // serves on.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(connection)));
+            state = queue.lock();
+        } else if state.stopping {
+            return;
+        } else {
+            state.sleeping += 1;
+            state = queue
+                .ready
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            state.sleeping -= 1;
+        }
     }
+}
+
+fn get(connection: &Connection, id: i64) -> Result<Option<StoredRecord>, StoreError> {
+    let mut statement = connection.prepare_cached(&STATEMENTS.select_by_id)?;
+    Ok(statement.query_row([id], record).optional()?)
+}
+
+fn list(connection: &Connection, query: &ListQuery) -> Result<ListPage, StoreError> {
+    let sql = ListSql::new(query);
+    // One read transaction, so that the count and the page see the same records.
+    connection.execute_batch("BEGIN")?;
+    let result = (|| {
+        let total: i64 = connection
+            .prepare_cached(&sql.count())?
+            .query_row(params_from_iter(&sql.values), |row| row.get(0))?;
+        let records = if sql.offset >= total {
+            Vec::new()
+        } else {
+            connection
+                .prepare_cached(&sql.page())?
+                .query_map(sql.page_values().as_slice(), record)?
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        Ok(ListPage {
+            records,
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    })();
+    connection.execute_batch("COMMIT")?;
+    result
 }
 
 /// The SQL of a list: a count of the matches and one page of them.
@@ -768,13 +858,52 @@ impl<'q> ListSql<'q> {
     }
 }
 
+/// The statements built from the column table, once.
+struct Statements {
+    /// `SELECT` of every column of a record, up to the `FROM` clause included.
+    select: String,
+    /// The record with id `?1`.
+    select_by_id: String,
+    /// `unique_id` `?1`, the fields, then created and updated on, updated by.
+    insert: String,
+    /// The fields, then updated on, updated by, and the id.
+    update: String,
+}
+
+static STATEMENTS: std::sync::LazyLock<Statements> = std::sync::LazyLock::new(|| {
+    let names: Vec<&str> = Column::ALL.iter().map(|column| column.name()).collect();
+    let count = Column::ALL.len();
+    let select = format!("SELECT {RECORD_COLUMNS}, {} FROM {TABLE}", names.join(", "));
+    let placeholders: Vec<String> = (2..count + 2).map(|index| format!("?{index}")).collect();
+    let assignments: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| format!("{name} = ?{}", index + 1))
+        .collect();
+    Statements {
+        select_by_id: format!("{select} WHERE id = ?1"),
+        insert: format!(
+            "INSERT INTO {TABLE} (unique_id, {}, created_on, updated_on, updated_by)
+             VALUES (?1, {}, ?{n}, ?{n}, ?{})",
+            names.join(", "),
+            placeholders.join(", "),
+            count + 3,
+            n = count + 2,
+        ),
+        update: format!(
+            "UPDATE {TABLE} SET {}, updated_on = ?{}, updated_by = ?{} WHERE id = ?{}",
+            assignments.join(", "),
+            count + 1,
+            count + 2,
+            count + 3
+        ),
+        select,
+    }
+});
+
 /// `SELECT` of every column of a record, then `rest`.
 fn select(rest: &str) -> String {
-    let fields: Vec<&str> = Column::ALL.iter().map(|column| column.name()).collect();
-    format!(
-        "SELECT {RECORD_COLUMNS}, {} FROM {TABLE} {rest}",
-        fields.join(", ")
-    )
+    format!("{} {rest}", STATEMENTS.select)
 }
 
 /// A row of [`select`].
@@ -795,7 +924,9 @@ pub struct Store {
     queue: Arc<Queue>,
     /// Joined when the store is dropped.
     writer: Option<JoinHandle<()>>,
-    readers: Arc<Readers>,
+    readers: Readers,
+    /// A connection for reads on the calling thread ([`Store::get`] and the like).
+    direct: Mutex<Connection>,
     commits: Arc<AtomicU64>,
 }
 
@@ -818,10 +949,8 @@ impl Store {
         Ok(Self {
             queue,
             writer: Some(writer),
-            readers: Arc::new(Readers {
-                path: path.to_owned(),
-                idle: Mutex::new(Vec::new()),
-            }),
+            readers: Readers::start(path, READERS)?,
+            direct: Mutex::new(read_only(path)?),
             commits,
         })
     }
@@ -880,21 +1009,31 @@ impl Store {
         self.submit(Write::Delete { id }).await
     }
 
-    /// The record with `id`, read off the async runtime.
+    /// The record with `id`, read by a reader thread, off the async runtime.
     pub async fn read(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
-        let readers = Arc::clone(&self.readers);
-        blocking(move || readers.get(id)).await
+        self.readers
+            .run(move |connection| get(connection, id))
+            .await
     }
 
-    /// One page of the records that meet `query`, read off the async runtime.
+    /// One page of the records that meet `query`, read by a reader thread, off the async
+    /// runtime.
     pub async fn list(&self, query: ListQuery) -> Result<ListPage, StoreError> {
-        let readers = Arc::clone(&self.readers);
-        blocking(move || readers.list(&query)).await
+        self.readers
+            .run(move |connection| list(connection, &query))
+            .await
+    }
+
+    fn direct<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        read(&*self.direct.lock().map_err(|_| StoreError::Poisoned)?)
     }
 
     /// The record with `id`, read on the calling thread (for tests and tools).
     pub fn get(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
-        self.readers.get(id)
+        self.direct(|connection| get(connection, id))
     }
 
     /// How many transactions the writer has committed since the store was opened (writes per
@@ -905,7 +1044,7 @@ impl Store {
 
     /// How many records there are.
     pub fn count(&self) -> Result<u64, StoreError> {
-        self.readers.with(|connection| {
+        self.direct(|connection| {
             let count: i64 =
                 connection.query_row(&format!("SELECT COUNT(*) FROM {TABLE}"), [], |row| {
                     row.get(0)
@@ -916,7 +1055,7 @@ impl Store {
 
     /// Every id, ascending.
     pub fn ids(&self) -> Result<Vec<i64>, StoreError> {
-        self.readers.with(|connection| {
+        self.direct(|connection| {
             let mut statement =
                 connection.prepare(&format!("SELECT id FROM {TABLE} ORDER BY id"))?;
             let ids = statement
@@ -930,7 +1069,7 @@ impl Store {
     /// indexes.
     pub fn plan(&self, query: &ListQuery) -> Result<Vec<String>, StoreError> {
         let sql = ListSql::new(query);
-        self.readers.with(|connection| {
+        self.direct(|connection| {
             let mut steps = Vec::new();
             for (text, values) in [
                 (
@@ -953,13 +1092,9 @@ impl Store {
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    read: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(read)
-        .await
-        .map_err(|error| StoreError::Read(error.to_string()))?
-}
+/// How many reader threads a store runs: reads are short, and more threads than cores only
+/// take turns.
+const READERS: usize = 2;
 
 impl Drop for Store {
     fn drop(&mut self) {
@@ -1081,24 +1216,12 @@ fn apply(
             fields,
             updated_by,
         } => {
-            let assignments: Vec<String> = Column::ALL
-                .iter()
-                .enumerate()
-                .map(|(index, column)| format!("{} = ?{}", column.name(), index + 1))
-                .collect();
-            let next = Column::ALL.len() + 1;
-            let sql = format!(
-                "UPDATE {TABLE} SET {}, updated_on = ?{next}, updated_by = ?{} WHERE id = ?{}",
-                assignments.join(", "),
-                next + 1,
-                next + 2
-            );
             let mut values = fields.values();
             values.push(&now);
             values.push(updated_by);
             values.push(id);
             let changed = connection
-                .prepare_cached(&sql)?
+                .prepare_cached(&STATEMENTS.update)?
                 .execute(values.as_slice())?;
             Ok(if changed == 0 {
                 Written::NotFound
@@ -1132,18 +1255,7 @@ fn insert(
     now: &str,
     updated_by: &str,
 ) -> Result<Vec<i64>, StoreError> {
-    let names: Vec<&str> = Column::ALL.iter().map(|column| column.name()).collect();
-    let count = Column::ALL.len();
-    let placeholders: Vec<String> = (2..count + 2).map(|index| format!("?{index}")).collect();
-    let sql = format!(
-        "INSERT INTO {TABLE} (unique_id, {}, created_on, updated_on, updated_by)
-         VALUES (?1, {}, ?{n}, ?{n}, ?{})",
-        names.join(", "),
-        placeholders.join(", "),
-        count + 3,
-        n = count + 2,
-    );
-    let mut statement = connection.prepare_cached(&sql)?;
+    let mut statement = connection.prepare_cached(&STATEMENTS.insert)?;
     let mut ids = Vec::with_capacity(unique_ids.len());
     for unique_id in unique_ids {
         let mut values: Vec<&dyn ToSql> = vec![unique_id];

@@ -31,10 +31,7 @@ async fn send(
         .unwrap()
         .request(
             reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!(
-                "{}/api/billing/coworkertimepasses{rest}",
-                server.base_url()
-            ),
+            format!("{}/api/billing/coworkertimepasses{rest}", server.base_url()),
         );
     if !body.is_empty() {
         request = request.body(body);
@@ -244,7 +241,10 @@ async fn canonical_responses() {
     .await;
     let id = created["body"]["Value"]["Id"].as_i64().unwrap();
     let record = format!("/{id}");
-    snapshot!("read", send(&server, "GET", &record, admin, None, Vec::new()).await);
+    snapshot!(
+        "read",
+        send(&server, "GET", &record, admin, None, Vec::new()).await
+    );
     snapshot!(
         "list",
         send(
@@ -267,20 +267,39 @@ async fn canonical_responses() {
     });
     snapshot!(
         "updated",
-        send(&server, "PUT", "", admin, json, serde_json::to_vec(&update).unwrap()).await
+        send(
+            &server,
+            "PUT",
+            "",
+            admin,
+            json,
+            serde_json::to_vec(&update).unwrap()
+        )
+        .await
     );
     snapshot!(
         "read_after_update",
         send(&server, "GET", &record, admin, None, Vec::new()).await
     );
-    snapshot!("deleted", send(&server, "DELETE", &record, admin, None, Vec::new()).await);
+    snapshot!(
+        "deleted",
+        send(&server, "DELETE", &record, admin, None, Vec::new()).await
+    );
     snapshot!(
         "not_found_read",
         send(&server, "GET", &record, admin, None, Vec::new()).await
     );
     snapshot!(
         "not_found_update",
-        send(&server, "PUT", "", admin, json, serde_json::to_vec(&update).unwrap()).await
+        send(
+            &server,
+            "PUT",
+            "",
+            admin,
+            json,
+            serde_json::to_vec(&update).unwrap()
+        )
+        .await
     );
     snapshot!(
         "not_found_delete",
