@@ -12,6 +12,7 @@
 //! are asked for.
 
 mod codegen;
+mod rules;
 
 use std::process::{Command, ExitCode};
 

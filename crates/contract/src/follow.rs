@@ -8,7 +8,7 @@ use spec_strategies::{Location, Request};
 
 use crate::{
     expression::Expression,
-    plan::{LinkPlan, Plan},
+    plan::{self, LinkPlan, Plan},
 };
 
 /// Whether `operation` gets a case for an id that does not exist: links into it say it acts on
@@ -118,11 +118,7 @@ pub(crate) fn absent(
 }
 
 fn absent_value(schema: &Value, definitions: &Map<String, Value>) -> Option<Value> {
-    let schema = schema
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|reference| definitions.get(reference.rsplit('/').next()?))
-        .unwrap_or(schema);
+    let schema = plan::resolve(schema, definitions);
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(ty)) => vec![ty],
         Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),

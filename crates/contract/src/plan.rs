@@ -47,6 +47,9 @@ pub(crate) struct Plan {
     pub(crate) write_only: BTreeSet<String>,
     /// Body properties' `format`s, which say how a value read back compares with the one sent.
     pub(crate) formats: BTreeMap<String, String>,
+    /// The `format`s of the properties of a list's records (for `x-contract.page`), which say
+    /// how their values sort and filter.
+    pub(crate) record_formats: BTreeMap<String, String>,
     /// Documented statuses a client can make the server answer.
     pub(crate) reachable: Vec<u16>,
 }
@@ -380,16 +383,21 @@ fn plan(
         .filter(|(_, schema)| schema.get("writeOnly") == Some(&Value::Bool(true)))
         .map(|(name, _)| name.clone())
         .collect();
-    let formats = body_schema
-        .into_iter()
-        .flatten()
-        .filter_map(|(name, schema)| {
-            resolve(schema, definitions)
-                .get("format")
-                .and_then(Value::as_str)
-                .map(|format| (name.clone(), format.to_owned()))
-        })
-        .collect();
+    let formats = formats_of(body_schema, definitions);
+    // The records of a page: the items of the array at `page.records` in the success schema.
+    let record = page.as_ref().and_then(|page| {
+        let mut schema = definitions.get(operation.response(success_status)?.schema?)?;
+        for segment in page.records.split('/').skip(1) {
+            schema = resolve(schema.get("properties")?.get(segment)?, definitions);
+        }
+        Some(resolve(schema.get("items")?, definitions))
+    });
+    let record_formats = formats_of(
+        record
+            .and_then(|record| record.get("properties"))
+            .and_then(Value::as_object),
+        definitions,
+    );
     let mut reachable = Vec::new();
     for response in operation.responses {
         let contract: Value =
@@ -415,8 +423,26 @@ fn plan(
         defaults,
         write_only,
         formats,
+        record_formats,
         reachable,
     })
+}
+
+/// The `format` of each property that has one.
+fn formats_of(
+    properties: Option<&Map<String, Value>>,
+    definitions: &Map<String, Value>,
+) -> BTreeMap<String, String> {
+    properties
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, schema)| {
+            resolve(schema, definitions)
+                .get("format")
+                .and_then(Value::as_str)
+                .map(|format| (name.clone(), format.to_owned()))
+        })
+        .collect()
 }
 
 fn has_page(operation: &Operation) -> bool {
@@ -516,7 +542,7 @@ fn location_of(location: ParameterLocation) -> Location {
 }
 
 /// `schema`, or the definition its `$ref` names.
-fn resolve<'a>(schema: &'a Value, definitions: &'a Map<String, Value>) -> &'a Value {
+pub(crate) fn resolve<'a>(schema: &'a Value, definitions: &'a Map<String, Value>) -> &'a Value {
     schema
         .get("$ref")
         .and_then(Value::as_str)
@@ -571,5 +597,7 @@ mod tests {
         assert_eq!(list.filters.len(), 8);
         assert_eq!(list.default("size"), Some(Value::from(25)));
         assert_eq!(list.default("orderBy"), Some(Value::from("Id")));
+        assert_eq!(list.record_formats["ExpireDate"], "date-time");
+        assert_eq!(list.record_formats["UniqueId"], "uuid");
     }
 }

@@ -629,7 +629,7 @@ impl Runner<'_> {
             },
         ));
         if let Some(page) = &plan.page {
-            let formats = self.record_formats(plan);
+            let formats = &plan.record_formats;
             outcomes.push(checks::page_figures(json.as_ref(), page));
             if let Some(order) = &plan.order {
                 outcomes.push(checks::order(
@@ -638,7 +638,7 @@ impl Runner<'_> {
                     order,
                     &request,
                     &default,
-                    &formats,
+                    formats,
                 ));
             }
             if !plan.filters.is_empty() {
@@ -647,7 +647,7 @@ impl Runner<'_> {
                     page,
                     &plan.filters,
                     &request,
-                    &formats,
+                    formats,
                 ));
             }
         }
@@ -739,48 +739,6 @@ impl Runner<'_> {
             });
             result.outcomes.push((format!("{name}: 404"), outcome));
         }
-    }
-
-    /// The `format`s of the properties of a list's records.
-    fn record_formats(&self, plan: &Plan) -> BTreeMap<String, String> {
-        let resolve = |schema: &Value| -> Option<Value> {
-            match schema.get("$ref").and_then(Value::as_str) {
-                Some(reference) => self
-                    .spec
-                    .definitions
-                    .get(reference.rsplit('/').next()?)
-                    .cloned(),
-                None => Some(schema.clone()),
-            }
-        };
-        let Some(page) = &plan.page else {
-            return BTreeMap::new();
-        };
-        let mut schema = plan
-            .operation
-            .response(plan.success_status)
-            .and_then(|response| response.schema)
-            .and_then(|name| self.spec.definitions.get(name))
-            .cloned();
-        for segment in page.records.split('/').skip(1) {
-            schema = schema
-                .and_then(|schema| schema.get("properties")?.get(segment).cloned())
-                .and_then(|schema| resolve(&schema));
-        }
-        let record = schema
-            .and_then(|schema| schema.get("items").cloned())
-            .and_then(|items| resolve(&items));
-        record
-            .as_ref()
-            .and_then(|record| record.get("properties"))
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .filter_map(|(name, schema)| {
-                let format = resolve(schema)?.get("format")?.as_str()?.to_owned();
-                Some((name.clone(), format))
-            })
-            .collect()
     }
 
     async fn invalid_case(&self, plan: &Plan, case: InvalidRequest) -> CaseResult {

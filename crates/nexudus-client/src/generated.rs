@@ -156,7 +156,8 @@ says it is this project's choice.
   them as `PropertyName: message`, one per line. Errors about the body as a whole use
   `PropertyName` `$body`; path and query parameters are named as in the request.
 - Date-times are RFC 3339 and name an instant whose UTC form is an RFC 3339 date-time too
-  (years 0000 to 9999 in UTC); they are stored and answered in UTC.
+  (years 0000 to 9999 in UTC); they are stored and answered in UTC (both this project's
+  choice: Nexudus writes UTC and documents no range).
 - Parameters are checked before the body: a request with an invalid parameter is answered
   400 without its body being read.
 
@@ -270,7 +271,9 @@ values without an offset (`2025-01-31T00:00`); this spec asks for an RFC 3339
 date-time, whose instant is unambiguous (this project's choice).
 
 - `order_by`: The property the records are sorted by.
-- `page`: The page to answer, counted from 1. A page beyond the last is empty.
+- `page`: The page to answer, counted from 1, as Nexudus documents. A page beyond the last is
+answered empty (this project's choice).
+
 - `size`: Records per page, from 1 to 1000, as Nexudus documents.
 - `to_coworker_time_pass_expire_date`: Only the time passes expiring at or before this date-time (RFC 3339).
 */

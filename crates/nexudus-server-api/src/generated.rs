@@ -404,7 +404,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
         "type": "integer"
       },
       "FirstItem": {
-        "description": "The position of this page's first record among all matches, from 1; 0 when the page is empty.",
+        "description": "The position of this page's first record among all matches, from 1; 0 when the page\nis empty (this project's choice).\n",
         "format": "int64",
         "maximum": 9223372036854775807,
         "minimum": 0,
@@ -419,7 +419,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
         "type": "boolean"
       },
       "LastItem": {
-        "description": "The position of this page's last record among all matches; 0 when the page is empty.",
+        "description": "The position of this page's last record among all matches; 0 when the page is empty\n(this project's choice).\n",
         "format": "int64",
         "maximum": 9223372036854775807,
         "minimum": 0,
@@ -440,7 +440,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
         "type": "integer"
       },
       "TotalPages": {
-        "description": "How many pages the matches fill at this page size (0 when nothing matches).",
+        "description": "How many pages the matches fill at this page size; 0 when nothing matches (this\nproject's choice).\n",
         "format": "int64",
         "maximum": 9223372036854775807,
         "minimum": 0,

@@ -399,7 +399,9 @@ pub struct CoworkerTimePassList {
     ///1 ascending, -1 descending.
     #[serde(rename = "CurrentSortDirection")]
     pub current_sort_direction: i32,
-    ///The position of this page's first record among all matches, from 1; 0 when the page is empty.
+    /**The position of this page's first record among all matches, from 1; 0 when the page
+is empty (this project's choice).
+*/
     #[serde(rename = "FirstItem")]
     pub first_item: i64,
     ///Whether a later page holds records.
@@ -408,7 +410,9 @@ pub struct CoworkerTimePassList {
     ///Whether this is not the first page.
     #[serde(rename = "HasPreviousPage")]
     pub has_previous_page: bool,
-    ///The position of this page's last record among all matches; 0 when the page is empty.
+    /**The position of this page's last record among all matches; 0 when the page is empty
+(this project's choice).
+*/
     #[serde(rename = "LastItem")]
     pub last_item: i64,
     ///The records of this page, in order.
@@ -417,7 +421,9 @@ pub struct CoworkerTimePassList {
     ///How many records match, on every page together.
     #[serde(rename = "TotalItems")]
     pub total_items: i64,
-    ///How many pages the matches fill at this page size (0 when nothing matches).
+    /**How many pages the matches fill at this page size; 0 when nothing matches (this
+project's choice).
+*/
     #[serde(rename = "TotalPages")]
     pub total_pages: i64,
 }

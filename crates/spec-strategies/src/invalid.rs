@@ -119,7 +119,18 @@ fn kinds(node: &Node, required: bool) -> Vec<ViolationKind> {
     if *inner != Node::Any {
         kinds.push(WrongType);
     }
-    match inner {
+    kinds.extend(value_kinds(inner, 0));
+    kinds
+}
+
+/// The ways a value of `node`'s own type can break it: out of its bounds, of the wrong length
+/// (a too short one at least `shortest` characters long), malformed, or not listed. A malformed
+/// value of a formatted string is reported for its format only, so lengths are not broken then.
+pub(crate) fn value_kinds(node: &Node, shortest: usize) -> Vec<ViolationKind> {
+    use ViolationKind::*;
+
+    let mut kinds = Vec::new();
+    match node {
         Node::Integer { min, max } => {
             kinds.extend(min.map(|_| BelowMinimum));
             kinds.extend(max.map(|_| AboveMaximum));
@@ -133,12 +144,10 @@ fn kinds(node: &Node, required: bool) -> Vec<ViolationKind> {
             max_len,
             format,
         } => match format {
-            // A malformed value of a formatted string is reported for its format only: keep
-            // the bad values within the length bounds.
             Some(_) => kinds.push(BadFormat),
             None => {
                 kinds.extend(max_len.map(|_| TooLong));
-                if *min_len > 0 {
+                if *min_len > shortest {
                     kinds.push(TooShort);
                 }
             }

@@ -289,42 +289,22 @@ fn parameter_kinds(parameter: &Parameter) -> Vec<ViolationKind> {
     if parameter.required && parameter.location == Location::Query {
         kinds.push(MissingRequired);
     }
-    match parameter.node.non_null() {
-        Node::Integer { min, max } => {
-            kinds.push(WrongType);
-            kinds.extend(min.map(|_| BelowMinimum));
-            kinds.extend(max.map(|_| AboveMaximum));
-        }
-        Node::Number { min, max } => {
-            kinds.push(WrongType);
-            kinds.extend(min.map(|_| BelowMinimum));
-            kinds.extend(max.map(|_| AboveMaximum));
-        }
-        Node::Boolean => kinds.push(WrongType),
-        Node::String {
-            min_len,
-            max_len,
-            format,
-        } => match format {
-            Some(_) => kinds.push(BadFormat),
-            None => {
-                kinds.extend(max_len.map(|_| TooLong));
-                // An empty path segment changes the path; a short one only if it is not empty.
-                if *min_len > 1 || (*min_len == 1 && parameter.location == Location::Query) {
-                    kinds.push(TooShort);
-                }
-            }
-        },
-        Node::Enum(values) => {
-            if !values.iter().all(Value::is_string) {
-                kinds.push(WrongType);
-            }
-            if invalid::not_listed(values).is_some() {
-                kinds.push(NotInEnum);
-            }
-        }
-        Node::Any | Node::Array(_) | Node::Object { .. } | Node::Nullable(_) => {}
+    let node = parameter.node.non_null();
+    // A parameter's text of another type: only where the parameter is not a string.
+    let typed = match node {
+        Node::Integer { .. } | Node::Number { .. } | Node::Boolean => true,
+        Node::Enum(values) => !values.iter().all(Value::is_string),
+        _ => false,
+    };
+    if typed {
+        kinds.push(WrongType);
     }
+    // An empty path segment changes the path: a too short one is at least one character long.
+    let shortest = match parameter.location {
+        Location::Path => 1,
+        Location::Query => 0,
+    };
+    kinds.extend(invalid::value_kinds(node, shortest));
     kinds
 }
 

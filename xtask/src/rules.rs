@@ -1,0 +1,187 @@
+//! The rules `ARCHITECTURE.md` states that a test can check: which workspace crate each crate may
+//! depend on (read from `cargo metadata`), and that the generic crates name no operation of the
+//! API. Plain `cargo test` runs them.
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        collections::{BTreeMap, BTreeSet},
+        path::Path,
+        process::Command,
+    };
+
+    use crate::codegen::{SPEC, workspace_root};
+
+    /// Each workspace crate and the workspace crates it may depend on at run time (not dev):
+    /// the table of `ARCHITECTURE.md`'s "Dependencies point one way".
+    const ALLOWED: &[(&str, &[&str])] = &[
+        ("spec-schema", &[]),
+        ("nexudus-types", &[]),
+        ("spec-strategies", &[]),
+        ("server-runtime", &["spec-schema"]),
+        ("codegen", &["spec-schema"]),
+        ("nexudus-client", &["nexudus-types"]),
+        (
+            "nexudus-server-api",
+            &["nexudus-types", "server-runtime", "spec-schema"],
+        ),
+        ("reference-server", &["nexudus-server-api", "nexudus-types"]),
+        (
+            "contract",
+            &[
+                "nexudus-client",
+                "nexudus-server-api",
+                "nexudus-types",
+                "spec-schema",
+                "spec-strategies",
+            ],
+        ),
+        (
+            "contract-cli",
+            &["contract", "nexudus-server-api", "reference-server"],
+        ),
+        (
+            "bench",
+            &[
+                "codegen",
+                "contract",
+                "contract-cli",
+                "nexudus-server-api",
+                "nexudus-types",
+                "reference-server",
+                "server-runtime",
+                "spec-schema",
+            ],
+        ),
+        ("xtask", &["codegen"]),
+        ("workspace-tests", &[]),
+        ("downstream-check", &["nexudus-types"]),
+        ("fixture-api", &["server-runtime", "spec-schema"]),
+    ];
+
+    /// Every workspace crate's run-time dependencies on other workspace crates.
+    fn workspace_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(cargo)
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--no-deps",
+                "--offline",
+            ])
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo metadata runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let packages = metadata["packages"].as_array().unwrap();
+        let names: BTreeSet<&str> = packages
+            .iter()
+            .map(|package| package["name"].as_str().unwrap())
+            .collect();
+        packages
+            .iter()
+            .map(|package| {
+                let dependencies = package["dependencies"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|dependency| dependency["kind"].is_null())
+                    .map(|dependency| dependency["name"].as_str().unwrap())
+                    .filter(|name| names.contains(name))
+                    .map(str::to_owned)
+                    .collect();
+                (package["name"].as_str().unwrap().to_owned(), dependencies)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dependencies_point_the_way_the_architecture_says() {
+        let actual = workspace_dependencies();
+        let allowed: BTreeMap<String, BTreeSet<String>> = ALLOWED
+            .iter()
+            .map(|(name, dependencies)| {
+                (
+                    (*name).to_owned(),
+                    dependencies.iter().map(|d| (*d).to_owned()).collect(),
+                )
+            })
+            .collect();
+        let crates: BTreeSet<&String> = actual.keys().collect();
+        assert_eq!(
+            crates,
+            allowed.keys().collect(),
+            "a crate is missing from ARCHITECTURE.md's table, or the table names one that is gone"
+        );
+        for (name, dependencies) in &actual {
+            let forbidden: Vec<&String> = dependencies.difference(&allowed[name]).collect();
+            assert!(
+                forbidden.is_empty(),
+                "{name} depends on {forbidden:?}, which ARCHITECTURE.md does not allow"
+            );
+        }
+    }
+
+    /// The operationIds of the spec (and of its links), read from its text.
+    fn operation_ids() -> BTreeSet<String> {
+        let spec = std::fs::read_to_string(workspace_root().join(SPEC)).unwrap();
+        spec.lines()
+            .filter_map(|line| line.trim().strip_prefix("operationId:"))
+            .map(|id| id.trim().to_owned())
+            .collect()
+    }
+
+    /// The Rust sources of `dir`, with the unit tests at their end (which may check the real
+    /// spec) left out.
+    fn sources(dir: &Path) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                found.extend(sources(&path));
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text
+                    .split("#[cfg(test)]")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                found.push((path.display().to_string(), code));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn generic_crates_name_no_operation_of_the_api() {
+        let operations = operation_ids();
+        assert_eq!(operations.len(), 5, "{operations:?}");
+        let mut words: Vec<String> = operations.into_iter().collect();
+        // The resource itself, in every case it is written in.
+        words.push("coworkertimepass".into());
+        let root = workspace_root();
+        for krate in [
+            "codegen",
+            "server-runtime",
+            "spec-schema",
+            "spec-strategies",
+            "contract",
+        ] {
+            for (path, code) in sources(&root.join("crates").join(krate).join("src")) {
+                let lower = code.to_lowercase();
+                for word in &words {
+                    assert!(
+                        !lower.contains(&word.to_lowercase()),
+                        "{path} names `{word}`: a generic crate must take it from the spec"
+                    );
+                }
+            }
+        }
+    }
+}
