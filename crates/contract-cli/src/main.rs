@@ -99,11 +99,6 @@ fn run(args: Args) -> anyhow::Result<bool> {
             }
         };
         eprintln!("checking {} with seed {seed}", target.base_url);
-        if target.limited_tokens.is_empty() {
-            eprintln!(
-                "note: no --token-without-role, so the 401 for a missing role is not checked"
-            );
-        }
         let total = contract::total_cases(&options);
         let progress = if std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(total);

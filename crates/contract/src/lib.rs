@@ -189,3 +189,65 @@ pub async fn run(
 ) -> Result<Report, ContractError> {
     runner::run(target, options, on_case).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_without_an_operations_role_is_the_one_holding_most_other_roles() {
+        let limited = |token: &str, roles: &[&str]| LimitedToken {
+            token: token.into(),
+            roles: roles.iter().map(|role| (*role).to_owned()).collect(),
+        };
+        let mut target = Target {
+            base_url: "http://127.0.0.1:1".into(),
+            token: "admin".into(),
+            limited_tokens: vec![
+                limited("creator", &["CoworkerTimePass-Create"]),
+                limited(
+                    "reader",
+                    &["CoworkerTimePass-Read", "CoworkerTimePass-List"],
+                ),
+                limited("none", &[]),
+            ],
+            caller: None,
+            body_limit: 1,
+        };
+        let operation = |id: &str| {
+            operations()
+                .iter()
+                .find(|operation| operation.operation_id == id)
+                .unwrap()
+        };
+        let chosen = |target: &Target, id: &str| {
+            target
+                .token_without_role(operation(id))
+                .map(|index| target.limited_tokens[index].token.clone())
+        };
+        assert_eq!(
+            chosen(&target, "create_coworker_time_pass").as_deref(),
+            Some("reader")
+        );
+        assert_eq!(
+            chosen(&target, "get_coworker_time_pass").as_deref(),
+            Some("creator")
+        );
+        assert_eq!(
+            chosen(&target, "delete_coworker_time_pass").as_deref(),
+            Some("reader")
+        );
+        // A token holding every role lacks none: nothing to check with.
+        target.limited_tokens = vec![limited(
+            "all",
+            &[
+                "CoworkerTimePass-Create",
+                "CoworkerTimePass-Read",
+                "CoworkerTimePass-List",
+                "CoworkerTimePass-Edit",
+                "CoworkerTimePass-Delete",
+            ],
+        )];
+        assert_eq!(chosen(&target, "update_coworker_time_pass"), None);
+    }
+}

@@ -74,6 +74,8 @@ pub struct Report {
     pub coverage: BTreeMap<(String, u16), Coverage>,
     /// Every request sent, in the order they were answered, when the options asked for it.
     pub sent: Vec<crate::Payload>,
+    /// Checks that were not made, and why (a check the target's credentials cannot make).
+    pub skipped: Vec<String>,
 }
 
 /// How often a documented status was answered.
@@ -149,6 +151,9 @@ impl Report {
             self.seed
         );
         let _ = writeln!(out, "{passed} passed, {failed} failed");
+        for skipped in &self.skipped {
+            let _ = writeln!(out, "not checked: {skipped}");
+        }
         out
     }
 

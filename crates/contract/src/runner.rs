@@ -311,11 +311,17 @@ impl Runner<'_> {
                 without_role.map(Credentials::WithoutRole),
             ),
         ] {
-            if let Some(credentials) = credentials {
-                let result = self
-                    .error_case(plan, CASE_STEP, credentials, fixed, None, 401)
-                    .await;
-                self.finish(state, operation, name, &result);
+            match credentials {
+                Some(credentials) => {
+                    let result = self
+                        .error_case(plan, CASE_STEP, credentials, fixed, None, 401)
+                        .await;
+                    self.finish(state, operation, name, &result);
+                }
+                None => state.report.skipped.push(format!(
+                    "{}: {name}: no token of the target lacks the operation's role",
+                    operation.operation_id
+                )),
             }
             on_case();
         }

@@ -261,12 +261,10 @@ impl NexudusBillingApi for ReferenceApi {
         caller: User,
         body: CoworkerTimePassUpdate,
     ) -> UpdateCoworkerTimePassResponse {
+        let record = body.id;
         let (id, fields) = Fields::from_update(body);
         match self.store.update(id, fields, &caller.email).await {
             Ok(Written::Committed { at, .. }) => {
-                let Some(record) = positive(id) else {
-                    return UpdateCoworkerTimePassResponse::NotFound(not_found("Id", id));
-                };
                 UpdateCoworkerTimePassResponse::Ok(UpdateSuccess {
                     errors: None,
                     java_script: None,
