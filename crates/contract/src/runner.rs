@@ -289,7 +289,7 @@ impl Runner<'_> {
         if follow::has_not_found_case(operation, crate::operations()) {
             let result = match follow::absent(plan, fixed.clone(), &self.spec.definitions) {
                 Ok(request) => {
-                    self.error_case(plan, "the case", Credentials::Token, &request, None, 404)
+                    self.error_case(plan, CASE_STEP, Credentials::Token, &request, None, 404)
                         .await
                 }
                 Err(message) => CaseResult {

@@ -1,8 +1,10 @@
 //! Typed client of the Nexudus billing API, generated from `openapi/nexudus-billing.yaml`.
 //!
-//! The generated [`Client`] uses the types of [`nexudus_types`]; there is no second copy of any
+//! The generated [`Client`] has one method per operation of the spec (typed path and query
+//! parameters and body) and uses the types of [`nexudus_types`]; there is no second copy of any
 //! type. [`authenticated`] builds one for a base URL and a bearer token, with TLS (rustls) for
-//! real https hosts.
+//! real https hosts. [`dispatch::call`] calls any operation by its operationId with JSON
+//! arguments, through the same typed methods (what the contract runner drives it with).
 //!
 //! The code is in `generated.rs`, written by `cargo xtask codegen`; it is never edited by hand.
 

@@ -24,9 +24,9 @@
 //! instead of dirtying a random page of it per record.
 //!
 //! **Reads** run on reader threads, each with a read-only connection that WAL lets run beside the
-//! writer ([`Store::read`], [`Store::list`]), never on the async runtime.
-//! Every column a list can filter or sort on has an index of (column, id), so that a page costs
-//! what its matches cost, not what the table holds.
+//! writer ([`Store::read`], [`Store::list`]), never on the async runtime. Every column a list can
+//! filter or sort on has an index (whose entries SQLite orders by the column, then by id), so
+//! that a filtered page costs what its matches cost, not what the table holds.
 
 use std::{
     path::Path,
