@@ -605,16 +605,17 @@ mod tests {
             {"Id": 2, "When": "2026-01-01T00:00:01Z", "N": 7}
         ]});
         let default = |_: &str| None;
-        let sorted = |query: Value| order_check(&body, &order, &request(query), &default, &formats);
-        fn order_check(
-            body: &Value,
-            order: &Order,
-            request: &Request,
-            default: &dyn Fn(&str) -> Option<Value>,
-            formats: &BTreeMap<String, String>,
-        ) -> Result<(), String> {
-            super::order(Some(body), &page(), order, request, default, formats).1
-        }
+        let sorted = |query: Value| {
+            super::order(
+                Some(&body),
+                &page(),
+                &order,
+                &request(query),
+                &default,
+                &formats,
+            )
+            .1
+        };
         assert_eq!(sorted(json!({"by": "When"})), Ok(()));
         assert!(sorted(json!({"by": "When", "dir": -1})).is_err());
         assert!(sorted(json!({"by": "Id"})).is_err());

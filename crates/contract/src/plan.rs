@@ -600,4 +600,76 @@ mod tests {
         assert_eq!(list.record_formats["ExpireDate"], "date-time");
         assert_eq!(list.record_formats["UniqueId"], "uuid");
     }
+
+    /// A spec the runner cannot follow is refused before anything is sent, with the operation
+    /// and what is wrong.
+    #[test]
+    fn specs_the_runner_cannot_follow_are_refused() {
+        const RESPONSES: &[nexudus_server_api::Response] = &[nexudus_server_api::Response {
+            status: 200,
+            schema: None,
+            links: &[],
+            contract: "null",
+        }];
+        let refused = |contract: &'static str, responses| {
+            let operation: &'static Operation = Box::leak(Box::new(Operation {
+                operation_id: "op",
+                method: "GET",
+                path: "/things",
+                parameters: &[],
+                request_schema: None,
+                security: &[],
+                responses,
+                contract,
+            }));
+            let operations: &'static [&'static Operation] = Box::leak(Box::new([operation]));
+            match Spec::load(operations) {
+                Err(ContractError::Spec(message)) => message,
+                Err(other) => panic!("{other}"),
+                Ok(_) => panic!("{contract} was accepted"),
+            }
+        };
+        assert_eq!(
+            refused(r#"{"colour": 1}"#, RESPONSES),
+            "op: x-contract.colour is not part of the extension"
+        );
+        assert_eq!(
+            refused(
+                r#"{"success": {"/Page": "$request.query.page"}}"#,
+                RESPONSES
+            ),
+            "op: $request.query.page: no such parameter"
+        );
+        assert_eq!(
+            refused(r#"{"success": {"/Id": "$request.body#/Id"}}"#, RESPONSES),
+            "op: $request.body#/Id: the operation takes no body"
+        );
+        assert_eq!(
+            refused(r#"{"success": {"Id": 1}}"#, RESPONSES),
+            "op: x-contract.success key `Id` is not a JSON pointer"
+        );
+        assert_eq!(
+            refused(r#"{"order": {"field": "by"}}"#, RESPONSES),
+            "op: x-contract.order needs x-contract.page"
+        );
+        assert_eq!(refused("null", &[]), "op: documents no 2xx response");
+
+        // An operation whose every way in needs a record made first, by an operation that itself
+        // needs one: no set-up can start.
+        const LINK_TO_SELF: &[nexudus_server_api::Response] = &[nexudus_server_api::Response {
+            status: 200,
+            schema: None,
+            links: &[nexudus_server_api::Link {
+                name: "Again",
+                operation_id: "op",
+                parameters: "{}",
+                request_body: "null",
+            }],
+            contract: "null",
+        }];
+        assert_eq!(
+            refused("null", LINK_TO_SELF),
+            "op: every link into it comes from an operation that needs a link itself"
+        );
+    }
 }

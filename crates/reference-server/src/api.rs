@@ -125,7 +125,17 @@ impl NexudusBillingApi for ReferenceApi {
         body: CoworkerTimePassCreate,
     ) -> CreateCoworkerTimePassResponse {
         let (fields, count) = Fields::from_create(body);
-        let (ids, at) = match self.store.create(fields, count, &caller.email).await {
+        let created = self
+            .store
+            .create(fields, count, &caller.email)
+            .await
+            .and_then(|(ids, at)| {
+                let first = ids.first().copied().unwrap_or_default();
+                positive(first)
+                    .map(|id| (id, at))
+                    .ok_or(StoreError::BadId(first))
+            });
+        let (id, at) = match created {
             Ok(created) => created,
             Err(error) => {
                 return CreateCoworkerTimePassResponse::InternalServerError(storage_failed(
@@ -133,12 +143,6 @@ impl NexudusBillingApi for ReferenceApi {
                     &error,
                 ));
             }
-        };
-        let Some(id) = ids.first().copied().and_then(positive) else {
-            return CreateCoworkerTimePassResponse::InternalServerError(storage_failed(
-                "storing the records",
-                &StoreError::BadId(ids.first().copied().unwrap_or_default()),
-            ));
         };
         CreateCoworkerTimePassResponse::Ok(CreateSuccess {
             errors: None,

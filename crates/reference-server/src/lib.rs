@@ -1,9 +1,11 @@
-//! A local server that answers `POST /api/billing/coworkertimepasses` the way the Nexudus
+//! A local server that answers every operation of the CoworkerTimePass resource (create, read,
+//! list, update, delete under `/api/billing/coworkertimepasses`) the way the Nexudus
 //! documentation says the real one does, so that client code and the contract suite have a real
 //! peer.
 //!
 //! It implements the generated [`nexudus_server_api::NexudusBillingApi`] trait ([`api`]); routes,
-//! statuses, body checks and validation against the spec all come from the generated router.
+//! statuses, parameter and body checks and validation against the spec all come from the
+//! generated router.
 //! What is added here: bearer-token users with roles ([`users`]), Nexudus' error envelope
 //! ([`envelope`]), durable SQLite storage ([`store`]) and one log line per request.
 

@@ -10,7 +10,8 @@ use anyhow::Context;
 use clap::Parser;
 use reference_server::{Config, Server, users::Users};
 
-/// A local server for `POST /api/billing/coworkertimepasses`, as Nexudus documents it.
+/// A local server for the CoworkerTimePass resource (`/api/billing/coworkertimepasses`), as Nexudus
+/// documents it.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
