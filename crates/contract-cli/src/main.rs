@@ -40,6 +40,16 @@ struct Args {
     /// Cases in flight at once (a failing case is still shrunk alone, one request at a time).
     #[arg(long, default_value_t = contract::Options::default().concurrency)]
     concurrency: usize,
+    /// Sequences of operations the stateful checks run, each on records of its own.
+    #[arg(long, default_value_t = 64)]
+    sequences: u32,
+    /// The most operations in one sequence.
+    #[arg(long, default_value_t = 24)]
+    steps: u32,
+    /// Leave the records the run made on the server (they carry the marker the summary prints);
+    /// by default they are deleted at the end, even after a failure or Ctrl-C.
+    #[arg(long)]
+    keep_records: bool,
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -67,6 +77,9 @@ fn run(args: Args) -> anyhow::Result<bool> {
         cases: args.cases,
         seed,
         concurrency: args.concurrency,
+        sequences: args.sequences,
+        steps: args.steps,
+        keep_records: args.keep_records,
         ..contract::Options::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -113,14 +126,21 @@ fn run(args: Args) -> anyhow::Result<bool> {
         } else {
             indicatif::ProgressBar::hidden()
         };
-        let report = contract::run(&target, &options, &mut || progress.inc(1)).await;
+        // Ctrl-C stops the checks; the records made so far are still deleted.
+        let stop = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            eprintln!("stopping: deleting the records the run made");
+        };
+        let report = contract::run_until(&target, &options, &mut || progress.inc(1), stop).await;
         progress.finish_and_clear();
         report.context("running the contract checks")
     })?;
 
     println!("{}", report.summary());
     println!("{}", report.coverage_table());
-    if !report.passed() {
+    if !report.passed() || report.interrupted {
         println!("{}", report.failure_details());
         println!("rerun these cases with --seed {}", report.seed);
     }
@@ -129,5 +149,5 @@ fn run(args: Args) -> anyhow::Result<bool> {
             .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("JUnit report written to {}", path.display());
     }
-    Ok(report.passed())
+    Ok(report.passed() && !report.interrupted)
 }

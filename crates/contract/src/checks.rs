@@ -220,7 +220,7 @@ pub(crate) fn page_figures(body: Option<&Value>, page: &Page) -> Outcome {
 
 /// How two values of a record property compare, as the list sorts them: numbers by value,
 /// booleans false first, date-times as instants, other strings by code point, null first.
-fn compare(
+pub(crate) fn compare(
     a: &Value,
     b: &Value,
     format: Option<&str>,
@@ -335,14 +335,7 @@ pub(crate) fn filters(
             let format = formats.get(&filter.property).map(String::as_str);
             for (index, record) in records.iter().enumerate() {
                 let got = record.get(&filter.property).unwrap_or(&Value::Null);
-                let meets = !got.is_null()
-                    && match (filter.matching, compare(got, sent, format, true)) {
-                        (Match::Equal, Ok(ordering)) => ordering == Ordering::Equal,
-                        (Match::From, Ok(ordering)) => ordering != Ordering::Less,
-                        (Match::To, Ok(ordering)) => ordering != Ordering::Greater,
-                        (_, Err(_)) => false,
-                    };
-                if !meets {
+                if !meets(filter.matching, got, sent, format) {
                     wrong.push(format!(
                         "record {index} has {} {got}, but {}={sent}",
                         filter.property, filter.parameter
@@ -353,6 +346,29 @@ pub(crate) fn filters(
         check(wrong.is_empty(), || wrong.join("; "))
     })();
     outcome("filters", result)
+}
+
+/// Whether a record's value `got` meets a filter sent as `sent` (a null meets none).
+pub(crate) fn meets(matching: Match, got: &Value, sent: &Value, format: Option<&str>) -> bool {
+    !got.is_null()
+        && match (matching, compare(got, sent, format, true)) {
+            (Match::Equal, Ok(ordering)) => ordering == Ordering::Equal,
+            (Match::From, Ok(ordering)) => ordering != Ordering::Less,
+            (Match::To, Ok(ordering)) => ordering != Ordering::Greater,
+            (_, Err(_)) => false,
+        }
+}
+
+/// Whether a value read back is the one written, as the spec normalises a property of this
+/// `format`: date-times as the same instant, uuids in any case, numbers by value.
+pub(crate) fn same_value(format: Option<&str>, written: &Value, read: &Value) -> bool {
+    match (format, written, read) {
+        (Some("date-time"), Value::String(a), Value::String(b)) => {
+            instant(a).is_some() && instant(a) == instant(b)
+        }
+        (Some("uuid"), Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+        _ => same_json(written, read),
+    }
 }
 
 /// A record read back holds every property that was sent (but write-only ones) as sent:
@@ -377,14 +393,7 @@ pub(crate) fn read_back(
                 wrong.push(format!("{name} is missing"));
                 continue;
             };
-            let same = match (formats.get(name).map(String::as_str), value, got) {
-                (Some("date-time"), Value::String(a), Value::String(b)) => {
-                    instant(a).is_some() && instant(a) == instant(b)
-                }
-                (Some("uuid"), Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
-                _ => same_json(value, got),
-            };
-            if !same {
+            if !same_value(formats.get(name).map(String::as_str), value, got) {
                 wrong.push(format!("{name} was sent as {value}, read back as {got}"));
             }
         }

@@ -18,7 +18,11 @@
 //! - every response body must validate against the spec's schema for its status, with an
 //!   independent JSON Schema validator; every documented status a client can cause must be
 //!   produced by some case (the coverage table);
-//! - the JSON Schema the shared types derive must agree with the spec ([`drift`]).
+//! - the JSON Schema the shared types derive must agree with the spec ([`drift`]);
+//! - random sequences of creates, reads, lists, updates, deletes and rejected requests, on
+//!   records each sequence makes and marks as its own, must agree at every answer with a model
+//!   of what those records hold (stateful checks); at the end the run deletes every record it
+//!   made, even when stopped early.
 //!
 //! A failing case is shrunk to a minimal request and reported with every request it took and a
 //! `curl` command for each ([`report`]). [`run`] works against any server URL.
@@ -31,7 +35,9 @@ mod follow;
 mod plan;
 mod replay;
 pub mod report;
+mod resource;
 mod runner;
+mod stateful;
 
 use nexudus_server_api::Operation;
 
@@ -40,6 +46,7 @@ pub use crate::{
     exchange::Exchange,
     replay::{Payload, replay},
     report::{Failure, Report, Step, Tally},
+    runner::STATEFUL,
 };
 
 /// The server under test and the credentials to use.
@@ -105,10 +112,16 @@ pub struct Options {
     pub concurrency: usize,
     /// Keep every request sent in [`Report::sent`] (for a replay).
     pub log_requests: bool,
+    /// Sequences of operations the stateful checks run (per resource).
+    pub sequences: u32,
+    /// The most operations in one sequence.
+    pub steps: u32,
+    /// Leave the records the run made on the server (by default it deletes them at the end).
+    pub keep_records: bool,
 }
 
 impl Options {
-    fn lanes(&self) -> usize {
+    pub(crate) fn lanes(&self) -> usize {
         self.concurrency.max(1)
     }
 }
@@ -121,6 +134,9 @@ impl Default for Options {
             max_shrink_requests: 512,
             concurrency: 8,
             log_requests: false,
+            sequences: 32,
+            steps: 16,
+            keep_records: false,
         }
     }
 }
@@ -173,12 +189,17 @@ pub fn cases_per_operation(operation: &Operation, options: &Options) -> u64 {
     2 * u64::from(options.cases) + 3 + body + not_found
 }
 
-/// How many cases a run with `options` counts in all.
+/// How many cases a run with `options` counts in all (a sequence of the stateful checks counts
+/// as one).
 pub fn total_cases(options: &Options) -> u64 {
+    let resources = plan::Spec::load(operations())
+        .and_then(|spec| resource::Resource::all(&spec).map(|resources| resources.len()))
+        .unwrap_or_default();
     operations()
         .iter()
         .map(|operation| cases_per_operation(operation, options))
-        .sum()
+        .sum::<u64>()
+        + resources as u64 * u64::from(options.sequences)
 }
 
 /// Runs every check against `target`. `on_case` is called after each case (for progress).
@@ -187,7 +208,18 @@ pub async fn run(
     options: &Options,
     on_case: &mut dyn FnMut(),
 ) -> Result<Report, ContractError> {
-    runner::run(target, options, on_case).await
+    runner::run(target, options, on_case, std::future::pending()).await
+}
+
+/// [`run`], stopped early when `stop` completes (on Ctrl-C, say): what is running is dropped and
+/// the records made so far are deleted all the same ([`Report::interrupted`] says so).
+pub async fn run_until(
+    target: &Target,
+    options: &Options,
+    on_case: &mut dyn FnMut(),
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<Report, ContractError> {
+    runner::run(target, options, on_case, stop).await
 }
 
 #[cfg(test)]

@@ -52,6 +52,29 @@ pub(crate) struct Plan {
     pub(crate) record_formats: BTreeMap<String, String>,
     /// Documented statuses a client can make the server answer.
     pub(crate) reachable: Vec<u16>,
+    /// `x-contract.creates`: how many records a success adds.
+    pub(crate) creates: Option<Expression>,
+    /// `x-contract.last-write`.
+    pub(crate) last_write: LastWrite,
+    /// Each body property but the write-only ones, with the value it reads back as when it is
+    /// left out: its schema's default, null when it is nullable, `None` when the spec says none.
+    pub(crate) left_out: BTreeMap<String, Option<Value>>,
+    /// The body properties that are plain strings (no format, enum or pattern), with their
+    /// `maxLength`.
+    pub(crate) plain_strings: BTreeMap<String, Option<u64>>,
+    /// The schema of the records of a list (for `x-contract.page`), resolved.
+    pub(crate) record: Option<Value>,
+    /// The schema of the success body, resolved.
+    pub(crate) success_schema: Option<Value>,
+}
+
+/// The record properties `x-contract.last-write` names, by JSON pointer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LastWrite {
+    /// Who last wrote the record: the caller.
+    pub(crate) by: Option<String>,
+    /// When: never earlier than the time before.
+    pub(crate) at: Option<String>,
 }
 
 impl Plan {
@@ -204,7 +227,17 @@ fn plan(
         .find(|status| (200..300).contains(status))
         .ok_or_else(|| error("documents no 2xx response".into()))?;
     let contract: Value = serde_json::from_str(operation.contract).map_err(ContractError::spec)?;
-    let known = |key: &str| ["success", "page", "order", "filters"].contains(&key);
+    let known = |key: &str| {
+        [
+            "success",
+            "page",
+            "order",
+            "filters",
+            "creates",
+            "last-write",
+        ]
+        .contains(&key)
+    };
     if let Some(unknown) = contract
         .as_object()
         .into_iter()
@@ -253,6 +286,33 @@ fn plan(
             })
         })
         .transpose()?;
+    let creates = contract
+        .get("creates")
+        .map(|value| {
+            let expression = Expression::parse(value).map_err(&error)?;
+            check_expression(operation, &expression).map_err(&error)?;
+            Ok::<_, ContractError>(expression)
+        })
+        .transpose()?;
+    let last_write = contract
+        .get("last-write")
+        .map(|last| {
+            let pointer = |name: &str| match last.get(name) {
+                None => Ok(None),
+                Some(Value::String(pointer)) if pointer.starts_with('/') => {
+                    Ok(Some(pointer.clone()))
+                }
+                Some(other) => Err(error(format!(
+                    "x-contract.last-write.{name} is {other}, not a JSON pointer"
+                ))),
+            };
+            Ok::<_, ContractError>(LastWrite {
+                by: pointer("by")?,
+                at: pointer("at")?,
+            })
+        })
+        .transpose()?
+        .unwrap_or_default();
     let query_parameter = |name: &str| {
         operation
             .parameter(ParameterLocation::Query, name)
@@ -377,13 +437,57 @@ fn plan(
         .and_then(|name| definitions.get(name))
         .and_then(|schema| schema.get("properties"))
         .and_then(Value::as_object);
-    let write_only = body_schema
+    let write_only: BTreeSet<String> = body_schema
         .into_iter()
         .flatten()
         .filter(|(_, schema)| schema.get("writeOnly") == Some(&Value::Bool(true)))
         .map(|(name, _)| name.clone())
         .collect();
     let formats = formats_of(body_schema, definitions);
+    let left_out = body_schema
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| !write_only.contains(name.as_str()))
+        .map(|(name, schema)| {
+            let schema = resolve(schema, definitions);
+            let nullable = match schema.get("type") {
+                Some(Value::Array(types)) => types.contains(&Value::from("null")),
+                Some(Value::String(ty)) => ty == "null",
+                _ => false,
+            };
+            let value = schema
+                .get("default")
+                .cloned()
+                .or(nullable.then_some(Value::Null));
+            (name.clone(), value)
+        })
+        .collect();
+    let plain_strings = body_schema
+        .into_iter()
+        .flatten()
+        .map(|(name, schema)| (name, resolve(schema, definitions)))
+        .filter(|(_, schema)| {
+            let string = match schema.get("type") {
+                Some(Value::Array(types)) => types.contains(&Value::from("string")),
+                Some(Value::String(ty)) => ty == "string",
+                _ => false,
+            };
+            string
+                && ["format", "enum", "pattern"]
+                    .iter()
+                    .all(|key| schema.get(key).is_none())
+        })
+        .map(|(name, schema)| {
+            (
+                name.clone(),
+                schema.get("maxLength").and_then(Value::as_u64),
+            )
+        })
+        .collect();
+    let success_schema = operation
+        .response(success_status)
+        .and_then(|response| definitions.get(response.schema?))
+        .cloned();
     // The records of a page: the items of the array at `page.records` in the success schema.
     let record = page.as_ref().and_then(|page| {
         let mut schema = definitions.get(operation.response(success_status)?.schema?)?;
@@ -398,6 +502,7 @@ fn plan(
             .and_then(Value::as_object),
         definitions,
     );
+    let record = record.cloned();
     let mut reachable = Vec::new();
     for response in operation.responses {
         let contract: Value =
@@ -425,6 +530,12 @@ fn plan(
         formats,
         record_formats,
         reachable,
+        creates,
+        last_write,
+        left_out,
+        plain_strings,
+        record,
+        success_schema,
     })
 }
 

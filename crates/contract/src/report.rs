@@ -23,6 +23,8 @@ pub struct Failure {
     pub checks: Vec<(String, String)>,
     /// Every request the case sent, in order: a set-up, the case's own request, what followed.
     pub steps: Vec<Step>,
+    /// For a sequence of the stateful checks: how many operations it has (after shrinking).
+    pub sequence: Option<usize>,
 }
 
 impl Failure {
@@ -32,6 +34,36 @@ impl Failure {
             .iter()
             .find(|step| step.what == CASE_STEP)
             .or(self.steps.last())
+    }
+}
+
+impl Failure {
+    /// The failure's requests as a numbered shell script of `curl` commands (the token in
+    /// `$NEXUDUS_TOKEN`), each with what it was for and the status it got.
+    pub fn script(&self) -> String {
+        let mut out = String::from("#!/bin/sh\n");
+        let _ = writeln!(
+            out,
+            "# {} ({}): {}",
+            self.operation,
+            self.case,
+            self.checks
+                .iter()
+                .map(|(check, _)| check.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for (number, step) in self.steps.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "\n# {}. {} -> {}\n{}",
+                number + 1,
+                step.what,
+                step.status,
+                step.curl
+            );
+        }
+        out
     }
 }
 
@@ -76,6 +108,12 @@ pub struct Report {
     pub sent: Vec<crate::Payload>,
     /// Checks that were not made, and why (a check the target's credentials cannot make).
     pub skipped: Vec<String>,
+    /// How many records the run made and deleted at the end.
+    pub removed: u64,
+    /// The markers of the records left on the server ([`crate::Options::keep_records`]).
+    pub kept: Vec<String>,
+    /// Whether the run was stopped before it had made every check.
+    pub interrupted: bool,
 }
 
 /// How often a documented status was answered.
@@ -154,6 +192,18 @@ impl Report {
         for skipped in &self.skipped {
             let _ = writeln!(out, "not checked: {skipped}");
         }
+        if self.interrupted {
+            let _ = writeln!(out, "STOPPED before every check was made");
+        }
+        if self.kept.is_empty() {
+            let _ = writeln!(out, "removed the {} records the run made", self.removed);
+        } else {
+            let _ = writeln!(
+                out,
+                "kept the records the run made: they carry {}",
+                self.kept.join(", ")
+            );
+        }
         out
     }
 
@@ -198,6 +248,14 @@ impl Report {
             );
             for (check, message) in &failure.checks {
                 let _ = writeln!(out, "  check {check}: {message}");
+            }
+            if let Some(steps) = failure.sequence {
+                let _ = writeln!(
+                    out,
+                    "  a sequence of {steps} operations, shrunk; to reproduce it, run:\n{}",
+                    indent(&failure.script())
+                );
+                continue;
             }
             for (number, step) in failure.steps.iter().enumerate() {
                 let _ = writeln!(out, "  {}. {}:", number + 1, step.what);

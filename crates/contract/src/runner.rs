@@ -4,7 +4,10 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering as AtomicOrdering},
+    },
     time::Instant,
 };
 
@@ -29,11 +32,13 @@ use crate::{
     plan::{Plan, Spec},
     replay::Payload,
     report::{self, CASE_STEP, Coverage, Failure, Report},
+    resource::Resource,
+    stateful,
 };
 
 /// Who a request is sent as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Credentials {
+pub(crate) enum Credentials {
     Token,
     None,
     BadToken,
@@ -83,13 +88,15 @@ fn build_client(
     })
 }
 
-/// Runs every check against `target`.
+/// Runs every check against `target` until `stop` completes, then deletes what the run made.
 pub(crate) async fn run(
     target: &Target,
     options: &Options,
     on_case: &mut dyn FnMut(),
+    stop: impl std::future::Future<Output = ()>,
 ) -> Result<Report, ContractError> {
     let spec = Spec::load(crate::operations())?;
+    let resources = Resource::all(&spec)?;
     let mut typed = Vec::with_capacity(options.lanes());
     for _ in 0..options.lanes() {
         let proxy = exchange::RecordingProxy::start(&target.base_url)
@@ -127,7 +134,19 @@ pub(crate) async fn run(
         seen: Mutex::new(BTreeMap::new()),
         responses: Mutex::new(BTreeMap::new()),
         log: options.log_requests.then(|| Mutex::new(Vec::new())),
+        resources,
+        marker: run_marker(),
+        markers: Mutex::new(BTreeSet::new()),
+        made: Mutex::new(Vec::new()),
+        sequences_started: AtomicU64::new(0),
+        ids_seen: Mutex::new(BTreeSet::new()),
+        removed: AtomicU64::new(0),
     };
+    runner
+        .markers
+        .lock()
+        .expect("not poisoned")
+        .insert(runner.marker.clone());
     let mut state = State {
         report: Report {
             seed: options.seed,
@@ -144,15 +163,55 @@ pub(crate) async fn run(
             case: "schemars JSON Schema of nexudus-types".into(),
             checks: vec![("types agree with the spec".into(), problem.clone())],
             steps: Vec::new(),
+            sequence: None,
         });
     }
     state
         .report
         .record("types", "types agree with the spec", differences.is_empty());
 
-    for (plan, cases) in spec.plans.iter().zip(generated) {
-        runner.operation(&mut state, plan, cases, on_case).await;
+    let work = async {
+        for (plan, cases) in spec.plans.iter().zip(generated) {
+            runner.operation(&mut state, plan, cases, on_case).await;
+        }
+        for resource in &runner.resources {
+            let strategy = stateful::sequences(&spec, resource, options.steps)?;
+            let mut generator = seeded(options.seed ^ STATEFUL_SEED);
+            let trees = (0..options.sequences)
+                .map(|_| strategy.new_tree(&mut generator))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(ContractError::spec)?;
+            runner
+                .cases(
+                    &mut state,
+                    STATEFUL,
+                    "sequence",
+                    trees,
+                    on_case,
+                    |runner, _, actions| Box::pin(runner.sequence(resource, actions)),
+                )
+                .await;
+        }
+        Ok::<_, ContractError>(())
+    };
+    tokio::select! {
+        finished = work => finished?,
+        () = stop => state.report.interrupted = true,
     }
+    if options.keep_records {
+        let mut kept: Vec<String> = runner
+            .markers
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .cloned()
+            .collect();
+        kept.sort();
+        state.report.kept = kept;
+    } else {
+        runner.clean_up().await;
+    }
+    state.report.removed = runner.removed.load(AtomicOrdering::Relaxed);
     runner.coverage(&mut state.report);
     state.report.elapsed = started.elapsed();
     if let Some(log) = runner.log {
@@ -183,12 +242,7 @@ fn generate(spec: &Spec, plan: &Plan, options: &Options) -> Result<Generated, Co
         .strategies
         .invalid_request(&plan.shape)
         .map_err(error)?;
-    let mut rng_seed = [0u8; 32];
-    rng_seed[..8].copy_from_slice(&options.seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed),
-    );
+    let mut runner = seeded(options.seed);
     let valid_trees = (0..options.cases)
         .map(|_| valid.new_tree(&mut runner))
         .collect::<Result<Vec<_>, _>>()
@@ -208,11 +262,37 @@ fn generate(spec: &Spec, plan: &Plan, options: &Options) -> Result<Generated, Co
     })
 }
 
+/// A generator seeded with `seed`: the same seed draws the same values.
+fn seeded(seed: u64) -> TestRunner {
+    let mut rng_seed = [0u8; 32];
+    rng_seed[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed),
+    )
+}
+
+/// Where the report counts the stateful checks.
+pub const STATEFUL: &str = "stateful";
+
+/// Mixed into the seed of the sequences, so that they are not drawn from the same stream as the
+/// first operation's cases.
+const STATEFUL_SEED: u64 = 0x5EC5_EC5E_C5EC_5EC5;
+
+/// A marker no other run has: the prefix says who made the records, the rest is the time and
+/// the process.
+fn run_marker() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    format!("contract-run-{:x}-{:x}", nanos, std::process::id())
+}
+
 /// What a run shares between the cases in flight.
-struct Runner<'a> {
-    spec: &'a Spec,
-    target: &'a Target,
-    options: &'a Options,
+pub(crate) struct Runner<'a> {
+    pub(crate) spec: &'a Spec,
+    pub(crate) target: &'a Target,
+    pub(crate) options: &'a Options,
     clients: Clients,
     /// Each operation's fixed valid request.
     fixed: BTreeMap<&'static str, Request>,
@@ -222,6 +302,20 @@ struct Runner<'a> {
     responses: Mutex<BTreeMap<(&'static str, u16), u64>>,
     /// Every request sent, when the options ask for the log.
     log: Option<Mutex<Vec<Payload>>>,
+    /// The resources, for the stateful checks and the clean-up.
+    resources: Vec<Resource<'a>>,
+    /// The run's marker: records the run makes carry it or one made from it.
+    pub(crate) marker: String,
+    /// Markers whose records are not yet deleted.
+    pub(crate) markers: Mutex<BTreeSet<String>>,
+    /// Records made by the one-request cases: (resource, id).
+    made: Mutex<Vec<(usize, Value)>>,
+    /// How many sequences have started (each gets its own marker).
+    pub(crate) sequences_started: AtomicU64,
+    /// Every id a create of a sequence answered or its list showed.
+    pub(crate) ids_seen: Mutex<BTreeSet<String>>,
+    /// How many records the run has deleted at the end of its work.
+    pub(crate) removed: AtomicU64,
 }
 
 /// What a run accumulates, one case at a time, in case order.
@@ -232,19 +326,29 @@ struct State {
 }
 
 /// One request a case sent, and what came back.
-struct Sent {
-    what: String,
-    credentials: Credentials,
-    exchange: Option<Exchange>,
+pub(crate) struct Sent {
+    pub(crate) what: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) exchange: Option<Exchange>,
 }
 
 /// What one case sent and got, and how the checks went.
-struct CaseResult {
-    steps: Vec<Sent>,
-    outcomes: Vec<Outcome>,
+pub(crate) struct CaseResult {
+    pub(crate) steps: Vec<Sent>,
+    pub(crate) outcomes: Vec<Outcome>,
+    /// For a sequence of operations: how many it has.
+    pub(crate) sequence: Option<usize>,
 }
 
 impl CaseResult {
+    pub(crate) fn new() -> Self {
+        Self {
+            steps: Vec::new(),
+            outcomes: Vec::new(),
+            sequence: None,
+        }
+    }
+
     fn failed(&self) -> bool {
         self.outcomes.iter().any(|(_, result)| result.is_err())
     }
@@ -268,7 +372,7 @@ impl Runner<'_> {
         let operation = plan.operation;
         self.cases(
             state,
-            operation,
+            operation.operation_id,
             "valid",
             generated.valid,
             on_case,
@@ -277,7 +381,7 @@ impl Runner<'_> {
         .await;
         self.cases(
             state,
-            operation,
+            operation.operation_id,
             "invalid",
             generated.invalid,
             on_case,
@@ -292,11 +396,7 @@ impl Runner<'_> {
                     self.error_case(plan, CASE_STEP, Credentials::Token, &request, None, 404)
                         .await
                 }
-                Err(message) => CaseResult {
-                    steps: Vec::new(),
-                    outcomes: Vec::new(),
-                }
-                .failure("request", message),
+                Err(message) => CaseResult::new().failure("request", message),
             };
             self.finish(state, operation, "not found", &result);
             on_case();
@@ -370,7 +470,7 @@ impl Runner<'_> {
     async fn cases<T, F>(
         &self,
         state: &mut State,
-        operation: &'static Operation,
+        name: &'static str,
         kind: &str,
         mut trees: Vec<BoxedTree<T>>,
         on_case: &mut dyn FnMut(),
@@ -387,18 +487,18 @@ impl Runner<'_> {
                 .buffered(lanes)
                 .enumerate();
             while let Some((index, result)) = results.next().await {
-                self.record_case(state, operation, kind, &result);
+                self.record_case(state, name, kind, &result);
                 on_case();
                 // Many cases fail for one reason: shrink and report the first case of each set
                 // of failing checks; the tallies count them all.
-                if result.failed() && state.first_of_its_kind(operation, kind, &result) {
+                if result.failed() && state.first_of_its_kind(name, kind, &result) {
                     to_shrink.push((index, result));
                 }
             }
         }
         for (index, result) in to_shrink {
             let result = self.shrink(state, &mut trees[index], result, &run).await;
-            self.report_failure(state, operation, kind, &result);
+            self.report_failure(state, name, kind, &result);
         }
     }
 
@@ -422,9 +522,9 @@ impl Runner<'_> {
             if candidate == failing {
                 continue;
             }
-            budget -= 1;
             let attempt = run(self, 0, candidate.clone()).await;
             state.report.requests += attempt.steps.len() as u64;
+            budget = budget.saturating_sub(attempt.steps.len().max(1) as u32);
             if attempt.failed() {
                 result = attempt;
                 failing = candidate;
@@ -433,6 +533,74 @@ impl Runner<'_> {
             }
         }
         result
+    }
+
+    /// Marks a create that adds more than one record with the run's marker: its answer names the
+    /// first only, and the others must be found to be deleted at the end.
+    fn own(&self, plan: &Plan, request: &mut Request) {
+        for resource in &self.resources {
+            if resource.create.operation.operation_id != plan.operation.operation_id {
+                continue;
+            }
+            let count = plan
+                .creates
+                .as_ref()
+                .and_then(|creates| creates.evaluate(request, None, &|name| plan.default(name)))
+                .and_then(|count| count.as_u64());
+            if count.is_some_and(|count| count > 1) {
+                resource.mark(request, &self.marker);
+            }
+        }
+    }
+
+    /// Keeps the id a create answered, to delete it at the end.
+    fn made(&self, plan: &Plan, exchange: &Exchange) {
+        if exchange.status != plan.success_status {
+            return;
+        }
+        for (index, resource) in self.resources.iter().enumerate() {
+            if resource.create.operation.operation_id == plan.operation.operation_id
+                && let Some(id) = exchange
+                    .response_json()
+                    .and_then(|json| json.pointer(&resource.answer_id).cloned())
+            {
+                self.made.lock().expect("not poisoned").push((index, id));
+            }
+        }
+    }
+
+    /// Deletes every record the run made that is still there: those the one-request cases made
+    /// and those carrying a marker not yet cleaned up (a sequence cut short).
+    async fn clean_up(&self) {
+        let markers: Vec<String> = self
+            .markers
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .cloned()
+            .collect();
+        let made = std::mem::take(&mut *self.made.lock().expect("not poisoned"));
+        for (index, resource) in self.resources.iter().enumerate() {
+            let mut ids: Vec<Value> = made
+                .iter()
+                .filter(|(of, _)| *of == index)
+                .map(|(_, id)| id.clone())
+                .collect();
+            for marker in &markers {
+                if let (_, Ok(records)) = self.marked(resource, marker).await {
+                    ids.extend(
+                        records
+                            .iter()
+                            .filter_map(|record| record.get(&resource.record_id).cloned()),
+                    );
+                }
+            }
+            ids.sort_by_key(Value::to_string);
+            ids.dedup();
+            let removed = self.remove(resource, &ids).await;
+            self.removed.fetch_add(removed, AtomicOrdering::Relaxed);
+        }
+        self.markers.lock().expect("not poisoned").clear();
     }
 
     /// Counts a response towards the coverage of its operation's statuses, and logs its
@@ -475,7 +643,7 @@ impl Runner<'_> {
 
     /// Sends `request` as it is (not through the typed method); `body` replaces its JSON body
     /// (with its content type).
-    async fn send(
+    pub(crate) async fn send(
         &self,
         operation: &'static Operation,
         credentials: Credentials,
@@ -536,11 +704,16 @@ impl Runner<'_> {
             return Ok(request);
         };
         let source = self.spec.plan(setup.source);
-        let source_request = &self.fixed[source.operation.operation_id];
+        let mut source_request = self.fixed[source.operation.operation_id].clone();
+        self.own(source, &mut source_request);
+        let source_request = &source_request;
         let fail = |message: String| ("set-up".to_owned(), Err(message));
         let exchange = self
             .send(setup.source, Credentials::Token, source_request, None)
             .await;
+        if let Ok(exchange) = &exchange {
+            self.made(source, exchange);
+        }
         steps.push(Sent {
             what: format!("set-up: {}", setup.source.operation_id),
             credentials: Credentials::Token,
@@ -565,10 +738,7 @@ impl Runner<'_> {
 
     async fn valid_case(&self, lane: usize, plan: &Plan, request: Request) -> CaseResult {
         let operation = plan.operation;
-        let mut result = CaseResult {
-            steps: Vec::new(),
-            outcomes: Vec::new(),
-        };
+        let mut result = CaseResult::new();
         let request = match self.set_up(plan, request, &mut result.steps).await {
             Ok(request) => request,
             Err(outcome) => {
@@ -576,6 +746,8 @@ impl Runner<'_> {
                 return result;
             }
         };
+        let mut request = request;
+        self.own(plan, &mut request);
         let (client, proxy) = &self.clients.typed[lane];
         let arguments = Arguments {
             path: request.path.clone(),
@@ -597,6 +769,7 @@ impl Runner<'_> {
             return result.failure("request", message);
         };
         self.answered(operation, Credentials::Token, &exchange);
+        self.made(plan, &exchange);
         let json = exchange.response_json();
         let outcomes = &mut result.outcomes;
         outcomes.push(checks::status(plan.success_status, exchange.status));
@@ -784,14 +957,12 @@ impl Runner<'_> {
         let exchange = self
             .send_refused(operation, credentials, request, body, refused_early)
             .await;
-        let mut result = CaseResult {
-            steps: vec![Sent {
-                what: what.to_owned(),
-                credentials,
-                exchange: exchange.as_ref().ok().cloned(),
-            }],
-            outcomes: Vec::new(),
-        };
+        let mut result = CaseResult::new();
+        result.steps.push(Sent {
+            what: what.to_owned(),
+            credentials,
+            exchange: exchange.as_ref().ok().cloned(),
+        });
         let exchange = match exchange {
             Ok(exchange) => exchange,
             Err(message) => return result.failure("request", message),
@@ -821,37 +992,23 @@ impl Runner<'_> {
 
     /// Records a fixed case's checks (and its failure, if any).
     fn finish(&self, state: &mut State, operation: &Operation, kind: &str, result: &CaseResult) {
-        self.record_case(state, operation, kind, result);
+        self.record_case(state, operation.operation_id, kind, result);
         if result.failed() {
-            self.report_failure(state, operation, kind, result);
+            self.report_failure(state, operation.operation_id, kind, result);
         }
     }
 
     /// Counts one case, its requests and each of its checks.
-    fn record_case(
-        &self,
-        state: &mut State,
-        operation: &Operation,
-        kind: &str,
-        result: &CaseResult,
-    ) {
+    fn record_case(&self, state: &mut State, name: &str, kind: &str, result: &CaseResult) {
         for (check, outcome) in &result.outcomes {
             let check = format!("{kind}: {check}");
-            state
-                .report
-                .record(operation.operation_id, &check, outcome.is_ok());
+            state.report.record(name, &check, outcome.is_ok());
         }
         state.report.cases += 1;
         state.report.requests += result.steps.len() as u64;
     }
 
-    fn report_failure(
-        &self,
-        state: &mut State,
-        operation: &Operation,
-        kind: &str,
-        result: &CaseResult,
-    ) {
+    fn report_failure(&self, state: &mut State, name: &str, kind: &str, result: &CaseResult) {
         let pretty = |bytes: &Bytes| match serde_json::from_slice::<Value>(bytes) {
             Ok(json) => serde_json::to_string_pretty(&json).expect("serialises"),
             Err(_) => String::from_utf8_lossy(bytes).into_owned(),
@@ -891,8 +1048,9 @@ impl Runner<'_> {
             })
             .collect();
         state.report.failures.push(Failure {
-            operation: operation.operation_id.to_owned(),
+            operation: name.to_owned(),
             case: kind.to_owned(),
+            sequence: result.sequence,
             checks: result
                 .outcomes
                 .iter()
@@ -941,19 +1099,19 @@ impl Runner<'_> {
 impl State {
     /// Whether `result` is the first failure of `operation`'s `kind` cases with its set of
     /// failing checks (the one that is shrunk and reported).
-    fn first_of_its_kind(
-        &mut self,
-        operation: &Operation,
-        kind: &str,
-        result: &CaseResult,
-    ) -> bool {
-        let signature: Vec<String> = result
-            .outcomes
-            .iter()
-            .filter(|(_, outcome)| outcome.is_err())
-            .map(|(check, _)| check.clone())
-            .collect();
-        self.reported
-            .insert((operation.operation_id, kind.to_owned(), signature))
+    fn first_of_its_kind(&mut self, name: &'static str, kind: &str, result: &CaseResult) -> bool {
+        // A failing sequence fails every later check that depends on the step that failed, so its
+        // checks do not tell failures apart: its first failure is the one shrunk (each shrink
+        // costs whole sequences).
+        let signature: Vec<String> = match result.sequence {
+            Some(_) => Vec::new(),
+            None => result
+                .outcomes
+                .iter()
+                .filter(|(_, outcome)| outcome.is_err())
+                .map(|(check, _)| check.clone())
+                .collect(),
+        };
+        self.reported.insert((name, kind.to_owned(), signature))
     }
 }

@@ -180,12 +180,21 @@ without knowing this API:
   `x-contract.filters` maps a query parameter to the record property it filters on, with
   `match` `equal`, `from` (at or after) or `to` (at or before). A record whose property is
   null matches no filter.
+- `x-contract.creates` on an operation says how many records its success adds (an
+  expression as above; 1 when absent). Its answer carries the first one's identifier, which
+  its links use; the others are found through the list.
+- `x-contract.last-write` on the read of one record names the record's properties that say
+  who last wrote it (`by`, the caller's email) and when (`at`, a date-time that never goes
+  backwards).
 - on a response, `x-contract.reachable: false` marks a status no client request can be
   expected to produce (a storage failure).
 
 Properties marked `writeOnly` are instructions, not stored values: they do not read back as
 sent. Every other property sent on create or update reads back as sent, with date-times in UTC
-and uuids in lower case. The `links` of a response say which operations can use its values.
+and uuids in lower case; a property of the body left out reads back as its schema's
+`default`, or null when it has none (a `PUT` replaces every property its body has). A
+property no request writes holds the same value on every read between two writes of its
+record. The `links` of a response say which operations can use its values.
 
 
 Version: 1.1*/

@@ -1179,7 +1179,7 @@ pub mod operations {
                 contract: "{\"reachable\":false}",
             },
         ],
-        contract: "{\"success\":{\"/Errors\":null,\"/Message\":\"CoworkerTimePass was successfully created.\",\"/Status\":200,\"/UpdatedBy\":\"$caller\",\"/Value/Id\":\"$unique\",\"/WasSuccessful\":true}}",
+        contract: "{\"creates\":\"$request.body#/CreateMultiple\",\"success\":{\"/Errors\":null,\"/Message\":\"CoworkerTimePass was successfully created.\",\"/Status\":200,\"/UpdatedBy\":\"$caller\",\"/Value/Id\":\"$unique\",\"/WasSuccessful\":true}}",
     };
     ///`GET /api/billing/coworkertimepasses/{id}` (get_coworker_time_pass).
     pub const GET_COWORKER_TIME_PASS: ::server_runtime::Operation = ::server_runtime::Operation {
@@ -1233,7 +1233,7 @@ pub mod operations {
                 contract: "{\"reachable\":false}",
             },
         ],
-        contract: "{\"success\":{\"/Id\":\"$request.path.id\"}}",
+        contract: "{\"last-write\":{\"at\":\"/UpdatedOn\",\"by\":\"/UpdatedBy\"},\"success\":{\"/Id\":\"$request.path.id\"}}",
     };
     ///`DELETE /api/billing/coworkertimepasses/{id}` (delete_coworker_time_pass).
     pub const DELETE_COWORKER_TIME_PASS: ::server_runtime::Operation = ::server_runtime::Operation {

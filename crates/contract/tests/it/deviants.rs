@@ -29,8 +29,9 @@ enum Deviation {
     PlainText413,
     UpdatedOnNotADate,
     RequiredMessageChanged,
-    /// Only when the request has a `PurchaseOrder`: shrinking must find that property alone.
-    NoRedirectUrlWhenPurchaseOrderSent,
+    /// Only when the request has `Notes`: shrinking must find that property alone. (Not
+    /// `PurchaseOrder`, which the runner writes its marker into on creates of several records.)
+    NoRedirectUrlWhenNotesSent,
     /// A read answers the record without its `Notes`.
     ReadDropsAField,
     /// A list counts one page too many.
@@ -41,6 +42,42 @@ enum Deviation {
     UpdateIgnoresAField,
     /// A read of an id that does not exist answers 200 with a record.
     FoundForAnAbsentId,
+}
+
+/// Ways of breaking the contract that show only across requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stateful {
+    /// The store drops `Notes` longer than 100 characters (it stores null).
+    DropsLongNotes,
+    /// An update keeps the record's `Price` whatever was sent.
+    UpdateIgnoresPrice,
+    /// A delete hides the record from read, update and delete, but the list still shows it.
+    DeleteHidesFromReadOnly,
+    /// `TotalPages` is one too many when `TotalItems` is a (non-zero) multiple of the page size.
+    TotalPagesOffOnFullPages,
+    /// A create answers the id of the record deleted last.
+    IdReusedAfterDelete,
+    /// `CreateMultiple` N > 1 stores N - 1 records.
+    CreatesOneLess,
+    /// An update rejected with 400 still writes the record's `Notes`.
+    RejectedUpdateStillWrites,
+}
+
+const STATEFUL: [Stateful; 7] = [
+    Stateful::DropsLongNotes,
+    Stateful::UpdateIgnoresPrice,
+    Stateful::DeleteHidesFromReadOnly,
+    Stateful::TotalPagesOffOnFullPages,
+    Stateful::IdReusedAfterDelete,
+    Stateful::CreatesOneLess,
+    Stateful::RejectedUpdateStillWrites,
+];
+
+/// What a deviant server does wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Answer(Deviation),
+    Store(Stateful),
 }
 
 const ALL: [Deviation; 24] = [
@@ -62,7 +99,7 @@ const ALL: [Deviation; 24] = [
     Deviation::PlainText413,
     Deviation::UpdatedOnNotADate,
     Deviation::RequiredMessageChanged,
-    Deviation::NoRedirectUrlWhenPurchaseOrderSent,
+    Deviation::NoRedirectUrlWhenNotesSent,
     Deviation::ReadDropsAField,
     Deviation::ListTotalPagesOffByOne,
     Deviation::DeleteKeepsTheRecord,
@@ -131,7 +168,7 @@ fn deviate(
         SuccessWithoutRedirectUrl if !error => {
             body.as_object_mut().unwrap().remove("RedirectURL");
         }
-        NoRedirectUrlWhenPurchaseOrderSent if !error && request.get("PurchaseOrder").is_some() => {
+        NoRedirectUrlWhenNotesSent if !error && request.get("Notes").is_some() => {
             body.as_object_mut().unwrap().remove("RedirectURL");
         }
         WasSuccessfulTrueOnErrors if error => body["WasSuccessful"] = json!(true),
@@ -203,9 +240,45 @@ fn record(id: i64) -> Value {
 }
 
 struct DeviantState {
-    deviation: Deviation,
+    fault: Fault,
     upstream: String,
     http: reqwest::Client,
+    /// Ids of records a `DeleteHidesFromReadOnly` server hid, and ids an `IdReusedAfterDelete`
+    /// server will answer again.
+    hidden: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    freed: std::sync::Mutex<Vec<Value>>,
+}
+
+/// An id no record has: the reference server answers 404 for it as for a deleted one.
+const ABSENT: &str = "9223372036854775807";
+
+impl DeviantState {
+    fn deviation(&self) -> Option<Deviation> {
+        match self.fault {
+            Fault::Answer(deviation) => Some(deviation),
+            Fault::Store(_) => None,
+        }
+    }
+
+    fn store(&self) -> Option<Stateful> {
+        match self.fault {
+            Fault::Store(fault) => Some(fault),
+            Fault::Answer(_) => None,
+        }
+    }
+
+    async fn admin(&self, method: http::Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.upstream))
+            .header("authorization", "Bearer local-admin-token");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
 }
 
 async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>) -> Response {
@@ -226,7 +299,56 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         == Some("Bearer local-admin-token");
-    if state.deviation == Deviation::DeleteKeepsTheRecord
+    let mut path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |path| path.as_str())
+        .to_owned();
+    let store = state.store();
+    let hidden = |id: &str| state.hidden.lock().unwrap().contains(id);
+    match (store, &parts.method, record_id(&path)) {
+        (Some(Stateful::DeleteHidesFromReadOnly), &http::Method::DELETE, Some(id))
+            if admin && !hidden(id) =>
+        {
+            let (status, _) = state.admin(http::Method::GET, &path, None).await;
+            if status == 200 {
+                state.hidden.lock().unwrap().insert(id.to_owned());
+                return success(json!({
+                    "Status": 200, "Message": "The record was deleted successfully.", "Value": null,
+                    "OpenInDialog": false, "OpenInWindow": false, "RedirectURL": null,
+                    "JavaScript": null, "UpdatedOn": "2025-01-15T10:30:00Z",
+                    "UpdatedBy": "admin@example.com", "Errors": null, "WasSuccessful": true
+                }));
+            }
+        }
+        (Some(Stateful::DeleteHidesFromReadOnly), _, Some(id)) if hidden(id) => {
+            path_and_query = path_and_query.replace(id, ABSENT);
+        }
+        _ => {}
+    }
+    if store == Some(Stateful::DeleteHidesFromReadOnly)
+        && parts.method == http::Method::PUT
+        && let Some(id) = request_json.get("Id").map(Value::to_string)
+        && hidden(&id)
+    {
+        request_json["Id"] = json!(i64::MAX);
+    }
+    if store == Some(Stateful::DropsLongNotes)
+        && request_json
+            .get("Notes")
+            .and_then(Value::as_str)
+            .is_some_and(|notes| (101..=2000).contains(&notes.chars().count()))
+    {
+        request_json["Notes"] = Value::Null;
+    }
+    if store == Some(Stateful::CreatesOneLess)
+        && parts.method == http::Method::POST
+        && let Some(n) = request_json.get("CreateMultiple").and_then(Value::as_i64)
+        && (2..=100).contains(&n)
+    {
+        request_json["CreateMultiple"] = json!(n - 1);
+    }
+    if state.deviation() == Some(Deviation::DeleteKeepsTheRecord)
         && parts.method == http::Method::DELETE
         && admin
         && record_id(&path).is_some_and(|id| id.parse::<i64>().is_ok_and(|id| id > 0))
@@ -238,8 +360,13 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
             "UpdatedBy": "admin@example.com", "Errors": null, "WasSuccessful": true
         }));
     }
-    let mut body = body;
-    if state.deviation == Deviation::UpdateIgnoresAField
+    let mut body = if store.is_some() && request_json.is_object() {
+        axum::body::Bytes::from(serde_json::to_vec(&request_json).unwrap())
+    } else {
+        body
+    };
+    if (state.deviation() == Some(Deviation::UpdateIgnoresAField)
+        || store == Some(Stateful::UpdateIgnoresPrice))
         && parts.method == http::Method::PUT
         && let Some(id) = request_json.get("Id").and_then(Value::as_i64)
     {
@@ -262,11 +389,6 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
             body = serde_json::to_vec(&request_json).unwrap().into();
         }
     }
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |path| path.as_str())
-        .to_owned();
     let mut outgoing = state
         .http
         .request(
@@ -279,7 +401,7 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
             outgoing = outgoing.header(name, value);
         }
     }
-    let authorization = if state.deviation == Deviation::AuthenticationIgnored {
+    let authorization = if state.deviation() == Some(Deviation::AuthenticationIgnored) {
         Some("Bearer local-admin-token".to_owned())
     } else {
         parts
@@ -292,15 +414,23 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
     }
     let response = outgoing.send().await.unwrap();
     let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    let (status, body) = deviate(
-        state.deviation,
-        &parts.method,
-        &path,
-        &request_json,
-        status,
-        body,
-    );
+    let mut body: Value = response.json().await.unwrap();
+    if let Some(fault) = store {
+        remember(
+            &state,
+            fault,
+            &parts.method,
+            &path,
+            &request_json,
+            status,
+            &mut body,
+        )
+        .await;
+    }
+    let (status, body) = match state.deviation() {
+        Some(deviation) => deviate(deviation, &parts.method, &path, &request_json, status, body),
+        None => (status, Ok(body)),
+    };
     let (content_type, bytes) = match body {
         Ok(json) => ("application/json", serde_json::to_vec(&json).unwrap()),
         Err(text) => ("text/plain", text.into_bytes()),
@@ -312,14 +442,100 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
         .unwrap()
 }
 
+/// What a store-faulty server does after the reference server answered.
+async fn remember(
+    state: &DeviantState,
+    fault: Stateful,
+    method: &http::Method,
+    path: &str,
+    request: &Value,
+    status: u16,
+    body: &mut Value,
+) {
+    let list = method == http::Method::GET && record_id(path).is_none();
+    match fault {
+        Stateful::TotalPagesOffOnFullPages if list && status == 200 => {
+            let total = body["TotalItems"].as_i64().unwrap();
+            let size = body["CurrentPageSize"].as_i64().unwrap();
+            if total > 0 && total % size == 0 {
+                body["TotalPages"] = json!(body["TotalPages"].as_i64().unwrap() + 1);
+            }
+        }
+        Stateful::IdReusedAfterDelete if status == 200 => {
+            if *method == http::Method::DELETE {
+                let id: i64 = record_id(path).unwrap().parse().unwrap();
+                state.freed.lock().unwrap().push(json!(id));
+            } else if *method == http::Method::POST
+                && let Some(id) = state.freed.lock().unwrap().pop()
+            {
+                body["Value"]["Id"] = id;
+            }
+        }
+        Stateful::RejectedUpdateStillWrites if *method == http::Method::PUT && status == 400 => {
+            let Some(id) = request
+                .get("Id")
+                .and_then(Value::as_i64)
+                .filter(|id| *id > 0)
+            else {
+                return;
+            };
+            let record_path = format!("/api/billing/coworkertimepasses/{id}");
+            let (found, mut record) = state.admin(http::Method::GET, &record_path, None).await;
+            if found == 200 {
+                record["Notes"] = json!("written by a rejected update");
+                let writable: serde_json::Map<String, Value> = record
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .filter(|(name, _)| {
+                        [
+                            "Id",
+                            "CoworkerId",
+                            "BusinessId",
+                            "TimePassId",
+                            "Notes",
+                            "PurchaseOrder",
+                            "Used",
+                            "Free",
+                            "Price",
+                            "ExpireDate",
+                            "TariffTimePassUniqueId",
+                            "CoworkerProductUniqueId",
+                            "CoworkerContractUniqueId",
+                        ]
+                        .contains(&name.as_str())
+                    })
+                    .map(|(name, value)| (name.clone(), value.clone()))
+                    .collect();
+                let mut update = Value::Object(writable);
+                update["CreateMultiple"] = json!(1);
+                state
+                    .admin(
+                        http::Method::PUT,
+                        "/api/billing/coworkertimepasses",
+                        Some(&update),
+                    )
+                    .await;
+            }
+        }
+        _ => {}
+    }
+}
+
 async fn start_deviant(
     deviation: Deviation,
     upstream: &str,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
+    start_faulty(Fault::Answer(deviation), upstream).await
+}
+
+async fn start_faulty(fault: Fault, upstream: &str) -> (String, tokio::sync::oneshot::Sender<()>) {
     let state = Arc::new(DeviantState {
-        deviation,
+        fault,
         upstream: upstream.to_owned(),
         http: nexudus_client::http_client_builder().build().unwrap(),
+        hidden: std::sync::Mutex::default(),
+        freed: std::sync::Mutex::default(),
     });
     let router = axum::Router::new().fallback(forward).with_state(state);
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -345,6 +561,8 @@ async fn every_deviation_is_caught() {
         cases: 24,
         seed: 1,
         max_shrink_requests: 32,
+        sequences: 4,
+        steps: 8,
         ..contract::Options::default()
     };
     let mut caught = Vec::new();
@@ -382,11 +600,8 @@ async fn every_deviation_is_caught() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cases_in_flight_still_shrink_to_a_minimal_case() {
     let server = ReferenceServer::start().await;
-    let (base_url, shutdown) = start_deviant(
-        Deviation::NoRedirectUrlWhenPurchaseOrderSent,
-        server.base_url(),
-    )
-    .await;
+    let (base_url, shutdown) =
+        start_deviant(Deviation::NoRedirectUrlWhenNotesSent, server.base_url()).await;
     let options = contract::Options {
         cases: 64,
         seed: 3,
@@ -408,8 +623,86 @@ async fn cases_in_flight_still_shrink_to_a_minimal_case() {
         sent,
         json!({
             "CoworkerId": 1, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 1,
-            "PurchaseOrder": ""
+            "Notes": ""
         }),
         "{failure:#?}"
     );
+}
+
+/// Faults that show only across requests: the sequences catch each one and shrink it to a few
+/// operations; the one-request checks are run alongside, to show which of them they miss.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sequences_catch_what_shows_only_across_requests() {
+    let server = ReferenceServer::start().await;
+    let options = contract::Options {
+        cases: 16,
+        seed: 11,
+        sequences: 16,
+        steps: 16,
+        max_shrink_requests: 2000,
+        ..contract::Options::default()
+    };
+    let mut missed = Vec::new();
+    let mut one_request_caught = Vec::new();
+    for fault in STATEFUL {
+        let (base_url, shutdown) = start_faulty(Fault::Store(fault), server.base_url()).await;
+        let report = contract::run(&target(&base_url), &options, &mut || ())
+            .await
+            .unwrap();
+        let _ = shutdown.send(());
+        let by_sequences: Vec<&contract::Failure> = report
+            .failures
+            .iter()
+            .filter(|failure| failure.operation == contract::STATEFUL)
+            .collect();
+        let by_one_request: Vec<String> = report
+            .tallies
+            .iter()
+            .filter(|((operation, _), tally)| operation != contract::STATEFUL && tally.failed > 0)
+            .map(|((operation, check), _)| format!("{operation} / {check}"))
+            .collect();
+        let shrunk: Vec<usize> = by_sequences
+            .iter()
+            .filter_map(|failure| failure.sequence)
+            .collect();
+        println!(
+            "{fault:?}: sequences {} (shrunk to {shrunk:?} steps); one-request checks {}",
+            if by_sequences.is_empty() {
+                "MISSED"
+            } else {
+                "caught"
+            },
+            if by_one_request.is_empty() {
+                "missed".to_owned()
+            } else {
+                format!("caught by {by_one_request:?}")
+            }
+        );
+        if by_sequences.is_empty() {
+            missed.push(fault);
+            continue;
+        }
+        if !by_one_request.is_empty() {
+            one_request_caught.push(fault);
+        }
+        for failure in &by_sequences {
+            // A shrunk sequence is short, and every request it sent can be sent again.
+            let steps = failure.sequence.expect("a sequence says how long it is");
+            assert!(
+                steps <= 4,
+                "{fault:?} shrank to {steps} steps:\n{}",
+                report.failure_details()
+            );
+            assert!(
+                failure
+                    .steps
+                    .iter()
+                    .all(|step| step.curl.contains("curl -i -X ")),
+                "{failure:#?}"
+            );
+            assert!(failure.script().starts_with("#!/bin/sh"));
+        }
+    }
+    assert!(missed.is_empty(), "not caught by the sequences: {missed:?}");
+    println!("also caught by the one-request checks: {one_request_caught:?}");
 }
