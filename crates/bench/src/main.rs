@@ -7,7 +7,9 @@
 //! 3. codegen time per operation on synthetic specs of growing size ([`codegen_scaling`]);
 //! 4. server-side validation against plain deserialisation ([`validation`]);
 //! 5. cold build times, reported ([`build_cost`]);
-//! 6. a filtered, ordered page on a large table against a small one ([`list_scaling`]).
+//! 6. a filtered, ordered page on a large table against a small one ([`list_scaling`]);
+//! 7. stateful sequences against replaying their requests, and a planted failure's shrink time
+//!    ([`contract_runner`]).
 //!
 //! It prints a table and writes it as markdown (`BENCHMARKS.md` at the workspace root for a full
 //! run). `--quick` runs every figure at a small size, so that CI keeps the harness working.
@@ -43,8 +45,8 @@ struct Args {
     /// Every figure at a small size, in seconds (for CI: the figures are not meaningful).
     #[arg(long)]
     quick: bool,
-    /// Only these figures (1 to 6), comma-separated.
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=6))]
+    /// Only these figures (1 to 7), comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=7))]
     only: Vec<u8>,
     /// Where to write the markdown table [default: BENCHMARKS.md for a full run of every figure,
     /// target/BENCHMARKS-quick.md otherwise].
@@ -77,6 +79,8 @@ pub struct Size {
     pub cold_builds: bool,
     /// List scaling: records in the large table (the small one holds a hundredth).
     pub list_records: u64,
+    /// Stateful sequences: how many a run has.
+    pub sequences: u32,
 }
 
 impl Size {
@@ -93,6 +97,7 @@ impl Size {
             contract_concurrency: contract::Options::default().concurrency,
             cold_builds: true,
             list_records: 1_000_000,
+            sequences: 256,
         }
     }
 
@@ -109,6 +114,7 @@ impl Size {
             contract_concurrency: contract::Options::default().concurrency,
             cold_builds: false,
             list_records: 10_000,
+            sequences: 16,
         }
     }
 }
@@ -171,6 +177,9 @@ fn run(args: Args) -> anyhow::Result<bool> {
     step(4, "validation cost", &|| validation::run(&size))?;
     step(5, "build cost", &|| build_cost::run(&size, &root))?;
     step(6, "list scaling", &|| list_scaling::run(&size, &root))?;
+    step(7, "stateful sequences", &|| {
+        contract_runner::stateful(&size, &root)
+    })?;
 
     println!("{}", table::text(&rows));
     let failed = rows.iter().filter(|row| !row.passed()).count();
@@ -307,4 +316,11 @@ const METHOD: &str = "\
    index finds the customer's 100 records in either table, so the large table costs what its
    matches cost. An unfiltered page is reported beside it: its `TotalItems` count walks an
    index of every record, so it grows with the table.
+7. **Stateful sequences.** As figure 2, for the stateful checks alone (no generated one-request
+   cases, only the few fixed ones): 256 sequences of up to 24 operations (16 in a quick run), the
+   run's requests/s against a replay of its log (the sequences' lists, audits and clean-up
+   deletes included). Sequences and steps per second are the sequences' own wall time. The
+   planted failure is a run told that the caller is someone else, so that the first record read
+   names the wrong writer: the time its first failing sequence takes to shrink, and to how many
+   steps.
 ";

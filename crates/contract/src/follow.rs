@@ -4,7 +4,7 @@
 
 use nexudus_server_api::{Operation, ParameterLocation};
 use serde_json::{Map, Value};
-use spec_strategies::{Location, Request};
+use spec_strategies::{InvalidRequest, Location, Request};
 
 use crate::{
     expression::Expression,
@@ -115,6 +115,40 @@ pub(crate) fn absent(
         set(&mut request.body, pointer, value);
     }
     Ok(request)
+}
+
+/// An invalid request with the values that name a record replaced by ones no record has, when
+/// no violation is in them (nor in the body as a whole); `None` otherwise.
+pub(crate) fn unlabelled_absent(
+    plan: &Plan,
+    case: &InvalidRequest,
+    definitions: &Map<String, Value>,
+) -> Option<Request> {
+    let setup = plan.setup.as_ref()?;
+    let linked: Vec<&str> = setup
+        .link
+        .parameters
+        .iter()
+        .map(|(_, name, _)| name.as_str())
+        .chain(
+            setup
+                .link
+                .body
+                .iter()
+                .map(|(pointer, _)| pointer.trim_start_matches('/')),
+        )
+        .collect();
+    let touched = case.violations.iter().any(|violation| {
+        violation.property.as_deref().is_none_or(|property| {
+            linked
+                .iter()
+                .any(|name| property == *name || property.starts_with(&format!("{name}.")))
+        })
+    });
+    if touched {
+        return None;
+    }
+    absent(plan, case.request.clone(), definitions).ok()
 }
 
 fn absent_value(schema: &Value, definitions: &Map<String, Value>) -> Option<Value> {

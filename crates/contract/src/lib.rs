@@ -45,7 +45,7 @@ pub use crate::{
     checks::Outcome,
     exchange::Exchange,
     replay::{Payload, replay},
-    report::{Failure, Report, Step, Tally},
+    report::{Failure, Report, Sequences, Step, Tally},
     runner::STATEFUL,
 };
 

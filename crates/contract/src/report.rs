@@ -114,6 +114,21 @@ pub struct Report {
     pub kept: Vec<String>,
     /// Whether the run was stopped before it had made every check.
     pub interrupted: bool,
+    /// What the stateful checks ran (shrinking not counted).
+    pub stateful: Sequences,
+    /// Wall time spent shrinking failures.
+    pub shrinking: Duration,
+}
+
+/// What the stateful checks ran.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sequences {
+    /// Sequences run.
+    pub sequences: u64,
+    /// Operations of those sequences.
+    pub steps: u64,
+    /// Wall time of the sequences, shrinking not counted.
+    pub elapsed: Duration,
 }
 
 /// How often a documented status was answered.

@@ -181,6 +181,13 @@ pub(crate) async fn run(
                 .map(|_| strategy.new_tree(&mut generator))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(ContractError::spec)?;
+            state.report.stateful.sequences += trees.len() as u64;
+            state.report.stateful.steps += trees
+                .iter()
+                .map(|tree| tree.current().len() as u64)
+                .sum::<u64>();
+            let started = Instant::now();
+            let shrinking = state.report.shrinking;
             runner
                 .cases(
                     &mut state,
@@ -191,6 +198,9 @@ pub(crate) async fn run(
                     |runner, _, actions| Box::pin(runner.sequence(resource, actions)),
                 )
                 .await;
+            state.report.stateful.elapsed += started
+                .elapsed()
+                .saturating_sub(state.report.shrinking - shrinking);
         }
         Ok::<_, ContractError>(())
     };
@@ -255,6 +265,12 @@ fn generate(spec: &Spec, plan: &Plan, options: &Options) -> Result<Generated, Co
         .new_tree(&mut runner)
         .map_err(ContractError::spec)?
         .current();
+    // The fixed request is sent with a fault of its own (no token, a wrong content type, ...):
+    // aimed at no record, so that a server that wrongly accepts it writes nothing of anyone's.
+    let fixed = match plan.setup {
+        Some(_) => follow::absent(plan, fixed.clone(), &spec.definitions).unwrap_or(fixed),
+        None => fixed,
+    };
     Ok(Generated {
         valid: valid_trees,
         invalid: invalid_trees,
@@ -515,6 +531,7 @@ impl Runner<'_> {
         T: Clone + PartialEq + std::fmt::Debug,
         F: for<'r> Fn(&'r Self, usize, T) -> CaseFuture<'r>,
     {
+        let started = Instant::now();
         let mut budget = self.options.max_shrink_requests;
         let mut failing = tree.current();
         while budget > 0 && tree.simplify() {
@@ -532,6 +549,7 @@ impl Runner<'_> {
                 break;
             }
         }
+        state.report.shrinking += started.elapsed();
         result
     }
 
@@ -921,15 +939,14 @@ impl Runner<'_> {
     }
 
     async fn invalid_case(&self, plan: &Plan, case: InvalidRequest) -> CaseResult {
+        // Aimed at no record unless a violation is in the values that name one, so that a server
+        // that wrongly accepts it writes nothing of anyone's.
+        let request = match follow::unlabelled_absent(plan, &case, &self.spec.definitions) {
+            Some(request) => request,
+            None => case.request.clone(),
+        };
         let mut result = self
-            .error_case(
-                plan,
-                CASE_STEP,
-                Credentials::Token,
-                &case.request,
-                None,
-                400,
-            )
+            .error_case(plan, CASE_STEP, Credentials::Token, &request, None, 400)
             .await;
         let json = result
             .steps

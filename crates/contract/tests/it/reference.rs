@@ -280,3 +280,42 @@ async fn a_runs_log_replayed_does_what_the_run_did() {
     assert!(statuses.iter().all(|status| *status < 500), "{statuses:?}");
     assert_eq!(written(&fresh), written(&server));
 }
+
+/// Stopped midway through its sequences (as Ctrl-C stops `nexudus-contract`), a run still deletes
+/// every record it made, those of the sequences cut short included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_midway_still_deletes_what_it_made() {
+    let server = ReferenceServer::start().await;
+    let options = contract::Options {
+        cases: 16,
+        seed: 3,
+        sequences: 32,
+        ..contract::Options::default()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut stop = Some(stop);
+    let stop_after = contract::total_cases(&options) - u64::from(options.sequences) / 2;
+    let mut cases = 0;
+    let report = contract::run_until(
+        &target(server.base_url()),
+        &options,
+        &mut || {
+            cases += 1;
+            if cases == stop_after
+                && let Some(stop) = stop.take()
+            {
+                let _ = stop.send(());
+            }
+        },
+        async {
+            let _ = stopped.await;
+        },
+    )
+    .await
+    .unwrap();
+    assert!(report.interrupted);
+    assert!(cases < contract::total_cases(&options), "{cases}");
+    assert!(report.removed > 0);
+    assert!(report.summary().contains("STOPPED"));
+    assert_eq!(server.store().count().unwrap(), 0);
+}
