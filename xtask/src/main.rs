@@ -2,8 +2,9 @@
 //!
 //! - `cargo xtask codegen [--check]` regenerates every generated source from `openapi/` (or, with
 //!   `--check`, prints a unified diff of what is stale and fails);
-//! - `cargo xtask contract [ARGS]` runs the contract checks (`nexudus-contract`, in
-//!   `crates/contract-cli`; `cargo xtask contract --help` lists its options);
+//! - `cargo xtask contract [ARGS]` runs the contract checks in a release build
+//!   (`nexudus-contract`, in `crates/contract-cli`; `cargo xtask contract --help` lists its
+//!   options);
 //! - `cargo xtask bench [--quick]` runs the benchmarks in a release build (`nexudus-bench`, in
 //!   `crates/bench`) and writes `BENCHMARKS.md`.
 //!
@@ -28,8 +29,10 @@ fn main() -> ExitCode {
             _ => return usage(),
         },
         Some("contract") => {
+            // Release: a run makes (and at its end deletes) tens of thousands of records, which a
+            // debug build of the reference server and the runner takes several times longer over.
             return cargo_run(
-                &["--package", "contract-cli"],
+                &["--release", "--package", "contract-cli"],
                 "nexudus-contract",
                 &args[1..],
             );

@@ -209,15 +209,7 @@ pub(crate) async fn run(
         () = stop => state.report.interrupted = true,
     }
     if options.keep_records {
-        let mut kept: Vec<String> = runner
-            .markers
-            .lock()
-            .expect("not poisoned")
-            .iter()
-            .cloned()
-            .collect();
-        kept.sort();
-        state.report.kept = kept;
+        state.report.kept = runner.markers();
     } else {
         runner.clean_up().await;
     }
@@ -587,16 +579,20 @@ impl Runner<'_> {
         }
     }
 
-    /// Deletes every record the run made that is still there: those the one-request cases made
-    /// and those carrying a marker not yet cleaned up (a sequence cut short).
-    async fn clean_up(&self) {
-        let markers: Vec<String> = self
-            .markers
+    /// The markers whose records are not yet deleted, in order.
+    fn markers(&self) -> Vec<String> {
+        self.markers
             .lock()
             .expect("not poisoned")
             .iter()
             .cloned()
-            .collect();
+            .collect()
+    }
+
+    /// Deletes every record the run made that is still there: those the one-request cases made
+    /// and those carrying a marker not yet cleaned up (a sequence cut short).
+    async fn clean_up(&self) {
+        let markers = self.markers();
         let made = std::mem::take(&mut *self.made.lock().expect("not poisoned"));
         for (index, resource) in self.resources.iter().enumerate() {
             let mut ids: Vec<Value> = made

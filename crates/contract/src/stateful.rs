@@ -29,6 +29,8 @@ use crate::{
 
 /// The most records one create of a sequence asks for.
 const MOST_PER_CREATE: u64 = 3;
+/// Deletes in flight at the end of a run.
+const REMOVALS_IN_FLIGHT: usize = 32;
 /// The largest page a sequence's lists ask for: small, so that paging is exercised.
 const LARGEST_PAGE: u32 = 4;
 
@@ -304,9 +306,10 @@ impl Runner<'_> {
                 .await
                 .is_ok_and(|exchange| exchange.status == delete.success_status)
         });
-        // Side by side: each delete waits for its commit, which the server groups.
+        // Side by side: each delete waits for its commit, which a server groups (the one-request
+        // creates of up to 100 records leave tens of thousands to delete).
         stream::iter(removals)
-            .buffer_unordered(self.options.lanes())
+            .buffer_unordered(REMOVALS_IN_FLIGHT.max(self.options.lanes()))
             .filter(|removed| std::future::ready(*removed))
             .count()
             .await as u64
