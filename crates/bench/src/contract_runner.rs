@@ -3,8 +3,8 @@
 //!
 //! Both sides talk to a fresh reference server (database under `target/`) with the same number
 //! of requests in flight; the replay sends every request a first run sent (set-ups, cases,
-//! reads back, the sequences' lists and the clean-up's deletes), as it sent them, and checks
-//! nothing. Requests per second are compared: what generation, the typed client, the model and
+//! reads back, the sequences' lists and audits), as it sent them, and checks nothing. The runs
+//! keep their records (the clean-up is not what is measured). Requests per second are compared: what generation, the typed client, the model and
 //! the checks cost per request. Rounds alternate and the median of each side counts.
 
 use std::{path::Path, time::Instant};
@@ -40,9 +40,11 @@ struct Rounds {
 fn rounds(size: &Size, root: &Path, options: &contract::Options) -> anyhow::Result<Rounds> {
     let scratch = root.join("target");
     std::fs::create_dir_all(&scratch)?;
-    // Both sides keep the log, so that both count the same requests.
+    // Both sides keep the log, so that both count the same requests. The records are kept: the
+    // clean-up deletes more at once than the cases have in flight, which the replay would not.
     let options = contract::Options {
         log_requests: true,
+        keep_records: true,
         ..*options
     };
     let runtime = tokio::runtime::Runtime::new()?;

@@ -53,18 +53,58 @@ impl Failure {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        for (number, step) in self.steps.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "\n# {}. {} -> {}\n{}",
-                number + 1,
-                step.what,
-                step.status,
-                step.curl
+        if self.steps.iter().any(|step| !step.binds.is_empty()) {
+            out.push_str(
+                "# The ids the server gives are read from its answers (with jq) into $ID_n, so\n\
+                 # that the script reproduces the sequence on any server. Run it once: the records\n\
+                 # carry the run's marker, which a second run would find again.\n",
             );
+        }
+        // Ids answered so far, with their shell variables.
+        let mut variables: Vec<(String, String)> = Vec::new();
+        for (number, step) in self.steps.iter().enumerate() {
+            let mut curl = step.curl.clone();
+            for (id, variable) in &variables {
+                curl = substitute(&curl, id, &format!("'\"${{{variable}}}\"'"));
+            }
+            let _ = writeln!(out, "\n# {}. {} -> {}", number + 1, step.what, step.status);
+            if step.binds.is_empty() {
+                let _ = writeln!(out, "{curl}");
+                continue;
+            }
+            let silent = curl.replacen("curl -i ", "curl -s ", 1);
+            let _ = writeln!(out, "answer=$({silent})\nprintf '%s\\n' \"$answer\"");
+            for (id, filter) in &step.binds {
+                let variable = format!("ID_{}", variables.len() + 1);
+                let _ = writeln!(
+                    out,
+                    "{variable}=$(printf '%s' \"$answer\" | jq -r '{filter}')"
+                );
+                variables.push((id.clone(), variable));
+            }
         }
         out
     }
+}
+
+/// `text` with every whole occurrence of `id` (not part of a longer number or word) replaced.
+fn substitute(text: &str, id: &str, with: &str) -> String {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(id) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + id.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(word) || after.is_some_and(word) {
+            out.push_str(id);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[at + id.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What [`Step::what`] says of the case's own request.
@@ -83,6 +123,9 @@ pub struct Step {
     pub response_body: String,
     /// A `curl` command that sends the same request.
     pub curl: String,
+    /// Ids its answer gave that later steps use: (the id as JSON, a `jq` filter that reads it
+    /// from the answer). The script reads them into shell variables.
+    pub binds: Vec<(String, String)>,
 }
 
 /// The outcome of a run.
@@ -442,6 +485,62 @@ mod tests {
             large.ends_with(
                 "--data-binary @request-body  # request-body: the 5000-byte request body"
             )
+        );
+    }
+
+    /// A sequence's script reads each id the server gives into a variable and uses it after,
+    /// leaving other numbers alone.
+    #[test]
+    fn scripts_carry_ids_from_answer_to_later_steps() {
+        let step = |what: &str, curl: String, binds: Vec<(String, String)>| super::Step {
+            what: what.into(),
+            request_body: String::new(),
+            status: 200,
+            response_body: String::new(),
+            curl,
+            binds,
+        };
+        let failure = super::Failure {
+            operation: "stateful".into(),
+            case: "sequence".into(),
+            checks: vec![("read: matches the model".into(), "Notes".into())],
+            steps: vec![
+                step(
+                    "1. create 1",
+                    curl("POST", "http://h/r", "$T", Some("application/json"), b"{}"),
+                    vec![("90123".into(), r#".["Value"]["Id"]"#.into())],
+                ),
+                step(
+                    "2. update record 90123",
+                    curl(
+                        "PUT",
+                        "http://h/r/90123",
+                        "$T",
+                        Some("application/json"),
+                        br#"{"Id":90123,"CoworkerId":901234,"Notes":"90123x"}"#,
+                    ),
+                    Vec::new(),
+                ),
+            ],
+            sequence: Some(2),
+        };
+        let script = failure.script();
+        assert!(script.starts_with("#!/bin/sh\n"), "{script}");
+        assert!(
+            script.contains("answer=$(curl -s -X POST 'http://h/r'"),
+            "{script}"
+        );
+        assert!(
+            script.contains(r#"ID_1=$(printf '%s' "$answer" | jq -r '.["Value"]["Id"]')"#),
+            "{script}"
+        );
+        assert!(
+            script.contains(r#"curl -i -X PUT 'http://h/r/'"${ID_1}"''"#),
+            "{script}"
+        );
+        assert!(
+            script.contains(r#"'{"Id":'"${ID_1}"',"CoworkerId":901234,"Notes":"90123x"}'"#),
+            "{script}"
         );
     }
 }

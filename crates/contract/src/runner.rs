@@ -346,6 +346,8 @@ pub(crate) struct CaseResult {
     pub(crate) outcomes: Vec<Outcome>,
     /// For a sequence of operations: how many it has.
     pub(crate) sequence: Option<usize>,
+    /// Ids a step's answer gave: (step index, id, `jq` filter that reads it from the answer).
+    pub(crate) binds: Vec<(usize, Value, String)>,
 }
 
 impl CaseResult {
@@ -354,6 +356,7 @@ impl CaseResult {
             steps: Vec::new(),
             outcomes: Vec::new(),
             sequence: None,
+            binds: Vec::new(),
         }
     }
 
@@ -1029,7 +1032,14 @@ impl Runner<'_> {
         let steps = result
             .steps
             .iter()
-            .map(|sent| {
+            .enumerate()
+            .map(|(index, sent)| {
+                let binds = result
+                    .binds
+                    .iter()
+                    .filter(|(step, _, _)| *step == index)
+                    .map(|(_, id, filter)| (id.to_string(), filter.clone()))
+                    .collect();
                 let auth = match sent.credentials {
                     Credentials::Token => "$NEXUDUS_TOKEN",
                     Credentials::None => "",
@@ -1049,6 +1059,7 @@ impl Runner<'_> {
                             exchange.content_type.as_deref(),
                             &exchange.request_body,
                         ),
+                        binds,
                     },
                     None => report::Step {
                         what: sent.what.clone(),
@@ -1056,6 +1067,7 @@ impl Runner<'_> {
                         status: 0,
                         response_body: "(no response)".into(),
                         curl: String::new(),
+                        binds,
                     },
                 }
             })

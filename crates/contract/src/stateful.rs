@@ -622,11 +622,16 @@ impl Sequence<'_, '_> {
             learned: Map::new(),
             written_at: None,
         };
+        let step = self.result.steps.len() - 1;
+        self.result
+            .binds
+            .push((step, id.clone(), jq(&resource.answer_id)));
         self.first_time(&id);
         self.model.live.push(new(id.clone()));
         if count == 1 {
             return;
         }
+        let first_page = self.result.steps.len();
         // The answer names the first record only: the others are found in the list.
         let known: BTreeSet<String> = self
             .model
@@ -639,7 +644,15 @@ impl Sequence<'_, '_> {
         };
         let mut problems = Vec::new();
         let mut added = Vec::new();
-        for record in &listed {
+        let page_size = self.resource.max_size as usize;
+        let records = &self
+            .resource
+            .list
+            .page
+            .as_ref()
+            .expect("a list has a page")
+            .records;
+        for (position, record) in listed.iter().enumerate() {
             let Some(listed_id) = record.get(&resource.record_id) else {
                 problems.push(format!("a record without {}", resource.record_id));
                 continue;
@@ -651,6 +664,16 @@ impl Sequence<'_, '_> {
                 continue; // the audit and lists report it
             }
             self.first_time(listed_id);
+            self.result.binds.push((
+                first_page + position / page_size,
+                listed_id.clone(),
+                format!(
+                    "{}[{}]{}",
+                    jq(records),
+                    position % page_size,
+                    jq(&format!("/{}", resource.record_id))
+                ),
+            ));
             added.push((listed_id.clone(), record.clone()));
         }
         if added.len() as u64 + 1 != count {
@@ -1042,6 +1065,19 @@ fn predicted(plan: &Plan, body: Option<&Value>, skip: &[String]) -> Vec<(String,
             (property.clone(), value)
         })
         .collect()
+}
+
+/// A `jq` filter for a JSON pointer (`/Value/Id` is `.["Value"]["Id"]`).
+fn jq(pointer: &str) -> String {
+    let path: String = pointer
+        .split('/')
+        .skip(1)
+        .map(|segment| {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            format!("[{}]", Value::from(segment))
+        })
+        .collect();
+    format!(".{path}")
 }
 
 /// Whether one of an invalid request's violations is on `property` of its body.
