@@ -369,8 +369,17 @@ impl Runner<'_> {
 impl Sequence<'_, '_> {
     fn record(&mut self, check: &str, outcome: Result<(), String>) {
         let check = check.to_owned();
-        let outcome = outcome.map_err(|message| format!("step {}: {message}", self.step));
+        let label = self.label();
+        let outcome = outcome.map_err(|message| format!("{label}: {message}"));
         self.result.outcomes.push((check, outcome));
+    }
+
+    /// Which step a request belongs to, for the report.
+    fn label(&self) -> String {
+        match self.result.sequence {
+            Some(steps) if self.step > steps => "after the last step".to_owned(),
+            _ => format!("step {}", self.step),
+        }
     }
 
     async fn send(&mut self, what: String, plan: &Plan, request: &Request) -> Option<Exchange> {
@@ -379,7 +388,7 @@ impl Sequence<'_, '_> {
             .send(plan.operation, Credentials::Token, request, None)
             .await;
         self.result.steps.push(Sent {
-            what: format!("{}. {what}", self.step),
+            what: format!("{}: {what}", self.label()),
             credentials: Credentials::Token,
             exchange: exchange.as_ref().ok().cloned(),
         });
@@ -710,7 +719,7 @@ impl Sequence<'_, '_> {
         let (sent, records) = self.runner.marked(self.resource, &self.marker).await;
         for (number, (_, exchange)) in sent.into_iter().enumerate() {
             self.result.steps.push(Sent {
-                what: format!("{}. {why} (list page {})", self.step, number + 1),
+                what: format!("{}: {why} (list page {})", self.label(), number + 1),
                 credentials: Credentials::Token,
                 exchange,
             });
