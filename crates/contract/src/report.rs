@@ -137,7 +137,7 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// How many cases were run (shrinking steps not counted).
     pub cases: u64,
-    /// How many requests were sent, shrinking included.
+    /// How many requests the cases sent, shrinking included (not the deletes that clean up).
     pub requests: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
