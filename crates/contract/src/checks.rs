@@ -24,7 +24,7 @@ pub const REQUIRED_MESSAGE: &str = "is a required field";
 /// `Message` joins the entries of `Errors` with this (the spec's stated choice).
 pub const MESSAGE_SEPARATOR: &str = "\n";
 
-fn check(condition: bool, message: impl FnOnce() -> String) -> Result<(), String> {
+pub(crate) fn check(condition: bool, message: impl FnOnce() -> String) -> Result<(), String> {
     if condition { Ok(()) } else { Err(message()) }
 }
 

@@ -138,17 +138,21 @@ pub(crate) fn unlabelled_absent(
                 .map(|(pointer, _)| pointer.trim_start_matches('/')),
         )
         .collect();
-    let touched = case.violations.iter().any(|violation| {
-        violation.property.as_deref().is_none_or(|property| {
-            linked
-                .iter()
-                .any(|name| property == *name || property.starts_with(&format!("{name}.")))
-        })
-    });
-    if touched {
+    if linked.iter().any(|name| violates(case, name)) {
         return None;
     }
     absent(plan, case.request.clone(), definitions).ok()
+}
+
+/// Whether one of an invalid request's violations is in `name` (a parameter, or a top-level
+/// body property and what it holds), or in the body as a whole.
+pub(crate) fn violates(case: &InvalidRequest, name: &str) -> bool {
+    case.violations.iter().any(|violation| {
+        violation
+            .property
+            .as_deref()
+            .is_none_or(|property| property == name || property.starts_with(&format!("{name}.")))
+    })
 }
 
 fn absent_value(schema: &Value, definitions: &Map<String, Value>) -> Option<Value> {

@@ -82,6 +82,15 @@ impl Plan {
     pub(crate) fn default(&self, name: &str) -> Option<Value> {
         self.defaults.get(name).cloned()
     }
+
+    /// How many records a success of `request` adds (`x-contract.creates`, 1 without it).
+    pub(crate) fn count(&self, request: &spec_strategies::Request) -> u64 {
+        self.creates
+            .as_ref()
+            .and_then(|creates| creates.evaluate(request, None, &|name| self.default(name)))
+            .and_then(|count| count.as_u64())
+            .unwrap_or(1)
+    }
 }
 
 /// The members of a paging envelope, by JSON pointer.

@@ -555,12 +555,7 @@ impl Runner<'_> {
             if resource.create.operation.operation_id != plan.operation.operation_id {
                 continue;
             }
-            let count = plan
-                .creates
-                .as_ref()
-                .and_then(|creates| creates.evaluate(request, None, &|name| plan.default(name)))
-                .and_then(|count| count.as_u64());
-            if count.is_some_and(|count| count > 1) {
+            if plan.count(request) > 1 {
                 resource.mark(request, &self.marker);
             }
         }

@@ -22,6 +22,7 @@ use spec_strategies::{InvalidRequest, Request};
 use crate::{
     ContractError, checks,
     exchange::Exchange,
+    follow,
     plan::{Plan, Spec},
     resource::Resource,
     runner::{CaseResult, Credentials, Runner, Sent},
@@ -283,8 +284,7 @@ impl Runner<'_> {
     /// An id the read answers 404 for: what the not-found case sends.
     fn never_id(&self, resource: &Resource<'_>) -> Option<Value> {
         let absent =
-            crate::follow::absent(resource.read, Request::default(), &self.spec.definitions)
-                .ok()?;
+            follow::absent(resource.read, Request::default(), &self.spec.definitions).ok()?;
         let setup = resource.read.setup.as_ref()?;
         let (location, name, _) = setup.link.parameters.first()?;
         match location {
@@ -513,7 +513,7 @@ impl Sequence<'_, '_> {
             } => self.list(request, filters, *page, *size).await,
             Action::InvalidCreate(case) => {
                 let mut request = case.request.clone();
-                if !violates(case, &resource.marker.property) {
+                if !follow::violates(case, &resource.marker.property) {
                     resource.mark(&mut request, &self.marker);
                 }
                 self.rejected("invalid create", resource.create, &request, case)
@@ -526,7 +526,9 @@ impl Sequence<'_, '_> {
                 let mut request = case.request.clone();
                 let linked = Resource::linked_properties(update);
                 if !self.model.live.is_empty()
-                    && !linked.iter().any(|property| violates(case, property))
+                    && !linked
+                        .iter()
+                        .any(|property| follow::violates(case, property))
                 {
                     let id = self.model.live[usize::from(*at) % self.model.live.len()]
                         .id
@@ -536,7 +538,7 @@ impl Sequence<'_, '_> {
                     };
                     request = aimed;
                 }
-                if !violates(case, &resource.marker.property) {
+                if !follow::violates(case, &resource.marker.property) {
                     resource.mark(&mut request, &self.marker);
                 }
                 self.rejected("invalid update", update, &request, case)
@@ -597,13 +599,7 @@ impl Sequence<'_, '_> {
         let resource = self.resource;
         let create = resource.create;
         resource.mark(&mut request, &self.marker);
-        let count = match &create.creates {
-            Some(expression) => expression
-                .evaluate(&request, None, &|name| create.default(name))
-                .and_then(|value| value.as_u64())
-                .unwrap_or(1),
-            None => 1,
-        };
+        let count = create.count(&request);
         let what = format!("create {count}");
         let Some(exchange) = self
             .expect("create", what, create, &request, create.success_status)
@@ -709,7 +705,7 @@ impl Sequence<'_, '_> {
             .insert(id.to_string());
         self.record(
             "ids are never reused",
-            checks_result(fresh, || format!("id {id} was given before")),
+            checks::check(fresh, || format!("id {id} was given before")),
         );
     }
 
@@ -1089,20 +1085,6 @@ fn jq(pointer: &str) -> String {
     format!(".{path}")
 }
 
-/// Whether one of an invalid request's violations is on `property` of its body.
-fn violates(case: &InvalidRequest, property: &str) -> bool {
-    case.violations.iter().any(|violation| {
-        violation
-            .property
-            .as_deref()
-            .is_none_or(|name| name == property || name.starts_with(&format!("{property}.")))
-    })
-}
-
 fn joined(problems: Vec<String>) -> Result<(), String> {
-    checks_result(problems.is_empty(), || problems.join("; "))
-}
-
-fn checks_result(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
-    if ok { Ok(()) } else { Err(message()) }
+    checks::check(problems.is_empty(), || problems.join("; "))
 }

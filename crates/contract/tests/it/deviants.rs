@@ -708,4 +708,16 @@ async fn the_sequences_catch_what_shows_only_across_requests() {
     }
     assert!(missed.is_empty(), "not caught by the sequences: {missed:?}");
     println!("also caught by the one-request checks: {one_request_caught:?}");
+    // These leave no trace in any one answer, nor in a read after a write: only a model of the
+    // records can see them.
+    for fault in [
+        Stateful::DeleteHidesFromReadOnly,
+        Stateful::CreatesOneLess,
+        Stateful::RejectedUpdateStillWrites,
+    ] {
+        assert!(
+            !one_request_caught.contains(&fault),
+            "{fault:?} was caught by the one-request checks"
+        );
+    }
 }
