@@ -126,6 +126,10 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
         &error_type,
         &settings.server_trait,
         &openapi.info.title,
+        openapi
+            .extensions
+            .get("x-contract")
+            .unwrap_or(&serde_json::Value::Null),
     )?;
 
     let header = Header(settings);

@@ -454,7 +454,7 @@ pub(crate) fn shared_error_type(operations: &[Operation]) -> Result<String, Code
 }
 
 /// The router itself answers 401, for operations with parameters 400, and for operations with
-/// a body 400, 413 and 415: the spec must document each with the shared error body.
+/// a body 400, 408, 413 and 415: the spec must document each with the shared error body.
 pub(crate) fn check_router_statuses(
     operation: &Operation,
     error_type: &str,
@@ -465,6 +465,10 @@ pub(crate) fn check_router_statuses(
     }
     if operation.request_schema.is_some() {
         needed.push((400, "the router answers it for malformed or invalid bodies"));
+        needed.push((
+            408,
+            "the router answers it for bodies that do not arrive in time",
+        ));
         needed.push((413, "the router answers it for bodies over the size limit"));
         needed.push((
             415,

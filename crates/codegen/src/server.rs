@@ -68,7 +68,9 @@ pub(crate) fn generate(
     error_type: &str,
     server_trait: &str,
     title: &str,
+    contract: &Value,
 ) -> Result<TokenStream, CodegenError> {
+    let contract = json_text(contract);
     let api = Ident::new(server_trait, Span::call_site());
     let error_type = context.type_path(error_type);
     let definitions_json = raw_string(
@@ -127,6 +129,10 @@ pub(crate) fn generate(
 
         /// Every operation of the spec.
         pub const OPERATIONS: &[&::server_runtime::Operation] = &[#(&operations::#constant_idents),*];
+
+        /// The document's root `x-contract` extension as JSON text (`null` when it has none):
+        /// what the spec says of requests no operation documents, for contract tools.
+        pub const CONTRACT: &str = #contract;
 
         #(#enums)*
 
@@ -383,7 +389,8 @@ fn handler(
             quote!(#field: ::server_runtime::Validator),
             quote!(#field: ::server_runtime::Validator::new(definitions.clone(), #schema)?),
         ));
-        let (too_large, media_type) = (
+        let (timed_out, too_large, media_type) = (
+            variant(408).expect("a known status"),
             variant(413).expect("a known status"),
             variant(415).expect("a known status"),
         );
@@ -396,6 +403,7 @@ fn handler(
                     let status = rejection.status();
                     let envelope = state.api.reject(&operations::#constant, rejection);
                     return match status.as_u16() {
+                        408 => #response::#timed_out(envelope),
                         413 => #response::#too_large(envelope),
                         415 => #response::#media_type(envelope),
                         _ => #response::#bad_request(envelope),

@@ -102,6 +102,7 @@ fn another_operation_needs_no_generator_change() {
         '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/CreateSuccess'}}}}
         '400': {$ref: '#/components/responses/InvalidBody'}
         '401': {$ref: '#/components/responses/Unauthorized'}
+        '408': {$ref: '#/components/responses/RequestTimeout'}
         '413': {$ref: '#/components/responses/PayloadTooLarge'}
         '415': {$ref: '#/components/responses/UnsupportedMediaType'}
 "##,

@@ -161,6 +161,30 @@ says it is this project's choice.
 - Parameters are checked before the body: a request with an invalid parameter is answered
   400 without its body being read.
 
+## One reading of a request
+
+A request that two readers could understand differently is refused, not resolved (all this
+project's choices: Nexudus documents none of them):
+
+- A body is `application/json`, with no parameter or `charset=utf-8` alone, and no
+  `Content-Encoding`: `+json` media types (`application/merge-patch+json`, ...), other
+  charsets and every content encoding are answered 415.
+- An object that names a key twice is answered 400, one `Errors` entry naming the key's
+  property (`Message` `is sent more than once`), whatever the values.
+- A header that names one thing (`Authorization`, `Content-Type`, `Content-Length`,
+  `Content-Encoding`, `Host`) sent twice is answered 400 naming the header, before
+  authentication; so is an HTTP/1.1 request without `Host`.
+- A date-time is stored only if its UTC form is one this API accepts as input.
+- Every error is the error envelope, also those no operation documents: an unknown path
+  (404), a method its path does not have (405, with `Allow`), a body that does not arrive in
+  time (408), a request target or header section too large (414, 431) and malformed HTTP
+  (400), wherever an answer can still be written. The root's `x-contract` names the answers
+  to unknown paths and wrong methods.
+- Slow and idle connections are closed: a request's head must arrive within the server's
+  header timeout and its body within its body timeout; a connection with no request under
+  way closes after the idle timeout. Past its connection cap the server answers new
+  connections 503 at once, and closes them.
+
 ## The `x-contract` extension
 
 What a successful answer must hold beyond its schema, so that contract tools can check it
@@ -188,6 +212,10 @@ without knowing this API:
   backwards).
 - on a response, `x-contract.reachable: false` marks a status no client request can be
   expected to produce (a storage failure).
+- at the document's root, `x-contract.unknown-path` and `x-contract.wrong-method` give the
+  `status` and body `schema` of the answer to a path the document does not have and to a
+  method a path does not have, and the `headers` that answer carries (`Allow`, listing the
+  path's methods).
 
 Properties marked `writeOnly` are instructions, not stored values: they do not read back as
 sent. Every other property sent on create or update reads back as sent, with date-times in UTC
@@ -457,6 +485,9 @@ Sends a `PUT` request to `/api/billing/coworkertimepasses`
             404u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -522,6 +553,9 @@ Sends a `POST` request to `/api/billing/coworkertimepasses`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {

@@ -1089,6 +1089,12 @@ pub mod operations {
                 contract: "null",
             },
             ::server_runtime::Response {
+                status: 408u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
                 status: 413u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
                 links: &[],
@@ -1156,6 +1162,12 @@ pub mod operations {
             },
             ::server_runtime::Response {
                 status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 408u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
                 links: &[],
                 contract: "null",
@@ -1298,6 +1310,9 @@ pub const OPERATIONS: &[&::server_runtime::Operation] = &[
     &operations::GET_COWORKER_TIME_PASS,
     &operations::DELETE_COWORKER_TIME_PASS,
 ];
+/// The document's root `x-contract` extension as JSON text (`null` when it has none):
+/// what the spec says of requests no operation documents, for contract tools.
+pub const CONTRACT: &str = "{\"unknown-path\":{\"schema\":\"ErrorEnvelope\",\"status\":404},\"wrong-method\":{\"headers\":[\"Allow\"],\"schema\":\"ErrorEnvelope\",\"status\":405}}";
 ///The documented responses of `list_coworker_time_passes`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListCoworkerTimePassesResponse {
@@ -1355,6 +1370,8 @@ pub enum UpdateCoworkerTimePassResponse {
     Unauthorized(::nexudus_types::ErrorEnvelope),
     ///404.
     NotFound(::nexudus_types::ErrorEnvelope),
+    ///408.
+    RequestTimeout(::nexudus_types::ErrorEnvelope),
     ///413.
     PayloadTooLarge(::nexudus_types::ErrorEnvelope),
     ///415.
@@ -1393,6 +1410,13 @@ impl ::axum::response::IntoResponse for UpdateCoworkerTimePassResponse {
                 )
                     .into_response()
             }
+            Self::RequestTimeout(body) => {
+                (
+                    ::http::StatusCode::from_u16(408u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
             Self::PayloadTooLarge(body) => {
                 (
                     ::http::StatusCode::from_u16(413u16).expect("a documented status"),
@@ -1426,6 +1450,8 @@ pub enum CreateCoworkerTimePassResponse {
     BadRequest(::nexudus_types::ErrorEnvelope),
     ///401.
     Unauthorized(::nexudus_types::ErrorEnvelope),
+    ///408.
+    RequestTimeout(::nexudus_types::ErrorEnvelope),
     ///413.
     PayloadTooLarge(::nexudus_types::ErrorEnvelope),
     ///415.
@@ -1453,6 +1479,13 @@ impl ::axum::response::IntoResponse for CreateCoworkerTimePassResponse {
             Self::Unauthorized(body) => {
                 (
                     ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::RequestTimeout(body) => {
+                (
+                    ::http::StatusCode::from_u16(408u16).expect("a documented status"),
                     ::axum::Json(body),
                 )
                     .into_response()
@@ -2089,6 +2122,7 @@ async fn handle_update_coworker_time_pass<A: NexudusBillingApi>(
                 .api
                 .reject(&operations::UPDATE_COWORKER_TIME_PASS, rejection);
             return match status.as_u16() {
+                408 => UpdateCoworkerTimePassResponse::RequestTimeout(envelope),
                 413 => UpdateCoworkerTimePassResponse::PayloadTooLarge(envelope),
                 415 => UpdateCoworkerTimePassResponse::UnsupportedMediaType(envelope),
                 _ => UpdateCoworkerTimePassResponse::BadRequest(envelope),
@@ -2131,6 +2165,7 @@ async fn handle_create_coworker_time_pass<A: NexudusBillingApi>(
                 .api
                 .reject(&operations::CREATE_COWORKER_TIME_PASS, rejection);
             return match status.as_u16() {
+                408 => CreateCoworkerTimePassResponse::RequestTimeout(envelope),
                 413 => CreateCoworkerTimePassResponse::PayloadTooLarge(envelope),
                 415 => CreateCoworkerTimePassResponse::UnsupportedMediaType(envelope),
                 _ => CreateCoworkerTimePassResponse::BadRequest(envelope),

@@ -11,6 +11,8 @@ pub const BODY: &str = "$body";
 pub const AUTHORIZATION: &str = "Authorization";
 /// `PropertyName` of a body sent with the wrong content type.
 pub const CONTENT_TYPE: &str = "Content-Type";
+/// `PropertyName` of a body sent with a content encoding.
+pub const CONTENT_ENCODING: &str = "Content-Encoding";
 /// `PropertyName` of failures on the server's side.
 pub const SERVER: &str = "$server";
 
@@ -53,6 +55,17 @@ pub fn rejection(rejection: Rejection) -> ErrorEnvelope {
             content_type.map_or(Value::Null, Value::String),
             "must be application/json",
         )],
+        Rejection::UnsupportedEncoding { content_encoding } => vec![error(
+            CONTENT_ENCODING,
+            Value::String(content_encoding),
+            "must not be sent: the body is read as it is",
+        )],
+        // Never the values: one of them may be a token.
+        Rejection::RepeatedHeader { name } => vec![error(name, Value::Null, "must be sent once")],
+        Rejection::MissingHeader { name } => vec![error(name, Value::Null, "is a required header")],
+        Rejection::TimedOut { after } => {
+            entry(format!("did not arrive within {} s", after.as_secs_f64()))
+        }
         Rejection::TooLarge { limit } => entry(format!("must be at most {limit} bytes")),
         Rejection::NotUtf8 { valid_up_to } => {
             entry(format!("is not valid UTF-8 (from byte {valid_up_to})"))

@@ -10,13 +10,18 @@
 //! Path and query parameters go the same way ([`parameter`]): checked against the parameter's
 //! schema, every violation reported under the parameter's name, then parsed.
 //!
+//! The request's head is read strictly too ([`check_headers`]): a header that names one thing
+//! (`Authorization`, `Content-Type`, ...) sent twice is refused, not resolved by picking one.
+//!
 //! [`Operation`] describes an operation as the spec states it (including its security
 //! requirements), so that an implementation can authorize by what the spec says.
 
-use std::{collections::HashMap, str::FromStr};
+mod strict_json;
+
+use std::{collections::HashMap, str::FromStr, time::Duration};
 
 use axum::body::Body;
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, HeaderName, StatusCode, Version, header};
 use http_body_util::LengthLimitError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -126,11 +131,36 @@ pub struct SecurityRequirement {
 /// Why a request body was not accepted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Rejection {
-    /// The `Content-Type` is missing or is not JSON.
+    /// The `Content-Type` is missing or is not `application/json` (with at most a `charset` of
+    /// `utf-8`).
     #[error("the body must be sent as application/json")]
     UnsupportedMediaType {
         /// The `Content-Type` that was sent.
         content_type: Option<String>,
+    },
+    /// The body is sent with a `Content-Encoding`: only the identity encoding is read.
+    #[error("the body must be sent without a Content-Encoding")]
+    UnsupportedEncoding {
+        /// The `Content-Encoding` that was sent.
+        content_encoding: String,
+    },
+    /// A header that names one thing is sent more than once.
+    #[error("the {name} header is sent more than once")]
+    RepeatedHeader {
+        /// The header, as HTTP/1.1 spells it.
+        name: &'static str,
+    },
+    /// A header HTTP requires is missing (`Host` in HTTP/1.1).
+    #[error("the {name} header is missing")]
+    MissingHeader {
+        /// The header, as HTTP/1.1 spells it.
+        name: &'static str,
+    },
+    /// The body did not arrive in time.
+    #[error("the body did not arrive within {} s", .after.as_secs_f64())]
+    TimedOut {
+        /// How long the server waited.
+        after: Duration,
     },
     /// The body is larger than the limit.
     #[error("the body is larger than {limit} bytes")]
@@ -165,9 +195,14 @@ impl Rejection {
     /// The HTTP status that the rejection calls for.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType { .. } | Self::UnsupportedEncoding { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unreadable { .. }
+            Self::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::RepeatedHeader { .. }
+            | Self::MissingHeader { .. }
+            | Self::Unreadable { .. }
             | Self::NotUtf8 { .. }
             | Self::MalformedJson { .. }
             | Self::Invalid(_) => StatusCode::BAD_REQUEST,
@@ -197,6 +232,8 @@ pub async fn read_json<T: DeserializeOwned>(
         let error = error.into_inner();
         if error.downcast_ref::<LengthLimitError>().is_some() {
             Rejection::TooLarge { limit }
+        } else if let Some(BodyTimedOut { after }) = timed_out(&*error) {
+            Rejection::TimedOut { after: *after }
         } else {
             Rejection::Unreadable {
                 message: error.to_string(),
@@ -206,7 +243,23 @@ pub async fn read_json<T: DeserializeOwned>(
     parse_json(&bytes, validator)
 }
 
-/// The synchronous part of [`read_json`]: UTF-8, JSON syntax, schema, then `T`.
+/// The error a server's transport gives a request body that does not arrive in time; [`read_json`]
+/// answers it with [`Rejection::TimedOut`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the body did not arrive within {} s", .after.as_secs_f64())]
+pub struct BodyTimedOut {
+    /// How long the server waited.
+    pub after: Duration,
+}
+
+/// The transport's timeout, however many layers of body wrap it.
+fn timed_out<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a BodyTimedOut> {
+    std::iter::successors(Some(error), |error| error.source())
+        .find_map(|error| error.downcast_ref())
+}
+
+/// The synchronous part of [`read_json`]: UTF-8, JSON syntax (a key repeated in an object is a
+/// violation at that key), schema, then `T`.
 pub fn parse_json<T: DeserializeOwned>(
     bytes: &[u8],
     validator: &Validator,
@@ -214,8 +267,16 @@ pub fn parse_json<T: DeserializeOwned>(
     let text = std::str::from_utf8(bytes).map_err(|error| Rejection::NotUtf8 {
         valid_up_to: error.valid_up_to(),
     })?;
-    let value: Value = serde_json::from_str(text).map_err(|error| Rejection::MalformedJson {
-        message: error.to_string(),
+    let value = strict_json::from_str(text).map_err(|error| match error {
+        strict_json::StrictError::Syntax(error) => Rejection::MalformedJson {
+            message: error.to_string(),
+        },
+        strict_json::StrictError::RepeatedKey(path) => Rejection::Invalid(vec![Violation {
+            path,
+            value: None,
+            keyword: "uniqueKeys".to_owned(),
+            message: "is sent more than once".to_owned(),
+        }]),
     })?;
     let violations = validator.violations(&value);
     if !violations.is_empty() {
@@ -234,24 +295,65 @@ pub fn parse_json<T: DeserializeOwned>(
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
+    once(headers, &header::CONTENT_TYPE, "Content-Type")?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-    let is_json = content_type.as_deref().is_some_and(|value| {
-        let essence = value
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        essence == "application/json"
-            || (essence.starts_with("application/") && essence.ends_with("+json"))
-    });
-    if is_json {
-        Ok(())
-    } else {
-        Err(Rejection::UnsupportedMediaType { content_type })
+    if !content_type.as_deref().is_some_and(is_json) {
+        return Err(Rejection::UnsupportedMediaType { content_type });
     }
+    if let Some(encoding) = headers.get(header::CONTENT_ENCODING) {
+        return Err(Rejection::UnsupportedEncoding {
+            content_encoding: String::from_utf8_lossy(encoding.as_bytes()).into_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// `application/json`, alone or with `charset=utf-8` (RFC 8259 defines JSON as UTF-8 and no
+/// parameter of its own): neither `+json` types, whose meaning is their own, nor other charsets.
+fn is_json(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        && parts.all(|parameter| {
+            let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|value| value.strip_suffix('"'))
+                .unwrap_or(value);
+            name.trim().eq_ignore_ascii_case("charset") && value.eq_ignore_ascii_case("utf-8")
+        })
+}
+
+/// Headers that name one thing: sent twice, a server and the proxies before it could each read a
+/// different one.
+static SINGLE: [(HeaderName, &str); 5] = [
+    (header::AUTHORIZATION, "Authorization"),
+    (header::CONTENT_TYPE, "Content-Type"),
+    (header::CONTENT_LENGTH, "Content-Length"),
+    (header::CONTENT_ENCODING, "Content-Encoding"),
+    (header::HOST, "Host"),
+];
+
+/// The head of a request read strictly, before anything else: each header that names one thing
+/// at most once, and `Host` present in HTTP/1.1 (RFC 9112, section 3.2).
+pub fn check_headers(version: Version, headers: &HeaderMap) -> Result<(), Rejection> {
+    for (header, name) in &SINGLE {
+        once(headers, header, name)?;
+    }
+    if version == Version::HTTP_11 && !headers.contains_key(header::HOST) {
+        return Err(Rejection::MissingHeader { name: "Host" });
+    }
+    Ok(())
+}
+
+fn once(headers: &HeaderMap, header: &HeaderName, name: &'static str) -> Result<(), Rejection> {
+    if headers.get_all(header).iter().nth(1).is_some() {
+        return Err(Rejection::RepeatedHeader { name });
+    }
+    Ok(())
 }
 
 /// The JSON type of a parameter, which says how its text is read before validation.
@@ -423,13 +525,58 @@ mod tests {
         let ct = |value: &str| check_content_type(&headers(&[(header::CONTENT_TYPE, value)]));
         assert!(ct("application/json").is_ok());
         assert!(ct("Application/JSON; charset=utf-8").is_ok());
-        assert!(ct("application/problem+json").is_ok());
-        assert!(ct("text/plain").is_err());
-        assert!(ct("application/jsonx").is_err());
+        assert!(ct("application/json;charset=\"UTF-8\"").is_ok());
+        for refused in [
+            "application/problem+json",
+            "application/merge-patch+json",
+            "application/json; charset=utf-16",
+            "application/json; charset=utf-8; q=1",
+            "application/json;",
+            "text/plain",
+            "application/jsonx",
+        ] {
+            assert_eq!(
+                ct(refused),
+                Err(Rejection::UnsupportedMediaType {
+                    content_type: Some(refused.to_owned())
+                }),
+                "{refused}"
+            );
+        }
+        let gzip = headers(&[
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CONTENT_ENCODING, "gzip"),
+        ]);
+        assert_eq!(
+            check_content_type(&gzip),
+            Err(Rejection::UnsupportedEncoding {
+                content_encoding: "gzip".to_owned()
+            })
+        );
         assert_eq!(
             check_content_type(&HeaderMap::new()),
             Err(Rejection::UnsupportedMediaType { content_type: None })
         );
+    }
+
+    #[test]
+    fn headers_that_name_one_thing_are_sent_once() {
+        let host = (header::HOST, "example.com");
+        let ok = headers(&[host.clone(), (header::ACCEPT, "a"), (header::ACCEPT, "b")]);
+        assert_eq!(check_headers(Version::HTTP_11, &ok), Ok(()));
+        for (header, name) in &SINGLE {
+            let twice = headers(&[host.clone(), (header.clone(), "x"), (header.clone(), "x")]);
+            assert_eq!(
+                check_headers(Version::HTTP_11, &twice),
+                Err(Rejection::RepeatedHeader { name }),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            check_headers(Version::HTTP_11, &HeaderMap::new()),
+            Err(Rejection::MissingHeader { name: "Host" })
+        );
+        assert_eq!(check_headers(Version::HTTP_10, &HeaderMap::new()), Ok(()));
     }
 
     #[test]
@@ -503,5 +650,11 @@ mod tests {
         };
         assert_eq!(violations[0].property_name().as_deref(), Some("A"));
         assert_eq!(parse(br#"{"A": 1}"#), Ok(json!({"A": 1})));
+        // The schema alone would accept either value: the repetition is what is refused.
+        let Err(Rejection::Invalid(violations)) = parse(br#"{"A": 1, "A": 2}"#) else {
+            panic!()
+        };
+        assert_eq!(violations[0].property_name().as_deref(), Some("A"));
+        assert_eq!(violations[0].message, "is sent more than once");
     }
 }

@@ -230,6 +230,12 @@ pub mod operations {
                 contract: "null",
             },
             ::server_runtime::Response {
+                status: 408u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
                 status: 413u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
                 links: &[],
@@ -300,6 +306,9 @@ pub const OPERATIONS: &[&::server_runtime::Operation] = &[
     &operations::PUT_WIDGET,
     &operations::DELETE_WIDGET,
 ];
+/// The document's root `x-contract` extension as JSON text (`null` when it has none):
+/// what the spec says of requests no operation documents, for contract tools.
+pub const CONTRACT: &str = "null";
 ///The documented responses of `widgets.list`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WidgetsListResponse {
@@ -392,6 +401,8 @@ pub enum PutWidgetResponse {
     BadRequest(crate::types::ProblemReport),
     ///401.
     Unauthorized(crate::types::ProblemReport),
+    ///408.
+    RequestTimeout(crate::types::ProblemReport),
     ///413.
     PayloadTooLarge(crate::types::ProblemReport),
     ///415.
@@ -417,6 +428,13 @@ impl ::axum::response::IntoResponse for PutWidgetResponse {
             Self::Unauthorized(body) => {
                 (
                     ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::RequestTimeout(body) => {
+                (
+                    ::http::StatusCode::from_u16(408u16).expect("a documented status"),
                     ::axum::Json(body),
                 )
                     .into_response()
@@ -836,6 +854,7 @@ async fn handle_put_widget<A: WidgetsApi>(
             let status = rejection.status();
             let envelope = state.api.reject(&operations::PUT_WIDGET, rejection);
             return match status.as_u16() {
+                408 => PutWidgetResponse::RequestTimeout(envelope),
                 413 => PutWidgetResponse::PayloadTooLarge(envelope),
                 415 => PutWidgetResponse::UnsupportedMediaType(envelope),
                 _ => PutWidgetResponse::BadRequest(envelope),
