@@ -33,6 +33,7 @@ impl Reference {
             database: dir.path().join("contract.sqlite3"),
             users: Users::builtin(),
             body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+            limits: reference_server::Limits::default(),
         })
         .await
         .context("starting the reference server")?;

@@ -7,17 +7,28 @@
 //! statuses, parameter and body checks and validation against the spec all come from the
 //! generated router.
 //! What is added here: bearer-token users with roles ([`users`]), Nexudus' error envelope
-//! ([`envelope`]), durable SQLite storage ([`store`]) and one log line per request.
+//! ([`envelope`]) for every answer, also those no operation documents (an unknown path, a wrong
+//! method, a repeated header), durable SQLite storage ([`store`]), connections with timeouts, a
+//! cap and a stop deadline ([`transport`]) and one log line per request.
 
 pub mod api;
 pub mod envelope;
 pub mod store;
+pub mod transport;
 pub mod users;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Instant};
 
-use axum::{extract::Request, middleware::Next, response::Response};
+use axum::{
+    Json,
+    extract::Request,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use http::{StatusCode, header};
+use serde_json::Value;
 
+pub use crate::transport::Limits;
 use crate::{api::ReferenceApi, store::Store, users::Users};
 
 /// How the server is set up.
@@ -31,6 +42,8 @@ pub struct Config {
     pub users: Users,
     /// The largest request body, in bytes.
     pub body_limit: usize,
+    /// Timeouts, the connection cap and the stop deadline.
+    pub limits: Limits,
 }
 
 /// Why the server could not start.
@@ -71,6 +84,7 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     store: Arc<Store>,
+    limits: Limits,
 }
 
 impl Server {
@@ -86,6 +100,7 @@ impl Server {
         let store = Arc::new(store);
         let api = ReferenceApi::new(config.users, Arc::clone(&store), config.body_limit);
         let router = nexudus_server_api::router(Arc::new(api))?
+            .layer(axum::middleware::from_fn(read_strictly))
             .layer(axum::middleware::from_fn(log_request));
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -97,6 +112,7 @@ impl Server {
             listener,
             router,
             store,
+            limits: config.limits,
         })
     }
 
@@ -128,14 +144,10 @@ impl Server {
         }
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn serve(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+    /// Serves until `shutdown` completes, then finishes the requests in flight within the stop
+    /// deadline ([`Limits::shutdown_deadline`]) and closes every connection.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        transport::serve(self.listener, self.router, self.limits, shutdown).await;
     }
 }
 
@@ -165,6 +177,41 @@ impl Drop for RunningServer {
             let _ = shutdown.send(());
         }
     }
+}
+
+/// The request's head read strictly before routing ([`nexudus_server_api::check_headers`]), and
+/// the router's own bare answers (an unknown path, a method the path does not have) given the
+/// error envelope, `Allow` kept.
+async fn read_strictly(request: Request, next: Next) -> Response {
+    if let Err(rejection) = nexudus_server_api::check_headers(request.version(), request.headers())
+    {
+        let status = rejection.status();
+        let mut response = (status, Json(envelope::rejection(rejection))).into_response();
+        // The body, if any, is left unread.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+        return response;
+    }
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let entry = match response.status() {
+        _ if response.headers().contains_key(header::CONTENT_TYPE) => return response,
+        StatusCode::NOT_FOUND => {
+            envelope::error("$path", Value::String(path), "matches no operation")
+        }
+        StatusCode::METHOD_NOT_ALLOWED => envelope::error(
+            "$method",
+            Value::String(method),
+            "is not one this path has (see Allow)",
+        ),
+        _ => return response,
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = Json(envelope::envelope(vec![entry]));
+    (parts, body).into_response()
 }
 
 /// One line per request: method, path, status, latency. Never headers, so never a token.

@@ -4,11 +4,12 @@ use std::{
     io::{IsTerminal, Write},
     net::SocketAddr,
     path::PathBuf,
+    time::Duration,
 };
 
 use anyhow::Context;
 use clap::Parser;
-use reference_server::{Config, Server, users::Users};
+use reference_server::{Config, Limits, Server, users::Users};
 
 /// A local server for the CoworkerTimePass resource (`/api/billing/coworkertimepasses`), as Nexudus
 /// documents it.
@@ -31,6 +32,41 @@ struct Args {
     /// Largest request body, in bytes.
     #[arg(long, env = "NEXUDUS_BODY_LIMIT", default_value_t = nexudus_server_api::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// Longest time from a request's first byte to the end of its head (`10s`, `500ms`).
+    #[arg(long, env = "NEXUDUS_HEADER_TIMEOUT", default_value = "10s", value_parser = duration)]
+    header_timeout: Duration,
+    /// Longest time from the end of a request's head to the end of its body; a late body is
+    /// answered 408.
+    #[arg(long, env = "NEXUDUS_BODY_TIMEOUT", default_value = "30s", value_parser = duration)]
+    body_timeout: Duration,
+    /// How long a connection with no request under way stays open.
+    #[arg(long, env = "NEXUDUS_IDLE_TIMEOUT", default_value = "60s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// Connections open at once; past it, new ones are answered 503 and closed.
+    #[arg(long, env = "NEXUDUS_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// On SIGTERM or SIGINT, how long to wait for the requests under way before closing every
+    /// connection and exiting.
+    #[arg(long, env = "NEXUDUS_SHUTDOWN_DEADLINE", default_value = "5s", value_parser = duration)]
+    shutdown_deadline: Duration,
+}
+
+/// `250ms`, `10s` or `2m`.
+fn duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .ok_or_else(|| format!("`{text}` has no unit: write it as 500ms, 10s or 2m"))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number followed by ms, s or m"))?;
+    let seconds = match unit {
+        "ms" => number / 1000.0,
+        "s" => number,
+        "m" => number * 60.0,
+        _ => return Err(format!("`{unit}` is not a unit: use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|error| format!("`{text}`: {error}"))
 }
 
 #[tokio::main]
@@ -58,6 +94,13 @@ async fn main() -> anyhow::Result<()> {
         database: args.database.clone(),
         users,
         body_limit: args.body_limit,
+        limits: Limits {
+            header_timeout: args.header_timeout,
+            body_timeout: args.body_timeout,
+            idle_timeout: args.idle_timeout,
+            max_connections: args.max_connections,
+            shutdown_deadline: args.shutdown_deadline,
+        },
     })
     .await?;
     let address = server.local_addr();
@@ -66,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
     writeln!(stdout, "listening on http://{address}")?;
     stdout.flush()?;
     tracing::info!(%address, database = %args.database.display(), "serving");
-    server.serve(shutdown_signal()).await.context("serving")?;
+    server.serve(shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -77,7 +120,7 @@ async fn shutdown_signal() {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("installing a SIGTERM handler");
     tokio::select! {
-        _ = interrupt => tracing::info!("SIGINT: finishing requests in flight"),
-        _ = terminate.recv() => tracing::info!("SIGTERM: finishing requests in flight"),
+        _ = interrupt => tracing::info!("SIGINT: finishing the requests under way"),
+        _ = terminate.recv() => tracing::info!("SIGTERM: finishing the requests under way"),
     }
 }

@@ -117,6 +117,7 @@ async fn builtin_users_are_refused_beyond_loopback() {
         database: dir.path().join("db"),
         users: Users::builtin(),
         body_limit: 1024,
+        limits: reference_server::Limits::default(),
     })
     .await
     .unwrap_err();

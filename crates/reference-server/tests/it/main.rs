@@ -5,6 +5,7 @@ mod bad_input;
 mod process;
 mod resource;
 mod robustness;
+mod transport;
 mod volume;
 
 use std::net::SocketAddr;
@@ -24,12 +25,17 @@ impl TestServer {
     }
 
     pub(crate) async fn start_with(users: Users) -> Self {
+        Self::start_with_limits(users, reference_server::Limits::default()).await
+    }
+
+    pub(crate) async fn start_with_limits(users: Users, limits: reference_server::Limits) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let server = Server::bind(Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database: dir.path().join("reference.sqlite3"),
             users,
             body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+            limits,
         })
         .await
         .unwrap();

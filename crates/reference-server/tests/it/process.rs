@@ -20,9 +20,14 @@ struct Process {
 
 impl Process {
     fn start(database: &Path) -> Self {
+        Self::start_with(database, &[])
+    }
+
+    fn start_with(database: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_nexudus-reference-server"))
             .args(["--listen", "127.0.0.1:0", "--database"])
             .arg(database)
+            .args(args)
             .env("RUST_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -144,6 +149,82 @@ fn sigterm_finishes_the_request_in_flight() {
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert_eq!(Store::open(&database).unwrap().count().unwrap(), 1);
+}
+
+/// Clients that never finish their request (a half-sent head, a stalled body, a body sent a byte
+/// at a time) cannot hold a stop: the server exits by its deadline, and every record it
+/// acknowledged is there after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_exits_by_its_deadline_whatever_the_clients_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("deadline.sqlite3");
+    let mut server = Process::start_with(
+        &database,
+        &[
+            "--shutdown-deadline",
+            "1s",
+            "--header-timeout",
+            "60s",
+            "--body-timeout",
+            "60s",
+        ],
+    );
+    let client = nexudus_client::authenticated(&server.base_url, ADMIN).unwrap();
+    let request = serde_json::from_value(minimal()).unwrap();
+    let mut acknowledged = Vec::new();
+    for _ in 0..5 {
+        let answer = client.create_coworker_time_pass(&request).await.unwrap();
+        acknowledged.push(answer.value.id.get() as i64);
+    }
+    let address = server.base_url.strip_prefix("http://").unwrap().to_owned();
+    let body = serde_json::to_vec(&minimal()).unwrap();
+    let mut half_head = TcpStream::connect(&address).unwrap();
+    half_head
+        .write_all(b"POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: ")
+        .unwrap();
+    let mut stalled = TcpStream::connect(&address).unwrap();
+    write!(
+        stalled,
+        "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stalled.write_all(&body[..body.len() / 2]).unwrap();
+    let trickle = std::thread::spawn({
+        let address = address.clone();
+        let body = body.clone();
+        move || {
+            let mut trickle = TcpStream::connect(&address).unwrap();
+            let head = format!(
+                "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            trickle.write_all(head.as_bytes()).unwrap();
+            for byte in &body[..body.len() - 1] {
+                if trickle.write_all(&[*byte]).is_err() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    server.signal("-TERM");
+    let status = tokio::task::block_in_place(|| server.child.wait().unwrap());
+    let took = started.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "the stop took {took:?} with a 1 s deadline"
+    );
+    trickle.join().unwrap();
+    let store = Store::open(&database).unwrap();
+    let stored = store.ids().unwrap();
+    for id in &acknowledged {
+        assert!(stored.contains(id), "acknowledged id {id} lost");
+    }
+    assert_eq!(stored.len(), acknowledged.len());
 }
 
 #[test]

@@ -1,0 +1,528 @@
+//! The server as a hostile client meets it: one strict reading of every request (media types,
+//! encodings, repeated keys and headers), the envelope on every error down to malformed HTTP,
+//! and the timeouts and connection cap that keep slow and idle clients from holding it.
+//! Requests are written byte for byte on a socket, so nothing in between tidies them.
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    time::{Duration, Instant},
+};
+
+use reference_server::Limits;
+use serde_json::{Value, json};
+
+use crate::{TestServer, assert_envelope, minimal};
+
+/// A response as it came off the socket.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    /// Header lines, names in lower case.
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(found, _)| found == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Reads one response from `stream`: its head, then `content-length` bytes.
+fn read_answer(stream: &mut TcpStream) -> Option<Answer> {
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let head_end = loop {
+        if let Some(end) = bytes.windows(4).position(|window| window == b"\r\n\r\n") {
+            break end;
+        }
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+        }
+    };
+    let head = String::from_utf8(bytes[..head_end].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap()[9..12].parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .map(|line| {
+            let (name, value) = line.split_once(':').unwrap();
+            (name.to_ascii_lowercase(), value.trim().to_owned())
+        })
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .map_or(0, |(_, value)| value.parse().unwrap());
+    let mut body = bytes[head_end + 4..].to_vec();
+    while body.len() < length {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&buffer[..n]),
+        }
+    }
+    Some(Answer {
+        status,
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    })
+}
+
+fn connect(server: &TestServer) -> TcpStream {
+    let address = server.url();
+    let address = address
+        .strip_prefix("http://")
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+/// Sends `request` as it is on a new connection and reads the answer.
+fn send(server: &TestServer, request: &[u8]) -> Answer {
+    let mut stream = connect(server);
+    stream.write_all(request).unwrap();
+    read_answer(&mut stream).expect("an answer")
+}
+
+/// A create with `headers` (one per line, as sent) and `body`.
+fn create(headers: &[&str], body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    let mut request = request.into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+const AUTH: &str = "Authorization: Bearer local-admin-token";
+const JSON: &str = "Content-Type: application/json";
+
+/// One row of the table: what is sent, and the status and `Errors` it must get.
+struct Row {
+    name: &'static str,
+    request: Vec<u8>,
+    status: u16,
+    errors: Vec<(&'static str, Value, &'static str)>,
+}
+
+fn rows() -> Vec<Row> {
+    let body = serde_json::to_vec(&minimal()).unwrap();
+    let row = |name, request, status, errors| Row {
+        name,
+        request,
+        status,
+        errors,
+    };
+    let mut rows = Vec::new();
+    for media_type in [
+        "application/problem+json",
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/json; charset=utf-16",
+        "application/json; charset=latin1",
+        "application/json; version=2",
+    ] {
+        rows.push(row(
+            media_type,
+            create(&[AUTH, &format!("Content-Type: {media_type}")], &body),
+            415,
+            vec![(
+                "Content-Type",
+                json!(media_type),
+                "must be application/json",
+            )],
+        ));
+    }
+    rows.extend([
+        row(
+            "charset=utf-8 is JSON's own",
+            create(&[AUTH, "Content-Type: application/json; charset=UTF-8"], &body),
+            200,
+            vec![],
+        ),
+        row(
+            "Content-Encoding: gzip on a plain body",
+            create(&[AUTH, JSON, "Content-Encoding: gzip"], &body),
+            415,
+            vec![(
+                "Content-Encoding",
+                json!("gzip"),
+                "must not be sent: the body is read as it is",
+            )],
+        ),
+        row(
+            "two Content-Type headers",
+            create(&[AUTH, JSON, "Content-Type: text/plain"], &body),
+            400,
+            vec![("Content-Type", Value::Null, "must be sent once")],
+        ),
+        row(
+            "two Authorization headers",
+            create(
+                &[AUTH, "Authorization: Bearer local-reader-token", JSON],
+                &body,
+            ),
+            400,
+            vec![("Authorization", Value::Null, "must be sent once")],
+        ),
+        row(
+            "a key given twice (the last value is valid)",
+            create(
+                &[AUTH, JSON],
+                br#"{"CoworkerId":1,"BusinessId":1,"TimePassId":1,"CreateMultiple":1000,"CreateMultiple":1}"#,
+            ),
+            400,
+            vec![("CreateMultiple", Value::Null, "is sent more than once")],
+        ),
+        row(
+            "a key given twice with the same value",
+            create(
+                &[AUTH, JSON],
+                br#"{"CoworkerId":1,"BusinessId":1,"TimePassId":1,"CreateMultiple":1,"BusinessId":1}"#,
+            ),
+            400,
+            vec![("BusinessId", Value::Null, "is sent more than once")],
+        ),
+        // Identical values are one value (RFC 9112, section 6.3): hyper reads them as one.
+        row(
+            "the same Content-Length twice",
+            format!(
+                "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n{JSON}\r\n\
+                 Content-Length: {0}\r\nContent-Length: {0}\r\n\r\n{1}",
+                body.len(),
+                String::from_utf8(body.clone()).unwrap()
+            )
+            .into_bytes(),
+            200,
+            vec![],
+        ),
+        row(
+            "two Host headers",
+            format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: a\r\nHost: b\r\n{AUTH}\r\n\r\n")
+                .into_bytes(),
+            400,
+            vec![("Host", Value::Null, "must be sent once")],
+        ),
+        row(
+            "HTTP/1.1 without Host",
+            format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\n{AUTH}\r\n\r\n").into_bytes(),
+            400,
+            vec![("Host", Value::Null, "is a required header")],
+        ),
+        row(
+            "an unknown path",
+            format!("GET /api/billing/nothing HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n").into_bytes(),
+            404,
+            vec![("$path", json!("/api/billing/nothing"), "matches no operation")],
+        ),
+        row(
+            "a method the path does not have",
+            format!("PATCH /api/billing/coworkertimepasses/1 HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n")
+                .into_bytes(),
+            405,
+            vec![(
+                "$method",
+                json!("PATCH"),
+                "is not one this path has (see Allow)",
+            )],
+        ),
+        row(
+            "-0 as an id",
+            format!("GET /api/billing/coworkertimepasses/-0 HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n")
+                .into_bytes(),
+            400,
+            vec![("id", json!("-0"), "must be at least 1")],
+        ),
+        row(
+            "a request target of 70,000 bytes",
+            format!(
+                "GET /api/billing/coworkertimepasses/{} HTTP/1.1\r\nHost: t\r\n\r\n",
+                "1".repeat(70_000)
+            )
+            .into_bytes(),
+            414,
+            vec![("$path", Value::Null, "is longer than the server reads")],
+        ),
+        row(
+            "a header section of 500,000 bytes",
+            format!(
+                "GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(500_000)
+            )
+            .into_bytes(),
+            431,
+            vec![("$headers", Value::Null, "are larger than the server reads")],
+        ),
+    ]);
+    for (name, request) in [
+        (
+            "a NUL in a header",
+            &b"GET / HTTP/1.1\r\nHost: t\r\nX-A: a\0b\r\n\r\n"[..],
+        ),
+        (
+            "header folding",
+            b"GET / HTTP/1.1\r\nHost: t\r\nX-A: a\r\n b\r\n\r\n",
+        ),
+        (
+            "two different Content-Length",
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        ),
+        (
+            "a Content-Length that is not a number",
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: x\r\n\r\n",
+        ),
+        ("not HTTP", b"HELLO\r\n\r\n"),
+    ] {
+        rows.push(row(
+            name,
+            request.to_vec(),
+            400,
+            vec![("$request", Value::Null, "is not a valid HTTP/1.1 request")],
+        ));
+    }
+    for date in ["9999-12-31T23:59:59-14:00", "0000-01-01T00:00:00+01:00"] {
+        let mut body = minimal();
+        body["ExpireDate"] = json!(date);
+        rows.push(row(
+            "a date whose UTC form leaves years 0000-9999",
+            create(&[AUTH, JSON], &serde_json::to_vec(&body).unwrap()),
+            400,
+            vec![("ExpireDate", json!(date), "must be a valid date-time")],
+        ));
+    }
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_has_one_reading_and_every_error_is_the_envelope() {
+    let server = TestServer::start().await;
+    let rows = rows();
+    let mut stored = 0;
+    for row in &rows {
+        let answer = tokio::task::block_in_place(|| send(&server, &row.request));
+        assert_eq!(answer.status, row.status, "{}: {:?}", row.name, answer.body);
+        assert!(
+            answer
+                .header("content-type")
+                .is_some_and(|value| value.starts_with("application/json")),
+            "{}: {:?}",
+            row.name,
+            answer.headers
+        );
+        if row.status == 200 {
+            stored += 1;
+        } else {
+            assert_envelope(&answer.body, &row.errors, row.name);
+        }
+        assert_eq!(server.count(), stored, "{} stored something", row.name);
+    }
+    let wrong_method = rows
+        .iter()
+        .find(|row| row.status == 405)
+        .map(|row| tokio::task::block_in_place(|| send(&server, &row.request)))
+        .unwrap();
+    assert_eq!(wrong_method.header("allow"), Some("GET,HEAD,DELETE"));
+    assert!(rows.len() >= 25, "{} rows", rows.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_given_before_the_body_is_read_closes_the_connection() {
+    let server = TestServer::start().await;
+    tokio::task::block_in_place(|| {
+        let oversize = vec![b' '; nexudus_server_api::DEFAULT_BODY_LIMIT + 1];
+        for (request, status) in [
+            (create(&[AUTH, JSON], &oversize), 413),
+            (create(&[JSON], br#"{}"#), 401),
+            (create(&[AUTH, "Content-Type: text/plain"], br#"{}"#), 415),
+        ] {
+            let mut stream = connect(&server);
+            stream.write_all(&request).unwrap();
+            let answer = read_answer(&mut stream).unwrap();
+            assert_eq!(answer.status, status);
+            assert_eq!(answer.header("connection"), Some("close"), "{status}");
+        }
+        // A body read to its end keeps the connection for the next request.
+        let mut stream = connect(&server);
+        let body = serde_json::to_vec(&minimal()).unwrap();
+        for _ in 0..2 {
+            stream.write_all(&create(&[AUTH, JSON], &body)).unwrap();
+            let answer = read_answer(&mut stream).unwrap();
+            assert_eq!(answer.status, 200);
+            assert_eq!(answer.header("connection"), None);
+        }
+    });
+}
+
+/// Short limits, so that each timeout is seen to act within a test's time.
+fn tight() -> Limits {
+    Limits {
+        header_timeout: Duration::from_millis(600),
+        body_timeout: Duration::from_millis(600),
+        idle_timeout: Duration::from_millis(900),
+        max_connections: 4,
+        shutdown_deadline: Duration::from_secs(1),
+    }
+}
+
+/// How long until the server closes `stream` (reading and dropping whatever it sends).
+fn closed_after(stream: &mut TcpStream, started: Instant) -> (Duration, Vec<u8>) {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1024];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return (started.elapsed(), received),
+            Ok(n) => received.extend_from_slice(&buffer[..n]),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_connections_are_dropped_within_their_limit() {
+    let server =
+        TestServer::start_with_limits(reference_server::users::Users::builtin(), tight()).await;
+    let limits = tight();
+    tokio::task::block_in_place(|| {
+        // A head sent a byte every 100 ms: progress, but not enough.
+        let mut slow = connect(&server);
+        let started = Instant::now();
+        for byte in b"GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n" {
+            if slow.write_all(&[*byte]).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            if started.elapsed() > Duration::from_secs(3) {
+                break;
+            }
+        }
+        let (after, received) = closed_after(&mut slow, started);
+        assert!(
+            after >= limits.header_timeout && after < limits.header_timeout * 3,
+            "slow head closed after {after:?}"
+        );
+        assert!(received.is_empty());
+
+        // A body that stops halfway is answered 408 and the connection closed.
+        let mut stalled = connect(&server);
+        let started = Instant::now();
+        let mut request = create(&[AUTH, JSON], &serde_json::to_vec(&minimal()).unwrap());
+        request.truncate(request.len() - 10);
+        stalled.write_all(&request).unwrap();
+        let answer = read_answer(&mut stalled).unwrap();
+        let after = started.elapsed();
+        assert_eq!(answer.status, 408);
+        assert_envelope(
+            &answer.body,
+            &[("$body", Value::Null, "did not arrive within 0.6 s")],
+            "stalled body",
+        );
+        assert_eq!(answer.header("connection"), Some("close"));
+        assert!(
+            after >= limits.body_timeout && after < limits.body_timeout * 3,
+            "{after:?}"
+        );
+
+        // A connection that never sends, and one idle after an answer.
+        let mut silent = connect(&server);
+        let started = Instant::now();
+        let (after, _) = closed_after(&mut silent, started);
+        assert!(
+            after >= limits.idle_timeout && after < limits.idle_timeout * 3,
+            "silent connection closed after {after:?}"
+        );
+        let mut used = connect(&server);
+        used.write_all(
+            format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(read_answer(&mut used).unwrap().status, 200);
+        let started = Instant::now();
+        let (after, _) = closed_after(&mut used, started);
+        assert!(
+            after >= limits.idle_timeout && after < limits.idle_timeout * 3,
+            "idle connection closed after {after:?}"
+        );
+    });
+    assert_eq!(server.count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_connection_cap_new_connections_are_refused_at_once() {
+    let limits = Limits {
+        idle_timeout: Duration::from_secs(30),
+        ..tight()
+    };
+    let server =
+        TestServer::start_with_limits(reference_server::users::Users::builtin(), limits).await;
+    tokio::task::block_in_place(|| {
+        let list =
+            format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n");
+        // Under the cap, with all but one slot held by idle clients, a request is served.
+        let mut held: Vec<TcpStream> = (0..limits.max_connections - 1)
+            .map(|_| connect(&server))
+            .collect();
+        let mut last = connect(&server);
+        last.write_all(list.as_bytes()).unwrap();
+        assert_eq!(read_answer(&mut last).unwrap().status, 200);
+        held.push(last);
+
+        let started = Instant::now();
+        let mut refused = connect(&server);
+        let _ = refused.write_all(list.as_bytes());
+        let answer = read_answer(&mut refused).expect("a 503, not a hang");
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(answer.status, 503);
+        assert_eq!(answer.header("retry-after"), Some("1"));
+        assert_envelope(
+            &answer.body,
+            &[(
+                "$server",
+                Value::Null,
+                "is at its limit of 4 open connections: try again shortly",
+            )],
+            "refused",
+        );
+
+        // A slot freed is a slot served.
+        drop(held.pop());
+        std::thread::sleep(Duration::from_millis(100));
+        let mut again = connect(&server);
+        again.write_all(list.as_bytes()).unwrap();
+        assert_eq!(read_answer(&mut again).unwrap().status, 200);
+    });
+}
+
+/// A chunk that declares 2^64 - 1 bytes is read only up to the body limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_size_beyond_any_limit_is_cut_at_the_body_limit() {
+    let server = TestServer::start().await;
+    let mut request = format!(
+        "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n{JSON}\r\n\
+         Transfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n"
+    )
+    .into_bytes();
+    request.resize(
+        request.len() + nexudus_server_api::DEFAULT_BODY_LIMIT + 1,
+        b' ',
+    );
+    let answer = tokio::task::block_in_place(|| send(&server, &request));
+    assert_eq!(answer.status, 413, "{answer:?}");
+    assert_eq!(answer.header("connection"), Some("close"));
+    assert_eq!(server.count(), 0);
+}
