@@ -152,7 +152,7 @@ const OPERATIONS: [(&str, &str, &str, &[&str]); 5] = [
         PATH,
         "create_coworker_time_pass",
         "CoworkerTimePass-Create",
-        &["200", "400", "401", "413", "415", "500"],
+        &["200", "400", "401", "408", "413", "415", "500"],
     ),
     (
         "/paths/~1api~1billing~1coworkertimepasses/get",
@@ -164,7 +164,7 @@ const OPERATIONS: [(&str, &str, &str, &[&str]); 5] = [
         "/paths/~1api~1billing~1coworkertimepasses/put",
         "update_coworker_time_pass",
         "CoworkerTimePass-Edit",
-        &["200", "400", "401", "404", "413", "415", "500"],
+        &["200", "400", "401", "404", "408", "413", "415", "500"],
     ),
     (
         "/paths/~1api~1billing~1coworkertimepasses~1{id}/get",
@@ -209,6 +209,31 @@ fn every_operation_of_the_resource_with_its_role_and_statuses() {
         // A storage failure is documented and marked as no client's doing.
         assert_eq!(responses["500"]["x-contract"]["reachable"], false, "{id}");
     }
+}
+
+#[test]
+fn unknown_paths_and_wrong_methods_are_documented_at_the_root() {
+    let spec = spec_json();
+    let root = &spec["x-contract"];
+    assert_eq!(
+        root["unknown-path"],
+        json!({"status": 404, "schema": "ErrorEnvelope"})
+    );
+    assert_eq!(
+        root["wrong-method"],
+        json!({"status": 405, "schema": "ErrorEnvelope", "headers": ["Allow"]})
+    );
+    let responses = &spec["components"]["responses"];
+    for (name, status) in [("UnknownPath", 404), ("MethodNotAllowed", 405)] {
+        let description = responses[name]["description"].as_str().unwrap();
+        assert!(description.contains("x-contract"), "{name} ({status})");
+    }
+    assert!(responses["MethodNotAllowed"]["headers"]["Allow"].is_object());
+    // A late body takes the server's own time: a contract run is not expected to produce it.
+    assert_eq!(
+        responses["RequestTimeout"]["x-contract"]["reachable"],
+        false
+    );
 }
 
 #[test]

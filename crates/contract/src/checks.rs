@@ -473,6 +473,57 @@ pub fn error_envelope(body: Option<&Value>, typed: &Result<ErrorEnvelope, String
     vec![decoded, envelope, non_empty, join]
 }
 
+/// An `Errors` entry names `property`: the server says what it refused.
+pub fn names_property(body: Option<&Value>, property: &str) -> Outcome {
+    let names: Vec<&str> = body
+        .and_then(|body| body.get("Errors"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get("PropertyName").and_then(Value::as_str))
+        .collect();
+    outcome(
+        "names the fault",
+        check(names.contains(&property), || {
+            format!("no entry of Errors names {property}: {names:?}")
+        }),
+    )
+}
+
+/// The answer carries each of `headers`; an `Allow` lists exactly `path_methods` (with `HEAD`
+/// and `OPTIONS`, which a server may add, left aside).
+pub(crate) fn answer_headers(
+    exchange: &crate::Exchange,
+    headers: &[String],
+    path_methods: Option<&std::collections::BTreeSet<String>>,
+) -> Vec<Outcome> {
+    headers
+        .iter()
+        .map(|header| {
+            let name = header.to_ascii_lowercase();
+            let values: Vec<&str> = exchange.response_header(&name).collect();
+            let result = match (values.as_slice(), path_methods) {
+                ([], _) => Err(format!("no {header} header")),
+                (values, Some(expected)) if name == "allow" => {
+                    let listed: std::collections::BTreeSet<String> = values
+                        .iter()
+                        .flat_map(|value| value.split(','))
+                        .map(|method| method.trim().to_ascii_uppercase())
+                        .filter(|method| {
+                            !method.is_empty() && method != "HEAD" && method != "OPTIONS"
+                        })
+                        .collect();
+                    check(&listed == expected, || {
+                        format!("Allow lists {listed:?}, the path has {expected:?}")
+                    })
+                }
+                _ => Ok(()),
+            };
+            outcome(format!("{header} header"), result)
+        })
+        .collect()
+}
+
 /// `Errors` reports exactly the labelled violations: one entry per label, with its
 /// `PropertyName`, the sent value as `AttemptedValue` and, for a missing field, the documented
 /// message.

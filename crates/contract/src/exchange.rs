@@ -31,8 +31,12 @@ pub struct Exchange {
     pub request_body: Bytes,
     /// The request's content type.
     pub content_type: Option<String>,
+    /// Other request headers the case sent on purpose (a repeated header, an encoding), in order.
+    pub headers: Vec<(String, String)>,
     /// The response status.
     pub status: u16,
+    /// The response headers, names in lower case, in order.
+    pub response_headers: Vec<(String, String)>,
     /// The response body.
     pub response_body: Bytes,
 }
@@ -42,6 +46,27 @@ impl Exchange {
     pub fn response_json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.response_body).ok()
     }
+
+    /// The values of the response header `name` (lower case).
+    pub fn response_header(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.response_headers
+            .iter()
+            .filter(move |(found, _)| found == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// A header map as (lower-case name, value) pairs, values that are not text made lossy.
+fn pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// The URL of `operation` at `base_url` with `request`'s path and query parameters, each
@@ -183,7 +208,9 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body
         url: path,
         request_body: body,
         content_type,
+        headers: Vec::new(),
         status: status.as_u16(),
+        response_headers: pairs(&headers),
         response_body: response_body.clone(),
     });
     let mut response = Response::new(Body::from(response_body));
@@ -199,6 +226,9 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body
 /// Sends `body` as it is to `method url` with the generated client's own HTTP client (and so its
 /// credentials). A request without a body is sent without one, and without a content type.
 ///
+/// `headers` are added as they are, after the content type (a second `Content-Type` is sent as a
+/// second header).
+///
 /// With `last_on_connection`, the request asks the server to close the connection after its
 /// answer: for a request a server may answer before reading its body (refused credentials, an
 /// oversize body or a wrong content type), after which the connection is of no more use, and a
@@ -209,6 +239,7 @@ pub(crate) async fn send_raw(
     url: String,
     content_type: Option<&str>,
     body: Option<Bytes>,
+    headers: &[(String, String)],
     last_on_connection: bool,
 ) -> Result<Exchange, reqwest::Error> {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
@@ -225,15 +256,21 @@ pub(crate) async fn send_raw(
     if let Some(content_type) = content_type {
         request = request.header(http::header::CONTENT_TYPE, content_type);
     }
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
     let response = request.send().await?;
     let status = response.status().as_u16();
+    let response_headers = pairs(response.headers());
     let response_body = response.bytes().await?;
     Ok(Exchange {
         method: method.to_string(),
         url,
         request_body: body.unwrap_or_default(),
         content_type: content_type.map(str::to_owned),
+        headers: headers.to_vec(),
         status,
+        response_headers,
         response_body,
     })
 }

@@ -15,6 +15,11 @@
 //! - requests without a token, with a bad token and with a token lacking the operation's role
 //!   must get 401, and for operations with a body, malformed JSON, a wrong content type and an
 //!   oversize body their documented statuses;
+//! - transport cases (`hostile.rs`), each with one fault a strict server refuses: a `+json`
+//!   media type, another charset, a `Content-Encoding`, a repeated `Content-Type`, a repeated
+//!   key and a date-time beyond UTC's years in a body (415 or 400 naming the fault); a repeated
+//!   `Authorization` (400); a wrong method and an unknown path (the answers the root's
+//!   `x-contract` names, `Allow` listing the path's methods);
 //! - every response body must validate against the spec's schema for its status, with an
 //!   independent JSON Schema validator; every documented status a client can cause must be
 //!   produced by some case (the coverage table);
@@ -32,6 +37,7 @@ pub mod drift;
 mod exchange;
 mod expression;
 mod follow;
+mod hostile;
 mod plan;
 mod replay;
 pub mod report;
@@ -177,8 +183,8 @@ pub fn operations() -> &'static [&'static Operation] {
 }
 
 /// How many cases a run with `options` counts for `operation` (for a progress bar): valid and
-/// invalid ones, three auth cases, three transport cases for an operation with a body, and one
-/// for an id that does not exist where links say the operation acts on one.
+/// invalid ones, three auth cases, three body cases for an operation with a body, the transport
+/// cases, and one for an id that does not exist where links say the operation acts on one.
 pub fn cases_per_operation(operation: &Operation, options: &Options) -> u64 {
     let body = if operation.request_schema.is_some() {
         3
@@ -186,7 +192,20 @@ pub fn cases_per_operation(operation: &Operation, options: &Options) -> u64 {
         0
     };
     let not_found = u64::from(follow::has_not_found_case(operation, operations()));
-    2 * u64::from(options.cases) + 3 + body + not_found
+    let transport = plan::Spec::load(operations()).map_or(0, |spec| {
+        // Any body with a property stands for the valid one: only whether it has a key counts.
+        let body = serde_json::json!({ "": null });
+        hostile::cases(
+            operation,
+            operations(),
+            &spec.definitions,
+            &spec.root,
+            Some(&body),
+        )
+        .0
+        .len() as u64
+    });
+    2 * u64::from(options.cases) + 3 + body + transport + not_found
 }
 
 /// How many cases a run with `options` counts in all (a sequence of the stateful checks counts

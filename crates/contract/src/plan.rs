@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use spec_schema::Validator;
 use spec_strategies::{Location, ParameterShape, RequestShape, Strategies};
 
-use crate::{ContractError, expression::Expression};
+use crate::{ContractError, expression::Expression, hostile::Root};
 
 /// The spec as the runner uses it.
 pub(crate) struct Spec {
@@ -19,6 +19,8 @@ pub(crate) struct Spec {
     validators: BTreeMap<String, Validator>,
     /// One per operation, in the table's order.
     pub(crate) plans: Vec<Plan>,
+    /// The root's `x-contract`: the answers to requests no operation documents.
+    pub(crate) root: Root,
 }
 
 /// What one operation is checked by.
@@ -182,7 +184,13 @@ impl Spec {
             definitions,
             validators,
             plans,
+            root: Root::parse(nexudus_server_api::CONTRACT)?,
         })
+    }
+
+    /// The validator of the component schema `name`.
+    pub(crate) fn validator(&self, name: &str) -> Option<&Validator> {
+        self.validators.get(name)
     }
 
     /// The validator of the body documented for `status`.

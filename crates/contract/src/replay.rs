@@ -17,6 +17,8 @@ pub struct Payload {
     pub path_and_query: String,
     /// The content type, if one was sent.
     pub content_type: Option<String>,
+    /// Other headers sent on purpose, in order (after the content type).
+    pub headers: Vec<(String, String)>,
     /// The body (empty when none was sent).
     pub body: Bytes,
     /// The bearer token it was sent with, if any.
@@ -53,6 +55,9 @@ pub async fn replay(
             }
             if let Some(content_type) = &payload.content_type {
                 request = request.header(http::header::CONTENT_TYPE, content_type);
+            }
+            for (name, value) in &payload.headers {
+                request = request.header(name, value);
             }
             if !payload.body.is_empty() {
                 request = request.body(payload.body.clone());

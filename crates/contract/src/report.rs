@@ -410,12 +410,14 @@ fn indent(text: &str) -> String {
 }
 
 /// A `curl` command for a request. The token is left in an environment variable
-/// (`$NEXUDUS_TOKEN`) so that it never ends up in a CI log.
+/// (`$NEXUDUS_TOKEN`) so that it never ends up in a CI log; `headers` are added after the content
+/// type, in double quotes so that a `$NEXUDUS_TOKEN` in them is expanded.
 pub fn curl(
     method: &str,
     url: &str,
     auth: &str,
     content_type: Option<&str>,
+    headers: &[(String, String)],
     body: &[u8],
 ) -> String {
     const INLINE: usize = 4096;
@@ -448,6 +450,19 @@ pub fn curl(
     if let Some(content_type) = content_type {
         let _ = write!(command, " \\\n  -H 'Content-Type: {content_type}'");
     }
+    for (name, value) in headers {
+        // `$NEXUDUS_TOKEN` stays a variable; every other `$`, `"`, `\` and backquote is literal.
+        let value: String = value
+            .replace("$NEXUDUS_TOKEN", "\u{0}")
+            .chars()
+            .flat_map(|c| match c {
+                '$' | '"' | '\\' | '`' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect::<String>()
+            .replace('\u{0}', "$NEXUDUS_TOKEN");
+        let _ = write!(command, " \\\n  -H \"{name}: {value}\"");
+    }
     if let Some(data) = data {
         let _ = write!(command, " \\\n  --data-binary {data}");
     }
@@ -462,25 +477,43 @@ mod tests {
     fn curl_commands_reproduce_the_body() {
         let url = "http://127.0.0.1:1/api/x";
         assert_eq!(
-            curl("POST", url, "$T", Some("application/json"), br#"{"A":1}"#),
+            curl(
+                "POST",
+                url,
+                "$T",
+                Some("application/json"),
+                &[],
+                br#"{"A":1}"#
+            ),
             "curl -i -X POST 'http://127.0.0.1:1/api/x' \\\n  -H \"Authorization: Bearer $T\" \\\n  -H 'Content-Type: application/json' \\\n  --data-binary '{\"A\":1}'"
         );
         assert_eq!(
-            curl("GET", "http://h/x?a='1'", "", None, b""),
+            curl("GET", "http://h/x?a='1'", "", None, &[], b""),
             "curl -i -X GET 'http://h/x?a=%271%27'"
         );
-        let quoted = curl("POST", url, "", None, br#"{"A":"it's"}"#);
+        let headers = [
+            (
+                "Authorization".to_owned(),
+                "Bearer $NEXUDUS_TOKEN".to_owned(),
+            ),
+            ("X-Odd".to_owned(), "a\"$b`".to_owned()),
+        ];
+        assert_eq!(
+            curl("GET", url, "", None, &headers, b""),
+            "curl -i -X GET 'http://127.0.0.1:1/api/x' \\\n  -H \"Authorization: Bearer $NEXUDUS_TOKEN\" \\\n  -H \"X-Odd: a\\\"\\$b\\`\""
+        );
+        let quoted = curl("POST", url, "", None, &[], br#"{"A":"it's"}"#);
         assert!(
             quoted.starts_with("cat <<'BODY' |\n{\"A\":\"it's\"}\nBODY\ncurl"),
             "{quoted}"
         );
         assert!(!quoted.contains("Authorization"));
-        let bytes = curl("POST", url, "", None, b"{\xff}");
+        let bytes = curl("POST", url, "", None, &[], b"{\xff}");
         assert!(
             bytes.starts_with("printf '\\x7b\\xff\\x7d' | curl"),
             "{bytes}"
         );
-        let large = curl("POST", url, "", None, &vec![b'x'; 5000]);
+        let large = curl("POST", url, "", None, &[], &vec![b'x'; 5000]);
         assert!(
             large.ends_with(
                 "--data-binary @request-body  # request-body: the 5000-byte request body"
@@ -507,7 +540,14 @@ mod tests {
             steps: vec![
                 step(
                     "1. create 1",
-                    curl("POST", "http://h/r", "$T", Some("application/json"), b"{}"),
+                    curl(
+                        "POST",
+                        "http://h/r",
+                        "$T",
+                        Some("application/json"),
+                        &[],
+                        b"{}",
+                    ),
                     vec![("90123".into(), r#".["Value"]["Id"]"#.into())],
                 ),
                 step(
@@ -517,6 +557,7 @@ mod tests {
                         "http://h/r/90123",
                         "$T",
                         Some("application/json"),
+                        &[],
                         br#"{"Id":90123,"CoworkerId":901234,"Notes":"90123x"}"#,
                     ),
                     Vec::new(),

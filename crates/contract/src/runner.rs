@@ -29,6 +29,7 @@ use crate::{
     drift,
     exchange::{self, Exchange},
     follow,
+    hostile::{self, Fault},
     plan::{Plan, Spec},
     replay::Payload,
     report::{self, CASE_STEP, Coverage, Failure, Report},
@@ -436,6 +437,26 @@ impl Runner<'_> {
             }
             on_case();
         }
+        let (hostile, skipped) = hostile::cases(
+            operation,
+            crate::operations(),
+            &self.spec.definitions,
+            &self.spec.root,
+            fixed.body.as_ref(),
+        );
+        state.report.skipped.extend(
+            skipped
+                .into_iter()
+                .map(|note| format!("{}: {note}", operation.operation_id)),
+        );
+        // A server that wrongly accepts one of them makes a record: it is deleted at the end.
+        let mut marked = fixed.clone();
+        self.own(plan, &mut marked);
+        for case in &hostile {
+            let result = self.hostile_case(plan, &marked, case).await;
+            self.finish(state, operation, case.name, &result);
+            on_case();
+        }
         if operation.request_schema.is_none() {
             return;
         }
@@ -646,6 +667,7 @@ impl Runner<'_> {
                     .unwrap_or(&exchange.url)
                     .to_owned(),
                 content_type: exchange.content_type.clone(),
+                headers: exchange.headers.clone(),
                 body: exchange.request_body.clone(),
                 token,
                 last_on_connection: REFUSED_EARLY.contains(&exchange.status),
@@ -695,6 +717,7 @@ impl Runner<'_> {
             url,
             content_type,
             body,
+            &[],
             refused_early,
         )
         .await
@@ -965,40 +988,99 @@ impl Runner<'_> {
     ) -> CaseResult {
         let operation = plan.operation;
         let refused_early = REFUSED_EARLY.contains(&expected);
-        let exchange = self
+        let sent = self
             .send_refused(operation, credentials, request, body, refused_early)
             .await;
-        let mut result = CaseResult::new();
-        result.steps.push(Sent {
-            what: what.to_owned(),
-            credentials,
-            exchange: exchange.as_ref().ok().cloned(),
-        });
-        let exchange = match exchange {
-            Ok(exchange) => exchange,
-            Err(message) => return result.failure("request", message),
+        let (mut result, exchange) = match one_step(what, credentials, sent) {
+            Ok(sent) => sent,
+            Err(failed) => return failed,
         };
+        let documented = operation.response(exchange.status).is_some();
+        let validator = self.spec.response_validator(operation, exchange.status);
+        error_checks(&mut result, &exchange, expected, documented, validator).await;
+        result
+    }
+
+    /// A transport case: `request` with `case`'s one fault, and the answer the spec says it gets.
+    async fn hostile_case(
+        &self,
+        plan: &Plan,
+        request: &Request,
+        case: &hostile::Case,
+    ) -> CaseResult {
+        let operation = plan.operation;
+        let mut url = exchange::url(&self.target.base_url, operation, request);
+        let mut method = operation.method;
+        let mut credentials = Credentials::Token;
+        let mut headers = Vec::new();
+        match &case.fault {
+            Fault::WrongMethod(wrong) => method = wrong,
+            Fault::UnknownPath => {
+                url = hostile::unknown_url(&url, &self.target.base_url, crate::operations());
+            }
+            Fault::RepeatedAuthorization => {
+                // Both sent explicitly: a client's default header would give way to the second.
+                credentials = Credentials::None;
+                for token in [self.target.token.as_str(), BAD_TOKEN] {
+                    headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
+                }
+            }
+            Fault::Header(name, value) => headers.push(((*name).to_owned(), (*value).to_owned())),
+            Fault::ContentType(_) | Fault::RepeatedKey(_) | Fault::DateBeyondUtc(_) => {}
+        }
+        let (content_type, body) = hostile::body(&case.fault, request).unzip();
+        let sent = exchange::send_raw(
+            self.clients.get(credentials),
+            method,
+            url,
+            content_type,
+            body,
+            &headers,
+            true,
+        )
+        .await
+        .map_err(|error| format!("the request failed: {error}"));
+        let (mut result, exchange) = match one_step(CASE_STEP, credentials, sent) {
+            Ok(sent) => sent,
+            Err(failed) => return failed,
+        };
+        self.answered(operation, credentials, &exchange);
+        self.made(plan, &exchange);
         let json = exchange.response_json();
-        let typed: Result<ErrorEnvelope, String> = if operation.response(exchange.status).is_some()
-        {
-            exchange::decode_as_client(&exchange).await
-        } else {
-            Err(format!(
-                "status {} is not documented: the generated client reports UnexpectedResponse",
-                exchange.status
-            ))
+        let documented = case.root.is_some() || operation.response(exchange.status).is_some();
+        let validator = match &case.root {
+            Some(answer) => self.spec.validator(&answer.schema),
+            None => self.spec.response_validator(operation, exchange.status),
         };
+        error_checks(&mut result, &exchange, case.status, documented, validator).await;
+        if let Some(name) = &case.names {
+            result
+                .outcomes
+                .push(checks::names_property(json.as_ref(), name));
+        }
+        if let Some(answer) = &case.root {
+            let path_methods = matches!(case.fault, Fault::WrongMethod(_))
+                .then(|| hostile::path_methods(operation.path, crate::operations()));
+            result.outcomes.extend(checks::answer_headers(
+                &exchange,
+                &answer.headers,
+                path_methods.as_ref(),
+            ));
+        }
         result
-            .outcomes
-            .push(checks::status(expected, exchange.status));
-        result
-            .outcomes
-            .extend(checks::error_envelope(json.as_ref(), &typed));
-        result.outcomes.push(checks::response_schema(
-            self.spec.response_validator(operation, exchange.status),
-            json.as_ref(),
-        ));
-        result
+    }
+
+    /// `headers` as a report shows them: the target's token as `$NEXUDUS_TOKEN`.
+    fn without_token(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.clone(),
+                    value.replace(&self.target.token, "$NEXUDUS_TOKEN"),
+                )
+            })
+            .collect()
     }
 
     /// Records a fixed case's checks (and its failure, if any).
@@ -1052,6 +1134,7 @@ impl Runner<'_> {
                             &exchange.url,
                             auth,
                             exchange.content_type.as_deref(),
+                            &self.without_token(&exchange.headers),
                             &exchange.request_body,
                         ),
                         binds,
@@ -1114,6 +1197,53 @@ impl Runner<'_> {
             }
         }
     }
+}
+
+/// A case of one request: its step recorded, and the exchange, or the case failed at sending.
+fn one_step(
+    what: &str,
+    credentials: Credentials,
+    sent: Result<Exchange, String>,
+) -> Result<(CaseResult, Exchange), CaseResult> {
+    let mut result = CaseResult::new();
+    result.steps.push(Sent {
+        what: what.to_owned(),
+        credentials,
+        exchange: sent.as_ref().ok().cloned(),
+    });
+    match sent {
+        Ok(exchange) => Ok((result, exchange)),
+        Err(message) => Err(result.failure("request", message)),
+    }
+}
+
+/// The checks of an error answer: its status, the envelope (as the generated client decodes it,
+/// when the status is `documented`) and the schema `validator` of its body.
+async fn error_checks(
+    result: &mut CaseResult,
+    exchange: &Exchange,
+    expected: u16,
+    documented: bool,
+    validator: Option<&spec_schema::Validator>,
+) {
+    let json = exchange.response_json();
+    let typed: Result<ErrorEnvelope, String> = if documented {
+        exchange::decode_as_client(exchange).await
+    } else {
+        Err(format!(
+            "status {} is not documented: the generated client reports UnexpectedResponse",
+            exchange.status
+        ))
+    };
+    result
+        .outcomes
+        .push(checks::status(expected, exchange.status));
+    result
+        .outcomes
+        .extend(checks::error_envelope(json.as_ref(), &typed));
+    result
+        .outcomes
+        .push(checks::response_schema(validator, json.as_ref()));
 }
 
 impl State {

@@ -210,8 +210,9 @@ without knowing this API:
 - `x-contract.last-write` on the read of one record names the record's properties that say
   who last wrote it (`by`, the caller's email) and when (`at`, a date-time that never goes
   backwards).
-- on a response, `x-contract.reachable: false` marks a status no client request can be
-  expected to produce (a storage failure).
+- on a response, `x-contract.reachable: false` marks a status a contract run is not
+  expected to produce: a storage failure, which no request causes, or a timeout, which takes
+  the server's own time to reach.
 - at the document's root, `x-contract.unknown-path` and `x-contract.wrong-method` give the
   `status` and body `schema` of the answer to a path the document does not have and to a
   method a path does not have, and the `headers` that answer carries (`Allow`, listing the

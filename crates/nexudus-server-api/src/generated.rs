@@ -1092,7 +1092,7 @@ pub mod operations {
                 status: 408u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
                 links: &[],
-                contract: "null",
+                contract: "{\"reachable\":false}",
             },
             ::server_runtime::Response {
                 status: 413u16,
@@ -1170,7 +1170,7 @@ pub mod operations {
                 status: 408u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
                 links: &[],
-                contract: "null",
+                contract: "{\"reachable\":false}",
             },
             ::server_runtime::Response {
                 status: 413u16,

@@ -42,6 +42,10 @@ enum Deviation {
     UpdateIgnoresAField,
     /// A read of an id that does not exist answers 200 with a record.
     FoundForAnAbsentId,
+    /// A body that names a key twice is read as its last value (as `serde_json::Value` does).
+    AcceptsRepeatedKeys,
+    /// A method the path does not have is answered 405 with an empty body.
+    BareMethodNotAllowed,
 }
 
 /// Ways of breaking the contract that show only across requests.
@@ -80,7 +84,7 @@ enum Fault {
     Store(Stateful),
 }
 
-const ALL: [Deviation; 24] = [
+const ALL: [Deviation; 26] = [
     Deviation::MessageJoinedWithCommas,
     Deviation::SuccessWithoutRedirectUrl,
     Deviation::WasSuccessfulTrueOnErrors,
@@ -105,11 +109,44 @@ const ALL: [Deviation; 24] = [
     Deviation::DeleteKeepsTheRecord,
     Deviation::UpdateIgnoresAField,
     Deviation::FoundForAnAbsentId,
+    Deviation::AcceptsRepeatedKeys,
+    Deviation::BareMethodNotAllowed,
 ];
 
 /// The path of one record (`/api/billing/coworkertimepasses/{id}`): its id.
 fn record_id(path: &str) -> Option<&str> {
     path.strip_prefix("/api/billing/coworkertimepasses/")
+        .filter(|id| !id.contains('/'))
+}
+
+/// How many keys the top-level object of `bytes` names, repeated ones included.
+fn keys_named(bytes: &[u8]) -> Option<usize> {
+    struct Count(usize);
+    impl<'de> serde::Deserialize<'de> for Count {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = Count;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Count, A::Error> {
+                    let mut count = 0;
+                    while map.next_entry::<String, serde::de::IgnoredAny>()?.is_some() {
+                        count += 1;
+                    }
+                    Ok(Count(count))
+                }
+            }
+            deserializer.deserialize_map(Visitor)
+        }
+    }
+    serde_json::from_slice::<Count>(bytes)
+        .ok()
+        .map(|count| count.0)
 }
 
 /// `Message` rebuilt from `Errors`, so that a deviation in the entries is the only deviation.
@@ -161,9 +198,11 @@ fn deviate(
             body["TotalPages"] = json!(body["TotalPages"].as_i64().unwrap() + 1);
         }
         FoundForAnAbsentId if read && status == 404 => {
-            let id: i64 = record_id(path).unwrap().parse().unwrap();
-            return (200, Ok(record(id)));
+            if let Ok(id) = record_id(path).unwrap().parse() {
+                return (200, Ok(record(id)));
+            }
         }
+        BareMethodNotAllowed if status == 405 => return (405, Err(String::new())),
         MessageJoinedWithCommas if error => rejoin(&mut body, ", "),
         SuccessWithoutRedirectUrl if !error => {
             body.as_object_mut().unwrap().remove("RedirectURL");
@@ -285,6 +324,12 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
     let mut request_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // A body that repeats a key is passed on as it is, unless reading it loosely is the fault: a
+    // fault that edits bodies must not also hide the repetition.
+    let repeats_a_key = request_json
+        .as_object()
+        .is_some_and(|object| keys_named(&body) != Some(object.len()));
+    let loose = state.deviation() == Some(Deviation::AcceptsRepeatedKeys);
     let path = parts.uri.path().to_owned();
     let success = |body: Value| {
         Response::builder()
@@ -360,7 +405,7 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
             "UpdatedBy": "admin@example.com", "Errors": null, "WasSuccessful": true
         }));
     }
-    let mut body = if store.is_some() && request_json.is_object() {
+    let mut body = if (store.is_some() && !repeats_a_key || loose) && request_json.is_object() {
         axum::body::Bytes::from(serde_json::to_vec(&request_json).unwrap())
     } else {
         body
@@ -368,6 +413,7 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
     if (state.deviation() == Some(Deviation::UpdateIgnoresAField)
         || store == Some(Stateful::UpdateIgnoresPrice))
         && parts.method == http::Method::PUT
+        && !repeats_a_key
         && let Some(id) = request_json.get("Id").and_then(Value::as_i64)
     {
         // Whatever Price was sent, the record keeps the one it had.
@@ -401,19 +447,16 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
             outgoing = outgoing.header(name, value);
         }
     }
-    let authorization = if state.deviation() == Some(Deviation::AuthenticationIgnored) {
-        Some("Bearer local-admin-token".to_owned())
+    if state.deviation() == Some(Deviation::AuthenticationIgnored) {
+        outgoing = outgoing.header("authorization", "Bearer local-admin-token");
     } else {
-        parts
-            .headers
-            .get("authorization")
-            .map(|v| v.to_str().unwrap().to_owned())
-    };
-    if let Some(authorization) = authorization {
-        outgoing = outgoing.header("authorization", authorization);
+        for authorization in parts.headers.get_all("authorization") {
+            outgoing = outgoing.header("authorization", authorization);
+        }
     }
     let response = outgoing.send().await.unwrap();
     let status = response.status().as_u16();
+    let allow = response.headers().get("allow").cloned();
     let mut body: Value = response.json().await.unwrap();
     if let Some(fault) = store {
         remember(
@@ -435,11 +478,13 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
         Ok(json) => ("application/json", serde_json::to_vec(&json).unwrap()),
         Err(text) => ("text/plain", text.into_bytes()),
     };
-    Response::builder()
+    let mut response = Response::builder()
         .status(status)
-        .header("content-type", content_type)
-        .body(Body::from(bytes))
-        .unwrap()
+        .header("content-type", content_type);
+    if let Some(allow) = allow {
+        response = response.header("allow", allow);
+    }
+    response.body(Body::from(bytes)).unwrap()
 }
 
 /// What a store-faulty server does after the reference server answered.
