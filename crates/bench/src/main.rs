@@ -9,7 +9,9 @@
 //! 5. cold build times, reported ([`build_cost`]);
 //! 6. a filtered, ordered page on a large table against a small one ([`list_scaling`]);
 //! 7. stateful sequences against replaying their requests, and a planted failure's shrink time
-//!    ([`contract_runner`]).
+//!    ([`contract_runner`]);
+//! 8. a client's latency beside slow and idle clients against the same client alone
+//!    ([`hostile_load`]).
 //!
 //! It prints a table and writes it as markdown (`BENCHMARKS.md` at the workspace root for a full
 //! run). `--quick` runs every figure at a small size, so that CI keeps the harness working.
@@ -18,6 +20,7 @@ mod build_cost;
 mod codegen_scaling;
 mod contract_runner;
 mod durable;
+mod hostile_load;
 mod list_scaling;
 mod load;
 mod table;
@@ -45,8 +48,8 @@ struct Args {
     /// Every figure at a small size, in seconds (for CI: the figures are not meaningful).
     #[arg(long)]
     quick: bool,
-    /// Only these figures (1 to 7), comma-separated.
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=7))]
+    /// Only these figures (1 to 8), comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=8))]
     only: Vec<u8>,
     /// Where to write the markdown table [default: BENCHMARKS.md for a full run of every figure,
     /// target/BENCHMARKS-quick.md otherwise].
@@ -81,6 +84,8 @@ pub struct Size {
     pub list_records: u64,
     /// Stateful sequences: how many a run has.
     pub sequences: u32,
+    /// Hostile clients: idle connections held beside the normal client.
+    pub idle_connections: usize,
 }
 
 impl Size {
@@ -98,6 +103,7 @@ impl Size {
             cold_builds: true,
             list_records: 1_000_000,
             sequences: 256,
+            idle_connections: 5_000,
         }
     }
 
@@ -115,6 +121,7 @@ impl Size {
             cold_builds: false,
             list_records: 10_000,
             sequences: 16,
+            idle_connections: 200,
         }
     }
 }
@@ -180,6 +187,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
     step(7, "stateful sequences", &|| {
         contract_runner::stateful(&size, &root)
     })?;
+    step(8, "hostile clients", &|| hostile_load::run(&size, &root))?;
 
     println!("{}", table::text(&rows));
     let failed = rows.iter().filter(|row| !row.passed()).count();
