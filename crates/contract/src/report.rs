@@ -279,7 +279,7 @@ impl Report {
         for ((operation, status), coverage) in &self.coverage {
             let note = match (coverage.responses, coverage.reachable) {
                 (0, true) => "  <-- NOT PRODUCED",
-                (_, false) => "  (not reachable by a client)",
+                (_, false) => "  (not expected of a run: x-contract.reachable false)",
                 _ => "",
             };
             let _ = writeln!(
