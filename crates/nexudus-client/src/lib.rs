@@ -79,7 +79,14 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .connect_timeout(DEFAULT_TIMEOUT)
         .timeout(DEFAULT_TIMEOUT)
+        // Servers close idle connections (the reference server after 60 s by default, many
+        // proxies after 60-75 s): a pooled connection kept longer could be reused just as the
+        // server closes it, and fail a request that was never sent.
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
 }
+
+/// How long an idle pooled connection is kept: under the idle timeouts servers commonly use.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
 mod tests {

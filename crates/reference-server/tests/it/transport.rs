@@ -369,6 +369,9 @@ async fn an_answer_given_before_the_body_is_read_closes_the_connection() {
     });
 }
 
+/// How late a timeout may act on a busy 2-core machine running other tests.
+const SLACK: Duration = Duration::from_secs(2);
+
 /// Short limits, so that each timeout is seen to act within a test's time.
 fn tight() -> Limits {
     Limits {
@@ -412,7 +415,7 @@ async fn slow_and_idle_connections_are_dropped_within_their_limit() {
         }
         let (after, received) = closed_after(&mut slow, started);
         assert!(
-            after >= limits.header_timeout && after < limits.header_timeout * 3,
+            after >= limits.header_timeout && after < limits.header_timeout + SLACK,
             "slow head closed after {after:?}"
         );
         assert!(received.is_empty());
@@ -433,7 +436,7 @@ async fn slow_and_idle_connections_are_dropped_within_their_limit() {
         );
         assert_eq!(answer.header("connection"), Some("close"));
         assert!(
-            after >= limits.body_timeout && after < limits.body_timeout * 3,
+            after >= limits.body_timeout && after < limits.body_timeout + SLACK,
             "{after:?}"
         );
 
@@ -442,7 +445,7 @@ async fn slow_and_idle_connections_are_dropped_within_their_limit() {
         let started = Instant::now();
         let (after, _) = closed_after(&mut silent, started);
         assert!(
-            after >= limits.idle_timeout && after < limits.idle_timeout * 3,
+            after >= limits.idle_timeout && after < limits.idle_timeout + SLACK,
             "silent connection closed after {after:?}"
         );
         let mut used = connect(&server);
@@ -455,7 +458,7 @@ async fn slow_and_idle_connections_are_dropped_within_their_limit() {
         let started = Instant::now();
         let (after, _) = closed_after(&mut used, started);
         assert!(
-            after >= limits.idle_timeout && after < limits.idle_timeout * 3,
+            after >= limits.idle_timeout && after < limits.idle_timeout + SLACK,
             "idle connection closed after {after:?}"
         );
     });
@@ -525,4 +528,11 @@ async fn a_chunk_size_beyond_any_limit_is_cut_at_the_body_limit() {
     assert_eq!(answer.status, 413, "{answer:?}");
     assert_eq!(answer.header("connection"), Some("close"));
     assert_eq!(server.count(), 0);
+}
+
+/// The generated client lets an idle pooled connection go before the server would close it, so
+/// that it never reuses one the server is closing.
+#[test]
+fn pooled_connections_are_let_go_before_the_server_closes_them() {
+    assert!(nexudus_client::POOL_IDLE_TIMEOUT < Limits::default().idle_timeout);
 }
