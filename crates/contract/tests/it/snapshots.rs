@@ -26,6 +26,24 @@ async fn send(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> Value {
+    let headers: Vec<(&str, &str)> = [
+        ("authorization", authorization),
+        ("content-type", content_type),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name, value?)))
+    .collect();
+    send_headers(server, method, rest, &headers, body).await
+}
+
+/// [`send`] with `headers` as they are, in order (a name given twice is sent twice).
+async fn send_headers(
+    server: &ReferenceServer,
+    method: &str,
+    rest: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Value {
     let mut request = nexudus_client::http_client_builder()
         .build()
         .unwrap()
@@ -36,11 +54,8 @@ async fn send(
     if !body.is_empty() {
         request = request.body(body);
     }
-    if let Some(authorization) = authorization {
-        request = request.header("authorization", authorization);
-    }
-    if let Some(content_type) = content_type {
-        request = request.header("content-type", content_type);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
@@ -225,6 +240,63 @@ async fn canonical_responses() {
     snapshot!(
         "transport_oversize_body",
         exchange(&server, admin, json, oversize).await
+    );
+    let admin_header = ("authorization", "Bearer local-admin-token");
+    let json_header = ("content-type", "application/json");
+    snapshot!(
+        "transport_plus_json_media_type",
+        exchange(
+            &server,
+            admin,
+            Some("application/merge-patch+json"),
+            body.clone()
+        )
+        .await
+    );
+    snapshot!(
+        "transport_content_encoding",
+        send_headers(
+            &server,
+            "POST",
+            "",
+            &[admin_header, json_header, ("content-encoding", "gzip")],
+            body.clone()
+        )
+        .await
+    );
+    snapshot!(
+        "transport_repeated_key",
+        exchange(
+            &server,
+            admin,
+            json,
+            br#"{"CoworkerId":1,"BusinessId":1,"TimePassId":1,"CreateMultiple":1000,"CreateMultiple":1}"#
+                .to_vec()
+        )
+        .await
+    );
+    snapshot!(
+        "transport_repeated_authorization",
+        send_headers(
+            &server,
+            "POST",
+            "",
+            &[
+                admin_header,
+                ("authorization", "Bearer local-reader-token"),
+                json_header
+            ],
+            body.clone()
+        )
+        .await
+    );
+    snapshot!(
+        "transport_unknown_path",
+        send(&server, "GET", "/1/history", admin, None, Vec::new()).await
+    );
+    snapshot!(
+        "transport_wrong_method",
+        send(&server, "PATCH", "/1", admin, json, body.clone()).await
     );
 
     // The other operations, on a record of the documented example.
