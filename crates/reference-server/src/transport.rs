@@ -14,7 +14,7 @@ use std::{
     pin::Pin,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     task::{Context, Poll, ready},
     time::Duration,
@@ -121,9 +121,13 @@ pub(crate) async fn serve(
                 let watch = Arc::clone(&watch);
                 let router = router.clone();
                 async move {
-                    watch.enter(Phase::Busy);
-                    let finished = Arc::new(AtomicUsize::new(0));
-                    let had_body = !hyper::body::Body::is_end_stream(request.body());
+                    watch.busy();
+                    if hyper::body::Body::is_end_stream(request.body()) {
+                        let response = router.oneshot(request.map(Body::new)).await;
+                        watch.answered();
+                        return response;
+                    }
+                    let finished = Arc::new(AtomicBool::new(false));
                     let request = request.map(|body| {
                         Body::new(Deadline {
                             body,
@@ -133,7 +137,7 @@ pub(crate) async fn serve(
                         })
                     });
                     let mut response = router.oneshot(request).await.unwrap_or_else(|e| match e {});
-                    if had_body && finished.load(Ordering::Acquire) == 0 {
+                    if !finished.load(Ordering::Acquire) {
                         // The body is left unread, so the connection cannot carry another request:
                         // say so, or a pooled client would send its next request on it.
                         response
@@ -246,9 +250,10 @@ impl Watch {
         }
     }
 
-    fn enter(&self, phase: Phase) {
-        *self.state.lock().expect("not poisoned") = (phase, Instant::now());
-        self.changed.notify_one();
+    /// The router has the request. No wake-up: a deadline only moves later, and the watchdog
+    /// that wakes at one and finds the connection busy waits for [`Self::answered`].
+    fn busy(&self) {
+        *self.state.lock().expect("not poisoned") = (Phase::Busy, Instant::now());
     }
 
     /// Bytes arrived: an idle connection starts a request.
@@ -263,7 +268,8 @@ impl Watch {
 
     fn answered(&self) {
         self.due.fetch_add(1, Ordering::AcqRel);
-        self.enter(Phase::Idle);
+        *self.state.lock().expect("not poisoned") = (Phase::Idle, Instant::now());
+        self.changed.notify_one();
     }
 
     /// Whether a response head about to be written is one the router gave.
@@ -305,7 +311,7 @@ struct Deadline {
     body: Incoming,
     deadline: Pin<Box<Sleep>>,
     after: Duration,
-    finished: Arc<AtomicUsize>,
+    finished: Arc<AtomicBool>,
 }
 
 impl hyper::body::Body for Deadline {
@@ -318,12 +324,12 @@ impl hyper::body::Body for Deadline {
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match Pin::new(&mut self.body).poll_frame(cx) {
             Poll::Ready(None) => {
-                self.finished.store(1, Ordering::Release);
+                self.finished.store(true, Ordering::Release);
                 Poll::Ready(None)
             }
             Poll::Ready(Some(frame)) => {
                 if self.body.is_end_stream() {
-                    self.finished.store(1, Ordering::Release);
+                    self.finished.store(true, Ordering::Release);
                 }
                 Poll::Ready(Some(frame.map_err(Into::into)))
             }
@@ -369,6 +375,47 @@ impl AsyncRead for Watched {
     }
 }
 
+impl Watched {
+    /// Looks at a buffer hyper starts to write: a response head hyper wrote on its own, for
+    /// malformed HTTP, is replaced by the envelope.
+    fn classify(&mut self, buf: &[u8]) {
+        if self.replacing.is_some() || self.classified || !buf.starts_with(b"HTTP/1.") {
+            return;
+        }
+        self.classified = true;
+        let status = status_of(buf);
+        let informational = status.is_some_and(|status| status < 200);
+        if !informational && !self.watch.take_due() {
+            self.replacing = status
+                .and_then(|status| enveloped(status, buf))
+                .map(|bytes| (bytes, 0, buf.len()));
+        }
+    }
+
+    /// Writes the replacement, then reports the replaced head as written.
+    fn poll_replacing(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let Some((bytes, written, replaced)) = &mut self.replacing else {
+            return Poll::Ready(Ok(0));
+        };
+        while *written < bytes.len() {
+            let n = ready!(Pin::new(&mut self.stream).poll_write(cx, &bytes[*written..]))?;
+            if n == 0 {
+                return Poll::Ready(Ok(0));
+            }
+            *written += n;
+        }
+        let replaced = *replaced;
+        self.replacing = None;
+        self.classified = false;
+        Poll::Ready(Ok(replaced))
+    }
+
+    fn written(&mut self, written: io::Result<usize>) -> Poll<io::Result<usize>> {
+        self.classified = false;
+        Poll::Ready(written)
+    }
+}
+
 impl AsyncWrite for Watched {
     fn poll_write(
         mut self: Pin<&mut Self>,
@@ -376,32 +423,33 @@ impl AsyncWrite for Watched {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        if this.replacing.is_none() && !this.classified && buf.starts_with(b"HTTP/1.") {
-            this.classified = true;
-            let status = status_of(buf);
-            let informational = status.is_some_and(|status| status < 200);
-            if !informational && !this.watch.take_due() {
-                this.replacing = status
-                    .and_then(|status| enveloped(status, buf))
-                    .map(|bytes| (bytes, 0, buf.len()));
-            }
+        this.classify(buf);
+        if this.replacing.is_some() {
+            return this.poll_replacing(cx);
         }
-        if let Some((bytes, written, replaced)) = &mut this.replacing {
-            while *written < bytes.len() {
-                let n = ready!(Pin::new(&mut this.stream).poll_write(cx, &bytes[*written..]))?;
-                if n == 0 {
-                    return Poll::Ready(Ok(0));
-                }
-                *written += n;
-            }
-            let replaced = *replaced;
-            this.replacing = None;
-            this.classified = false;
-            return Poll::Ready(Ok(replaced));
+        let written = ready!(Pin::new(&mut this.stream).poll_write(cx, buf));
+        this.written(written)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        // A response head comes first, in a buffer of its own.
+        if let Some(first) = bufs.iter().find(|buf| !buf.is_empty()) {
+            this.classify(first);
         }
-        let written = ready!(Pin::new(&mut this.stream).poll_write(cx, buf))?;
-        this.classified = false;
-        Poll::Ready(Ok(written))
+        if this.replacing.is_some() {
+            return this.poll_replacing(cx);
+        }
+        let written = ready!(Pin::new(&mut this.stream).poll_write_vectored(cx, bufs));
+        this.written(written)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
