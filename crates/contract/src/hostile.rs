@@ -115,6 +115,8 @@ pub(crate) enum Fault {
     RepeatedKey(String),
     /// This top-level date-time property set to [`BEYOND_UTC`].
     DateBeyondUtc(String),
+    /// This query parameter sent twice with this text (its default) both times.
+    RepeatedQuery(String, String),
     /// A method the path does not have.
     WrongMethod(&'static str),
     /// A path no operation has.
@@ -209,6 +211,14 @@ pub(crate) fn cases(
             400,
             Some("Authorization"),
         ));
+        if let Some((name, text)) = defaulted_query_parameter(operation) {
+            cases.push(case(
+                "transport: repeated query parameter",
+                Fault::RepeatedQuery(name.clone(), text),
+                400,
+                Some(&name),
+            ));
+        }
     } else {
         skipped.push("transport: repeated Authorization: the operation documents no 400".into());
     }
@@ -244,6 +254,22 @@ pub(crate) fn cases(
         &mut skipped,
     ));
     (cases, skipped)
+}
+
+/// The first query parameter whose schema has a `default`, and that default as sent: a value
+/// valid on its own, so that only its repetition is wrong.
+fn defaulted_query_parameter(operation: &Operation) -> Option<(String, String)> {
+    operation.parameters.iter().find_map(|parameter| {
+        if parameter.location != nexudus_server_api::ParameterLocation::Query {
+            return None;
+        }
+        let schema: Value = serde_json::from_str(parameter.schema).ok()?;
+        let default = schema.get("default")?;
+        Some((
+            parameter.name.to_owned(),
+            spec_strategies::parameter_text(default),
+        ))
+    })
 }
 
 /// The top-level properties of `schema` whose format is `date-time`, in the schema's order.

@@ -18,8 +18,9 @@
 //! - transport cases (`hostile.rs`), each with one fault a strict server refuses: a `+json`
 //!   media type, another charset, a `Content-Encoding`, a repeated `Content-Type`, a repeated
 //!   key and a date-time beyond UTC's years in a body (415 or 400 naming the fault); a repeated
-//!   `Authorization` (400); a wrong method and an unknown path (the answers the root's
-//!   `x-contract` names, `Allow` listing the path's methods);
+//!   `Authorization` and a query parameter sent twice (400 naming it); a wrong method and an
+//!   unknown path (the answers the root's `x-contract` names, `Allow` listing the path's
+//!   methods);
 //! - every response body must validate against the spec's schema for its status, with an
 //!   independent JSON Schema validator; every documented status a client can cause must be
 //!   produced by some case (the coverage table);

@@ -1026,6 +1026,16 @@ impl Runner<'_> {
                 }
             }
             Fault::Header(name, value) => headers.push(((*name).to_owned(), (*value).to_owned())),
+            Fault::RepeatedQuery(name, text) => {
+                let mut request = request.clone();
+                request.query.remove(name);
+                url = exchange::url(&self.target.base_url, operation, &request);
+                let pair = form_urlencoded::Serializer::new(String::new())
+                    .append_pair(name, text)
+                    .finish();
+                let separator = if url.contains('?') { '&' } else { '?' };
+                url = format!("{url}{separator}{pair}&{pair}");
+            }
             Fault::ContentType(_) | Fault::RepeatedKey(_) | Fault::DateBeyondUtc(_) => {}
         }
         let (content_type, body) = hostile::body(&case.fault, request).unzip();

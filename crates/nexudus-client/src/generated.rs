@@ -170,10 +170,15 @@ project's choices: Nexudus documents none of them):
   `Content-Encoding`: `+json` media types (`application/merge-patch+json`, ...), other
   charsets and every content encoding are answered 415.
 - An object that names a key twice is answered 400, one `Errors` entry naming the key's
-  property (`Message` `is sent more than once`), whatever the values.
-- A header that names one thing (`Authorization`, `Content-Type`, `Content-Length`,
-  `Content-Encoding`, `Host`) sent twice is answered 400 naming the header, before
-  authentication; so is an HTTP/1.1 request without `Host`.
+  property (`Message` `is sent more than once`), whatever the values; so is a query
+  parameter sent twice, with every value sent as `AttemptedValue`.
+- `Transfer-Encoding` is read only as `chunked` alone: another coding is answered 400
+  naming the header (a `Content-Length` beside `chunked` is ignored and the connection
+  closed after the answer, as RFC 9112 says).
+- A header that names one thing (`Authorization`, `Content-Type`, `Content-Encoding`,
+  `Host`) sent twice is answered 400 naming the header, before authentication; so is an
+  HTTP/1.1 request without `Host`, and a `Content-Length` given two different values (the
+  same value twice is one value, as RFC 9112 allows).
 - A date-time is stored only if its UTC form is one this API accepts as input.
 - Every error is the error envelope, also those no operation documents: an unknown path
   (404), a method its path does not have (405, with `Allow`), a body that does not arrive in

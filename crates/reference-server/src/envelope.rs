@@ -63,6 +63,7 @@ pub fn rejection(rejection: Rejection) -> ErrorEnvelope {
         // Never the values: one of them may be a token.
         Rejection::RepeatedHeader { name } => vec![error(name, Value::Null, "must be sent once")],
         Rejection::MissingHeader { name } => vec![error(name, Value::Null, "is a required header")],
+        Rejection::Framing { header, message } => vec![error(header, Value::Null, message)],
         Rejection::TimedOut { after } => {
             entry(format!("did not arrive within {} s", after.as_secs_f64()))
         }

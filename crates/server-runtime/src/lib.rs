@@ -150,6 +150,15 @@ pub enum Rejection {
         /// The header, as HTTP/1.1 spells it.
         name: &'static str,
     },
+    /// The body's framing is one this crate does not read (a transfer coding besides `chunked`,
+    /// which would not be decoded).
+    #[error("the {header} header: {message}")]
+    Framing {
+        /// The header, as HTTP/1.1 spells it.
+        header: &'static str,
+        /// What is wrong with it.
+        message: &'static str,
+    },
     /// A header HTTP requires is missing (`Host` in HTTP/1.1).
     #[error("the {name} header is missing")]
     MissingHeader {
@@ -202,6 +211,7 @@ impl Rejection {
             Self::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::RepeatedHeader { .. }
             | Self::MissingHeader { .. }
+            | Self::Framing { .. }
             | Self::Unreadable { .. }
             | Self::NotUtf8 { .. }
             | Self::MalformedJson { .. }
@@ -338,10 +348,27 @@ static SINGLE: [(HeaderName, &str); 5] = [
 ];
 
 /// The head of a request read strictly, before anything else: each header that names one thing
-/// at most once, and `Host` present in HTTP/1.1 (RFC 9112, section 3.2).
+/// at most once, `Host` present in HTTP/1.1 (RFC 9112, section 3.2), and `Transfer-Encoding`
+/// only as `chunked`: another coding would not be decoded. (A `Content-Length` beside it is
+/// the HTTP implementation's to drop, as section 6.3 says; hyper does, and closes the connection
+/// after the answer.)
 pub fn check_headers(version: Version, headers: &HeaderMap) -> Result<(), Rejection> {
     for (header, name) in &SINGLE {
         once(headers, header, name)?;
+    }
+    let mut codings = headers.get_all(header::TRANSFER_ENCODING).iter().peekable();
+    if codings.peek().is_some() {
+        let chunked_alone = codings.count() == 1
+            && headers
+                .get(header::TRANSFER_ENCODING)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|value| value.trim().eq_ignore_ascii_case("chunked"));
+        if !chunked_alone {
+            return Err(Rejection::Framing {
+                header: "Transfer-Encoding",
+                message: "must be chunked alone: no other transfer coding is read",
+            });
+        }
     }
     if version == Version::HTTP_11 && !headers.contains_key(header::HOST) {
         return Err(Rejection::MissingHeader { name: "Host" });
@@ -369,18 +396,44 @@ pub enum ParameterType {
     Boolean,
 }
 
-/// The query string's pairs, percent-decoded. A name given twice keeps its last value.
-pub fn query_pairs(query: Option<&str>) -> HashMap<String, String> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
+/// The query string's pairs, percent-decoded, every value of a name kept in order: a name given
+/// twice is a violation of its parameter ([`parameter`]), not a choice between its values.
+pub fn query_pairs(query: Option<&str>) -> QueryPairs {
+    let mut pairs = QueryPairs::default();
+    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned() {
+        pairs.0.entry(name).or_default().push(value);
+    }
+    pairs
+}
+
+/// A query string's values by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryPairs(HashMap<String, Vec<String>>);
+
+/// Where [`parameter`] reads a parameter's text: the query's pairs, or the path's (one value
+/// per name).
+pub trait ParameterSource {
+    /// Every value sent under `name`, in order.
+    fn values(&self, name: &str) -> &[String];
+}
+
+impl ParameterSource for QueryPairs {
+    fn values(&self, name: &str) -> &[String] {
+        self.0.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+impl ParameterSource for HashMap<String, String> {
+    fn values(&self, name: &str) -> &[String] {
+        self.get(name).map_or(&[], std::slice::from_ref)
+    }
 }
 
 /// Reads the parameter `name` from `pairs` (path or query), checks it against its schema and
 /// parses it. Problems are added to `violations`, under the parameter's name, with the text that
 /// was sent as the value; the result is then `None`, as it is for an absent optional parameter.
 pub fn parameter<T: FromStr>(
-    pairs: &HashMap<String, String>,
+    pairs: &impl ParameterSource,
     name: &str,
     ty: ParameterType,
     required: bool,
@@ -393,15 +446,27 @@ pub fn parameter<T: FromStr>(
         keyword: keyword.to_owned(),
         message,
     };
-    let Some(text) = pairs.get(name) else {
-        if required {
-            violations.push(violation(
-                None,
-                "required",
-                "is a required field".to_owned(),
-            ));
+    let text = match pairs.values(name) {
+        [] => {
+            if required {
+                violations.push(violation(
+                    None,
+                    "required",
+                    "is a required field".to_owned(),
+                ));
+            }
+            return None;
         }
-        return None;
+        [text] => text,
+        several => {
+            let sent = several.iter().cloned().map(Value::String).collect();
+            violations.push(violation(
+                Some(Value::Array(sent)),
+                "uniqueKeys",
+                "is sent more than once".to_owned(),
+            ));
+            return None;
+        }
     };
     let sent = Some(Value::String(text.clone()));
     let value = match ty {
@@ -577,6 +642,24 @@ mod tests {
             Err(Rejection::MissingHeader { name: "Host" })
         );
         assert_eq!(check_headers(Version::HTTP_10, &HeaderMap::new()), Ok(()));
+        let framed = |pairs: &[(header::HeaderName, &str)]| {
+            let mut all = vec![host.clone()];
+            all.extend_from_slice(pairs);
+            check_headers(Version::HTTP_11, &headers(&all))
+        };
+        assert_eq!(framed(&[(header::TRANSFER_ENCODING, "Chunked")]), Ok(()));
+        for refused in [
+            vec![(header::TRANSFER_ENCODING, "gzip, chunked")],
+            vec![
+                (header::TRANSFER_ENCODING, "gzip"),
+                (header::TRANSFER_ENCODING, "chunked"),
+            ],
+        ] {
+            assert!(
+                matches!(framed(&refused), Err(Rejection::Framing { .. })),
+                "{refused:?}"
+            );
+        }
     }
 
     #[test]
@@ -587,9 +670,9 @@ mod tests {
         .unwrap();
         let validator = Validator::for_schema(serde_json::Map::new(), &schema, "id").unwrap();
         let pairs = query_pairs(Some(
-            "id=42&bad=x&zero=0&huge=99999999999999999999&sp=a%20b",
+            "id=42&bad=x&zero=0&huge=99999999999999999999&sp=a%20b&twice=1&twice=1",
         ));
-        assert_eq!(pairs["sp"], "a b");
+        assert_eq!(pairs.values("sp"), ["a b"]);
         let mut violations = Vec::new();
         let read = |name: &str, required: bool, violations: &mut Vec<Violation>| {
             parameter::<i64>(
@@ -604,7 +687,7 @@ mod tests {
         assert_eq!(read("id", true, &mut violations), Some(42));
         assert_eq!(read("absent", false, &mut violations), None);
         assert!(violations.is_empty());
-        for name in ["absent", "bad", "zero", "huge"] {
+        for name in ["absent", "bad", "zero", "huge", "twice"] {
             assert_eq!(read(name, true, &mut violations), None);
         }
         let found: Vec<(String, Option<Value>, String)> = violations
@@ -629,6 +712,12 @@ mod tests {
                     "huge".to_owned(),
                     Some(json!("99999999999999999999")),
                     "must be at most 9223372036854775807".to_owned()
+                ),
+                // The same value twice is still two values: neither is chosen.
+                (
+                    "twice".to_owned(),
+                    Some(json!(["1", "1"])),
+                    "is sent more than once".to_owned()
                 ),
             ]
         );

@@ -97,6 +97,8 @@ async fn the_reference_server_keeps_the_contract() {
                 "valid: filters",
                 "valid: /CurrentPageSize is $request.query.size",
                 "valid: /CurrentSortDirection is $request.query.dir",
+                "transport: repeated query parameter: status",
+                "transport: repeated query parameter: names the fault",
             ],
         ),
         (

@@ -110,6 +110,18 @@ fn create(headers: &[&str], body: &[u8]) -> Vec<u8> {
     request
 }
 
+/// A create whose body is sent in one chunk, with `framing` (header lines) saying how.
+fn chunked(framing: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n{JSON}\r\n{framing}\r\n\r\n{:x}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request.extend_from_slice(b"\r\n0\r\n\r\n");
+    request
+}
+
 const AUTH: &str = "Authorization: Bearer local-admin-token";
 const JSON: &str = "Content-Type: application/json";
 
@@ -218,6 +230,37 @@ fn rows() -> Vec<Row> {
                 .into_bytes(),
             400,
             vec![("Host", Value::Null, "must be sent once")],
+        ),
+        // hyper drops a Content-Length beside Transfer-Encoding (RFC 9112, section 6.3) and
+        // closes the connection after the answer: the body has one reading, the chunked one.
+        row(
+            "Content-Length beside Transfer-Encoding",
+            chunked("Content-Length: 5\r\nTransfer-Encoding: chunked", &body),
+            200,
+            vec![],
+        ),
+        row(
+            "a transfer coding besides chunked",
+            chunked("Transfer-Encoding: gzip, chunked", &body),
+            400,
+            vec![(
+                "Transfer-Encoding",
+                Value::Null,
+                "must be chunked alone: no other transfer coding is read",
+            )],
+        ),
+        row(
+            "chunked alone is read",
+            chunked("Transfer-Encoding: chunked", &body),
+            200,
+            vec![],
+        ),
+        row(
+            "a query parameter sent twice",
+            format!("GET /api/billing/coworkertimepasses?page=1&page=2 HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n")
+                .into_bytes(),
+            400,
+            vec![("page", json!(["1", "2"]), "is sent more than once")],
         ),
         row(
             "HTTP/1.1 without Host",
