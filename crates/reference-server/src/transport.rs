@@ -38,6 +38,10 @@ use tower::ServiceExt as _;
 
 use crate::envelope;
 
+/// The largest request head read, in bytes: room for a request target of 65,534 bytes (the
+/// longest hyper reads; longer is 414) and its headers.
+pub const HEAD_LIMIT: usize = 128 * 1024;
+
 /// How long a connection may take for each thing it does, how many may be open, and how long a
 /// stop may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +88,10 @@ pub(crate) async fn serve(
     let mut connections = JoinSet::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     // Timing is this module's (hyper's header timeout also runs while a connection is idle).
-    http.keep_alive(true);
+    http.keep_alive(true)
+        // A head must fit in this (431 otherwise); hyper's default, about 400 KiB, is checked
+        // only between reads, so a 500 KB head that arrived in a few large reads got through.
+        .max_buf_size(HEAD_LIMIT);
     tokio::pin!(shutdown);
     loop {
         while connections.try_join_next().is_some() {}

@@ -9,6 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use proptest::prelude::*;
 use reference_server::Limits;
 use serde_json::{Value, json};
 
@@ -32,28 +33,34 @@ impl Answer {
     }
 }
 
-/// Reads one response from `stream`: its head, then `content-length` bytes.
+/// Reads one response from `stream`: its head, then `content-length` bytes. Interim answers
+/// (`100 Continue`) are passed over.
 fn read_answer(stream: &mut TcpStream) -> Option<Answer> {
     let mut bytes = Vec::new();
     let mut buffer = [0u8; 4096];
-    let head_end = loop {
-        if let Some(end) = bytes.windows(4).position(|window| window == b"\r\n\r\n") {
-            break end;
+    let (status, headers, head_end) = loop {
+        let Some(end) = bytes.windows(4).position(|window| window == b"\r\n\r\n") else {
+            match stream.read(&mut buffer) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+            }
+            continue;
+        };
+        let head = String::from_utf8(bytes[..end].to_vec()).unwrap();
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines.next().unwrap()[9..12].parse().unwrap();
+        if status < 200 {
+            bytes.drain(..end + 4);
+            continue;
         }
-        match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => bytes.extend_from_slice(&buffer[..n]),
-        }
+        let headers: Vec<(String, String)> = lines
+            .map(|line| {
+                let (name, value) = line.split_once(':').unwrap();
+                (name.to_ascii_lowercase(), value.trim().to_owned())
+            })
+            .collect();
+        break (status, headers, end);
     };
-    let head = String::from_utf8(bytes[..head_end].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap()[9..12].parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').unwrap();
-            (name.to_ascii_lowercase(), value.trim().to_owned())
-        })
-        .collect();
     let length: usize = headers
         .iter()
         .find(|(name, _)| name == "content-length")
@@ -65,6 +72,8 @@ fn read_answer(stream: &mut TcpStream) -> Option<Answer> {
             Ok(n) => body.extend_from_slice(&buffer[..n]),
         }
     }
+    // A second answer (to the rest of a request cut short) may have come in the same read.
+    body.truncate(length);
     Some(Answer {
         status,
         headers,
@@ -578,4 +587,152 @@ async fn a_chunk_size_beyond_any_limit_is_cut_at_the_body_limit() {
 #[test]
 fn pooled_connections_are_let_go_before_the_server_closes_them() {
     assert!(nexudus_client::POOL_IDLE_TIMEOUT < Limits::default().idle_timeout);
+}
+
+/// Head lines a hostile client adds: repeated ones, and ones HTTP or this API forbids.
+fn hostile_lines() -> Vec<&'static str> {
+    vec![
+        "Host: t",
+        AUTH,
+        "Authorization: Bearer local-reader-token",
+        "Authorization: Basic dXNlcg==",
+        JSON,
+        "Content-Type: application/json; charset=utf-16",
+        "Content-Type: text/plain",
+        "Content-Encoding: gzip",
+        "Transfer-Encoding: chunked",
+        "Transfer-Encoding: gzip, chunked",
+        "Content-Length: 99999999999999999999",
+        "Content-Length: -1",
+        "Expect: 100-continue",
+        "Connection: close",
+        "X-Folded: a\r\n b",
+        "X-Nul: a\0b",
+        "X-Latin: caf\u{e9}",
+        "Bad Header: 1",
+        ": no name",
+    ]
+}
+
+/// One change a hostile client makes to a valid create.
+#[derive(Debug, Clone)]
+enum Mangle {
+    /// Another request line.
+    Line(&'static str),
+    /// A head line added.
+    Add(&'static str),
+    /// One of the valid head lines (Host, Authorization, Content-Type) left out.
+    Drop(usize),
+    /// The body cut to this many bytes (the declared length stays).
+    Cut(usize),
+    /// This length declared instead of the body's.
+    Declare(usize),
+}
+
+/// A valid create with up to three [`Mangle`]s, as bytes.
+fn raw_request() -> impl Strategy<Value = Vec<u8>> {
+    let body = serde_json::to_vec(&minimal()).unwrap();
+    let length = body.len();
+    let mangle = prop_oneof![
+        prop::sample::select(vec![
+            "POST /api/billing/coworkertimepasses HTTP/1.0",
+            "PUT /api/billing/coworkertimepasses HTTP/1.1",
+            "GET /api/billing/coworkertimepasses?page=1&page=1 HTTP/1.1",
+            "GET /api/billing/coworkertimepasses/1 HTTP/1.1",
+            "DELETE /api/billing/coworkertimepasses/%31 HTTP/1.1",
+            "PATCH /api/billing/coworkertimepasses HTTP/1.1",
+            "POST /api/billing/coworkertimepasses HTTP/2.0",
+            "POST /api/billing/coworkertimepasses",
+            "POST  /api/billing/coworkertimepasses  HTTP/1.1",
+            "GET /api/billing/../billing/coworkertimepasses HTTP/1.1",
+            "GET http://t/api/billing/coworkertimepasses HTTP/1.1",
+        ])
+        .prop_map(Mangle::Line),
+        prop::sample::select(hostile_lines()).prop_map(Mangle::Add),
+        (0..3usize).prop_map(Mangle::Drop),
+        (0..length).prop_map(Mangle::Cut),
+        (0..length + 8).prop_map(Mangle::Declare),
+    ];
+    prop::collection::vec(mangle, 0..=3).prop_map(move |mangles| {
+        let mut line = "POST /api/billing/coworkertimepasses HTTP/1.1";
+        let mut lines = vec!["Host: t".to_owned(), AUTH.to_owned(), JSON.to_owned()];
+        let mut sent = body.clone();
+        let mut declared = length;
+        for mangle in &mangles {
+            match mangle {
+                Mangle::Line(other) => line = other,
+                Mangle::Add(extra) => lines.push((*extra).to_owned()),
+                Mangle::Drop(index) => {
+                    if *index < lines.len() {
+                        lines.remove(*index);
+                    }
+                }
+                Mangle::Cut(cut) => sent.truncate(*cut),
+                Mangle::Declare(length) => declared = *length,
+            }
+        }
+        let mut request = format!("{line}\r\nContent-Length: {declared}\r\n");
+        for line in lines {
+            request.push_str(&line);
+            request.push_str("\r\n");
+        }
+        request.push_str("\r\n");
+        let mut request = request.into_bytes();
+        request.extend_from_slice(&sent);
+        request
+    })
+}
+
+/// Whatever a hostile client writes, the server answers within its limits with a status below
+/// 500 and the error envelope for every error (or closes the connection where HTTP leaves no
+/// answer to give), changes the store only when it answers 200, and goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_get_the_envelope_or_a_close_and_never_a_5xx() {
+    let server =
+        TestServer::start_with_limits(reference_server::users::Users::builtin(), tight()).await;
+    let config = ProptestConfig {
+        cases: 128,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+        )),
+        ..ProptestConfig::default()
+    };
+    tokio::task::block_in_place(|| {
+        proptest!(config, |(request in raw_request())| {
+            let before = server.count();
+            let mut stream = connect(&server);
+            let _ = stream.write_all(&request);
+            let started = Instant::now();
+            let answer = read_answer(&mut stream);
+            prop_assert!(started.elapsed() < tight().body_timeout + tight().header_timeout + SLACK);
+            let after = server.count();
+            let shown = String::from_utf8_lossy(&request).into_owned();
+            if let Some(answer) = answer {
+                prop_assert!(answer.status < 500, "{} for {shown:?}", answer.status);
+                prop_assert!(
+                    answer.header("content-type").is_some_and(|value| value.starts_with("application/json")),
+                    "{answer:?} for {shown:?}"
+                );
+                if answer.status >= 400 {
+                    prop_assert_eq!(&answer.body["WasSuccessful"], &json!(false), "{:?}", shown);
+                    prop_assert!(answer.body["Errors"].as_array().is_some_and(|errors| !errors.is_empty()));
+                }
+                // Only a success writes (a create adds, a delete removes).
+                if answer.status != 200 {
+                    prop_assert_eq!(after, before, "{} changed the store for {:?}", answer.status, shown);
+                }
+            } else {
+                prop_assert_eq!(after, before, "stored without an answer: {:?}", shown);
+            }
+        });
+    });
+    // Still serving.
+    let mut stream = connect(&server);
+    stream
+        .write_all(
+            format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(read_answer(&mut stream).unwrap().status, 200);
 }
