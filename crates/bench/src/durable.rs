@@ -7,11 +7,10 @@
 //! phase the database is counted: every 200 of a create must have stored exactly its record,
 //! and the baseline and the reads nothing.
 
-use std::{net::SocketAddr, path::Path, time::Duration};
+use std::{path::Path, time::Duration};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{bail, ensure};
 use bytes::Bytes;
-use contract_cli::Reference;
 
 use crate::{
     Size,
@@ -64,20 +63,9 @@ fn latency(load: &Load) -> String {
 
 /// Runs the phases and returns the rows.
 pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
-    let scratch = root.join("target");
-    std::fs::create_dir_all(&scratch)?;
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("reference-server")
-        .build()?;
-    let reference = server_runtime.block_on(Reference::start_in(&scratch))?;
-    let server = reference.server();
-    let address: SocketAddr = server
-        .base_url()
-        .trim_start_matches("http://")
-        .parse()
-        .context("the server's address")?;
-    let token = reference.target().token;
+    let served = load::serve(root)?;
+    let server = served.reference.server();
+    let (address, token) = (served.address, served.token.clone());
     let template = |body| Template {
         method: http::Method::POST,
         path: "/api/billing/coworkertimepasses".to_owned(),
@@ -163,7 +151,7 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
             into.merge(load);
         }
     }
-    drop(reference);
+    drop(served);
 
     let connections = size.connections;
     Ok(vec![

@@ -18,7 +18,6 @@ use std::{
 };
 
 use anyhow::{Context, ensure};
-use contract_cli::Reference;
 use tokio::net::TcpStream;
 
 use crate::{
@@ -90,20 +89,8 @@ fn latency(load: &Load) -> String {
 
 /// Runs the phases and returns the rows.
 pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
-    let scratch = root.join("target");
-    std::fs::create_dir_all(&scratch)?;
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("reference-server")
-        .build()?;
-    let reference = server_runtime.block_on(Reference::start_in(&scratch))?;
-    let address: SocketAddr = reference
-        .server()
-        .base_url()
-        .trim_start_matches("http://")
-        .parse()
-        .context("the server's address")?;
-    let token = reference.target().token;
+    let served = load::serve(root)?;
+    let (address, token) = (served.address, served.token.clone());
     let load_runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

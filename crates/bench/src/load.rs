@@ -16,6 +16,42 @@ use http::{HeaderValue, Method, Request, header};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
+/// The reference server under load: on a runtime of its own (so that the load generator's
+/// runtime does not share its threads' queues), with its database under `<root>/target`.
+pub struct Served {
+    /// The server (dropped before its runtime).
+    pub reference: contract_cli::Reference,
+    /// Its address.
+    pub address: SocketAddr,
+    /// A token allowed to call every operation.
+    pub token: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// Starts [`Served`].
+pub fn serve(root: &std::path::Path) -> anyhow::Result<Served> {
+    let scratch = root.join("target");
+    std::fs::create_dir_all(&scratch)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("reference-server")
+        .build()?;
+    let reference = runtime.block_on(contract_cli::Reference::start_in(&scratch))?;
+    let address = reference
+        .server()
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .context("the server's address")?;
+    let token = reference.target().token;
+    Ok(Served {
+        reference,
+        address,
+        token,
+        _runtime: runtime,
+    })
+}
+
 /// The one request every connection repeats.
 #[derive(Debug, Clone)]
 pub struct Template {
