@@ -186,38 +186,37 @@ pub fn operations() -> &'static [&'static Operation] {
 /// How many cases a run with `options` counts for `operation` (for a progress bar): valid and
 /// invalid ones, three auth cases, three body cases for an operation with a body, the transport
 /// cases, and one for an id that does not exist where links say the operation acts on one.
-pub fn cases_per_operation(operation: &Operation, options: &Options) -> u64 {
+fn cases_per_operation(operation: &Operation, options: &Options, spec: &plan::Spec) -> u64 {
     let body = if operation.request_schema.is_some() {
         3
     } else {
         0
     };
     let not_found = u64::from(follow::has_not_found_case(operation, operations()));
-    let transport = plan::Spec::load(operations()).map_or(0, |spec| {
-        // Any body with a property stands for the valid one: only whether it has a key counts.
-        let body = serde_json::json!({ "": null });
-        hostile::cases(
-            operation,
-            operations(),
-            &spec.definitions,
-            &spec.root,
-            Some(&body),
-        )
-        .0
-        .len() as u64
-    });
+    // Any body with a property stands for the valid one: only whether it has a key counts.
+    let any_body = serde_json::json!({ "": null });
+    let transport = hostile::cases(
+        operation,
+        operations(),
+        &spec.definitions,
+        &spec.root,
+        Some(&any_body),
+    )
+    .0
+    .len() as u64;
     2 * u64::from(options.cases) + 3 + body + transport + not_found
 }
 
 /// How many cases a run with `options` counts in all (a sequence of the stateful checks counts
-/// as one).
+/// as one); 0 for a spec the run would refuse.
 pub fn total_cases(options: &Options) -> u64 {
-    let resources = plan::Spec::load(operations())
-        .and_then(|spec| resource::Resource::all(&spec).map(|resources| resources.len()))
-        .unwrap_or_default();
+    let Ok(spec) = plan::Spec::load(operations()) else {
+        return 0;
+    };
+    let resources = resource::Resource::all(&spec).map_or(0, |resources| resources.len());
     operations()
         .iter()
-        .map(|operation| cases_per_operation(operation, options))
+        .map(|operation| cases_per_operation(operation, options, &spec))
         .sum::<u64>()
         + resources as u64 * u64::from(options.sequences)
 }

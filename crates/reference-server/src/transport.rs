@@ -84,6 +84,7 @@ pub(crate) async fn serve(
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     // Refusals write a few bytes and close; bounded so that a flood cannot hold more sockets.
     let refusals = Arc::new(Semaphore::new(64));
+    let past_the_cap = refusal(limits.max_connections);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut connections = JoinSet::new();
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -109,7 +110,7 @@ pub(crate) async fn serve(
         };
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
             if let Ok(permit) = Arc::clone(&refusals).try_acquire_owned() {
-                tokio::spawn(refuse(stream, limits.max_connections, permit));
+                tokio::spawn(refuse(stream, past_the_cap.clone(), permit));
             }
             continue;
         };
@@ -185,20 +186,24 @@ pub(crate) async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
-/// Answers a connection past the cap with 503 and closes it, without reading its request.
-async fn refuse(stream: TcpStream, cap: usize, _permit: tokio::sync::OwnedSemaphorePermit) {
+/// The answer to a connection past the cap: 503 and the envelope, closing.
+fn refusal(cap: usize) -> Bytes {
     let body = envelope_json(
         envelope::SERVER,
         Value::Null,
         &format!("is at its limit of {cap} open connections: try again shortly"),
     );
-    let response = format!(
+    Bytes::from(format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\n\
          content-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
         body.len()
-    );
+    ))
+}
+
+/// Answers a connection past the cap with `response` and closes it, without reading its request.
+async fn refuse(stream: TcpStream, response: Bytes, _permit: tokio::sync::OwnedSemaphorePermit) {
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        let mut unsent = response.as_bytes();
+        let mut unsent = &response[..];
         while !unsent.is_empty() {
             stream.writable().await?;
             match stream.try_write(unsent) {
