@@ -1,0 +1,262 @@
+//! The search for a witness: values drawn with the project's strategies from the version whose
+//! values are at stake, judged by both versions, the first that proves the break shrunk as
+//! proptest shrinks a failing case.
+
+use proptest::{
+    strategy::{BoxedStrategy, Strategy, ValueTree},
+    test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
+};
+use serde_json::{Map, Value, json};
+use spec_strategies::{Location, ParameterShape, RequestShape, Strategies};
+
+use crate::{
+    Evidence, Rejection, RequestWitness, ResponseWitness, Witness,
+    diff::{Difference, Draw, Plan},
+    document::{Version, reachable},
+};
+
+/// Draws per finding: the strategies lean on boundaries (each bound, absent and present
+/// optionals, null), so a break that a value can show is shown within a few dozen.
+const DRAWS: usize = 256;
+/// Simplification steps for a witness found.
+const SHRINK_STEPS: usize = 512;
+/// The name the schema being drawn from takes among its definitions.
+const DRAWN: &str = "$drawn";
+
+pub(crate) fn search(
+    released: &Version,
+    current: &Version,
+    plan: &Plan,
+    difference: &Difference,
+) -> Evidence {
+    let seed = seed(difference.rule, &difference.pointer);
+    let outcome = match &plan.draw {
+        Draw::Request {
+            credentials,
+            content_type,
+            no_body,
+        } => request_strategy(released, plan, content_type.as_deref()).map(
+            |(strategy, content_type)| {
+                let credentials = credentials.clone().unwrap_or_else(|| {
+                    released
+                        .operation(&plan.method, &plan.path)
+                        .and_then(|operation| operation.security.into_iter().next())
+                        .unwrap_or_default()
+                });
+                let build = |request: spec_strategies::Request| {
+                    let mut request = RequestWitness {
+                        method: plan.method.clone(),
+                        path: plan.path.clone(),
+                        credentials: credentials.clone(),
+                        content_type: content_type.clone(),
+                        request,
+                    };
+                    if *no_body {
+                        request.request.body = None;
+                        request.content_type = None;
+                    }
+                    if request.request.body.is_none() {
+                        request.content_type = None;
+                    }
+                    Witness::Request(request)
+                };
+                find(strategy, seed, |drawn| {
+                    judge(released, current, plan, build(drawn))
+                })
+            },
+        ),
+        Draw::Response {
+            status,
+            content_type,
+        } => response_strategy(current, plan, status, content_type.as_deref()).map(|strategy| {
+            let build = |body: Option<Value>| {
+                Witness::Response(ResponseWitness {
+                    method: plan.method.clone(),
+                    path: plan.path.clone(),
+                    status: status.parse().unwrap_or(500),
+                    content_type: body.as_ref().and(content_type.clone()),
+                    body,
+                })
+            };
+            find(strategy, seed, |drawn| {
+                judge(released, current, plan, build(drawn))
+            })
+        }),
+    };
+    match outcome {
+        Err(why) => Evidence::Missing(why),
+        Ok(Some((witness, rejection))) => Evidence::Witness {
+            witness: Box::new(witness),
+            rejection,
+        },
+        Ok(None) => Evidence::Missing(format!(
+            "none of {DRAWS} values drawn from the {} version was {}",
+            match plan.draw {
+                Draw::Request { .. } => "released",
+                Draw::Response { .. } => "current",
+            },
+            match plan.draw {
+                Draw::Request { .. } => "rejected by the current one at the place that changed",
+                Draw::Response { .. } => "rejected by the released one at the place that changed",
+            },
+        )),
+    }
+}
+
+/// The witness and the fault that proves the break, when `witness` is one.
+fn judge(
+    released: &Version,
+    current: &Version,
+    plan: &Plan,
+    witness: Witness,
+) -> Option<(Witness, Rejection)> {
+    let rejection = witness
+        .rejections(released, current)?
+        .into_iter()
+        .find(|rejection| plan.place.covers(&rejection.place))?;
+    Some((witness, rejection))
+}
+
+/// The first drawn value that `judge` accepts, shrunk while it still does.
+fn find<T: std::fmt::Debug, R>(
+    strategy: BoxedStrategy<T>,
+    seed: [u8; 32],
+    judge: impl Fn(T) -> Option<R>,
+) -> Option<R> {
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    );
+    for _ in 0..DRAWS {
+        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
+            continue;
+        };
+        let Some(mut found) = judge(tree.current()) else {
+            continue;
+        };
+        for _ in 0..SHRINK_STEPS {
+            if !tree.simplify() {
+                break;
+            }
+            match judge(tree.current()) {
+                Some(smaller) => found = smaller,
+                None => {
+                    if !tree.complicate() {
+                        break;
+                    }
+                }
+            }
+        }
+        return Some(found);
+    }
+    None
+}
+
+type RequestDraw = (BoxedStrategy<spec_strategies::Request>, Option<String>);
+
+/// Requests of the released operation, with the body sent as `content_type` (or the first type
+/// its body documents).
+fn request_strategy(
+    version: &Version,
+    plan: &Plan,
+    content_type: Option<&str>,
+) -> Result<RequestDraw, String> {
+    let operation = version
+        .operation(&plan.method, &plan.path)
+        .ok_or_else(|| format!("the operation {} {} is not found", plan.method, plan.path))?;
+    let mut schemas = Vec::new();
+    let mut parameters = Vec::new();
+    for ((location, name), parameter) in &operation.parameters {
+        let location = match location.as_str() {
+            "path" => Location::Path,
+            "query" => Location::Query,
+            other => return Err(format!("{other} parameters are not drawn")),
+        };
+        let schema = converted(parameter.value.get("schema").unwrap_or(&json!({})))?;
+        schemas.push(schema.clone());
+        parameters.push(ParameterShape {
+            name: name.clone(),
+            location,
+            required: location == Location::Path || parameter.value["required"] == true,
+            schema,
+        });
+    }
+    let media = operation.request_body.as_ref().and_then(|body| {
+        let content = body.value.get("content")?.as_object()?;
+        match content_type {
+            Some(wanted) => content.get_key_value(wanted),
+            None => content.iter().next(),
+        }
+    });
+    let mut body = None;
+    let mut sent_as = None;
+    if let Some((media_type, media)) = media {
+        sent_as = Some(media_type.clone());
+        if let Some(schema) = media.get("schema") {
+            schemas.push(converted(schema)?);
+            body = Some(DRAWN.to_owned());
+        }
+    }
+    let mut definitions = reachable(version.definitions(), &Value::Array(schemas.clone()));
+    if body.is_some() {
+        definitions.insert(DRAWN.into(), schemas.pop().unwrap_or_default());
+    }
+    let strategy = Strategies::new(definitions)
+        .valid_request(&RequestShape { parameters, body })
+        .map_err(|error| format!("the strategies cannot draw the request: {error}"))?;
+    Ok((strategy, sent_as))
+}
+
+/// Bodies of the current operation's answer `status` as `content_type` (no body when it has none).
+fn response_strategy(
+    version: &Version,
+    plan: &Plan,
+    status: &str,
+    content_type: Option<&str>,
+) -> Result<BoxedStrategy<Option<Value>>, String> {
+    let operation = version
+        .operation(&plan.method, &plan.path)
+        .ok_or_else(|| format!("the operation {} {} is not found", plan.method, plan.path))?;
+    let schema =
+        operation
+            .responses
+            .get(status)
+            .zip(content_type)
+            .and_then(|(response, content_type)| {
+                response
+                    .value
+                    .get("content")?
+                    .get(content_type)?
+                    .get("schema")
+            });
+    let Some(schema) = schema else {
+        return Ok(proptest::strategy::Just(None).boxed());
+    };
+    let schema = converted(schema)?;
+    let mut definitions: Map<String, Value> = reachable(version.definitions(), &schema);
+    definitions.insert(DRAWN.into(), schema);
+    let strategy = Strategies::new(definitions)
+        .valid(DRAWN)
+        .map_err(|error| format!("the strategies cannot draw the response: {error}"))?;
+    Ok(strategy.prop_map(Some).boxed())
+}
+
+fn converted(schema: &Value) -> Result<Value, String> {
+    spec_schema::to_json_schema(schema).map_err(|error| error.to_string())
+}
+
+/// A seed from the finding, so that a report says the same thing every time it is made.
+fn seed(rule: &str, pointer: &str) -> [u8; 32] {
+    // FNV-1a, spread over the seed's words.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in rule.bytes().chain([0]).chain(pointer.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut seed = [0; 32];
+    for (index, chunk) in seed.chunks_mut(8).enumerate() {
+        let word = hash.rotate_left(index as u32 * 16) ^ (index as u64);
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    seed
+}

@@ -1,0 +1,642 @@
+//! One spec edit per row, applied to the real spec: the rule and side each must be reported with,
+//! and for every break a witness that one version accepts and the other rejects at the place
+//! that changed.
+
+use serde_json::{Value, json};
+use spec_compat::{Evidence, Finding, Side, Version, Witness, compare};
+
+const SPEC: &str = include_str!("../../../openapi/nexudus-billing.yaml");
+const CREATE_BODY: &str = "/components/schemas/CoworkerTimePassCreate";
+const RECORD: &str = "/components/schemas/CoworkerTimePass";
+const COLLECTION: &str = "/paths/~1api~1billing~1coworkertimepasses";
+const ONE: &str = "/paths/~1api~1billing~1coworkertimepasses~1{id}";
+
+struct Edit {
+    name: &'static str,
+    apply: fn(&mut Value),
+    rule: &'static str,
+    side: Side,
+    pointer: String,
+}
+
+fn edit(
+    name: &'static str,
+    apply: fn(&mut Value),
+    rule: &'static str,
+    side: Side,
+    pointer: impl Into<String>,
+) -> Edit {
+    Edit {
+        name,
+        apply,
+        rule,
+        side,
+        pointer: pointer.into(),
+    }
+}
+
+fn at<'a>(document: &'a mut Value, pointer: &str) -> &'a mut Value {
+    document
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("the spec has no {pointer}"))
+}
+
+fn set(document: &mut Value, pointer: &str, value: Value) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let key = key.replace("~1", "/").replace("~0", "~");
+    at(document, parent)
+        .as_object_mut()
+        .unwrap()
+        .insert(key, value);
+}
+
+fn remove(document: &mut Value, pointer: &str) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let key = key.replace("~1", "/").replace("~0", "~");
+    at(document, parent).as_object_mut().unwrap().remove(&key);
+}
+
+fn require(document: &mut Value, schema: &str, name: &str) {
+    at(document, &format!("{schema}/required"))
+        .as_array_mut()
+        .unwrap()
+        .push(json!(name));
+}
+
+fn unrequire(document: &mut Value, schema: &str, name: &str) {
+    at(document, &format!("{schema}/required"))
+        .as_array_mut()
+        .unwrap()
+        .retain(|required| required != name);
+}
+
+fn edits() -> Vec<Edit> {
+    use Side::{Neither, Requests, Responses, Unclassified};
+    vec![
+        edit(
+            "a new required request property",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/Site"),
+                    json!({"type": "string"}),
+                );
+                require(d, CREATE_BODY, "Site");
+            },
+            "property-added",
+            Requests,
+            format!("{CREATE_BODY}/properties/Site"),
+        ),
+        edit(
+            "a new optional request property",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/Site"),
+                    json!({"type": "string"}),
+                )
+            },
+            "property-added",
+            Neither,
+            format!("{CREATE_BODY}/properties/Site"),
+        ),
+        edit(
+            "a request property made required",
+            |d| require(d, CREATE_BODY, "Notes"),
+            "property-became-required",
+            Requests,
+            format!("{CREATE_BODY}/properties/Notes"),
+        ),
+        edit(
+            "a request property made optional",
+            |d| unrequire(d, CREATE_BODY, "BusinessId"),
+            "property-became-optional",
+            Neither,
+            format!("{CREATE_BODY}/properties/BusinessId"),
+        ),
+        edit(
+            "a tighter request maxLength",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/PurchaseOrder/maxLength"),
+                    json!(100),
+                )
+            },
+            "max-length-tightened",
+            Requests,
+            format!("{CREATE_BODY}/properties/PurchaseOrder/maxLength"),
+        ),
+        edit(
+            "a looser request maxLength",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/PurchaseOrder/maxLength"),
+                    json!(400),
+                )
+            },
+            "max-length-loosened",
+            Neither,
+            format!("{CREATE_BODY}/properties/PurchaseOrder/maxLength"),
+        ),
+        edit(
+            "a higher request minimum",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/CreateMultiple/minimum"),
+                    json!(2),
+                )
+            },
+            "minimum-tightened",
+            Requests,
+            format!("{CREATE_BODY}/properties/CreateMultiple/minimum"),
+        ),
+        edit(
+            "a higher request maximum",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/CreateMultiple/maximum"),
+                    json!(200),
+                )
+            },
+            "maximum-loosened",
+            Neither,
+            format!("{CREATE_BODY}/properties/CreateMultiple/maximum"),
+        ),
+        edit(
+            "a request property's type changed",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/Notes/type"),
+                    json!("integer"),
+                )
+            },
+            "type-changed",
+            Requests,
+            format!("{CREATE_BODY}/properties/Notes/type"),
+        ),
+        edit(
+            "a request property no longer nullable",
+            |d| remove(d, &format!("{CREATE_BODY}/properties/Notes/nullable")),
+            "nullable-removed",
+            Requests,
+            format!("{CREATE_BODY}/properties/Notes/nullable"),
+        ),
+        edit(
+            "a request property made nullable",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/CoworkerId/nullable"),
+                    json!(true),
+                )
+            },
+            "nullable-added",
+            Neither,
+            format!("{CREATE_BODY}/properties/CoworkerId/nullable"),
+        ),
+        edit(
+            "a format on a free request string",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/PurchaseOrder/format"),
+                    json!("uuid"),
+                )
+            },
+            "format-added",
+            Requests,
+            format!("{CREATE_BODY}/properties/PurchaseOrder/format"),
+        ),
+        edit(
+            "a pattern on a request string",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/PurchaseOrder/pattern"),
+                    json!("^PO-"),
+                )
+            },
+            "pattern-added",
+            Requests,
+            format!("{CREATE_BODY}/properties/PurchaseOrder/pattern"),
+        ),
+        edit(
+            "an enum value a query parameter no longer takes",
+            |d| {
+                at(d, "/components/schemas/CoworkerTimePassOrderField/enum")
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|value| value != "Price")
+            },
+            "enum-value-removed",
+            Requests,
+            "/components/schemas/CoworkerTimePassOrderField/enum",
+        ),
+        edit(
+            "an enum value a query parameter now takes",
+            |d| {
+                at(d, "/components/schemas/CoworkerTimePassOrderField/enum")
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!("Notes"))
+            },
+            "enum-value-added",
+            Neither,
+            "/components/schemas/CoworkerTimePassOrderField/enum",
+        ),
+        edit(
+            "a required response property removed",
+            |d| {
+                remove(d, &format!("{RECORD}/properties/TimePassName"));
+                unrequire(d, RECORD, "TimePassName");
+            },
+            "property-removed",
+            Responses,
+            format!("{RECORD}/properties/TimePassName"),
+        ),
+        edit(
+            "a response property made nullable",
+            |d| {
+                set(
+                    d,
+                    &format!("{RECORD}/properties/CoworkerId/nullable"),
+                    json!(true),
+                )
+            },
+            "nullable-added",
+            Responses,
+            format!("{RECORD}/properties/CoworkerId/nullable"),
+        ),
+        edit(
+            "a new response property",
+            |d| {
+                set(
+                    d,
+                    &format!("{RECORD}/properties/Site"),
+                    json!({"type": "string"}),
+                )
+            },
+            "property-added",
+            Neither,
+            format!("{RECORD}/properties/Site"),
+        ),
+        edit(
+            "a lower response minimum",
+            |d| {
+                set(
+                    d,
+                    &format!("{RECORD}/properties/CoworkerId/minimum"),
+                    json!(0),
+                )
+            },
+            "minimum-loosened",
+            Responses,
+            format!("{RECORD}/properties/CoworkerId/minimum"),
+        ),
+        edit(
+            "a higher response minimum",
+            |d| {
+                set(
+                    d,
+                    &format!("{RECORD}/properties/CoworkerId/minimum"),
+                    json!(5),
+                )
+            },
+            "minimum-tightened",
+            Neither,
+            format!("{RECORD}/properties/CoworkerId/minimum"),
+        ),
+        edit(
+            "a response string's format dropped",
+            |d| remove(d, &format!("{RECORD}/properties/UniqueId/format")),
+            "format-removed",
+            Responses,
+            format!("{RECORD}/properties/UniqueId/format"),
+        ),
+        edit(
+            "a new operation",
+            |d| {
+                let list = at(d, &format!("{COLLECTION}/get")).clone();
+                set(d, "/paths/~1api~1billing~1archive", json!({"get": list}));
+            },
+            "operation-added",
+            Neither,
+            "/paths/~1api~1billing~1archive/get",
+        ),
+        edit(
+            "an operation removed",
+            |d| remove(d, &format!("{ONE}/delete")),
+            "operation-removed",
+            Requests,
+            format!("{ONE}/delete"),
+        ),
+        edit(
+            "a new reachable status",
+            |d| {
+                let error = at(d, &format!("{COLLECTION}/post/responses/400")).clone();
+                set(d, &format!("{COLLECTION}/post/responses/409"), error);
+            },
+            "status-added",
+            Responses,
+            format!("{COLLECTION}/post/responses/409"),
+        ),
+        edit(
+            "a new status documented as not reachable by clients",
+            |d| {
+                let mut error = at(d, &format!("{COLLECTION}/post/responses/400")).clone();
+                error["x-contract"] = json!({"reachable": false});
+                set(d, &format!("{COLLECTION}/post/responses/503"), error);
+            },
+            "status-added",
+            Neither,
+            format!("{COLLECTION}/post/responses/503"),
+        ),
+        edit(
+            "a description",
+            |d| {
+                set(
+                    d,
+                    &format!("{CREATE_BODY}/properties/Notes/description"),
+                    json!("Notes."),
+                )
+            },
+            "documentation-changed",
+            Neither,
+            format!("{CREATE_BODY}/properties/Notes/description"),
+        ),
+        edit(
+            "a scope added to an operation's requirement",
+            |d| {
+                set(
+                    d,
+                    &format!("{COLLECTION}/post/security"),
+                    json!([{"oauth2": ["CoworkerTimePass-Create", "Billing-Admin"]}]),
+                )
+            },
+            "security-scope-added",
+            Requests,
+            format!("{COLLECTION}/post/security"),
+        ),
+        edit(
+            "a scope dropped from an operation's requirement",
+            |d| {
+                set(
+                    d,
+                    &format!("{COLLECTION}/post/security"),
+                    json!([{"oauth2": []}]),
+                )
+            },
+            "security-scope-removed",
+            Neither,
+            format!("{COLLECTION}/post/security"),
+        ),
+        edit(
+            "a new required query parameter",
+            |d| {
+                at(d, &format!("{COLLECTION}/get/parameters"))
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"name": "site", "in": "query", "required": true, "schema": {"type": "string"}}))
+            },
+            "parameter-added",
+            Requests,
+            format!("{COLLECTION}/get/parameters/12"),
+        ),
+        edit(
+            "a new optional query parameter",
+            |d| {
+                at(d, &format!("{COLLECTION}/get/parameters"))
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"name": "site", "in": "query", "schema": {"type": "string"}}))
+            },
+            "parameter-added",
+            Neither,
+            format!("{COLLECTION}/get/parameters/12"),
+        ),
+        edit(
+            "a query parameter made required",
+            |d| {
+                set(
+                    d,
+                    &format!("{COLLECTION}/get/parameters/0/required"),
+                    json!(true),
+                )
+            },
+            "parameter-became-required",
+            Requests,
+            format!("{COLLECTION}/get/parameters/0/required"),
+        ),
+        edit(
+            "a tighter path parameter",
+            |d| {
+                set(
+                    d,
+                    &format!("{ONE}/parameters/0/schema/maximum"),
+                    json!(1000),
+                )
+            },
+            "maximum-tightened",
+            Requests,
+            format!("{ONE}/parameters/0/schema/maximum"),
+        ),
+        edit(
+            "a request content type added",
+            |d| {
+                let json_type = at(
+                    d,
+                    &format!("{COLLECTION}/post/requestBody/content/application~1json"),
+                )
+                .clone();
+                set(
+                    d,
+                    &format!("{COLLECTION}/post/requestBody/content/application~1xml"),
+                    json_type,
+                );
+            },
+            "request-content-type-added",
+            Neither,
+            format!("{COLLECTION}/post/requestBody/content/application~1xml"),
+        ),
+        edit(
+            "a request content type removed",
+            |d| {
+                let content = at(d, &format!("{COLLECTION}/post/requestBody/content"));
+                let json_type = content["application/json"].clone();
+                *content = json!({"application/xml": json_type});
+            },
+            "request-content-type-removed",
+            Requests,
+            format!("{COLLECTION}/post/requestBody/content/application~1json"),
+        ),
+        edit(
+            "a response content type added",
+            |d| {
+                let json_type = at(
+                    d,
+                    &format!("{ONE}/get/responses/200/content/application~1json"),
+                )
+                .clone();
+                set(
+                    d,
+                    &format!("{ONE}/get/responses/200/content/text~1json"),
+                    json_type,
+                );
+            },
+            "response-content-type-added",
+            Responses,
+            format!("{ONE}/get/responses/200/content/text~1json"),
+        ),
+        edit(
+            "a request body made optional",
+            |d| {
+                set(
+                    d,
+                    &format!("{COLLECTION}/post/requestBody/required"),
+                    json!(false),
+                )
+            },
+            "request-body-became-optional",
+            Neither,
+            format!("{COLLECTION}/post/requestBody/required"),
+        ),
+        edit(
+            "a keyword no rule knows",
+            |d| set(d, &format!("{CREATE_BODY}/minProperties"), json!(2)),
+            "unclassified",
+            Unclassified,
+            format!("{CREATE_BODY}/minProperties"),
+        ),
+        edit(
+            "an x-contract expectation",
+            |d| {
+                set(
+                    d,
+                    &format!("{COLLECTION}/post/x-contract/creates"),
+                    json!(1),
+                )
+            },
+            "extension-changed",
+            Neither,
+            format!("{COLLECTION}/post/x-contract"),
+        ),
+    ]
+}
+
+fn edited(apply: fn(&mut Value)) -> Version {
+    let mut document: Value = serde_yaml_ng::from_str(SPEC).unwrap();
+    apply(&mut document);
+    Version::parse(&serde_json::to_string(&document).unwrap()).unwrap()
+}
+
+fn show(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|finding| format!("{finding}\n"))
+        .collect()
+}
+
+#[test]
+fn the_spec_against_itself_differs_nowhere() {
+    let released = Version::parse(SPEC).unwrap();
+    let current = Version::parse(SPEC).unwrap();
+    assert_eq!(compare(&released, &current), Vec::new());
+}
+
+#[test]
+fn every_edit_is_reported_with_its_rule_and_side_and_every_break_has_a_witness() {
+    let released = Version::parse(SPEC).unwrap();
+    let edits = edits();
+    assert!(edits.len() >= 25, "{} edits", edits.len());
+    let mut failures = Vec::new();
+    let mut shown = String::new();
+    for row in edits {
+        let current = edited(row.apply);
+        let findings = compare(&released, &current);
+        let listed = show(&findings);
+        shown.push_str(&format!("# {}\n{listed}", row.name));
+        let Some(finding) = findings.iter().find(|finding| finding.rule == row.rule) else {
+            failures.push(format!(
+                "{}: no {} finding in\n{listed}",
+                row.name, row.rule
+            ));
+            continue;
+        };
+        if (finding.side, finding.pointer.as_str()) != (row.side, row.pointer.as_str()) {
+            failures.push(format!(
+                "{}: expected {:?} at {}, got\n{listed}",
+                row.name, row.side, row.pointer
+            ));
+            continue;
+        }
+        // An edit that breaks nothing must not be reported as breaking anywhere.
+        if !row.side.breaks() && findings.iter().any(Finding::breaks) {
+            failures.push(format!("{}: reported as breaking:\n{listed}", row.name));
+            continue;
+        }
+        if row.side == Side::Unclassified {
+            continue;
+        }
+        for finding in findings.iter().filter(|finding| finding.breaks()) {
+            let Evidence::Witness { witness, rejection } = &finding.evidence else {
+                failures.push(format!("{}: no witness:\n{listed}", row.name));
+                continue;
+            };
+            // The judges again: the accepting version finds nothing wrong, the other faults the
+            // place that changed.
+            match witness.rejections(&released, &current) {
+                Some(rejections) if rejections.contains(rejection) => {}
+                other => failures.push(format!(
+                    "{}: the witness does not hold ({other:?}):\n{listed}",
+                    row.name
+                )),
+            }
+            let expected_kind = match finding.side {
+                Side::Requests => matches!(witness.as_ref(), Witness::Request(_)),
+                _ => matches!(witness.as_ref(), Witness::Response(_)),
+            };
+            if !expected_kind {
+                failures.push(format!(
+                    "{}: a witness of the wrong side:\n{listed}",
+                    row.name
+                ));
+            }
+        }
+    }
+    if std::env::var_os("SHOW_FINDINGS").is_some() {
+        eprintln!("{shown}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_break_no_value_can_show_is_possibly_breaking_and_says_why() {
+    let released = Version::parse(SPEC).unwrap();
+    // The strategies never send a property the schema does not name.
+    let current = edited(|d| {
+        set(
+            d,
+            &format!("{CREATE_BODY}/additionalProperties"),
+            json!(false),
+        )
+    });
+    let findings = compare(&released, &current);
+    let finding = findings
+        .iter()
+        .find(|finding| finding.rule == "additional-properties-restricted")
+        .unwrap_or_else(|| panic!("{}", show(&findings)));
+    assert_eq!(finding.side, Side::Requests);
+    let Evidence::Missing(why) = &finding.evidence else {
+        panic!("{finding}");
+    };
+    assert!(why.contains("none of 256 values"), "{why}");
+    assert!(
+        finding.to_string().contains("possibly breaking"),
+        "{finding}"
+    );
+}
