@@ -5,6 +5,9 @@
 //! - `cargo xtask contract [ARGS]` runs the contract checks in a release build
 //!   (`nexudus-contract`, in `crates/contract-cli`; `cargo xtask contract --help` lists its
 //!   options);
+//! - `cargo xtask spec-compat [--release]` compares the spec with every released version in
+//!   `openapi/released/` and fails when a change breaks a release of the same major version
+//!   (`--release` records the current spec as released);
 //! - `cargo xtask bench [--quick]` runs the benchmarks in a release build (`nexudus-bench`, in
 //!   `crates/bench`) and writes `BENCHMARKS.md`.
 //!
@@ -13,12 +16,12 @@
 //! are asked for.
 
 mod codegen;
+mod compat;
 mod rules;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str =
-    "usage: cargo xtask codegen [--check] | cargo xtask contract [ARGS] | cargo xtask bench [ARGS]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask spec-compat [--release] | cargo xtask contract [ARGS] | cargo xtask bench [ARGS]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +29,22 @@ fn main() -> ExitCode {
         Some("codegen") => match &args[1..] {
             [] => codegen::run(codegen::Mode::Write),
             [check] if check == "--check" => codegen::run(codegen::Mode::Check),
+            _ => return usage(),
+        }
+        .map(|()| {
+            // A summary, never a failure: the gate is `cargo xtask spec-compat`.
+            match compat::summary() {
+                Ok(line) => println!("{line}"),
+                Err(error) => println!("spec-compat: cannot compare: {error:#}"),
+            }
+        }),
+        Some("spec-compat") => match &args[1..] {
+            [] => match compat::check() {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::FAILURE,
+                Err(error) => Err(error),
+            },
+            [release] if release == "--release" => compat::release(),
             _ => return usage(),
         },
         Some("contract") => {

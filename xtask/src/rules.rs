@@ -50,10 +50,12 @@ mod tests {
                 "nexudus-types",
                 "reference-server",
                 "server-runtime",
+                "spec-compat",
                 "spec-schema",
             ],
         ),
-        ("xtask", &["codegen"]),
+        ("xtask", &["codegen", "spec-compat"]),
+        ("spec-compat", &["spec-schema", "spec-strategies"]),
         ("workspace-tests", &[]),
         ("downstream-check", &["nexudus-types"]),
         ("fixture-api", &["server-runtime", "spec-schema"]),
@@ -171,6 +173,7 @@ mod tests {
             "server-runtime",
             "spec-schema",
             "spec-strategies",
+            "spec-compat",
             "contract",
         ] {
             for (path, code) in sources(&root.join("crates").join(krate).join("src")) {

@@ -116,23 +116,41 @@ pub fn run(size: &Size) -> anyhow::Result<Vec<Row>> {
         ));
     }
     // The last two sizes carry the targets (100 and 500 in a full run).
-    if let [.., (small, _, small_each), (large, large_total, large_each)] = per_operation[..] {
-        rows.push(Row::ratio(
-            FIGURE,
+    rows.extend(scaling_targets(
+        FIGURE,
+        &per_operation,
+        Duration::from_secs(10),
+    ));
+    Ok(rows)
+}
+
+/// The targets of a scaling figure from its `(operations, total, per operation)` sizes: time per
+/// operation at the last size against the one before at most 1.5×, the last size's total under
+/// `limit`.
+pub fn scaling_targets(
+    figure: &'static str,
+    per_operation: &[(usize, Duration, f64)],
+    limit: Duration,
+) -> Vec<Row> {
+    let [.., (small, _, small_each), (large, large_total, large_each)] = per_operation[..] else {
+        return Vec::new();
+    };
+    vec![
+        Row::ratio(
+            figure,
             format!("time per operation, {large} vs {small} operations"),
             format!("{:.2} ms vs {:.2} ms", large_each * 1e3, small_each * 1e3),
             large_each / small_each,
             Target::AtMost(1.5),
-        ));
-        rows.push(Row::bounded(
-            FIGURE,
+        ),
+        Row::bounded(
+            figure,
             format!("{large} operations in total"),
             format!("{:.2} s", large_total.as_secs_f64()),
-            "< 10 s",
-            large_total < Duration::from_secs(10),
-        ));
-    }
-    Ok(rows)
+            &format!("< {} s", limit.as_secs()),
+            large_total < limit,
+        ),
+    ]
 }
 
 #[cfg(test)]

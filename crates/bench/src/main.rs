@@ -11,13 +11,16 @@
 //! 7. stateful sequences against replaying their requests, and a planted failure's shrink time
 //!    ([`contract_runner`]);
 //! 8. a client's latency beside slow and idle clients against the same client alone
-//!    ([`hostile_load`]).
+//!    ([`hostile_load`]);
+//! 9. spec-compat time per operation on synthetic specs with one edit per operation
+//!    ([`compat_scaling`]).
 //!
 //! It prints a table and writes it as markdown (`BENCHMARKS.md` at the workspace root for a full
 //! run). `--quick` runs every figure at a small size, so that CI keeps the harness working.
 
 mod build_cost;
 mod codegen_scaling;
+mod compat_scaling;
 mod contract_runner;
 mod durable;
 mod hostile_load;
@@ -48,8 +51,8 @@ struct Args {
     /// Every figure at a small size, in seconds (for CI: the figures are not meaningful).
     #[arg(long)]
     quick: bool,
-    /// Only these figures (1 to 8), comma-separated.
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=8))]
+    /// Only these figures (1 to 9), comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=9))]
     only: Vec<u8>,
     /// Where to write the markdown table [default: BENCHMARKS.md for a full run of every figure,
     /// target/BENCHMARKS-quick.md otherwise].
@@ -188,6 +191,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
         contract_runner::stateful(&size, &root)
     })?;
     step(8, "hostile clients", &|| hostile_load::run(&size, &root))?;
+    step(9, "spec-compat scaling", &|| compat_scaling::run(&size))?;
 
     println!("{}", table::text(&rows));
     let failed = rows.iter().filter(|row| !row.passed()).count();
@@ -331,4 +335,12 @@ const METHOD: &str = "\
    planted failure is a run told that the caller is someone else, so that the first record read
    names the wrong writer: the time its first failing sequence takes to shrink, and to how many
    steps.
+8. **Hostile clients.** One keep-alive client reading by id, alone and then beside 50 clients
+   sending their heads a byte at a time and 5,000 idle connections (200 in a quick run): the
+   median latencies' ratio.
+9. **Spec-compat scaling.** `spec_compat::compare` (what `cargo xtask spec-compat` runs), reading
+   both documents included, on figure 3's synthetic specs against a copy with one edit per
+   operation (a tighter request `maxLength`, a looser response `minimum`, a new optional request
+   property, a description, in turn): half the findings break and each gets a witness drawn,
+   judged by both versions and shrunk. Fastest of 3 runs per size.
 ";
