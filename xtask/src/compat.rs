@@ -9,7 +9,7 @@ use std::{cmp::Ordering, fs, path::Path};
 use anyhow::{Context, bail};
 use spec_compat::{Evidence, Finding, Version, compare};
 
-use crate::codegen::{SPEC, workspace_root};
+use crate::codegen::SPEC;
 
 /// Where released copies live, relative to the workspace root.
 pub const RELEASED: &str = "openapi/released";
@@ -79,9 +79,8 @@ fn version_order(a: &str, b: &str) -> Ordering {
 
 /// `--release`: records the current spec as released, refusing to rewrite a version already
 /// recorded with other content.
-pub fn release() -> anyhow::Result<()> {
-    let root = workspace_root();
-    let (name, text) = current(&root)?;
+pub fn release(root: &Path) -> anyhow::Result<()> {
+    let (name, text) = current(root)?;
     let version = Version::parse(&text)?;
     let path = root
         .join(RELEASED)
@@ -105,7 +104,7 @@ pub fn release() -> anyhow::Result<()> {
             println!(
                 "spec-compat: recorded {name} {} as {}",
                 version.version(),
-                path.strip_prefix(&root).unwrap_or(&path).display()
+                path.strip_prefix(root).unwrap_or(&path).display()
             );
         }
     }
@@ -191,9 +190,8 @@ fn outcomes(root: &Path) -> anyhow::Result<(String, Version, Vec<Outcome>)> {
 }
 
 /// Compares the spec with every release; `Ok(false)` when a break is refused.
-pub fn check() -> anyhow::Result<bool> {
-    let root = workspace_root();
-    let (name, current, outcomes) = outcomes(&root)?;
+pub fn check(root: &Path) -> anyhow::Result<bool> {
+    let (name, current, outcomes) = outcomes(root)?;
     if outcomes.is_empty() {
         println!(
             "spec-compat: {name} has no released version in {RELEASED}; record one with `cargo xtask spec-compat --release`"
@@ -212,9 +210,8 @@ pub fn check() -> anyhow::Result<bool> {
 }
 
 /// One line on the spec against its latest release, for `cargo xtask codegen`.
-pub fn summary() -> anyhow::Result<String> {
-    let root = workspace_root();
-    let (name, current, outcomes) = outcomes(&root)?;
+pub fn summary(root: &Path) -> anyhow::Result<String> {
+    let (name, current, outcomes) = outcomes(root)?;
     Ok(match outcomes.last() {
         None => format!("spec-compat: {name} has no released version"),
         Some(latest) if latest.findings.is_empty() => {
@@ -230,12 +227,91 @@ pub fn summary() -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codegen::workspace_root;
+
+    /// A workspace of one spec, the real one, in a temporary directory.
+    fn workspace() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join(SPEC);
+        fs::create_dir_all(spec.parent().unwrap()).unwrap();
+        fs::copy(workspace_root().join(SPEC), &spec).unwrap();
+        dir
+    }
+
+    fn edit_spec(root: &Path, from: &str, to: &str) {
+        let path = root.join(SPEC);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "the spec has no `{from}`");
+        fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// The spec's `info.version` and the one a major bump gives.
+    fn versions(root: &Path) -> (String, String) {
+        let current = Version::parse(&fs::read_to_string(root.join(SPEC)).unwrap()).unwrap();
+        let next = format!("{}.0", current.major().unwrap() + 1);
+        (current.version().to_owned(), next)
+    }
 
     #[test]
-    fn versions_order_by_their_numbers() {
-        let mut versions = vec!["1.10", "1.9", "2.0", "1.1"];
-        versions.sort_by(|a, b| version_order(a, b));
-        assert_eq!(versions, ["1.1", "1.9", "1.10", "2.0"]);
+    fn a_release_is_recorded_once_and_never_rewritten() {
+        let dir = workspace();
+        let root = dir.path();
+        let (version, _) = versions(root);
+        // Nothing released yet: nothing to break.
+        assert!(check(root).unwrap());
+        release(root).unwrap();
+        let recorded = root
+            .join(RELEASED)
+            .join(format!("nexudus-billing-{version}.yaml"));
+        assert_eq!(
+            fs::read_to_string(&recorded).unwrap(),
+            fs::read_to_string(root.join(SPEC)).unwrap()
+        );
+        // The same content again is no change.
+        release(root).unwrap();
+        edit_spec(root, "maxLength: 2000", "maxLength: 3000");
+        let refused = release(root).unwrap_err().to_string();
+        assert!(
+            refused.contains(&format!("already records version {version}")),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_break_is_refused_within_a_major_version_and_allowed_across_one() {
+        let dir = workspace();
+        let root = dir.path();
+        let (version, next) = versions(root);
+        release(root).unwrap();
+        // A looser request bound breaks nothing.
+        edit_spec(root, "maxLength: 2000", "maxLength: 3000");
+        assert!(check(root).unwrap());
+        assert!(
+            summary(root)
+                .unwrap()
+                .contains("1 difference, none breaking")
+        );
+        // A tighter one breaks requests.
+        edit_spec(root, "maxLength: 3000", "maxLength: 10");
+        assert!(!check(root).unwrap());
+        let line = summary(root).unwrap();
+        assert!(
+            line.contains(&format!(
+                "refused: a breaking change needs a major version bump (info.version {next})"
+            )),
+            "{line}"
+        );
+        edit_spec(
+            root,
+            &format!("version: \"{version}\""),
+            &format!("version: \"{next}\""),
+        );
+        assert!(check(root).unwrap());
+        assert!(
+            summary(root)
+                .unwrap()
+                .contains(&format!("allowed by the major version bump from {version}"))
+        );
     }
 
     /// The gate CI runs: today's spec breaks no release of its major version.

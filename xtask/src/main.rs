@@ -33,18 +33,18 @@ fn main() -> ExitCode {
         }
         .map(|()| {
             // A summary, never a failure: the gate is `cargo xtask spec-compat`.
-            match compat::summary() {
+            match compat::summary(&codegen::workspace_root()) {
                 Ok(line) => println!("{line}"),
                 Err(error) => println!("spec-compat: cannot compare: {error:#}"),
             }
         }),
         Some("spec-compat") => match &args[1..] {
-            [] => match compat::check() {
+            [] => match compat::check(&codegen::workspace_root()) {
                 Ok(true) => Ok(()),
                 Ok(false) => return ExitCode::FAILURE,
                 Err(error) => Err(error),
             },
-            [release] if release == "--release" => compat::release(),
+            [release] if release == "--release" => compat::release(&codegen::workspace_root()),
             _ => return usage(),
         },
         Some("contract") => {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     Place, Side,
-    document::{Located, Operation, Version, escape, satisfies, text},
+    document::{Located, Operation, Version, escape, satisfies, template_names, text},
 };
 
 /// A difference before its evidence is looked for.
@@ -290,6 +290,14 @@ impl<'a> Walk<'a> {
                     });
                 }
                 Some(new) => {
+                    if old.path != new.path && !item_pairs.contains_key(old.path) {
+                        self.report(
+                            "path-parameter-renamed",
+                            Side::Neither,
+                            format!("/paths/{}", escape(new.path)),
+                            format!("{} → {}", old.path, new.path),
+                        );
+                    }
                     item_pairs.insert(old.path, new.path);
                     self.operation(old, new);
                 }
@@ -399,12 +407,27 @@ impl<'a> Walk<'a> {
     }
 
     fn parameters(&mut self, old: &Operation<'_>, new: &Operation<'_>, method: &str) {
+        // A path parameter is known by its position: renaming it changes no request.
+        let released_key = |key: &(String, String)| -> (String, String) {
+            let renamed = (key.0 == "path")
+                .then(|| {
+                    let position = template_names(new.path)
+                        .iter()
+                        .position(|name| *name == key.1)?;
+                    template_names(old.path)
+                        .get(position)
+                        .map(|name| (*name).to_owned())
+                })
+                .flatten();
+            (key.0.clone(), renamed.unwrap_or_else(|| key.1.clone()))
+        };
+        let kept: BTreeSet<(String, String)> = new.parameters.keys().map(released_key).collect();
         for (key, new_parameter) in &new.parameters {
             let required = |parameter: &Located<'_>| {
                 key.0 == "path" || parameter.value.get("required") == Some(&Value::Bool(true))
             };
             let place = Place::Parameter(key.1.clone());
-            match old.parameters.get(key) {
+            match old.parameters.get(&released_key(key)) {
                 None => {
                     let breaks = required(new_parameter);
                     self.push(Difference {
@@ -457,7 +480,7 @@ impl<'a> Walk<'a> {
             }
         }
         for (key, old_parameter) in &old.parameters {
-            if !new.parameters.contains_key(key) {
+            if !kept.contains(key) {
                 // A server ignores a query parameter it does not know; a path parameter cannot
                 // go without the path changing, which is another operation.
                 self.report(
@@ -595,6 +618,9 @@ impl<'a> Walk<'a> {
                 let unreachable = new_response.value.pointer("/x-contract/reachable")
                     == Some(&Value::Bool(false));
                 let content_type = content(new_response).keys().next().cloned();
+                // The operation's own place: a shared response component is added to each
+                // operation that names it.
+                let pointer = format!("{}/responses/{}", new.pointer, escape(status));
                 self.push(Difference {
                     rule: "status-added",
                     side: if unreachable {
@@ -602,7 +628,7 @@ impl<'a> Walk<'a> {
                     } else {
                         Side::Responses
                     },
-                    pointer: new_response.pointer.clone(),
+                    pointer,
                     detail: if unreachable {
                         format!("{status}, documented as not reachable by clients")
                     } else {
@@ -623,12 +649,12 @@ impl<'a> Walk<'a> {
             };
             self.response(old_response, new_response, status, old, new, method);
         }
-        for (status, old_response) in &old.responses {
+        for status in old.responses.keys() {
             if !new.responses.contains_key(status) {
                 self.report(
                     "status-removed",
                     Side::Neither,
-                    old_response.pointer.clone(),
+                    format!("{}/responses/{}", old.pointer, escape(status)),
                     format!("{status}, in the released version"),
                 );
             }

@@ -205,7 +205,16 @@ impl Version {
         }
         for ((location, name), parameter) in &operation.parameters {
             let sent = match location.as_str() {
-                "path" => request.request.path.get(name),
+                // By position: a path parameter renamed is the same segment of the path.
+                "path" => request.request.path.get(name).or_else(|| {
+                    let position = template_names(operation.path)
+                        .iter()
+                        .position(|n| n == name)?;
+                    request
+                        .request
+                        .path
+                        .get(*template_names(&request.path).get(position)?)
+                }),
                 "query" => request.request.query.get(name),
                 _ => continue,
             };
@@ -408,6 +417,14 @@ pub(crate) fn path_key(path: &str) -> String {
     key
 }
 
+/// The names of a path template's parameters, in order (`/a/{id}/b/{x}` → `id`, `x`).
+pub(crate) fn template_names(path: &str) -> Vec<&str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect()
+}
+
 /// A JSON pointer segment (RFC 6901).
 pub(crate) fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
@@ -480,6 +497,12 @@ mod tests {
     fn a_path_key_forgets_parameter_names() {
         assert_eq!(path_key("/a/{id}/b/{x}"), "/a/{}/b/{}");
         assert_eq!(path_key("/a"), "/a");
+    }
+
+    #[test]
+    fn template_names_are_in_path_order() {
+        assert_eq!(template_names("/a/{id}/b/{x}"), ["id", "x"]);
+        assert!(template_names("/a").is_empty());
     }
 
     #[test]

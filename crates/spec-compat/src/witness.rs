@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use spec_strategies::{Location, ParameterShape, RequestShape, Strategies};
 
 use crate::{
-    Evidence, Rejection, RequestWitness, ResponseWitness, Witness,
+    Evidence, Place, Rejection, RequestWitness, ResponseWitness, Witness,
     diff::{Difference, Draw, Plan},
     document::{Version, reachable},
 };
@@ -30,6 +30,8 @@ pub(crate) fn search(
     difference: &Difference,
 ) -> Evidence {
     let seed = seed(difference.rule, &difference.pointer);
+    let unlisted = unlisted_at(difference.rule, &plan.place);
+    let unlisted = unlisted.as_deref();
     let outcome = match &plan.draw {
         Draw::Request {
             credentials,
@@ -55,6 +57,9 @@ pub(crate) fn search(
                         request.request.body = None;
                         request.content_type = None;
                     }
+                    if let (Some(path), Some(body)) = (unlisted, request.request.body.as_mut()) {
+                        add_unlisted(body, path);
+                    }
                     if request.request.body.is_none() {
                         request.content_type = None;
                     }
@@ -69,7 +74,10 @@ pub(crate) fn search(
             status,
             content_type,
         } => response_strategy(current, plan, status, content_type.as_deref()).map(|strategy| {
-            let build = |body: Option<Value>| {
+            let build = |mut body: Option<Value>| {
+                if let (Some(path), Some(body)) = (unlisted, body.as_mut()) {
+                    add_unlisted(body, path);
+                }
                 Witness::Response(ResponseWitness {
                     method: plan.method.clone(),
                     path: plan.path.clone(),
@@ -100,6 +108,45 @@ pub(crate) fn search(
                 Draw::Response { .. } => "rejected by the released one at the place that changed",
             },
         )),
+    }
+}
+
+/// The object path of a rule about properties a schema does not name: the strategies draw only
+/// named properties, so its witness needs one added.
+fn unlisted_at(rule: &str, place: &Place) -> Option<Vec<String>> {
+    let Place::Body(path) = place else {
+        return None;
+    };
+    let mut path = path.clone();
+    (rule.starts_with("additional-properties-") && path.pop().as_deref() == Some("*"))
+        .then_some(path)
+}
+
+/// The name a property no schema names takes in a witness.
+const UNLISTED: &str = "UnlistedProperty";
+
+/// Adds a property no schema names to every object at `path` (`*` for every item or value).
+fn add_unlisted(value: &mut Value, path: &[String]) {
+    match (path.split_first(), value) {
+        (None, Value::Object(object)) => {
+            object
+                .entry(UNLISTED)
+                .or_insert(Value::String(String::new()));
+        }
+        (Some((segment, rest)), Value::Object(object)) if segment == "*" => {
+            object
+                .values_mut()
+                .for_each(|inner| add_unlisted(inner, rest));
+        }
+        (Some((segment, rest)), Value::Array(items)) if segment == "*" => {
+            items.iter_mut().for_each(|inner| add_unlisted(inner, rest));
+        }
+        (Some((segment, rest)), Value::Object(object)) => {
+            if let Some(inner) = object.get_mut(segment) {
+                add_unlisted(inner, rest);
+            }
+        }
+        _ => {}
     }
 }
 
