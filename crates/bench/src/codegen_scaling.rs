@@ -78,6 +78,7 @@ fn generate(spec: &str) -> anyhow::Result<(Duration, usize)> {
         server_trait: "SyntheticApi".into(),
         spec_path: "synthetic.json".into(),
         command: "cargo xtask bench".into(),
+        client_hooks: None,
     };
     let started = Instant::now();
     let generated = codegen::generate(spec, &settings)?;

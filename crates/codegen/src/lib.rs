@@ -34,6 +34,10 @@ pub struct Settings {
     pub spec_path: String,
     /// The command that regenerates the files, shown in the `@generated` header.
     pub command: String,
+    /// The path of a type the generated client holds (`crate::Behaviour`), whose crate
+    /// implements `progenitor_client::ClientHooks` for the client (to wait out throttling, say);
+    /// `None` keeps progenitor's hooks, which only send.
+    pub client_hooks: Option<String>,
 }
 
 /// The generated sources, each a complete, formatted Rust file.
@@ -108,7 +112,7 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
 
     let schemas = schema_names(&openapi);
     let (types, type_names) = generate_types(&openapi, &schemas)?;
-    let client = generate_client(&openapi, &type_names, &settings.types_path)?;
+    let client = generate_client(&openapi, &type_names, settings)?;
     let client_file = parse("client", client)?;
     let names = Names {
         methods: names::client_methods(&client_file, &operations)?,
@@ -187,10 +191,20 @@ fn generate_types(
 fn generate_client(
     openapi: &openapiv3::OpenAPI,
     type_names: &BTreeMap<String, String>,
-    types_path: &str,
+    settings: &Settings,
 ) -> Result<TokenStream, CodegenError> {
+    let types_path = &settings.types_path;
     let mut generation = progenitor::GenerationSettings::new();
     generation.with_interface(progenitor::InterfaceStyle::Positional);
+    if let Some(hooks) = &settings.client_hooks {
+        let inner: TokenStream = hooks.parse().map_err(|_| CodegenError::Unsupported {
+            operation: "*".into(),
+            message: format!("`{hooks}` is not a Rust type path"),
+        })?;
+        generation
+            .with_inner_type(inner)
+            .with_hooks(progenitor::HooksMode::Expected);
+    }
     // typify looks a replacement up by the type's name, not the schema's.
     for name in type_names.values() {
         generation.with_replacement(name, format!("{types_path}::{name}"), std::iter::empty());

@@ -14,6 +14,7 @@ fn settings() -> codegen::Settings {
         server_trait: "NexudusBillingApi".into(),
         spec_path: "openapi/nexudus-billing.yaml".into(),
         command: "cargo xtask codegen".into(),
+        client_hooks: None,
     }
 }
 
@@ -134,6 +135,37 @@ fn another_operation_needs_no_generator_change() {
             .client
             .contains("required(&arguments.query, \"times\")")
     );
+}
+
+#[test]
+fn a_client_with_hooks_holds_their_type_and_leaves_them_to_its_crate() {
+    let generated = codegen::generate(
+        &spec(),
+        &codegen::Settings {
+            client_hooks: Some("crate::Behaviour".into()),
+            ..settings()
+        },
+    )
+    .unwrap();
+    assert!(
+        generated
+            .client
+            .contains("pub(crate) inner: crate::Behaviour"),
+        "{}",
+        generated.client
+    );
+    assert!(
+        generated
+            .client
+            .contains("Client: ClientHooks<crate::Behaviour>")
+    );
+    assert!(
+        !generated
+            .client
+            .contains("impl ClientHooks<crate::Behaviour> for &Client {}")
+    );
+    let plain = generate(&spec()).unwrap();
+    assert!(plain.client.contains("impl ClientHooks<()> for &Client {}"));
 }
 
 #[test]
