@@ -152,31 +152,33 @@ const OPERATIONS: [(&str, &str, &str, &[&str]); 5] = [
         PATH,
         "create_coworker_time_pass",
         "CoworkerTimePass-Create",
-        &["200", "400", "401", "408", "413", "415", "500"],
+        &["200", "400", "401", "408", "409", "413", "415", "500"],
     ),
     (
         "/paths/~1api~1billing~1coworkertimepasses/get",
         "list_coworker_time_passes",
         "CoworkerTimePass-List",
-        &["200", "400", "401", "500"],
+        &["200", "400", "401", "409", "500"],
     ),
     (
         "/paths/~1api~1billing~1coworkertimepasses/put",
         "update_coworker_time_pass",
         "CoworkerTimePass-Edit",
-        &["200", "400", "401", "404", "408", "413", "415", "500"],
+        &[
+            "200", "400", "401", "404", "408", "409", "413", "415", "500",
+        ],
     ),
     (
         "/paths/~1api~1billing~1coworkertimepasses~1{id}/get",
         "get_coworker_time_pass",
         "CoworkerTimePass-Read",
-        &["200", "400", "401", "404", "500"],
+        &["200", "400", "401", "404", "409", "500"],
     ),
     (
         "/paths/~1api~1billing~1coworkertimepasses~1{id}/delete",
         "delete_coworker_time_pass",
         "CoworkerTimePass-Delete",
-        &["200", "400", "401", "404", "500"],
+        &["200", "400", "401", "404", "409", "500"],
     ),
 ];
 
@@ -544,8 +546,9 @@ fn examples_validate_against_their_schemas() {
         checked += 1;
     }
     assert_eq!(
-        checked, 4,
-        "the documented 200 and 400 examples of create, and the 200s of update and delete"
+        checked, 9,
+        "the documented 200 and 400 examples of create, the 200s of update and delete, and the \
+         throttled answer's of every operation"
     );
 }
 

@@ -57,8 +57,15 @@ pub const FIXTURE_SPEC: &str = "tests/fixture-api/openapi.yaml";
 
 /// Every generated file with the text it must have.
 pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
-    let nexudus = generate(root, SPEC, "::nexudus_types", "NexudusBillingApi")?;
-    let fixture = generate(root, FIXTURE_SPEC, "crate::types", "WidgetsApi")?;
+    // The Nexudus client waits out throttling (`nexudus_client::Behaviour`); the fixture's sends.
+    let nexudus = generate(
+        root,
+        SPEC,
+        "::nexudus_types",
+        "NexudusBillingApi",
+        Some("crate::Behaviour"),
+    )?;
+    let fixture = generate(root, FIXTURE_SPEC, "crate::types", "WidgetsApi", None)?;
     Ok(vec![
         (
             root.join("crates/nexudus-types/src/generated.rs"),
@@ -83,6 +90,7 @@ fn generate(
     spec: &str,
     types_path: &str,
     server_trait: &str,
+    client_hooks: Option<&str>,
 ) -> anyhow::Result<codegen::Generated> {
     let text = fs::read_to_string(root.join(spec)).with_context(|| format!("reading {spec}"))?;
     let settings = codegen::Settings {
@@ -90,6 +98,7 @@ fn generate(
         server_trait: server_trait.into(),
         spec_path: spec.into(),
         command: COMMAND.into(),
+        client_hooks: client_hooks.map(str::to_owned),
     };
     codegen::generate(&text, &settings).with_context(|| format!("generating code from {spec}"))
 }

@@ -26,6 +26,14 @@ impl Reference {
 
     /// Starts it on the current tokio runtime, with its database in a new directory inside `dir`.
     pub async fn start_in(dir: &Path) -> anyhow::Result<Self> {
+        Self::start_throttled_in(dir, reference_server::ThrottlePolicy::default()).await
+    }
+
+    /// As [`Reference::start_in`], with per-user request limits.
+    pub async fn start_throttled_in(
+        dir: &Path,
+        throttle: reference_server::ThrottlePolicy,
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir_in(dir)
             .with_context(|| format!("creating a temporary directory in {}", dir.display()))?;
         let server = reference_server::Server::bind(reference_server::Config {
@@ -34,6 +42,7 @@ impl Reference {
             users: Users::builtin(),
             body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
             limits: reference_server::Limits::default(),
+            throttle,
         })
         .await
         .context("starting the reference server")?;

@@ -50,6 +50,14 @@ struct Args {
     /// by default they are deleted at the end, even after a failure or Ctrl-C.
     #[arg(long)]
     keep_records: bool,
+    /// Per-user request limits of the reference server started when no --base-url is given
+    /// (`nexudus`, `<N>/<s|m|h>` or `off`): its 409s are waited out and counted.
+    #[arg(long, conflicts_with = "base_url", default_value = "off")]
+    throttle: reference_server::ThrottlePolicy,
+    /// The longest one request may spend waiting out throttled answers (seconds): past it, the
+    /// 409 is its answer and fails its checks.
+    #[arg(long, default_value_t = contract::Options::default().throttle_wait.as_secs())]
+    throttle_wait: u64,
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -80,6 +88,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
         sequences: args.sequences,
         steps: args.steps,
         keep_records: args.keep_records,
+        throttle_wait: Duration::from_secs(args.throttle_wait),
         ..contract::Options::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -103,10 +112,13 @@ fn run(args: Args) -> anyhow::Result<bool> {
                 None,
             ),
             None => {
-                let reference = Reference::start().await?;
+                let reference =
+                    Reference::start_throttled_in(&std::env::temp_dir(), args.throttle.clone())
+                        .await?;
                 eprintln!(
-                    "reference server on {} (temporary database)",
-                    reference.server().base_url()
+                    "reference server on {} (temporary database, throttle {})",
+                    reference.server().base_url(),
+                    args.throttle
                 );
                 (reference.target(), Some(reference))
             }

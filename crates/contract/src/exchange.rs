@@ -10,7 +10,11 @@
 
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
 };
 
 use axum::{body::Body, extract::State, http::Request as HttpRequest, response::Response};
@@ -53,6 +57,100 @@ impl Exchange {
             .iter()
             .filter(move |(found, _)| found == name)
             .map(|(_, value)| value.as_str())
+    }
+}
+
+/// How a run meets a server's throttling, as the root `x-contract.throttled` describes it: an
+/// answer with that status, its headers and a body of its schema is waited out for the
+/// `Retry-After` seconds it asks and the request sent again, while the request's waits add up to
+/// no more than `limit`. Any other answer, a throttled one missing its header or its body included,
+/// goes to the checks like every answer.
+pub(crate) struct Patience {
+    throttled: Option<Throttled>,
+    limit: Duration,
+    count: AtomicU64,
+    waited_micros: AtomicU64,
+}
+
+struct Throttled {
+    status: u16,
+    body: spec_schema::Validator,
+    headers: Vec<String>,
+}
+
+impl Patience {
+    /// Patience for the answer `throttled` (none: every answer is final), each request waiting at
+    /// most `limit` in all.
+    pub(crate) fn new(
+        throttled: Option<(u16, spec_schema::Validator, Vec<String>)>,
+        limit: Duration,
+    ) -> Self {
+        Self {
+            throttled: throttled.map(|(status, body, headers)| Throttled {
+                status,
+                body,
+                headers: headers.iter().map(|name| name.to_lowercase()).collect(),
+            }),
+            limit,
+            count: AtomicU64::new(0),
+            waited_micros: AtomicU64::new(0),
+        }
+    }
+
+    /// How many answers were throttled and waited out, and the time spent waiting (summed over
+    /// requests in flight).
+    pub(crate) fn waited(&self) -> (u64, Duration) {
+        (
+            self.count.load(Ordering::Relaxed),
+            Duration::from_micros(self.waited_micros.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// Sends `request`, again after each throttled answer it may wait out.
+    pub(crate) async fn send(
+        &self,
+        mut request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut waited = Duration::ZERO;
+        loop {
+            let again = request.try_clone();
+            let response = request.send().await?;
+            let Some(throttled) = &self.throttled else {
+                return Ok(response);
+            };
+            if response.status().as_u16() != throttled.status {
+                return Ok(response);
+            }
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            let wait = headers
+                .get(http::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let well_formed = throttled
+                .headers
+                .iter()
+                .all(|name| headers.contains_key(name.as_str()))
+                && serde_json::from_slice(&body).is_ok_and(|json| throttled.body.is_valid(&json));
+            match (wait, again) {
+                (Some(wait), Some(again)) if well_formed && waited + wait <= self.limit => {
+                    self.count.fetch_add(1, Ordering::Relaxed);
+                    self.waited_micros
+                        .fetch_add(wait.as_micros() as u64, Ordering::Relaxed);
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                    request = again;
+                }
+                _ => {
+                    let mut answer = http::Response::new(body);
+                    *answer.status_mut() = status;
+                    *answer.headers_mut() = headers;
+                    return Ok(reqwest::Response::from(answer));
+                }
+            }
+        }
     }
 }
 
@@ -118,10 +216,11 @@ struct ProxyState {
     target: String,
     http: reqwest::Client,
     last: Arc<Mutex<Option<Exchange>>>,
+    patience: Arc<Patience>,
 }
 
 impl RecordingProxy {
-    pub(crate) async fn start(target: &str) -> std::io::Result<Self> {
+    pub(crate) async fn start(target: &str, patience: Arc<Patience>) -> std::io::Result<Self> {
         let last = Arc::new(Mutex::new(None));
         let target = target.trim_end_matches('/').to_owned();
         let state = Arc::new(ProxyState {
@@ -130,6 +229,7 @@ impl RecordingProxy {
                 .build()
                 .map_err(std::io::Error::other)?,
             last: Arc::clone(&last),
+            patience,
         });
         let router = axum::Router::new().fallback(forward).with_state(state);
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
@@ -191,7 +291,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body
         .headers
         .get(http::header::CONTENT_TYPE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-    let (status, headers, response_body) = match outgoing.send().await {
+    let (status, headers, response_body) = match state.patience.send(outgoing).await {
         Ok(response) => {
             let status = response.status();
             let headers = response.headers().clone();
@@ -229,12 +329,16 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body
 /// `headers` are added as they are, after the content type (a second `Content-Type` is sent as a
 /// second header).
 ///
+/// A throttled answer is waited out as `patience` says.
+///
 /// With `last_on_connection`, the request asks the server to close the connection after its
 /// answer: for a request a server may answer before reading its body (refused credentials, an
 /// oversize body or a wrong content type), after which the connection is of no more use, and a
 /// pooled client that tried it again would fail the next request instead.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn send_raw(
     client: &nexudus_client::Client,
+    patience: &Patience,
     method: &str,
     url: String,
     content_type: Option<&str>,
@@ -259,7 +363,7 @@ pub(crate) async fn send_raw(
     for (name, value) in headers {
         request = request.header(name, value);
     }
-    let response = request.send().await?;
+    let response = patience.send(request).await?;
     let status = response.status().as_u16();
     let response_headers = pairs(response.headers());
     let response_body = response.bytes().await?;

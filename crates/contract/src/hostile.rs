@@ -35,6 +35,8 @@ pub(crate) struct Answer {
 pub(crate) struct Root {
     pub(crate) unknown_path: Option<Answer>,
     pub(crate) wrong_method: Option<Answer>,
+    /// The answer to a request over the caller's limits, waited out and sent again.
+    pub(crate) throttled: Option<Answer>,
 }
 
 impl Root {

@@ -46,6 +46,8 @@ mod resource;
 mod runner;
 mod stateful;
 
+use std::time::Duration;
+
 use nexudus_server_api::Operation;
 
 pub use crate::{
@@ -125,6 +127,9 @@ pub struct Options {
     pub steps: u32,
     /// Leave the records the run made on the server (by default it deletes them at the end).
     pub keep_records: bool,
+    /// How long one request may spend waiting out throttled answers (`Retry-After`) before the
+    /// last one counts as its answer; zero waits out none.
+    pub throttle_wait: Duration,
 }
 
 impl Options {
@@ -144,6 +149,8 @@ impl Default for Options {
             sequences: 32,
             steps: 16,
             keep_records: false,
+            // Under the generated client's own 30 s timeout, which a typed request's waits share.
+            throttle_wait: Duration::from_secs(20),
         }
     }
 }

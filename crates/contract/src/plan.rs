@@ -704,7 +704,7 @@ mod tests {
         );
         assert!(create.write_only.contains("CreateMultiple"));
         assert_eq!(create.formats["ExpireDate"], "date-time");
-        assert_eq!(create.reachable, [200, 400, 401, 413, 415]);
+        assert_eq!(create.reachable, [200, 400, 401, 409, 413, 415]);
         let read = plan("get_coworker_time_pass");
         let setup = read.setup.as_ref().unwrap();
         assert_eq!(setup.source.operation_id, "create_coworker_time_pass");

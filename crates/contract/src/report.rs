@@ -161,6 +161,10 @@ pub struct Report {
     pub stateful: Sequences,
     /// Wall time spent shrinking failures.
     pub shrinking: Duration,
+    /// Answers the spec's `x-contract.throttled` describes, waited out and sent again.
+    pub throttled: u64,
+    /// The time those waits took, summed over the requests in flight.
+    pub throttle_wait: Duration,
 }
 
 /// What the stateful checks ran.
@@ -181,6 +185,9 @@ pub struct Coverage {
     pub responses: u64,
     /// Whether a client can cause it.
     pub reachable: bool,
+    /// Whether it is the throttled answer (the root `x-contract.throttled`): a run waits it out
+    /// when the server throttles, and need not meet it when it does not.
+    pub throttled: bool,
 }
 
 impl Report {
@@ -247,6 +254,13 @@ impl Report {
             self.seed
         );
         let _ = writeln!(out, "{passed} passed, {failed} failed");
+        if self.throttled > 0 {
+            let _ = writeln!(
+                out,
+                "throttled {} times (never counted as failures), waited {:.1?} in all",
+                self.throttled, self.throttle_wait
+            );
+        }
         for skipped in &self.skipped {
             let _ = writeln!(out, "not checked: {skipped}");
         }
@@ -277,9 +291,10 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "{:<width$}  status  responses", "operation");
         for ((operation, status), coverage) in &self.coverage {
-            let note = match (coverage.responses, coverage.reachable) {
-                (0, true) => "  <-- NOT PRODUCED",
-                (_, false) => "  (not expected of a run: x-contract.reachable false)",
+            let note = match (coverage.responses, coverage.reachable, coverage.throttled) {
+                (_, _, true) => "  (throttled answers are waited out: see the summary)",
+                (0, true, _) => "  <-- NOT PRODUCED",
+                (_, false, _) => "  (not expected of a run: x-contract.reachable false)",
                 _ => "",
             };
             let _ = writeln!(

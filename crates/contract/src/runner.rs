@@ -5,7 +5,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     sync::{
-        Mutex,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering as AtomicOrdering},
     },
     time::Instant,
@@ -98,9 +98,19 @@ pub(crate) async fn run(
 ) -> Result<Report, ContractError> {
     let spec = Spec::load(crate::operations())?;
     let resources = Resource::all(&spec)?;
+    let throttled = match &spec.root.throttled {
+        Some(answer) => Some((
+            answer.status,
+            spec_schema::Validator::new(spec.definitions.clone(), &answer.schema)
+                .map_err(ContractError::spec)?,
+            answer.headers.clone(),
+        )),
+        None => None,
+    };
+    let patience = Arc::new(exchange::Patience::new(throttled, options.throttle_wait));
     let mut typed = Vec::with_capacity(options.lanes());
     for _ in 0..options.lanes() {
-        let proxy = exchange::RecordingProxy::start(&target.base_url)
+        let proxy = exchange::RecordingProxy::start(&target.base_url, Arc::clone(&patience))
             .await
             .map_err(ContractError::Proxy)?;
         typed.push((build_client(Some(&target.token), &proxy.base_url)?, proxy));
@@ -142,6 +152,7 @@ pub(crate) async fn run(
         sequences_started: AtomicU64::new(0),
         ids_seen: Mutex::new(BTreeSet::new()),
         removed: AtomicU64::new(0),
+        patience,
     };
     runner
         .markers
@@ -215,6 +226,7 @@ pub(crate) async fn run(
         runner.clean_up().await;
     }
     state.report.removed = runner.removed.load(AtomicOrdering::Relaxed);
+    (state.report.throttled, state.report.throttle_wait) = runner.patience.waited();
     runner.coverage(&mut state.report);
     state.report.elapsed = started.elapsed();
     if let Some(log) = runner.log {
@@ -325,6 +337,8 @@ pub(crate) struct Runner<'a> {
     pub(crate) ids_seen: Mutex<BTreeSet<String>>,
     /// How many records the run has deleted at the end of its work.
     pub(crate) removed: AtomicU64,
+    /// How throttled answers are waited out, and how many were.
+    patience: Arc<exchange::Patience>,
 }
 
 /// What a run accumulates, one case at a time, in case order.
@@ -713,6 +727,7 @@ impl Runner<'_> {
         };
         let exchange = exchange::send_raw(
             self.clients.get(credentials),
+            &self.patience,
             operation.method,
             url,
             content_type,
@@ -1041,6 +1056,7 @@ impl Runner<'_> {
         let (content_type, body) = hostile::body(&case.fault, request).unzip();
         let sent = exchange::send_raw(
             self.clients.get(credentials),
+            &self.patience,
             method,
             url,
             content_type,
@@ -1189,12 +1205,20 @@ impl Runner<'_> {
                     .get(&(operation.operation_id, response.status))
                     .copied()
                     .unwrap_or_default();
-                let reachable = plan.reachable.contains(&response.status);
+                let throttled = self
+                    .spec
+                    .root
+                    .throttled
+                    .as_ref()
+                    .map(|answer| answer.status)
+                    == Some(response.status);
+                let reachable = plan.reachable.contains(&response.status) && !throttled;
                 report.coverage.insert(
                     (operation.operation_id.to_owned(), response.status),
                     Coverage {
                         responses: count,
                         reachable,
+                        throttled,
                     },
                 );
                 if reachable {

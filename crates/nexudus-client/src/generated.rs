@@ -190,6 +190,17 @@ project's choices: Nexudus documents none of them):
   way closes after the idle timeout. Past its connection cap the server answers new
   connections 503 at once, and closes them.
 
+## Limits
+
+Nexudus throttles each user: 1 request per 100 ms and 120 a minute, and of those `POST`,
+`PUT` and `DELETE` 60 a minute and 5,000 a day. A request over a limit is answered **409**
+with `Retry-After` (whole seconds) and changes nothing; every operation documents it. The
+body is the error envelope, `PropertyName` `$limit` (this project's choice: Nexudus documents
+the status, the header and the words "You must wait before accessing this url again", not
+the body). A request without a known token counts against no one (it is answered 401).
+Version 2.0 documents the 409, which version 1.1 left out: a 1.x client meets it as an
+undocumented status.
+
 ## The `x-contract` extension
 
 What a successful answer must hold beyond its schema, so that contract tools can check it
@@ -221,7 +232,8 @@ without knowing this API:
 - at the document's root, `x-contract.unknown-path` and `x-contract.wrong-method` give the
   `status` and body `schema` of the answer to a path the document does not have and to a
   method a path does not have, and the `headers` that answer carries (`Allow`, listing the
-  path's methods).
+  path's methods); `x-contract.throttled` gives the answer to a request over the caller's
+  limits, which a client waits out for `Retry-After` seconds and sends again.
 
 Properties marked `writeOnly` are instructions, not stored values: they do not read back as
 sent. Every other property sent on create or update reads back as sent, with date-times in UTC
@@ -231,10 +243,11 @@ property no request writes holds the same value on every read between two writes
 record. The `links` of a response say which operations can use its values.
 
 
-Version: 1.1*/
+Version: 2.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: crate::Behaviour,
 }
 impl Client {
     /// Create a new client.
@@ -242,7 +255,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: crate::Behaviour) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -250,7 +263,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -258,16 +271,21 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: crate::Behaviour,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<crate::Behaviour> for Client {
     fn api_version() -> &'static str {
-        "1.1"
+        "2.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -275,11 +293,17 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &crate::Behaviour {
+        &self.inner
     }
 }
-impl ClientHooks<()> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<crate::Behaviour>,
+    {}
+};
 #[allow(clippy::all)]
 impl Client {
     /**List CoworkerTimePasses
@@ -428,6 +452,9 @@ answered empty (this project's choice).
             401u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             500u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -492,6 +519,9 @@ Sends a `PUT` request to `/api/billing/coworkertimepasses`
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             413u16 => {
@@ -564,6 +594,9 @@ Sends a `POST` request to `/api/billing/coworkertimepasses`
             408u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -634,6 +667,9 @@ Arguments:
             404u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
             500u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -696,6 +732,9 @@ Arguments:
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             500u16 => {

@@ -6,6 +6,11 @@
 //! real https hosts. [`dispatch::call`] calls any operation by its operationId with JSON
 //! arguments, through the same typed methods (what the contract runner drives it with).
 //!
+//! Nexudus throttles each user, answering `409 Conflict` with `Retry-After`. The client waits
+//! those out and sends the request again, for as long as its [`Behaviour::throttle_wait`]
+//! allows in all (60 s by default; zero turns it off); past it the caller gets the 409 as
+//! `Error::ErrorResponse`, and [`retry_after`] says how long the server asked to wait.
+//!
 //! The code is in `generated.rs`, written by `cargo xtask codegen`; it is never edited by hand.
 
 #[allow(missing_docs, clippy::all)]
@@ -14,7 +19,9 @@ mod generated;
 
 pub use generated::*;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo};
 
 /// How long a request may take, connection included, before the client gives up.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,27 +40,113 @@ pub enum ClientBuildError {
     Http(#[source] reqwest::Error),
 }
 
+/// What a client does beyond sending each request once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Behaviour {
+    /// The longest one call may spend waiting out throttled answers (`409` with `Retry-After`
+    /// in whole seconds), all its waits together; a wait that would go past it is not begun and
+    /// the 409 is the call's answer. Zero never waits.
+    pub throttle_wait: Duration,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Self {
+            throttle_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+impl ClientHooks<Behaviour> for Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let deadline = Instant::now() + self.inner().throttle_wait;
+        let mut request = request;
+        loop {
+            // A body that is a stream cannot be sent twice; every body this client sends is bytes.
+            let again = request.try_clone();
+            let response = self.client().execute(request).await?;
+            if response.status() != reqwest::StatusCode::CONFLICT {
+                return Ok(response);
+            }
+            let (Some(wait), Some(again)) = (header_seconds(response.headers()), again) else {
+                return Ok(response);
+            };
+            if Instant::now() + wait > deadline {
+                return Ok(response);
+            }
+            tokio::time::sleep(wait).await;
+            request = again;
+        }
+    }
+}
+
+/// `Retry-After` as whole seconds (the form Nexudus sends; an HTTP date is not waited for).
+fn header_seconds(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// How long the server asked to wait, for an error that is a throttled answer the client did not
+/// wait out (its [`Behaviour::throttle_wait`] ran out, or was zero).
+pub fn retry_after<E>(error: &Error<E>) -> Option<Duration> {
+    match error {
+        Error::ErrorResponse(response) if response.status() == reqwest::StatusCode::CONFLICT => {
+            header_seconds(response.headers())
+        }
+        Error::UnexpectedResponse(response)
+            if response.status() == reqwest::StatusCode::CONFLICT =>
+        {
+            header_seconds(response.headers())
+        }
+        _ => None,
+    }
+}
+
 /// A client for the API at `base_url` (e.g. `https://spaces.nexudus.com`) that sends
 /// `Authorization: Bearer <token>` with every request. The header is marked sensitive, so it
-/// never shows up in debug output.
+/// never shows up in debug output. It waits out throttling as [`Behaviour::default`] says.
 pub fn authenticated(base_url: &str, token: &str) -> Result<Client, ClientBuildError> {
+    authenticated_with(base_url, token, Behaviour::default())
+}
+
+/// [`authenticated`], with `behaviour`.
+pub fn authenticated_with(
+    base_url: &str,
+    token: &str,
+    behaviour: Behaviour,
+) -> Result<Client, ClientBuildError> {
     let mut headers = reqwest::header::HeaderMap::new();
     let mut authorization = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|_| ClientBuildError::InvalidToken)?;
     authorization.set_sensitive(true);
     headers.insert(reqwest::header::AUTHORIZATION, authorization);
-    client_with_headers(base_url, headers)
+    client_with_headers(base_url, headers, behaviour)
 }
 
 /// A client for the API at `base_url` that sends no credentials (to see how a server answers
 /// anonymous requests).
 pub fn anonymous(base_url: &str) -> Result<Client, ClientBuildError> {
-    client_with_headers(base_url, reqwest::header::HeaderMap::new())
+    client_with_headers(
+        base_url,
+        reqwest::header::HeaderMap::new(),
+        Behaviour::default(),
+    )
 }
 
 fn client_with_headers(
     base_url: &str,
     headers: reqwest::header::HeaderMap,
+    behaviour: Behaviour,
 ) -> Result<Client, ClientBuildError> {
     let base_url = base_url.trim_end_matches('/');
     let parsed = reqwest::Url::parse(base_url)
@@ -65,7 +158,7 @@ fn client_with_headers(
         .default_headers(headers)
         .build()
         .map_err(ClientBuildError::Http)?;
-    Ok(Client::new_with_client(base_url, http))
+    Ok(Client::new_with_client(base_url, http, behaviour))
 }
 
 /// A `reqwest` client builder with this crate's timeouts and TLS set up: for requests the typed

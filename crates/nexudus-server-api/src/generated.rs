@@ -1035,6 +1035,12 @@ pub mod operations {
                 contract: "null",
             },
             ::server_runtime::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
                 status: 500u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
                 links: &[],
@@ -1093,6 +1099,12 @@ pub mod operations {
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
                 links: &[],
                 contract: "{\"reachable\":false}",
+            },
+            ::server_runtime::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
             },
             ::server_runtime::Response {
                 status: 413u16,
@@ -1173,6 +1185,12 @@ pub mod operations {
                 contract: "{\"reachable\":false}",
             },
             ::server_runtime::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
                 status: 413u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
                 links: &[],
@@ -1239,6 +1257,12 @@ pub mod operations {
                 contract: "null",
             },
             ::server_runtime::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
                 status: 500u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
                 links: &[],
@@ -1293,6 +1317,12 @@ pub mod operations {
                 contract: "null",
             },
             ::server_runtime::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                links: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
                 status: 500u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
                 links: &[],
@@ -1312,7 +1342,7 @@ pub const OPERATIONS: &[&::server_runtime::Operation] = &[
 ];
 /// The document's root `x-contract` extension as JSON text (`null` when it has none):
 /// what the spec says of requests no operation documents, for contract tools.
-pub const CONTRACT: &str = "{\"unknown-path\":{\"schema\":\"ErrorEnvelope\",\"status\":404},\"wrong-method\":{\"headers\":[\"Allow\"],\"schema\":\"ErrorEnvelope\",\"status\":405}}";
+pub const CONTRACT: &str = "{\"throttled\":{\"headers\":[\"Retry-After\"],\"schema\":\"ErrorEnvelope\",\"status\":409},\"unknown-path\":{\"schema\":\"ErrorEnvelope\",\"status\":404},\"wrong-method\":{\"headers\":[\"Allow\"],\"schema\":\"ErrorEnvelope\",\"status\":405}}";
 ///The documented responses of `list_coworker_time_passes`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListCoworkerTimePassesResponse {
@@ -1322,6 +1352,8 @@ pub enum ListCoworkerTimePassesResponse {
     BadRequest(::nexudus_types::ErrorEnvelope),
     ///401.
     Unauthorized(::nexudus_types::ErrorEnvelope),
+    ///409.
+    Conflict(::nexudus_types::ErrorEnvelope),
     ///500.
     InternalServerError(::nexudus_types::ErrorEnvelope),
 }
@@ -1349,6 +1381,13 @@ impl ::axum::response::IntoResponse for ListCoworkerTimePassesResponse {
                 )
                     .into_response()
             }
+            Self::Conflict(body) => {
+                (
+                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
             Self::InternalServerError(body) => {
                 (
                     ::http::StatusCode::from_u16(500u16).expect("a documented status"),
@@ -1372,6 +1411,8 @@ pub enum UpdateCoworkerTimePassResponse {
     NotFound(::nexudus_types::ErrorEnvelope),
     ///408.
     RequestTimeout(::nexudus_types::ErrorEnvelope),
+    ///409.
+    Conflict(::nexudus_types::ErrorEnvelope),
     ///413.
     PayloadTooLarge(::nexudus_types::ErrorEnvelope),
     ///415.
@@ -1417,6 +1458,13 @@ impl ::axum::response::IntoResponse for UpdateCoworkerTimePassResponse {
                 )
                     .into_response()
             }
+            Self::Conflict(body) => {
+                (
+                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
             Self::PayloadTooLarge(body) => {
                 (
                     ::http::StatusCode::from_u16(413u16).expect("a documented status"),
@@ -1452,6 +1500,8 @@ pub enum CreateCoworkerTimePassResponse {
     Unauthorized(::nexudus_types::ErrorEnvelope),
     ///408.
     RequestTimeout(::nexudus_types::ErrorEnvelope),
+    ///409.
+    Conflict(::nexudus_types::ErrorEnvelope),
     ///413.
     PayloadTooLarge(::nexudus_types::ErrorEnvelope),
     ///415.
@@ -1486,6 +1536,13 @@ impl ::axum::response::IntoResponse for CreateCoworkerTimePassResponse {
             Self::RequestTimeout(body) => {
                 (
                     ::http::StatusCode::from_u16(408u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Conflict(body) => {
+                (
+                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
                     ::axum::Json(body),
                 )
                     .into_response()
@@ -1525,6 +1582,8 @@ pub enum GetCoworkerTimePassResponse {
     Unauthorized(::nexudus_types::ErrorEnvelope),
     ///404.
     NotFound(::nexudus_types::ErrorEnvelope),
+    ///409.
+    Conflict(::nexudus_types::ErrorEnvelope),
     ///500.
     InternalServerError(::nexudus_types::ErrorEnvelope),
 }
@@ -1559,6 +1618,13 @@ impl ::axum::response::IntoResponse for GetCoworkerTimePassResponse {
                 )
                     .into_response()
             }
+            Self::Conflict(body) => {
+                (
+                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
             Self::InternalServerError(body) => {
                 (
                     ::http::StatusCode::from_u16(500u16).expect("a documented status"),
@@ -1580,6 +1646,8 @@ pub enum DeleteCoworkerTimePassResponse {
     Unauthorized(::nexudus_types::ErrorEnvelope),
     ///404.
     NotFound(::nexudus_types::ErrorEnvelope),
+    ///409.
+    Conflict(::nexudus_types::ErrorEnvelope),
     ///500.
     InternalServerError(::nexudus_types::ErrorEnvelope),
 }
@@ -1610,6 +1678,13 @@ impl ::axum::response::IntoResponse for DeleteCoworkerTimePassResponse {
             Self::NotFound(body) => {
                 (
                     ::http::StatusCode::from_u16(404u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Conflict(body) => {
+                (
+                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
                     ::axum::Json(body),
                 )
                     .into_response()

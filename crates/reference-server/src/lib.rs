@@ -9,11 +9,13 @@
 //! What is added here: bearer-token users with roles ([`users`]), Nexudus' error envelope
 //! ([`envelope`]) for every answer, also those no operation documents (an unknown path, a wrong
 //! method, a repeated header), durable SQLite storage ([`store`]), connections with timeouts, a
-//! cap and a stop deadline ([`transport`]) and one log line per request.
+//! cap and a stop deadline ([`transport`]), per-user request limits answered 409 with
+//! `Retry-After` ([`throttle`], off by default) and one log line per request.
 
 pub mod api;
 pub mod envelope;
 pub mod store;
+pub mod throttle;
 pub mod transport;
 pub mod users;
 
@@ -21,15 +23,15 @@ use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Insta
 
 use axum::{
     Json,
-    extract::Request,
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use http::{StatusCode, header};
 use serde_json::Value;
 
-pub use crate::transport::Limits;
-use crate::{api::ReferenceApi, store::Store, users::Users};
+use crate::{api::ReferenceApi, store::Store, throttle::Throttle, users::Users};
+pub use crate::{throttle::ThrottlePolicy, transport::Limits};
 
 /// How the server is set up.
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ pub struct Config {
     pub body_limit: usize,
     /// Timeouts, the connection cap and the stop deadline.
     pub limits: Limits,
+    /// Per-user request limits (none by default).
+    pub throttle: ThrottlePolicy,
 }
 
 /// Why the server could not start.
@@ -98,8 +102,18 @@ impl Server {
             source,
         })?;
         let store = Arc::new(store);
+        let throttled = (!config.throttle.is_off()).then(|| {
+            Arc::new(Throttled {
+                users: config.users.clone(),
+                throttle: Throttle::new(config.throttle.clone()),
+            })
+        });
         let api = ReferenceApi::new(config.users, Arc::clone(&store), config.body_limit);
-        let router = nexudus_server_api::router(Arc::new(api))?
+        let mut router = nexudus_server_api::router(Arc::new(api))?;
+        if let Some(throttled) = throttled {
+            router = router.layer(axum::middleware::from_fn_with_state(throttled, throttle));
+        }
+        let router = router
             .layer(axum::middleware::from_fn(read_strictly))
             .layer(axum::middleware::from_fn(log_request));
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -212,6 +226,44 @@ async fn read_strictly(request: Request, next: Next) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     let body = Json(envelope::envelope(vec![entry]));
     (parts, body).into_response()
+}
+
+/// The throttle and who it counts for.
+struct Throttled {
+    users: Users,
+    throttle: Throttle,
+}
+
+/// Counts every request of a known user against the throttle's limits (writes: `POST`, `PUT`,
+/// `PATCH`, `DELETE`) before it is routed, and answers one over a limit 409 with `Retry-After`
+/// and the envelope, having read and changed nothing. A request without a known token is left to
+/// the router's 401: it has no user to count against.
+async fn throttle(State(state): State<Arc<Throttled>>, request: Request, next: Next) -> Response {
+    let Some(user) = nexudus_server_api::bearer_token(request.headers())
+        .ok()
+        .and_then(|token| state.users.find(token))
+    else {
+        return next.run(request).await;
+    };
+    let write = matches!(
+        *request.method(),
+        http::Method::POST | http::Method::PUT | http::Method::PATCH | http::Method::DELETE
+    );
+    let Err(wait) = state.throttle.admit(&user.email, write, Instant::now()) else {
+        return next.run(request).await;
+    };
+    let seconds = throttle::retry_after(wait);
+    let body = envelope::envelope(vec![envelope::error(
+        "$limit",
+        Value::Null,
+        format!("You must wait before accessing this url again ({seconds} s)."),
+    )]);
+    let mut response = (StatusCode::CONFLICT, Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, http::HeaderValue::from(seconds));
+    // The body, if any, is left unread.
+    headers.insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    response
 }
 
 /// One line per request: method, path, status, latency. Never headers, so never a token.

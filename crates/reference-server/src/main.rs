@@ -9,7 +9,7 @@ use std::{
 
 use anyhow::Context;
 use clap::Parser;
-use reference_server::{Config, Limits, Server, users::Users};
+use reference_server::{Config, Limits, Server, ThrottlePolicy, users::Users};
 
 /// A local server for the CoworkerTimePass resource (`/api/billing/coworkertimepasses`), as Nexudus
 /// documents it.
@@ -49,6 +49,11 @@ struct Args {
     /// connection and exiting.
     #[arg(long, env = "NEXUDUS_SHUTDOWN_DEADLINE", default_value = "5s", value_parser = duration)]
     shutdown_deadline: Duration,
+    /// Per-user request limits, answered 409 with `Retry-After`: `nexudus` (its documented
+    /// limits: 1 request per 100 ms and 120 a minute, writes 60 a minute and 5,000 a day),
+    /// `<N>/<s|m|h>` (`20/s`) or `off`.
+    #[arg(long, env = "NEXUDUS_THROTTLE", default_value = "off")]
+    throttle: ThrottlePolicy,
 }
 
 /// `250ms`, `10s` or `2m`.
@@ -101,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
             max_connections: args.max_connections,
             shutdown_deadline: args.shutdown_deadline,
         },
+        throttle: args.throttle,
     })
     .await?;
     let address = server.local_addr();

@@ -46,6 +46,8 @@ enum Deviation {
     AcceptsRepeatedKeys,
     /// A method the path does not have is answered 405 with an empty body.
     BareMethodNotAllowed,
+    /// Lists are throttled: 409 and the envelope, but no `Retry-After` to wait for.
+    ThrottledWithoutRetryAfter,
 }
 
 /// Ways of breaking the contract that show only across requests.
@@ -84,7 +86,7 @@ enum Fault {
     Store(Stateful),
 }
 
-const ALL: [Deviation; 26] = [
+const ALL: [Deviation; 27] = [
     Deviation::MessageJoinedWithCommas,
     Deviation::SuccessWithoutRedirectUrl,
     Deviation::WasSuccessfulTrueOnErrors,
@@ -111,6 +113,7 @@ const ALL: [Deviation; 26] = [
     Deviation::FoundForAnAbsentId,
     Deviation::AcceptsRepeatedKeys,
     Deviation::BareMethodNotAllowed,
+    Deviation::ThrottledWithoutRetryAfter,
 ];
 
 /// The path of one record (`/api/billing/coworkertimepasses/{id}`): its id.
@@ -203,6 +206,16 @@ fn deviate(
             }
         }
         BareMethodNotAllowed if status == 405 => return (405, Err(String::new())),
+        ThrottledWithoutRetryAfter if list && !error => {
+            let message = "You must wait before accessing this url again.";
+            return (
+                409,
+                Ok(json!({
+                    "Message": format!("$limit: {message}"), "Value": null, "WasSuccessful": false,
+                    "Errors": [{"AttemptedValue": null, "Message": message, "PropertyName": "$limit"}]
+                })),
+            );
+        }
         MessageJoinedWithCommas if error => rejoin(&mut body, ", "),
         SuccessWithoutRedirectUrl if !error => {
             body.as_object_mut().unwrap().remove("RedirectURL");

@@ -138,21 +138,24 @@ async fn the_reference_server_keeps_the_contract() {
             );
         }
     }
-    // Every documented status a client can cause was produced; 500 was not asked for, and 408
-    // takes the server's body timeout to reach.
+    // Every documented status a client can cause was produced; 500 was not asked for, 408
+    // takes the server's body timeout to reach, and 409 is the throttled answer, which a server
+    // that does not throttle never gives.
     for ((operation, status), coverage) in &report.coverage {
         assert_eq!(
             coverage.reachable,
-            !matches!(status, 408 | 500),
+            !matches!(status, 408 | 409 | 500),
             "{operation} {status}"
         );
+        assert_eq!(coverage.throttled, *status == 409, "{operation} {status}");
         assert_eq!(
             coverage.responses > 0,
             coverage.reachable,
             "{operation} {status}"
         );
     }
-    assert_eq!(report.coverage.len(), 29);
+    assert_eq!(report.coverage.len(), 34);
+    assert_eq!(report.throttled, 0, "the server does not throttle");
 
     // The sequences ran every kind of step, and their checks held.
     let stateful = [
@@ -342,4 +345,37 @@ async fn a_run_stopped_midway_still_deletes_what_it_made() {
     assert!(report.removed > 0);
     assert!(report.summary().contains("STOPPED"));
     assert_eq!(server.store().count().unwrap(), 0);
+}
+
+/// Throttling is part of the contract: a throttled answer with `Retry-After` and the envelope is
+/// waited out, sent again and counted, never failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_server_is_waited_out_not_failed() {
+    let reference =
+        contract_cli::Reference::start_throttled_in(&std::env::temp_dir(), "20/s".parse().unwrap())
+            .await
+            .unwrap();
+    let options = contract::Options {
+        cases: 4,
+        seed: 3,
+        sequences: 2,
+        steps: 4,
+        ..contract::Options::default()
+    };
+    let report = contract::run(&reference.target(), &options, &mut || {})
+        .await
+        .unwrap();
+    assert!(
+        report.passed(),
+        "{}\n{}",
+        report.summary(),
+        report.failure_details()
+    );
+    assert!(report.throttled > 0, "{}", report.summary());
+    assert!(report.throttle_wait >= std::time::Duration::from_secs(1));
+    assert!(
+        report.summary().contains("throttled"),
+        "{}",
+        report.summary()
+    );
 }

@@ -118,6 +118,7 @@ async fn builtin_users_are_refused_beyond_loopback() {
         users: Users::builtin(),
         body_limit: 1024,
         limits: reference_server::Limits::default(),
+        throttle: reference_server::ThrottlePolicy::default(),
     })
     .await
     .unwrap_err();

@@ -5,6 +5,7 @@ mod bad_input;
 mod process;
 mod resource;
 mod robustness;
+mod throttle;
 mod transport;
 mod volume;
 
@@ -29,6 +30,14 @@ impl TestServer {
     }
 
     pub(crate) async fn start_with_limits(users: Users, limits: reference_server::Limits) -> Self {
+        Self::start_configured(users, limits, reference_server::ThrottlePolicy::default()).await
+    }
+
+    pub(crate) async fn start_configured(
+        users: Users,
+        limits: reference_server::Limits,
+        throttle: reference_server::ThrottlePolicy,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let server = Server::bind(Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -36,6 +45,7 @@ impl TestServer {
             users,
             body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
             limits,
+            throttle,
         })
         .await
         .unwrap();
