@@ -99,6 +99,8 @@ fn generate(
         spec_path: spec.into(),
         command: COMMAND.into(),
         client_hooks: client_hooks.map(str::to_owned),
+        // The client crate's constructors install a TLS provider first; progenitor's would panic.
+        private_new: client_hooks.is_some(),
     };
     codegen::generate(&text, &settings).with_context(|| format!("generating code from {spec}"))
 }

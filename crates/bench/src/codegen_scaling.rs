@@ -79,6 +79,7 @@ fn generate(spec: &str) -> anyhow::Result<(Duration, usize)> {
         spec_path: "synthetic.json".into(),
         command: "cargo xtask bench".into(),
         client_hooks: None,
+        private_new: false,
     };
     let started = Instant::now();
     let generated = codegen::generate(spec, &settings)?;

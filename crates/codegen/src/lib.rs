@@ -38,6 +38,10 @@ pub struct Settings {
     /// implements `progenitor_client::ClientHooks` for the client (to wait out throttling, say);
     /// `None` keeps progenitor's hooks, which only send.
     pub client_hooks: Option<String>,
+    /// Make the generated `Client::new` crate-private: it builds a `reqwest::Client` of its own
+    /// and unwraps the result (a panic when no TLS crypto provider is installed), so a client
+    /// crate that offers constructors of its own keeps it out of its public surface.
+    pub private_new: bool,
 }
 
 /// The generated sources, each a complete, formatted Rust file.
@@ -113,7 +117,10 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
     let schemas = schema_names(&openapi);
     let (types, type_names) = generate_types(&openapi, &schemas)?;
     let client = generate_client(&openapi, &type_names, settings)?;
-    let client_file = parse("client", client)?;
+    let mut client_file = parse("client", client)?;
+    if settings.private_new {
+        make_new_private(&mut client_file);
+    }
     let names = Names {
         methods: names::client_methods(&client_file, &operations)?,
         types: type_names,
@@ -143,6 +150,30 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
         client: format_file(&header, "client", client)?,
         server: format_file(&header, "server", server)?,
     })
+}
+
+/// `Client::new` in `file` made `pub(crate)`.
+fn make_new_private(file: &mut syn::File) {
+    for item in &mut file.items {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        let syn::Type::Path(ty) = block.self_ty.as_ref() else {
+            continue;
+        };
+        if block.trait_.is_some() || !ty.path.is_ident("Client") {
+            continue;
+        }
+        for member in &mut block.items {
+            if let syn::ImplItem::Fn(function) = member
+                && function.sig.ident == "new"
+            {
+                function.vis = syn::parse_quote!(pub(crate));
+                // Kept (progenitor's own code may call it), though the crate need not.
+                function.attrs.push(syn::parse_quote!(#[allow(dead_code)]));
+            }
+        }
+    }
 }
 
 /// The types of the component schemas, and the Rust name of each.

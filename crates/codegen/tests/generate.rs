@@ -15,6 +15,7 @@ fn settings() -> codegen::Settings {
         spec_path: "openapi/nexudus-billing.yaml".into(),
         command: "cargo xtask codegen".into(),
         client_hooks: None,
+        private_new: false,
     }
 }
 
@@ -143,6 +144,7 @@ fn a_client_with_hooks_holds_their_type_and_leaves_them_to_its_crate() {
         &spec(),
         &codegen::Settings {
             client_hooks: Some("crate::Behaviour".into()),
+            private_new: true,
             ..settings()
         },
     )

@@ -257,7 +257,8 @@ impl Report {
         if self.throttled > 0 {
             let _ = writeln!(
                 out,
-                "throttled {} times (never counted as failures), waited {:.1?} in all",
+                "throttled {} times (never counted as failures), waited {:.1?} in all (the waits \
+                 of requests in flight at once add up)",
                 self.throttled, self.throttle_wait
             );
         }

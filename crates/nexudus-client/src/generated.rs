@@ -255,7 +255,8 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::Behaviour) -> Self {
+    #[allow(dead_code)]
+    pub(crate) fn new(baseurl: &str, inner: crate::Behaviour) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);

@@ -1,10 +1,41 @@
 //! Typed client of the Nexudus billing API, generated from `openapi/nexudus-billing.yaml`.
 //!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // The reference server on a loopback port, as a stand-in for https://spaces.nexudus.com.
+//! # let dir = tempfile::tempdir()?;
+//! # let server = reference_server::Server::bind(reference_server::Config {
+//! #     listen: "127.0.0.1:0".parse()?,
+//! #     database: dir.path().join("example.sqlite3"),
+//! #     users: reference_server::users::Users::builtin(),
+//! #     body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+//! #     limits: reference_server::Limits::default(),
+//! #     throttle: reference_server::ThrottlePolicy::default(),
+//! # })
+//! # .await?
+//! # .spawn();
+//! # let base_url = server.base_url();
+//! # let token = "local-admin-token";
+//! let client = nexudus_client::authenticated(base_url, token)?;
+//! let pass: nexudus_types::CoworkerTimePassCreate = serde_json::from_value(serde_json::json!({
+//!     "CoworkerId": 1414201305, "BusinessId": 1414201001, "TimePassId": 1414201122,
+//!     "CreateMultiple": 1, "Notes": "Welcome pack",
+//! }))?;
+//! let created = client.create_coworker_time_pass(&pass).await?;
+//! let read = client.get_coworker_time_pass(created.value.id).await?;
+//! assert_eq!(read.notes.as_deref(), Some("Welcome pack"));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The generated [`Client`] has one method per operation of the spec (typed path and query
 //! parameters and body) and uses the types of [`nexudus_types`]; there is no second copy of any
-//! type. [`authenticated`] builds one for a base URL and a bearer token, with TLS (rustls) for
-//! real https hosts. [`dispatch::call`] calls any operation by its operationId with JSON
-//! arguments, through the same typed methods (what the contract runner drives it with).
+//! type. [`authenticated`] builds one for a base URL and a bearer token, with TLS (rustls, its
+//! crypto provider installed first) for real https hosts; the generated `Client::new`, which
+//! would build a TLS client without a provider and panic, is not public.
+//! [`dispatch::call`] calls any operation by its operationId with JSON arguments, through the
+//! same typed methods (what the contract runner drives it with).
 //!
 //! Nexudus throttles each user, answering `409 Conflict` with `Retry-After`. The client waits
 //! those out and sends the request again, for as long as its [`Behaviour::throttle_wait`]
