@@ -71,6 +71,8 @@ pub(crate) struct Response {
     /// The component schema of its JSON body.
     pub(crate) schema: Option<String>,
     pub(crate) links: Vec<Link>,
+    /// The headers it documents as required.
+    pub(crate) headers: Vec<String>,
     /// Its `x-contract` extension (`null` when absent).
     pub(crate) contract: Value,
 }
@@ -273,10 +275,22 @@ fn response_of(
             request_body: link.request_body.clone().unwrap_or(Value::Null),
         });
     }
+    let mut headers = Vec::new();
+    for (name, header) in &response.headers {
+        let header = header.as_item().ok_or_else(|| {
+            operation.unsupported(format!(
+                "response {status}: header {name} given by $ref is not supported"
+            ))
+        })?;
+        if header.required {
+            headers.push(name.clone());
+        }
+    }
     Ok(Response {
         status,
         schema,
         links,
+        headers,
         contract: response
             .extensions
             .get("x-contract")

@@ -251,11 +251,13 @@ fn response_constant(response: &Response) -> TokenStream {
         }
     });
     let contract = json_text(&response.contract);
+    let headers = &response.headers;
     quote! {
         ::server_runtime::Response {
             status: #status,
             schema: #schema,
             links: &[#(#links),*],
+            headers: &[#(#headers),*],
             contract: #contract,
         }
     }

@@ -42,6 +42,26 @@ pub fn status(expected: u16, got: u16) -> Outcome {
     )
 }
 
+/// Every header the spec documents as required on the answer's status is there.
+pub(crate) fn documented_headers(exchange: &crate::Exchange, headers: &[&str]) -> Outcome {
+    let missing: Vec<&str> = headers
+        .iter()
+        .filter(|name| {
+            exchange
+                .response_header(&name.to_ascii_lowercase())
+                .next()
+                .is_none()
+        })
+        .copied()
+        .collect();
+    outcome(
+        "documented headers",
+        check(missing.is_empty(), || {
+            format!("no {} header, which the spec documents", missing.join(", "))
+        }),
+    )
+}
+
 /// The raw body validates against the spec's schema for the status.
 pub fn response_schema(
     validator: Option<&spec_schema::Validator>,

@@ -737,6 +737,7 @@ mod tests {
             status: 200,
             schema: None,
             links: &[],
+            headers: &[],
             contract: "null",
         }];
         let refused = |contract: &'static str, responses| {
@@ -793,6 +794,7 @@ mod tests {
                 parameters: "{}",
                 request_body: "null",
             }],
+            headers: &[],
             contract: "null",
         }];
         assert_eq!(

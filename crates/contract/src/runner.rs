@@ -838,6 +838,9 @@ impl Runner<'_> {
             self.spec.response_validator(operation, exchange.status),
             json.as_ref(),
         ));
+        if let Some(documented) = operation.response(exchange.status) {
+            outcomes.push(checks::documented_headers(&exchange, documented.headers));
+        }
         let default = |name: &str| plan.default(name);
         let mut first_time = |pointer: &str, value: &Value| {
             self.seen
@@ -1010,7 +1013,7 @@ impl Runner<'_> {
             Ok(sent) => sent,
             Err(failed) => return failed,
         };
-        let documented = operation.response(exchange.status).is_some();
+        let documented = operation.response(exchange.status);
         let validator = self.spec.response_validator(operation, exchange.status);
         error_checks(&mut result, &exchange, expected, documented, validator).await;
         result
@@ -1073,10 +1076,14 @@ impl Runner<'_> {
         self.answered(operation, credentials, &exchange);
         self.made(plan, &exchange);
         let json = exchange.response_json();
-        let documented = case.root.is_some() || operation.response(exchange.status).is_some();
         let validator = match &case.root {
             Some(answer) => self.spec.validator(&answer.schema),
             None => self.spec.response_validator(operation, exchange.status),
+        };
+        // The root's answers are documented there, headers included (checked below).
+        let documented = match &case.root {
+            Some(_) => Some(&UNDOCUMENTED_BY_THE_OPERATION),
+            None => operation.response(exchange.status),
         };
         error_checks(&mut result, &exchange, case.status, documented, validator).await;
         if let Some(name) = &case.names {
@@ -1251,17 +1258,32 @@ fn one_step(
     }
 }
 
-/// The checks of an error answer: its status, the envelope (as the generated client decodes it,
-/// when the status is `documented`) and the schema `validator` of its body.
+/// A response documented by the root's `x-contract` rather than the operation: decoded as the
+/// client decodes a documented error, its headers checked from the root's list.
+const UNDOCUMENTED_BY_THE_OPERATION: nexudus_server_api::Response = nexudus_server_api::Response {
+    status: 0,
+    schema: None,
+    links: &[],
+    headers: &[],
+    contract: "null",
+};
+
+/// The checks of an error answer: its status, the headers and the envelope (as the generated
+/// client decodes it) when its status is `documented`, and the schema `validator` of its body.
 async fn error_checks(
     result: &mut CaseResult,
     exchange: &Exchange,
     expected: u16,
-    documented: bool,
+    documented: Option<&nexudus_server_api::Response>,
     validator: Option<&spec_schema::Validator>,
 ) {
     let json = exchange.response_json();
-    let typed: Result<ErrorEnvelope, String> = if documented {
+    if let Some(documented) = documented {
+        result
+            .outcomes
+            .push(checks::documented_headers(exchange, documented.headers));
+    }
+    let typed: Result<ErrorEnvelope, String> = if documented.is_some() {
         exchange::decode_as_client(exchange).await
     } else {
         Err(format!(

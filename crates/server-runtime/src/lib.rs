@@ -101,6 +101,8 @@ pub struct Response {
     pub schema: Option<&'static str>,
     /// The response's OpenAPI links: operations that can use its values.
     pub links: &'static [Link],
+    /// The headers it documents as required (`Retry-After`), as the spec writes their names.
+    pub headers: &'static [&'static str],
     /// The response's `x-contract` extension as JSON text (`null` when it has none).
     pub contract: &'static str,
 }

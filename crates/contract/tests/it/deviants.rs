@@ -779,3 +779,41 @@ async fn the_sequences_catch_what_shows_only_across_requests() {
         );
     }
 }
+
+/// A 409 without the `Retry-After` its documentation requires is not waited out: it fails its
+/// case, the missing header named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_answer_without_its_header_fails_by_name() {
+    let server = ReferenceServer::start().await;
+    let (base_url, shutdown) =
+        start_deviant(Deviation::ThrottledWithoutRetryAfter, server.base_url()).await;
+    let options = contract::Options {
+        cases: 4,
+        seed: 1,
+        max_shrink_requests: 8,
+        sequences: 1,
+        steps: 2,
+        keep_records: true,
+        ..contract::Options::default()
+    };
+    let report = contract::run(&target(&base_url), &options, &mut || ())
+        .await
+        .unwrap();
+    let _ = shutdown.send(());
+    let headers = report.tallies[&(
+        "list_coworker_time_passes".to_owned(),
+        "valid: documented headers".to_owned(),
+    )];
+    assert!(headers.failed > 0, "{}", report.summary());
+    assert_eq!(
+        report.throttled, 0,
+        "nothing to wait for without Retry-After"
+    );
+    assert!(
+        report
+            .failure_details()
+            .contains("no Retry-After header, which the spec documents"),
+        "{}",
+        report.failure_details()
+    );
+}
