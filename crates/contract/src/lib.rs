@@ -22,8 +22,11 @@
 //!   unknown path (the answers the root's `x-contract` names, `Allow` listing the path's
 //!   methods);
 //! - every response body must validate against the spec's schema for its status, with an
-//!   independent JSON Schema validator; every documented status a client can cause must be
-//!   produced by some case (the coverage table);
+//!   independent JSON Schema validator, and carry the headers its status documents as required;
+//!   every documented status a client can cause must be produced by some case (the coverage
+//!   table);
+//! - an answer of the shape the root's `x-contract.throttled` names (409, `Retry-After`, the
+//!   error envelope) is waited out and the request sent again, counted, never failed;
 //! - the JSON Schema the shared types derive must agree with the spec ([`drift`]);
 //! - random sequences of creates, reads, lists, updates, deletes and rejected requests, on
 //!   records each sequence makes and marks as its own, must agree at every answer with a model
