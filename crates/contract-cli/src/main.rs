@@ -58,6 +58,11 @@ struct Args {
     /// 409 is its answer and fails its checks.
     #[arg(long, default_value_t = contract::Options::default().throttle_wait.as_secs())]
     throttle_wait: u64,
+    /// The most records one request may create (where the spec says a body value gives the
+    /// count, as `CreateMultiple` does): a run deletes every record it made, one request each,
+    /// which against a throttled server is most of the run.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_creates: Option<u64>,
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -89,6 +94,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
         steps: args.steps,
         keep_records: args.keep_records,
         throttle_wait: Duration::from_secs(args.throttle_wait),
+        max_creates: args.max_creates,
         ..contract::Options::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -133,6 +133,10 @@ pub struct Options {
     /// How long one request may spend waiting out throttled answers (`Retry-After`) before the
     /// last one counts as its answer; zero waits out none.
     pub throttle_wait: Duration,
+    /// The most records one request may create, where the spec's `x-contract.creates` reads the
+    /// count from the body (it is lowered to this): every record a run makes is deleted at the
+    /// end, one request each, which against a throttled server is most of the run.
+    pub max_creates: Option<u64>,
 }
 
 impl Options {
@@ -154,6 +158,7 @@ impl Default for Options {
             keep_records: false,
             // Under the generated client's own 30 s timeout, which a typed request's waits share.
             throttle_wait: Duration::from_secs(20),
+            max_creates: None,
         }
     }
 }

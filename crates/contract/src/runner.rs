@@ -28,6 +28,7 @@ use crate::{
     checks::{Outcome, SuccessContext},
     drift,
     exchange::{self, Exchange},
+    expression::Expression,
     follow,
     hostile::{self, Fault},
     plan::{Plan, Spec},
@@ -584,8 +585,20 @@ impl Runner<'_> {
     }
 
     /// Marks a create that adds more than one record with the run's marker: its answer names the
-    /// first only, and the others must be found to be deleted at the end.
+    /// first only, and the others must be found to be deleted at the end. With
+    /// [`Options::max_creates`], a request whose `x-contract.creates` is a value of its body gets
+    /// that value lowered to the cap first.
     fn own(&self, plan: &Plan, request: &mut Request) {
+        if let (Some(cap), Some(Expression::RequestBody(pointer))) =
+            (self.options.max_creates, &plan.creates)
+            && let Some(slot) = request
+                .body
+                .as_mut()
+                .and_then(|body| body.pointer_mut(pointer))
+            && slot.as_u64().is_some_and(|count| count > cap)
+        {
+            *slot = Value::from(cap);
+        }
         for resource in &self.resources {
             if resource.create.operation.operation_id != plan.operation.operation_id {
                 continue;

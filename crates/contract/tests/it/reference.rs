@@ -379,3 +379,43 @@ async fn a_throttled_server_is_waited_out_not_failed() {
         report.summary()
     );
 }
+
+/// `max_creates` keeps every request's records within the cap, so that a run against a
+/// throttled server has few to delete; the run still passes (the checks read the count sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_with_a_record_cap_makes_few_records_and_passes() {
+    let server = ReferenceServer::start().await;
+    let options = contract::Options {
+        cases: 16,
+        seed: 5,
+        sequences: 4,
+        steps: 8,
+        max_creates: Some(2),
+        ..contract::Options::default()
+    };
+    let uncapped = contract::Options {
+        max_creates: None,
+        ..options
+    };
+    let capped = contract::run(&target(server.base_url()), &options, &mut || {})
+        .await
+        .unwrap();
+    assert!(
+        capped.passed(),
+        "{}\n{}",
+        capped.summary(),
+        capped.failure_details()
+    );
+    let full = contract::run(&target(server.base_url()), &uncapped, &mut || {})
+        .await
+        .unwrap();
+    assert!(full.passed(), "{}", full.summary());
+    // The same cases: at most 2 records per request instead of up to 100.
+    assert!(
+        capped.removed * 4 < full.removed,
+        "capped {} vs {}",
+        capped.removed,
+        full.removed
+    );
+    assert_eq!(server.store().count().unwrap(), 0, "every record deleted");
+}
