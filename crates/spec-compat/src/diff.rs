@@ -130,6 +130,11 @@ enum Location {
         status: String,
         content_type: String,
     },
+    ResponseHeader {
+        status: String,
+        content_type: Option<String>,
+        name: String,
+    },
 }
 
 /// Keys that only document: their changes break nothing.
@@ -204,7 +209,7 @@ impl<'a> Walk<'a> {
             pointer,
             detail,
             plan: None,
-            no_plan: "",
+            no_plan: "no rule says what this change does, so nothing can be drawn to show it",
         });
     }
 
@@ -721,7 +726,7 @@ impl<'a> Walk<'a> {
                 );
             }
         }
-        self.headers(old_response, new_response);
+        self.headers(old_response, new_response, status, old, new, method);
         if old_response.value.get("links") != new_response.value.get("links") {
             self.report(
                 "links-changed",
@@ -738,11 +743,31 @@ impl<'a> Walk<'a> {
         );
     }
 
-    fn headers(&mut self, old_response: &Located<'_>, new_response: &Located<'_>) {
-        let old_headers = headers(self.old, old_response);
-        let new_headers = headers(self.new, new_response);
+    fn headers(
+        &mut self,
+        old_response: &Located<'_>,
+        new_response: &Located<'_>,
+        status: &str,
+        old: &Operation<'_>,
+        new: &Operation<'_>,
+        method: &str,
+    ) {
+        let old_headers = self.old.response_headers(old_response);
+        let new_headers = self.new.response_headers(new_response);
         let required =
             |header: &Located<'_>| header.value.get("required") == Some(&Value::Bool(true));
+        // A witness is a response of the current version without the header, or with a value of
+        // its current schema.
+        let content_type = content(new_response).keys().next().cloned();
+        let plan = |name: &str| Plan {
+            method: method.to_owned(),
+            path: new.path.to_owned(),
+            draw: Draw::Response {
+                status: status.to_owned(),
+                content_type: content_type.clone(),
+            },
+            place: Place::Header(name.to_owned()),
+        };
         for (name, header) in &new_headers {
             match old_headers.get(name) {
                 None => self.report(
@@ -758,15 +783,22 @@ impl<'a> Walk<'a> {
                             side: Side::Responses,
                             pointer: format!("{}/required", header.pointer),
                             detail: name.clone(),
-                            plan: None,
-                            no_plan: "response headers are not drawn",
+                            plan: Some(plan(name)),
+                            no_plan: "",
                         });
                     }
+                    let location = Location::ResponseHeader {
+                        status: status.to_owned(),
+                        content_type: content_type.clone(),
+                        name: name.clone(),
+                    };
+                    let context = Context::new(Direction::Response, method, old, new, location);
+                    self.schema_at(&context, old_header, header, "schema", &[]);
                     self.rest(
                         Some(old_header.value),
                         Some(header.value),
                         &header.pointer,
-                        &["required"],
+                        &["required", "schema"],
                     );
                 }
             }
@@ -783,8 +815,8 @@ impl<'a> Walk<'a> {
                     },
                     pointer: header.pointer.clone(),
                     detail: format!("{name}, in the released version"),
-                    plan: None,
-                    no_plan: "response headers are not drawn",
+                    plan: breaks.then(|| plan(name)),
+                    no_plan: "",
                 });
             }
         }
@@ -855,6 +887,7 @@ impl<'a> Walk<'a> {
         };
         let place = match &context.location {
             Location::Parameter(name) => Place::Parameter(name.clone()),
+            Location::ResponseHeader { name, .. } => Place::Header(name.clone()),
             _ => Place::Body(path.to_vec()),
         };
         let plan = side.breaks().then(|| match &context.location {
@@ -883,6 +916,19 @@ impl<'a> Walk<'a> {
                 draw: Draw::Response {
                     status: status.clone(),
                     content_type: Some(content_type.clone()),
+                },
+                place,
+            },
+            Location::ResponseHeader {
+                status,
+                content_type,
+                ..
+            } => Plan {
+                method: context.method.clone(),
+                path: context.new_path.clone(),
+                draw: Draw::Response {
+                    status: status.clone(),
+                    content_type: content_type.clone(),
                 },
                 place,
             },
@@ -1453,19 +1499,4 @@ fn join(values: &[&String]) -> String {
         .map(|value| value.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A response's headers by lower-case name, references followed.
-fn headers<'v>(version: &'v Version, response: &Located<'v>) -> BTreeMap<String, Located<'v>> {
-    response
-        .value
-        .get("headers")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(name, header)| {
-            let at = format!("{}/headers/{}", response.pointer, escape(name));
-            (name.to_lowercase(), version.resolve(header, at))
-        })
-        .collect()
 }

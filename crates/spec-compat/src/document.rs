@@ -285,20 +285,64 @@ impl Version {
                 format!("status {status} is not documented"),
             )];
         };
+        let mut rejections = Vec::new();
+        for (name, header) in self.response_headers(documented) {
+            let place = Place::Header(name.clone());
+            let sent = response
+                .headers
+                .iter()
+                .find(|(sent, _)| sent.eq_ignore_ascii_case(&name));
+            match sent {
+                None if header.value["required"] == true => {
+                    rejections.push(Rejection::new(place, "is required".to_owned()));
+                }
+                None => {}
+                Some((_, text)) => {
+                    let schema = header.value.get("schema").unwrap_or(&Value::Null);
+                    let value = parameter_value(&Value::String(text.clone()), schema);
+                    rejections.extend(
+                        self.violations(schema, &value)
+                            .into_iter()
+                            .map(|violation| {
+                                Rejection::new(place.clone(), violation.message.clone())
+                            }),
+                    );
+                }
+            }
+        }
         let Some(body) = &response.body else {
-            return Vec::new();
+            return rejections;
         };
         let content_type = response.content_type.as_deref().unwrap_or_default();
         match documented
             .value
             .pointer(&format!("/content/{}", escape(content_type)))
         {
-            None => vec![Rejection::new(
+            None => rejections.push(Rejection::new(
                 Place::ContentType,
                 format!("`{content_type}` is not a type status {status} is documented with"),
-            )],
-            Some(media) => self.body_rejections(media, body),
+            )),
+            Some(media) => rejections.extend(self.body_rejections(media, body)),
         }
+        rejections
+    }
+
+    /// A response's headers by lower-case name, references followed.
+    pub(crate) fn response_headers<'a>(
+        &'a self,
+        response: &Located<'a>,
+    ) -> BTreeMap<String, Located<'a>> {
+        response
+            .value
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(name, header)| {
+                let at = format!("{}/headers/{}", response.pointer, escape(name));
+                (name.to_lowercase(), self.resolve(header, at))
+            })
+            .collect()
     }
 
     fn body_rejections(&self, media: &Value, body: &Value) -> Vec<Rejection> {

@@ -79,6 +79,8 @@ pub enum Place {
     Status,
     /// A path or query parameter, by name.
     Parameter(String),
+    /// A response header, by lower-case name.
+    Header(String),
     /// A place in the body: property names from the root, `*` for any array index or key.
     Body(Vec<String>),
 }
@@ -109,6 +111,7 @@ impl fmt::Display for Place {
             Self::ContentType => f.write_str("content type"),
             Self::Status => f.write_str("status"),
             Self::Parameter(name) => write!(f, "parameter {name}"),
+            Self::Header(name) => write!(f, "header {name}"),
             Self::Body(path) if path.is_empty() => f.write_str("body"),
             Self::Body(path) => write!(f, "body {}", path.join(".")),
         }
@@ -162,6 +165,8 @@ pub struct ResponseWitness {
     pub status: u16,
     /// The body's content type, when there is a body.
     pub content_type: Option<String>,
+    /// Headers by lower-case name, as sent (text).
+    pub headers: BTreeMap<String, String>,
     /// The body.
     pub body: Option<Value>,
 }
@@ -223,6 +228,9 @@ impl Witness {
                 }});
                 if let Some(content_type) = &response.content_type {
                     out["response"]["content_type"] = json!(content_type);
+                }
+                if !response.headers.is_empty() {
+                    out["response"]["headers"] = json!(response.headers);
                 }
                 if let Some(body) = &response.body {
                     out["response"]["body"] = body.clone();

@@ -6,6 +6,8 @@ use proptest::{
     strategy::{BoxedStrategy, Strategy, ValueTree},
     test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
 };
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 use spec_strategies::{Location, ParameterShape, RequestShape, Strategies};
 
@@ -74,7 +76,7 @@ pub(crate) fn search(
             status,
             content_type,
         } => response_strategy(current, plan, status, content_type.as_deref()).map(|strategy| {
-            let build = |mut body: Option<Value>| {
+            let build = |(mut body, headers): DrawnResponse| {
                 if let (Some(path), Some(body)) = (unlisted, body.as_mut()) {
                     add_unlisted(body, path);
                 }
@@ -83,6 +85,7 @@ pub(crate) fn search(
                     path: plan.path.clone(),
                     status: status.parse().unwrap_or(500),
                     content_type: body.as_ref().and(content_type.clone()),
+                    headers,
                     body,
                 })
             };
@@ -254,38 +257,62 @@ fn request_strategy(
     Ok((strategy, sent_as))
 }
 
-/// Bodies of the current operation's answer `status` as `content_type` (no body when it has none).
+/// A response body (none when the status has none) and its headers.
+type DrawnResponse = (Option<Value>, BTreeMap<String, String>);
+
+/// Responses of the current operation's answer `status`: a body as `content_type` (none when it
+/// has none) and a value of each header it documents as required.
 fn response_strategy(
     version: &Version,
     plan: &Plan,
     status: &str,
     content_type: Option<&str>,
-) -> Result<BoxedStrategy<Option<Value>>, String> {
+) -> Result<BoxedStrategy<DrawnResponse>, String> {
     let operation = version
         .operation(&plan.method, &plan.path)
         .ok_or_else(|| format!("the operation {} {} is not found", plan.method, plan.path))?;
-    let schema =
-        operation
-            .responses
-            .get(status)
-            .zip(content_type)
-            .and_then(|(response, content_type)| {
-                response
-                    .value
-                    .get("content")?
-                    .get(content_type)?
-                    .get("schema")
-            });
-    let Some(schema) = schema else {
-        return Ok(proptest::strategy::Just(None).boxed());
+    let response = operation.responses.get(status);
+    let schema = response
+        .zip(content_type)
+        .and_then(|(response, content_type)| {
+            response
+                .value
+                .get("content")?
+                .get(content_type)?
+                .get("schema")
+        });
+    let body = match schema {
+        None => proptest::strategy::Just(None).boxed(),
+        Some(schema) => drawn(version, schema, "response")?.prop_map(Some).boxed(),
     };
+    let mut headers = Vec::new();
+    for (name, header) in response
+        .map(|response| version.response_headers(response))
+        .unwrap_or_default()
+    {
+        if header.value["required"] != true {
+            continue;
+        }
+        let schema = header.value.get("schema").cloned().unwrap_or(json!({}));
+        headers.push(
+            drawn(version, &schema, "header")?
+                .prop_map(move |value| (name.clone(), spec_strategies::parameter_text(&value)))
+                .boxed(),
+        );
+    }
+    Ok((body, headers)
+        .prop_map(|(body, headers)| (body, headers.into_iter().collect()))
+        .boxed())
+}
+
+/// Values of an OpenAPI `schema` of `version`.
+fn drawn(version: &Version, schema: &Value, what: &str) -> Result<BoxedStrategy<Value>, String> {
     let schema = converted(schema)?;
     let mut definitions: Map<String, Value> = reachable(version.definitions(), &schema);
     definitions.insert(DRAWN.into(), schema);
-    let strategy = Strategies::new(definitions)
+    Strategies::new(definitions)
         .valid(DRAWN)
-        .map_err(|error| format!("the strategies cannot draw the response: {error}"))?;
-    Ok(strategy.prop_map(Some).boxed())
+        .map_err(|error| format!("the strategies cannot draw the {what}: {error}"))
 }
 
 fn converted(schema: &Value) -> Result<Value, String> {

@@ -10,6 +10,7 @@ const CREATE_BODY: &str = "/components/schemas/CoworkerTimePassCreate";
 const RECORD: &str = "/components/schemas/CoworkerTimePass";
 const COLLECTION: &str = "/paths/~1api~1billing~1coworkertimepasses";
 const ONE: &str = "/paths/~1api~1billing~1coworkertimepasses~1{id}";
+const RETRY_AFTER: &str = "/components/responses/Throttled/headers/Retry-After";
 
 struct Edit {
     name: &'static str,
@@ -529,6 +530,40 @@ fn edits() -> Vec<Edit> {
             "additional-properties-restricted",
             Requests,
             format!("{CREATE_BODY}/additionalProperties"),
+        ),
+        edit(
+            "a required response header removed",
+            |d| remove(d, RETRY_AFTER),
+            "response-header-removed",
+            Responses,
+            RETRY_AFTER,
+        ),
+        edit(
+            "a response header made optional",
+            |d| set(d, &format!("{RETRY_AFTER}/required"), json!(false)),
+            "response-header-became-optional",
+            Responses,
+            format!("{RETRY_AFTER}/required"),
+        ),
+        edit(
+            "a lower bound on a response header",
+            |d| set(d, &format!("{RETRY_AFTER}/schema/minimum"), json!(0)),
+            "minimum-loosened",
+            Responses,
+            format!("{RETRY_AFTER}/schema/minimum"),
+        ),
+        edit(
+            "a new optional response header",
+            |d| {
+                set(
+                    d,
+                    "/components/responses/Throttled/headers/X-Request-Id",
+                    json!({"schema": {"type": "string"}}),
+                )
+            },
+            "response-header-added",
+            Neither,
+            "/components/responses/Throttled/headers/X-Request-Id",
         ),
         edit(
             "a keyword no rule knows",
