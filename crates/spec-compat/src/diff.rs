@@ -1358,32 +1358,30 @@ impl<'a> Walk<'a> {
             }
         }
         // A required name with no property schema still makes a property required.
-        for name in new_required.difference(&old_required) {
-            if !new_properties.contains_key(name) {
-                let mut inner = path.to_vec();
-                inner.push(name.clone());
-                self.schema_change(
-                    context,
-                    "property-became-required",
-                    NARROWS,
-                    format!("{}/required", new.pointer),
-                    name.clone(),
-                    &inner,
-                );
-            }
-        }
-        for name in old_required.difference(&new_required) {
-            if !old_properties.contains_key(name) {
-                let mut inner = path.to_vec();
-                inner.push(name.clone());
-                self.schema_change(
-                    context,
-                    "property-became-optional",
-                    WIDENS,
-                    format!("{}/required", new.pointer),
-                    name.clone(),
-                    &inner,
-                );
+        let unnamed = [
+            (
+                &new_required,
+                &old_required,
+                &new_properties,
+                "property-became-required",
+                NARROWS,
+            ),
+            (
+                &old_required,
+                &new_required,
+                &old_properties,
+                "property-became-optional",
+                WIDENS,
+            ),
+        ];
+        for (required, other, properties, rule, change) in unnamed {
+            for name in required.difference(other) {
+                if !properties.contains_key(name) {
+                    let mut inner = path.to_vec();
+                    inner.push(name.clone());
+                    let pointer = format!("{}/required", new.pointer);
+                    self.schema_change(context, rule, change, pointer, name.clone(), &inner);
+                }
             }
         }
     }

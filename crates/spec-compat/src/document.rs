@@ -218,24 +218,13 @@ impl Version {
                 "query" => request.request.query.get(name),
                 _ => continue,
             };
-            let place = Place::Parameter(name.clone());
-            let schema = parameter.value.get("schema").unwrap_or(&Value::Null);
-            match sent {
-                None if location == "path" || parameter.value["required"] == true => {
-                    rejections.push(Rejection::new(place, "is required".to_owned()));
-                }
-                None => {}
-                Some(value) => {
-                    let value = parameter_value(value, schema);
-                    rejections.extend(
-                        self.violations(schema, &value)
-                            .into_iter()
-                            .map(|violation| {
-                                Rejection::new(place.clone(), violation.message.clone())
-                            }),
-                    );
-                }
-            }
+            let required = location == "path" || parameter.value["required"] == true;
+            rejections.extend(self.text_rejections(
+                parameter.value,
+                sent,
+                required,
+                Place::Parameter(name.clone()),
+            ));
         }
         let body = operation.request_body.as_ref();
         match (&request.request.body, body) {
@@ -246,17 +235,14 @@ impl Version {
                 ));
             }
             (Some(sent), Some(body)) => {
-                let content_type = request.content_type.as_deref().unwrap_or_default();
-                match body
-                    .value
-                    .pointer(&format!("/content/{}", escape(content_type)))
-                {
-                    None => rejections.push(Rejection::new(
-                        Place::ContentType,
-                        format!("`{content_type}` is not a type the body may be sent as"),
-                    )),
-                    Some(media) => rejections.extend(self.body_rejections(media, sent)),
-                }
+                rejections.extend(self.content_rejections(
+                    body.value,
+                    request.content_type.as_deref(),
+                    sent,
+                    |content_type| {
+                        format!("`{content_type}` is not a type the body may be sent as")
+                    },
+                ));
             }
             // A body the operation does not take is not read.
             _ => {}
@@ -287,44 +273,68 @@ impl Version {
         };
         let mut rejections = Vec::new();
         for (name, header) in self.response_headers(documented) {
-            let place = Place::Header(name.clone());
             let sent = response
                 .headers
                 .iter()
-                .find(|(sent, _)| sent.eq_ignore_ascii_case(&name));
-            match sent {
-                None if header.value["required"] == true => {
-                    rejections.push(Rejection::new(place, "is required".to_owned()));
-                }
-                None => {}
-                Some((_, text)) => {
-                    let schema = header.value.get("schema").unwrap_or(&Value::Null);
-                    let value = parameter_value(&Value::String(text.clone()), schema);
-                    rejections.extend(
-                        self.violations(schema, &value)
-                            .into_iter()
-                            .map(|violation| {
-                                Rejection::new(place.clone(), violation.message.clone())
-                            }),
-                    );
-                }
-            }
+                .find(|(sent, _)| sent.eq_ignore_ascii_case(&name))
+                .map(|(_, text)| Value::String(text.clone()));
+            let required = header.value["required"] == true;
+            rejections.extend(self.text_rejections(
+                header.value,
+                sent.as_ref(),
+                required,
+                Place::Header(name),
+            ));
         }
-        let Some(body) = &response.body else {
-            return rejections;
-        };
-        let content_type = response.content_type.as_deref().unwrap_or_default();
-        match documented
-            .value
-            .pointer(&format!("/content/{}", escape(content_type)))
-        {
-            None => rejections.push(Rejection::new(
-                Place::ContentType,
-                format!("`{content_type}` is not a type status {status} is documented with"),
-            )),
-            Some(media) => rejections.extend(self.body_rejections(media, body)),
+        if let Some(body) = &response.body {
+            rejections.extend(self.content_rejections(
+                documented.value,
+                response.content_type.as_deref(),
+                body,
+                |content_type| {
+                    format!("`{content_type}` is not a type status {status} is documented with")
+                },
+            ));
         }
         rejections
+    }
+
+    /// The faults of a value sent as text (a parameter, a header) against its declaration: absent
+    /// though `required`, or not of its schema as the text reads.
+    fn text_rejections(
+        &self,
+        declared: &Value,
+        sent: Option<&Value>,
+        required: bool,
+        place: Place,
+    ) -> Vec<Rejection> {
+        match sent {
+            None if required => vec![Rejection::new(place, "is required".to_owned())],
+            None => Vec::new(),
+            Some(value) => {
+                let schema = declared.get("schema").unwrap_or(&Value::Null);
+                self.violations(schema, &parameter_value(value, schema))
+                    .into_iter()
+                    .map(|violation| Rejection::new(place.clone(), violation.message))
+                    .collect()
+            }
+        }
+    }
+
+    /// The faults of `body` sent as `content_type` in a part (a request body, a response) whose
+    /// `content` lists the types it may be; `refused` says why a type is not one of them.
+    fn content_rejections(
+        &self,
+        part: &Value,
+        content_type: Option<&str>,
+        body: &Value,
+        refused: impl FnOnce(&str) -> String,
+    ) -> Vec<Rejection> {
+        let content_type = content_type.unwrap_or_default();
+        match part.pointer(&format!("/content/{}", escape(content_type))) {
+            None => vec![Rejection::new(Place::ContentType, refused(content_type))],
+            Some(media) => self.body_rejections(media, body),
+        }
     }
 
     /// A response's headers by lower-case name, references followed.

@@ -109,6 +109,13 @@ fn edits() -> Vec<Edit> {
             format!("{CREATE_BODY}/properties/Notes"),
         ),
         edit(
+            "a required name without a property schema",
+            |d| require(d, CREATE_BODY, "Site"),
+            "property-became-required",
+            Requests,
+            format!("{CREATE_BODY}/required"),
+        ),
+        edit(
             "a request property made optional",
             |d| unrequire(d, CREATE_BODY, "BusinessId"),
             "property-became-optional",
