@@ -94,22 +94,44 @@ fn generate(spec: &str) -> anyhow::Result<(Duration, usize)> {
 /// Times the generator on each size (the fastest of `size.repeats` runs, since anything else
 /// on the machine only ever adds time).
 pub fn run(size: &Size) -> anyhow::Result<Vec<Row>> {
+    scaling_figure(
+        FIGURE,
+        size,
+        Duration::from_secs(10),
+        synthetic_spec,
+        |spec| {
+            let (elapsed, lines) = generate(spec)?;
+            Ok((elapsed, format!("{lines} generated lines")))
+        },
+    )
+}
+
+/// A scaling figure: for each of `size.codegen_operations`, an input made by `prepare`, timed by
+/// `time` (the fastest of `size.repeats` runs, with what the run says of itself), a row each,
+/// and the targets of the last two sizes (100 and 500 in a full run).
+pub fn scaling_figure<T>(
+    figure: &'static str,
+    size: &Size,
+    limit: Duration,
+    prepare: impl Fn(usize) -> anyhow::Result<T>,
+    time: impl Fn(&T) -> anyhow::Result<(Duration, String)>,
+) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     let mut per_operation = Vec::new();
     for &operations in &size.codegen_operations {
-        let spec = synthetic_spec(operations)?;
+        let input = prepare(operations)?;
         let mut best = Duration::MAX;
-        let mut lines = 0;
+        let mut said = String::new();
         for _ in 0..size.repeats {
-            let (elapsed, generated_lines) = generate(&spec)?;
+            let (elapsed, what) = time(&input)?;
             best = best.min(elapsed);
-            lines = generated_lines;
+            said = what;
         }
         let each = best.as_secs_f64() / operations as f64;
         per_operation.push((operations, best, each));
         rows.push(Row::reported(
-            FIGURE,
-            format!("{operations} operations ({lines} generated lines)"),
+            figure,
+            format!("{operations} operations ({said})"),
             format!(
                 "{:.3} s, {:.2} ms per operation",
                 best.as_secs_f64(),
@@ -117,19 +139,14 @@ pub fn run(size: &Size) -> anyhow::Result<Vec<Row>> {
             ),
         ));
     }
-    // The last two sizes carry the targets (100 and 500 in a full run).
-    rows.extend(scaling_targets(
-        FIGURE,
-        &per_operation,
-        Duration::from_secs(10),
-    ));
+    rows.extend(scaling_targets(figure, &per_operation, limit));
     Ok(rows)
 }
 
 /// The targets of a scaling figure from its `(operations, total, per operation)` sizes: time per
 /// operation at the last size against the one before at most 1.5×, the last size's total under
 /// `limit`.
-pub fn scaling_targets(
+fn scaling_targets(
     figure: &'static str,
     per_operation: &[(usize, Duration, f64)],
     limit: Duration,

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Size,
-    codegen_scaling::{scaling_targets, synthetic_spec},
+    codegen_scaling::{scaling_figure, synthetic_spec},
     table::Row,
 };
 
@@ -75,39 +75,23 @@ fn compare(released: &str, current: &str) -> anyhow::Result<(Duration, usize, us
 
 /// Times the comparison on each size (the fastest of `size.repeats` runs).
 pub fn run(size: &Size) -> anyhow::Result<Vec<Row>> {
-    let mut rows = Vec::new();
-    let mut per_operation = Vec::new();
-    for &operations in &size.codegen_operations {
-        let released = synthetic_spec(operations)?;
-        let current = edited(&released, operations)?;
-        let mut best = Duration::MAX;
-        let mut counts = (0, 0);
-        for _ in 0..size.repeats {
-            let (elapsed, findings, breaking) = compare(&released, &current)?;
-            best = best.min(elapsed);
-            counts = (findings, breaking);
-        }
-        let each = best.as_secs_f64() / operations as f64;
-        per_operation.push((operations, best, each));
-        rows.push(Row::reported(
-            FIGURE,
-            format!(
-                "{operations} operations ({} findings, {} breaking with a witness)",
-                counts.0, counts.1
-            ),
-            format!(
-                "{:.3} s, {:.2} ms per operation",
-                best.as_secs_f64(),
-                each * 1e3
-            ),
-        ));
-    }
-    rows.extend(scaling_targets(
+    scaling_figure(
         FIGURE,
-        &per_operation,
+        size,
         Duration::from_secs(5),
-    ));
-    Ok(rows)
+        |operations| {
+            let released = synthetic_spec(operations)?;
+            let current = edited(&released, operations)?;
+            Ok((released, current))
+        },
+        |(released, current)| {
+            let (elapsed, findings, breaking) = compare(released, current)?;
+            Ok((
+                elapsed,
+                format!("{findings} findings, {breaking} breaking with a witness"),
+            ))
+        },
+    )
 }
 
 #[cfg(test)]
