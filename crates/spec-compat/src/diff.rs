@@ -552,61 +552,7 @@ impl<'a> Walk<'a> {
                     ),
                     _ => {}
                 }
-                let (old_content, new_content) = (content(old_body), content(new_body));
-                for content_type in old_content.keys() {
-                    if !new_content.contains_key(content_type) {
-                        let plan = Plan {
-                            method: method.to_owned(),
-                            path: old.path.to_owned(),
-                            draw: Draw::Request {
-                                credentials: None,
-                                content_type: Some(content_type.clone()),
-                                no_body: false,
-                            },
-                            place: Place::ContentType,
-                        };
-                        self.push(Difference {
-                            rule: "request-content-type-removed",
-                            side: Side::Requests,
-                            pointer: format!(
-                                "{}/content/{}",
-                                old_body.pointer,
-                                escape(content_type)
-                            ),
-                            detail: format!("{content_type}, in the released version"),
-                            plan: Some(plan),
-                            no_plan: "",
-                        });
-                    }
-                }
-                for (content_type, new_media) in &new_content {
-                    let pointer = format!("{}/content/{}", new_body.pointer, escape(content_type));
-                    let Some(old_media) = old_content.get(content_type) else {
-                        self.report(
-                            "request-content-type-added",
-                            Side::Neither,
-                            pointer,
-                            content_type.clone(),
-                        );
-                        continue;
-                    };
-                    let location = Location::RequestBody {
-                        content_type: content_type.clone(),
-                    };
-                    let context = Context::new(Direction::Request, method, old, new, location);
-                    let old_media = Located {
-                        value: old_media,
-                        pointer: format!("{}/content/{}", old_body.pointer, escape(content_type)),
-                    };
-                    self.media(
-                        &context,
-                        old_media,
-                        Located {
-                            value: new_media,
-                            pointer,
-                        },
-                    );
-                }
+                self.contents(old_body, new_body, None, old, new, method);
                 self.rest(
                     Some(old_body.value),
                     Some(new_body.value),
@@ -675,57 +621,7 @@ impl<'a> Walk<'a> {
         new: &Operation<'_>,
         method: &str,
     ) {
-        let (old_content, new_content) = (content(old_response), content(new_response));
-        for (content_type, new_media) in &new_content {
-            let pointer = format!("{}/content/{}", new_response.pointer, escape(content_type));
-            let Some(old_media) = old_content.get(content_type) else {
-                let plan = Plan {
-                    method: method.to_owned(),
-                    path: new.path.to_owned(),
-                    draw: Draw::Response {
-                        status: status.to_owned(),
-                        content_type: Some(content_type.clone()),
-                    },
-                    place: Place::ContentType,
-                };
-                self.push(Difference {
-                    rule: "response-content-type-added",
-                    side: Side::Responses,
-                    pointer,
-                    detail: format!("{status} {content_type}"),
-                    plan: Some(plan),
-                    no_plan: "",
-                });
-                continue;
-            };
-            let location = Location::Response {
-                status: status.to_owned(),
-                content_type: content_type.clone(),
-            };
-            let context = Context::new(Direction::Response, method, old, new, location);
-            let old_media = Located {
-                value: old_media,
-                pointer: format!("{}/content/{}", old_response.pointer, escape(content_type)),
-            };
-            self.media(
-                &context,
-                old_media,
-                Located {
-                    value: new_media,
-                    pointer,
-                },
-            );
-        }
-        for content_type in old_content.keys() {
-            if !new_content.contains_key(content_type) {
-                self.report(
-                    "response-content-type-removed",
-                    Side::Neither,
-                    format!("{}/content/{}", old_response.pointer, escape(content_type)),
-                    format!("{status} {content_type}, in the released version"),
-                );
-            }
-        }
+        self.contents(old_response, new_response, Some(status), old, new, method);
         self.headers(old_response, new_response, status, old, new, method);
         if old_response.value.get("links") != new_response.value.get("links") {
             self.report(
@@ -822,10 +718,127 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Compares a media type object: its schema, read in `context`, and the rest.
-    fn media(&mut self, context: &Context, old: Located<'_>, new: Located<'_>) {
-        self.schema_at(context, &old, &new, "schema", &[]);
-        self.rest(Some(old.value), Some(new.value), &new.pointer, &["schema"]);
+    /// Compares the `content` of two parts: a request body (`status` `None`) or the response
+    /// `status`. A media type in one only is `<request|response>-content-type-<added|removed>`,
+    /// breaking when a client may meet a type it does not know (a request type removed, a
+    /// response type added); the schemas of the types in both are compared in the part's
+    /// direction.
+    fn contents(
+        &mut self,
+        old_part: &Located<'_>,
+        new_part: &Located<'_>,
+        status: Option<&str>,
+        old: &Operation<'_>,
+        new: &Operation<'_>,
+        method: &str,
+    ) {
+        let (old_content, new_content) = (content(old_part), content(new_part));
+        let at = |part: &Located<'_>, content_type: &str| {
+            format!("{}/content/{}", part.pointer, escape(content_type))
+        };
+        let detail = |content_type: &str| match status {
+            Some(status) => format!("{status} {content_type}"),
+            None => content_type.to_owned(),
+        };
+        for content_type in old_content.keys() {
+            if new_content.contains_key(content_type) {
+                continue;
+            }
+            let pointer = at(old_part, content_type);
+            let detail = format!("{}, in the released version", detail(content_type));
+            match status {
+                Some(_) => self.report(
+                    "response-content-type-removed",
+                    Side::Neither,
+                    pointer,
+                    detail,
+                ),
+                None => {
+                    let plan = Plan {
+                        method: method.to_owned(),
+                        path: old.path.to_owned(),
+                        draw: Draw::Request {
+                            credentials: None,
+                            content_type: Some(content_type.clone()),
+                            no_body: false,
+                        },
+                        place: Place::ContentType,
+                    };
+                    self.push(Difference {
+                        rule: "request-content-type-removed",
+                        side: Side::Requests,
+                        pointer,
+                        detail,
+                        plan: Some(plan),
+                        no_plan: "",
+                    });
+                }
+            }
+        }
+        for (content_type, new_media) in &new_content {
+            let pointer = at(new_part, content_type);
+            let Some(old_media) = old_content.get(content_type) else {
+                match status {
+                    None => self.report(
+                        "request-content-type-added",
+                        Side::Neither,
+                        pointer,
+                        detail(content_type),
+                    ),
+                    Some(status) => {
+                        let plan = Plan {
+                            method: method.to_owned(),
+                            path: new.path.to_owned(),
+                            draw: Draw::Response {
+                                status: status.to_owned(),
+                                content_type: Some(content_type.clone()),
+                            },
+                            place: Place::ContentType,
+                        };
+                        self.push(Difference {
+                            rule: "response-content-type-added",
+                            side: Side::Responses,
+                            pointer,
+                            detail: detail(content_type),
+                            plan: Some(plan),
+                            no_plan: "",
+                        });
+                    }
+                }
+                continue;
+            };
+            let (direction, location) = match status {
+                None => (
+                    Direction::Request,
+                    Location::RequestBody {
+                        content_type: content_type.clone(),
+                    },
+                ),
+                Some(status) => (
+                    Direction::Response,
+                    Location::Response {
+                        status: status.to_owned(),
+                        content_type: content_type.clone(),
+                    },
+                ),
+            };
+            let context = Context::new(direction, method, old, new, location);
+            let old_media = Located {
+                value: old_media,
+                pointer: at(old_part, content_type),
+            };
+            let new_media = Located {
+                value: new_media,
+                pointer,
+            };
+            self.schema_at(&context, &old_media, &new_media, "schema", &[]);
+            self.rest(
+                Some(old_media.value),
+                Some(new_media.value),
+                &new_media.pointer,
+                &["schema"],
+            );
+        }
     }
 
     /// Compares `key` (a schema) of two objects.
