@@ -271,6 +271,18 @@ impl Validator {
             .collect();
         violations.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
         violations.dedup();
+        // A value of the wrong type is one violation, its type: that a null is also not one of
+        // an enum's strings, say, says nothing more.
+        let mistyped: Vec<Vec<String>> = violations
+            .iter()
+            .filter(|violation| violation.keyword == "type")
+            .map(|violation| violation.path.clone())
+            .collect();
+        if !mistyped.is_empty() {
+            violations.retain(|violation| {
+                violation.keyword == "type" || !mistyped.contains(&violation.path)
+            });
+        }
         violations
     }
 }
@@ -409,6 +421,7 @@ components:
         Count: {type: integer, format: int32}
         Child: {$ref: '#/components/schemas/Child'}
         Any: {nullable: true, example: 1}
+        Kind: {type: string, enum: [a, b]}
     Child:
       type: object
       required: [Value]
@@ -554,6 +567,22 @@ components:
                 ("Note", Some(json!(1)), "must be a string"),
             ],
         );
+    }
+
+    /// A value of the wrong type is one violation, whatever else of the schema it also breaks.
+    #[test]
+    fn a_mistyped_value_is_reported_once_by_its_type() {
+        check(
+            json!({"Id": 1, "Name": "a", "Kind": null}),
+            &[("Kind", Some(Value::Null), "must not be null")],
+        );
+        check(
+            json!({"Id": 1, "Name": "a", "Kind": 7}),
+            &[("Kind", Some(json!(7)), "must be a string")],
+        );
+        let wrong = validator().violations(&json!({"Id": 1, "Name": "a", "Kind": "c"}));
+        assert_eq!(wrong.len(), 1, "{wrong:?}");
+        assert_eq!(wrong[0].keyword, "enum");
     }
 
     #[test]
