@@ -4,7 +4,9 @@
 //! every rejection with an envelope naming the rejected properties, creates without storing, and
 //! answers every other operation with what reached it (a list echoes its parameters, a read, an
 //! update or a delete answers 404 naming the id it got). What is tested is what the router does
-//! around it: authentication first, then parameters, content type, size, JSON, schema.
+//! around it: authentication first, then parameters, content type, size, JSON, schema. Its token
+//! endpoint (an operation without security, with a form body and an error body of its own)
+//! echoes the form back as a grant.
 
 use std::sync::{
     Arc,
@@ -12,13 +14,14 @@ use std::sync::{
 };
 
 use nexudus_server_api::{
-    CreateCoworkerTimePassResponse, DeleteCoworkerTimePassResponse, GetCoworkerTimePassResponse,
-    ListCoworkerTimePassesResponse, NexudusBillingApi, Operation, Rejection,
-    UpdateCoworkerTimePassResponse,
+    CreateCoworkerTimePassResponse, CreateTokenResponse, DeleteCoworkerTimePassResponse,
+    GetCoworkerTimePassResponse, ListCoworkerTimePassesResponse, NexudusBillingApi, Operation,
+    Reject, Rejection, UpdateCoworkerTimePassResponse,
 };
 use nexudus_types::{
     CoworkerTimePassCreate, CoworkerTimePassList, CoworkerTimePassOrderField,
-    CoworkerTimePassUpdate, CreateSuccess, CreatedRecord, ErrorEnvelope, PropertyError,
+    CoworkerTimePassUpdate, CreateSuccess, CreatedRecord, ErrorEnvelope, PropertyError, TokenError,
+    TokenErrorError, TokenGranted, TokenGrantedTokenType, TokenRequest,
 };
 use serde_json::{Value, json};
 
@@ -59,6 +62,36 @@ fn absent(property: &str, id: i64) -> ErrorEnvelope {
     }])
 }
 
+impl Reject<ErrorEnvelope> for Echo {
+    fn reject(&self, _: &'static Operation, rejection: Rejection) -> ErrorEnvelope {
+        match rejection {
+            Rejection::Invalid(violations) => envelope(
+                violations
+                    .into_iter()
+                    .map(|v| PropertyError {
+                        attempted_value: v.value.clone().unwrap_or(Value::Null),
+                        message: v.message.clone(),
+                        property_name: v.property_name().unwrap_or_else(|| "$body".into()),
+                    })
+                    .collect(),
+            ),
+            other => envelope(vec![error("$body", other.to_string())]),
+        }
+    }
+}
+
+impl Reject<TokenError> for Echo {
+    fn reject(&self, _: &'static Operation, rejection: Rejection) -> TokenError {
+        TokenError {
+            error: match rejection {
+                Rejection::UnsupportedMediaType { .. } => TokenErrorError::UnsupportedGrantType,
+                _ => TokenErrorError::InvalidRequest,
+            },
+            error_description: Some(rejection.to_string()),
+        }
+    }
+}
+
 impl NexudusBillingApi for Echo {
     type Caller = String;
 
@@ -77,22 +110,6 @@ impl NexudusBillingApi for Echo {
                 "unknown token".into(),
             )])),
             Err(e) => Err(envelope(vec![error("Authorization", e.to_string())])),
-        }
-    }
-
-    fn reject(&self, _: &'static Operation, rejection: Rejection) -> ErrorEnvelope {
-        match rejection {
-            Rejection::Invalid(violations) => envelope(
-                violations
-                    .into_iter()
-                    .map(|v| PropertyError {
-                        attempted_value: v.value.clone().unwrap_or(Value::Null),
-                        message: v.message.clone(),
-                        property_name: v.property_name().unwrap_or_else(|| "$body".into()),
-                    })
-                    .collect(),
-            ),
-            other => envelope(vec![error("$body", other.to_string())]),
         }
     }
 
@@ -122,6 +139,23 @@ impl NexudusBillingApi for Echo {
                 id: id.try_into().unwrap(),
             },
             was_successful: true,
+        })
+    }
+
+    async fn create_token(&self, body: TokenRequest) -> CreateTokenResponse {
+        CreateTokenResponse::Ok(TokenGranted {
+            access_token: body
+                .username
+                .map_or("none".into(), |name| name.to_string())
+                .parse()
+                .unwrap(),
+            expires_in: 1.try_into().unwrap(),
+            refresh_token: body
+                .password
+                .map_or("none".into(), |name| name.to_string())
+                .parse()
+                .unwrap(),
+            token_type: TokenGrantedTokenType::Bearer,
         })
     }
 
@@ -494,4 +528,71 @@ async fn unknown_routes_and_methods_are_not_served() {
         .await
         .unwrap();
     assert_eq!(other.status(), 404);
+}
+
+/// An operation without security is answered without a token; its form body goes through the
+/// schema like a JSON one, and its rejections are its own error body, at the statuses it
+/// documents (400 for all: it documents no 413 or 415).
+#[tokio::test]
+async fn a_form_operation_without_security_reads_its_form_and_answers_its_own_errors() {
+    let server = start().await;
+    let client = nexudus_client::http_client_builder().build().unwrap();
+    let send = |content_type: &'static str, body: Vec<u8>| {
+        let request = client
+            .post(format!("{}/api/token", server.base_url))
+            .header("content-type", content_type)
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let form = "application/x-www-form-urlencoded";
+    let (status, body) = send(
+        form,
+        b"grant_type=password&username=a%40b.c&password=p+w".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["access_token"], &body["refresh_token"]),
+        (200, &json!("a@b.c"), &json!("p w"))
+    );
+    for (name, content_type, body, error) in [
+        (
+            "JSON",
+            "application/json",
+            br#"{"grant_type":"password"}"#.to_vec(),
+            "unsupported_grant_type",
+        ),
+        ("no grant", form, b"username=a".to_vec(), "invalid_request"),
+        (
+            "repeated",
+            form,
+            b"grant_type=password&grant_type=password".to_vec(),
+            "invalid_request",
+        ),
+        (
+            "malformed",
+            form,
+            b"grant_type=%zz".to_vec(),
+            "invalid_request",
+        ),
+        (
+            "empty username",
+            form,
+            b"grant_type=password&username=".to_vec(),
+            "invalid_request",
+        ),
+        ("oversize", form, vec![b'a'; LIMIT + 1], "invalid_request"),
+    ] {
+        let (status, answer) = send(content_type, body).await;
+        assert_eq!(
+            (status, &answer["error"]),
+            (400, &json!(error)),
+            "{name}: {answer}"
+        );
+    }
 }

@@ -38,7 +38,12 @@ mod tests {
         ),
         (
             "contract-cli",
-            &["contract", "nexudus-server-api", "reference-server"],
+            &[
+                "contract",
+                "nexudus-client",
+                "nexudus-server-api",
+                "reference-server",
+            ],
         ),
         (
             "bench",
@@ -46,6 +51,7 @@ mod tests {
                 "codegen",
                 "contract",
                 "contract-cli",
+                "nexudus-client",
                 "nexudus-server-api",
                 "nexudus-types",
                 "reference-server",
@@ -163,10 +169,11 @@ mod tests {
     #[test]
     fn generic_crates_name_no_operation_of_the_api() {
         let operations = operation_ids();
-        assert_eq!(operations.len(), 5, "{operations:?}");
+        assert_eq!(operations.len(), 6, "{operations:?}");
         let mut words: Vec<String> = operations.into_iter().collect();
-        // The resource itself, in every case it is written in.
+        // The resource itself, in every case it is written in, and the token endpoint's path.
         words.push("coworkertimepass".into());
+        words.push("/api/token".into());
         let root = workspace_root();
         for krate in [
             "codegen",

@@ -104,9 +104,8 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
     // The operations are read and checked first: progenitor panics on some of the documents
     // refused here (several error body types), and a message naming the operation beats a panic.
     let operations = model::operations(&openapi, &definitions)?;
-    let error_type = model::shared_error_type(&operations)?;
     for operation in &operations {
-        model::check_router_statuses(operation, &error_type)?;
+        model::check_router_statuses(operation)?;
     }
     let types_path: syn::Path =
         syn::parse_str(&settings.types_path).map_err(|error| CodegenError::Unsupported {
@@ -134,13 +133,13 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
         &context,
         &operations,
         &definitions,
-        &error_type,
         &settings.server_trait,
         &openapi.info.title,
         openapi
             .extensions
             .get("x-contract")
             .unwrap_or(&serde_json::Value::Null),
+        &model::security_schemes(&openapi)?,
     )?;
 
     let header = Header(settings);

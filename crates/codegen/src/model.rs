@@ -44,6 +44,28 @@ impl Kind {
     }
 }
 
+/// How a request body is written: its one media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyFormat {
+    Json,
+    Form,
+}
+
+impl BodyFormat {
+    const ALL: [(Self, &'static str); 2] = [
+        (Self::Json, "application/json"),
+        (Self::Form, "application/x-www-form-urlencoded"),
+    ];
+
+    /// The `server_runtime::BodyFormat` variant.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Self::Json => "Json",
+            Self::Form => "Form",
+        }
+    }
+}
+
 /// A path or query parameter.
 #[derive(Debug, Clone)]
 pub(crate) struct Parameter {
@@ -87,8 +109,10 @@ pub(crate) struct Operation {
     pub(crate) docs: String,
     /// Path and query parameters, the path item's first, in the spec's order.
     pub(crate) parameters: Vec<Parameter>,
-    /// The component schema of the JSON request body.
+    /// The component schema of the request body.
     pub(crate) request_schema: Option<String>,
+    /// How the request body is written (JSON for an operation without one).
+    pub(crate) request_format: BodyFormat,
     pub(crate) responses: Vec<Response>,
     /// Alternatives of (scheme, scopes).
     pub(crate) security: Vec<(String, Vec<String>)>,
@@ -115,6 +139,41 @@ impl Operation {
             .iter()
             .filter(move |parameter| parameter.location == location)
     }
+}
+
+/// A security scheme, as far as a client needs it to obtain credentials.
+#[derive(Debug, Clone)]
+pub(crate) struct SecurityScheme {
+    pub(crate) name: String,
+    /// The `tokenUrl` of an OAuth 2.0 password flow.
+    pub(crate) password_token_url: Option<String>,
+    /// Its `refreshUrl`.
+    pub(crate) refresh_url: Option<String>,
+}
+
+/// The document's security schemes, in its order.
+pub(crate) fn security_schemes(openapi: &OpenAPI) -> Result<Vec<SecurityScheme>, CodegenError> {
+    let schemes = openapi
+        .components
+        .iter()
+        .flat_map(|components| &components.security_schemes);
+    let mut read = Vec::new();
+    for (name, scheme) in schemes {
+        let scheme = scheme.as_item().ok_or_else(|| CodegenError::Unsupported {
+            operation: "*".into(),
+            message: format!("security scheme {name}: schemes given by $ref are not supported"),
+        })?;
+        let password = match scheme {
+            openapiv3::SecurityScheme::OAuth2 { flows, .. } => flows.password.as_ref(),
+            _ => None,
+        };
+        read.push(SecurityScheme {
+            name: name.clone(),
+            password_token_url: password.map(|flow| flow.token_url.clone()),
+            refresh_url: password.and_then(|flow| flow.refresh_url.clone()),
+        });
+    }
+    Ok(read)
 }
 
 /// Every operation of the document, in path then method order, checked.
@@ -148,6 +207,7 @@ pub(crate) fn operations(
                     .join("\n\n"),
                 parameters: Vec::new(),
                 request_schema: None,
+                request_format: BodyFormat::Json,
                 responses: Vec::new(),
                 security: Vec::new(),
                 contract: op
@@ -169,12 +229,13 @@ pub(crate) fn operations(
                 let body = body.as_item().ok_or_else(|| {
                     operation.unsupported("request bodies given by $ref are not supported")
                 })?;
-                let schema = json_schema_ref(&body.content).ok_or_else(|| {
+                let (format, schema) = request_body(&body.content, definitions).ok_or_else(|| {
                     operation.unsupported(
-                        "the request body must be application/json with a $ref to a component schema",
+                        "the request body must have one media type, application/json or application/x-www-form-urlencoded, with a $ref to a component schema (for a form: an object of string properties)",
                     )
                 })?;
                 operation.request_schema = Some(schema);
+                operation.request_format = format;
             }
             if op.responses.default.is_some() {
                 return Err(
@@ -205,11 +266,6 @@ pub(crate) fn operations(
                         ));
                     }
                 }
-            }
-            if operation.security.is_empty() {
-                return Err(operation.unsupported(
-                    "operations without security are not supported yet: the router authenticates every request",
-                ));
             }
             operations.push(operation);
         }
@@ -435,7 +491,11 @@ fn check_links(operations: &[Operation]) -> Result<(), CodegenError> {
 }
 
 fn json_schema_ref(content: &openapiv3::Content) -> Option<String> {
-    match content.get("application/json")?.schema.as_ref()? {
+    schema_ref(content.get("application/json")?)
+}
+
+fn schema_ref(media: &openapiv3::MediaType) -> Option<String> {
+    match media.schema.as_ref()? {
         ReferenceOr::Reference { reference } => reference
             .strip_prefix("#/components/schemas/")
             .map(str::to_owned),
@@ -443,60 +503,104 @@ fn json_schema_ref(content: &openapiv3::Content) -> Option<String> {
     }
 }
 
-/// The one body type of every 4xx/5xx response of every operation.
-pub(crate) fn shared_error_type(operations: &[Operation]) -> Result<String, CodegenError> {
-    let bodies: BTreeSet<&str> = operations
+/// The format and component schema of a request body of one media type. A form's values are
+/// text, so its schema must be an object whose properties are all strings.
+fn request_body(
+    content: &openapiv3::Content,
+    definitions: &Map<String, Value>,
+) -> Option<(BodyFormat, String)> {
+    let mut media_types = content.iter();
+    let ((media_type, media), None) = (media_types.next()?, media_types.next()) else {
+        return None;
+    };
+    let (format, _) = BodyFormat::ALL
+        .into_iter()
+        .find(|(_, name)| name.eq_ignore_ascii_case(media_type))?;
+    let schema = schema_ref(media)?;
+    if format == BodyFormat::Form {
+        let definition = definitions.get(&schema)?;
+        let all_strings = definition
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|properties| {
+                properties
+                    .values()
+                    .all(|property| types_of(property).iter().all(|ty| *ty == "string"))
+            });
+        if !all_strings || !types_of(definition).contains(&"object") {
+            return None;
+        }
+    }
+    Some((format, schema))
+}
+
+/// The one body type of an operation's 4xx/5xx responses (`None` when they have no body).
+pub(crate) fn error_type(operation: &Operation) -> Result<Option<String>, CodegenError> {
+    let bodies: BTreeSet<&str> = operation
+        .responses
         .iter()
-        .flat_map(|operation| &operation.responses)
         .filter(|response| response.status >= 400)
         .filter_map(|response| response.schema.as_deref())
         .collect();
     let mut bodies = bodies.into_iter();
     match (bodies.next(), bodies.next()) {
-        (Some(body), None) => Ok(body.to_owned()),
-        (None, _) => Err(CodegenError::Unsupported {
-            operation: "*".into(),
-            message: "no error response documents a JSON body: the router needs one for 401".into(),
-        }),
-        (Some(first), Some(second)) => Err(CodegenError::Unsupported {
-            operation: "*".into(),
-            message: format!(
-                "error responses use several body types ({first}, {second}, ...): they must share one"
-            ),
-        }),
+        (body, None) => Ok(body.map(str::to_owned)),
+        (Some(first), Some(second)) => Err(operation.unsupported(format!(
+            "error responses use several body types ({first}, {second}, ...): an operation's must share one"
+        ))),
+        (None, Some(_)) => unreachable!("an iterator yields nothing after its end"),
     }
 }
 
-/// The router itself answers 401, for operations with parameters 400, and for operations with
-/// a body 400, 408, 413 and 415: the spec must document each with the shared error body.
-pub(crate) fn check_router_statuses(
-    operation: &Operation,
-    error_type: &str,
-) -> Result<(), CodegenError> {
-    let mut needed = vec![(401, "the router answers it when authentication fails")];
+/// The one body type of every 401 (the router's `authenticate` returns it).
+pub(crate) fn unauthorized_type(operations: &[Operation]) -> Result<Option<String>, CodegenError> {
+    let bodies: BTreeSet<&str> = operations
+        .iter()
+        .filter_map(|operation| operation.response(401)?.schema.as_deref())
+        .collect();
+    let mut bodies = bodies.into_iter();
+    match (bodies.next(), bodies.next()) {
+        (body, None) => Ok(body.map(str::to_owned)),
+        (Some(first), Some(second)) => Err(CodegenError::Unsupported {
+            operation: "*".into(),
+            message: format!(
+                "401 responses use several body types ({first}, {second}, ...): `authenticate` returns one"
+            ),
+        }),
+        (None, Some(_)) => unreachable!("an iterator yields nothing after its end"),
+    }
+}
+
+/// The statuses the router answers by itself, each with why. 401 for an operation with
+/// security, 400 for one with parameters or a body; for a body also 408, 413 and 415, each of
+/// which falls back to 400 where the operation does not document it (an API whose endpoint
+/// answers every bad body 400, as OAuth 2.0's token endpoint does).
+pub(crate) fn check_router_statuses(operation: &Operation) -> Result<(), CodegenError> {
+    let mut needed = Vec::new();
+    if !operation.security.is_empty() {
+        needed.push((401, "the router answers it when authentication fails"));
+    }
     if !operation.parameters.is_empty() {
         needed.push((400, "the router answers it for invalid parameters"));
     }
     if operation.request_schema.is_some() {
         needed.push((400, "the router answers it for malformed or invalid bodies"));
-        needed.push((
-            408,
-            "the router answers it for bodies that do not arrive in time",
-        ));
-        needed.push((413, "the router answers it for bodies over the size limit"));
-        needed.push((
-            415,
-            "the router answers it for bodies that are not application/json",
-        ));
     }
+    if needed.is_empty() {
+        return Ok(());
+    }
+    let error_type = error_type(operation)?;
     for (status, why) in needed {
-        match operation.response(status) {
-            Some(Response {
-                schema: Some(body), ..
-            }) if body == error_type => {}
+        match (operation.response(status), &error_type) {
+            (
+                Some(Response {
+                    schema: Some(body), ..
+                }),
+                Some(error_type),
+            ) if body == error_type => {}
             _ => {
                 return Err(operation.unsupported(format!(
-                    "document response {status} with body {error_type}: {why}"
+                    "document response {status} with a JSON error body: {why}"
                 )));
             }
         }

@@ -2,8 +2,9 @@
 //! router for any implementation of the trait, emitted from the checked model of the operations.
 //!
 //! The router answers every failure it detects itself (authentication, parameters, content
-//! type, size, JSON syntax, schema violations) through the trait's `authenticate` and `reject`
-//! methods, so that the implementation decides the body and the spec decides the status
+//! type, size, syntax, schema violations) through the trait's `authenticate` method and the
+//! `Reject<E>` trait (one implementation per error body type of the spec), so that the
+//! implementation decides the body and the spec decides the status
 //! (`model::check_router_statuses` makes sure the spec documents each).
 
 use heck::ToUpperCamelCase;
@@ -65,14 +66,50 @@ pub(crate) fn generate(
     context: &Context<'_>,
     operations: &[Operation],
     definitions: &serde_json::Map<String, Value>,
-    error_type: &str,
     server_trait: &str,
     title: &str,
     contract: &Value,
+    security_schemes: &[crate::model::SecurityScheme],
 ) -> Result<TokenStream, CodegenError> {
+    let security_schemes = security_schemes.iter().map(|scheme| {
+        let name = &scheme.name;
+        let token_url = option(scheme.password_token_url.as_deref());
+        let refresh_url = option(scheme.refresh_url.as_deref());
+        quote! {
+            ::server_runtime::SecurityScheme {
+                name: #name,
+                password_token_url: #token_url,
+                refresh_url: #refresh_url,
+            }
+        }
+    });
     let contract = json_text(contract);
     let api = Ident::new(server_trait, Span::call_site());
-    let error_type = context.type_path(error_type);
+    let unauthorized = crate::model::unauthorized_type(operations)?;
+    let mut error_types = std::collections::BTreeSet::new();
+    for operation in operations {
+        error_types.extend(crate::model::error_type(operation)?);
+    }
+    let rejects = error_types.iter().map(|ty| {
+        let ty = context.type_path(ty);
+        quote!(+ Reject<#ty>)
+    });
+    let authenticate = unauthorized.map(|ty| {
+        let ty = context.type_path(&ty);
+        quote! {
+            /// Who is calling, as `authenticate` establishes it.
+            type Caller: ::std::marker::Send;
+
+            /// Checks the caller against the operation's security requirements before anything
+            /// else of the request is read; an error is answered with 401.
+            fn authenticate(
+                &self,
+                operation: &'static ::server_runtime::Operation,
+                headers: &::http::HeaderMap,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Caller, #ty>>
+                + ::std::marker::Send;
+        }
+    });
     let definitions_json = raw_string(
         &serde_json::to_string_pretty(&Value::Object(definitions.clone()))
             .expect("a JSON value always serialises"),
@@ -130,33 +167,30 @@ pub(crate) fn generate(
         /// Every operation of the spec.
         pub const OPERATIONS: &[&::server_runtime::Operation] = &[#(&operations::#constant_idents),*];
 
+        /// The security schemes of the spec (`components.securitySchemes`).
+        pub const SECURITY_SCHEMES: &[::server_runtime::SecurityScheme] = &[#(#security_schemes),*];
+
         /// The document's root `x-contract` extension as JSON text (`null` when it has none):
         /// what the spec says of requests no operation documents, for contract tools.
         pub const CONTRACT: &str = #contract;
 
         #(#enums)*
 
-        #[doc = #trait_doc]
-        pub trait #api: ::std::marker::Send + ::std::marker::Sync + 'static {
-            /// Who is calling, as `authenticate` establishes it.
-            type Caller: ::std::marker::Send;
-
-            /// Checks the caller against the operation's security requirements before anything
-            /// else of the request is read; an error is answered with 401.
-            fn authenticate(
-                &self,
-                operation: &'static ::server_runtime::Operation,
-                headers: &::http::HeaderMap,
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Caller, #error_type>>
-                + ::std::marker::Send;
-
-            /// The error body for a request the router rejected (its parameters or its body); the
-            /// status comes from [`::server_runtime::Rejection::status`].
+        /// The error body `E` for a request the router rejected (its parameters or its body),
+        /// for the operations whose error responses carry an `E`; the status comes from
+        /// [`::server_runtime::Rejection::status`] where the operation documents it, else 400.
+        pub trait Reject<E> {
+            /// The body answering `rejection`.
             fn reject(
                 &self,
                 operation: &'static ::server_runtime::Operation,
                 rejection: ::server_runtime::Rejection,
-            ) -> #error_type;
+            ) -> E;
+        }
+
+        #[doc = #trait_doc]
+        pub trait #api: ::std::marker::Send + ::std::marker::Sync + 'static #(#rejects)* {
+            #authenticate
 
             /// The largest request body accepted, in bytes.
             fn body_limit(&self) -> usize {
@@ -196,6 +230,7 @@ fn operation_constant(operation: &Operation, idents: &OperationIdents) -> TokenS
     let constant = &idents.constant;
     let (id, method, path) = (&operation.id, &operation.method, &operation.path);
     let request_schema = option(operation.request_schema.as_deref());
+    let request_format = format_ident!("{}", operation.request_format.variant());
     let security = operation.security.iter().map(|(scheme, scopes)| {
         quote!(::server_runtime::SecurityRequirement { scheme: #scheme, scopes: &[#(#scopes),*] })
     });
@@ -227,6 +262,7 @@ fn operation_constant(operation: &Operation, idents: &OperationIdents) -> TokenS
             path: #path,
             parameters: &[#(#parameters),*],
             request_schema: #request_schema,
+            request_format: ::server_runtime::BodyFormat::#request_format,
             security: &[#(#security),*],
             responses: &[#(#responses),*],
             contract: #contract,
@@ -361,9 +397,10 @@ fn trait_method(
         quote!(, body: #ty)
     });
     let (method, response) = (&idents.method, &idents.response);
+    let caller = (!operation.security.is_empty()).then(|| quote!(, caller: Self::Caller));
     quote! {
         #[doc = #docs]
-        fn #method(&self, caller: Self::Caller #(#parameters)* #body)
+        fn #method(&self #caller #(#parameters)* #body)
             -> impl ::std::future::Future<Output = #response> + ::std::marker::Send;
     }
 }
@@ -384,6 +421,16 @@ fn handler(
     let bad_request = variant(400).expect("a known status");
     let mut validators = Vec::new();
 
+    // `check_router_statuses` made sure that an operation the router rejects for has one.
+    let error_type = crate::model::error_type(operation)
+        .ok()
+        .flatten()
+        .map(|ty| context.type_path(&ty));
+    let reject = |rejection: TokenStream| {
+        quote! {
+            <A as Reject<#error_type>>::reject(&*state.api, &operations::#constant, #rejection)
+        }
+    };
     let read_body = operation.request_schema.as_deref().map(|schema| {
         let ty = context.type_path(schema);
         let field = format_ident!("{}", constant.to_string().to_lowercase());
@@ -391,30 +438,38 @@ fn handler(
             quote!(#field: ::server_runtime::Validator),
             quote!(#field: ::server_runtime::Validator::new(definitions.clone(), #schema)?),
         ));
-        let (timed_out, too_large, media_type) = (
-            variant(408).expect("a known status"),
-            variant(413).expect("a known status"),
-            variant(415).expect("a known status"),
-        );
+        // The body statuses the operation documents with its error body; the rest are 400s.
+        let own_statuses = [408, 413, 415]
+            .into_iter()
+            .filter(|status| {
+                operation
+                    .response(*status)
+                    .is_some_and(|response| response.schema.is_some())
+            })
+            .map(|status| {
+                let variant = variant(status).expect("a known status");
+                let status = proc_macro2::Literal::u16_unsuffixed(status);
+                quote!(#status => #response::#variant(body),)
+            });
+        let format = format_ident!("{}", operation.request_format.variant());
+        let reject = reject(quote!(rejection));
         quote! {
-            let body = match ::server_runtime::read_json::<#ty>(
+            let body = match ::server_runtime::read_body::<#ty>(
                 &headers, body, state.api.body_limit(), &state.validators.#field,
+                ::server_runtime::BodyFormat::#format,
             ).await {
                 ::std::result::Result::Ok(body) => body,
                 ::std::result::Result::Err(rejection) => {
                     let status = rejection.status();
-                    let envelope = state.api.reject(&operations::#constant, rejection);
+                    let body = #reject;
                     return match status.as_u16() {
-                        408 => #response::#timed_out(envelope),
-                        413 => #response::#too_large(envelope),
-                        415 => #response::#media_type(envelope),
-                        _ => #response::#bad_request(envelope),
+                        #(#own_statuses)*
+                        _ => #response::#bad_request(body),
                     }.into_response();
                 }
             };
         }
     });
-    let body_argument = operation.request_schema.as_ref().map(|_| quote!(, body));
 
     let mut read_parameters = Vec::new();
     let mut unwrap_required = Vec::new();
@@ -452,7 +507,7 @@ fn handler(
                 let #ident = #ident.expect("a required parameter without violations is present");
             });
         }
-        arguments.push(quote!(, #ident));
+        arguments.push(quote!(#ident));
     }
     let uses = |location| operation.parameters_at(location).next().is_some();
     let path_extractor = uses(Location::Path).then(|| {
@@ -464,6 +519,7 @@ fn handler(
         }
     });
     let query_extractor = uses(Location::Query).then(|| quote!(query: ::axum::extract::RawQuery,));
+    let reject_parameters = reject(quote!(::server_runtime::Rejection::Invalid(violations)));
     let read_parameters = (!operation.parameters.is_empty()).then(|| {
         let path_pairs = uses(Location::Path).then(|| {
             quote! {
@@ -479,16 +535,30 @@ fn handler(
             let mut violations = ::std::vec::Vec::new();
             #(#read_parameters)*
             if !violations.is_empty() {
-                let envelope = state.api.reject(
-                    &operations::#constant,
-                    ::server_runtime::Rejection::Invalid(violations),
-                );
+                let envelope = #reject_parameters;
                 return #response::#bad_request(envelope).into_response();
             }
             #(#unwrap_required)*
         }
     });
     let unauthorized = variant(401).expect("a known status");
+    let (authenticate, caller) = if operation.security.is_empty() {
+        (None, None)
+    } else {
+        let authenticate = quote! {
+            let caller = match state.api.authenticate(&operations::#constant, &headers).await {
+                ::std::result::Result::Ok(caller) => caller,
+                ::std::result::Result::Err(envelope) => {
+                    return #response::#unauthorized(envelope).into_response();
+                }
+            };
+        };
+        (Some(authenticate), Some(quote!(caller)))
+    };
+    let arguments = caller
+        .into_iter()
+        .chain(arguments)
+        .chain(operation.request_schema.as_ref().map(|_| quote!(body)));
     let handler = quote! {
         async fn #handler<A: #api>(
             ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
@@ -497,15 +567,10 @@ fn handler(
             headers: ::http::HeaderMap,
             body: ::axum::body::Body,
         ) -> ::axum::response::Response {
-            let caller = match state.api.authenticate(&operations::#constant, &headers).await {
-                ::std::result::Result::Ok(caller) => caller,
-                ::std::result::Result::Err(envelope) => {
-                    return #response::#unauthorized(envelope).into_response();
-                }
-            };
+            #authenticate
             #read_parameters
             #read_body
-            state.api.#method(caller #(#arguments)* #body_argument).await.into_response()
+            state.api.#method(#(#arguments),*).await.into_response()
         }
     };
     (handler, validators)

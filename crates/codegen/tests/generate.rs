@@ -219,6 +219,48 @@ fn rust_names_come_from_the_type_space_and_the_client() {
     );
 }
 
+/// An operation without security takes no caller and needs no 401; a form body is read as a
+/// form; a body status the operation does not document (413, 415) is answered 400, with the
+/// operation's own error type.
+#[test]
+fn operations_without_security_and_with_form_bodies() {
+    let generated = generate(&spec()).unwrap();
+    let server = generated.server.replace(char::is_whitespace, "");
+    assert!(
+        server.contains("fncreate_token(&self,body:::nexudus_types::TokenRequest,)"),
+        "{}",
+        generated.server
+    );
+    assert!(server.contains("::server_runtime::BodyFormat::Form"));
+    assert!(server.contains("<AasReject<::nexudus_types::TokenError,>>::reject("));
+    assert!(
+        server.contains(
+            "Reject<::nexudus_types::ErrorEnvelope,>+Reject<::nexudus_types::TokenError>"
+        )
+    );
+    let handler = &server[server.find("asyncfnhandle_create_token").unwrap()..];
+    let handler = &handler[..handler[1..]
+        .find("asyncfnhandle_")
+        .map_or(handler.len(), |end| end + 1)];
+    assert!(!handler.contains("authenticate"), "{handler}");
+    assert!(!handler.contains("413=>"), "{handler}");
+    assert!(
+        handler.contains("_=>CreateTokenResponse::BadRequest(body)"),
+        "{handler}"
+    );
+    assert!(generated.client.contains("form_urlencoded(&body)"));
+    assert!(
+        generated
+            .server
+            .contains("password_token_url: ::std::option::Option::Some(\"/api/token\")")
+    );
+    // A secured operation documenting them keeps its own 413 and 415.
+    let create = &server[server
+        .find("asyncfnhandle_create_coworker_time_pass")
+        .unwrap()..];
+    assert!(create.contains("413=>CreateCoworkerTimePassResponse::PayloadTooLarge(body)"));
+}
+
 #[track_caller]
 fn refused(spec: &str, expected: &str) {
     assert_ne!(spec, self::spec(), "the edit applies");
@@ -230,11 +272,11 @@ fn refused(spec: &str, expected: &str) {
 fn refuses_specs_it_cannot_generate_naming_the_operation() {
     refused(
         &spec().replacen(
-            "        '413':\n          $ref: '#/components/responses/PayloadTooLarge'\n",
+            "        '400':\n          $ref: '#/components/responses/InvalidBody'\n",
             "",
             1,
         ),
-        "operation `create_coworker_time_pass`: document response 413 with body ErrorEnvelope",
+        "operation `update_coworker_time_pass`: document response 400 with a JSON error body: the router answers it for malformed or invalid bodies",
     );
     refused(
         &spec().replacen(
@@ -246,11 +288,19 @@ fn refuses_specs_it_cannot_generate_naming_the_operation() {
     );
     refused(
         &spec().replacen(
-            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
-            "      security: []\n",
+            "          minLength: 1\n          maxLength: 256\n          writeOnly: true\n",
+            "          minLength: 1\n          maxLength: 256\n          writeOnly: true\n        attempts:\n          type: integer\n",
             1,
         ),
-        "operation `create_coworker_time_pass`: operations without security",
+        "operation `create_token`: the request body must have one media type",
+    );
+    refused(
+        &spec().replacen(
+            "          application/x-www-form-urlencoded:\n",
+            "          multipart/form-data:\n",
+            1,
+        ),
+        "operation `create_token`: the request body must have one media type",
     );
     refused(
         &spec().replacen(

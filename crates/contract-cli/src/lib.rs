@@ -43,6 +43,7 @@ impl Reference {
             body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
             limits: reference_server::Limits::default(),
             throttle,
+            tokens: reference_server::TokenLifetimes::default(),
         })
         .await
         .context("starting the reference server")?;
@@ -65,24 +66,29 @@ impl Reference {
 
 /// The contract target for a reference server with the built-in users, reached at `base_url`
 /// (the server itself, or a proxy in front of it): the built-in full administrator as the
-/// caller, and every other built-in user, with its roles, for the 401 of a missing role.
+/// caller (its static token, and its password for the token endpoint's checks), and every other
+/// built-in user, with its roles, for the 401 of a missing role.
 pub fn builtin_target(base_url: &str) -> contract::Target {
-    let (email, token, _, _) = BUILTIN_USERS
+    let admin = BUILTIN_USERS
         .iter()
-        .find(|(_, _, _, full_admin)| *full_admin)
+        .find(|user| user.full_admin)
         .expect("the built-in users have a full administrator");
     contract::Target {
         base_url: base_url.to_owned(),
-        token: (*token).to_owned(),
+        token: admin.token.to_owned(),
         limited_tokens: BUILTIN_USERS
             .iter()
-            .filter(|(_, _, _, full_admin)| !full_admin)
-            .map(|(_, token, roles, _)| contract::LimitedToken {
-                token: (*token).to_owned(),
-                roles: roles.iter().map(|role| (*role).to_owned()).collect(),
+            .filter(|user| !user.full_admin)
+            .map(|user| contract::LimitedToken {
+                token: user.token.to_owned(),
+                roles: user.roles.iter().map(|role| (*role).to_owned()).collect(),
             })
             .collect(),
-        caller: Some((*email).to_owned()),
+        caller: Some(admin.email.to_owned()),
         body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+        sign_in: Some(contract::SignIn {
+            username: admin.email.to_owned(),
+            password: admin.password.to_owned(),
+        }),
     }
 }

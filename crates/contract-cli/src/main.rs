@@ -1,7 +1,8 @@
 //! `nexudus-contract` (run as `cargo xtask contract`): the contract checks from the command line.
 //!
 //! With no arguments it starts the reference server on a temporary database and a loopback port
-//! and checks it; with `--base-url URL --token TOKEN` it checks any running server. The exit
+//! and checks it; with `--base-url URL` and `--token TOKEN` or `--username U --password P` (which
+//! sign in at the token endpoint, and check it) it checks any running server. The exit
 //! status is non-zero when a check fails.
 
 use std::{io::IsTerminal, path::PathBuf, process::ExitCode, time::Duration};
@@ -15,11 +16,28 @@ use contract_cli::Reference;
 #[command(name = "cargo xtask contract", version)]
 struct Args {
     /// Check the server at this URL instead of starting the reference server.
-    #[arg(long, requires = "token")]
+    #[arg(long)]
     base_url: Option<String>,
     /// Bearer token of a user allowed to call every operation.
-    #[arg(long, env = "NEXUDUS_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "NEXUDUS_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "username"
+    )]
     token: Option<String>,
+    /// Username (email) of a user allowed to call every operation: the run signs in at the
+    /// token endpoint with it and --password, and checks the endpoint too.
+    #[arg(long, env = "NEXUDUS_USERNAME", requires = "password")]
+    username: Option<String>,
+    /// That user's password.
+    #[arg(
+        long,
+        env = "NEXUDUS_PASSWORD",
+        hide_env_values = true,
+        requires = "username"
+    )]
+    password: Option<String>,
     /// Bearer token of a user without any of the operations' roles (checks the 401 for a
     /// missing role).
     #[arg(long, env = "NEXUDUS_TOKEN_WITHOUT_ROLE", hide_env_values = true)]
@@ -79,6 +97,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// The bearer token to check `base_url` with: `--token`, or one the token endpoint issues for
+/// `--username` and `--password`.
+async fn token(base_url: &str, args: &Args) -> anyhow::Result<String> {
+    match (&args.token, &args.username, &args.password) {
+        (Some(token), _, _) => Ok(token.clone()),
+        (None, Some(username), Some(password)) => {
+            let client = nexudus_client::sign_in(base_url, username, password)
+                .await
+                .with_context(|| format!("signing in at {base_url} as {username}"))?;
+            let session = client
+                .session()
+                .context("a signed-in client has a session")?;
+            Ok(session
+                .access_token()
+                .await
+                .context("reading the access token")?)
+        }
+        _ => anyhow::bail!("--base-url needs --token, or --username and --password"),
+    }
+}
+
 /// Runs the checks; `Ok(false)` when a check failed.
 fn run(args: Args) -> anyhow::Result<bool> {
     let seed = args.seed.unwrap_or_else(|| {
@@ -103,7 +142,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
             Some(base_url) => (
                 contract::Target {
                     base_url: base_url.clone(),
-                    token: args.token.clone().context("--base-url needs --token")?,
+                    token: token(base_url, &args).await?,
                     limited_tokens: args
                         .token_without_role
                         .iter()
@@ -112,8 +151,13 @@ fn run(args: Args) -> anyhow::Result<bool> {
                             roles: Vec::new(),
                         })
                         .collect(),
-                    caller: args.caller.clone(),
+                    caller: args.caller.clone().or_else(|| args.username.clone()),
                     body_limit: args.body_limit,
+                    sign_in: args
+                        .username
+                        .clone()
+                        .zip(args.password.clone())
+                        .map(|(username, password)| contract::SignIn { username, password }),
                 },
                 None,
             ),
@@ -130,7 +174,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
             }
         };
         eprintln!("checking {} with seed {seed}", target.base_url);
-        let total = contract::total_cases(&options);
+        let total = contract::total_cases(&target, &options);
         let progress = if std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(

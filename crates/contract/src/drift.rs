@@ -25,7 +25,8 @@ pub fn differences(spec_definitions: &Map<String, Value>) -> Vec<String> {
         let Some(spec) = spec_definitions.get(name) else {
             continue;
         };
-        let root = serde_json::to_value(&root).expect("schemars output serialises");
+        let mut root = serde_json::to_value(&root).expect("schemars output serialises");
+        inline_unnamed(&mut root, &spec_names);
         compare_object(name, spec, &root, &mut differences);
     }
     differences
@@ -80,6 +81,30 @@ fn compare_object(name: &str, spec: &Value, derived: &Value, out: &mut Vec<Strin
                 derived_required.contains(property),
                 spec_required.contains(property)
             ));
+        }
+    }
+}
+
+/// Each property's reference to a type the generator named for an inline schema of the spec (an
+/// enum of one property, say), which the spec has no component for, replaced by its definition.
+fn inline_unnamed(root: &mut Value, spec_names: &BTreeSet<&str>) {
+    let definitions = root
+        .get("definitions")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let Some(properties) = root.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for property in properties.values_mut() {
+        let target = property
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|reference| reference.rsplit('/').next())
+            .filter(|name| !spec_names.contains(name))
+            .and_then(|name| definitions.get(name));
+        if let Some(definition) = target {
+            *property = definition.clone();
         }
     }
 }

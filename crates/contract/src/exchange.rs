@@ -409,6 +409,7 @@ mod tests {
             path: "/things/{id}/parts/{part}",
             parameters: &[],
             request_schema: None,
+            request_format: nexudus_server_api::BodyFormat::Json,
             security: &[],
             responses: &[],
             contract: "null",

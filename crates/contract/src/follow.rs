@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn links_set_parameters_and_body_members() {
-        let spec = Spec::load(nexudus_server_api::OPERATIONS).unwrap();
+        let spec = Spec::load(crate::operations()).unwrap();
         let plan = |id: &str| {
             spec.plans
                 .iter()

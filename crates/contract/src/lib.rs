@@ -28,6 +28,10 @@
 //! - an answer of the shape the root's `x-contract.throttled` names (409, `Retry-After`, the
 //!   error envelope) is waited out and the request sent again, counted, never failed;
 //! - the JSON Schema the shared types derive must agree with the spec ([`drift`]);
+//! - an OAuth 2.0 token endpoint (the `tokenUrl` of a security scheme's password flow) gets the
+//!   cases of RFC 6749 instead of generated ones, when the target has a username and password:
+//!   both grants, each issued token tried on a secured operation, a refresh token used twice, and
+//!   each error code;
 //! - random sequences of creates, reads, lists, updates, deletes and rejected requests, on
 //!   records each sequence makes and marks as its own, must agree at every answer with a model
 //!   of what those records hold (stateful checks); at the end the run deletes every record it
@@ -47,6 +51,7 @@ mod replay;
 pub mod report;
 mod resource;
 mod runner;
+mod sign_in;
 mod stateful;
 
 use std::time::Duration;
@@ -77,6 +82,27 @@ pub struct Target {
     pub caller: Option<String>,
     /// The server's body limit in bytes; the oversize check sends one byte more.
     pub body_limit: usize,
+    /// A username and password for the spec's token endpoint: with them, the endpoint is
+    /// checked too.
+    pub sign_in: Option<SignIn>,
+}
+
+/// A user's username and password, for a password grant.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// The username.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("username", &self.username)
+            .field("password", &"(hidden)")
+            .finish()
+    }
 }
 
 /// A token whose user holds only some roles.
@@ -193,9 +219,17 @@ impl ContractError {
     }
 }
 
-/// The operations the contract checks.
+/// The operations the contract checks with generated requests: every operation of the spec but
+/// an OAuth 2.0 token endpoint, which gets cases of its own.
 pub fn operations() -> &'static [&'static Operation] {
-    nexudus_server_api::OPERATIONS
+    static CHECKED: std::sync::LazyLock<Vec<&'static Operation>> = std::sync::LazyLock::new(|| {
+        nexudus_server_api::OPERATIONS
+            .iter()
+            .copied()
+            .filter(|operation| !sign_in::is_token_endpoint(operation))
+            .collect()
+    });
+    &CHECKED
 }
 
 /// How many cases a run with `options` counts for `operation` (for a progress bar): valid and
@@ -222,9 +256,13 @@ fn cases_per_operation(operation: &Operation, options: &Options, spec: &plan::Sp
     2 * u64::from(options.cases) + 3 + body + transport + not_found
 }
 
-/// How many cases a run with `options` counts in all (a sequence of the stateful checks counts
-/// as one); 0 for a spec the run would refuse.
-pub fn total_cases(options: &Options) -> u64 {
+/// How many cases a run against `target` with `options` counts in all (a sequence of the
+/// stateful checks counts as one); 0 for a spec the run would refuse.
+pub fn total_cases(target: &Target, options: &Options) -> u64 {
+    let sign_in = match (&target.sign_in, sign_in::token_endpoint()) {
+        (Some(_), Some(_)) => sign_in::KINDS.len() as u64,
+        _ => 0,
+    };
     let Ok(spec) = plan::Spec::load(operations()) else {
         return 0;
     };
@@ -234,6 +272,7 @@ pub fn total_cases(options: &Options) -> u64 {
         .map(|operation| cases_per_operation(operation, options, &spec))
         .sum::<u64>()
         + resources as u64 * u64::from(options.sequences)
+        + sign_in
 }
 
 /// Runs every check against `target`. `on_case` is called after each case (for progress).
@@ -279,6 +318,7 @@ mod tests {
             ],
             caller: None,
             body_limit: 1,
+            sign_in: None,
         };
         let operation = |id: &str| {
             operations()

@@ -158,6 +158,21 @@ pub(crate) struct Setup {
     pub(crate) link: LinkPlan,
 }
 
+/// The statuses of `operation` a client can cause: all but those its `x-contract` marks
+/// `reachable: false` (a response whose extension does not parse counts as reachable).
+pub(crate) fn reachable(operation: &Operation) -> Vec<u16> {
+    operation
+        .responses
+        .iter()
+        .filter(|response| {
+            serde_json::from_str::<Value>(response.contract).map_or(true, |contract| {
+                contract.get("reachable") != Some(&Value::Bool(false))
+            })
+        })
+        .map(|response| response.status)
+        .collect()
+}
+
 fn spec_error(operation: &Operation, message: impl std::fmt::Display) -> ContractError {
     ContractError::Spec(format!("{}: {message}", operation.operation_id))
 }
@@ -520,14 +535,7 @@ fn plan(
         definitions,
     );
     let record = record.cloned();
-    let mut reachable = Vec::new();
-    for response in operation.responses {
-        let contract: Value =
-            serde_json::from_str(response.contract).map_err(ContractError::spec)?;
-        if contract.get("reachable") != Some(&Value::Bool(false)) {
-            reachable.push(response.status);
-        }
-    }
+    let reachable = reachable(operation);
     Ok(Plan {
         operation,
         shape: RequestShape {
@@ -687,14 +695,14 @@ mod tests {
     /// links say.
     #[test]
     fn every_operation_of_the_spec_is_planned() {
-        let spec = Spec::load(nexudus_server_api::OPERATIONS).unwrap();
+        let spec = Spec::load(crate::operations()).unwrap();
         let plan = |id: &str| {
             spec.plans
                 .iter()
                 .find(|plan| plan.operation.operation_id == id)
                 .unwrap()
         };
-        assert_eq!(spec.plans.len(), nexudus_server_api::OPERATIONS.len());
+        assert_eq!(spec.plans.len(), crate::operations().len());
         let create = plan("create_coworker_time_pass");
         assert!(create.setup.is_none());
         assert!(
@@ -747,6 +755,7 @@ mod tests {
                 path: "/things",
                 parameters: &[],
                 request_schema: None,
+                request_format: nexudus_server_api::BodyFormat::Json,
                 security: &[],
                 responses,
                 contract,

@@ -264,7 +264,7 @@ mod tests {
     /// The real spec has one resource, with every part found from its links and extension.
     #[test]
     fn the_spec_describes_one_resource() {
-        let spec = Spec::load(nexudus_server_api::OPERATIONS).unwrap();
+        let spec = Spec::load(crate::operations()).unwrap();
         let resources = Resource::all(&spec).unwrap();
         assert_eq!(resources.len(), 1);
         let resource = &resources[0];

@@ -187,6 +187,14 @@ pub(crate) async fn run(
         for (plan, cases) in spec.plans.iter().zip(generated) {
             runner.operation(&mut state, plan, cases, on_case).await;
         }
+        if let (Some(credentials), Some(endpoint)) =
+            (&target.sign_in, crate::sign_in::token_endpoint())
+        {
+            for (kind, result) in runner.sign_in_cases(endpoint, credentials).await {
+                runner.finish(&mut state, endpoint, kind, &result);
+                on_case();
+            }
+        }
         for resource in &runner.resources {
             let strategy = stateful::sequences(&spec, resource, options.steps)?;
             let mut generator = seeded(options.seed ^ STATEFUL_SEED);
@@ -343,7 +351,7 @@ pub(crate) struct Runner<'a> {
 }
 
 /// What a run accumulates, one case at a time, in case order.
-struct State {
+pub(crate) struct State {
     report: Report,
     /// (operation, kind, failing checks) already reported.
     reported: BTreeSet<(&'static str, String, Vec<String>)>,
@@ -671,6 +679,24 @@ impl Runner<'_> {
         credentials: Credentials,
         exchange: &Exchange,
     ) {
+        let token = match credentials {
+            Credentials::Token => Some(self.target.token.clone()),
+            Credentials::None => None,
+            Credentials::BadToken => Some(BAD_TOKEN.to_owned()),
+            Credentials::WithoutRole(index) => {
+                Some(self.target.limited_tokens[index].token.clone())
+            }
+        };
+        self.answered_with(operation, token, exchange);
+    }
+
+    /// [`Self::answered`], for a request sent with `token` (or none).
+    pub(crate) fn answered_with(
+        &self,
+        operation: &'static Operation,
+        token: Option<String>,
+        exchange: &Exchange,
+    ) {
         *self
             .responses
             .lock()
@@ -678,14 +704,6 @@ impl Runner<'_> {
             .entry((operation.operation_id, exchange.status))
             .or_default() += 1;
         if let Some(log) = &self.log {
-            let token = match credentials {
-                Credentials::Token => Some(self.target.token.clone()),
-                Credentials::None => None,
-                Credentials::BadToken => Some(BAD_TOKEN.to_owned()),
-                Credentials::WithoutRole(index) => {
-                    Some(self.target.limited_tokens[index].token.clone())
-                }
-            };
             log.lock().expect("not poisoned").push(Payload {
                 method: exchange.method.clone(),
                 path_and_query: exchange
@@ -738,13 +756,34 @@ impl Runner<'_> {
             Some((content_type, body)) => (Some(content_type), Some(body)),
             None => (None, None),
         };
+        self.raw(
+            credentials,
+            operation,
+            url,
+            content_type,
+            body,
+            refused_early,
+        )
+        .await
+    }
+
+    /// Sends `body` to `url` as it is, as `credentials`, and counts the answer for `operation`.
+    pub(crate) async fn raw(
+        &self,
+        credentials: Credentials,
+        operation: &'static Operation,
+        url: String,
+        content_type: Option<&str>,
+        body: impl Into<Option<Bytes>>,
+        refused_early: bool,
+    ) -> Result<Exchange, String> {
         let exchange = exchange::send_raw(
             self.clients.get(credentials),
             &self.patience,
             operation.method,
             url,
             content_type,
-            body,
+            body.into(),
             &[],
             refused_early,
         )
@@ -752,6 +791,11 @@ impl Runner<'_> {
         .map_err(|error| format!("the request failed: {error}"))?;
         self.answered(operation, credentials, &exchange);
         Ok(exchange)
+    }
+
+    /// How throttled answers are waited out.
+    pub(crate) fn patience(&self) -> &exchange::Patience {
+        &self.patience
     }
 
     /// The set-up of a case: when links say `plan`'s operation acts on an existing record, the
@@ -1222,8 +1266,15 @@ impl Runner<'_> {
     /// that no case produced.
     fn coverage(&self, report: &mut Report) {
         let responses = self.responses.lock().expect("not poisoned");
-        for plan in &self.spec.plans {
-            let operation = plan.operation;
+        let token_endpoint = crate::sign_in::token_endpoint()
+            .filter(|_| self.target.sign_in.is_some())
+            .map(|endpoint| (endpoint, crate::plan::reachable(endpoint)));
+        let plans = self
+            .spec
+            .plans
+            .iter()
+            .map(|plan| (plan.operation, plan.reachable.clone()));
+        for (operation, reachable_statuses) in plans.chain(token_endpoint) {
             for response in operation.responses {
                 let count = responses
                     .get(&(operation.operation_id, response.status))
@@ -1236,7 +1287,7 @@ impl Runner<'_> {
                     .as_ref()
                     .map(|answer| answer.status)
                     == Some(response.status);
-                let reachable = plan.reachable.contains(&response.status) && !throttled;
+                let reachable = reachable_statuses.contains(&response.status) && !throttled;
                 report.coverage.insert(
                     (operation.operation_id.to_owned(), response.status),
                     Coverage {

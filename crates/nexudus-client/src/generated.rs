@@ -152,7 +152,8 @@ says it is this project's choice.
 
 ## Conventions of this document
 
-- Every error answers with `ErrorEnvelope`: one `Errors` entry per problem, `Message` joining
+- Every error answers with `ErrorEnvelope` (the token endpoint's answer OAuth 2.0's
+  `TokenError`): one `Errors` entry per problem, `Message` joining
   them as `PropertyName: message`, one per line. Errors about the body as a whole use
   `PropertyName` `$body`; path and query parameters are named as in the request.
 - Date-times are RFC 3339 and name an instant whose UTC form is an RFC 3339 date-time too
@@ -243,7 +244,7 @@ property no request writes holds the same value on every read between two writes
 record. The `links` of a response say which operations can use its values.
 
 
-Version: 2.0*/
+Version: 2.1*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -286,7 +287,7 @@ impl Client {
 }
 impl ClientInfo<crate::Behaviour> for Client {
     fn api_version() -> &'static str {
-        "2.0"
+        "2.1"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -744,6 +745,70 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Sign in
+
+OAuth 2.0's token endpoint (RFC 6749, sections 4.3 and 6), form-urlencoded as Nexudus
+documents it: `grant_type=password` with `username` and `password`, or
+`grant_type=refresh_token` with `refresh_token`. The answer's `access_token` is the bearer
+token of every other operation, valid for `expires_in` seconds (604,799 unless the server
+is set otherwise); its `refresh_token` gets a new pair once, within 15 days.
+
+Every failure is 400 with an OAuth 2.0 error body: `invalid_grant` for a wrong username or
+password and for a refresh token that is unknown, expired or already used;
+`unsupported_grant_type` for another grant and for a body that is not form-urlencoded
+(a JSON body, as Nexudus documents); `invalid_request` for a missing, empty or repeated
+parameter, one longer than its limit, a malformed form, and a body over the server's
+size limit or too slow to arrive (`invalid_request` and the limits are this project's
+choices, after RFC 6749). Parameters not named here are ignored, as RFC 6749 says. A
+user with two-factor authentication (Nexudus' `totp` parameter) is not modelled.
+
+
+Sends a `POST` request to `/api/token`
+
+*/
+    pub async fn create_token<'a>(
+        &'a self,
+        body: &'a ::nexudus_types::TokenRequest,
+    ) -> Result<
+        ResponseValue<::nexudus_types::TokenGranted>,
+        Error<::nexudus_types::TokenError>,
+    > {
+        let url = format!("{}/api/token", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .form_urlencoded(&body)?
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "create_token",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -884,6 +949,10 @@ pub mod dispatch {
             "delete_coworker_time_pass" => {
                 let id = required(&arguments.path, "id")?;
                 answer(client.delete_coworker_time_pass(id).await)
+            }
+            "create_token" => {
+                let body = body(arguments)?;
+                answer(client.create_token(&body).await)
             }
             other => {
                 ::std::result::Result::Err(

@@ -12,12 +12,13 @@
 //! #     body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
 //! #     limits: reference_server::Limits::default(),
 //! #     throttle: reference_server::ThrottlePolicy::default(),
+//! #     tokens: reference_server::TokenLifetimes::default(),
 //! # })
 //! # .await?
 //! # .spawn();
 //! # let base_url = server.base_url();
-//! # let token = "local-admin-token";
-//! let client = nexudus_client::authenticated(base_url, token)?;
+//! # let (username, password) = ("admin@example.com", "local-admin-password");
+//! let client = nexudus_client::sign_in(base_url, username, password).await?;
 //! let pass: nexudus_types::CoworkerTimePassCreate = serde_json::from_value(serde_json::json!({
 //!     "CoworkerId": 1414201305, "BusinessId": 1414201001, "TimePassId": 1414201122,
 //!     "CreateMultiple": 1, "Notes": "Welcome pack",
@@ -29,9 +30,13 @@
 //! # }
 //! ```
 //!
+//! [`sign_in`] signs in with a username and password at the token endpoint (`POST /api/token`,
+//! OAuth 2.0's password grant) and returns a client whose requests carry the access token; it is
+//! refreshed before it expires and once after a 401, and never printed ([`Session`]).
+//!
 //! The generated [`Client`] has one method per operation of the spec (typed path and query
 //! parameters and body) and uses the types of [`nexudus_types`]; there is no second copy of any
-//! type. [`authenticated`] builds one for a base URL and a bearer token, with TLS (rustls, its
+//! type. [`authenticated`] builds one for a base URL and a ready bearer token, with TLS (rustls, its
 //! crypto provider installed first) for real https hosts; the generated `Client::new`, which
 //! would build a TLS client without a provider and panic, is not public.
 //! [`dispatch::call`] calls any operation by its operationId with JSON arguments, through the
@@ -49,6 +54,9 @@
 mod generated;
 
 pub use generated::*;
+pub use session::{Session, SignInError, TOKEN_PATH, sign_in, sign_in_with};
+
+mod session;
 
 use std::time::{Duration, Instant};
 
@@ -72,18 +80,21 @@ pub enum ClientBuildError {
 }
 
 /// What a client does beyond sending each request once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Behaviour {
     /// The longest one call may spend waiting out throttled answers (`409` with `Retry-After`
     /// in whole seconds), all its waits together; a wait that would go past it is not begun and
     /// the 409 is the call's answer. Zero never waits.
     pub throttle_wait: Duration,
+    /// The signed-in user whose access token each request carries ([`sign_in`] sets it).
+    pub session: Option<Session>,
 }
 
 impl Default for Behaviour {
     fn default() -> Self {
         Self {
             throttle_wait: Duration::from_secs(60),
+            session: None,
         }
     }
 }
@@ -94,6 +105,34 @@ impl ClientHooks<Behaviour> for Client {
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        let Some(session) = &self.inner().session else {
+            return self.send_waiting(request).await;
+        };
+        let mut request = request;
+        let generation = session.authorize(&mut request).await?;
+        let again = request.try_clone();
+        let response = self.send_waiting(request).await?;
+        // A token the server no longer takes (revoked, or the clock ran ahead of ours) is
+        // renewed once.
+        match again {
+            Some(mut again) if response.status() == reqwest::StatusCode::UNAUTHORIZED => {
+                session.renew(generation).await?;
+                session.authorize(&mut again).await?;
+                self.send_waiting(again).await
+            }
+            _ => Ok(response),
+        }
+    }
+}
+
+impl Client {
+    /// The signed-in user's session, for a client from [`sign_in`].
+    pub fn session(&self) -> Option<&Session> {
+        self.inner().session.as_ref()
+    }
+
+    /// Sends `request`, waiting out throttled answers within [`Behaviour::throttle_wait`].
+    async fn send_waiting(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
         let deadline = Instant::now() + self.inner().throttle_wait;
         let mut request = request;
         loop {
@@ -179,17 +218,23 @@ fn client_with_headers(
     headers: reqwest::header::HeaderMap,
     behaviour: Behaviour,
 ) -> Result<Client, ClientBuildError> {
+    let base_url = checked_base_url(base_url)?;
+    let http = http_client_builder()
+        .default_headers(headers)
+        .build()
+        .map_err(ClientBuildError::Http)?;
+    Ok(Client::new_with_client(base_url, http, behaviour))
+}
+
+/// `base_url` without a trailing `/`, if it is an absolute http(s) URL with a host.
+fn checked_base_url(base_url: &str) -> Result<&str, ClientBuildError> {
     let base_url = base_url.trim_end_matches('/');
     let parsed = reqwest::Url::parse(base_url)
         .map_err(|_| ClientBuildError::InvalidBaseUrl(base_url.to_owned()))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err(ClientBuildError::InvalidBaseUrl(base_url.to_owned()));
     }
-    let http = http_client_builder()
-        .default_headers(headers)
-        .build()
-        .map_err(ClientBuildError::Http)?;
-    Ok(Client::new_with_client(base_url, http, behaviour))
+    Ok(base_url)
 }
 
 /// A `reqwest` client builder with this crate's timeouts and TLS set up: for requests the typed
@@ -215,6 +260,15 @@ pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_path_is_the_specs_token_url() {
+        let urls: Vec<_> = nexudus_server_api::SECURITY_SCHEMES
+            .iter()
+            .filter_map(|scheme| scheme.password_token_url)
+            .collect();
+        assert_eq!(urls, [TOKEN_PATH]);
+    }
 
     #[test]
     fn builds_for_http_and_https_hosts() {

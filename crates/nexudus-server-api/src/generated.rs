@@ -774,7 +774,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
     "type": "object"
   },
   "ErrorEnvelope": {
-    "description": "The body of every error this API answers (400, 401, 404, 413, 415, 500). `Status`, when\npresent, need not equal the HTTP status (older Nexudus documentation shows a 400 carrying\n500).\n",
+    "description": "The body of every error this API answers (400, 401, 404, 413, 415, 500), except the token\nendpoint's (`TokenError`). `Status`, when\npresent, need not equal the HTTP status (older Nexudus documentation shows a 400 carrying\n500).\n",
     "properties": {
       "Errors": {
         "description": "Array of validation errors.",
@@ -829,6 +829,94 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "AttemptedValue",
       "Message",
       "PropertyName"
+    ],
+    "type": "object"
+  },
+  "TokenError": {
+    "description": "An OAuth 2.0 error (RFC 6749, section 5.2).",
+    "properties": {
+      "error": {
+        "enum": [
+          "invalid_request",
+          "invalid_grant",
+          "unsupported_grant_type",
+          "server_error"
+        ],
+        "type": "string"
+      },
+      "error_description": {
+        "description": "What went wrong, for a person to read.",
+        "type": "string"
+      }
+    },
+    "required": [
+      "error"
+    ],
+    "type": "object"
+  },
+  "TokenGranted": {
+    "description": "A new access token and the refresh token that replaces it.",
+    "properties": {
+      "access_token": {
+        "minLength": 1,
+        "type": "string"
+      },
+      "expires_in": {
+        "description": "Seconds until the access token expires.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "refresh_token": {
+        "minLength": 1,
+        "type": "string"
+      },
+      "token_type": {
+        "enum": [
+          "bearer"
+        ],
+        "type": "string"
+      }
+    },
+    "required": [
+      "access_token",
+      "token_type",
+      "expires_in",
+      "refresh_token"
+    ],
+    "type": "object"
+  },
+  "TokenRequest": {
+    "description": "The token endpoint's form. Which parameters a grant needs: `username` and `password` for\n`password`, `refresh_token` for `refresh_token`. Each is a non-empty string (RFC 6749 reads\nan empty parameter as one left out).\n",
+    "properties": {
+      "grant_type": {
+        "enum": [
+          "password",
+          "refresh_token"
+        ],
+        "type": "string"
+      },
+      "password": {
+        "maxLength": 256,
+        "minLength": 1,
+        "type": "string",
+        "writeOnly": true
+      },
+      "refresh_token": {
+        "maxLength": 256,
+        "minLength": 1,
+        "type": "string"
+      },
+      "username": {
+        "description": "The user's email.",
+        "maxLength": 256,
+        "minLength": 1,
+        "type": "string"
+      }
+    },
+    "required": [
+      "grant_type"
     ],
     "type": "object"
   },
@@ -1009,6 +1097,7 @@ pub mod operations {
             },
         ],
         request_schema: ::std::option::Option::None,
+        request_format: ::server_runtime::BodyFormat::Json,
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -1061,6 +1150,7 @@ pub mod operations {
         path: "/api/billing/coworkertimepasses",
         parameters: &[],
         request_schema: ::std::option::Option::Some("CoworkerTimePassUpdate"),
+        request_format: ::server_runtime::BodyFormat::Json,
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -1148,6 +1238,7 @@ pub mod operations {
         path: "/api/billing/coworkertimepasses",
         parameters: &[],
         request_schema: ::std::option::Option::Some("CoworkerTimePassCreate"),
+        request_format: ::server_runtime::BodyFormat::Json,
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -1247,6 +1338,7 @@ pub mod operations {
             },
         ],
         request_schema: ::std::option::Option::None,
+        request_format: ::server_runtime::BodyFormat::Json,
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -1313,6 +1405,7 @@ pub mod operations {
             },
         ],
         request_schema: ::std::option::Option::None,
+        request_format: ::server_runtime::BodyFormat::Json,
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -1365,6 +1458,40 @@ pub mod operations {
         ],
         contract: "{\"success\":{\"/Errors\":null,\"/Message\":\"The record was deleted successfully.\",\"/Status\":200,\"/UpdatedBy\":\"$caller\",\"/Value\":null,\"/WasSuccessful\":true}}",
     };
+    ///`POST /api/token` (create_token).
+    pub const CREATE_TOKEN: ::server_runtime::Operation = ::server_runtime::Operation {
+        operation_id: "create_token",
+        method: "POST",
+        path: "/api/token",
+        parameters: &[],
+        request_schema: ::std::option::Option::Some("TokenRequest"),
+        request_format: ::server_runtime::BodyFormat::Form,
+        security: &[],
+        responses: &[
+            ::server_runtime::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("TokenGranted"),
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("TokenError"),
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::server_runtime::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("TokenError"),
+                links: &[],
+                headers: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "null",
+    };
 }
 /// Every operation of the spec.
 pub const OPERATIONS: &[&::server_runtime::Operation] = &[
@@ -1373,6 +1500,15 @@ pub const OPERATIONS: &[&::server_runtime::Operation] = &[
     &operations::CREATE_COWORKER_TIME_PASS,
     &operations::GET_COWORKER_TIME_PASS,
     &operations::DELETE_COWORKER_TIME_PASS,
+    &operations::CREATE_TOKEN,
+];
+/// The security schemes of the spec (`components.securitySchemes`).
+pub const SECURITY_SCHEMES: &[::server_runtime::SecurityScheme] = &[
+    ::server_runtime::SecurityScheme {
+        name: "oauth2",
+        password_token_url: ::std::option::Option::Some("/api/token"),
+        refresh_url: ::std::option::Option::Some("/api/token"),
+    },
 ];
 /// The document's root `x-contract` extension as JSON text (`null` when it has none):
 /// what the spec says of requests no operation documents, for contract tools.
@@ -1733,8 +1869,58 @@ impl ::axum::response::IntoResponse for DeleteCoworkerTimePassResponse {
         }
     }
 }
+///The documented responses of `create_token`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateTokenResponse {
+    ///200.
+    Ok(::nexudus_types::TokenGranted),
+    ///400.
+    BadRequest(::nexudus_types::TokenError),
+    ///500.
+    InternalServerError(::nexudus_types::TokenError),
+}
+impl ::axum::response::IntoResponse for CreateTokenResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (
+                    ::http::StatusCode::from_u16(200u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::InternalServerError(body) => {
+                (
+                    ::http::StatusCode::from_u16(500u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+/// The error body `E` for a request the router rejected (its parameters or its body),
+/// for the operations whose error responses carry an `E`; the status comes from
+/// [`::server_runtime::Rejection::status`] where the operation documents it, else 400.
+pub trait Reject<E> {
+    /// The body answering `rejection`.
+    fn reject(
+        &self,
+        operation: &'static ::server_runtime::Operation,
+        rejection: ::server_runtime::Rejection,
+    ) -> E;
+}
 ///The operations of Nexudus Billing API, one method each, as the spec documents them.
-pub trait NexudusBillingApi: ::std::marker::Send + ::std::marker::Sync + 'static {
+pub trait NexudusBillingApi: ::std::marker::Send + ::std::marker::Sync + 'static + Reject<
+        ::nexudus_types::ErrorEnvelope,
+    > + Reject<::nexudus_types::TokenError> {
     /// Who is calling, as `authenticate` establishes it.
     type Caller: ::std::marker::Send;
     /// Checks the caller against the operation's security requirements before anything
@@ -1746,13 +1932,6 @@ pub trait NexudusBillingApi: ::std::marker::Send + ::std::marker::Sync + 'static
     ) -> impl ::std::future::Future<
         Output = ::std::result::Result<Self::Caller, ::nexudus_types::ErrorEnvelope>,
     > + ::std::marker::Send;
-    /// The error body for a request the router rejected (its parameters or its body); the
-    /// status comes from [`::server_runtime::Rejection::status`].
-    fn reject(
-        &self,
-        operation: &'static ::server_runtime::Operation,
-        rejection: ::server_runtime::Rejection,
-    ) -> ::nexudus_types::ErrorEnvelope;
     /// The largest request body accepted, in bytes.
     fn body_limit(&self) -> usize {
         ::server_runtime::DEFAULT_BODY_LIMIT
@@ -1847,6 +2026,26 @@ The authenticated user must be a full unrestricted administrator or have the
     ) -> impl ::std::future::Future<
         Output = DeleteCoworkerTimePassResponse,
     > + ::std::marker::Send;
+    /**Sign in
+
+OAuth 2.0's token endpoint (RFC 6749, sections 4.3 and 6), form-urlencoded as Nexudus
+documents it: `grant_type=password` with `username` and `password`, or
+`grant_type=refresh_token` with `refresh_token`. The answer's `access_token` is the bearer
+token of every other operation, valid for `expires_in` seconds (604,799 unless the server
+is set otherwise); its `refresh_token` gets a new pair once, within 15 days.
+
+Every failure is 400 with an OAuth 2.0 error body: `invalid_grant` for a wrong username or
+password and for a refresh token that is unknown, expired or already used;
+`unsupported_grant_type` for another grant and for a body that is not form-urlencoded
+(a JSON body, as Nexudus documents); `invalid_request` for a missing, empty or repeated
+parameter, one longer than its limit, a malformed form, and a body over the server's
+size limit or too slow to arrive (`invalid_request` and the limits are this project's
+choices, after RFC 6749). Parameters not named here are ignored, as RFC 6749 says. A
+user with two-factor authentication (Nexudus' `totp` parameter) is not modelled.*/
+    fn create_token(
+        &self,
+        body: ::nexudus_types::TokenRequest,
+    ) -> impl ::std::future::Future<Output = CreateTokenResponse> + ::std::marker::Send;
 }
 struct Validators {
     list_coworker_time_passes_page: ::server_runtime::Validator,
@@ -1865,6 +2064,7 @@ struct Validators {
     create_coworker_time_pass: ::server_runtime::Validator,
     get_coworker_time_pass_id: ::server_runtime::Validator,
     delete_coworker_time_pass_id: ::server_runtime::Validator,
+    create_token: ::server_runtime::Validator,
 }
 struct State<A> {
     api: ::std::sync::Arc<A>,
@@ -2012,6 +2212,10 @@ pub fn router<A: NexudusBillingApi>(
                 .expect("generated JSON is valid"),
             "delete_coworker_time_pass parameter id",
         )?,
+        create_token: ::server_runtime::Validator::new(
+            definitions.clone(),
+            "TokenRequest",
+        )?,
     };
     let state = ::std::sync::Arc::new(State { api, validators });
     ::std::result::Result::Ok(
@@ -2027,6 +2231,7 @@ pub fn router<A: NexudusBillingApi>(
                 ::axum::routing::get(handle_get_coworker_time_pass::<A>)
                     .delete(handle_delete_coworker_time_pass::<A>),
             )
+            .route("/api/token", ::axum::routing::post(handle_create_token::<A>))
             .with_state(state),
     )
 }
@@ -2170,12 +2375,13 @@ async fn handle_list_coworker_time_passes<A: NexudusBillingApi>(
         &mut violations,
     );
     if !violations.is_empty() {
-        let envelope = state
-            .api
-            .reject(
-                &operations::LIST_COWORKER_TIME_PASSES,
-                ::server_runtime::Rejection::Invalid(violations),
-            );
+        let envelope = <A as Reject<
+            ::nexudus_types::ErrorEnvelope,
+        >>::reject(
+            &*state.api,
+            &operations::LIST_COWORKER_TIME_PASSES,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
         return ListCoworkerTimePassesResponse::BadRequest(envelope).into_response();
     }
     state
@@ -2214,27 +2420,28 @@ async fn handle_update_coworker_time_pass<A: NexudusBillingApi>(
                 .into_response();
         }
     };
-    let body = match ::server_runtime::read_json::<
+    let body = match ::server_runtime::read_body::<
         ::nexudus_types::CoworkerTimePassUpdate,
     >(
             &headers,
             body,
             state.api.body_limit(),
             &state.validators.update_coworker_time_pass,
+            ::server_runtime::BodyFormat::Json,
         )
         .await
     {
         ::std::result::Result::Ok(body) => body,
         ::std::result::Result::Err(rejection) => {
             let status = rejection.status();
-            let envelope = state
-                .api
-                .reject(&operations::UPDATE_COWORKER_TIME_PASS, rejection);
+            let body = <A as Reject<
+                ::nexudus_types::ErrorEnvelope,
+            >>::reject(&*state.api, &operations::UPDATE_COWORKER_TIME_PASS, rejection);
             return match status.as_u16() {
-                408 => UpdateCoworkerTimePassResponse::RequestTimeout(envelope),
-                413 => UpdateCoworkerTimePassResponse::PayloadTooLarge(envelope),
-                415 => UpdateCoworkerTimePassResponse::UnsupportedMediaType(envelope),
-                _ => UpdateCoworkerTimePassResponse::BadRequest(envelope),
+                408 => UpdateCoworkerTimePassResponse::RequestTimeout(body),
+                413 => UpdateCoworkerTimePassResponse::PayloadTooLarge(body),
+                415 => UpdateCoworkerTimePassResponse::UnsupportedMediaType(body),
+                _ => UpdateCoworkerTimePassResponse::BadRequest(body),
             }
                 .into_response();
         }
@@ -2257,27 +2464,28 @@ async fn handle_create_coworker_time_pass<A: NexudusBillingApi>(
                 .into_response();
         }
     };
-    let body = match ::server_runtime::read_json::<
+    let body = match ::server_runtime::read_body::<
         ::nexudus_types::CoworkerTimePassCreate,
     >(
             &headers,
             body,
             state.api.body_limit(),
             &state.validators.create_coworker_time_pass,
+            ::server_runtime::BodyFormat::Json,
         )
         .await
     {
         ::std::result::Result::Ok(body) => body,
         ::std::result::Result::Err(rejection) => {
             let status = rejection.status();
-            let envelope = state
-                .api
-                .reject(&operations::CREATE_COWORKER_TIME_PASS, rejection);
+            let body = <A as Reject<
+                ::nexudus_types::ErrorEnvelope,
+            >>::reject(&*state.api, &operations::CREATE_COWORKER_TIME_PASS, rejection);
             return match status.as_u16() {
-                408 => CreateCoworkerTimePassResponse::RequestTimeout(envelope),
-                413 => CreateCoworkerTimePassResponse::PayloadTooLarge(envelope),
-                415 => CreateCoworkerTimePassResponse::UnsupportedMediaType(envelope),
-                _ => CreateCoworkerTimePassResponse::BadRequest(envelope),
+                408 => CreateCoworkerTimePassResponse::RequestTimeout(body),
+                413 => CreateCoworkerTimePassResponse::PayloadTooLarge(body),
+                415 => CreateCoworkerTimePassResponse::UnsupportedMediaType(body),
+                _ => CreateCoworkerTimePassResponse::BadRequest(body),
             }
                 .into_response();
         }
@@ -2318,12 +2526,13 @@ async fn handle_get_coworker_time_pass<A: NexudusBillingApi>(
         &mut violations,
     );
     if !violations.is_empty() {
-        let envelope = state
-            .api
-            .reject(
-                &operations::GET_COWORKER_TIME_PASS,
-                ::server_runtime::Rejection::Invalid(violations),
-            );
+        let envelope = <A as Reject<
+            ::nexudus_types::ErrorEnvelope,
+        >>::reject(
+            &*state.api,
+            &operations::GET_COWORKER_TIME_PASS,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
         return GetCoworkerTimePassResponse::BadRequest(envelope).into_response();
     }
     let id = id.expect("a required parameter without violations is present");
@@ -2364,14 +2573,45 @@ async fn handle_delete_coworker_time_pass<A: NexudusBillingApi>(
         &mut violations,
     );
     if !violations.is_empty() {
-        let envelope = state
-            .api
-            .reject(
-                &operations::DELETE_COWORKER_TIME_PASS,
-                ::server_runtime::Rejection::Invalid(violations),
-            );
+        let envelope = <A as Reject<
+            ::nexudus_types::ErrorEnvelope,
+        >>::reject(
+            &*state.api,
+            &operations::DELETE_COWORKER_TIME_PASS,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
         return DeleteCoworkerTimePassResponse::BadRequest(envelope).into_response();
     }
     let id = id.expect("a required parameter without violations is present");
     state.api.delete_coworker_time_pass(caller, id).await.into_response()
+}
+async fn handle_create_token<A: NexudusBillingApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let body = match ::server_runtime::read_body::<
+        ::nexudus_types::TokenRequest,
+    >(
+            &headers,
+            body,
+            state.api.body_limit(),
+            &state.validators.create_token,
+            ::server_runtime::BodyFormat::Form,
+        )
+        .await
+    {
+        ::std::result::Result::Ok(body) => body,
+        ::std::result::Result::Err(rejection) => {
+            let status = rejection.status();
+            let body = <A as Reject<
+                ::nexudus_types::TokenError,
+            >>::reject(&*state.api, &operations::CREATE_TOKEN, rejection);
+            return match status.as_u16() {
+                _ => CreateTokenResponse::BadRequest(body),
+            }
+                .into_response();
+        }
+    };
+    state.api.create_token(body).await.into_response()
 }

@@ -16,8 +16,9 @@ mod generated;
 
 pub use generated::*;
 pub use server_runtime::{
-    BodyTimedOut, DEFAULT_BODY_LIMIT, Link, Operation, Parameter, ParameterLocation, Rejection,
-    Response, SecurityRequirement, Violation, bearer_token, check_headers,
+    BodyFormat, BodyTimedOut, DEFAULT_BODY_LIMIT, Link, Operation, Parameter, ParameterLocation,
+    Rejection, Response, SecurityRequirement, SecurityScheme, Violation, bearer_token,
+    check_headers,
 };
 /// Why [`router`] could not compile the spec's schemas.
 pub use spec_schema::SpecError as SchemaError;

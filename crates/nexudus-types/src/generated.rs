@@ -830,7 +830,8 @@ pub struct DeleteSuccess {
     #[serde(rename = "WasSuccessful")]
     pub was_successful: bool,
 }
-/**The body of every error this API answers (400, 401, 404, 413, 415, 500). `Status`, when
+/**The body of every error this API answers (400, 401, 404, 413, 415, 500), except the token
+endpoint's (`TokenError`). `Status`, when
 present, need not equal the HTTP status (older Nexudus documentation shows a 400 carrying
 500).
 */
@@ -880,6 +881,560 @@ pub struct PropertyError {
     ///The JSON property name the error is about.
     #[serde(rename = "PropertyName")]
     pub property_name: ::std::string::String,
+}
+///An OAuth 2.0 error (RFC 6749, section 5.2).
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq
+)]
+pub struct TokenError {
+    pub error: TokenErrorError,
+    ///What went wrong, for a person to read.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub error_description: ::std::option::Option<::std::string::String>,
+}
+///`TokenErrorError`
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum TokenErrorError {
+    #[serde(rename = "invalid_request")]
+    InvalidRequest,
+    #[serde(rename = "invalid_grant")]
+    InvalidGrant,
+    #[serde(rename = "unsupported_grant_type")]
+    UnsupportedGrantType,
+    #[serde(rename = "server_error")]
+    ServerError,
+}
+impl ::std::fmt::Display for TokenErrorError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::InvalidRequest => f.write_str("invalid_request"),
+            Self::InvalidGrant => f.write_str("invalid_grant"),
+            Self::UnsupportedGrantType => f.write_str("unsupported_grant_type"),
+            Self::ServerError => f.write_str("server_error"),
+        }
+    }
+}
+impl ::std::str::FromStr for TokenErrorError {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "invalid_request" => Ok(Self::InvalidRequest),
+            "invalid_grant" => Ok(Self::InvalidGrant),
+            "unsupported_grant_type" => Ok(Self::UnsupportedGrantType),
+            "server_error" => Ok(Self::ServerError),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for TokenErrorError {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TokenErrorError {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///A new access token and the refresh token that replaces it.
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq
+)]
+pub struct TokenGranted {
+    pub access_token: TokenGrantedAccessToken,
+    ///Seconds until the access token expires.
+    pub expires_in: ::std::num::NonZeroU64,
+    pub refresh_token: TokenGrantedRefreshToken,
+    pub token_type: TokenGrantedTokenType,
+}
+///`TokenGrantedAccessToken`
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+#[serde(transparent)]
+pub struct TokenGrantedAccessToken(::std::string::String);
+impl ::std::ops::Deref for TokenGrantedAccessToken {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<TokenGrantedAccessToken> for ::std::string::String {
+    fn from(value: TokenGrantedAccessToken) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for TokenGrantedAccessToken {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for TokenGrantedAccessToken {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TokenGrantedAccessToken {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for TokenGrantedAccessToken {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`TokenGrantedRefreshToken`
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+#[serde(transparent)]
+pub struct TokenGrantedRefreshToken(::std::string::String);
+impl ::std::ops::Deref for TokenGrantedRefreshToken {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<TokenGrantedRefreshToken> for ::std::string::String {
+    fn from(value: TokenGrantedRefreshToken) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for TokenGrantedRefreshToken {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for TokenGrantedRefreshToken {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TokenGrantedRefreshToken {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for TokenGrantedRefreshToken {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`TokenGrantedTokenType`
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum TokenGrantedTokenType {
+    #[serde(rename = "bearer")]
+    Bearer,
+}
+impl ::std::fmt::Display for TokenGrantedTokenType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Bearer => f.write_str("bearer"),
+        }
+    }
+}
+impl ::std::str::FromStr for TokenGrantedTokenType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "bearer" => Ok(Self::Bearer),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for TokenGrantedTokenType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TokenGrantedTokenType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+/**The token endpoint's form. Which parameters a grant needs: `username` and `password` for
+`password`, `refresh_token` for `refresh_token`. Each is a non-empty string (RFC 6749 reads
+an empty parameter as one left out).
+*/
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq
+)]
+pub struct TokenRequest {
+    pub grant_type: TokenRequestGrantType,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub password: ::std::option::Option<TokenRequestPassword>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub refresh_token: ::std::option::Option<TokenRequestRefreshToken>,
+    ///The user's email.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub username: ::std::option::Option<TokenRequestUsername>,
+}
+///`TokenRequestGrantType`
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum TokenRequestGrantType {
+    #[serde(rename = "password")]
+    Password,
+    #[serde(rename = "refresh_token")]
+    RefreshToken,
+}
+impl ::std::fmt::Display for TokenRequestGrantType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Password => f.write_str("password"),
+            Self::RefreshToken => f.write_str("refresh_token"),
+        }
+    }
+}
+impl ::std::str::FromStr for TokenRequestGrantType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "password" => Ok(Self::Password),
+            "refresh_token" => Ok(Self::RefreshToken),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for TokenRequestGrantType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TokenRequestGrantType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`TokenRequestPassword`
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+#[serde(transparent)]
+pub struct TokenRequestPassword(::std::string::String);
+impl ::std::ops::Deref for TokenRequestPassword {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<TokenRequestPassword> for ::std::string::String {
+    fn from(value: TokenRequestPassword) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for TokenRequestPassword {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 256usize {
+            return Err("longer than 256 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for TokenRequestPassword {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TokenRequestPassword {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for TokenRequestPassword {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`TokenRequestRefreshToken`
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+#[serde(transparent)]
+pub struct TokenRequestRefreshToken(::std::string::String);
+impl ::std::ops::Deref for TokenRequestRefreshToken {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<TokenRequestRefreshToken> for ::std::string::String {
+    fn from(value: TokenRequestRefreshToken) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for TokenRequestRefreshToken {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 256usize {
+            return Err("longer than 256 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for TokenRequestRefreshToken {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TokenRequestRefreshToken {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for TokenRequestRefreshToken {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///The user's email.
+#[derive(
+    ::schemars::JsonSchema,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+#[serde(transparent)]
+pub struct TokenRequestUsername(::std::string::String);
+impl ::std::ops::Deref for TokenRequestUsername {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<TokenRequestUsername> for ::std::string::String {
+    fn from(value: TokenRequestUsername) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for TokenRequestUsername {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 256usize {
+            return Err("longer than 256 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for TokenRequestUsername {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TokenRequestUsername {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for TokenRequestUsername {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
 }
 ///The envelope of a successful update; every key is always present.
 #[derive(
@@ -992,7 +1547,10 @@ pub fn component_schemas() -> ::std::vec::Vec<
         ::schemars::schema_for!(CreatedRecord)), ("DeleteSuccess",
         ::schemars::schema_for!(DeleteSuccess)), ("ErrorEnvelope",
         ::schemars::schema_for!(ErrorEnvelope)), ("PropertyError",
-        ::schemars::schema_for!(PropertyError)), ("UpdateSuccess",
+        ::schemars::schema_for!(PropertyError)), ("TokenError",
+        ::schemars::schema_for!(TokenError)), ("TokenGranted",
+        ::schemars::schema_for!(TokenGranted)), ("TokenRequest",
+        ::schemars::schema_for!(TokenRequest)), ("UpdateSuccess",
         ::schemars::schema_for!(UpdateSuccess)), ("UpdatedRecord",
         ::schemars::schema_for!(UpdatedRecord))
     ]

@@ -4,23 +4,25 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use nexudus_server_api::{
-    CreateCoworkerTimePassResponse, DeleteCoworkerTimePassResponse, GetCoworkerTimePassResponse,
-    ListCoworkerTimePassesResponse, NexudusBillingApi, Operation, Rejection,
-    UpdateCoworkerTimePassResponse, bearer_token,
+    CreateCoworkerTimePassResponse, CreateTokenResponse, DeleteCoworkerTimePassResponse,
+    GetCoworkerTimePassResponse, ListCoworkerTimePassesResponse, NexudusBillingApi, Operation,
+    Reject, Rejection, UpdateCoworkerTimePassResponse, bearer_token,
 };
 use nexudus_types::{
     CoworkerTimePassCreate, CoworkerTimePassList, CoworkerTimePassOrderField,
-    CoworkerTimePassUpdate, CreateSuccess, CreatedRecord, DeleteSuccess, ErrorEnvelope,
-    UpdateSuccess, UpdatedRecord,
+    CoworkerTimePassUpdate, CreateSuccess, CreatedRecord, DeleteSuccess, ErrorEnvelope, TokenError,
+    TokenRequest, UpdateSuccess, UpdatedRecord,
 };
 use serde_json::Value;
 
 use crate::{
     envelope::{self, AUTHORIZATION, SERVER},
+    sign_in::{self, SignIn},
     store::{
         Column, Fields, Filter, ListQuery, SortColumn, Store, StoreError, Written, stored_date_time,
     },
-    users::{User, Users},
+    tokens::Callers,
+    users::User,
 };
 
 /// `Message` of a successful create, as documented.
@@ -33,16 +35,18 @@ pub const DELETED: &str = "The record was deleted successfully.";
 /// The reference implementation: users from configuration, records in SQLite.
 #[derive(Debug)]
 pub struct ReferenceApi {
-    users: Users,
+    callers: Callers,
+    sign_in: SignIn,
     store: Arc<Store>,
     body_limit: usize,
 }
 
 impl ReferenceApi {
-    /// An API answering for `users`, storing in `store`, accepting bodies up to `body_limit`.
-    pub fn new(users: Users, store: Arc<Store>, body_limit: usize) -> Self {
+    /// An API answering for `callers`, storing in `store`, accepting bodies up to `body_limit`.
+    pub fn new(callers: Callers, store: Arc<Store>, body_limit: usize) -> Self {
         Self {
-            users,
+            sign_in: SignIn::new(callers.clone()),
+            callers,
             store,
             body_limit,
         }
@@ -73,6 +77,18 @@ fn not_found(property: &str, id: i64) -> ErrorEnvelope {
     )])
 }
 
+impl Reject<ErrorEnvelope> for ReferenceApi {
+    fn reject(&self, _operation: &'static Operation, rejection: Rejection) -> ErrorEnvelope {
+        envelope::rejection(rejection)
+    }
+}
+
+impl Reject<TokenError> for ReferenceApi {
+    fn reject(&self, _operation: &'static Operation, rejection: Rejection) -> TokenError {
+        sign_in::rejection(rejection)
+    }
+}
+
 impl NexudusBillingApi for ReferenceApi {
     type Caller = User;
 
@@ -83,9 +99,9 @@ impl NexudusBillingApi for ReferenceApi {
     ) -> Result<User, ErrorEnvelope> {
         let token = bearer_token(headers).map_err(|error| Self::unauthorized(error.to_string()))?;
         let user = self
-            .users
-            .find(token)
-            .ok_or_else(|| Self::unauthorized("the bearer token is not valid"))?;
+            .callers
+            .find(token, std::time::SystemTime::now())
+            .map_err(Self::unauthorized)?;
         let requirements: Vec<&[&str]> = operation
             .security
             .iter()
@@ -111,8 +127,8 @@ impl NexudusBillingApi for ReferenceApi {
         )))
     }
 
-    fn reject(&self, _operation: &'static Operation, rejection: Rejection) -> ErrorEnvelope {
-        envelope::rejection(rejection)
+    async fn create_token(&self, body: TokenRequest) -> CreateTokenResponse {
+        self.sign_in.grant(body).await
     }
 
     fn body_limit(&self) -> usize {

@@ -50,10 +50,13 @@ pub fn rejection(rejection: Rejection) -> ErrorEnvelope {
     let entry = |message: String| vec![error(BODY, Value::Null, message)];
     envelope(match rejection {
         Rejection::Invalid(violations) => violations.into_iter().map(violation).collect(),
-        Rejection::UnsupportedMediaType { content_type } => vec![error(
+        Rejection::UnsupportedMediaType {
+            content_type,
+            expected,
+        } => vec![error(
             CONTENT_TYPE,
             content_type.map_or(Value::Null, Value::String),
-            "must be application/json",
+            format!("must be {expected}"),
         )],
         Rejection::UnsupportedEncoding { content_encoding } => vec![error(
             CONTENT_ENCODING,
@@ -72,6 +75,7 @@ pub fn rejection(rejection: Rejection) -> ErrorEnvelope {
             entry(format!("is not valid UTF-8 (from byte {valid_up_to})"))
         }
         Rejection::MalformedJson { message } => entry(format!("is not valid JSON: {message}")),
+        Rejection::MalformedForm { message } => entry(format!("is not valid form data: {message}")),
         Rejection::Unreadable { message } => entry(format!("could not be read: {message}")),
     })
 }
@@ -108,6 +112,7 @@ mod tests {
     fn transport_rejections_name_the_body_or_header() {
         let wrong_type = rejection(Rejection::UnsupportedMediaType {
             content_type: Some("text/plain".into()),
+            expected: "application/json",
         });
         assert_eq!(wrong_type.message, "Content-Type: must be application/json");
         assert_eq!(wrong_type.errors[0].attempted_value, "text/plain");

@@ -6,7 +6,8 @@
 //! It implements the generated [`nexudus_server_api::NexudusBillingApi`] trait ([`api`]); routes,
 //! statuses, parameter and body checks and validation against the spec all come from the
 //! generated router.
-//! What is added here: bearer-token users with roles ([`users`]), Nexudus' error envelope
+//! What is added here: users with roles, static bearer tokens and passwords ([`users`]), the
+//! token endpoint's tokens, stored as digests ([`tokens`]), Nexudus' error envelope
 //! ([`envelope`]) for every answer, also those no operation documents (an unknown path, a wrong
 //! method, a repeated header), durable SQLite storage ([`store`]), connections with timeouts, a
 //! cap and a stop deadline ([`transport`]), per-user request limits answered 409 with
@@ -14,12 +15,20 @@
 
 pub mod api;
 pub mod envelope;
+pub mod sign_in;
 pub mod store;
 pub mod throttle;
+pub mod tokens;
 pub mod transport;
 pub mod users;
 
-use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Instant};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    path::PathBuf,
+    sync::Arc,
+    time::{Instant, SystemTime},
+};
 
 use axum::{
     Json,
@@ -30,8 +39,14 @@ use axum::{
 use http::{StatusCode, header};
 use serde_json::Value;
 
-use crate::{api::ReferenceApi, store::Store, throttle::Throttle, users::Users};
-pub use crate::{throttle::ThrottlePolicy, transport::Limits};
+use crate::{
+    api::ReferenceApi,
+    store::Store,
+    throttle::Throttle,
+    tokens::{Callers, Tokens},
+    users::Users,
+};
+pub use crate::{throttle::ThrottlePolicy, tokens::TokenLifetimes, transport::Limits};
 
 /// How the server is set up.
 #[derive(Debug, Clone)]
@@ -48,6 +63,8 @@ pub struct Config {
     pub limits: Limits,
     /// Per-user request limits (none by default).
     pub throttle: ThrottlePolicy,
+    /// How long the token endpoint's tokens are valid.
+    pub tokens: TokenLifetimes,
 }
 
 /// Why the server could not start.
@@ -102,13 +119,22 @@ impl Server {
             source,
         })?;
         let store = Arc::new(store);
+        let tokens =
+            Tokens::open(&config.database, config.tokens).map_err(|source| StartError::Store {
+                path: config.database.display().to_string(),
+                source,
+            })?;
+        let callers = Callers {
+            users: config.users,
+            tokens: Arc::new(tokens),
+        };
         let throttled = (!config.throttle.is_off()).then(|| {
             Arc::new(Throttled {
-                users: config.users.clone(),
+                callers: callers.clone(),
                 throttle: Throttle::new(config.throttle.clone()),
             })
         });
-        let api = ReferenceApi::new(config.users, Arc::clone(&store), config.body_limit);
+        let api = ReferenceApi::new(callers, Arc::clone(&store), config.body_limit);
         let mut router = nexudus_server_api::router(Arc::new(api))?;
         if let Some(throttled) = throttled {
             router = router.layer(axum::middleware::from_fn_with_state(throttled, throttle));
@@ -230,19 +256,24 @@ async fn read_strictly(request: Request, next: Next) -> Response {
 
 /// The throttle and who it counts for.
 struct Throttled {
-    users: Users,
+    callers: Callers,
     throttle: Throttle,
 }
 
 /// Counts every request of a known user against the throttle's limits (writes: `POST`, `PUT`,
 /// `PATCH`, `DELETE`) before it is routed, and answers one over a limit 409 with `Retry-After`
 /// and the envelope, having read and changed nothing. A request without a known token is left to
-/// the router's 401: it has no user to count against.
+/// the router's 401: it has no user to count against; so is one to an operation without
+/// security (signing in), which answers for no user.
 async fn throttle(State(state): State<Arc<Throttled>>, request: Request, next: Next) -> Response {
-    let Some(user) = nexudus_server_api::bearer_token(request.headers())
+    let path = request.uri().path();
+    let open = nexudus_server_api::OPERATIONS
+        .iter()
+        .any(|operation| operation.path == path && operation.security.is_empty());
+    let user = nexudus_server_api::bearer_token(request.headers())
         .ok()
-        .and_then(|token| state.users.find(token))
-    else {
+        .and_then(|token| state.callers.find(token, SystemTime::now()).ok());
+    let Some(user) = user.filter(|_| !open) else {
         return next.run(request).await;
     };
     let write = matches!(

@@ -14,8 +14,10 @@ use reference_server::{Config, Limits, Server, ThrottlePolicy, users::Users};
 /// A local server for the CoworkerTimePass resource (`/api/billing/coworkertimepasses`), as Nexudus
 /// documents it.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on; port 0 picks a free port. The bound address is printed on stdout.
     #[arg(long, env = "NEXUDUS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -54,9 +56,22 @@ struct Args {
     /// `<N>/<s|m|h>` (`20/s`) or `off`.
     #[arg(long, env = "NEXUDUS_THROTTLE", default_value = "off")]
     throttle: ThrottlePolicy,
+    /// How long an access token from `POST /api/token` is valid (Nexudus: 604799 s).
+    #[arg(long, env = "NEXUDUS_TOKEN_LIFETIME", default_value = "604799s", value_parser = duration)]
+    token_lifetime: Duration,
+    /// How long its refresh token is valid (Nexudus: 15 days).
+    #[arg(long, env = "NEXUDUS_REFRESH_LIFETIME", default_value = "15d", value_parser = duration)]
+    refresh_lifetime: Duration,
 }
 
-/// `250ms`, `10s` or `2m`.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Reads a password from the first line of stdin and prints its Argon2id hash, for a users
+    /// file's `password_hash` (stdin, so that the password stays out of the shell's history).
+    HashPassword,
+}
+
+/// `250ms`, `10s`, `2m`, `1h` or `15d`.
 fn duration(text: &str) -> Result<Duration, String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit() && c != '.')
@@ -69,7 +84,9 @@ fn duration(text: &str) -> Result<Duration, String> {
         "ms" => number / 1000.0,
         "s" => number,
         "m" => number * 60.0,
-        _ => return Err(format!("`{unit}` is not a unit: use ms, s or m")),
+        "h" => number * 3600.0,
+        "d" => number * 86_400.0,
+        _ => return Err(format!("`{unit}` is not a unit: use ms, s, m, h or d")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|error| format!("`{text}`: {error}"))
 }
@@ -85,6 +102,16 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let args = Args::parse();
+    if let Some(Command::HashPassword) = args.command {
+        let mut password = String::new();
+        std::io::stdin()
+            .read_line(&mut password)
+            .context("reading the password from stdin")?;
+        let password = password.trim_end_matches(['\r', '\n']);
+        anyhow::ensure!(!password.is_empty(), "the password on stdin is empty");
+        println!("{}", reference_server::users::hash_password(password));
+        return Ok(());
+    }
     let users = match &args.users {
         Some(path) => {
             Users::load(path).with_context(|| format!("loading users from {}", path.display()))?
@@ -107,6 +134,10 @@ async fn main() -> anyhow::Result<()> {
             shutdown_deadline: args.shutdown_deadline,
         },
         throttle: args.throttle,
+        tokens: reference_server::TokenLifetimes {
+            access: args.token_lifetime,
+            refresh: args.refresh_lifetime,
+        },
     })
     .await?;
     let address = server.local_addr();

@@ -1,10 +1,17 @@
-//! Who may call the server: users with a bearer token, roles and a full-administrator flag.
+//! Who may call the server: users with a static bearer token, a password (as an Argon2 hash) or
+//! both, roles and a full-administrator flag.
 //!
 //! Tokens are kept only as SHA-256 digests and looked up by comparing every digest in constant
-//! time, so neither the time taken nor the memory of the process gives a token away.
+//! time, so neither the time taken nor the memory of the process gives a token away. Passwords
+//! are kept only as Argon2id hashes (PHC strings); checking one costs the same time whether the
+//! user exists, has a password or not ([`Users::sign_in`]).
 
-use std::{collections::BTreeSet, path::Path};
+use std::{collections::BTreeSet, path::Path, sync::LazyLock};
 
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -24,6 +31,17 @@ pub enum UsersError {
     /// The file is not YAML of the expected shape.
     #[error("the users file is not valid: {0}")]
     Parse(#[source] serde_yaml_ng::Error),
+    /// A password hash is not an Argon2 PHC string.
+    #[error("user #{index} ({email}): password_hash is not an Argon2 PHC string: {source}")]
+    Hash {
+        /// 1-based position in the file.
+        index: usize,
+        /// The user's email.
+        email: String,
+        /// What the parser said.
+        #[source]
+        source: argon2::password_hash::Error,
+    },
     /// A user is not usable.
     #[error("user #{index} ({email}): {problem}")]
     Invalid {
@@ -41,7 +59,10 @@ pub enum UsersError {
 #[serde(deny_unknown_fields)]
 struct UserEntry {
     email: String,
-    token: String,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    password_hash: Option<String>,
     #[serde(default)]
     roles: Vec<String>,
     #[serde(default)]
@@ -77,42 +98,103 @@ impl User {
     }
 }
 
+/// A known user and how they sign in.
+#[derive(Debug, Clone)]
+struct Known {
+    user: User,
+    /// The digest of the static token.
+    token: Option<[u8; 32]>,
+    /// The Argon2 hash of the password, a PHC string.
+    password_hash: Option<String>,
+}
+
 /// The users the server knows.
 #[derive(Debug, Clone)]
 pub struct Users {
-    entries: Vec<([u8; 32], User)>,
+    entries: Vec<Known>,
     builtin: bool,
 }
 
-/// The built-in users for local use: `(email, token, roles, full_admin)`. Anyone who reads this
-/// repository knows these tokens, so the server refuses to listen beyond loopback with them.
-pub const BUILTIN_USERS: &[(&str, &str, &[&str], bool)] = &[
-    ("admin@example.com", "local-admin-token", &[], true),
-    (
-        "creator@example.com",
-        "local-creator-token",
-        &["CoworkerTimePass-Create"],
-        false,
-    ),
-    (
-        "reader@example.com",
-        "local-reader-token",
-        &["CoworkerTimePass-Read", "CoworkerTimePass-List"],
-        false,
-    ),
-    ("norole@example.com", "local-norole-token", &[], false),
+/// A built-in user for local use. Anyone who reads this repository knows their tokens and
+/// passwords, so the server refuses to listen beyond loopback with them.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinUser {
+    /// The email, also the username to sign in with.
+    pub email: &'static str,
+    /// The static bearer token.
+    pub token: &'static str,
+    /// The password.
+    pub password: &'static str,
+    /// `password` hashed by `nexudus-reference-server hash-password` (hashed once, here, so
+    /// that starting a server costs no hashing).
+    pub password_hash: &'static str,
+    /// The roles.
+    pub roles: &'static [&'static str],
+    /// Whether the user is a full unrestricted administrator.
+    pub full_admin: bool,
+}
+
+/// The built-in users.
+pub const BUILTIN_USERS: &[BuiltinUser] = &[
+    BuiltinUser {
+        email: "admin@example.com",
+        token: "local-admin-token",
+        password: "local-admin-password",
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$TLm7/MUpv5zK0GglJB9mJg$usq92q6po0BG9PX6c/q1kjtl8I/+nyQ+amtaKbYX4Lc",
+        roles: &[],
+        full_admin: true,
+    },
+    BuiltinUser {
+        email: "creator@example.com",
+        token: "local-creator-token",
+        password: "local-creator-password",
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$7VM9izMZM7ebZlWfi6JilA$jOPRVGmk26rdeUMvlY3DXQSb00J3VkyYEuiKMu8N6Yo",
+        roles: &["CoworkerTimePass-Create"],
+        full_admin: false,
+    },
+    BuiltinUser {
+        email: "reader@example.com",
+        token: "local-reader-token",
+        password: "local-reader-password",
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$IKalS06F/oR92E4Sq5wMYg$OFuaazcJqHOJCPYb7KWR5LkwL3JK2tyRFIWLtXWhezk",
+        roles: &["CoworkerTimePass-Read", "CoworkerTimePass-List"],
+        full_admin: false,
+    },
+    BuiltinUser {
+        email: "norole@example.com",
+        token: "local-norole-token",
+        password: "local-norole-password",
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$m+SIOfqocKWvwiD7M2nycA$eXCZ0/UtsLBHJIWTlAqeGTEoxLp2g3v2uONzWmAnuRo",
+        roles: &[],
+        full_admin: false,
+    },
 ];
+
+/// The Argon2 hash of `password` with a fresh random salt, as a PHC string (what a users file's
+/// `password_hash` holds).
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("Argon2 with its default parameters hashes any password")
+        .to_string()
+}
+
+/// A hash no password matches in practice, checked when the username is unknown or has no
+/// password, so that the answer takes as long as for a wrong password.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("no user has this password"));
 
 impl Users {
     /// The built-in users ([`BUILTIN_USERS`]).
     pub fn builtin() -> Self {
         let entries = BUILTIN_USERS
             .iter()
-            .map(|(email, token, roles, full_admin)| UserEntry {
-                email: (*email).to_owned(),
-                token: (*token).to_owned(),
-                roles: roles.iter().map(|role| (*role).to_owned()).collect(),
-                full_admin: *full_admin,
+            .map(|user| UserEntry {
+                email: user.email.to_owned(),
+                token: Some(user.token.to_owned()),
+                password_hash: Some(user.password_hash.to_owned()),
+                roles: user.roles.iter().map(|role| (*role).to_owned()).collect(),
+                full_admin: user.full_admin,
             })
             .collect();
         Self::from_entries(entries, true).expect("the built-in users are valid")
@@ -126,9 +208,11 @@ impl Users {
     ///     token: a-long-random-token
     ///     full_admin: true
     ///   - email: desk@example.com
-    ///     token: another-long-random-token
+    ///     password_hash: $argon2id$v=19$m=19456,t=2,p=1$...   # from `hash-password`
     ///     roles: [CoworkerTimePass-Create]
     /// ```
+    ///
+    /// Each user has a `token`, a `password_hash` or both.
     pub fn load(path: &Path) -> Result<Self, UsersError> {
         let text = std::fs::read_to_string(path).map_err(|source| UsersError::Read {
             path: path.display().to_string(),
@@ -155,21 +239,44 @@ impl Users {
             if entry.email.trim().is_empty() {
                 return Err(invalid("the email is empty"));
             }
-            if entry.token.is_empty() || entry.token.bytes().any(|b| !b.is_ascii_graphic()) {
-                return Err(invalid("the token must be visible ASCII without spaces"));
+            if entry.token.is_none() && entry.password_hash.is_none() {
+                return Err(invalid("the user has neither a token nor a password_hash"));
             }
-            let digest = digest(&entry.token);
-            if !seen.insert(digest) {
-                return Err(invalid("the token is the same as another user's"));
+            if users
+                .iter()
+                .any(|known: &Known| known.user.email.eq_ignore_ascii_case(&entry.email))
+            {
+                return Err(invalid("the email is the same as another user's"));
             }
-            users.push((
-                digest,
-                User {
+            let token = match &entry.token {
+                Some(token) if token.is_empty() || token.bytes().any(|b| !b.is_ascii_graphic()) => {
+                    return Err(invalid("the token must be visible ASCII without spaces"));
+                }
+                Some(token) => {
+                    let digest = digest(token);
+                    if !seen.insert(digest) {
+                        return Err(invalid("the token is the same as another user's"));
+                    }
+                    Some(digest)
+                }
+                None => None,
+            };
+            if let Some(hash) = &entry.password_hash {
+                PasswordHash::new(hash).map_err(|source| UsersError::Hash {
+                    index: index + 1,
+                    email: entry.email.clone(),
+                    source,
+                })?;
+            }
+            users.push(Known {
+                user: User {
                     email: entry.email,
                     roles: entry.roles.into_iter().collect(),
                     full_admin: entry.full_admin,
                 },
-            ));
+                token,
+                password_hash: entry.password_hash,
+            });
         }
         Ok(Self {
             entries: users,
@@ -187,16 +294,48 @@ impl Users {
     pub fn find(&self, token: &str) -> Option<&User> {
         let wanted = digest(token);
         let mut found = None;
-        for (digest, user) in &self.entries {
-            if bool::from(digest.ct_eq(&wanted)) {
-                found = Some(user);
+        for known in &self.entries {
+            if known
+                .token
+                .is_some_and(|digest| bool::from(digest.ct_eq(&wanted)))
+            {
+                found = Some(&known.user);
             }
         }
         found
     }
+
+    /// The user with this email (emails compare without case).
+    pub fn by_email(&self, email: &str) -> Option<&User> {
+        self.entries
+            .iter()
+            .map(|known| &known.user)
+            .find(|user| user.email.eq_ignore_ascii_case(email))
+    }
+
+    /// The user whose email is `username` and whose password is `password`. One Argon2 check is
+    /// made whatever the case (an unknown user or one without a password is checked against a
+    /// decoy hash), so the time taken does not tell which usernames exist.
+    pub fn sign_in(&self, username: &str, password: &str) -> Option<&User> {
+        let known = self
+            .entries
+            .iter()
+            .find(|known| known.user.email.eq_ignore_ascii_case(username));
+        let hash = known
+            .and_then(|known| known.password_hash.as_deref())
+            .unwrap_or(DECOY_HASH.as_str());
+        let matches = PasswordHash::new(hash).is_ok_and(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        });
+        known
+            .filter(|known| matches && known.password_hash.is_some())
+            .map(|known| &known.user)
+    }
 }
 
-fn digest(token: &str) -> [u8; 32] {
+pub(crate) fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
@@ -214,6 +353,31 @@ mod tests {
         );
         assert!(users.find("local-admin-toke").is_none());
         assert!(users.find("").is_none());
+    }
+
+    #[test]
+    fn builtin_users_sign_in_with_their_passwords_only() {
+        let users = Users::builtin();
+        for user in BUILTIN_USERS {
+            assert_eq!(
+                users
+                    .sign_in(user.email, user.password)
+                    .map(|found| found.email.as_str()),
+                Some(user.email)
+            );
+            assert!(users.sign_in(user.email, "local-admin-passwor").is_none());
+        }
+        assert!(
+            users
+                .sign_in("ADMIN@example.com", "local-admin-password")
+                .is_some()
+        );
+        assert!(
+            users
+                .sign_in("nobody@example.com", "local-admin-password")
+                .is_none()
+        );
+        assert!(users.sign_in("admin@example.com", "").is_none());
     }
 
     #[test]

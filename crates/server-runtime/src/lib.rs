@@ -41,8 +41,10 @@ pub struct Operation {
     pub path: &'static str,
     /// Path and query parameters, in the spec's order (path item's first).
     pub parameters: &'static [Parameter],
-    /// The component schema of the JSON request body, if the operation takes one.
+    /// The component schema of the request body, if the operation takes one.
     pub request_schema: Option<&'static str>,
+    /// How the request body is written (JSON for an operation without one).
+    pub request_format: BodyFormat,
     /// Alternative security requirements: satisfying any one of them is enough. Empty when the
     /// operation needs no authentication.
     pub security: &'static [SecurityRequirement],
@@ -121,6 +123,18 @@ pub struct Link {
     pub request_body: &'static str,
 }
 
+/// A security scheme of the spec, as far as a client needs it to obtain credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecurityScheme {
+    /// Its name in `components.securitySchemes`.
+    pub name: &'static str,
+    /// Where OAuth 2.0's resource owner password flow issues tokens (its `tokenUrl`), for a
+    /// scheme with that flow.
+    pub password_token_url: Option<&'static str>,
+    /// Where the password flow's tokens are refreshed (its `refreshUrl`), if it says.
+    pub refresh_url: Option<&'static str>,
+}
+
 /// One security requirement object of the spec: a scheme and the scopes it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecurityRequirement {
@@ -133,12 +147,14 @@ pub struct SecurityRequirement {
 /// Why a request body was not accepted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Rejection {
-    /// The `Content-Type` is missing or is not `application/json` (with at most a `charset` of
-    /// `utf-8`).
-    #[error("the body must be sent as application/json")]
+    /// The `Content-Type` is missing or is not the operation's media type (with at most a
+    /// `charset` of `utf-8`).
+    #[error("the body must be sent as {expected}")]
     UnsupportedMediaType {
         /// The `Content-Type` that was sent.
         content_type: Option<String>,
+        /// The media type the operation reads.
+        expected: &'static str,
     },
     /// The body is sent with a `Content-Encoding`: only the identity encoding is read.
     #[error("the body must be sent without a Content-Encoding")]
@@ -197,7 +213,14 @@ pub enum Rejection {
         /// What the parser said, with line and column.
         message: String,
     },
-    /// The body is JSON but breaks the operation's schema.
+    /// The body is not form data: a `%` not followed by two hex digits, or an escape that decodes
+    /// to bytes that are not UTF-8.
+    #[error("the body is not valid form data: {message}")]
+    MalformedForm {
+        /// What is wrong, and where.
+        message: String,
+    },
+    /// The body is JSON (or a form) but breaks the operation's schema.
     #[error("the body breaks the schema in {} place(s)", .0.len())]
     Invalid(Vec<Violation>),
 }
@@ -217,21 +240,50 @@ impl Rejection {
             | Self::Unreadable { .. }
             | Self::NotUtf8 { .. }
             | Self::MalformedJson { .. }
+            | Self::MalformedForm { .. }
             | Self::Invalid(_) => StatusCode::BAD_REQUEST,
         }
     }
 }
 
-/// Reads a JSON request body and turns it into `T`, checking on the way, in this order: the
-/// content type, the size, UTF-8, JSON syntax and then the schema. `T` is deserialised only from
-/// a body the schema accepts, so every reported violation comes from the spec.
-pub async fn read_json<T: DeserializeOwned>(
+/// How an operation's request body is written, as its one media type in the spec says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// `application/json`.
+    Json,
+    /// `application/x-www-form-urlencoded`: names and values are text, so the schema reads each
+    /// value as a string.
+    Form,
+}
+
+impl BodyFormat {
+    /// The format of `media_type` (case-insensitive), if it is one this crate reads.
+    pub fn of(media_type: &str) -> Option<Self> {
+        [Self::Json, Self::Form]
+            .into_iter()
+            .find(|format| format.media_type().eq_ignore_ascii_case(media_type))
+    }
+
+    /// Its media type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Form => "application/x-www-form-urlencoded",
+        }
+    }
+}
+
+/// Reads a request body written in `format` and turns it into `T`, checking on the way, in this
+/// order: the content type, the size, UTF-8, the syntax and then the schema. `T` is deserialised
+/// only from a body the schema accepts, so every reported violation comes from the spec.
+pub async fn read_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
     validator: &Validator,
+    format: BodyFormat,
 ) -> Result<T, Rejection> {
-    check_content_type(headers)?;
+    check_content_type(headers, format)?;
     let declared_too_large = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
@@ -252,10 +304,13 @@ pub async fn read_json<T: DeserializeOwned>(
             }
         }
     })?;
-    parse_json(&bytes, validator)
+    match format {
+        BodyFormat::Json => parse_json(&bytes, validator),
+        BodyFormat::Form => parse_form(&bytes, validator),
+    }
 }
 
-/// The error a server's transport gives a request body that does not arrive in time; [`read_json`]
+/// The error a server's transport gives a request body that does not arrive in time; [`read_body`]
 /// answers it with [`Rejection::TimedOut`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the body did not arrive within {} s", .after.as_secs_f64())]
@@ -270,15 +325,19 @@ fn timed_out<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Bod
         .find_map(|error| error.downcast_ref())
 }
 
-/// The synchronous part of [`read_json`]: UTF-8, JSON syntax (a key repeated in an object is a
+fn utf8(bytes: &[u8]) -> Result<&str, Rejection> {
+    std::str::from_utf8(bytes).map_err(|error| Rejection::NotUtf8 {
+        valid_up_to: error.valid_up_to(),
+    })
+}
+
+/// The synchronous part of [`read_body`] for JSON: UTF-8, JSON syntax (a key repeated in an object is a
 /// violation at that key), schema, then `T`.
 pub fn parse_json<T: DeserializeOwned>(
     bytes: &[u8],
     validator: &Validator,
 ) -> Result<T, Rejection> {
-    let text = std::str::from_utf8(bytes).map_err(|error| Rejection::NotUtf8 {
-        valid_up_to: error.valid_up_to(),
-    })?;
+    let text = utf8(bytes)?;
     let value = strict_json::from_str(text).map_err(|error| match error {
         strict_json::StrictError::Syntax(error) => Rejection::MalformedJson {
             message: error.to_string(),
@@ -290,6 +349,58 @@ pub fn parse_json<T: DeserializeOwned>(
             message: "is sent more than once".to_owned(),
         }]),
     })?;
+    deserialise_valid(value, validator)
+}
+
+/// The synchronous part of [`read_body`] for forms: UTF-8, percent escapes that decode to UTF-8,
+/// each name at most once (a repeated name is a violation at that name), then the pairs as a JSON
+/// object of strings through the schema and into `T`.
+pub fn parse_form<T: DeserializeOwned>(
+    bytes: &[u8],
+    validator: &Validator,
+) -> Result<T, Rejection> {
+    let text = utf8(bytes)?;
+    let mut object = serde_json::Map::new();
+    for pair in text.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (form_text(name)?, form_text(value)?);
+        if object.contains_key(&name) {
+            return Err(Rejection::Invalid(vec![Violation {
+                path: vec![name],
+                value: None,
+                keyword: "uniqueKeys".to_owned(),
+                message: "is sent more than once".to_owned(),
+            }]));
+        }
+        object.insert(name, Value::String(value));
+    }
+    deserialise_valid(Value::Object(object), validator)
+}
+
+/// One name or value of a form, decoded (`+` is a space): a `%` must start an escape, and the
+/// escapes must decode to UTF-8, or two readers could see two different texts.
+fn form_text(raw: &str) -> Result<String, Rejection> {
+    let malformed = |message: String| Rejection::MalformedForm { message };
+    let bytes = raw.as_bytes();
+    for (at, _) in raw.match_indices('%') {
+        let escape = bytes.get(at + 1..at + 3);
+        if !escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+            return Err(malformed(format!(
+                "`%` at `{}` does not start a two-digit escape",
+                raw.get(at..(at + 3).min(raw.len())).unwrap_or("%")
+            )));
+        }
+    }
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(&raw.replace('+', " ")).collect();
+    String::from_utf8(decoded)
+        .map_err(|_| malformed(format!("`{raw}` decodes to bytes that are not UTF-8")))
+}
+
+/// A parsed body through the schema, then into `T`.
+fn deserialise_valid<T: DeserializeOwned>(
+    value: Value,
+    validator: &Validator,
+) -> Result<T, Rejection> {
     let violations = validator.violations(&value);
     if !violations.is_empty() {
         return Err(Rejection::Invalid(violations));
@@ -306,13 +417,19 @@ pub fn parse_json<T: DeserializeOwned>(
     })
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
+fn check_content_type(headers: &HeaderMap, format: BodyFormat) -> Result<(), Rejection> {
     once(headers, &header::CONTENT_TYPE, "Content-Type")?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-    if !content_type.as_deref().is_some_and(is_json) {
-        return Err(Rejection::UnsupportedMediaType { content_type });
+    if !content_type
+        .as_deref()
+        .is_some_and(|content_type| is_media_type(content_type, format.media_type()))
+    {
+        return Err(Rejection::UnsupportedMediaType {
+            content_type,
+            expected: format.media_type(),
+        });
     }
     if let Some(encoding) = headers.get(header::CONTENT_ENCODING) {
         return Err(Rejection::UnsupportedEncoding {
@@ -322,12 +439,13 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// `application/json`, alone or with `charset=utf-8` (RFC 8259 defines JSON as UTF-8 and no
-/// parameter of its own): neither `+json` types, whose meaning is their own, nor other charsets.
-fn is_json(content_type: &str) -> bool {
+/// `media_type` alone or with `charset=utf-8` (RFC 8259 defines JSON as UTF-8 and no parameter of
+/// its own; forms are read as UTF-8): neither `+json` types, whose meaning is their own, nor other
+/// charsets.
+fn is_media_type(content_type: &str, media_type: &str) -> bool {
     let mut parts = content_type.split(';');
     let essence = parts.next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case("application/json")
+    essence.eq_ignore_ascii_case(media_type)
         && parts.all(|parameter| {
             let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
             let value = value.trim();
@@ -589,7 +707,8 @@ mod tests {
 
     #[test]
     fn content_types() {
-        let ct = |value: &str| check_content_type(&headers(&[(header::CONTENT_TYPE, value)]));
+        let json = BodyFormat::Json;
+        let ct = |value: &str| check_content_type(&headers(&[(header::CONTENT_TYPE, value)]), json);
         assert!(ct("application/json").is_ok());
         assert!(ct("Application/JSON; charset=utf-8").is_ok());
         assert!(ct("application/json;charset=\"UTF-8\"").is_ok());
@@ -605,25 +724,99 @@ mod tests {
             assert_eq!(
                 ct(refused),
                 Err(Rejection::UnsupportedMediaType {
-                    content_type: Some(refused.to_owned())
+                    content_type: Some(refused.to_owned()),
+                    expected: "application/json",
                 }),
                 "{refused}"
             );
         }
+        let form = |value: &str| {
+            check_content_type(&headers(&[(header::CONTENT_TYPE, value)]), BodyFormat::Form)
+        };
+        assert!(form("application/x-www-form-urlencoded").is_ok());
+        assert!(form("application/x-www-form-urlencoded; charset=UTF-8").is_ok());
+        assert_eq!(
+            form("application/json"),
+            Err(Rejection::UnsupportedMediaType {
+                content_type: Some("application/json".to_owned()),
+                expected: "application/x-www-form-urlencoded",
+            })
+        );
         let gzip = headers(&[
             (header::CONTENT_TYPE, "application/json"),
             (header::CONTENT_ENCODING, "gzip"),
         ]);
         assert_eq!(
-            check_content_type(&gzip),
+            check_content_type(&gzip, json),
             Err(Rejection::UnsupportedEncoding {
                 content_encoding: "gzip".to_owned()
             })
         );
         assert_eq!(
-            check_content_type(&HeaderMap::new()),
-            Err(Rejection::UnsupportedMediaType { content_type: None })
+            check_content_type(&HeaderMap::new(), json),
+            Err(Rejection::UnsupportedMediaType {
+                content_type: None,
+                expected: "application/json"
+            })
         );
+    }
+
+    #[test]
+    fn forms_are_read_as_objects_of_strings_through_the_schema() {
+        let validator = Validator::for_schema(
+            serde_json::Map::new(),
+            &json!({
+                "type": "object",
+                "required": ["grant"],
+                "properties": {"grant": {"type": "string", "enum": ["password"]}, "name": {"type": "string"}},
+                "additionalProperties": false,
+            }),
+            "form",
+        )
+        .unwrap();
+        let parse = |body: &str| parse_form::<Value>(body.as_bytes(), &validator);
+        assert_eq!(
+            parse("grant=password&name=a+b%C3%A9%2B%26"),
+            Ok(json!({"grant": "password", "name": "a bé+&"}))
+        );
+        assert_eq!(
+            parse("name=&grant=password"),
+            Ok(json!({"grant": "password", "name": ""}))
+        );
+        let invalid = |body: &str| match parse(body) {
+            Err(Rejection::Invalid(violations)) => violations
+                .iter()
+                .map(|violation| (violation.path.join("/"), violation.keyword.clone()))
+                .collect::<Vec<_>>(),
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(
+            invalid("grant=password&grant=password"),
+            [("grant".into(), "uniqueKeys".into())]
+        );
+        assert_eq!(invalid("name=x"), [("grant".into(), "required".into())]);
+        assert_eq!(invalid("grant=other"), [("grant".into(), "enum".into())]);
+        assert_eq!(
+            invalid("grant=password&extra=1"),
+            [(String::new(), "additionalProperties".into())]
+        );
+        for malformed in [
+            "grant=%",
+            "grant=%4",
+            "grant=%zz",
+            "grant=%FF",
+            "%C3=password",
+        ] {
+            assert!(
+                matches!(parse(malformed), Err(Rejection::MalformedForm { .. })),
+                "{malformed}: {:?}",
+                parse(malformed)
+            );
+        }
+        assert!(matches!(
+            parse_form::<Value>(&[b'a', 0xff], &validator),
+            Err(Rejection::NotUtf8 { valid_up_to: 1 })
+        ));
     }
 
     #[test]

@@ -107,6 +107,7 @@ pub mod operations {
             },
         ],
         request_schema: ::std::option::Option::None,
+        request_format: ::server_runtime::BodyFormat::Json,
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -152,6 +153,7 @@ pub mod operations {
             },
         ],
         request_schema: ::std::option::Option::None,
+        request_format: ::server_runtime::BodyFormat::Json,
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -204,6 +206,7 @@ pub mod operations {
             },
         ],
         request_schema: ::std::option::Option::Some("widget.v2"),
+        request_format: ::server_runtime::BodyFormat::Json,
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -277,6 +280,7 @@ pub mod operations {
             },
         ],
         request_schema: ::std::option::Option::None,
+        request_format: ::server_runtime::BodyFormat::Json,
         security: &[
             ::server_runtime::SecurityRequirement {
                 scheme: "oauth2",
@@ -322,6 +326,14 @@ pub const OPERATIONS: &[&::server_runtime::Operation] = &[
     &operations::GET_WIDGET,
     &operations::PUT_WIDGET,
     &operations::DELETE_WIDGET,
+];
+/// The security schemes of the spec (`components.securitySchemes`).
+pub const SECURITY_SCHEMES: &[::server_runtime::SecurityScheme] = &[
+    ::server_runtime::SecurityScheme {
+        name: "oauth2",
+        password_token_url: ::std::option::Option::Some("/token"),
+        refresh_url: ::std::option::Option::None,
+    },
 ];
 /// The document's root `x-contract` extension as JSON text (`null` when it has none):
 /// what the spec says of requests no operation documents, for contract tools.
@@ -517,8 +529,21 @@ impl ::axum::response::IntoResponse for DeleteWidgetResponse {
         }
     }
 }
+/// The error body `E` for a request the router rejected (its parameters or its body),
+/// for the operations whose error responses carry an `E`; the status comes from
+/// [`::server_runtime::Rejection::status`] where the operation documents it, else 400.
+pub trait Reject<E> {
+    /// The body answering `rejection`.
+    fn reject(
+        &self,
+        operation: &'static ::server_runtime::Operation,
+        rejection: ::server_runtime::Rejection,
+    ) -> E;
+}
 ///The operations of Widgets fixture, one method each, as the spec documents them.
-pub trait WidgetsApi: ::std::marker::Send + ::std::marker::Sync + 'static {
+pub trait WidgetsApi: ::std::marker::Send + ::std::marker::Sync + 'static + Reject<
+        crate::types::ProblemReport,
+    > {
     /// Who is calling, as `authenticate` establishes it.
     type Caller: ::std::marker::Send;
     /// Checks the caller against the operation's security requirements before anything
@@ -530,13 +555,6 @@ pub trait WidgetsApi: ::std::marker::Send + ::std::marker::Sync + 'static {
     ) -> impl ::std::future::Future<
         Output = ::std::result::Result<Self::Caller, crate::types::ProblemReport>,
     > + ::std::marker::Send;
-    /// The error body for a request the router rejected (its parameters or its body); the
-    /// status comes from [`::server_runtime::Rejection::status`].
-    fn reject(
-        &self,
-        operation: &'static ::server_runtime::Operation,
-        rejection: ::server_runtime::Rejection,
-    ) -> crate::types::ProblemReport;
     /// The largest request body accepted, in bytes.
     fn body_limit(&self) -> usize {
         ::server_runtime::DEFAULT_BODY_LIMIT
@@ -767,12 +785,13 @@ async fn handle_widgets_list<A: WidgetsApi>(
         &mut violations,
     );
     if !violations.is_empty() {
-        let envelope = state
-            .api
-            .reject(
-                &operations::WIDGETS_LIST,
-                ::server_runtime::Rejection::Invalid(violations),
-            );
+        let envelope = <A as Reject<
+            crate::types::ProblemReport,
+        >>::reject(
+            &*state.api,
+            &operations::WIDGETS_LIST,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
         return WidgetsListResponse::BadRequest(envelope).into_response();
     }
     state
@@ -811,12 +830,13 @@ async fn handle_get_widget<A: WidgetsApi>(
         &mut violations,
     );
     if !violations.is_empty() {
-        let envelope = state
-            .api
-            .reject(
-                &operations::GET_WIDGET,
-                ::server_runtime::Rejection::Invalid(violations),
-            );
+        let envelope = <A as Reject<
+            crate::types::ProblemReport,
+        >>::reject(
+            &*state.api,
+            &operations::GET_WIDGET,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
         return GetWidgetResponse::BadRequest(envelope).into_response();
     }
     let id = id.expect("a required parameter without violations is present");
@@ -852,29 +872,38 @@ async fn handle_put_widget<A: WidgetsApi>(
         &mut violations,
     );
     if !violations.is_empty() {
-        let envelope = state
-            .api
-            .reject(
-                &operations::PUT_WIDGET,
-                ::server_runtime::Rejection::Invalid(violations),
-            );
+        let envelope = <A as Reject<
+            crate::types::ProblemReport,
+        >>::reject(
+            &*state.api,
+            &operations::PUT_WIDGET,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
         return PutWidgetResponse::BadRequest(envelope).into_response();
     }
     let id = id.expect("a required parameter without violations is present");
-    let body = match ::server_runtime::read_json::<
+    let body = match ::server_runtime::read_body::<
         crate::types::WidgetV2,
-    >(&headers, body, state.api.body_limit(), &state.validators.put_widget)
+    >(
+            &headers,
+            body,
+            state.api.body_limit(),
+            &state.validators.put_widget,
+            ::server_runtime::BodyFormat::Json,
+        )
         .await
     {
         ::std::result::Result::Ok(body) => body,
         ::std::result::Result::Err(rejection) => {
             let status = rejection.status();
-            let envelope = state.api.reject(&operations::PUT_WIDGET, rejection);
+            let body = <A as Reject<
+                crate::types::ProblemReport,
+            >>::reject(&*state.api, &operations::PUT_WIDGET, rejection);
             return match status.as_u16() {
-                408 => PutWidgetResponse::RequestTimeout(envelope),
-                413 => PutWidgetResponse::PayloadTooLarge(envelope),
-                415 => PutWidgetResponse::UnsupportedMediaType(envelope),
-                _ => PutWidgetResponse::BadRequest(envelope),
+                408 => PutWidgetResponse::RequestTimeout(body),
+                413 => PutWidgetResponse::PayloadTooLarge(body),
+                415 => PutWidgetResponse::UnsupportedMediaType(body),
+                _ => PutWidgetResponse::BadRequest(body),
             }
                 .into_response();
         }
@@ -912,12 +941,13 @@ async fn handle_delete_widget<A: WidgetsApi>(
         &mut violations,
     );
     if !violations.is_empty() {
-        let envelope = state
-            .api
-            .reject(
-                &operations::DELETE_WIDGET,
-                ::server_runtime::Rejection::Invalid(violations),
-            );
+        let envelope = <A as Reject<
+            crate::types::ProblemReport,
+        >>::reject(
+            &*state.api,
+            &operations::DELETE_WIDGET,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
         return DeleteWidgetResponse::BadRequest(envelope).into_response();
     }
     let id = id.expect("a required parameter without violations is present");

@@ -31,23 +31,7 @@ fn problem(problems: Vec<String>) -> ProblemReport {
     ProblemReport { problems }
 }
 
-impl WidgetsApi for Widgets {
-    type Caller = ();
-
-    async fn authenticate(
-        &self,
-        operation: &'static server_runtime::Operation,
-        headers: &http::HeaderMap,
-    ) -> Result<(), ProblemReport> {
-        match server_runtime::bearer_token(headers) {
-            Ok("all") => Ok(()),
-            _ => Err(problem(vec![format!(
-                "{} needs a token",
-                operation.operation_id
-            )])),
-        }
-    }
-
+impl server::Reject<ProblemReport> for Widgets {
     fn reject(
         &self,
         _: &'static server_runtime::Operation,
@@ -68,6 +52,24 @@ impl WidgetsApi for Widgets {
                     .collect(),
             ),
             other => problem(vec![other.to_string()]),
+        }
+    }
+}
+
+impl WidgetsApi for Widgets {
+    type Caller = ();
+
+    async fn authenticate(
+        &self,
+        operation: &'static server_runtime::Operation,
+        headers: &http::HeaderMap,
+    ) -> Result<(), ProblemReport> {
+        match server_runtime::bearer_token(headers) {
+            Ok("all") => Ok(()),
+            _ => Err(problem(vec![format!(
+                "{} needs a token",
+                operation.operation_id
+            )])),
         }
     }
 

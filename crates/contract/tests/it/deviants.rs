@@ -48,6 +48,11 @@ enum Deviation {
     BareMethodNotAllowed,
     /// Lists are throttled: 409 and the envelope, but no `Retry-After` to wait for.
     ThrottledWithoutRetryAfter,
+    /// The token endpoint grants every refresh token, one used before or one it never issued.
+    RefreshTokensNeverRefused,
+    /// The token endpoint answers `invalid_request` where OAuth says `unsupported_grant_type`
+    /// (a JSON body, a grant it does not know).
+    WrongOAuthErrorCode,
 }
 
 /// Ways of breaking the contract that show only across requests.
@@ -86,7 +91,7 @@ enum Fault {
     Store(Stateful),
 }
 
-const ALL: [Deviation; 27] = [
+const ALL: [Deviation; 29] = [
     Deviation::MessageJoinedWithCommas,
     Deviation::SuccessWithoutRedirectUrl,
     Deviation::WasSuccessfulTrueOnErrors,
@@ -114,6 +119,8 @@ const ALL: [Deviation; 27] = [
     Deviation::AcceptsRepeatedKeys,
     Deviation::BareMethodNotAllowed,
     Deviation::ThrottledWithoutRetryAfter,
+    Deviation::RefreshTokensNeverRefused,
+    Deviation::WrongOAuthErrorCode,
 ];
 
 /// The path of one record (`/api/billing/coworkertimepasses/{id}`): its id.
@@ -206,6 +213,11 @@ fn deviate(
             }
         }
         BareMethodNotAllowed if status == 405 => return (405, Err(String::new())),
+        WrongOAuthErrorCode
+            if path == "/api/token" && body["error"] == "unsupported_grant_type" =>
+        {
+            body["error"] = json!("invalid_request");
+        }
         ThrottledWithoutRetryAfter if list && !error => {
             let message = "You must wait before accessing this url again.";
             return (
@@ -405,6 +417,23 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
         && (2..=100).contains(&n)
     {
         request_json["CreateMultiple"] = json!(n - 1);
+    }
+    if state.deviation() == Some(Deviation::RefreshTokensNeverRefused)
+        && path == "/api/token"
+        && body.starts_with(b"grant_type=refresh_token")
+    {
+        let granted: Value = state
+            .http
+            .post(format!("{}/api/token", state.upstream))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=password&username=admin%40example.com&password=local-admin-password")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        return success(granted);
     }
     if state.deviation() == Some(Deviation::DeleteKeepsTheRecord)
         && parts.method == http::Method::DELETE
@@ -782,6 +811,66 @@ async fn the_sequences_catch_what_shows_only_across_requests() {
 
 /// A 409 without the `Retry-After` its documentation requires is not waited out: it fails its
 /// case, the missing header named.
+/// The token endpoint's faults fail its own checks, by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_endpoints_faults_fail_its_checks_by_name() {
+    let server = ReferenceServer::start().await;
+    let options = contract::Options {
+        cases: 2,
+        seed: 1,
+        max_shrink_requests: 4,
+        sequences: 1,
+        steps: 2,
+        keep_records: true,
+        ..contract::Options::default()
+    };
+    for (deviation, failing) in [
+        (
+            Deviation::RefreshTokensNeverRefused,
+            &[
+                "sign-in: refresh grant, then the same refresh token again: status",
+                "sign-in: unknown refresh token: OAuth error code",
+            ][..],
+        ),
+        (
+            Deviation::WrongOAuthErrorCode,
+            &[
+                "sign-in: JSON body: OAuth error code",
+                "sign-in: unknown grant type: OAuth error code",
+            ][..],
+        ),
+    ] {
+        let (base_url, shutdown) = start_deviant(deviation, server.base_url()).await;
+        let report = contract::run(&target(&base_url), &options, &mut || ())
+            .await
+            .unwrap();
+        let _ = shutdown.send(());
+        for check in failing {
+            let tally = report.tallies[&("create_token".to_owned(), (*check).to_owned())];
+            assert!(
+                tally.failed > 0,
+                "{deviation:?}: {check}: {}",
+                report.summary()
+            );
+        }
+        // The report shows no password and no issued token.
+        let details = report.failure_details();
+        assert!(!details.contains("local-admin-password"), "{details}");
+        if deviation == Deviation::WrongOAuthErrorCode {
+            // The JSON body's password.
+            assert!(details.contains("$NEXUDUS_PASSWORD"), "{details}");
+        }
+        for key in ["\"access_token\": \"", "\"refresh_token\": \""] {
+            assert!(
+                details
+                    .match_indices(key)
+                    .all(|(at, _)| details[at + key.len()..].starts_with('$')),
+                "{details}"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_answer_without_its_header_fails_by_name() {
     let server = ReferenceServer::start().await;

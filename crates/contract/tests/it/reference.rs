@@ -24,13 +24,19 @@ async fn the_reference_server_keeps_the_contract() {
         report.summary(),
         report.failure_details()
     );
-    assert_eq!(cases, contract::total_cases(&options));
+    assert_eq!(
+        cases,
+        contract::total_cases(&target(server.base_url()), &options)
+    );
     assert_eq!(
         report.skipped,
         Vec::<String>::new(),
         "the built-in users make every check"
     );
-    assert_eq!(report.cases, contract::total_cases(&options));
+    assert_eq!(
+        report.cases,
+        contract::total_cases(&target(server.base_url()), &options)
+    );
     let types = report.tallies[&("types".to_owned(), "types agree with the spec".to_owned())];
     assert_eq!((types.passed, types.failed), (1, 0));
 
@@ -154,7 +160,31 @@ async fn the_reference_server_keeps_the_contract() {
             "{operation} {status}"
         );
     }
-    assert_eq!(report.coverage.len(), 34);
+    assert_eq!(report.coverage.len(), 37);
+    // The token endpoint's own cases.
+    for check in [
+        "sign-in: password grant: status",
+        "sign-in: password grant: response schema",
+        "sign-in: password grant: token type",
+        "sign-in: password grant: issued token works",
+        "sign-in: refresh grant, then the same refresh token again: issued token works",
+        "sign-in: refresh grant, then the same refresh token again: OAuth error code",
+        "sign-in: wrong password: OAuth error code",
+        "sign-in: unknown refresh token: OAuth error code",
+        "sign-in: unknown grant type: OAuth error code",
+        "sign-in: JSON body: OAuth error code",
+        "sign-in: missing password: OAuth error code",
+        "sign-in: body over the limit: status",
+        "sign-in: body over the limit: response schema",
+        "coverage: 200 produced",
+        "coverage: 400 produced",
+    ] {
+        let tally = report
+            .tallies
+            .get(&("create_token".to_owned(), check.to_owned()))
+            .unwrap_or_else(|| panic!("create_token: {check} missing"));
+        assert!(tally.passed > 0 && tally.failed == 0, "{check}: {tally:?}");
+    }
     assert_eq!(report.throttled, 0, "the server does not throttle");
 
     // The sequences ran every kind of step, and their checks held.
@@ -321,7 +351,8 @@ async fn a_run_stopped_midway_still_deletes_what_it_made() {
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let mut stop = Some(stop);
-    let stop_after = contract::total_cases(&options) - u64::from(options.sequences) / 2;
+    let stop_after = contract::total_cases(&target(server.base_url()), &options)
+        - u64::from(options.sequences) / 2;
     let mut cases = 0;
     let report = contract::run_until(
         &target(server.base_url()),
@@ -341,7 +372,10 @@ async fn a_run_stopped_midway_still_deletes_what_it_made() {
     .await
     .unwrap();
     assert!(report.interrupted);
-    assert!(cases < contract::total_cases(&options), "{cases}");
+    assert!(
+        cases < contract::total_cases(&target(server.base_url()), &options),
+        "{cases}"
+    );
     assert!(report.removed > 0);
     assert!(report.summary().contains("STOPPED"));
     assert_eq!(server.store().count().unwrap(), 0);

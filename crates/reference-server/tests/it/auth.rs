@@ -119,6 +119,7 @@ async fn builtin_users_are_refused_beyond_loopback() {
         body_limit: 1024,
         limits: reference_server::Limits::default(),
         throttle: reference_server::ThrottlePolicy::default(),
+        tokens: reference_server::TokenLifetimes::default(),
     })
     .await
     .unwrap_err();

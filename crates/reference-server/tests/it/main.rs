@@ -5,6 +5,7 @@ mod bad_input;
 mod process;
 mod resource;
 mod robustness;
+mod sign_in;
 mod throttle;
 mod transport;
 mod volume;
@@ -39,20 +40,29 @@ impl TestServer {
         throttle: reference_server::ThrottlePolicy,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let server = Server::bind(Config {
+        let config = Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database: dir.path().join("reference.sqlite3"),
             users,
             body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
             limits,
             throttle,
-        })
-        .await
-        .unwrap();
+            tokens: reference_server::TokenLifetimes::default(),
+        };
+        Self::start_in(dir, config).await
+    }
+
+    /// A server with `config`, whose database is in `dir`.
+    pub(crate) async fn start_in(dir: tempfile::TempDir, config: Config) -> Self {
+        let server = Server::bind(config).await.unwrap();
         Self {
             server: server.spawn(),
             _dir: dir,
         }
+    }
+
+    pub(crate) fn base_url(&self) -> &str {
+        self.server.base_url()
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -147,6 +147,7 @@ async fn the_client_waits_out_throttling_within_its_limit() {
         ADMIN,
         nexudus_client::Behaviour {
             throttle_wait: std::time::Duration::ZERO,
+            ..nexudus_client::Behaviour::default()
         },
     )
     .unwrap();

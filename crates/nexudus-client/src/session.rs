@@ -1,0 +1,253 @@
+//! Signing in: OAuth 2.0's password grant at the token endpoint, and a [`Session`] that keeps the
+//! access token, refreshes it before it expires (or once after a 401) and signs in again when
+//! the refresh token no longer works. No token or password is ever printed: [`Session`]'s
+//! `Debug` shows the username alone, and the `Authorization` header is marked sensitive.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use nexudus_types::{TokenError, TokenGranted};
+
+use crate::{
+    Behaviour, Client, ClientBuildError, checked_base_url, client_with_headers, http_client_builder,
+};
+
+/// The token endpoint's path: the spec's `tokenUrl` (a test holds them equal).
+pub const TOKEN_PATH: &str = "/api/token";
+
+/// Why signing in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// The client could not be built.
+    #[error(transparent)]
+    Build(#[from] ClientBuildError),
+    /// The token endpoint could not be reached, or its answer not read.
+    #[error("the token endpoint could not be reached")]
+    Http(#[source] reqwest::Error),
+    /// The server refused the grant (`invalid_grant` for a wrong username or password).
+    #[error("the server refused to sign in: {} ({})", .0.error, .0.error_description.as_deref().unwrap_or("no description"))]
+    Refused(TokenError),
+    /// The answer is neither a token nor an OAuth error.
+    #[error(
+        "the token endpoint answered {status} with a body that is neither a token nor an OAuth error"
+    )]
+    Unexpected {
+        /// The status.
+        status: u16,
+    },
+}
+
+/// A signed-in user: the credentials and the current tokens, shared by the clones of a client.
+#[derive(Clone)]
+pub struct Session(Arc<State>);
+
+struct State {
+    token_url: String,
+    username: String,
+    password: String,
+    http: reqwest::Client,
+    current: tokio::sync::Mutex<Current>,
+}
+
+struct Current {
+    granted: TokenGranted,
+    /// When to refresh: a tenth of the lifetime (at most five minutes) before it ends.
+    refresh_at: Instant,
+    /// How many times the tokens were replaced, so that requests that met the same 401 renew
+    /// them once.
+    generation: u64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("username", &self.0.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sends a grant to `token_url`: the tokens, or why not.
+async fn grant(
+    http: &reqwest::Client,
+    token_url: &str,
+    pairs: &[(&str, &str)],
+) -> Result<TokenGranted, SignInError> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let response = http
+        .post(token_url)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .header(reqwest::header::ACCEPT, "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(SignInError::Http)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(SignInError::Http)?;
+    if status.is_success() {
+        serde_json::from_slice(&bytes).map_err(|_| SignInError::Unexpected {
+            status: status.as_u16(),
+        })
+    } else {
+        Err(serde_json::from_slice(&bytes).map_or(
+            SignInError::Unexpected {
+                status: status.as_u16(),
+            },
+            SignInError::Refused,
+        ))
+    }
+}
+
+impl Current {
+    fn new(granted: TokenGranted, generation: u64) -> Self {
+        let lifetime = Duration::from_secs(granted.expires_in.get());
+        let early = (lifetime / 10).min(Duration::from_secs(300));
+        Self {
+            granted,
+            refresh_at: Instant::now() + lifetime - early,
+            generation,
+        }
+    }
+}
+
+impl Session {
+    /// Signs in as `username` at the API at `base_url`.
+    async fn start(base_url: &str, username: &str, password: &str) -> Result<Self, SignInError> {
+        let http = http_client_builder()
+            .build()
+            .map_err(ClientBuildError::Http)?;
+        let token_url = format!("{}{TOKEN_PATH}", base_url.trim_end_matches('/'));
+        let granted = grant(
+            &http,
+            &token_url,
+            &[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await?;
+        Ok(Self(Arc::new(State {
+            token_url,
+            username: username.to_owned(),
+            password: password.to_owned(),
+            http,
+            current: tokio::sync::Mutex::new(Current::new(granted, 0)),
+        })))
+    }
+
+    /// The username.
+    pub fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    /// The current access token, refreshed first if it is about to expire.
+    pub async fn access_token(&self) -> reqwest::Result<String> {
+        let mut current = self.0.current.lock().await;
+        if Instant::now() >= current.refresh_at {
+            self.replace(&mut current).await?;
+        }
+        Ok(current.granted.access_token.to_string())
+    }
+
+    /// Puts the current access token on `request`; the tokens' generation.
+    pub(crate) async fn authorize(&self, request: &mut reqwest::Request) -> reqwest::Result<u64> {
+        let mut current = self.0.current.lock().await;
+        if Instant::now() >= current.refresh_at {
+            self.replace(&mut current).await?;
+        }
+        let mut value = reqwest::header::HeaderValue::from_str(&format!(
+            "Bearer {}",
+            *current.granted.access_token
+        ))
+        .expect("the server's token is a header value: it was sent as JSON text");
+        value.set_sensitive(true);
+        request
+            .headers_mut()
+            .insert(reqwest::header::AUTHORIZATION, value);
+        Ok(current.generation)
+    }
+
+    /// New tokens after a 401 met with generation `seen`, unless another request renewed them
+    /// since.
+    pub(crate) async fn renew(&self, seen: u64) -> reqwest::Result<()> {
+        let mut current = self.0.current.lock().await;
+        if current.generation == seen {
+            self.replace(&mut current).await?;
+        }
+        Ok(())
+    }
+
+    /// The refresh grant, or when it is refused the password grant again. A grant the server
+    /// refuses leaves the tokens as they are, and the request meets the server's 401.
+    async fn replace(&self, current: &mut Current) -> reqwest::Result<()> {
+        let state = &self.0;
+        let refreshed = grant(
+            &state.http,
+            &state.token_url,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &current.granted.refresh_token),
+            ],
+        )
+        .await;
+        let granted = match refreshed {
+            Ok(granted) => Ok(granted),
+            Err(SignInError::Http(error)) => return Err(error),
+            Err(_) => {
+                grant(
+                    &state.http,
+                    &state.token_url,
+                    &[
+                        ("grant_type", "password"),
+                        ("username", &state.username),
+                        ("password", &state.password),
+                    ],
+                )
+                .await
+            }
+        };
+        match granted {
+            Ok(granted) => *current = Current::new(granted, current.generation + 1),
+            Err(SignInError::Http(error)) => return Err(error),
+            Err(_) => current.generation += 1,
+        }
+        Ok(())
+    }
+}
+
+/// Signs in at the API at `base_url` (e.g. `https://spaces.nexudus.com`) with a username and
+/// password, and returns a client that sends the access token with every request, refreshes it
+/// before it expires and once after a 401, and waits out throttling as [`Behaviour::default`]
+/// says. Wrong credentials fail here, as [`SignInError::Refused`].
+pub async fn sign_in(
+    base_url: &str,
+    username: &str,
+    password: &str,
+) -> Result<Client, SignInError> {
+    sign_in_with(base_url, username, password, Behaviour::default()).await
+}
+
+/// [`sign_in`], with `behaviour` (its `session` is replaced by the new one).
+pub async fn sign_in_with(
+    base_url: &str,
+    username: &str,
+    password: &str,
+    behaviour: Behaviour,
+) -> Result<Client, SignInError> {
+    let session = Session::start(checked_base_url(base_url)?, username, password).await?;
+    Ok(client_with_headers(
+        base_url,
+        reqwest::header::HeaderMap::new(),
+        Behaviour {
+            session: Some(session),
+            ..behaviour
+        },
+    )?)
+}

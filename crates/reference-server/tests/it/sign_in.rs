@@ -1,0 +1,349 @@
+//! The token endpoint over HTTP: both grants, the tokens it issues on every operation, their
+//! expiry and their durability, and every malformed request answered with the OAuth 2.0 error.
+
+use std::{net::SocketAddr, time::Duration};
+
+use reference_server::{Config, TokenLifetimes, users::Users};
+use serde_json::{Value, json};
+
+use crate::{ADMIN, TestServer, minimal, post_raw};
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+        .into_bytes()
+}
+
+async fn token(server: &TestServer, body: Vec<u8>) -> (u16, Value) {
+    let raw = post_raw(
+        &format!("{}/api/token", server.base_url()),
+        None,
+        Some(FORM),
+        body,
+    )
+    .await;
+    (raw.status, raw.body)
+}
+
+async fn password(server: &TestServer, username: &str, password: &str) -> (u16, Value) {
+    token(
+        server,
+        form(&[
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+        ]),
+    )
+    .await
+}
+
+async fn refresh(server: &TestServer, refresh_token: &str) -> (u16, Value) {
+    token(
+        server,
+        form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ]),
+    )
+    .await
+}
+
+fn text<'v>(body: &'v Value, key: &str) -> &'v str {
+    body[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} in {body}"))
+}
+
+/// Creates with `token`: the status.
+async fn create_with(server: &TestServer, token: &str) -> u16 {
+    post_raw(
+        &server.url(),
+        Some(token),
+        Some("application/json"),
+        serde_json::to_vec(&minimal()).unwrap(),
+    )
+    .await
+    .status
+}
+
+async fn start_with_lifetimes(dir: &tempfile::TempDir, access: Duration) -> TestServer {
+    let config = Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database: dir.path().join("reference.sqlite3"),
+        users: Users::builtin(),
+        body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+        limits: reference_server::Limits::default(),
+        throttle: reference_server::ThrottlePolicy::default(),
+        tokens: TokenLifetimes {
+            access,
+            refresh: Duration::from_secs(3600),
+        },
+    };
+    // The server's own directory is a fresh one inside `dir`; the database is `dir`'s, so that
+    // a second server opens the first one's.
+    TestServer::start_in(tempfile::tempdir_in(dir.path()).unwrap(), config).await
+}
+
+#[tokio::test]
+async fn a_password_grant_issues_a_bearer_token_with_the_users_roles() {
+    let server = TestServer::start().await;
+    let (status, granted) =
+        password(&server, "creator@example.com", "local-creator-password").await;
+    assert_eq!(status, 200, "{granted}");
+    assert_eq!(granted["token_type"], "bearer");
+    assert_eq!(granted["expires_in"], 604_799);
+    let access = text(&granted, "access_token");
+    assert_eq!(create_with(&server, access).await, 200);
+
+    // The reader's token reads and lists, and may not create: the user's roles, not a token's.
+    let (_, reader) = password(&server, "READER@example.com", "local-reader-password").await;
+    let reader = text(&reader, "access_token");
+    let refused = post_raw(
+        &server.url(),
+        Some(reader),
+        Some("application/json"),
+        serde_json::to_vec(&minimal()).unwrap(),
+    )
+    .await;
+    assert_eq!(refused.status, 401);
+    assert!(
+        refused.body["Message"]
+            .as_str()
+            .unwrap()
+            .contains("reader@example.com")
+    );
+    let client = server.client(reader);
+    assert!(
+        client
+            .list_coworker_time_passes(
+                None, None, None, None, None, None, None, None, None, None, None, None
+            )
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_one_invalid_grant_whoever_the_user() {
+    let server = TestServer::start().await;
+    let expected = json!({"error": "invalid_grant", "error_description": "The user name or password is incorrect."});
+    for (username, secret) in [
+        ("admin@example.com", "local-admin-passwor"),
+        ("admin@example.com", "local-creator-password"),
+        ("nobody@example.com", "local-admin-password"),
+    ] {
+        assert_eq!(
+            password(&server, username, secret).await,
+            (400, expected.clone()),
+            "{username}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_token_gets_one_new_pair() {
+    let server = TestServer::start().await;
+    let (_, first) = password(&server, "admin@example.com", "local-admin-password").await;
+    let (status, second) = refresh(&server, text(&first, "refresh_token")).await;
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["access_token"], first["access_token"]);
+    assert_eq!(
+        create_with(&server, text(&second, "access_token")).await,
+        200
+    );
+    // The first access token stays valid until it expires.
+    assert_eq!(
+        create_with(&server, text(&first, "access_token")).await,
+        200
+    );
+
+    let used = refresh(&server, text(&first, "refresh_token")).await;
+    assert_eq!(
+        (used.0, &used.1["error"]),
+        (400, &json!("invalid_grant")),
+        "{}",
+        used.1
+    );
+    // An access token is not a refresh token, and a refresh token is not a bearer token.
+    let wrong_kind = refresh(&server, text(&second, "access_token")).await;
+    assert_eq!(wrong_kind.1["error"], "invalid_grant");
+    assert_eq!(
+        create_with(&server, text(&second, "refresh_token")).await,
+        401
+    );
+    assert_eq!(
+        refresh(&server, text(&second, "refresh_token")).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn issued_tokens_expire_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_lifetimes(&dir, Duration::from_secs(3600)).await;
+    let (_, granted) = password(&server, "admin@example.com", "local-admin-password").await;
+    assert_eq!(granted["expires_in"], 3600);
+    drop(server);
+    let server = start_with_lifetimes(&dir, Duration::from_secs(3600)).await;
+    assert_eq!(
+        create_with(&server, text(&granted, "access_token")).await,
+        200
+    );
+    assert_eq!(
+        refresh(&server, text(&granted, "refresh_token")).await.0,
+        200
+    );
+    drop(server);
+
+    let short = start_with_lifetimes(&dir, Duration::from_secs(1)).await;
+    let (_, granted) = password(&short, "admin@example.com", "local-admin-password").await;
+    assert_eq!(granted["expires_in"], 1);
+    assert_eq!(
+        create_with(&short, text(&granted, "access_token")).await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let expired = post_raw(
+        &short.url(),
+        Some(text(&granted, "access_token")),
+        Some("application/json"),
+        serde_json::to_vec(&minimal()).unwrap(),
+    )
+    .await;
+    assert_eq!(expired.status, 401);
+    assert_eq!(
+        expired.body["Errors"][0]["Message"],
+        "the bearer token has expired"
+    );
+    // Its refresh token outlives it.
+    assert_eq!(
+        refresh(&short, text(&granted, "refresh_token")).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn malformed_token_requests_get_the_oauth_error_and_never_a_5xx() {
+    let server = TestServer::start().await;
+    let long = "a".repeat(10 * 1024);
+    let cases: Vec<(&str, Option<&str>, Vec<u8>, &str)> = vec![
+        ("a JSON body", Some("application/json"), serde_json::to_vec(&json!({"grant_type": "password", "username": "admin@example.com", "password": "local-admin-password"})).unwrap(), "unsupported_grant_type"),
+        ("no content type", None, form(&[("grant_type", "password")]), "unsupported_grant_type"),
+        ("another grant", Some(FORM), form(&[("grant_type", "client_credentials")]), "unsupported_grant_type"),
+        ("no grant", Some(FORM), form(&[("username", "admin@example.com"), ("password", "x")]), "invalid_request"),
+        ("no password", Some(FORM), form(&[("grant_type", "password"), ("username", "admin@example.com")]), "invalid_request"),
+        ("an empty password", Some(FORM), form(&[("grant_type", "password"), ("username", "admin@example.com"), ("password", "")]), "invalid_request"),
+        ("a 10 KB username", Some(FORM), form(&[("grant_type", "password"), ("username", &long), ("password", "x")]), "invalid_request"),
+        ("no refresh token", Some(FORM), form(&[("grant_type", "refresh_token")]), "invalid_request"),
+        ("an unknown refresh token", Some(FORM), form(&[("grant_type", "refresh_token"), ("refresh_token", "0123")]), "invalid_grant"),
+        ("a repeated parameter", Some(FORM), b"grant_type=password&username=admin%40example.com&username=admin%40example.com&password=local-admin-password".to_vec(), "invalid_request"),
+        ("a malformed escape", Some(FORM), b"grant_type=password&username=admin%4&password=x".to_vec(), "invalid_request"),
+        ("bytes that are not UTF-8", Some(FORM), b"grant_type=password&username=\xff&password=x".to_vec(), "invalid_request"),
+        ("an escape that is not UTF-8", Some(FORM), b"grant_type=password&username=%ff&password=x".to_vec(), "invalid_request"),
+        ("a body over the limit", Some(FORM), vec![b'a'; nexudus_server_api::DEFAULT_BODY_LIMIT + 1], "invalid_request"),
+        ("an empty body", Some(FORM), Vec::new(), "invalid_request"),
+    ];
+    for (name, content_type, body, error) in cases {
+        let raw = post_raw(
+            &format!("{}/api/token", server.base_url()),
+            None,
+            content_type,
+            body,
+        )
+        .await;
+        assert_eq!(
+            (raw.status, &raw.body["error"]),
+            (400, &json!(error)),
+            "{name}: {}",
+            raw.body
+        );
+        assert!(raw.body["error_description"].is_string(), "{name}");
+    }
+    // Unknown parameters are ignored, as RFC 6749 says.
+    let (status, _) = token(
+        &server,
+        form(&[
+            ("grant_type", "password"),
+            ("username", "admin@example.com"),
+            ("password", "local-admin-password"),
+            ("scope", "all"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // A bearer token is neither needed nor looked at.
+    let raw = post_raw(
+        &format!("{}/api/token", server.base_url()),
+        Some("not-a-token"),
+        Some(FORM),
+        form(&[
+            ("grant_type", "password"),
+            ("username", "admin@example.com"),
+            ("password", "local-admin-password"),
+        ]),
+    )
+    .await;
+    assert_eq!(raw.status, 200);
+    assert_eq!(create_with(&server, ADMIN).await, 200);
+}
+
+#[tokio::test]
+async fn signing_in_is_not_throttled_and_issued_tokens_are_throttled_by_their_user() {
+    let server = TestServer::start_configured(
+        Users::builtin(),
+        reference_server::Limits::default(),
+        "2/m".parse().unwrap(),
+    )
+    .await;
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let (status, granted) =
+            password(&server, "admin@example.com", "local-admin-password").await;
+        assert_eq!(status, 200, "{granted}");
+        tokens.push(text(&granted, "access_token").to_owned());
+    }
+    // Two issued tokens and the static token of one user share the user's limit.
+    assert_eq!(create_with(&server, &tokens[0]).await, 200);
+    assert_eq!(create_with(&server, ADMIN).await, 200);
+    assert_eq!(create_with(&server, &tokens[1]).await, 409);
+}
+
+#[tokio::test]
+async fn the_client_signs_in_refreshes_before_expiry_and_never_shows_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_lifetimes(&dir, Duration::from_secs(1)).await;
+    let refused = nexudus_client::sign_in(server.base_url(), "admin@example.com", "wrong").await;
+    match refused {
+        Err(nexudus_client::SignInError::Refused(error)) => {
+            assert_eq!(error.error, nexudus_types::TokenErrorError::InvalidGrant);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let client = nexudus_client::sign_in(
+        server.base_url(),
+        "creator@example.com",
+        "local-creator-password",
+    )
+    .await
+    .unwrap();
+    let body: nexudus_types::CoworkerTimePassCreate = serde_json::from_value(minimal()).unwrap();
+    client.create_coworker_time_pass(&body).await.unwrap();
+    let session = client.session().unwrap().clone();
+    let first = session.access_token().await.unwrap();
+    // Past the token's lifetime: the client refreshed it before sending.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    client.create_coworker_time_pass(&body).await.unwrap();
+    let second = session.access_token().await.unwrap();
+    assert_ne!(first, second);
+    assert_eq!(server.count(), 2);
+
+    let shown = format!("{client:?} {session:?}");
+    for secret in ["local-creator-password", first.as_str(), second.as_str()] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(shown.contains("creator@example.com"));
+}
