@@ -69,8 +69,8 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
     let template = |body| Template {
         method: http::Method::POST,
         path: "/api/billing/coworkertimepasses".to_owned(),
-        token: token.clone(),
-        body: Some(body),
+        token: Some(token.clone()),
+        body: Some(("application/json", body)),
     };
     let creates = template(body(1)?);
     let invalid = template(body(0)?);
@@ -78,7 +78,7 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
     let reads = Template {
         method: http::Method::GET,
         path: "/api/billing/coworkertimepasses/1".to_owned(),
-        token: token.clone(),
+        token: Some(token.clone()),
         body: None,
     };
 

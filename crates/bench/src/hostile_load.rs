@@ -98,14 +98,17 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
     let create = Template {
         method: http::Method::POST,
         path: "/api/billing/coworkertimepasses".to_owned(),
-        token: token.clone(),
-        body: Some(serde_json::to_vec(&crate::example("complete")?)?.into()),
+        token: Some(token.clone()),
+        body: Some((
+            "application/json",
+            serde_json::to_vec(&crate::example("complete")?)?.into(),
+        )),
     };
     load_runtime.block_on(load::run(address, 1, Duration::from_millis(50), &create))?;
     let read = Template {
         method: http::Method::GET,
         path: "/api/billing/coworkertimepasses/1".to_owned(),
-        token,
+        token: Some(token),
         body: None,
     };
     // Each idle connection is two descriptors in this process (client and server side).

@@ -59,10 +59,10 @@ pub struct Template {
     pub method: Method,
     /// The path and query, e.g. `/api/billing/coworkertimepasses`.
     pub path: String,
-    /// The bearer token.
-    pub token: String,
-    /// The JSON body, if the request has one.
-    pub body: Option<Bytes>,
+    /// The bearer token, if the request carries one.
+    pub token: Option<String>,
+    /// The body and its content type, if the request has one.
+    pub body: Option<(&'static str, Bytes)>,
 }
 
 /// What a load run measured.
@@ -131,7 +131,11 @@ pub async fn run(
         senders.push(connect(address).await?);
     }
     let host = HeaderValue::from_str(&address.to_string())?;
-    let authorization = HeaderValue::from_str(&format!("Bearer {}", template.token))?;
+    let authorization = template
+        .token
+        .as_ref()
+        .map(|token| HeaderValue::from_str(&format!("Bearer {token}")))
+        .transpose()?;
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = senders
@@ -146,13 +150,18 @@ pub async fn run(
                     let mut request = Request::builder()
                         .method(template.method.clone())
                         .uri(template.path.as_str())
-                        .header(header::HOST, host.clone())
-                        .header(header::AUTHORIZATION, authorization.clone());
-                    if template.body.is_some() {
-                        request = request.header(header::CONTENT_TYPE, "application/json");
+                        .header(header::HOST, host.clone());
+                    if let Some(authorization) = &authorization {
+                        request = request.header(header::AUTHORIZATION, authorization.clone());
                     }
-                    let request =
-                        request.body(Full::new(template.body.clone().unwrap_or_default()))?;
+                    let body = match &template.body {
+                        Some((content_type, body)) => {
+                            request = request.header(header::CONTENT_TYPE, *content_type);
+                            body.clone()
+                        }
+                        None => Bytes::new(),
+                    };
+                    let request = request.body(Full::new(body))?;
                     let sent = Instant::now();
                     sender.ready().await?;
                     let response = sender.send_request(request).await?;

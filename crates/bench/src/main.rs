@@ -13,7 +13,9 @@
 //! 8. a client's latency beside slow and idle clients against the same client alone
 //!    ([`hostile_load`]);
 //! 9. spec-compat time per operation on synthetic specs with one edit per operation
-//!    ([`compat_scaling`]).
+//!    ([`compat_scaling`]);
+//! 10. creates with an issued token against a static one, and password checks per second
+//!     ([`sign_in`]).
 //!
 //! It prints a table and writes it as markdown (`BENCHMARKS.md` at the workspace root for a full
 //! run). `--quick` runs every figure at a small size, so that CI keeps the harness working.
@@ -26,6 +28,7 @@ mod durable;
 mod hostile_load;
 mod list_scaling;
 mod load;
+mod sign_in;
 mod table;
 mod validation;
 
@@ -51,8 +54,8 @@ struct Args {
     /// Every figure at a small size, in seconds (for CI: the figures are not meaningful).
     #[arg(long)]
     quick: bool,
-    /// Only these figures (1 to 9), comma-separated.
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=9))]
+    /// Only these figures (1 to 10), comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=10))]
     only: Vec<u8>,
     /// Where to write the markdown table [default: BENCHMARKS.md for a full run of every figure,
     /// target/BENCHMARKS-quick.md otherwise].
@@ -192,6 +195,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
     })?;
     step(8, "hostile clients", &|| hostile_load::run(&size, &root))?;
     step(9, "spec-compat scaling", &|| compat_scaling::run(&size))?;
+    step(10, "sign-in", &|| sign_in::run(&size, &root))?;
 
     println!("{}", table::text(&rows));
     let failed = rows.iter().filter(|row| !row.passed()).count();
@@ -343,4 +347,11 @@ const METHOD: &str = "\
    operation (a tighter request `maxLength`, a looser response `minimum`, a new optional request
    property, a description, in turn): half the findings break and each gets a witness drawn,
    judged by both versions and shrunk. Fastest of 3 runs per size.
+10. **Sign-in.** As figure 1's creates (64 connections, alternating phases): with the built-in
+   administrator's static token, and with an access token `POST /api/token` issued to the same
+   user (looked up by its SHA-256 digest in memory). Then password grants on 8 connections:
+   a wrong password of a known user, a right password of an unknown user (checked against a
+   decoy hash of the same cost) and the right password (the check, then the new tokens stored
+   with an fsync); Argon2id with its default parameters (19 MiB, 2 passes), one check per core at
+   a time.
 ";
