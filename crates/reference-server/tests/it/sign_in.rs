@@ -347,3 +347,62 @@ async fn the_client_signs_in_refreshes_before_expiry_and_never_shows_a_secret() 
     }
     assert!(shown.contains("creator@example.com"));
 }
+
+/// A hostile form: pairs of the endpoint's names (and others) with any text, raw `%` and `+`,
+/// repeated names, bytes that are not UTF-8. Each gets 400 with an OAuth error code the spec
+/// lists (or, for a right password that happens to be drawn, a grant), never a 5xx.
+#[test]
+fn arbitrary_forms_get_an_oauth_answer_and_never_a_5xx() {
+    use proptest::prelude::*;
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(TestServer::start());
+    let name = prop::sample::select(vec![
+        "grant_type",
+        "username",
+        "password",
+        "refresh_token",
+        "scope",
+        "",
+        "%",
+        "grant_type%00",
+    ]);
+    let value = prop_oneof![
+        Just("password".to_owned()),
+        Just("refresh_token".to_owned()),
+        Just("admin@example.com".to_owned()),
+        Just("local-admin-password".to_owned()),
+        ".{0,12}",
+        "[%+=&a-f0-9]{0,8}",
+    ];
+    let text = prop::collection::vec((name, value), 0..6).prop_map(|pairs| {
+        pairs
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("&")
+            .into_bytes()
+    });
+    let body = prop_oneof![4 => text, 1 => prop::collection::vec(any::<u8>(), 0..48)];
+    let config = ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+        )),
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(body in body)| {
+        let raw = runtime.block_on(post_raw(&format!("{}/api/token", server.base_url()), None, Some(FORM), body.clone()));
+        let shown = String::from_utf8_lossy(&body).into_owned();
+        if raw.status == 200 {
+            prop_assert_eq!(&raw.body["token_type"], &json!("bearer"), "{}", shown);
+        } else {
+            prop_assert_eq!(raw.status, 400, "{}: {}", shown, raw.body);
+            let error = raw.body["error"].as_str().unwrap_or_default();
+            prop_assert!(
+                ["invalid_request", "invalid_grant", "unsupported_grant_type"].contains(&error),
+                "{}: {}", shown, raw.body
+            );
+        }
+    });
+}
