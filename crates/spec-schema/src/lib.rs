@@ -569,6 +569,184 @@ components:
         );
     }
 
+    /// Every nesting the converter walks (array items, maps, `not`, the compositions, a nullable
+    /// reference) is converted like the top level: the `nullable` and `int32` rules hold inside,
+    /// `x-` keys and examples are gone, and the validator reports each nested violation at its
+    /// full path with the same messages as a flat schema's.
+    #[test]
+    fn nested_schemas_validate_and_report_like_flat_ones() {
+        const NESTED: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths: {}
+components:
+  schemas:
+    Leaf:
+      type: object
+      required: [Code]
+      properties:
+        Code: {type: string, pattern: '^[A-Z]{2}$', x-note: dropped, example: AB}
+    Tree:
+      type: object
+      properties:
+        Rows:
+          type: array
+          items:
+            type: array
+            items: {type: integer, format: int32, nullable: true}
+        Tags:
+          type: object
+          additionalProperties: {$ref: '#/components/schemas/Leaf'}
+        Odd: {not: {type: integer, multipleOf: 2}, type: integer}
+        Both:
+          allOf:
+            - {$ref: '#/components/schemas/Leaf'}
+            - {type: object, properties: {Size: {type: number, exclusiveMinimum: true, minimum: 0}}}
+        Either:
+          anyOf: [{type: string, minLength: 2}, {type: integer, maximum: 5, exclusiveMaximum: true}]
+        One:
+          oneOf: [{type: string, enum: [a, b]}, {type: boolean}]
+        Parent:
+          nullable: true
+          allOf: [{$ref: '#/components/schemas/Leaf'}]
+"##;
+        let spec = Spec::from_yaml(NESTED).unwrap();
+        let definitions = spec.json_schema_definitions().unwrap();
+        let tree = &definitions["Tree"]["properties"];
+        let rows = &tree["Rows"]["items"]["items"];
+        assert_eq!(rows["type"], json!(["integer", "null"]));
+        assert_eq!(
+            (&rows["minimum"], &rows["maximum"]),
+            (&json!(i32::MIN), &json!(i32::MAX))
+        );
+        assert_eq!(
+            tree["Tags"]["additionalProperties"]["$ref"],
+            json!("#/definitions/Leaf")
+        );
+        assert_eq!(
+            tree["Both"]["allOf"][0]["$ref"],
+            json!("#/definitions/Leaf")
+        );
+        assert_eq!(
+            definitions["Leaf"]["properties"]["Code"],
+            json!({"type": "string", "pattern": "^[A-Z]{2}$"})
+        );
+        let validator = Validator::new(definitions.clone(), "Tree").unwrap();
+        let report = |instance: Value| -> Vec<(String, String)> {
+            validator
+                .violations(&instance)
+                .into_iter()
+                .map(|v| (v.property_name().unwrap_or_default(), v.message))
+                .collect()
+        };
+        let valid = json!({
+            "Rows": [[1, null], []], "Tags": {"x": {"Code": "AB"}}, "Odd": 3,
+            "Both": {"Code": "CD", "Size": 0.5}, "Either": 4, "One": "a", "Parent": null,
+        });
+        assert_eq!(report(valid.clone()), []);
+        assert!(validator.is_valid(&valid));
+        let invalid = json!({"Rows": [[2147483648u64]]});
+        assert!(!validator.is_valid(&invalid));
+        assert_eq!(
+            report(invalid),
+            [("Rows.0.0".into(), "must be at most 2147483647".into())]
+        );
+        assert_eq!(
+            report(json!({"Tags": {"x": {"Code": "abc"}, "y": {}}})),
+            [
+                (
+                    "Tags.x.Code".into(),
+                    "must match the pattern ^[A-Z]{2}$".into()
+                ),
+                ("Tags.y.Code".into(), "is a required field".into()),
+            ]
+        );
+        assert_eq!(report(json!({"Odd": 4})).len(), 1, "`not` is kept");
+        assert_eq!(
+            report(json!({"Both": {"Code": "AB", "Size": 0}})),
+            [("Both.Size".into(), "must be greater than 0".into())]
+        );
+        assert_eq!(report(json!({"Either": 5})).len(), 1, "anyOf is kept");
+        assert_eq!(report(json!({"One": "c"})).len(), 1, "oneOf is kept");
+        assert_eq!(
+            report(json!({"Parent": {"Code": "A"}})).len(),
+            1,
+            "a nullable allOf still checks"
+        );
+        // The messages of the keywords a flat schema uses, nested.
+        let leafy = Validator::for_schema(
+            definitions,
+            &to_json_schema(&json!({
+                "type": "object",
+                "properties": {
+                    "Short": {"type": "string", "minLength": 2},
+                    "Low": {"type": "number", "maximum": 1, "exclusiveMaximum": true},
+                    "Pick": {"type": "string", "enum": ["a"]},
+                },
+            }))
+            .unwrap(),
+            "leafy",
+        )
+        .unwrap();
+        let messages: Vec<String> = leafy
+            .violations(&json!({"Short": "x", "Low": 1, "Pick": "b"}))
+            .into_iter()
+            .map(|v| format!("{}: {}", v.property_name().unwrap(), v.message))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "Low: must be less than 1",
+                "Pick: must be one of [\"a\"]",
+                "Short: must be at least 2 characters long",
+            ]
+        );
+        assert_eq!(leafy.schema_name(), "leafy");
+    }
+
+    /// `nullable` on a union of types adds `null` once, whether or not the union has it.
+    #[test]
+    fn nullable_unions_gain_null_once() {
+        assert_eq!(
+            to_json_schema(&json!({"type": ["string", "integer"], "nullable": true})).unwrap(),
+            json!({"type": ["string", "integer", "null"]})
+        );
+        assert_eq!(
+            to_json_schema(&json!({"type": ["string", "null"], "nullable": true})).unwrap(),
+            json!({"type": ["string", "null"]})
+        );
+        assert_eq!(
+            to_json_schema(&json!({"type": "string", "nullable": false})).unwrap(),
+            json!({"type": "string"})
+        );
+    }
+
+    #[test]
+    fn the_document_is_kept_and_a_validator_names_its_schema() {
+        let spec = Spec::from_yaml(SPEC).unwrap();
+        assert_eq!(spec.document()["info"]["title"], json!("t"));
+        assert_eq!(
+            format!("{:?}", validator()),
+            "Validator { name: \"Thing\", .. }"
+        );
+    }
+
+    #[test]
+    fn uuids_are_hyphenated_hex_of_rfc_4122_length() {
+        assert!(is_uuid("0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90"));
+        assert!(is_uuid("0D6B7C1E-3F8A-4C2E-9B1D-5A7E2F4C8D90"));
+        for refused in [
+            "0d6b7c1e3f8a4c2e9b1d5a7e2f4c8d90",
+            "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d9",
+            "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d900",
+            "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d9g",
+            "0d6b7c1e-3f8a-4c2e-9b1d_5a7e2f4c8d90",
+            "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c-d90",
+        ] {
+            assert!(!is_uuid(refused), "{refused}");
+        }
+    }
+
     /// A value of the wrong type is one violation, whatever else of the schema it also breaks.
     #[test]
     fn a_mistyped_value_is_reported_once_by_its_type() {
