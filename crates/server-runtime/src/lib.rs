@@ -918,6 +918,242 @@ mod tests {
         );
     }
 
+    fn json_headers(length: Option<usize>) -> HeaderMap {
+        let mut headers = headers(&[(header::CONTENT_TYPE, "application/json")]);
+        if let Some(length) = length {
+            headers.insert(header::CONTENT_LENGTH, length.into());
+        }
+        headers
+    }
+
+    fn any_value() -> Validator {
+        Validator::for_schema(serde_json::Map::new(), &json!({}), "any").unwrap()
+    }
+
+    /// The default limit reads 64 KiB; a body is refused as too large when it declares more than
+    /// the limit (before a byte is read, even if it would send less) or sends more, and answered
+    /// as late when its transport says it timed out.
+    #[tokio::test]
+    async fn bodies_are_read_within_the_limit_and_in_time() {
+        let validator = any_value();
+        let read = |headers: HeaderMap, body: Body, limit: usize| {
+            let validator = &validator;
+            async move { read_body::<Value>(&headers, body, limit, validator, BodyFormat::Json).await }
+        };
+        let big = format!("\"{}\"", "a".repeat(64 * 1024 - 2));
+        let read_big = read(
+            json_headers(Some(big.len())),
+            Body::from(big),
+            DEFAULT_BODY_LIMIT,
+        )
+        .await;
+        assert_eq!(
+            read_big.map(|value| value.as_str().unwrap().len()),
+            Ok(64 * 1024 - 2)
+        );
+        assert_eq!(
+            read(json_headers(Some(4)), Body::from("1234"), 4).await,
+            Ok(json!(1234))
+        );
+        let too_large = Err(Rejection::TooLarge { limit: 4 });
+        assert_eq!(
+            read(json_headers(Some(100)), Body::from("12"), 4).await,
+            too_large
+        );
+        assert_eq!(
+            read(json_headers(None), Body::from("12345"), 4).await,
+            too_large
+        );
+        let after = Duration::from_secs(3);
+        let late = Body::from_stream(futures_util::stream::iter(vec![Err::<bytes::Bytes, _>(
+            BodyTimedOut { after },
+        )]));
+        assert_eq!(
+            read(json_headers(None), late, 4).await,
+            Err(Rejection::TimedOut { after })
+        );
+    }
+
+    #[test]
+    fn each_rejection_calls_for_its_status() {
+        let cases = [
+            (
+                Rejection::UnsupportedMediaType {
+                    content_type: None,
+                    expected: "application/json",
+                },
+                415,
+            ),
+            (
+                Rejection::UnsupportedEncoding {
+                    content_encoding: "gzip".into(),
+                },
+                415,
+            ),
+            (Rejection::TooLarge { limit: 1 }, 413),
+            (
+                Rejection::TimedOut {
+                    after: Duration::from_secs(1),
+                },
+                408,
+            ),
+            (Rejection::RepeatedHeader { name: "Host" }, 400),
+            (Rejection::MissingHeader { name: "Host" }, 400),
+            (Rejection::NotUtf8 { valid_up_to: 0 }, 400),
+            (
+                Rejection::MalformedJson {
+                    message: String::new(),
+                },
+                400,
+            ),
+            (
+                Rejection::MalformedForm {
+                    message: String::new(),
+                },
+                400,
+            ),
+            (Rejection::Invalid(Vec::new()), 400),
+        ];
+        for (rejection, status) in cases {
+            assert_eq!(rejection.status().as_u16(), status, "{rejection:?}");
+        }
+    }
+
+    #[test]
+    fn operations_find_their_responses_and_parameters() {
+        const PARAMETERS: &[Parameter] = &[
+            Parameter {
+                name: "id",
+                location: ParameterLocation::Path,
+                required: true,
+                schema: "{}",
+            },
+            Parameter {
+                name: "id",
+                location: ParameterLocation::Query,
+                required: false,
+                schema: "{}",
+            },
+        ];
+        const RESPONSES: &[Response] = &[
+            Response {
+                status: 200,
+                schema: Some("A"),
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            Response {
+                status: 404,
+                schema: Some("B"),
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+        ];
+        let operation = Operation {
+            operation_id: "op",
+            method: "GET",
+            path: "/x/{id}",
+            parameters: PARAMETERS,
+            request_schema: None,
+            request_format: BodyFormat::Json,
+            security: &[],
+            responses: RESPONSES,
+            contract: "null",
+        };
+        assert_eq!(operation.response(404).and_then(|r| r.schema), Some("B"));
+        assert_eq!(operation.response(200).and_then(|r| r.schema), Some("A"));
+        assert_eq!(operation.response(500), None);
+        let query = operation.parameter(ParameterLocation::Query, "id").unwrap();
+        assert!(!query.required);
+        assert!(
+            operation
+                .parameter(ParameterLocation::Path, "id")
+                .unwrap()
+                .required
+        );
+        assert_eq!(operation.parameter(ParameterLocation::Path, "other"), None);
+        assert_eq!(
+            BodyFormat::of("Application/X-WWW-Form-Urlencoded"),
+            Some(BodyFormat::Form)
+        );
+        assert_eq!(BodyFormat::of("application/json"), Some(BodyFormat::Json));
+        assert_eq!(BodyFormat::of("text/plain"), None);
+    }
+
+    /// Booleans are `true` and `false` alone; an integer's text that is not one keeps its text as
+    /// the value sent.
+    #[test]
+    fn booleans_and_integers_are_read_from_their_text() {
+        let boolean =
+            Validator::for_schema(serde_json::Map::new(), &json!({"type": "boolean"}), "b")
+                .unwrap();
+        let integer =
+            Validator::for_schema(serde_json::Map::new(), &json!({"type": "integer"}), "n")
+                .unwrap();
+        let pairs = query_pairs(Some(
+            "yes=true&no=false&shout=TRUE&half=1.5&exp=1e3&inf=inf",
+        ));
+        let mut violations = Vec::new();
+        let flag = |name: &str, violations: &mut Vec<Violation>| {
+            parameter::<bool>(
+                &pairs,
+                name,
+                ParameterType::Boolean,
+                true,
+                &boolean,
+                violations,
+            )
+        };
+        assert_eq!(flag("yes", &mut violations), Some(true));
+        assert_eq!(flag("no", &mut violations), Some(false));
+        assert!(violations.is_empty());
+        assert_eq!(flag("shout", &mut violations), None);
+        for name in ["half", "exp", "inf"] {
+            assert_eq!(
+                parameter::<i64>(
+                    &pairs,
+                    name,
+                    ParameterType::Integer,
+                    true,
+                    &integer,
+                    &mut violations
+                ),
+                None
+            );
+        }
+        let found: Vec<(String, Option<Value>, String)> = violations
+            .into_iter()
+            .map(|v| (v.property_name().unwrap(), v.value, v.message))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "shout".to_owned(),
+                    Some(json!("TRUE")),
+                    "must be a boolean".to_owned()
+                ),
+                (
+                    "half".to_owned(),
+                    Some(json!("1.5")),
+                    "must be an integer".to_owned()
+                ),
+                (
+                    "exp".to_owned(),
+                    Some(json!("1e3")),
+                    "must be an integer".to_owned()
+                ),
+                (
+                    "inf".to_owned(),
+                    Some(json!("inf")),
+                    "must be an integer".to_owned()
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn parse_reports_each_stage() {
         let spec = spec_schema::Spec::from_yaml(
