@@ -9,7 +9,9 @@
 //!   `openapi/released/` and fails when a change breaks a release of the same major version
 //!   (`--release` records the current spec as released);
 //! - `cargo xtask bench [--quick]` runs the benchmarks in a release build (`nexudus-bench`, in
-//!   `crates/bench`) and writes `BENCHMARKS.md`.
+//!   `crates/bench`) and writes `BENCHMARKS.md`;
+//! - `cargo xtask mutants [CRATE ...]` runs cargo-mutants on the crates that decide what is valid
+//!   and what is stored and prints each one's score (`mutants.rs`).
 //!
 //! xtask depends on nothing generated, so that it builds, and can regenerate, whatever state the
 //! generated files are in; the contract runner and the benchmarks are built by cargo when they
@@ -17,11 +19,12 @@
 
 mod codegen;
 mod compat;
+mod mutants;
 mod rules;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask spec-compat [--release] | cargo xtask contract [ARGS] | cargo xtask bench [ARGS]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask spec-compat [--release] | cargo xtask contract [ARGS] | cargo xtask bench [ARGS] | cargo xtask mutants [CRATE ...]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,6 +59,11 @@ fn main() -> ExitCode {
                 &args[1..],
             );
         }
+        Some("mutants") => match mutants::run(&codegen::workspace_root(), &args[1..]) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(error) => Err(error),
+        },
         Some("bench") => {
             return cargo_run(
                 &["--release", "--package", "bench"],
