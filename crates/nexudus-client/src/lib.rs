@@ -270,6 +270,31 @@ mod tests {
         assert_eq!(urls, [TOKEN_PATH]);
     }
 
+    /// A token endpoint that answers a token no header can carry (a newline in it) gets an error
+    /// when signing in, not a panic on the first request.
+    #[tokio::test]
+    async fn a_token_that_cannot_be_a_header_is_refused_when_signing_in() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0; 4096];
+            let _ = socket.read(&mut request).await;
+            let body = r#"{"access_token":"a\nb","token_type":"bearer","expires_in":60,"refresh_token":"r"}"#;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(answer.as_bytes()).await.unwrap();
+        });
+        match sign_in(&base_url, "user", "password").await {
+            Err(SignInError::Unexpected { status: 200 }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn builds_for_http_and_https_hosts() {
         assert!(authenticated("https://spaces.nexudus.com", "token").is_ok());

@@ -53,6 +53,8 @@ struct State {
 
 struct Current {
     granted: TokenGranted,
+    /// `Bearer <access token>`, marked sensitive.
+    authorization: reqwest::header::HeaderValue,
     /// When to refresh: a tenth of the lifetime (at most five minutes) before it ends.
     refresh_at: Instant,
     /// How many times the tokens were replaced, so that requests that met the same 401 renew
@@ -90,29 +92,41 @@ async fn grant(
         .map_err(SignInError::Http)?;
     let status = response.status();
     let bytes = response.bytes().await.map_err(SignInError::Http)?;
+    let unexpected = SignInError::Unexpected {
+        status: status.as_u16(),
+    };
     if status.is_success() {
-        serde_json::from_slice(&bytes).map_err(|_| SignInError::Unexpected {
-            status: status.as_u16(),
-        })
+        // A token that cannot go in a header (a control character) is no token this client can
+        // use: refused here rather than failing each request.
+        serde_json::from_slice::<TokenGranted>(&bytes)
+            .ok()
+            .filter(|granted| bearer(granted).is_some())
+            .ok_or(unexpected)
     } else {
-        Err(serde_json::from_slice(&bytes).map_or(
-            SignInError::Unexpected {
-                status: status.as_u16(),
-            },
-            SignInError::Refused,
-        ))
+        Err(serde_json::from_slice(&bytes).map_or(unexpected, SignInError::Refused))
     }
 }
 
+/// The `Authorization` value for `granted`'s access token, marked sensitive.
+fn bearer(granted: &TokenGranted) -> Option<reqwest::header::HeaderValue> {
+    let mut value =
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {}", *granted.access_token))
+            .ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
 impl Current {
-    fn new(granted: TokenGranted, generation: u64) -> Self {
+    /// `None` for a token that cannot go in a header (which `grant` refuses).
+    fn new(granted: TokenGranted, generation: u64) -> Option<Self> {
         let lifetime = Duration::from_secs(granted.expires_in.get());
         let early = (lifetime / 10).min(Duration::from_secs(300));
-        Self {
+        Some(Self {
+            authorization: bearer(&granted)?,
             granted,
             refresh_at: Instant::now() + lifetime - early,
             generation,
-        }
+        })
     }
 }
 
@@ -138,7 +152,9 @@ impl Session {
             username: username.to_owned(),
             password: password.to_owned(),
             http,
-            current: tokio::sync::Mutex::new(Current::new(granted, 0)),
+            current: tokio::sync::Mutex::new(
+                Current::new(granted, 0).ok_or(SignInError::Unexpected { status: 200 })?,
+            ),
         })))
     }
 
@@ -162,15 +178,10 @@ impl Session {
         if Instant::now() >= current.refresh_at {
             self.replace(&mut current).await?;
         }
-        let mut value = reqwest::header::HeaderValue::from_str(&format!(
-            "Bearer {}",
-            *current.granted.access_token
-        ))
-        .expect("the server's token is a header value: it was sent as JSON text");
-        value.set_sensitive(true);
-        request
-            .headers_mut()
-            .insert(reqwest::header::AUTHORIZATION, value);
+        request.headers_mut().insert(
+            reqwest::header::AUTHORIZATION,
+            current.authorization.clone(),
+        );
         Ok(current.generation)
     }
 
@@ -213,10 +224,11 @@ impl Session {
                 .await
             }
         };
-        match granted {
-            Ok(granted) => *current = Current::new(granted, current.generation + 1),
+        let generation = current.generation + 1;
+        match granted.map(|granted| Current::new(granted, generation)) {
+            Ok(Some(next)) => *current = next,
             Err(SignInError::Http(error)) => return Err(error),
-            Err(_) => current.generation += 1,
+            Ok(None) | Err(_) => current.generation = generation,
         }
         Ok(())
     }
