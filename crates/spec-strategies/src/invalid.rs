@@ -240,7 +240,7 @@ fn breaking_value(node: &Node, kind: ViolationKind) -> BoxedStrategy<Option<Valu
 }
 
 /// A number beyond `bound` in `direction`, by a margin that survives floating point.
-fn outside(bound: f64, direction: f64) -> BoxedStrategy<Value> {
+pub(crate) fn outside(bound: f64, direction: f64) -> BoxedStrategy<Value> {
     (0.01f64..=NUMBER_SPAN)
         .prop_map(move |margin| {
             let value = bound + direction * margin.max(bound.abs() * 1e-9);
@@ -306,4 +306,33 @@ pub(crate) fn bad_format(format: Format) -> BoxedStrategy<Value> {
         "[g-z ]{1,12}".prop_map(Value::String),
     ]
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::test_runner::{Config, TestError, TestRunner};
+
+    use super::*;
+
+    /// The smallest value `strategy` shrinks to when every value fails.
+    fn minimal(strategy: BoxedStrategy<Value>) -> Value {
+        let mut runner = TestRunner::new(Config {
+            failure_persistence: None,
+            ..Config::default()
+        });
+        match runner.run(&strategy, |_| Err(TestCaseError::fail("every value"))) {
+            Err(TestError::Fail(_, value)) => value,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A failing case reports the number nearest its bound: a hundredth past it, or a
+    /// billionth of the bound where a hundredth is lost to rounding.
+    #[test]
+    fn a_number_past_its_bound_shrinks_to_just_past_it() {
+        assert_eq!(minimal(outside(5.0, -1.0)), json!(5.0 - 0.01));
+        assert_eq!(minimal(outside(-2.5, 1.0)), json!(-2.5 + 0.01));
+        assert_eq!(minimal(outside(1e17, 1.0)), json!(1e17 + 1e8));
+        assert_eq!(minimal(outside(-1e17, -1.0)), json!(-1e17 - 1e8));
+    }
 }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::{
     InvalidCase, StrategyError, Violation, ViolationKind, invalid,
     schema::{Format, Node},
-    valid::{self, NUMBER_SPAN},
+    valid,
 };
 
 /// Where a parameter is sent.
@@ -113,15 +113,19 @@ fn parameters(
 }
 
 /// A path segment a router sees as one: not empty, not `.` or `..`.
-fn is_segment(value: &Value) -> bool {
-    !matches!(value.as_str(), Some("" | "." | ".."))
+fn is_segment(text: &str) -> bool {
+    !matches!(text, "" | "." | "..")
 }
 
 fn valid_parameter(parameter: &Parameter) -> BoxedStrategy<Value> {
     // A query parameter has no null: a nullable one is sent with a value or not at all.
     let values = valid::strategy(parameter.node.non_null());
     match parameter.location {
-        Location::Path => values.prop_filter("a path segment", is_segment).boxed(),
+        Location::Path => values
+            .prop_filter("a path segment", |value| {
+                value.as_str().is_none_or(is_segment)
+            })
+            .boxed(),
         Location::Query => values,
     }
 }
@@ -334,18 +338,12 @@ fn breaking_text(parameter: &Parameter, kind: ViolationKind) -> BoxedStrategy<Op
                 .prop_map(move |k| (max + k).to_string())
                 .boxed()
         }
-        (BelowMinimum, Node::Number { min: Some(min), .. }) => {
-            let min = *min;
-            (0.01f64..=NUMBER_SPAN)
-                .prop_map(move |margin| (min - margin.max(min.abs() * 1e-9)).to_string())
-                .boxed()
-        }
-        (AboveMaximum, Node::Number { max: Some(max), .. }) => {
-            let max = *max;
-            (0.01f64..=NUMBER_SPAN)
-                .prop_map(move |margin| (max + margin.max(max.abs() * 1e-9)).to_string())
-                .boxed()
-        }
+        (BelowMinimum, Node::Number { min: Some(min), .. }) => invalid::outside(*min, -1.0)
+            .prop_map(|value| parameter_text(&value))
+            .boxed(),
+        (AboveMaximum, Node::Number { max: Some(max), .. }) => invalid::outside(*max, 1.0)
+            .prop_map(|value| parameter_text(&value))
+            .boxed(),
         (
             TooLong,
             Node::String {
@@ -386,9 +384,7 @@ fn breaking_text(parameter: &Parameter, kind: ViolationKind) -> BoxedStrategy<Op
     };
     match parameter.location {
         Location::Path => strategy
-            .prop_filter("a path segment", |text| {
-                !matches!(text.as_str(), "" | "." | "..")
-            })
+            .prop_filter("a path segment", |text| is_segment(text))
             .prop_map(Some)
             .boxed(),
         Location::Query => strategy.prop_map(Some).boxed(),

@@ -101,7 +101,10 @@ fn parse(
     depth: usize,
 ) -> Result<Node, StrategyError> {
     if depth > MAX_DEPTH {
-        return Err(unsupported(path, "a recursive schema"));
+        return Err(unsupported(
+            path,
+            format!("a schema nested more than {MAX_DEPTH} levels deep (or a recursive one)"),
+        ));
     }
     let Some(object) = schema.as_object() else {
         return match schema {

@@ -92,16 +92,19 @@ fn integer(min: i128, max: i128) -> BoxedStrategy<Value> {
 
 fn number(min: f64, max: f64) -> BoxedStrategy<Value> {
     let mut choices = vec![Just(min).boxed(), Just(max).boxed(), (min..=max).boxed()];
-    let (low, high) = (min.ceil() as i64, max.floor() as i64);
-    if low <= high {
-        // Whole numbers and two-decimal prices are what clients mostly send.
-        choices.push((low..=high).prop_map(|n| n as f64).boxed());
-        choices.push(
-            (low..=high)
-                .prop_map(|n| n as f64 / 100.0)
-                .prop_filter("within bounds", move |n| *n >= min && *n <= max)
-                .boxed(),
-        );
+    // Whole numbers and two-decimal prices are what clients mostly send: whole hundredths of
+    // 1 and of 100 within the bounds, where there are any.
+    for scale in [1.0, 100.0] {
+        let (low, high) = ((min * scale).ceil() as i64, (max * scale).floor() as i64);
+        if low <= high {
+            choices.push(
+                (low..=high)
+                    .prop_map(move |n| n as f64 / scale)
+                    // Division can round a hundredth just past a bound.
+                    .prop_filter("within bounds", move |n| (min..=max).contains(n))
+                    .boxed(),
+            );
+        }
     }
     proptest::strategy::Union::new(choices)
         .prop_map(Value::from)
@@ -170,40 +173,48 @@ fn date_time() -> BoxedStrategy<Value> {
         offset,
     )
         .prop_map(|(year, ordinal, hour, minute, second, fraction, offset)| {
-            use chrono::Datelike;
-
             let date = chrono::NaiveDate::from_yo_opt(year, ordinal).expect("day 1 to 365 exists");
             let local = date
                 .and_hms_opt(hour, minute, second)
                 .expect("a valid time of day");
-            let fraction = fraction
-                .map(|(digits, n)| {
-                    format!(
-                        ".{:0digits$}",
-                        n % 10u32.pow(digits.min(9) as u32),
-                        digits = digits
-                    )
-                })
-                .unwrap_or_default();
-            let offset = offset.filter(|(hours, minutes)| {
-                let sign = if *hours < 0 { -1 } else { 1 };
-                let seconds = sign * (hours.abs() * 3600 + minutes * 60);
-                let utc = local - chrono::Duration::seconds(i64::from(seconds));
-                (0..=9999).contains(&utc.year())
-            });
-            let offset = match offset {
-                None => "Z".to_owned(),
-                Some((hours, minutes)) => {
-                    let sign = if hours < 0 { '-' } else { '+' };
-                    format!("{sign}{:02}:{minutes:02}", hours.abs())
-                }
-            };
-            Value::String(format!(
-                "{}{fraction}{offset}",
-                local.format("%Y-%m-%dT%H:%M:%S")
-            ))
+            Value::String(date_time_text(local, fraction, offset))
         })
         .boxed()
+}
+
+/// `local` with a fraction of `digits` digits taken from `n`, and the offset `(hours,
+/// minutes)` (the sign of the hours applies to both), or `Z` when there is none or when it would put
+/// the instant's UTC form outside years 0000 to 9999.
+fn date_time_text(
+    local: chrono::NaiveDateTime,
+    fraction: Option<(usize, u32)>,
+    offset: Option<(i32, i32)>,
+) -> String {
+    use chrono::Datelike;
+
+    let fraction = fraction
+        .map(|(digits, n)| {
+            format!(
+                ".{:0digits$}",
+                n % 10u32.pow(digits.min(9) as u32),
+                digits = digits
+            )
+        })
+        .unwrap_or_default();
+    let offset = offset.filter(|(hours, minutes)| {
+        let sign = if *hours < 0 { -1 } else { 1 };
+        let seconds = sign * (hours.abs() * 3600 + minutes * 60);
+        let utc = local - chrono::Duration::seconds(i64::from(seconds));
+        (0..=9999).contains(&utc.year())
+    });
+    let offset = match offset {
+        None => "Z".to_owned(),
+        Some((hours, minutes)) => {
+            let sign = if hours < 0 { '-' } else { '+' };
+            format!("{sign}{:02}:{minutes:02}", hours.abs())
+        }
+    };
+    format!("{}{fraction}{offset}", local.format("%Y-%m-%dT%H:%M:%S"))
 }
 
 fn uuid() -> BoxedStrategy<Value> {
@@ -224,4 +235,103 @@ pub(crate) fn any_value() -> BoxedStrategy<Value> {
         "[a-z]{0,8}".prop_map(Value::String),
     ]
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A seed names one text for good: proptest's regression files record the runner's seed, so
+    /// a changed derivation would make a committed failure replay as some other case.
+    #[test]
+    fn a_seed_gives_the_same_text_in_every_version() {
+        assert_eq!(text(0, 12), "\u{7f}l\u{7f}ⶁ鵴âZ溫8.'R");
+        assert_eq!(text(1, 12), "'l\u{7f}\u{1dc9}lH\\&|pR\"");
+        assert_eq!(text(u64::MAX, 12), "=Z26\n`kq_酮xu");
+        assert_eq!(text(7, 0), "");
+    }
+
+    /// Texts mix ASCII (10 in 16), Latin-1 (1), the rest of the BMP (2), astral planes (1) and
+    /// the characters that trip encoders up (2), each class spread over its range.
+    #[test]
+    fn texts_draw_from_every_class_of_character() {
+        const SPECIAL: &str = "\0\n\t\"\\\u{7f}\u{feff}\u{202e}";
+        let mut counts = [0usize; 5];
+        let mut distinct = std::collections::BTreeSet::new();
+        for seed in 0..2000 {
+            for c in text(seed, 8).chars() {
+                let class = match u32::from(c) {
+                    _ if SPECIAL.contains(c) => 4,
+                    0x20..0x7f => 0,
+                    0xa0..0x100 => 1,
+                    0x100..0xd800 => 2,
+                    0x10000..0x110000 => 3,
+                    other => panic!("{other:#x} is in no class"),
+                };
+                counts[class] += 1;
+                distinct.insert(c);
+            }
+        }
+        let expected = [10, 1, 2, 1, 2].map(|sixteenths| 16_000 * sixteenths / 16);
+        for (class, (count, expected)) in counts.iter().zip(expected).enumerate() {
+            assert!(
+                count * 10 > expected * 8 && count * 10 < expected * 12,
+                "class {class}: {count} of 16000, {expected} expected"
+            );
+        }
+        assert!(
+            distinct.len() > 3000,
+            "{} distinct characters",
+            distinct.len()
+        );
+    }
+
+    fn local(text: &str) -> chrono::NaiveDateTime {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn date_times_carry_their_fraction_and_offset() {
+        let noon = local("2020-01-01T12:00:00");
+        assert_eq!(date_time_text(noon, None, None), "2020-01-01T12:00:00Z");
+        assert_eq!(
+            date_time_text(noon, Some((3, 7)), Some((5, 45))),
+            "2020-01-01T12:00:00.007+05:45"
+        );
+        assert_eq!(
+            date_time_text(noon, Some((9, u32::MAX)), Some((-3, 30))),
+            "2020-01-01T12:00:00.294967295-03:30"
+        );
+        assert_eq!(
+            date_time_text(noon, Some((1, 12)), Some((0, 30))),
+            "2020-01-01T12:00:00.2+00:30"
+        );
+    }
+
+    /// At the ends of years 1 to 9999 an offset is kept only while the instant's UTC form stays
+    /// within years 0000 to 9999.
+    #[test]
+    fn date_times_keep_an_offset_only_while_utc_stays_in_range() {
+        let cases = [
+            // UTC 9999-12-31T23:59: kept.
+            ("9999-12-31T22:29:00", (-1, 30), "9999-12-31T22:29:00-01:30"),
+            // UTC 10000-01-01T00:01: not.
+            ("9999-12-31T22:31:00", (-1, 30), "9999-12-31T22:31:00Z"),
+            ("9999-12-31T23:00:00", (-5, 0), "9999-12-31T23:00:00Z"),
+            ("9999-12-31T23:00:00", (5, 0), "9999-12-31T23:00:00+05:00"),
+            ("9999-12-31T10:30:00", (-14, 0), "9999-12-31T10:30:00Z"),
+            // An offset of less than an hour is ahead of UTC.
+            ("9999-12-31T23:45:00", (0, 30), "9999-12-31T23:45:00+00:30"),
+            // UTC 0000-12-31: still a four-digit year.
+            ("0001-01-01T00:30:00", (14, 0), "0001-01-01T00:30:00+14:00"),
+            (
+                "0001-01-01T00:30:00",
+                (-14, 45),
+                "0001-01-01T00:30:00-14:45",
+            ),
+        ];
+        for (time, offset, expected) in cases {
+            assert_eq!(date_time_text(local(time), None, Some(offset)), expected);
+        }
+    }
 }
