@@ -260,7 +260,7 @@ fn cases_per_operation(operation: &Operation, options: &Options, spec: &plan::Sp
 /// stateful checks counts as one); 0 for a spec the run would refuse.
 pub fn total_cases(target: &Target, options: &Options) -> u64 {
     let sign_in = match (&target.sign_in, sign_in::token_endpoint()) {
-        (Some(_), Some(_)) => sign_in::KINDS.len() as u64,
+        (Some(_), Some(_)) => sign_in::CASES as u64,
         _ => 0,
     };
     let Ok(spec) = plan::Spec::load(operations()) else {

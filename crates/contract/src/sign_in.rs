@@ -50,17 +50,114 @@ fn probe() -> Option<&'static Operation> {
     })
 }
 
-/// The kinds of case, in the order they run.
-pub(crate) const KINDS: [&str; 8] = [
-    "sign-in: password grant",
-    "sign-in: refresh grant, then the same refresh token again",
-    "sign-in: wrong password",
-    "sign-in: unknown refresh token",
-    "sign-in: unknown grant type",
-    "sign-in: JSON body",
-    "sign-in: missing password",
-    "sign-in: body over the limit",
+/// The two grants that must succeed, with their kinds.
+const PASSWORD_GRANT: &str = "sign-in: password grant";
+const REFRESH_GRANT: &str = "sign-in: refresh grant, then the same refresh token again";
+
+/// A request the endpoint must refuse, and the code RFC 6749 names for it.
+struct Refusal {
+    kind: &'static str,
+    /// What the step is called in a report.
+    what: &'static str,
+    request: Refused,
+    error: &'static str,
+}
+
+/// What a refused request holds.
+enum Refused {
+    WrongPassword,
+    UnknownRefreshToken,
+    UnknownGrantType,
+    JsonBody,
+    MissingPassword,
+    OverLimit,
+}
+
+const REFUSALS: [Refusal; 6] = [
+    Refusal {
+        kind: "sign-in: wrong password",
+        what: "wrong password",
+        request: Refused::WrongPassword,
+        error: "invalid_grant",
+    },
+    Refusal {
+        kind: "sign-in: unknown refresh token",
+        what: "unknown refresh token",
+        request: Refused::UnknownRefreshToken,
+        error: "invalid_grant",
+    },
+    Refusal {
+        kind: "sign-in: unknown grant type",
+        what: "unknown grant type",
+        request: Refused::UnknownGrantType,
+        error: "unsupported_grant_type",
+    },
+    Refusal {
+        kind: "sign-in: JSON body",
+        what: "JSON body",
+        request: Refused::JsonBody,
+        error: "unsupported_grant_type",
+    },
+    Refusal {
+        kind: "sign-in: missing password",
+        what: "missing password",
+        request: Refused::MissingPassword,
+        error: "invalid_request",
+    },
+    Refusal {
+        kind: "sign-in: body over the limit",
+        what: "body over the limit",
+        request: Refused::OverLimit,
+        error: "invalid_request",
+    },
 ];
+
+/// How many cases a run of the sign-in checks counts: the two grants and the refusals.
+pub(crate) const CASES: usize = 2 + REFUSALS.len();
+
+impl Refused {
+    /// The request's content type and body, for `username` whose password is `password`.
+    fn request(&self, username: &str, password: &str, body_limit: usize) -> (&'static str, Bytes) {
+        match self {
+            Refused::WrongPassword => (
+                FORM,
+                form(&[
+                    ("grant_type", "password"),
+                    ("username", username),
+                    ("password", &format!("{password}-not-the-password")),
+                ]),
+            ),
+            Refused::UnknownRefreshToken => (
+                FORM,
+                form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", "contract-check-unknown"),
+                ]),
+            ),
+            Refused::UnknownGrantType => (
+                FORM,
+                form(&[
+                    ("grant_type", "urn:contract-check:unknown"),
+                    ("username", username),
+                ]),
+            ),
+            Refused::JsonBody => (
+                "application/json",
+                Bytes::from(
+                    serde_json::to_vec(&serde_json::json!({
+                        "grant_type": "password", "username": username, "password": password,
+                    }))
+                    .expect("JSON values serialise"),
+                ),
+            ),
+            Refused::MissingPassword => (
+                FORM,
+                form(&[("grant_type", "password"), ("username", username)]),
+            ),
+            Refused::OverLimit => (FORM, Bytes::from(vec![b'a'; body_limit + 1])),
+        }
+    }
+}
 
 fn form(pairs: &[(&str, &str)]) -> Bytes {
     Bytes::from(
@@ -94,7 +191,7 @@ impl Runner<'_> {
                 ]),
             )
             .await;
-        cases.push((KINDS[0], result));
+        cases.push((PASSWORD_GRANT, result));
 
         let mut result = CaseResult::new();
         if let Some(refresh_token) = granted
@@ -122,67 +219,24 @@ impl Runner<'_> {
                 Err("the password grant gave none".into()),
             ));
         }
-        cases.push((KINDS[1], result));
+        cases.push((REFRESH_GRANT, result));
 
-        let wrong = format!("{password}-not-the-password");
-        let errors: [(&str, Option<&str>, Bytes, &str); 6] = [
-            (
-                "wrong password",
-                Some(FORM),
-                form(&[
-                    ("grant_type", "password"),
-                    ("username", username),
-                    ("password", &wrong),
-                ]),
-                "invalid_grant",
-            ),
-            (
-                "unknown refresh token",
-                Some(FORM),
-                form(&[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", "contract-check-unknown"),
-                ]),
-                "invalid_grant",
-            ),
-            (
-                "unknown grant type",
-                Some(FORM),
-                form(&[
-                    ("grant_type", "urn:contract-check:unknown"),
-                    ("username", username),
-                ]),
-                "unsupported_grant_type",
-            ),
-            (
-                "JSON body",
-                Some("application/json"),
-                Bytes::from(
-                    serde_json::to_vec(&serde_json::json!({
-                        "grant_type": "password", "username": username, "password": password,
-                    }))
-                    .expect("JSON values serialise"),
-                ),
-                "unsupported_grant_type",
-            ),
-            (
-                "missing password",
-                Some(FORM),
-                form(&[("grant_type", "password"), ("username", username)]),
-                "invalid_request",
-            ),
-            (
-                "body over the limit",
-                Some(FORM),
-                Bytes::from(vec![b'a'; self.target.body_limit + 1]),
-                "invalid_request",
-            ),
-        ];
-        for ((what, content_type, body, error), kind) in errors.into_iter().zip(&KINDS[2..]) {
+        for refusal in &REFUSALS {
+            let (content_type, body) =
+                refusal
+                    .request
+                    .request(username, password, self.target.body_limit);
             let mut result = CaseResult::new();
-            self.refused(&mut result, endpoint, what, content_type, body, error)
-                .await;
-            cases.push((kind, result));
+            self.refused(
+                &mut result,
+                endpoint,
+                refusal.what,
+                Some(content_type),
+                body,
+                refusal.error,
+            )
+            .await;
+            cases.push((refusal.kind, result));
         }
         // Tokens granted where a refusal was due are secrets all the same.
         for exchange in cases
