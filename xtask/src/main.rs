@@ -10,7 +10,7 @@
 //!   (`--release` records the current spec as released);
 //! - `cargo xtask bench [--quick]` runs the benchmarks in a release build (`nexudus-bench`, in
 //!   `crates/bench`) and writes `BENCHMARKS.md`;
-//! - `cargo xtask mutants [CRATE ...]` runs cargo-mutants on the crates that decide what is valid
+//! - `cargo xtask mutants [--iterate] [CRATE ...]` runs cargo-mutants on the crates that decide what is valid
 //!   and what is stored and prints each one's score (`mutants.rs`).
 //!
 //! xtask depends on nothing generated, so that it builds, and can regenerate, whatever state the
@@ -24,7 +24,7 @@ mod rules;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask spec-compat [--release] | cargo xtask contract [ARGS] | cargo xtask bench [ARGS] | cargo xtask mutants [CRATE ...]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask spec-compat [--release] | cargo xtask contract [ARGS] | cargo xtask bench [ARGS] | cargo xtask mutants [--iterate] [CRATE ...]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,9 +1,11 @@
-//! `cargo xtask mutants [CRATE ...]`: cargo-mutants on the crates that decide what is valid and
+//! `cargo xtask mutants [--iterate] [CRATE ...]`: cargo-mutants on the crates that decide what is valid and
 //! what is stored, each with the tests its `.cargo/mutants/<crate>.toml` names, and the score per
 //! crate: caught (a timeout counts as caught: the tests noticed) over viable, after the mutants
 //! `mutants-exceptions.txt` lists as equivalent.
 //!
-//! cargo-mutants is installed (`cargo install cargo-mutants --locked`) when it is missing.
+//! cargo-mutants is installed (`cargo install cargo-mutants --locked`) when it is missing, and
+//! cargo-nextest when a crate's config runs its tests with it (`test_tool = "nextest"`: nextest
+//! stops at the first failing test, so a caught mutant costs one test, not the whole suite).
 
 use std::{
     collections::BTreeSet,
@@ -86,62 +88,110 @@ pub fn exceptions(text: &str) -> anyhow::Result<BTreeSet<String>> {
     Ok(keys)
 }
 
-/// The score of one crate's output directory.
-pub fn score(output: &Path, excused: &BTreeSet<String>) -> anyhow::Result<Score> {
-    let read = |name: &str| -> anyhow::Result<Vec<String>> {
-        let path = output.join("mutants.out").join(name);
-        Ok(std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?
+/// The lines of `name` in `output`'s `mutants.out`, none when the file is absent.
+fn lines(output: &Path, name: &str) -> anyhow::Result<BTreeSet<String>> {
+    let path = output.join("mutants.out").join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text
             .lines()
             .filter(|line| !line.trim().is_empty())
             .map(str::to_owned)
-            .collect())
+            .collect()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// The unviable mutants of every earlier run that `--iterate` continued, which cargo-mutants
+/// folds into `previously_caught.txt` with the caught ones; kept beside `mutants.out` so that
+/// the score tells them apart.
+const UNVIABLE_BEFORE: &str = "unviable-before.txt";
+
+/// The score of one crate's output directory: the last run's outcomes, and those of the runs it
+/// continued (`--iterate`).
+pub fn score(output: &Path, excused: &BTreeSet<String>) -> anyhow::Result<Score> {
+    let unviable_before = match std::fs::read_to_string(output.join(UNVIABLE_BEFORE)) {
+        Ok(text) => text.lines().map(str::to_owned).collect(),
+        Err(_) => BTreeSet::new(),
     };
-    let missed = read("missed.txt")?;
-    let (excused_now, missed): (Vec<String>, Vec<String>) = missed
+    let unviable: BTreeSet<String> = lines(output, "unviable.txt")?
+        .union(&unviable_before)
+        .cloned()
+        .collect();
+    let caught: BTreeSet<String> = lines(output, "caught.txt")?
+        .union(&lines(output, "previously_caught.txt")?)
+        .filter(|mutant| !unviable.contains(*mutant))
+        .cloned()
+        .collect();
+    let (excused_now, missed): (Vec<String>, Vec<String>) = lines(output, "missed.txt")?
         .into_iter()
         .partition(|line| excused.contains(&key(line)));
     Ok(Score {
-        caught: read("caught.txt")?.len(),
-        timeouts: read("timeout.txt")?.len(),
+        caught: caught.len(),
+        timeouts: lines(output, "timeout.txt")?.len(),
         missed,
         excused: excused_now.len(),
-        unviable: read("unviable.txt")?.len(),
+        unviable: unviable.len(),
     })
 }
 
-fn ensure_installed() -> anyhow::Result<()> {
-    let installed = Command::new("cargo")
-        .args(["mutants", "--version"])
+/// Before a run that continues the last one: its unviable mutants join those of the runs before
+/// it, since cargo-mutants will list them only as previously caught.
+fn remember_unviable(output: &Path) -> anyhow::Result<()> {
+    let path = output.join(UNVIABLE_BEFORE);
+    let mut unviable = match std::fs::read_to_string(&path) {
+        Ok(text) => text.lines().map(str::to_owned).collect(),
+        Err(_) => BTreeSet::new(),
+    };
+    unviable.extend(lines(output, "unviable.txt")?);
+    let text: String = unviable.iter().map(|line| format!("{line}\n")).collect();
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Whether `cargo <tool> --version` runs.
+fn installed(tool: &str) -> bool {
+    Command::new("cargo")
+        .args([tool, "--version"])
         .output()
-        .is_ok_and(|output| output.status.success());
-    if !installed {
-        eprintln!("mutants: installing cargo-mutants {VERSION}");
-        let status = Command::new("cargo")
-            .args(["install", "cargo-mutants", "--locked", "--version", VERSION])
-            .status()
-            .context("running cargo install")?;
-        if !status.success() {
-            bail!("cargo install cargo-mutants failed");
-        }
+        .is_ok_and(|output| output.status.success())
+}
+
+/// Installs `krate` (at `version`, if given) when `cargo <tool>` does not run.
+fn ensure_installed(tool: &str, krate: &str, version: Option<&str>) -> anyhow::Result<()> {
+    if installed(tool) {
+        return Ok(());
+    }
+    eprintln!("mutants: installing {krate}");
+    let mut install = Command::new("cargo");
+    install.args(["install", krate, "--locked"]);
+    if let Some(version) = version {
+        install.args(["--version", version]);
+    }
+    let status = install.status().context("running cargo install")?;
+    if !status.success() {
+        bail!("cargo install {krate} failed");
     }
     Ok(())
 }
 
-/// Runs cargo-mutants on `crates` (all five when empty) and prints the scores; `Ok(false)` when
-/// one is under the target.
-pub fn run(root: &Path, crates: &[String]) -> anyhow::Result<bool> {
+/// Runs cargo-mutants on the crates `args` names (all five when none) and prints the scores;
+/// `Ok(false)` when one is under the target. `--iterate` continues each crate's last run: only
+/// the mutants it did not catch (or never reached) are tested again, which also resumes a run
+/// that was stopped.
+pub fn run(root: &Path, args: &[String]) -> anyhow::Result<bool> {
+    let iterate = args.iter().any(|arg| arg == "--iterate");
+    let crates: Vec<&String> = args.iter().filter(|arg| *arg != "--iterate").collect();
     let crates: Vec<&str> = if crates.is_empty() {
         CRATES.to_vec()
     } else {
-        for name in crates {
+        for name in &crates {
             if !CRATES.contains(&name.as_str()) {
                 bail!("`{name}` is not one of {CRATES:?}");
             }
         }
-        crates.iter().map(String::as_str).collect()
+        crates.iter().map(|name| name.as_str()).collect()
     };
-    ensure_installed()?;
+    ensure_installed("mutants", "cargo-mutants", Some(VERSION))?;
     let excused = exceptions(
         &std::fs::read_to_string(root.join("mutants-exceptions.txt"))
             .context("reading mutants-exceptions.txt")?,
@@ -155,16 +205,30 @@ pub fn run(root: &Path, crates: &[String]) -> anyhow::Result<bool> {
             .join(format!("{name}.toml"));
         let output: PathBuf = root.join("target").join("mutants").join(name);
         eprintln!("mutants: {name} ({})", config.display());
+        let settings = std::fs::read_to_string(&config)
+            .with_context(|| format!("reading {}", config.display()))?;
+        if settings.contains("test_tool = \"nextest\"") {
+            ensure_installed("nextest", "cargo-nextest", None)?;
+        }
         std::fs::create_dir_all(&output)
             .with_context(|| format!("creating {}", output.display()))?;
-        let status = Command::new("cargo")
+        if iterate {
+            remember_unviable(&output)?;
+        } else {
+            // A fresh run owes nothing to earlier ones.
+            let _ = std::fs::remove_file(output.join(UNVIABLE_BEFORE));
+        }
+        let mut command = Command::new("cargo");
+        command
             .current_dir(root)
             .args(["mutants", "--package", name, "--config"])
             .arg(&config)
             .arg("--output")
-            .arg(&output)
-            .status()
-            .context("running cargo mutants")?;
+            .arg(&output);
+        if iterate {
+            command.arg("--iterate");
+        }
+        let status = command.status().context("running cargo mutants")?;
         // cargo-mutants exits 2 when it found missed mutants and 3 for timeouts: the score says.
         if !matches!(status.code(), Some(0 | 2 | 3)) {
             bail!("cargo mutants failed on {name} ({status})");
@@ -236,5 +300,34 @@ mod tests {
             (3, 1, 1, 1)
         );
         assert_eq!(score.ratio(), 0.8);
+    }
+
+    /// A run that continued earlier ones counts what they caught, and not the mutants that did
+    /// not build, which cargo-mutants lists among the previously caught.
+    #[test]
+    fn a_continued_run_counts_what_earlier_runs_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("mutants.out");
+        std::fs::create_dir_all(&out).unwrap();
+        // The first run.
+        std::fs::write(out.join("caught.txt"), "a.rs:1:1: x\n").unwrap();
+        std::fs::write(out.join("unviable.txt"), "a.rs:2:1: u\n").unwrap();
+        std::fs::write(out.join("missed.txt"), "a.rs:3:1: m\n").unwrap();
+        remember_unviable(dir.path()).unwrap();
+        // The second, which caught the one missed before.
+        std::fs::write(
+            out.join("previously_caught.txt"),
+            "a.rs:1:1: x\na.rs:2:1: u\n",
+        )
+        .unwrap();
+        std::fs::write(out.join("caught.txt"), "a.rs:3:1: m\n").unwrap();
+        std::fs::write(out.join("unviable.txt"), "a.rs:4:1: v\n").unwrap();
+        std::fs::write(out.join("missed.txt"), "").unwrap();
+        let score = score(dir.path(), &BTreeSet::new()).unwrap();
+        assert_eq!(
+            (score.caught, score.unviable, score.missed.len()),
+            (2, 2, 0)
+        );
+        assert_eq!(score.ratio(), 1.0);
     }
 }
