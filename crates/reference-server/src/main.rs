@@ -75,11 +75,11 @@ enum Command {
 fn duration(text: &str) -> Result<Duration, String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .ok_or_else(|| format!("`{text}` has no unit: write it as 500ms, 10s or 2m"))?;
+        .ok_or_else(|| format!("`{text}` has no unit: write it as 500ms, 10s, 2m, 1h or 15d"))?;
     let (number, unit) = text.split_at(split);
     let number: f64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a number followed by ms, s or m"))?;
+        .map_err(|_| format!("`{text}` is not a number followed by ms, s, m, h or d"))?;
     let seconds = match unit {
         "ms" => number / 1000.0,
         "s" => number,
@@ -159,5 +159,38 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = interrupt => tracing::info!("SIGINT: finishing the requests under way"),
         _ = terminate.recv() => tracing::info!("SIGTERM: finishing the requests under way"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_read_in_every_unit() {
+        for (text, seconds) in [
+            ("250ms", 0.25),
+            ("1.5s", 1.5),
+            ("2m", 120.0),
+            ("1h", 3600.0),
+            ("15d", 1_296_000.0),
+            ("0s", 0.0),
+        ] {
+            assert_eq!(
+                duration(text),
+                Ok(Duration::from_secs_f64(seconds)),
+                "{text}"
+            );
+        }
+        for (text, error) in [
+            ("10", "has no unit"),
+            ("5w", "`w` is not a unit"),
+            ("1.2.3s", "is not a number"),
+            ("ms", "is not a number"),
+            ("1e3s", "`e3s` is not a unit"),
+            ("99999999999999999999999d", "`99999999999999999999999d`: "),
+        ] {
+            assert!(duration(text).unwrap_err().contains(error), "{text}");
+        }
     }
 }

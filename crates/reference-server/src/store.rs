@@ -949,7 +949,10 @@ impl Store {
         Ok(Self {
             queue,
             writer: Some(writer),
-            readers: Readers::start(path, readers())?,
+            readers: Readers::start(
+                path,
+                readers(std::thread::available_parallelism().map_or(1, usize::from)),
+            )?,
             direct: Mutex::new(read_only(path)?),
             commits,
         })
@@ -1095,8 +1098,8 @@ impl Store {
 /// How many reader threads a store runs: one per two cores. Reads are short, and a reader that
 /// stays busy draining the queue costs less than several that sleep and wake (on 2 cores, one
 /// reader served 15-20% more reads per second than two, measured with `cargo xtask bench`).
-fn readers() -> usize {
-    std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
+fn readers(cores: usize) -> usize {
+    (cores / 2).max(1)
 }
 
 impl Drop for Store {
@@ -1303,11 +1306,82 @@ mod tests {
         Store::open(&dir.path().join("db.sqlite3")).unwrap()
     }
 
+    /// Every connection the store opens is durable (WAL, a sync on every commit), waits for a
+    /// lock instead of failing at once, and keeps 64 MiB of pages in memory.
+    #[test]
+    fn connections_are_durable_and_patient() {
+        let dir = tempfile::tempdir().unwrap();
+        let connection = connect(&dir.path().join("db.sqlite3")).unwrap();
+        let pragma = |name: &str| -> String {
+            connection
+                .pragma_query_value(None, name, |row| row.get::<_, Sql>(0))
+                .map(|value| match value {
+                    Sql::Integer(n) => n.to_string(),
+                    Sql::Text(text) => text,
+                    other => format!("{other:?}"),
+                })
+                .unwrap()
+        };
+        assert_eq!(pragma("journal_mode"), "wal");
+        // 2 is FULL.
+        assert_eq!(pragma("synchronous"), "2");
+        assert_eq!(pragma("busy_timeout"), "5000");
+        // Negative: KiB, not pages.
+        assert_eq!(pragma("cache_size"), "-65536");
+        assert_eq!(format!("{:?}", ReadQueue::default()), "ReadQueue { .. }");
+    }
+
     fn committed(written: Written) -> DateTime<Utc> {
         match written {
             Written::Committed { at, .. } => at,
             Written::NotFound => panic!("not found"),
         }
+    }
+
+    /// Dropping the store stops its writer and its readers and closes their connections, so
+    /// SQLite folds the write-ahead log into the database and removes it: a stopped server
+    /// leaves one file.
+    #[tokio::test]
+    async fn a_dropped_store_closes_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        store.create(fields("a"), 1, "a@b.c").await.unwrap();
+        let listed = store
+            .list(ListQuery {
+                filters: Vec::new(),
+                sort: SortColumn::Id,
+                descending: false,
+                page: 1,
+                size: 10,
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed.records.len(), 1);
+        let log = dir.path().join("db.sqlite3-wal");
+        assert!(log.exists());
+        drop(store);
+        assert!(!log.exists(), "a connection is still open");
+    }
+
+    #[test]
+    fn one_reader_per_two_cores_and_at_least_one() {
+        let readers: Vec<usize> = [1, 2, 3, 8].map(readers).to_vec();
+        assert_eq!(readers, [1, 1, 1, 4]);
+    }
+
+    /// Writes awaited one after another commit one transaction each; the count is what the
+    /// benchmark of group commit reads.
+    #[tokio::test]
+    async fn each_write_awaited_alone_is_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        assert_eq!(store.commits(), 0);
+        for n in 1..=3 {
+            store.create(fields("a"), 1, "a@b.c").await.unwrap();
+            assert_eq!(store.commits(), n);
+        }
+        committed(store.delete(1).await.unwrap());
+        assert_eq!(store.commits(), 4);
     }
 
     #[tokio::test]

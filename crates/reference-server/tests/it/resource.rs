@@ -33,6 +33,50 @@ fn status<T: std::fmt::Debug>(result: Result<T, Error<nexudus_types::ErrorEnvelo
     }
 }
 
+/// Page `number` of every record, `size` to a page (the spec's default when `None`), by Id.
+async fn page_of(
+    client: &nexudus_client::Client,
+    number: u32,
+    size: Option<u32>,
+) -> nexudus_types::CoworkerTimePassList {
+    client
+        .list_coworker_time_passes(
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            std::num::NonZeroU32::new(number),
+            size.and_then(std::num::NonZeroU32::new),
+            None,
+        )
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// A documented error's status and its `Errors` as (property, attempted value, message).
+fn refusal<T: std::fmt::Debug>(
+    result: Result<T, Error<nexudus_types::ErrorEnvelope>>,
+) -> (u16, Vec<(String, Value, String)>) {
+    match result {
+        Err(Error::ErrorResponse(response)) => (
+            response.status().as_u16(),
+            response
+                .into_inner()
+                .errors
+                .into_iter()
+                .map(|error| (error.property_name, error.attempted_value, error.message))
+                .collect(),
+        ),
+        other => panic!("expected a documented error, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn what_is_written_reads_back_as_sent() {
     let server = TestServer::start().await;
@@ -123,15 +167,32 @@ async fn updates_replace_the_record_and_deletes_are_final() {
     let deleted = client.delete_coworker_time_pass(record).await.unwrap();
     assert_eq!(deleted.message, "The record was deleted successfully.");
     assert_eq!(deleted.value, Value::Null);
-    assert_eq!(status(client.get_coworker_time_pass(record).await), 404);
-    assert_eq!(status(client.delete_coworker_time_pass(record).await), 404);
+    // Each 404 names the id no record has (not the path, as for an unknown route).
+    let gone = |name: &str| {
+        (
+            404,
+            vec![(
+                name.to_owned(),
+                json!(record.get()),
+                "no CoworkerTimePass has this Id".to_owned(),
+            )],
+        )
+    };
     assert_eq!(
-        status(
+        refusal(client.get_coworker_time_pass(record).await),
+        gone("id")
+    );
+    assert_eq!(
+        refusal(client.delete_coworker_time_pass(record).await),
+        gone("id")
+    );
+    assert_eq!(
+        refusal(
             client
                 .update_coworker_time_pass(&update(record.get(), minimal()))
                 .await
         ),
-        404
+        gone("Id")
     );
     let listed = client
         .list_coworker_time_passes(
@@ -229,28 +290,41 @@ async fn lists_page_sort_and_filter_as_the_spec_says() {
         .collect();
     assert_eq!(ids, [7]);
     assert_eq!((filtered.total_items, filtered.first_item), (1, 1));
-    let beyond = client
-        .list_coworker_time_passes(
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            std::num::NonZeroU32::new(99),
-            None,
-            None,
-        )
-        .await
-        .unwrap();
+    let beyond = page_of(&client, 99, None).await;
     assert_eq!(
         (beyond.records.len(), beyond.first_item, beyond.total_pages),
         (0, 0, 1)
     );
     assert!(!beyond.has_next_page && beyond.has_previous_page);
+
+    // Pages of 4 divide the 12 records evenly: three pages; the first has none before it, the
+    // last none after it.
+    for (number, first, last, previous, next) in [
+        (1, 1, 4, false, true),
+        (2, 5, 8, true, true),
+        (3, 9, 12, true, false),
+    ] {
+        let page = page_of(&client, number, Some(4)).await;
+        assert_eq!(
+            (
+                page.total_pages,
+                page.first_item,
+                page.last_item,
+                page.has_previous_page,
+                page.has_next_page
+            ),
+            (3, first, last, previous, next),
+            "page {number}"
+        );
+        // By default, by Id ascending.
+        assert_eq!(page.current_sort_direction, 1);
+        let ids: Vec<i64> = page
+            .records
+            .iter()
+            .map(|record| record.id.get() as i64)
+            .collect();
+        assert_eq!(ids, (first..=last).collect::<Vec<_>>(), "page {number}");
+    }
 }
 
 /// Every filter and sort the spec offers is answered from an index: a filter's count searches

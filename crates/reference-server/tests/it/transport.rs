@@ -736,3 +736,20 @@ async fn hostile_requests_get_the_envelope_or_a_close_and_never_a_5xx() {
         .unwrap();
     assert_eq!(read_answer(&mut stream).unwrap().status, 200);
 }
+
+/// Dropping the handle of a spawned server stops it: its port takes no new connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_running_server_stops_it() {
+    let server = TestServer::start().await;
+    let address = server.base_url().trim_start_matches("http://").to_owned();
+    assert!(tokio::net::TcpStream::connect(&address).await.is_ok());
+    drop(server);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(&address).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "{address} still takes connections"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
