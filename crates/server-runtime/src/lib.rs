@@ -681,6 +681,14 @@ mod tests {
 
     use super::*;
 
+    /// Violations as (property, value sent, message), as a test compares them.
+    fn named(violations: Vec<Violation>) -> Vec<(String, Option<Value>, String)> {
+        violations
+            .into_iter()
+            .map(|v| (v.property_name().unwrap(), v.value, v.message))
+            .collect()
+    }
+
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         pairs
             .iter()
@@ -885,10 +893,7 @@ mod tests {
         for name in ["absent", "bad", "zero", "huge", "twice"] {
             assert_eq!(read(name, true, &mut violations), None);
         }
-        let found: Vec<(String, Option<Value>, String)> = violations
-            .into_iter()
-            .map(|v| (v.property_name().unwrap(), v.value, v.message))
-            .collect();
+        let found = named(violations);
         assert_eq!(
             found,
             [
@@ -1123,10 +1128,7 @@ mod tests {
                 None
             );
         }
-        let found: Vec<(String, Option<Value>, String)> = violations
-            .into_iter()
-            .map(|v| (v.property_name().unwrap(), v.value, v.message))
-            .collect();
+        let found = named(violations);
         assert_eq!(
             found,
             [
