@@ -197,6 +197,8 @@ mod tests {
         assert_eq!(per_second.limits[0].window, Duration::from_secs(1));
         let per_minute: ThrottlePolicy = "3/m".parse().unwrap();
         assert_eq!(per_minute.limits[0].window, Duration::from_secs(60));
+        let per_hour: ThrottlePolicy = "5000/h".parse().unwrap();
+        assert_eq!(per_hour.limits[0].window, Duration::from_secs(3600));
         for bad in ["", "20", "0/s", "-1/s", "20/d", "x/s", "20/"] {
             assert!(bad.parse::<ThrottlePolicy>().is_err(), "{bad}");
         }

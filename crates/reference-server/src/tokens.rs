@@ -303,6 +303,9 @@ mod tests {
             .unwrap();
         assert_eq!(email, "a@b.c");
         assert_eq!(tokens.holder(&next.access_token, later), valid);
+        // Issuing forgets the access tokens a lookup calls expired, from their last millisecond
+        // on: memory holds live tokens only.
+        assert_eq!(tokens.holder(&granted.access_token, later), Holder::Unknown);
         assert_eq!(tokens.refresh(&granted.refresh_token, later).unwrap(), None);
         assert_eq!(tokens.refresh(&next.access_token, later).unwrap(), None);
         let expired = later + Duration::from_secs(120);
