@@ -28,7 +28,7 @@ use hyper_util::rt::TokioIo;
 use nexudus_server_api::BodyTimedOut;
 use serde_json::Value;
 use tokio::{
-    io::{AsyncRead, AsyncWrite, ReadBuf},
+    io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf},
     net::{TcpListener, TcpStream},
     sync::{Notify, Semaphore},
     task::JoinSet,
@@ -201,29 +201,18 @@ fn refusal(cap: usize) -> Bytes {
 }
 
 /// Answers a connection past the cap with `response` and closes it, without reading its request.
-async fn refuse(stream: TcpStream, response: Bytes, _permit: tokio::sync::OwnedSemaphorePermit) {
+async fn refuse(
+    mut stream: TcpStream,
+    response: Bytes,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+) {
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        let mut unsent = &response[..];
-        while !unsent.is_empty() {
-            stream.writable().await?;
-            match stream.try_write(unsent) {
-                Ok(n) => unsent = &unsent[n..],
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                Err(error) => return Err(error),
-            }
-        }
+        stream.write_all(&response).await?;
         // Read what the client sent before closing, so that the close is not a reset that could
         // destroy the answer before the client reads it.
         let mut sink = [0u8; 1024];
-        loop {
-            stream.readable().await?;
-            match stream.try_read(&mut sink) {
-                Ok(0) => return io::Result::Ok(()),
-                Ok(_) => {}
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                Err(error) => return Err(error),
-            }
-        }
+        while stream.read(&mut sink).await? > 0 {}
+        io::Result::Ok(())
     })
     .await;
 }

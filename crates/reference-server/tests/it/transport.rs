@@ -517,6 +517,32 @@ async fn slow_and_idle_connections_are_dropped_within_their_limit() {
     assert_eq!(server.count(), 0);
 }
 
+/// Once its head is in, a request is timed by the body timeout only: a body slower than the
+/// header timeout, but within its own, is read and answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_timeout_stops_counting_when_the_head_is_in() {
+    let limits = Limits {
+        header_timeout: Duration::from_millis(300),
+        body_timeout: Duration::from_secs(3),
+        ..tight()
+    };
+    let server =
+        TestServer::start_with_limits(reference_server::users::Users::builtin(), limits).await;
+    tokio::task::block_in_place(|| {
+        let mut stream = connect(&server);
+        let request = create(&[AUTH, JSON], &serde_json::to_vec(&minimal()).unwrap());
+        let (first, rest) = request.split_at(request.len() - 10);
+        stream.write_all(first).unwrap();
+        std::thread::sleep(Duration::from_millis(900));
+        stream.write_all(rest).unwrap();
+        assert_eq!(
+            read_answer(&mut stream).map(|answer| answer.status),
+            Some(200)
+        );
+    });
+    assert_eq!(server.count(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_connection_cap_new_connections_are_refused_at_once() {
     let limits = Limits {
