@@ -543,6 +543,33 @@ async fn the_header_timeout_stops_counting_when_the_head_is_in() {
     assert_eq!(server.count(), 1);
 }
 
+/// The first byte of a head starts the header timeout, however long the connection may idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_timeout_starts_at_the_first_byte_not_the_idle_one() {
+    let limits = Limits {
+        header_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_secs(20),
+        ..tight()
+    };
+    let server =
+        TestServer::start_with_limits(reference_server::users::Users::builtin(), limits).await;
+    tokio::task::block_in_place(|| {
+        let mut slow = connect(&server);
+        let started = Instant::now();
+        for byte in b"GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n" {
+            if slow.write_all(&[*byte]).is_err() || started.elapsed() > Duration::from_secs(3) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let (after, _) = closed_after(&mut slow, started);
+        assert!(
+            after < Duration::from_secs(3),
+            "slow head closed after {after:?}"
+        );
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_connection_cap_new_connections_are_refused_at_once() {
     let limits = Limits {
