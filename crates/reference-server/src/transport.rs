@@ -307,15 +307,20 @@ impl Watch {
     }
 }
 
-/// A request body that must end by a deadline, and says whether it was read to its end.
-struct Deadline {
-    body: Incoming,
+/// A request body (hyper's `Incoming`) that must end by a deadline, and says whether it was read
+/// to its end.
+struct Deadline<B = Incoming> {
+    body: B,
     deadline: Pin<Box<Sleep>>,
     after: Duration,
     finished: Arc<AtomicBool>,
 }
 
-impl hyper::body::Body for Deadline {
+impl<B> hyper::body::Body for Deadline<B>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     type Data = Bytes;
     type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -504,7 +509,64 @@ fn enveloped(status: u16, head: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use http_body_util::BodyExt as _;
+
     use super::*;
+
+    fn deadline<B>(body: B, after: Duration) -> (Deadline<B>, Arc<AtomicBool>) {
+        let finished = Arc::new(AtomicBool::new(false));
+        let body = Deadline {
+            body,
+            deadline: Box::pin(tokio::time::sleep(after)),
+            after,
+            finished: Arc::clone(&finished),
+        };
+        (body, finished)
+    }
+
+    /// The body passes on what it wraps and its hints (its length, whether it has ended), and
+    /// says when it was read to its end.
+    #[tokio::test]
+    async fn a_body_in_time_is_passed_on_with_its_hints() {
+        use hyper::body::Body as _;
+
+        let (mut body, finished) = deadline(
+            http_body_util::Full::new(Bytes::from_static(b"hello")),
+            Duration::from_secs(5),
+        );
+        assert_eq!(body.size_hint().exact(), Some(5));
+        assert!(!body.is_end_stream());
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), "hello");
+        assert!(body.is_end_stream());
+        assert!(finished.load(Ordering::Acquire));
+        assert!(body.frame().await.is_none());
+    }
+
+    /// A body that never sends a frame.
+    struct Stalled;
+
+    impl hyper::body::Body for Stalled {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Pending
+        }
+    }
+
+    /// A body still arriving at its deadline ends in `BodyTimedOut`, and is not finished.
+    #[tokio::test]
+    async fn a_body_past_its_deadline_times_out() {
+        let (stalled, finished) = deadline(Stalled, Duration::from_millis(100));
+        let error = stalled.collect().await.unwrap_err();
+        let timed_out = error.downcast_ref::<BodyTimedOut>().unwrap();
+        assert_eq!(timed_out.after, Duration::from_millis(100));
+        assert!(!finished.load(Ordering::Acquire));
+    }
 
     #[test]
     fn hyper_answers_to_malformed_http_become_envelopes() {
