@@ -497,7 +497,10 @@ fn enveloped(status: u16, head: &[u8]) -> Option<Vec<u8>> {
         body.len()
     );
     for line in &lines[1..] {
-        if line.len() > 5 && line[..5].eq_ignore_ascii_case("date:") {
+        if line
+            .get(..5)
+            .is_some_and(|name| name.eq_ignore_ascii_case("date:"))
+        {
             answer.push_str(line);
             answer.push_str("\r\n");
         }
@@ -582,12 +585,30 @@ mod tests {
             body["Message"],
             "$headers: are larger than the server reads"
         );
-        // Answers with a body, and informational ones, are left alone.
+        // hyper's other headers are not kept: the envelope's own length replaces its zero.
+        assert!(!head.contains("content-length: 0"));
+        let bad = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nx-hyper: 1\r\n\r\n";
+        let answer = String::from_utf8(enveloped(400, bad).unwrap()).unwrap();
+        assert!(!answer.contains("x-hyper"));
+        assert!(answer.contains("\"$request: is not a valid HTTP/1.1 request\""));
+        // Answers with a body, successes and informational ones, and writes holding more than
+        // one head are left alone.
         assert_eq!(
             enveloped(
                 400,
                 b"HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n\r\n{}"
             ),
+            None
+        );
+        assert_eq!(
+            enveloped(
+                400,
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 5\r\n\r\n"
+            ),
+            None
+        );
+        assert_eq!(
+            enveloped(204, b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"),
             None
         );
         assert_eq!(status_of(b"HTTP/1.1 100 Continue\r\n\r\n"), Some(100));

@@ -398,6 +398,32 @@ mod tests {
     }
 
     #[test]
+    fn a_hashed_password_signs_in_from_a_users_file() {
+        let hash = hash_password("correct horse");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert_ne!(
+            hash,
+            hash_password("correct horse"),
+            "each hash has its own salt"
+        );
+        let users = Users::from_yaml(&format!(
+            "users:\n  - {{email: a@b.c, token: t}}\n  - {{email: d@e.f, password_hash: '{hash}'}}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            users.sign_in("d@e.f", "correct horse").unwrap().email,
+            "d@e.f"
+        );
+        assert!(users.sign_in("d@e.f", "correct hors").is_none());
+        assert!(matches!(
+            Users::from_yaml(
+                "users:\n  - {email: a@b.c, token: t}\n  - {email: d@e.f, password_hash: plain}\n"
+            ),
+            Err(UsersError::Hash { index: 2, .. })
+        ));
+    }
+
+    #[test]
     fn users_files_are_checked() {
         let users = Users::from_yaml(
             "users:\n  - {email: a@b.c, token: t1, roles: [R]}\n  - {email: d@e.f, token: t2, full_admin: true}\n",
