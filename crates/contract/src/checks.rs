@@ -662,6 +662,84 @@ mod tests {
             page_figures(Some(&short), &page()).1.is_err(),
             "a record missing"
         );
+        // The first page of several, and a last page that is not full.
+        let first = json!({"R": [1, 2, 3], "P": 1, "S": 3, "T": 8, "N": 3, "F": 1, "L": 3, "X": true, "V": false});
+        assert_eq!(page_figures(Some(&first), &page()).1, Ok(()));
+        let last = json!({"R": [7, 8], "P": 3, "S": 3, "T": 8, "N": 3, "F": 7, "L": 8, "X": false, "V": true});
+        assert_eq!(page_figures(Some(&last), &page()).1, Ok(()));
+        for (pointer, wrong) in [
+            ("/N", json!(2)),
+            ("/F", json!(6)),
+            ("/L", json!(9)),
+            ("/X", json!(true)),
+        ] {
+            let mut body = last.clone();
+            *body.pointer_mut(pointer).unwrap() = wrong;
+            assert!(page_figures(Some(&body), &page()).1.is_err(), "{pointer}");
+        }
+        let mut second = first.clone();
+        second["P"] = json!(2);
+        assert!(
+            page_figures(Some(&second), &page()).1.is_err(),
+            "page 2 holds items 4 to 6"
+        );
+        for (pointer, zero) in [("/P", json!(0)), ("/S", json!(0))] {
+            let mut body = first.clone();
+            *body.pointer_mut(pointer).unwrap() = zero;
+            assert!(
+                page_figures(Some(&body), &page())
+                    .1
+                    .unwrap_err()
+                    .starts_with("page "),
+                "{pointer}"
+            );
+        }
+        assert_eq!(
+            page_figures(Some(&json!({"R": [], "P": "1"})), &page()).1,
+            Err("/P is not an integer".into())
+        );
+        assert_eq!(
+            page_figures(None, &page()).1,
+            Err("the body is not JSON".into())
+        );
+    }
+
+    #[test]
+    fn values_compare_as_the_list_sorts_them() {
+        let less = |a: Value, b: Value, format: Option<&str>| {
+            assert_eq!(compare(&a, &b, format, true), Ok(Ordering::Less), "{a} {b}");
+            assert_eq!(
+                compare(&b, &a, format, true),
+                Ok(Ordering::Greater),
+                "{b} {a}"
+            );
+        };
+        less(json!(2), json!(10.5), None);
+        less(json!(false), json!(true), None);
+        less(json!("B"), json!("a"), None);
+        less(
+            json!("2026-01-01T01:00:00+01:00"),
+            json!("2026-01-01T00:30:00Z"),
+            Some("date-time"),
+        );
+        less(json!(null), json!(0), None);
+        assert_eq!(
+            compare(&json!(null), &json!(0), None, false),
+            Ok(Ordering::Greater)
+        );
+        assert_eq!(
+            compare(&json!(0), &json!(null), None, false),
+            Ok(Ordering::Less)
+        );
+        assert_eq!(
+            compare(&json!(null), &json!(null), None, true),
+            Ok(Ordering::Equal)
+        );
+        assert_eq!(
+            compare(&json!(1), &json!(1.0), None, true),
+            Ok(Ordering::Equal)
+        );
+        assert!(compare(&json!(1), &json!("1"), None, true).is_err());
     }
 
     #[test]
@@ -697,6 +775,12 @@ mod tests {
             .1
         };
         assert_eq!(sorted(json!({"by": "When"})), Ok(()));
+        assert_eq!(sorted(json!({"by": "When", "dir": 1})), Ok(()));
+        assert_eq!(
+            sorted(json!({"by": "When", "dir": 0})),
+            Err("dir is Some(Number(0))".into())
+        );
+        assert!(sorted(json!({})).is_err(), "no property to sort by");
         assert!(sorted(json!({"by": "When", "dir": -1})).is_err());
         assert!(sorted(json!({"by": "Id"})).is_err());
         // Ties on N are ordered by Id, in the same direction.
@@ -713,6 +797,7 @@ mod tests {
         let filters = [
             filter("n", "N", Match::Equal),
             filter("from", "When", Match::From),
+            filter("to", "When", Match::To),
         ];
         let check = |query: Value| {
             super::filters(Some(&body), &page(), &filters, &request(query), &formats).1
@@ -722,6 +807,19 @@ mod tests {
             check(json!({"from": "2025-01-01T00:00:00Z"})).is_err(),
             "the null"
         );
+        let dated = json!({"R": [body["R"][1], body["R"][2]]});
+        let dated = |query: Value| {
+            super::filters(Some(&dated), &page(), &filters, &request(query), &formats).1
+        };
+        assert_eq!(dated(json!({"to": "2026-01-01T00:00:01Z"})), Ok(()));
+        assert_eq!(
+            dated(json!({"to": "2026-01-01T00:00:00.5Z"})),
+            Err(
+                "record 1 has When \"2026-01-01T00:00:01Z\", but to=\"2026-01-01T00:00:00.5Z\""
+                    .into()
+            )
+        );
+        assert!(dated(json!({"from": "2026-01-01T00:00:00.6Z"})).is_err());
         let two = json!({"R": [{"Id": 2, "When": "2026-01-01T00:00:01Z", "N": 7}]});
         assert_eq!(
             super::filters(
@@ -755,6 +853,222 @@ mod tests {
         assert_eq!(
             result,
             Err("Note was sent as null, read back as \"x\"".into())
+        );
+        let mut moved = read.clone();
+        moved["When"] = json!("2026-07-31T00:00:01Z");
+        moved.as_object_mut().unwrap().remove("Price");
+        assert_eq!(
+            read_back(Some(&sent), Some(&moved), &write_only, &formats).1,
+            Err("Price is missing; When was sent as \"2026-07-31T02:00:00+02:00\", read back as \"2026-07-31T00:00:01Z\"".into())
+        );
+        // Text that is no date-time is never the same instant, even as itself.
+        assert!(!same_value(Some("date-time"), &json!("x"), &json!("y")));
+        assert!(!same_value(Some("uuid"), &json!("a"), &json!("b")));
+        assert!(!same_value(None, &json!(1), &json!(2)));
+        assert!(same_value(None, &json!(2), &json!(2.0)));
+    }
+
+    fn exchange(headers: &[(&str, &str)]) -> crate::Exchange {
+        crate::Exchange {
+            method: "GET".into(),
+            url: "http://127.0.0.1/x".into(),
+            request_body: bytes::Bytes::new(),
+            content_type: None,
+            headers: Vec::new(),
+            status: 405,
+            response_headers: headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            response_body: bytes::Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn headers_are_there_and_allow_lists_the_paths_methods() {
+        let methods = std::collections::BTreeSet::from(["GET".to_owned(), "POST".to_owned()]);
+        let allow = |value: &str| {
+            answer_headers(
+                &exchange(&[("allow", value), ("retry-after", "1")]),
+                &["Allow".to_owned(), "Retry-After".to_owned()],
+                Some(&methods),
+            )
+        };
+        assert_eq!(
+            allow("post, GET,HEAD, OPTIONS"),
+            vec![
+                ("Allow header".to_owned(), Ok(())),
+                ("Retry-After header".to_owned(), Ok(()))
+            ]
+        );
+        assert!(allow("GET").first().unwrap().1.is_err());
+        assert!(allow("GET, POST, DELETE").first().unwrap().1.is_err());
+        let none = answer_headers(&exchange(&[]), &["Allow".to_owned()], Some(&methods));
+        assert_eq!(none[0].1, Err("no Allow header".into()));
+        assert_eq!(
+            documented_headers(
+                &exchange(&[("retry-after", "1")]),
+                &["Retry-After", "Allow"]
+            ),
+            (
+                "documented headers".to_owned(),
+                Err("no Allow header, which the spec documents".into())
+            )
+        );
+        assert_eq!(
+            documented_headers(&exchange(&[("allow", "GET")]), &["Allow"]).1,
+            Ok(())
+        );
+    }
+
+    fn envelope(was_successful: Value, value: Value, errors: Value, message: &str) -> Value {
+        json!({"WasSuccessful": was_successful, "Value": value, "Errors": errors, "Message": message})
+    }
+
+    #[test]
+    fn error_envelopes_are_judged_by_each_rule() {
+        let errors = json!([
+            {"PropertyName": "Price", "AttemptedValue": -1, "Message": "must be at least 0"},
+            {"PropertyName": "Name", "AttemptedValue": null, "Message": REQUIRED_MESSAGE}
+        ]);
+        let message = "Price: must be at least 0\nName: is a required field";
+        let good = envelope(json!(false), Value::Null, errors.clone(), message);
+        let typed = Ok(serde_json::from_value::<ErrorEnvelope>(good.clone()).unwrap());
+        let judged = |body: &Value| -> Vec<(String, bool)> {
+            error_envelope(Some(body), &typed)
+                .into_iter()
+                .map(|(name, result)| (name, result.is_ok()))
+                .collect()
+        };
+        let names = [
+            "typed decode",
+            "error envelope",
+            "Errors listed",
+            "Message join",
+        ];
+        let passes = |failing: &[&str]| -> Vec<(String, bool)> {
+            names
+                .iter()
+                .map(|name| ((*name).to_owned(), !failing.contains(name)))
+                .collect()
+        };
+        assert_eq!(judged(&good), passes(&[]));
+        let succeeded = envelope(json!(true), Value::Null, errors.clone(), message);
+        assert_eq!(judged(&succeeded), passes(&["error envelope"]));
+        let valued = envelope(json!(false), json!({}), errors.clone(), message);
+        assert_eq!(judged(&valued), passes(&["error envelope"]));
+        let joined_otherwise = envelope(
+            json!(false),
+            Value::Null,
+            errors.clone(),
+            "Price: must be at least 0",
+        );
+        assert_eq!(judged(&joined_otherwise), passes(&["Message join"]));
+        let empty = envelope(json!(false), Value::Null, json!([]), "");
+        assert_eq!(judged(&empty), passes(&["Errors listed"]));
+        let undecoded = error_envelope(Some(&good), &Err("expected a map".into()));
+        assert!(
+            undecoded[0]
+                .1
+                .as_ref()
+                .unwrap_err()
+                .contains("expected a map")
+        );
+        assert_eq!(
+            error_envelope(Some(&json!([])), &typed)[1].1,
+            Err("the body is not a JSON object".into())
+        );
+
+        assert_eq!(names_property(Some(&good), "Name").1, Ok(()));
+        assert!(names_property(Some(&good), "Id").1.is_err());
+
+        let label = |property: Option<&str>, kind, sent: Option<Value>| Violation {
+            property: property.map(str::to_owned),
+            kind,
+            sent,
+        };
+        let labels = [
+            label(Some("Price"), ViolationKind::BelowMinimum, Some(json!(-1))),
+            label(Some("Name"), ViolationKind::MissingRequired, None),
+        ];
+        let results = |body: &Value, labels: &[Violation]| -> Vec<bool> {
+            labelled_errors(Some(body), labels)
+                .into_iter()
+                .map(|(_, result)| result.is_ok())
+                .collect()
+        };
+        assert_eq!(results(&good, &labels), [true, true, true]);
+        assert_eq!(results(&good, &labels[..1]), [false, true, true]);
+        let mut attempted = good.clone();
+        attempted["Errors"][0]["AttemptedValue"] = json!(-2);
+        assert_eq!(results(&attempted, &labels), [true, false, true]);
+        let mut worded = good.clone();
+        worded["Errors"][1]["Message"] = json!("is required");
+        assert_eq!(results(&worded, &labels), [true, true, false]);
+        let mut silent = good.clone();
+        silent["Errors"][0]["Message"] = json!(" ");
+        assert_eq!(results(&silent, &labels), [true, true, false]);
+        let whole = [label(None, ViolationKind::NotAnObject, Some(json!([])))];
+        let body_error = json!({"Errors": [{"PropertyName": BODY_PROPERTY, "AttemptedValue": [], "Message": "must be an object"}]});
+        assert_eq!(results(&body_error, &whole), [true, true, true]);
+    }
+
+    #[test]
+    fn success_expectations_compare_with_the_request_and_the_caller() {
+        let request = Request {
+            body: Some(json!({"Price": 5})),
+            ..Request::default()
+        };
+        let expectations: Vec<(String, Expression)> = [
+            ("/Value/Price", json!("$request.body#/Price")),
+            ("/Value/Id", json!("$unique")),
+            ("/Value/By", json!("$caller")),
+            ("/Value/Kind", json!("pass")),
+        ]
+        .into_iter()
+        .map(|(pointer, value)| (pointer.to_owned(), Expression::parse(&value).unwrap()))
+        .collect();
+        let mut seen = Vec::new();
+        let mut judge = |body: Value, caller: Option<&str>| -> Vec<Result<(), String>> {
+            let mut first_time = |pointer: &str, value: &Value| {
+                let entry = (pointer.to_owned(), value.clone());
+                let first = !seen.contains(&entry);
+                seen.push(entry);
+                first
+            };
+            let default = |_: &str| None;
+            let mut context = SuccessContext {
+                request: &request,
+                default: &default,
+                caller,
+                first_time: &mut first_time,
+            };
+            success(Some(&body), &expectations, &mut context)
+                .into_iter()
+                .map(|(_, result)| result)
+                .collect()
+        };
+        let body = |price: Value, id: u64, by: &str| json!({"Value": {"Price": price, "Id": id, "By": by, "Kind": "pass"}});
+        assert_eq!(
+            judge(body(json!(5.0), 1, "a@b.c"), Some("a@b.c")),
+            [Ok(()), Ok(()), Ok(()), Ok(())]
+        );
+        assert_eq!(
+            judge(body(json!(6), 1, "d@e.f"), Some("a@b.c")),
+            [
+                Err("6, expected 5".into()),
+                Err("1 was answered at /Value/Id before".into()),
+                Err("\"d@e.f\", but the caller is \"a@b.c\"".into()),
+                Ok(())
+            ]
+        );
+        let unknown_caller = judge(body(json!(5), 2, ""), None);
+        assert_eq!(unknown_caller[2], Err("it is empty".into()));
+        assert_eq!(judge(body(json!(5), 3, "x"), None)[2], Ok(()));
+        let missing = judge(json!({"Value": {}}), None);
+        assert_eq!(
+            missing[0],
+            Err("the body has nothing at /Value/Price".into())
         );
     }
 }
