@@ -645,8 +645,11 @@ fn parse(schema: Value, definitions: Value) -> Result<Node, String> {
     Node::parse(&schema, definitions.as_object().unwrap(), "S").map_err(|e| e.to_string())
 }
 
+/// How a schema is wrapped in one more level.
+type Wrap = fn(Value) -> Value;
+
 /// An integer schema wrapped `depth` times in `wrap`.
-fn nested(depth: usize, wrap: fn(Value) -> Value) -> Value {
+fn nested(depth: usize, wrap: Wrap) -> Value {
     (0..depth).fold(json!({"type": "integer"}), |inner, _| wrap(inner))
 }
 
@@ -654,7 +657,7 @@ fn nested(depth: usize, wrap: fn(Value) -> Value) -> Value {
 /// references alike; deeper or recursive ones are refused rather than overflowing the stack.
 #[test]
 fn schemas_nest_sixteen_deep_and_recursion_is_refused() {
-    let wraps: [(&str, fn(Value) -> Value); 3] = [
+    let wraps: [(&str, Wrap); 3] = [
         ("items", |inner| json!({"type": "array", "items": inner})),
         (
             "properties",
