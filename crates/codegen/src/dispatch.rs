@@ -178,3 +178,26 @@ pub(crate) fn generate(
         }
     }
 }
+
+/// `REQUEST_SCHEMAS`: for each operation with a JSON body, the name its method gives
+/// `progenitor_client::OperationInfo` and the component schema of the body, so that a client
+/// hook can check a body against the spec before it is sent.
+pub(crate) fn request_schemas(
+    operations: &[Operation],
+    methods: &std::collections::BTreeMap<String, Method>,
+) -> TokenStream {
+    let entries = operations.iter().filter_map(|operation| {
+        let schema = operation.request_schema.as_deref()?;
+        if operation.request_format != crate::model::BodyFormat::Json {
+            return None;
+        }
+        let method = methods[&operation.id].ident.to_string();
+        Some(quote!((#method, #schema)))
+    });
+    quote! {
+        /// For each operation with a JSON body: the method's name (as `OperationInfo` gives
+        /// it) and the component schema its body must satisfy, in the types'
+        /// `SCHEMA_DEFINITIONS`.
+        pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[#(#entries),*];
+    }
+}

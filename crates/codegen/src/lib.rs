@@ -14,6 +14,7 @@
 //! used raw.
 
 mod dispatch;
+mod finite;
 mod model;
 mod names;
 mod server;
@@ -114,17 +115,20 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
         })?;
 
     let schemas = schema_names(&openapi);
-    let (types, type_names) = generate_types(&openapi, &schemas)?;
+    let (types, type_names) = generate_types(&openapi, &schemas, &definitions)?;
     let client = generate_client(&openapi, &type_names, settings)?;
     let mut client_file = parse("client", client)?;
     if settings.private_new {
         make_new_private(&mut client_file);
     }
+    drop_unused_surface(&mut client_file);
     let names = Names {
         methods: names::client_methods(&client_file, &operations)?,
         types: type_names,
     };
+    document_errors(&mut client_file, &operations, &names.methods);
     let dispatch = dispatch::generate(&operations, &names.methods);
+    let request_schemas = dispatch::request_schemas(&operations, &names.methods);
     let context = server::Context {
         names: &names,
         types: types_path,
@@ -132,7 +136,6 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
     let server = server::generate(
         &context,
         &operations,
-        &definitions,
         &settings.server_trait,
         &openapi.info.title,
         openapi
@@ -143,7 +146,7 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
     )?;
 
     let header = Header(settings);
-    let client = quote::quote!(#client_file #dispatch);
+    let client = quote::quote!(#client_file #request_schemas #dispatch);
     Ok(Generated {
         types: format_file(&header, "types", types)?,
         client: format_file(&header, "client", client)?,
@@ -175,10 +178,84 @@ fn make_new_private(file: &mut syn::File) {
     }
 }
 
+/// The generator's leftovers that no API of this kind uses taken out of the client's public
+/// surface: the `prelude` module (it holds `Client` alone) and the `ByteStream` re-export (for
+/// streamed bodies, which the spec's JSON and form bodies never are).
+fn drop_unused_surface(file: &mut syn::File) {
+    file.items
+        .retain(|item| !matches!(item, syn::Item::Mod(module) if module.ident == "prelude"));
+    for item in &mut file.items {
+        let syn::Item::Use(import) = item else {
+            continue;
+        };
+        if let syn::UseTree::Path(path) = &mut import.tree
+            && path.ident == "progenitor_client"
+            && let syn::UseTree::Group(group) = path.tree.as_mut()
+        {
+            group.items = std::mem::take(&mut group.items)
+                .into_iter()
+                .filter(
+                    |tree| !matches!(tree, syn::UseTree::Name(name) if name.ident == "ByteStream"),
+                )
+                .collect();
+        }
+    }
+}
+
+/// Each client method's docs end with which answers come back as which `Error` variant.
+fn document_errors(
+    file: &mut syn::File,
+    operations: &[model::Operation],
+    methods: &BTreeMap<String, names::Method>,
+) {
+    let docs: BTreeMap<String, String> = operations
+        .iter()
+        .map(|operation| {
+            let statuses: Vec<String> = operation
+                .responses
+                .iter()
+                .filter(|response| response.status >= 400)
+                .map(|response| response.status.to_string())
+                .collect();
+            let documented = match statuses.as_slice() {
+                [] => String::new(),
+                statuses => format!(
+                    "`Error::ErrorResponse` with the decoded body for {}; ",
+                    statuses.join(", ")
+                ),
+            };
+            let doc = format!(
+                "\n# Errors\n\n{documented}`Error::UnexpectedResponse` for any other status \
+                 the spec does not document; `Error::InvalidResponsePayload` when a documented \
+                 answer's body is not the documented one; `Error::InvalidRequest` or \
+                 `Error::CommunicationError` when the request is refused before it is sent or \
+                 cannot be sent."
+            );
+            (methods[&operation.id].ident.to_string(), doc)
+        })
+        .collect();
+    for item in &mut file.items {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        if block.trait_.is_some() {
+            continue;
+        }
+        for member in &mut block.items {
+            if let syn::ImplItem::Fn(function) = member
+                && let Some(doc) = docs.get(&function.sig.ident.to_string())
+            {
+                function.attrs.push(syn::parse_quote!(#[doc = #doc]));
+            }
+        }
+    }
+}
+
 /// The types of the component schemas, and the Rust name of each.
 fn generate_types(
     openapi: &openapiv3::OpenAPI,
     schemas: &[String],
+    definitions: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<(TokenStream, BTreeMap<String, String>), CodegenError> {
     let mut settings = progenitor::GenerationSettings::new();
     settings
@@ -199,7 +276,13 @@ fn generate_types(
         .map_err(|error| CodegenError::Progenitor(error.to_string()))?;
     let type_space = generator.get_type_space();
     let names = names::type_names(type_space, schemas)?;
-    let types = type_space.to_stream();
+    let mut types = parse("types", type_space.to_stream())?;
+    let finite = finite::require_finite(&mut types);
+    finite::name_conversion_errors(&mut types);
+    let definitions_json = server::raw_string(
+        &serde_json::to_string_pretty(&serde_json::Value::Object(definitions.clone()))
+            .expect("a JSON value always serialises"),
+    );
     // Every component schema with the JSON Schema its Rust type derives, so that a test can
     // compare the types against the spec without knowing their names.
     let entries = schemas.iter().map(|schema| {
@@ -208,6 +291,11 @@ fn generate_types(
     });
     let tokens = quote::quote! {
         #types
+        #finite
+
+        /// The component schemas converted to JSON Schema (draft 4): what request bodies are
+        /// checked against, by the server and by the client before it sends.
+        pub const SCHEMA_DEFINITIONS: &str = #definitions_json;
 
         /// Every component schema of the spec, by name, with the JSON Schema that its type's
         /// `schemars::JsonSchema` derive produces.

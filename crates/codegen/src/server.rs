@@ -65,7 +65,6 @@ fn idents(context: &Context<'_>, operation: &Operation) -> Result<OperationIdent
 pub(crate) fn generate(
     context: &Context<'_>,
     operations: &[Operation],
-    definitions: &serde_json::Map<String, Value>,
     server_trait: &str,
     title: &str,
     contract: &Value,
@@ -84,6 +83,7 @@ pub(crate) fn generate(
         }
     });
     let contract = json_text(contract);
+    let types_path = &context.types;
     let api = Ident::new(server_trait, Span::call_site());
     let unauthorized = crate::model::unauthorized_type(operations)?;
     let mut error_types = std::collections::BTreeSet::new();
@@ -110,11 +110,6 @@ pub(crate) fn generate(
                 + ::std::marker::Send;
         }
     });
-    let definitions_json = raw_string(
-        &serde_json::to_string_pretty(&Value::Object(definitions.clone()))
-            .expect("a JSON value always serialises"),
-    );
-
     let mut constants = Vec::new();
     let mut enums = Vec::new();
     let mut methods = Vec::new();
@@ -155,9 +150,7 @@ pub(crate) fn generate(
 
         use ::axum::response::IntoResponse as _;
 
-        /// The component schemas converted to JSON Schema (draft 4): what request bodies are
-        /// validated against.
-        pub const SCHEMA_DEFINITIONS: &str = #definitions_json;
+        pub use #types_path::SCHEMA_DEFINITIONS;
 
         /// The operations of the spec.
         pub mod operations {
@@ -589,7 +582,7 @@ fn json_text(value: &Value) -> String {
 }
 
 /// A raw string literal (`r#"..."#`), so that embedded JSON stays readable in the output.
-fn raw_string(text: &str) -> proc_macro2::Literal {
+pub(crate) fn raw_string(text: &str) -> proc_macro2::Literal {
     let mut hashes = String::from("#");
     while text.contains(&format!("\"{hashes}")) {
         hashes.push('#');

@@ -71,13 +71,24 @@ fn a_new_optional_field_reaches_types_client_and_server() {
             .contains("pub colour: ::std::option::Option<::std::string::String>")
     );
     // The client uses the types crate's struct, so the field reaches it through the type; the
-    // server validates against the embedded schema, which names the field.
+    // server (and the client, before sending) validates against the schemas the types crate
+    // embeds, which name the field.
     assert!(
         after
             .client
             .contains("::nexudus_types::CoworkerTimePassCreate")
     );
-    assert!(after.server.contains("\"Colour\""), "server schema");
+    let (_, definitions) = after
+        .types
+        .split_once("pub const SCHEMA_DEFINITIONS")
+        .expect("the types hold the schemas");
+    assert!(definitions.contains("\"Colour\""), "the schemas");
+    assert!(
+        after
+            .server
+            .contains("pub use ::nexudus_types::SCHEMA_DEFINITIONS;"),
+        "the server validates against the types' schemas"
+    );
 }
 
 #[test]

@@ -94,6 +94,7 @@ null from this project's reference server, which keeps no plans).
 definition's price, which this project's reference server does not know).
 */
     #[serde(rename = "Price", deserialize_with = "::std::option::Option::deserialize")]
+    #[serde(serialize_with = "finite_numbers::property_0")]
     pub price: ::std::option::Option<f64>,
     ///Purchase order reference, as last written.
     #[serde(
@@ -224,6 +225,7 @@ same instant and is stored in UTC (this project's choice).
 are this project's choice).
 */
     #[serde(rename = "Price", skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_numbers::property_0")]
     pub price: ::std::option::Option<f64>,
     ///Purchase Order. Purchase order reference. At most 200 characters (this project's choice).
     #[serde(
@@ -277,7 +279,7 @@ impl ::std::str::FromStr for CoworkerTimePassCreateNotes {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 2000usize {
-            return Err("longer than 2000 characters".into());
+            return Err("Notes: longer than 2000 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -342,7 +344,7 @@ impl ::std::str::FromStr for CoworkerTimePassCreatePurchaseOrder {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 200usize {
-            return Err("longer than 200 characters".into());
+            return Err("PurchaseOrder: longer than 200 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -565,6 +567,7 @@ update changes one record, which keeps CreateMultiple 1.
     pub notes: ::std::option::Option<CoworkerTimePassUpdateNotes>,
     ///Price. Not negative, at most 1000000000 (this project's choice).
     #[serde(rename = "Price", skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_numbers::property_0")]
     pub price: ::std::option::Option<f64>,
     ///Purchase Order. At most 200 characters (this project's choice).
     #[serde(
@@ -616,7 +619,7 @@ impl ::std::str::FromStr for CoworkerTimePassUpdateNotes {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 2000usize {
-            return Err("longer than 2000 characters".into());
+            return Err("Notes: longer than 2000 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -681,7 +684,7 @@ impl ::std::str::FromStr for CoworkerTimePassUpdatePurchaseOrder {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 200usize {
-            return Err("longer than 200 characters".into());
+            return Err("PurchaseOrder: longer than 200 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -937,11 +940,11 @@ impl ::std::str::FromStr for TokenErrorError {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
-            "invalid_request" => Ok(Self::InvalidRequest),
-            "invalid_grant" => Ok(Self::InvalidGrant),
-            "unsupported_grant_type" => Ok(Self::UnsupportedGrantType),
-            "server_error" => Ok(Self::ServerError),
-            _ => Err("invalid value".into()),
+            "error: invalid_request" => Ok(Self::InvalidRequest),
+            "error: invalid_grant" => Ok(Self::InvalidGrant),
+            "error: unsupported_grant_type" => Ok(Self::UnsupportedGrantType),
+            "error: server_error" => Ok(Self::ServerError),
+            _ => Err("error: invalid value".into()),
         }
     }
 }
@@ -1008,7 +1011,7 @@ impl ::std::str::FromStr for TokenGrantedAccessToken {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
+            return Err("access_token: shorter than 1 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -1072,7 +1075,7 @@ impl ::std::str::FromStr for TokenGrantedRefreshToken {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
+            return Err("refresh_token: shorter than 1 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -1136,8 +1139,8 @@ impl ::std::str::FromStr for TokenGrantedTokenType {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
-            "bearer" => Ok(Self::Bearer),
-            _ => Err("invalid value".into()),
+            "token_type: bearer" => Ok(Self::Bearer),
+            _ => Err("token_type: invalid value".into()),
         }
     }
 }
@@ -1213,9 +1216,9 @@ impl ::std::str::FromStr for TokenRequestGrantType {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
-            "password" => Ok(Self::Password),
-            "refresh_token" => Ok(Self::RefreshToken),
-            _ => Err("invalid value".into()),
+            "grant_type: password" => Ok(Self::Password),
+            "grant_type: refresh_token" => Ok(Self::RefreshToken),
+            _ => Err("grant_type: invalid value".into()),
         }
     }
 }
@@ -1266,10 +1269,10 @@ impl ::std::str::FromStr for TokenRequestPassword {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 256usize {
-            return Err("longer than 256 characters".into());
+            return Err("password: longer than 256 characters".into());
         }
         if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
+            return Err("password: shorter than 1 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -1333,10 +1336,10 @@ impl ::std::str::FromStr for TokenRequestRefreshToken {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 256usize {
-            return Err("longer than 256 characters".into());
+            return Err("refresh_token: longer than 256 characters".into());
         }
         if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
+            return Err("refresh_token: shorter than 1 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -1400,10 +1403,10 @@ impl ::std::str::FromStr for TokenRequestUsername {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 256usize {
-            return Err("longer than 256 characters".into());
+            return Err("username: longer than 256 characters".into());
         }
         if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
+            return Err("username: shorter than 1 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -1531,6 +1534,1071 @@ pub mod error {
         }
     }
 }
+/// Float fields are serialised only when finite: JSON has no NaN or infinity, and
+/// serde_json would write them as `null`, losing the value without an error.
+mod finite_numbers {
+    pub(super) trait Finite {
+        fn is_finite(&self) -> bool;
+    }
+    impl Finite for f64 {
+        fn is_finite(&self) -> bool {
+            f64::is_finite(*self)
+        }
+    }
+    impl Finite for f32 {
+        fn is_finite(&self) -> bool {
+            f32::is_finite(*self)
+        }
+    }
+    impl<T: Finite> Finite for ::std::option::Option<T> {
+        fn is_finite(&self) -> bool {
+            self.as_ref().is_none_or(Finite::is_finite)
+        }
+    }
+    fn finite<T, S>(
+        value: &T,
+        property: &str,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error>
+    where
+        T: Finite + ::serde::Serialize,
+        S: ::serde::Serializer,
+    {
+        if value.is_finite() {
+            value.serialize(serializer)
+        } else {
+            ::std::result::Result::Err(
+                <S::Error as ::serde::ser::Error>::custom(
+                    ::std::format!(
+                        "{property}: is not a finite number (JSON has no NaN or infinity)"
+                    ),
+                ),
+            )
+        }
+    }
+    pub(super) fn property_0<T, S>(
+        value: &T,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error>
+    where
+        T: Finite + ::serde::Serialize,
+        S: ::serde::Serializer,
+    {
+        finite(value, "Price", serializer)
+    }
+}
+/// The component schemas converted to JSON Schema (draft 4): what request bodies are
+/// checked against, by the server and by the client before it sends.
+pub const SCHEMA_DEFINITIONS: &str = r##"{
+  "CoworkerTimePass": {
+    "description": "One CoworkerTimePass record, as Nexudus documents its read model. Every key is always\npresent, so every key is required. Nexudus' read example also carries `ToStringText`,\n`LocalizationDetails` and `CustomFields`, which its documented schema does not list; they\nare left out.\n",
+    "properties": {
+      "BusinessId": {
+        "description": "The business (location) this time pass belongs to.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CheckedIn": {
+        "description": "Read-only. Whether the customer is checked in with this time pass; null when the\nserver tracks no check-ins (always null from this project's reference server).\n",
+        "readOnly": true,
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "CoworkerContractUniqueId": {
+        "description": "As last written, in lower case.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CoworkerId": {
+        "description": "The customer who owns this time pass.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CoworkerProductUniqueId": {
+        "description": "As last written, in lower case.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CreateMultiple": {
+        "description": "Always 1 for a stored record, as Nexudus stores it.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "CreatedOn": {
+        "description": "When the record was created, in UTC.",
+        "format": "date-time",
+        "type": "string"
+      },
+      "ExpireDate": {
+        "description": "The expiration date in UTC, as last written.",
+        "format": "date-time",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Free": {
+        "description": "Whether this time pass is free of charge, as last written.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "Id": {
+        "description": "The record's Id.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "InvoiceDate": {
+        "description": "Read-only. When it was invoiced; null when unknown (always null from this project's reference server).",
+        "format": "date-time",
+        "readOnly": true,
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Invoiced": {
+        "description": "Read-only. Whether the time pass was invoiced; null when unknown (always null from this project's reference server).",
+        "readOnly": true,
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "IsFromTariff": {
+        "description": "Read-only. Whether the time pass comes with a pricing plan; null when unknown (always\nnull from this project's reference server, which keeps no plans).\n",
+        "readOnly": true,
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "IsNew": {
+        "description": "Nexudus' flag for a record not yet stored; false for every record read.",
+        "type": "boolean"
+      },
+      "IsPayAsYouGo": {
+        "description": "Whether the time pass is billed as used; null when unknown (always null from this project's reference server).",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "Notes": {
+        "description": "Notes, as last written.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Price": {
+        "description": "The price, as last written; null when none was sent (Nexudus then takes the time pass\ndefinition's price, which this project's reference server does not know).\n",
+        "format": "double",
+        "type": [
+          "number",
+          "null"
+        ]
+      },
+      "PurchaseOrder": {
+        "description": "Purchase order reference, as last written.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "RemainingUses": {
+        "description": "Read-only. Uses left; null when unknown (always null from this project's reference server).",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "readOnly": true,
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "SystemId": {
+        "description": "An identifier set by an external system; null unless an integration set one (always\nnull from this project's reference server).\n",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TariffTimePassUniqueId": {
+        "description": "As last written, in lower case.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TimePassCurrencyCode": {
+        "description": "The currency of the time pass definition's price; null when the server does not know\nthe definition (always null from this project's reference server).\n",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TimePassId": {
+        "description": "The time pass definition this is an instance of.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "TimePassName": {
+        "description": "The time pass definition's name; null when the server does not know the definition\n(this project's reference server keeps no definitions, so it always answers null).\n",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TotalUses": {
+        "description": "Read-only. Uses in all; null when unknown (always null from this project's reference server).",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "readOnly": true,
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "UniqueId": {
+        "description": "The record's globally unique identifier.",
+        "format": "uuid",
+        "type": "string"
+      },
+      "UpdatedBy": {
+        "description": "The email of the user who last wrote the record.",
+        "type": "string"
+      },
+      "UpdatedOn": {
+        "description": "When the record was last written, in UTC; never earlier than CreatedOn.",
+        "format": "date-time",
+        "type": "string"
+      },
+      "Used": {
+        "description": "Whether this time pass has been used, as last written.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "UsedDate": {
+        "description": "Read-only. When the time pass was used; null when unknown (always null from this\nproject's reference server, which records no use).\n",
+        "format": "date-time",
+        "readOnly": true,
+        "type": [
+          "string",
+          "null"
+        ]
+      }
+    },
+    "required": [
+      "Id",
+      "UniqueId",
+      "CoworkerId",
+      "BusinessId",
+      "TimePassId",
+      "TimePassName",
+      "TimePassCurrencyCode",
+      "Notes",
+      "PurchaseOrder",
+      "Used",
+      "CheckedIn",
+      "UsedDate",
+      "RemainingUses",
+      "TotalUses",
+      "Free",
+      "Price",
+      "CreateMultiple",
+      "ExpireDate",
+      "Invoiced",
+      "InvoiceDate",
+      "IsFromTariff",
+      "IsPayAsYouGo",
+      "TariffTimePassUniqueId",
+      "CoworkerProductUniqueId",
+      "CoworkerContractUniqueId",
+      "CreatedOn",
+      "UpdatedOn",
+      "UpdatedBy",
+      "IsNew",
+      "SystemId"
+    ],
+    "type": "object"
+  },
+  "CoworkerTimePassCreate": {
+    "description": "The body of a Create CoworkerTimePass request. Unknown properties are ignored.",
+    "properties": {
+      "BusinessId": {
+        "description": "Business Id. The business (location) this time pass belongs to. At least 1 (this\nproject's choice).\n",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CoworkerContractUniqueId": {
+        "description": "Coworker Contract Unique Id. Unique identifier linking this time pass to a customer contract.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CoworkerId": {
+        "description": "Coworker Id. The customer who owns this time pass. At least 1 (this project's choice:\nNexudus ids are positive).\n",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CoworkerProductUniqueId": {
+        "description": "Coworker Product Unique Id. Unique identifier linking this time pass to a customer product purchase.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CreateMultiple": {
+        "description": "Create Multiple. Number of time passes to create at once, from 1 to 100 (the bounds\nare this project's choice: Nexudus documents none). Not stored: each record created\nreads back with CreateMultiple 1, as Nexudus stores it.\n",
+        "format": "int32",
+        "maximum": 100,
+        "minimum": 1,
+        "type": "integer",
+        "writeOnly": true
+      },
+      "ExpireDate": {
+        "description": "Expire Date. Expiration date for this time pass, an RFC 3339 date-time in UTC as\nNexudus writes them (`2026-07-31T00:00:00Z`). A value with another offset names the\nsame instant and is stored in UTC (this project's choice).\n",
+        "format": "date-time",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Free": {
+        "description": "Free. Whether this time pass is free of charge.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "Notes": {
+        "description": "Notes. Optional notes for this time pass. At most 2000 characters (this project's choice).",
+        "maxLength": 2000,
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Price": {
+        "description": "Price. Custom price for this time pass. Not negative, at most 1000000000 (both bounds\nare this project's choice).\n",
+        "format": "double",
+        "maximum": 1000000000,
+        "minimum": 0,
+        "type": [
+          "number",
+          "null"
+        ]
+      },
+      "PurchaseOrder": {
+        "description": "Purchase Order. Purchase order reference. At most 200 characters (this project's choice).",
+        "maxLength": 200,
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TariffTimePassUniqueId": {
+        "description": "Tariff Time Pass Unique Id. Unique identifier linking this time pass to a tariff time pass allocation.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TimePassId": {
+        "description": "Time Pass Id. The time pass definition this is an instance of. At least 1 (this\nproject's choice).\n",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "Used": {
+        "description": "Used. Whether this time pass has been used.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      }
+    },
+    "required": [
+      "CoworkerId",
+      "BusinessId",
+      "TimePassId",
+      "CreateMultiple"
+    ],
+    "type": "object"
+  },
+  "CoworkerTimePassList": {
+    "description": "One page of records, in Nexudus' paging envelope. Every key is always present.\n",
+    "properties": {
+      "CurrentOrderField": {
+        "description": "The property the records are sorted by.",
+        "type": "string"
+      },
+      "CurrentPage": {
+        "description": "The page answered, counted from 1.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CurrentPageSize": {
+        "description": "Records per page, as asked for.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CurrentSortDirection": {
+        "description": "1 ascending, -1 descending.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "FirstItem": {
+        "description": "The position of this page's first record among all matches, from 1; 0 when the page\nis empty (this project's choice).\n",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 0,
+        "type": "integer"
+      },
+      "HasNextPage": {
+        "description": "Whether a later page holds records.",
+        "type": "boolean"
+      },
+      "HasPreviousPage": {
+        "description": "Whether this is not the first page.",
+        "type": "boolean"
+      },
+      "LastItem": {
+        "description": "The position of this page's last record among all matches; 0 when the page is empty\n(this project's choice).\n",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 0,
+        "type": "integer"
+      },
+      "Records": {
+        "description": "The records of this page, in order.",
+        "items": {
+          "$ref": "#/definitions/CoworkerTimePass"
+        },
+        "type": "array"
+      },
+      "TotalItems": {
+        "description": "How many records match, on every page together.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 0,
+        "type": "integer"
+      },
+      "TotalPages": {
+        "description": "How many pages the matches fill at this page size; 0 when nothing matches (this\nproject's choice).\n",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 0,
+        "type": "integer"
+      }
+    },
+    "required": [
+      "Records",
+      "CurrentPage",
+      "CurrentPageSize",
+      "CurrentOrderField",
+      "CurrentSortDirection",
+      "FirstItem",
+      "LastItem",
+      "TotalItems",
+      "TotalPages",
+      "HasNextPage",
+      "HasPreviousPage"
+    ],
+    "type": "object"
+  },
+  "CoworkerTimePassOrderField": {
+    "default": "Id",
+    "description": "A property the records of a list can be sorted by.",
+    "enum": [
+      "Id",
+      "CoworkerId",
+      "BusinessId",
+      "TimePassId",
+      "PurchaseOrder",
+      "Used",
+      "Free",
+      "Price",
+      "ExpireDate",
+      "CreatedOn",
+      "UpdatedOn"
+    ],
+    "type": "string"
+  },
+  "CoworkerTimePassUpdate": {
+    "description": "The body of an Update CoworkerTimePass request: the record's Id and, as Nexudus documents,\nthe fields of a create, with the same rules. Unknown properties are ignored.\n",
+    "properties": {
+      "BusinessId": {
+        "description": "Business Id. At least 1 (this project's choice).",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CoworkerContractUniqueId": {
+        "description": "Coworker Contract Unique Id.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CoworkerId": {
+        "description": "Coworker Id. At least 1 (this project's choice).",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "CoworkerProductUniqueId": {
+        "description": "Coworker Product Unique Id.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "CreateMultiple": {
+        "description": "Required as on create, from 1 to 100 (this project's choice), and not stored: an\nupdate changes one record, which keeps CreateMultiple 1.\n",
+        "format": "int32",
+        "maximum": 100,
+        "minimum": 1,
+        "type": "integer",
+        "writeOnly": true
+      },
+      "ExpireDate": {
+        "description": "Expire Date, stored in UTC (this project's choice).",
+        "format": "date-time",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Free": {
+        "description": "Free. Whether this time pass is free of charge.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "Id": {
+        "description": "The Id of the record to update.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "Notes": {
+        "description": "Notes. At most 2000 characters (this project's choice).",
+        "maxLength": 2000,
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Price": {
+        "description": "Price. Not negative, at most 1000000000 (this project's choice).",
+        "format": "double",
+        "maximum": 1000000000,
+        "minimum": 0,
+        "type": [
+          "number",
+          "null"
+        ]
+      },
+      "PurchaseOrder": {
+        "description": "Purchase Order. At most 200 characters (this project's choice).",
+        "maxLength": 200,
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TariffTimePassUniqueId": {
+        "description": "Tariff Time Pass Unique Id.",
+        "format": "uuid",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "TimePassId": {
+        "description": "Time Pass Id. At least 1 (this project's choice).",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "Used": {
+        "description": "Used. Whether this time pass has been used.",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      }
+    },
+    "required": [
+      "Id",
+      "CoworkerId",
+      "BusinessId",
+      "TimePassId",
+      "CreateMultiple"
+    ],
+    "type": "object"
+  },
+  "CreateSuccess": {
+    "description": "The envelope of a successful create. Every key is always present, so every key is\nrequired; keys that the documented example shows as null are nullable.\n",
+    "properties": {
+      "Errors": {
+        "description": "null on success.",
+        "items": {
+          "$ref": "#/definitions/PropertyError"
+        },
+        "type": [
+          "array",
+          "null"
+        ]
+      },
+      "JavaScript": {
+        "description": "Script for a user interface to run; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Message": {
+        "description": "A human-readable message confirming the creation.",
+        "type": "string"
+      },
+      "OpenInDialog": {
+        "description": "Whether a user interface should open the result in a dialog.",
+        "type": "boolean"
+      },
+      "OpenInWindow": {
+        "description": "Whether a user interface should open the result in a new window.",
+        "type": "boolean"
+      },
+      "RedirectURL": {
+        "description": "Where a user interface should go next; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Status": {
+        "description": "HTTP status code. 200 on success.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "UpdatedBy": {
+        "description": "The email of the user who wrote the record.",
+        "type": "string"
+      },
+      "UpdatedOn": {
+        "description": "When the record was written, in UTC.",
+        "format": "date-time",
+        "type": "string"
+      },
+      "Value": {
+        "$ref": "#/definitions/CreatedRecord"
+      },
+      "WasSuccessful": {
+        "description": "true if the coworkertimepass was created successfully.",
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "Status",
+      "Message",
+      "Value",
+      "OpenInDialog",
+      "OpenInWindow",
+      "RedirectURL",
+      "JavaScript",
+      "UpdatedOn",
+      "UpdatedBy",
+      "Errors",
+      "WasSuccessful"
+    ],
+    "type": "object"
+  },
+  "CreatedRecord": {
+    "description": "Contains the Id of the newly created record (the first one, when several were created).",
+    "properties": {
+      "Id": {
+        "description": "Id of the newly created record.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      }
+    },
+    "required": [
+      "Id"
+    ],
+    "type": "object"
+  },
+  "DeleteSuccess": {
+    "description": "The envelope of a successful delete; every key is always present.",
+    "properties": {
+      "Errors": {
+        "description": "null on success.",
+        "items": {
+          "$ref": "#/definitions/PropertyError"
+        },
+        "type": [
+          "array",
+          "null"
+        ]
+      },
+      "JavaScript": {
+        "description": "Script for a user interface to run; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Message": {
+        "description": "`The record was deleted successfully.`, as Nexudus documents.",
+        "type": "string"
+      },
+      "OpenInDialog": {
+        "description": "Whether a user interface should open the result in a dialog.",
+        "type": "boolean"
+      },
+      "OpenInWindow": {
+        "description": "Whether a user interface should open the result in a new window.",
+        "type": "boolean"
+      },
+      "RedirectURL": {
+        "description": "Where a user interface should go next; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Status": {
+        "description": "HTTP status code. 200 on success.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "UpdatedBy": {
+        "description": "The email of the user who deleted the record.",
+        "type": "string"
+      },
+      "UpdatedOn": {
+        "description": "When the record was deleted, in UTC.",
+        "format": "date-time",
+        "type": "string"
+      },
+      "Value": {
+        "description": "null, as Nexudus documents."
+      },
+      "WasSuccessful": {
+        "description": "true.",
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "Status",
+      "Message",
+      "Value",
+      "OpenInDialog",
+      "OpenInWindow",
+      "RedirectURL",
+      "JavaScript",
+      "UpdatedOn",
+      "UpdatedBy",
+      "Errors",
+      "WasSuccessful"
+    ],
+    "type": "object"
+  },
+  "ErrorEnvelope": {
+    "description": "The body of every error this API answers (400, 401, 404, 413, 415, 500), except the token\nendpoint's (`TokenError`). `Status`, when\npresent, need not equal the HTTP status (older Nexudus documentation shows a 400 carrying\n500).\n",
+    "properties": {
+      "Errors": {
+        "description": "Array of validation errors.",
+        "items": {
+          "$ref": "#/definitions/PropertyError"
+        },
+        "type": "array"
+      },
+      "Message": {
+        "description": "A summary of the validation error(s), in the format `PropertyName: error message`,\none line per entry of `Errors`.\n",
+        "type": "string"
+      },
+      "Status": {
+        "description": "A status code; need not equal the HTTP status.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "Value": {
+        "description": "null on failure."
+      },
+      "WasSuccessful": {
+        "description": "false when the request fails.",
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "Message",
+      "Value",
+      "Errors",
+      "WasSuccessful"
+    ],
+    "type": "object"
+  },
+  "PropertyError": {
+    "description": "One violation found in a request.",
+    "properties": {
+      "AttemptedValue": {
+        "description": "The value that was sent for the property; null when it was missing."
+      },
+      "Message": {
+        "description": "What is wrong with the value, e.g. `is a required field`.",
+        "type": "string"
+      },
+      "PropertyName": {
+        "description": "The JSON property name the error is about.",
+        "type": "string"
+      }
+    },
+    "required": [
+      "AttemptedValue",
+      "Message",
+      "PropertyName"
+    ],
+    "type": "object"
+  },
+  "TokenError": {
+    "description": "An OAuth 2.0 error (RFC 6749, section 5.2).",
+    "properties": {
+      "error": {
+        "enum": [
+          "invalid_request",
+          "invalid_grant",
+          "unsupported_grant_type",
+          "server_error"
+        ],
+        "type": "string"
+      },
+      "error_description": {
+        "description": "What went wrong, for a person to read.",
+        "type": "string"
+      }
+    },
+    "required": [
+      "error"
+    ],
+    "type": "object"
+  },
+  "TokenGranted": {
+    "description": "A new access token and the refresh token that replaces it.",
+    "properties": {
+      "access_token": {
+        "minLength": 1,
+        "type": "string"
+      },
+      "expires_in": {
+        "description": "Seconds until the access token expires.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      },
+      "refresh_token": {
+        "minLength": 1,
+        "type": "string"
+      },
+      "token_type": {
+        "enum": [
+          "bearer"
+        ],
+        "type": "string"
+      }
+    },
+    "required": [
+      "access_token",
+      "token_type",
+      "expires_in",
+      "refresh_token"
+    ],
+    "type": "object"
+  },
+  "TokenRequest": {
+    "description": "The token endpoint's form. Which parameters a grant needs: `username` and `password` for\n`password`, `refresh_token` for `refresh_token`. Each is a non-empty string (RFC 6749 reads\nan empty parameter as one left out).\n",
+    "properties": {
+      "grant_type": {
+        "enum": [
+          "password",
+          "refresh_token"
+        ],
+        "type": "string"
+      },
+      "password": {
+        "maxLength": 256,
+        "minLength": 1,
+        "type": "string",
+        "writeOnly": true
+      },
+      "refresh_token": {
+        "maxLength": 256,
+        "minLength": 1,
+        "type": "string"
+      },
+      "username": {
+        "description": "The user's email.",
+        "maxLength": 256,
+        "minLength": 1,
+        "type": "string"
+      }
+    },
+    "required": [
+      "grant_type"
+    ],
+    "type": "object"
+  },
+  "UpdateSuccess": {
+    "description": "The envelope of a successful update; every key is always present.",
+    "properties": {
+      "Errors": {
+        "description": "null on success.",
+        "items": {
+          "$ref": "#/definitions/PropertyError"
+        },
+        "type": [
+          "array",
+          "null"
+        ]
+      },
+      "JavaScript": {
+        "description": "Script for a user interface to run; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Message": {
+        "description": "`CoworkerTimePass was successfully updated.`",
+        "type": "string"
+      },
+      "OpenInDialog": {
+        "description": "Whether a user interface should open the result in a dialog.",
+        "type": "boolean"
+      },
+      "OpenInWindow": {
+        "description": "Whether a user interface should open the result in a new window.",
+        "type": "boolean"
+      },
+      "RedirectURL": {
+        "description": "Where a user interface should go next; null from this endpoint.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "Status": {
+        "description": "HTTP status code. 200 on success.",
+        "format": "int32",
+        "maximum": 2147483647,
+        "minimum": -2147483648,
+        "type": "integer"
+      },
+      "UpdatedBy": {
+        "description": "The email of the user who wrote the record.",
+        "type": "string"
+      },
+      "UpdatedOn": {
+        "description": "When the record was written, in UTC.",
+        "format": "date-time",
+        "type": "string"
+      },
+      "Value": {
+        "$ref": "#/definitions/UpdatedRecord"
+      },
+      "WasSuccessful": {
+        "description": "true.",
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "Status",
+      "Message",
+      "Value",
+      "OpenInDialog",
+      "OpenInWindow",
+      "RedirectURL",
+      "JavaScript",
+      "UpdatedOn",
+      "UpdatedBy",
+      "Errors",
+      "WasSuccessful"
+    ],
+    "type": "object"
+  },
+  "UpdatedRecord": {
+    "description": "Contains the Id of the record updated.",
+    "properties": {
+      "Id": {
+        "description": "Id of the record updated.",
+        "format": "int64",
+        "maximum": 9223372036854775807,
+        "minimum": 1,
+        "type": "integer"
+      }
+    },
+    "required": [
+      "Id"
+    ],
+    "type": "object"
+  }
+}"##;
 /// Every component schema of the spec, by name, with the JSON Schema that its type's
 /// `schemars::JsonSchema` derive produces.
 pub fn component_schemas() -> ::std::vec::Vec<

@@ -3,64 +3,7 @@
 //! Server side of the API: its trait, the response enums and [`router`].
 #![allow(missing_docs, clippy::all, unused_imports, unused_variables)]
 use ::axum::response::IntoResponse as _;
-/// The component schemas converted to JSON Schema (draft 4): what request bodies are
-/// validated against.
-pub const SCHEMA_DEFINITIONS: &str = r##"{
-  "Problem_Report": {
-    "properties": {
-      "Problems": {
-        "items": {
-          "type": "string"
-        },
-        "type": "array"
-      }
-    },
-    "required": [
-      "Problems"
-    ],
-    "type": "object"
-  },
-  "Widget-List": {
-    "properties": {
-      "Records": {
-        "items": {
-          "$ref": "#/definitions/widget.v2"
-        },
-        "type": "array"
-      }
-    },
-    "required": [
-      "Records"
-    ],
-    "type": "object"
-  },
-  "sort.order": {
-    "enum": [
-      "by-name",
-      "by-weight"
-    ],
-    "type": "string"
-  },
-  "widget.v2": {
-    "properties": {
-      "Name": {
-        "maxLength": 10,
-        "type": "string"
-      },
-      "Weight": {
-        "minimum": 0,
-        "type": [
-          "number",
-          "null"
-        ]
-      }
-    },
-    "required": [
-      "Name"
-    ],
-    "type": "object"
-  }
-}"##;
+pub use crate::types::SCHEMA_DEFINITIONS;
 /// The operations of the spec.
 pub mod operations {
     ///`GET /widgets` (widgets.list).

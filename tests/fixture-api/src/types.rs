@@ -95,6 +95,7 @@ pub struct WidgetV2 {
     #[serde(rename = "Name")]
     pub name: WidgetV2Name,
     #[serde(rename = "Weight", skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_numbers::property_0")]
     pub weight: ::std::option::Option<f64>,
 }
 ///`WidgetV2Name`
@@ -128,7 +129,7 @@ impl ::std::str::FromStr for WidgetV2Name {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 10usize {
-            return Err("longer than 10 characters".into());
+            return Err("Name: longer than 10 characters".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -193,6 +194,117 @@ pub mod error {
         }
     }
 }
+/// Float fields are serialised only when finite: JSON has no NaN or infinity, and
+/// serde_json would write them as `null`, losing the value without an error.
+mod finite_numbers {
+    pub(super) trait Finite {
+        fn is_finite(&self) -> bool;
+    }
+    impl Finite for f64 {
+        fn is_finite(&self) -> bool {
+            f64::is_finite(*self)
+        }
+    }
+    impl Finite for f32 {
+        fn is_finite(&self) -> bool {
+            f32::is_finite(*self)
+        }
+    }
+    impl<T: Finite> Finite for ::std::option::Option<T> {
+        fn is_finite(&self) -> bool {
+            self.as_ref().is_none_or(Finite::is_finite)
+        }
+    }
+    fn finite<T, S>(
+        value: &T,
+        property: &str,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error>
+    where
+        T: Finite + ::serde::Serialize,
+        S: ::serde::Serializer,
+    {
+        if value.is_finite() {
+            value.serialize(serializer)
+        } else {
+            ::std::result::Result::Err(
+                <S::Error as ::serde::ser::Error>::custom(
+                    ::std::format!(
+                        "{property}: is not a finite number (JSON has no NaN or infinity)"
+                    ),
+                ),
+            )
+        }
+    }
+    pub(super) fn property_0<T, S>(
+        value: &T,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error>
+    where
+        T: Finite + ::serde::Serialize,
+        S: ::serde::Serializer,
+    {
+        finite(value, "Weight", serializer)
+    }
+}
+/// The component schemas converted to JSON Schema (draft 4): what request bodies are
+/// checked against, by the server and by the client before it sends.
+pub const SCHEMA_DEFINITIONS: &str = r##"{
+  "Problem_Report": {
+    "properties": {
+      "Problems": {
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "Problems"
+    ],
+    "type": "object"
+  },
+  "Widget-List": {
+    "properties": {
+      "Records": {
+        "items": {
+          "$ref": "#/definitions/widget.v2"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "Records"
+    ],
+    "type": "object"
+  },
+  "sort.order": {
+    "enum": [
+      "by-name",
+      "by-weight"
+    ],
+    "type": "string"
+  },
+  "widget.v2": {
+    "properties": {
+      "Name": {
+        "maxLength": 10,
+        "type": "string"
+      },
+      "Weight": {
+        "minimum": 0,
+        "type": [
+          "number",
+          "null"
+        ]
+      }
+    },
+    "required": [
+      "Name"
+    ],
+    "type": "object"
+  }
+}"##;
 /// Every component schema of the spec, by name, with the JSON Schema that its type's
 /// `schemars::JsonSchema` derive produces.
 pub fn component_schemas() -> ::std::vec::Vec<
