@@ -20,7 +20,7 @@ mod tests {
         ("spec-strategies", &[]),
         ("server-runtime", &["spec-schema"]),
         ("codegen", &["spec-schema"]),
-        ("nexudus-client", &["nexudus-types"]),
+        ("nexudus-client", &["nexudus-types", "spec-schema"]),
         (
             "nexudus-server-api",
             &["nexudus-types", "server-runtime", "spec-schema"],
@@ -63,7 +63,7 @@ mod tests {
         ("xtask", &["codegen", "spec-compat"]),
         ("spec-compat", &["spec-schema", "spec-strategies"]),
         ("workspace-tests", &[]),
-        ("downstream-check", &["nexudus-types"]),
+        ("downstream-check", &["nexudus-client", "nexudus-types"]),
         ("fixture-api", &["server-runtime", "spec-schema"]),
     ];
 

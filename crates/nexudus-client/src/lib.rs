@@ -38,14 +38,71 @@
 //! parameters and body) and uses the types of [`nexudus_types`]; there is no second copy of any
 //! type. [`authenticated`] builds one for a base URL and a ready bearer token, with TLS (rustls, its
 //! crypto provider installed first) for real https hosts; the generated `Client::new`, which
-//! would build a TLS client without a provider and panic, is not public.
-//! [`dispatch::call`] calls any operation by its operationId with JSON arguments, through the
-//! same typed methods (what the contract runner drives it with).
+//! would build a TLS client without a provider and panic, is not public, so [`DEFAULT_TIMEOUT`]
+//! is the one timeout (connection and whole request alike). [`dispatch::call`] calls any
+//! operation by its operationId with JSON arguments, through the same typed methods (what the
+//! contract runner drives it with).
+//!
+//! # Errors
+//!
+//! Each method returns progenitor's `Error<ErrorEnvelope>`; [`ApiError::from`] (or `?` in a
+//! function returning [`ApiError`]) turns it into what a caller matches on: an [`ErrorKind`]
+//! (`Refused` before sending, `Validation` for 400, `Unauthorized`, `Forbidden`, `NotFound`,
+//! `Throttled` for Nexudus' 409, `PayloadTooLarge`, `Server`, `Transport`, ...), the envelope's
+//! `Errors` ([`ApiError::errors`]) and a one-line `Display`.
+//!
+//! ```
+//! # async fn example(client: &nexudus_client::Client) {
+//! use nexudus_client::{ApiError, ErrorKind};
+//!
+//! let id = std::num::NonZeroU64::new(1414201305).unwrap();
+//! match client.get_coworker_time_pass(id).await.map_err(ApiError::from) {
+//!     Ok(pass) => println!("{:?}", pass.notes),
+//!     Err(error) if error.kind() == ErrorKind::NotFound => println!("no such pass"),
+//!     Err(error) if error.kind() == ErrorKind::Unauthorized => println!("sign in again"),
+//!     Err(error) => {
+//!         for entry in error.errors() {
+//!             println!("{}: {}", entry.property_name, entry.message);
+//!         }
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! # What is checked before a request is sent
+//!
+//! - The types hold what Rust can: required properties, ids of at least 1 (`NonZeroU64`),
+//!   string lengths (`Notes` over 2000 characters is refused when the value is built, naming the
+//!   property), enumerations, dates.
+//! - A float field that is not finite (`NaN`, an infinity) cannot be serialised: JSON has no
+//!   such number, and serde_json would otherwise write `null` and drop the value. The call fails
+//!   with [`ErrorKind::Refused`] naming the property.
+//! - Everything else the spec states about a JSON body (an id above `i64::MAX`, `CreateMultiple`
+//!   over 100, a negative `Price`, patterns, formats) is checked against the spec's own schema,
+//!   compiled by the same code as the server's validation, before the request is sent:
+//!   [`ErrorKind::Refused`], with one `Errors` entry per property, worded as the server would.
+//!   [`Behaviour::unchecked`] turns this off (to see how a server answers invalid requests).
+//! - Path and query parameters are checked by the server only; the form body of the token
+//!   endpoint too.
 //!
 //! Nexudus throttles each user, answering `409 Conflict` with `Retry-After`. The client waits
 //! those out and sends the request again, for as long as its [`Behaviour::throttle_wait`]
-//! allows in all (60 s by default; zero turns it off); past it the caller gets the 409 as
-//! `Error::ErrorResponse`, and [`retry_after`] says how long the server asked to wait.
+//! allows in all (60 s by default; zero turns it off); past it the caller gets the 409
+//! ([`ErrorKind::Throttled`]), and [`ApiError::retry_after`] (or [`retry_after`]) says how long
+//! the server asked to wait.
+//!
+//! # Versions
+//!
+//! What the public API exposes is re-exported, at the versions this crate uses:
+//! [`nexudus_types`], [`chrono`], [`uuid`] and [`reqwest`] (for [`Client::new_with_client`] and
+//! [`http_client_builder`]). The generated `types` module holds the types of query parameters
+//! (a list's sort field, say), which the spec declares inline rather than as components.
+//!
+//! Not done yet: `nexudus-types` always derives `schemars::JsonSchema` (its generated
+//! `component_schemas()` and the workspace's tests compare the types with the spec through it),
+//! so the derive is compiled into every client build. Leaving it out behind a feature needs the
+//! generator to put the derives, typify's hand-written `JsonSchema` impls and their `#[schemars]`
+//! attributes under `cfg_attr`.
 //!
 //! The code is in `generated.rs`, written by `cargo xtask codegen`; it is never edited by hand.
 
@@ -53,14 +110,21 @@
 #[rustfmt::skip] // formatted by prettyplease in `cargo xtask codegen`
 mod generated;
 
+pub use error::{ApiError, ErrorKind};
 pub use generated::*;
 pub use session::{Session, SignInError, TOKEN_PATH, sign_in, sign_in_with};
+// What the public API exposes, so that a downstream crate names it at the versions used here.
+pub use nexudus_types::{self, chrono, uuid};
+pub use progenitor_client::{ClientHooks, OperationInfo};
+pub use reqwest;
 
+mod check;
+mod error;
 mod session;
 
 use std::time::{Duration, Instant};
 
-use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo};
+use progenitor_client::ClientInfo as _;
 
 /// How long a request may take, connection included, before the client gives up.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -88,6 +152,11 @@ pub struct Behaviour {
     pub throttle_wait: Duration,
     /// The signed-in user whose access token each request carries ([`sign_in`] sets it).
     pub session: Option<Session>,
+    /// Check each JSON body against the spec's schema before sending it, and refuse one that
+    /// breaks it ([`ErrorKind::Refused`], each property named) without a round trip. On by
+    /// default; off for tools that send invalid requests on purpose, to see how a server
+    /// answers them.
+    pub check_requests: bool,
 }
 
 impl Default for Behaviour {
@@ -95,11 +164,37 @@ impl Default for Behaviour {
         Self {
             throttle_wait: Duration::from_secs(60),
             session: None,
+            check_requests: true,
+        }
+    }
+}
+
+impl Behaviour {
+    /// The default behaviour without [`Behaviour::check_requests`]: every request goes to the
+    /// server as the caller built it.
+    pub fn unchecked() -> Self {
+        Self {
+            check_requests: false,
+            ..Self::default()
         }
     }
 }
 
 impl ClientHooks<Behaviour> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        if !self.inner().check_requests {
+            return Ok(());
+        }
+        match request.body().and_then(reqwest::Body::as_bytes) {
+            Some(body) => check::body(info.operation_id, body).map_err(Error::InvalidRequest),
+            None => Ok(()),
+        }
+    }
+
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -206,11 +301,12 @@ pub fn authenticated_with(
 /// A client for the API at `base_url` that sends no credentials (to see how a server answers
 /// anonymous requests).
 pub fn anonymous(base_url: &str) -> Result<Client, ClientBuildError> {
-    client_with_headers(
-        base_url,
-        reqwest::header::HeaderMap::new(),
-        Behaviour::default(),
-    )
+    anonymous_with(base_url, Behaviour::default())
+}
+
+/// [`anonymous`], with `behaviour`.
+pub fn anonymous_with(base_url: &str, behaviour: Behaviour) -> Result<Client, ClientBuildError> {
+    client_with_headers(base_url, reqwest::header::HeaderMap::new(), behaviour)
 }
 
 fn client_with_headers(

@@ -13,3 +13,8 @@
 mod generated;
 
 pub use generated::*;
+// The crates whose types the public fields use, so that a downstream crate names them at the
+// versions used here.
+pub use chrono;
+pub use schemars;
+pub use uuid;

@@ -1,5 +1,6 @@
-//! A crate that uses `nexudus-types` the way a downstream crate would: it depends on the types
-//! crate alone (no spec, no generator, no client) and builds requests and reads responses.
+//! A crate that uses `nexudus-types` and `nexudus-client` the way a downstream crate would, with
+//! no spec and no generator: this library builds requests and reads responses with the types
+//! alone; `tests/client.rs` calls a server with the client, naming only what it exports.
 
 use nexudus_types::{CoworkerTimePassCreate, CreateSuccess, ErrorEnvelope};
 
@@ -75,7 +76,7 @@ mod tests {
 
     #[test]
     fn types_describe_themselves_as_json_schema() {
-        let schema = schemars::schema_for!(CoworkerTimePassCreate);
+        let schema = nexudus_types::schemars::schema_for!(CoworkerTimePassCreate);
         let json = serde_json::to_value(&schema).unwrap();
         assert_eq!(
             json["required"],

@@ -301,13 +301,16 @@ async fn the_generated_client_decodes_400_as_the_typed_envelope() {
     let server = TestServer::start().await;
     let mut request: nexudus_types::CoworkerTimePassCreate =
         serde_json::from_value(minimal()).unwrap();
-    // The types let a caller build what the spec forbids; the server is the judge.
+    // The types let a caller build what the spec forbids; with the client's own check off,
+    // the server is the judge.
     request.create_multiple = 101.try_into().unwrap();
-    match server
-        .client(ADMIN)
-        .create_coworker_time_pass(&request)
-        .await
-    {
+    let client = nexudus_client::authenticated_with(
+        server.base_url(),
+        ADMIN,
+        nexudus_client::Behaviour::unchecked(),
+    )
+    .unwrap();
+    match client.create_coworker_time_pass(&request).await {
         Err(nexudus_client::Error::ErrorResponse(response)) => {
             assert_eq!(response.status(), 400);
             assert_eq!(response.message, "CreateMultiple: must be at most 100");
