@@ -180,7 +180,7 @@ impl Server {
         RunningServer {
             base_url,
             store,
-            shutdown: Some(shutdown),
+            _shutdown: shutdown,
         }
     }
 
@@ -196,7 +196,8 @@ impl Server {
 pub struct RunningServer {
     base_url: String,
     store: Arc<Store>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Never sent on: dropping it ends the server's wait for a stop signal.
+    _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 impl RunningServer {
@@ -208,14 +209,6 @@ impl RunningServer {
     /// The database the server writes to.
     pub fn store(&self) -> &Store {
         &self.store
-    }
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
     }
 }
 
