@@ -58,14 +58,16 @@ pub const FIXTURE_SPEC: &str = "tests/fixture-api/openapi.yaml";
 /// Every generated file with the text it must have.
 pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     // The Nexudus client waits out throttling (`nexudus_client::Behaviour`); the fixture's sends.
+    // nexudus-types compiles schemars only for crates that ask for it; the fixture's always.
     let nexudus = generate(
         root,
         SPEC,
         "::nexudus_types",
         "NexudusBillingApi",
         Some("crate::Behaviour"),
+        Some("schemars"),
     )?;
-    let fixture = generate(root, FIXTURE_SPEC, "crate::types", "WidgetsApi", None)?;
+    let fixture = generate(root, FIXTURE_SPEC, "crate::types", "WidgetsApi", None, None)?;
     Ok(vec![
         (
             root.join("crates/nexudus-types/src/generated.rs"),
@@ -91,6 +93,7 @@ fn generate(
     types_path: &str,
     server_trait: &str,
     client_hooks: Option<&str>,
+    schemars_feature: Option<&str>,
 ) -> anyhow::Result<codegen::Generated> {
     let text = fs::read_to_string(root.join(spec)).with_context(|| format!("reading {spec}"))?;
     let settings = codegen::Settings {
@@ -101,6 +104,7 @@ fn generate(
         client_hooks: client_hooks.map(str::to_owned),
         // The client crate's constructors install a TLS provider first; progenitor's would panic.
         private_new: client_hooks.is_some(),
+        schemars_feature: schemars_feature.map(str::to_owned),
     };
     codegen::generate(&text, &settings).with_context(|| format!("generating code from {spec}"))
 }

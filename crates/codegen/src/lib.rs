@@ -43,6 +43,10 @@ pub struct Settings {
     /// and unwraps the result (a panic when no TLS crypto provider is installed), so a client
     /// crate that offers constructors of its own keeps it out of its public surface.
     pub private_new: bool,
+    /// The types crate's feature that compiles the `schemars::JsonSchema` derives (and
+    /// `component_schemas`), so that a crate that only calls the API can leave schemars out;
+    /// `None` derives them always.
+    pub schemars_feature: Option<String>,
 }
 
 /// The generated sources, each a complete, formatted Rust file.
@@ -115,7 +119,12 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
         })?;
 
     let schemas = schema_names(&openapi);
-    let (types, type_names) = generate_types(&openapi, &schemas, &definitions)?;
+    let (types, type_names) = generate_types(
+        &openapi,
+        &schemas,
+        &definitions,
+        settings.schemars_feature.as_deref(),
+    )?;
     let client = generate_client(&openapi, &type_names, settings)?;
     let mut client_file = parse("client", client)?;
     if settings.private_new {
@@ -251,11 +260,77 @@ fn document_errors(
     }
 }
 
+/// Every use of schemars in the top-level items of `types` compiled only with `feature`: the
+/// `JsonSchema` derives (taken out of each derive list into a `cfg_attr`), `#[schemars]`
+/// attributes, and hand-written `JsonSchema` impls.
+fn schemars_behind(types: &mut syn::File, feature: &str) {
+    fn is_schemars(path: &syn::Path) -> bool {
+        path.segments
+            .first()
+            .is_some_and(|segment| segment.ident == "schemars")
+    }
+    fn gate(attrs: &mut Vec<syn::Attribute>, feature: &str) {
+        let mut gated = Vec::new();
+        for attr in attrs.drain(..) {
+            if attr.path().is_ident("schemars") {
+                let meta = &attr.meta;
+                gated.push(syn::parse_quote!(#[cfg_attr(feature = #feature, #meta)]));
+                continue;
+            }
+            if attr.path().is_ident("derive")
+                && let Ok(paths) = attr.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                && paths.iter().any(is_schemars)
+            {
+                let (schemars, others): (Vec<_>, Vec<_>) = paths.into_iter().partition(is_schemars);
+                gated.push(syn::parse_quote!(#[derive(#(#others),*)]));
+                gated.push(
+                    syn::parse_quote!(#[cfg_attr(feature = #feature, derive(#(#schemars),*))]),
+                );
+                continue;
+            }
+            gated.push(attr);
+        }
+        *attrs = gated;
+    }
+    for item in &mut types.items {
+        match item {
+            syn::Item::Struct(item) => {
+                gate(&mut item.attrs, feature);
+                for field in item.fields.iter_mut() {
+                    gate(&mut field.attrs, feature);
+                }
+            }
+            syn::Item::Enum(item) => {
+                gate(&mut item.attrs, feature);
+                for variant in &mut item.variants {
+                    gate(&mut variant.attrs, feature);
+                    for field in variant.fields.iter_mut() {
+                        gate(&mut field.attrs, feature);
+                    }
+                }
+            }
+            syn::Item::Impl(item)
+                if item
+                    .trait_
+                    .as_ref()
+                    .is_some_and(|(_, path, _)| is_schemars(path)) =>
+            {
+                item.attrs
+                    .push(syn::parse_quote!(#[cfg(feature = #feature)]));
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The types of the component schemas, and the Rust name of each.
 fn generate_types(
     openapi: &openapiv3::OpenAPI,
     schemas: &[String],
     definitions: &serde_json::Map<String, serde_json::Value>,
+    schemars_feature: Option<&str>,
 ) -> Result<(TokenStream, BTreeMap<String, String>), CodegenError> {
     let mut settings = progenitor::GenerationSettings::new();
     settings
@@ -277,6 +352,9 @@ fn generate_types(
     let type_space = generator.get_type_space();
     let names = names::type_names(type_space, schemas)?;
     let mut types = parse("types", type_space.to_stream())?;
+    if let Some(feature) = schemars_feature {
+        schemars_behind(&mut types, feature);
+    }
     let finite = finite::require_finite(&mut types);
     finite::name_conversion_errors(&mut types);
     let definitions_json = server::raw_string(
@@ -289,6 +367,7 @@ fn generate_types(
         let ident = syn::Ident::new(&names[schema], proc_macro2::Span::call_site());
         quote::quote!((#schema, ::schemars::schema_for!(#ident)))
     });
+    let schemars_gate = schemars_feature.map(|feature| quote::quote!(#[cfg(feature = #feature)]));
     let tokens = quote::quote! {
         #types
         #finite
@@ -299,6 +378,7 @@ fn generate_types(
 
         /// Every component schema of the spec, by name, with the JSON Schema that its type's
         /// `schemars::JsonSchema` derive produces.
+        #schemars_gate
         pub fn component_schemas() -> ::std::vec::Vec<(&'static str, ::schemars::schema::RootSchema)> {
             ::std::vec![#(#entries),*]
         }

@@ -16,6 +16,7 @@ fn settings() -> codegen::Settings {
         command: "cargo xtask codegen".into(),
         client_hooks: None,
         private_new: false,
+        schemars_feature: None,
     }
 }
 
@@ -373,4 +374,41 @@ fn refuses_specs_it_cannot_generate_naming_the_operation() {
     let openapi_31 = spec().replacen("openapi: 3.0.3", "openapi: 3.1.0", 1);
     assert!(generate(&openapi_31).is_err());
     assert!(generate("not: [yaml").is_err());
+}
+
+/// With a schemars feature named, every use of schemars in the types is compiled only with it;
+/// without one, the derives are unconditional.
+#[test]
+fn schemars_can_be_left_to_a_feature() {
+    let gated = codegen::generate(
+        &spec(),
+        &codegen::Settings {
+            schemars_feature: Some("schemars".into()),
+            ..settings()
+        },
+    )
+    .unwrap()
+    .types;
+    let plain = generate(&spec()).unwrap().types;
+    let derives = |types: &str| types.matches("::schemars::JsonSchema").count();
+    let conditional = "#[cfg_attr(feature = \"schemars\", derive(::schemars::JsonSchema))]";
+    assert!(derives(&plain) > 10);
+    assert_eq!(gated.matches(conditional).count(), derives(&plain));
+    assert_eq!(
+        derives(&gated),
+        derives(&plain),
+        "one per type, each conditional"
+    );
+    assert!(!plain.contains("cfg_attr"));
+    let function = gated
+        .split_once("pub fn component_schemas")
+        .expect("the schemas' function")
+        .0;
+    assert!(
+        function
+            .trim_end()
+            .ends_with("#[cfg(feature = \"schemars\")]"),
+        "{}",
+        &function[function.len() - 200..]
+    );
 }

@@ -43,6 +43,12 @@
 //! operation by its operationId with JSON arguments, through the same typed methods (what the
 //! contract runner drives it with).
 //!
+//! Nexudus throttles each user, answering `409 Conflict` with `Retry-After`. The client waits
+//! those out and sends the request again, for as long as its [`Behaviour::throttle_wait`]
+//! allows in all (60 s by default; zero turns it off); past it the caller gets the 409
+//! ([`ErrorKind::Throttled`]), and [`ApiError::retry_after`] (or [`retry_after`]) says how long
+//! the server asked to wait.
+//!
 //! # Errors
 //!
 //! Each method returns progenitor's `Error<ErrorEnvelope>`; [`ApiError::from`] (or `?` in a
@@ -85,11 +91,14 @@
 //! - Path and query parameters are checked by the server only; the form body of the token
 //!   endpoint too.
 //!
-//! Nexudus throttles each user, answering `409 Conflict` with `Retry-After`. The client waits
-//! those out and sends the request again, for as long as its [`Behaviour::throttle_wait`]
-//! allows in all (60 s by default; zero turns it off); past it the caller gets the 409
-//! ([`ErrorKind::Throttled`]), and [`ApiError::retry_after`] (or [`retry_after`]) says how long
-//! the server asked to wait.
+//! # Features
+//!
+//! Both are on by default; `default-features = false` leaves them out of a build that only
+//! calls the API:
+//! - `validate`: the check against the spec before sending (it compiles the spec's schemas with
+//!   `spec-schema` and `jsonschema`);
+//! - `schemars`: `schemars::JsonSchema` on every type of [`nexudus_types`] (its own feature of
+//!   that name), and `nexudus_types::component_schemas()`.
 //!
 //! # Versions
 //!
@@ -97,12 +106,6 @@
 //! [`nexudus_types`], [`chrono`], [`uuid`] and [`reqwest`] (for [`Client::new_with_client`] and
 //! [`http_client_builder`]). The generated `types` module holds the types of query parameters
 //! (a list's sort field, say), which the spec declares inline rather than as components.
-//!
-//! Not done yet: `nexudus-types` always derives `schemars::JsonSchema` (its generated
-//! `component_schemas()` and the workspace's tests compare the types with the spec through it),
-//! so the derive is compiled into every client build. Leaving it out behind a feature needs the
-//! generator to put the derives, typify's hand-written `JsonSchema` impls and their `#[schemars]`
-//! attributes under `cfg_attr`.
 //!
 //! The code is in `generated.rs`, written by `cargo xtask codegen`; it is never edited by hand.
 
@@ -118,6 +121,7 @@ pub use nexudus_types::{self, chrono, uuid};
 pub use progenitor_client::{ClientHooks, OperationInfo};
 pub use reqwest;
 
+#[cfg(feature = "validate")]
 mod check;
 mod error;
 mod session;
@@ -155,7 +159,7 @@ pub struct Behaviour {
     /// Check each JSON body against the spec's schema before sending it, and refuse one that
     /// breaks it ([`ErrorKind::Refused`], each property named) without a round trip. On by
     /// default; off for tools that send invalid requests on purpose, to see how a server
-    /// answers them.
+    /// answers them. Without the crate's `validate` feature (a default one) nothing is checked.
     pub check_requests: bool,
 }
 
@@ -181,6 +185,7 @@ impl Behaviour {
 }
 
 impl ClientHooks<Behaviour> for Client {
+    #[cfg(feature = "validate")]
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,

@@ -5,14 +5,8 @@ present, so every key is required. Nexudus' read example also carries `ToStringT
 `LocalizationDetails` and `CustomFields`, which its documented schema does not list; they
 are left out.
 */
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CoworkerTimePass {
     ///The business (location) this time pass belongs to.
     #[serde(rename = "BusinessId")]
@@ -169,14 +163,8 @@ project's reference server, which records no use).
     pub used_date: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
 }
 ///The body of a Create CoworkerTimePass request. Unknown properties are ignored.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CoworkerTimePassCreate {
     /**Business Id. The business (location) this time pass belongs to. At least 1 (this
 project's choice).
@@ -249,17 +237,8 @@ project's choice).
     pub used: ::std::option::Option<bool>,
 }
 ///Notes. Optional notes for this time pass. At most 2000 characters (this project's choice).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct CoworkerTimePassCreateNotes(::std::string::String);
 impl ::std::ops::Deref for CoworkerTimePassCreateNotes {
@@ -313,17 +292,8 @@ impl<'de> ::serde::Deserialize<'de> for CoworkerTimePassCreateNotes {
     }
 }
 ///Purchase Order. Purchase order reference. At most 200 characters (this project's choice).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct CoworkerTimePassCreatePurchaseOrder(::std::string::String);
 impl ::std::ops::Deref for CoworkerTimePassCreatePurchaseOrder {
@@ -380,14 +350,8 @@ impl<'de> ::serde::Deserialize<'de> for CoworkerTimePassCreatePurchaseOrder {
 }
 /**One page of records, in Nexudus' paging envelope. Every key is always present.
 */
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CoworkerTimePassList {
     ///The property the records are sorted by.
     #[serde(rename = "CurrentOrderField")]
@@ -431,7 +395,6 @@ project's choice).
 }
 ///A property the records of a list can be sorted by.
 #[derive(
-    ::schemars::JsonSchema,
     ::serde::Deserialize,
     ::serde::Serialize,
     Clone,
@@ -443,6 +406,7 @@ project's choice).
     PartialEq,
     PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum CoworkerTimePassOrderField {
     Id,
     CoworkerId,
@@ -518,14 +482,8 @@ impl ::std::default::Default for CoworkerTimePassOrderField {
 /**The body of an Update CoworkerTimePass request: the record's Id and, as Nexudus documents,
 the fields of a create, with the same rules. Unknown properties are ignored.
 */
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CoworkerTimePassUpdate {
     ///Business Id. At least 1 (this project's choice).
     #[serde(rename = "BusinessId")]
@@ -589,17 +547,8 @@ update changes one record, which keeps CreateMultiple 1.
     pub used: ::std::option::Option<bool>,
 }
 ///Notes. At most 2000 characters (this project's choice).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct CoworkerTimePassUpdateNotes(::std::string::String);
 impl ::std::ops::Deref for CoworkerTimePassUpdateNotes {
@@ -653,17 +602,8 @@ impl<'de> ::serde::Deserialize<'de> for CoworkerTimePassUpdateNotes {
     }
 }
 ///Purchase Order. At most 200 characters (this project's choice).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct CoworkerTimePassUpdatePurchaseOrder(::std::string::String);
 impl ::std::ops::Deref for CoworkerTimePassUpdatePurchaseOrder {
@@ -721,14 +661,8 @@ impl<'de> ::serde::Deserialize<'de> for CoworkerTimePassUpdatePurchaseOrder {
 /**The envelope of a successful create. Every key is always present, so every key is
 required; keys that the documented example shows as null are nullable.
 */
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSuccess {
     ///null on success.
     #[serde(rename = "Errors", deserialize_with = "::std::option::Option::deserialize")]
@@ -770,28 +704,16 @@ pub struct CreateSuccess {
     pub was_successful: bool,
 }
 ///Contains the Id of the newly created record (the first one, when several were created).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreatedRecord {
     ///Id of the newly created record.
     #[serde(rename = "Id")]
     pub id: ::std::num::NonZeroU64,
 }
 ///The envelope of a successful delete; every key is always present.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DeleteSuccess {
     ///null on success.
     #[serde(rename = "Errors", deserialize_with = "::std::option::Option::deserialize")]
@@ -838,14 +760,8 @@ endpoint's (`TokenError`). `Status`, when
 present, need not equal the HTTP status (older Nexudus documentation shows a 400 carrying
 500).
 */
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ErrorEnvelope {
     ///Array of validation errors.
     #[serde(rename = "Errors")]
@@ -866,14 +782,8 @@ one line per entry of `Errors`.
     pub was_successful: bool,
 }
 ///One violation found in a request.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct PropertyError {
     ///The value that was sent for the property; null when it was missing.
     #[serde(rename = "AttemptedValue")]
@@ -886,14 +796,8 @@ pub struct PropertyError {
     pub property_name: ::std::string::String,
 }
 ///An OAuth 2.0 error (RFC 6749, section 5.2).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TokenError {
     pub error: TokenErrorError,
     ///What went wrong, for a person to read.
@@ -902,7 +806,6 @@ pub struct TokenError {
 }
 ///`TokenErrorError`
 #[derive(
-    ::schemars::JsonSchema,
     ::serde::Deserialize,
     ::serde::Serialize,
     Clone,
@@ -914,6 +817,7 @@ pub struct TokenError {
     PartialEq,
     PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum TokenErrorError {
     #[serde(rename = "invalid_request")]
     InvalidRequest,
@@ -965,14 +869,8 @@ impl ::std::convert::TryFrom<::std::string::String> for TokenErrorError {
     }
 }
 ///A new access token and the refresh token that replaces it.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TokenGranted {
     pub access_token: TokenGrantedAccessToken,
     ///Seconds until the access token expires.
@@ -981,17 +879,8 @@ pub struct TokenGranted {
     pub token_type: TokenGrantedTokenType,
 }
 ///`TokenGrantedAccessToken`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct TokenGrantedAccessToken(::std::string::String);
 impl ::std::ops::Deref for TokenGrantedAccessToken {
@@ -1045,17 +934,8 @@ impl<'de> ::serde::Deserialize<'de> for TokenGrantedAccessToken {
     }
 }
 ///`TokenGrantedRefreshToken`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct TokenGrantedRefreshToken(::std::string::String);
 impl ::std::ops::Deref for TokenGrantedRefreshToken {
@@ -1110,7 +990,6 @@ impl<'de> ::serde::Deserialize<'de> for TokenGrantedRefreshToken {
 }
 ///`TokenGrantedTokenType`
 #[derive(
-    ::schemars::JsonSchema,
     ::serde::Deserialize,
     ::serde::Serialize,
     Clone,
@@ -1122,6 +1001,7 @@ impl<'de> ::serde::Deserialize<'de> for TokenGrantedRefreshToken {
     PartialEq,
     PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum TokenGrantedTokenType {
     #[serde(rename = "bearer")]
     Bearer,
@@ -1164,14 +1044,8 @@ impl ::std::convert::TryFrom<::std::string::String> for TokenGrantedTokenType {
 `password`, `refresh_token` for `refresh_token`. Each is a non-empty string (RFC 6749 reads
 an empty parameter as one left out).
 */
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TokenRequest {
     pub grant_type: TokenRequestGrantType,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1184,7 +1058,6 @@ pub struct TokenRequest {
 }
 ///`TokenRequestGrantType`
 #[derive(
-    ::schemars::JsonSchema,
     ::serde::Deserialize,
     ::serde::Serialize,
     Clone,
@@ -1196,6 +1069,7 @@ pub struct TokenRequest {
     PartialEq,
     PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum TokenRequestGrantType {
     #[serde(rename = "password")]
     Password,
@@ -1239,17 +1113,8 @@ impl ::std::convert::TryFrom<::std::string::String> for TokenRequestGrantType {
     }
 }
 ///`TokenRequestPassword`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct TokenRequestPassword(::std::string::String);
 impl ::std::ops::Deref for TokenRequestPassword {
@@ -1306,17 +1171,8 @@ impl<'de> ::serde::Deserialize<'de> for TokenRequestPassword {
     }
 }
 ///`TokenRequestRefreshToken`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct TokenRequestRefreshToken(::std::string::String);
 impl ::std::ops::Deref for TokenRequestRefreshToken {
@@ -1373,17 +1229,8 @@ impl<'de> ::serde::Deserialize<'de> for TokenRequestRefreshToken {
     }
 }
 ///The user's email.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct TokenRequestUsername(::std::string::String);
 impl ::std::ops::Deref for TokenRequestUsername {
@@ -1440,14 +1287,8 @@ impl<'de> ::serde::Deserialize<'de> for TokenRequestUsername {
     }
 }
 ///The envelope of a successful update; every key is always present.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSuccess {
     ///null on success.
     #[serde(rename = "Errors", deserialize_with = "::std::option::Option::deserialize")]
@@ -1489,14 +1330,8 @@ pub struct UpdateSuccess {
     pub was_successful: bool,
 }
 ///Contains the Id of the record updated.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdatedRecord {
     ///Id of the record updated.
     #[serde(rename = "Id")]
@@ -2601,6 +2436,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
 }"##;
 /// Every component schema of the spec, by name, with the JSON Schema that its type's
 /// `schemars::JsonSchema` derive produces.
+#[cfg(feature = "schemars")]
 pub fn component_schemas() -> ::std::vec::Vec<
     (&'static str, ::schemars::schema::RootSchema),
 > {
