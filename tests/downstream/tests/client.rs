@@ -56,13 +56,17 @@ fn request() -> CoworkerTimePassCreate {
     }
 }
 
-/// Each `Errors` entry as an application would print it.
+/// Each `Errors` entry, printed as an application would print it.
 fn entries(error: &ApiError) -> Vec<String> {
-    error
+    let lines: Vec<String> = error
         .errors()
         .iter()
         .map(|entry| format!("{}: {}", entry.property_name, entry.message))
-        .collect()
+        .collect();
+    for line in &lines {
+        println!("{:?} {line}", error.kind());
+    }
+    lines
 }
 
 #[tokio::test]
