@@ -21,6 +21,7 @@ mod codegen;
 mod compat;
 mod mutants;
 mod rules;
+mod tidy;
 
 use std::process::{Command, ExitCode};
 

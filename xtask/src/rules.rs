@@ -3,7 +3,7 @@
 //! API. Plain `cargo test` runs them.
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::{
         collections::{BTreeMap, BTreeSet},
         path::Path,
@@ -67,8 +67,8 @@ mod tests {
         ("fixture-api", &["server-runtime", "spec-schema"]),
     ];
 
-    /// Every workspace crate's run-time dependencies on other workspace crates.
-    fn workspace_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    /// `cargo metadata` of the workspace's packages.
+    pub(crate) fn metadata() -> serde_json::Value {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let output = Command::new(cargo)
             .args([
@@ -86,7 +86,12 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    /// Every workspace crate's run-time dependencies on other workspace crates.
+    fn workspace_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+        let metadata = metadata();
         let packages = metadata["packages"].as_array().unwrap();
         let names: BTreeSet<&str> = packages
             .iter()
@@ -109,31 +114,59 @@ mod tests {
             .collect()
     }
 
+    /// What breaks `allowed` in `actual`: a crate one of them lacks, and each edge `allowed`
+    /// does not list.
+    fn forbidden(
+        actual: &BTreeMap<String, BTreeSet<String>>,
+        allowed: &[(&str, &[&str])],
+    ) -> Vec<String> {
+        let allowed: BTreeMap<&str, BTreeSet<&str>> = allowed
+            .iter()
+            .map(|(name, dependencies)| (*name, dependencies.iter().copied().collect()))
+            .collect();
+        let mut found = Vec::new();
+        for name in allowed.keys().filter(|name| !actual.contains_key(**name)) {
+            found.push(format!("the table names {name}, which is gone"));
+        }
+        for (name, dependencies) in actual {
+            let Some(allowed) = allowed.get(name.as_str()) else {
+                found.push(format!("{name} is missing from the table"));
+                continue;
+            };
+            for dependency in dependencies {
+                if !allowed.contains(dependency.as_str()) {
+                    found.push(format!("{name} depends on {dependency}"));
+                }
+            }
+        }
+        found
+    }
+
     #[test]
     fn dependencies_point_the_way_the_architecture_says() {
-        let actual = workspace_dependencies();
-        let allowed: BTreeMap<String, BTreeSet<String>> = ALLOWED
-            .iter()
-            .map(|(name, dependencies)| {
-                (
-                    (*name).to_owned(),
-                    dependencies.iter().map(|d| (*d).to_owned()).collect(),
-                )
-            })
-            .collect();
-        let crates: BTreeSet<&String> = actual.keys().collect();
-        assert_eq!(
-            crates,
-            allowed.keys().collect(),
-            "a crate is missing from ARCHITECTURE.md's table, or the table names one that is gone"
+        let found = forbidden(&workspace_dependencies(), ALLOWED);
+        assert!(
+            found.is_empty(),
+            "ARCHITECTURE.md's dependency rules are broken: {found:?}"
         );
-        for (name, dependencies) in &actual {
-            let forbidden: Vec<&String> = dependencies.difference(&allowed[name]).collect();
-            assert!(
-                forbidden.is_empty(),
-                "{name} depends on {forbidden:?}, which ARCHITECTURE.md does not allow"
-            );
-        }
+    }
+
+    #[test]
+    fn a_planted_forbidden_edge_is_found() {
+        let mut actual = workspace_dependencies();
+        assert!(forbidden(&actual, ALLOWED).is_empty());
+        actual
+            .get_mut("spec-schema")
+            .unwrap()
+            .insert("contract".into());
+        actual.insert("new-crate".into(), BTreeSet::new());
+        assert_eq!(
+            forbidden(&actual, ALLOWED),
+            [
+                "new-crate is missing from the table",
+                "spec-schema depends on contract"
+            ]
+        );
     }
 
     /// The operationIds of the spec (and of its links), read from its text.

@@ -270,8 +270,8 @@ fn document(rows: &[Row], quick: bool, elapsed: Duration) -> String {
         "# Benchmarks\n\n\
          Written by `{command}` (release build) on {date}, in {elapsed:.0} s.\n\n\
          Machine: {machine}.\n\n\
-         {verdict} Every target is a ratio of two figures taken in the same run, or a bound \
-         stated by the issue that asked for it.\n\n\
+         {verdict} Every target is a ratio of two figures taken in the same run, or an \
+         absolute bound the README states.\n\n\
          {table}\n\
          {method}",
         date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
