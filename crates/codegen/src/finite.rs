@@ -1,6 +1,6 @@
 //! What the generated types refuse names the property it is about: numbers that JSON cannot
 //! write are refused when serialising (never written as `null`), and the newtypes' conversion
-//! errors start with the property's name.
+//! errors and the builders' errors start with the property's name.
 //!
 //! serde_json writes `NaN` and the infinities as `null` (not configurable), so a struct with
 //! `price: Some(f64::NAN)` would go out as `"Price": null` and the price would be lost without
@@ -144,44 +144,17 @@ fn json_name(field: &syn::Field) -> String {
 /// the JSON property the type is for (`Notes: longer than 2000 characters`), where one property
 /// name is found for the type among the structs' fields.
 pub(crate) fn name_conversion_errors(types: &mut syn::File) {
-    let mut properties: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for item in &types.items {
-        let syn::Item::Struct(item) = item else {
-            continue;
-        };
-        let syn::Fields::Named(fields) = &item.fields else {
-            continue;
-        };
-        for field in &fields.named {
-            if let Some(ty) = type_name(&field.ty) {
-                let name = json_name(field);
-                properties
-                    .entry(ty)
-                    .and_modify(|known| {
-                        if known.as_deref() != Some(name.as_str()) {
-                            *known = None;
-                        }
-                    })
-                    .or_insert(Some(name));
-            }
-        }
-    }
+    let named = parsed_properties(types);
     for item in &mut types.items {
         let syn::Item::Impl(block) = item else {
             continue;
         };
-        let is_from_str = block
-            .trait_
-            .as_ref()
-            .and_then(|(_, path, _)| path.segments.last())
-            .is_some_and(|segment| segment.ident == "FromStr");
-        let Some(Some(property)) = type_name(&block.self_ty).and_then(|ty| properties.get(&ty))
-        else {
-            continue;
-        };
-        if !is_from_str {
+        if !is_from_str(block) {
             continue;
         }
+        let Some(property) = type_name(&block.self_ty).and_then(|ty| named.get(&ty)) else {
+            continue;
+        };
         for member in &mut block.items {
             if let syn::ImplItem::Fn(function) = member {
                 let body = prefix_strings(function.block.to_token_stream(), property);
@@ -189,6 +162,114 @@ pub(crate) fn name_conversion_errors(types: &mut syn::File) {
             }
         }
     }
+}
+
+/// The builders' errors name the JSON property too, where typify names the Rust field
+/// (`no value supplied for coworker_id`) and repeats what a newtype's error already says
+/// (`error converting supplied value for notes: Notes: longer than 2000 characters`).
+pub(crate) fn name_builder_errors(types: &mut syn::File) {
+    let named = parsed_properties(types);
+    // Per struct, each message typify writes for a field and the one that replaces it.
+    let mut messages: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for item in &types.items {
+        let syn::Item::Struct(item) = item else {
+            continue;
+        };
+        let syn::Fields::Named(fields) = &item.fields else {
+            continue;
+        };
+        let replacements = messages.entry(item.ident.to_string()).or_default();
+        for field in &fields.named {
+            let Some(ident) = &field.ident else {
+                continue;
+            };
+            let property = json_name(field);
+            replacements.insert(
+                format!("no value supplied for {ident}"),
+                format!("{property}: no value supplied"),
+            );
+            let converted = if type_name(&field.ty).is_some_and(|ty| named.contains_key(&ty)) {
+                "{e}".to_owned()
+            } else {
+                format!("{property}: {{e}}")
+            };
+            replacements.insert(
+                format!("error converting supplied value for {ident}: {{e}}"),
+                converted,
+            );
+        }
+    }
+    for item in &mut types.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = module
+            .content
+            .as_mut()
+            .filter(|_| module.ident == "builder")
+        else {
+            continue;
+        };
+        for item in items {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            let Some(replacements) = type_name(&block.self_ty).and_then(|ty| messages.get(&ty))
+            else {
+                continue;
+            };
+            let tokens = map_strings(block.to_token_stream(), &|text| {
+                replacements.get(text).cloned()
+            });
+            *block = syn::parse2(tokens).expect("re-lettered strings still parse");
+        }
+    }
+}
+
+/// The newtypes whose conversion errors name their property: those parsed from a string
+/// (`FromStr`) whose every use is a property of one JSON name, with that name.
+fn parsed_properties(types: &syn::File) -> BTreeMap<String, String> {
+    let mut properties: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut parsed = std::collections::BTreeSet::new();
+    for item in &types.items {
+        match item {
+            syn::Item::Struct(item) => {
+                let syn::Fields::Named(fields) = &item.fields else {
+                    continue;
+                };
+                for field in &fields.named {
+                    if let Some(ty) = type_name(&field.ty) {
+                        let name = json_name(field);
+                        properties
+                            .entry(ty)
+                            .and_modify(|known| {
+                                if known.as_deref() != Some(name.as_str()) {
+                                    *known = None;
+                                }
+                            })
+                            .or_insert(Some(name));
+                    }
+                }
+            }
+            syn::Item::Impl(block) if is_from_str(block) => {
+                parsed.extend(type_name(&block.self_ty));
+            }
+            _ => {}
+        }
+    }
+    properties
+        .into_iter()
+        .filter(|(ty, _)| parsed.contains(ty))
+        .filter_map(|(ty, name)| Some((ty, name?)))
+        .collect()
+}
+
+fn is_from_str(block: &syn::ItemImpl) -> bool {
+    block
+        .trait_
+        .as_ref()
+        .and_then(|(_, path, _)| path.segments.last())
+        .is_some_and(|segment| segment.ident == "FromStr")
 }
 
 /// The last path segment's name of `ty`, or of `T` in `Option<T>`.
@@ -211,24 +292,28 @@ fn type_name(ty: &syn::Type) -> Option<String> {
 
 /// Every string literal in `tokens` prefixed with `property: `.
 fn prefix_strings(tokens: TokenStream, property: &str) -> TokenStream {
+    map_strings(tokens, &|text| Some(format!("{property}: {text}")))
+}
+
+/// Every string literal in `tokens` for which `map` gives a replacement, replaced.
+fn map_strings(tokens: TokenStream, map: &dyn Fn(&str) -> Option<String>) -> TokenStream {
     use proc_macro2::{Group, TokenTree};
 
     tokens
         .into_iter()
         .map(|tree| match tree {
             TokenTree::Group(group) => {
-                let mut inner =
-                    Group::new(group.delimiter(), prefix_strings(group.stream(), property));
+                let mut inner = Group::new(group.delimiter(), map_strings(group.stream(), map));
                 inner.set_span(group.span());
                 TokenTree::Group(inner)
             }
             TokenTree::Literal(literal) => {
-                match syn::parse2::<syn::LitStr>(TokenTree::Literal(literal.clone()).into()) {
-                    Ok(text) => TokenTree::Literal(proc_macro2::Literal::string(&format!(
-                        "{property}: {}",
-                        text.value()
-                    ))),
-                    Err(_) => TokenTree::Literal(literal),
+                match syn::parse2::<syn::LitStr>(TokenTree::Literal(literal.clone()).into())
+                    .ok()
+                    .and_then(|text| map(&text.value()))
+                {
+                    Some(text) => TokenTree::Literal(proc_macro2::Literal::string(&text)),
+                    None => TokenTree::Literal(literal),
                 }
             }
             other => other,

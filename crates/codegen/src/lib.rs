@@ -333,8 +333,11 @@ fn generate_types(
     schemars_feature: Option<&str>,
 ) -> Result<(TokenStream, BTreeMap<String, String>), CodegenError> {
     let mut settings = progenitor::GenerationSettings::new();
+    // The builder interface is what makes typify write a builder per struct (`builder::X`,
+    // `X::builder()`): code that builds a request with one keeps compiling when the spec gains
+    // an optional property. The client is generated positionally, in `generate_client`.
     settings
-        .with_interface(progenitor::InterfaceStyle::Positional)
+        .with_interface(progenitor::InterfaceStyle::Builder)
         .with_derive("PartialEq")
         .with_derive("::schemars::JsonSchema");
     let mut generator = progenitor::Generator::new(&settings);
@@ -357,6 +360,7 @@ fn generate_types(
     }
     let finite = finite::require_finite(&mut types);
     finite::name_conversion_errors(&mut types);
+    finite::name_builder_errors(&mut types);
     let definitions_json = server::raw_string(
         &serde_json::to_string_pretty(&serde_json::Value::Object(definitions.clone()))
             .expect("a JSON value always serialises"),

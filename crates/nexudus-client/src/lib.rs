@@ -19,16 +19,23 @@
 //! # let base_url = server.base_url();
 //! # let (username, password) = ("admin@example.com", "local-admin-password");
 //! let client = nexudus_client::sign_in(base_url, username, password).await?;
-//! let pass: nexudus_types::CoworkerTimePassCreate = serde_json::from_value(serde_json::json!({
-//!     "CoworkerId": 1414201305, "BusinessId": 1414201001, "TimePassId": 1414201122,
-//!     "CreateMultiple": 1, "Notes": "Welcome pack",
-//! }))?;
+//! let pass: nexudus_types::CoworkerTimePassCreate = nexudus_types::CoworkerTimePassCreate::builder()
+//!     .coworker_id(1414201305u64)
+//!     .business_id(1414201001u64)
+//!     .time_pass_id(1414201122u64)
+//!     .create_multiple(1u32)
+//!     .notes("Welcome pack".parse::<nexudus_types::CoworkerTimePassCreateNotes>()?)
+//!     .try_into()?;
 //! let created = client.create_coworker_time_pass(&pass).await?;
 //! let read = client.get_coworker_time_pass(created.value.id).await?;
 //! assert_eq!(read.notes.as_deref(), Some("Welcome pack"));
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A body is built with its type's builder (`X::builder()`, see [`nexudus_types`]), so that code
+//! keeps compiling when the spec gains an optional property; the properties left unset are
+//! left out of the JSON.
 //!
 //! [`sign_in`] signs in with a username and password at the token endpoint (`POST /api/token`,
 //! OAuth 2.0's password grant) and returns a client whose requests carry the access token; it is

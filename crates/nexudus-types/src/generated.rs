@@ -162,6 +162,11 @@ project's reference server, which records no use).
     )]
     pub used_date: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
 }
+impl CoworkerTimePass {
+    pub fn builder() -> builder::CoworkerTimePass {
+        Default::default()
+    }
+}
 ///The body of a Create CoworkerTimePass request. Unknown properties are ignored.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -235,6 +240,11 @@ project's choice).
     ///Used. Whether this time pass has been used.
     #[serde(rename = "Used", skip_serializing_if = "::std::option::Option::is_none")]
     pub used: ::std::option::Option<bool>,
+}
+impl CoworkerTimePassCreate {
+    pub fn builder() -> builder::CoworkerTimePassCreate {
+        Default::default()
+    }
 }
 ///Notes. Optional notes for this time pass. At most 2000 characters (this project's choice).
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -393,6 +403,11 @@ project's choice).
     #[serde(rename = "TotalPages")]
     pub total_pages: i64,
 }
+impl CoworkerTimePassList {
+    pub fn builder() -> builder::CoworkerTimePassList {
+        Default::default()
+    }
+}
 ///A property the records of a list can be sorted by.
 #[derive(
     ::serde::Deserialize,
@@ -545,6 +560,11 @@ update changes one record, which keeps CreateMultiple 1.
     ///Used. Whether this time pass has been used.
     #[serde(rename = "Used", skip_serializing_if = "::std::option::Option::is_none")]
     pub used: ::std::option::Option<bool>,
+}
+impl CoworkerTimePassUpdate {
+    pub fn builder() -> builder::CoworkerTimePassUpdate {
+        Default::default()
+    }
 }
 ///Notes. At most 2000 characters (this project's choice).
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -703,6 +723,11 @@ pub struct CreateSuccess {
     #[serde(rename = "WasSuccessful")]
     pub was_successful: bool,
 }
+impl CreateSuccess {
+    pub fn builder() -> builder::CreateSuccess {
+        Default::default()
+    }
+}
 ///Contains the Id of the newly created record (the first one, when several were created).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -710,6 +735,11 @@ pub struct CreatedRecord {
     ///Id of the newly created record.
     #[serde(rename = "Id")]
     pub id: ::std::num::NonZeroU64,
+}
+impl CreatedRecord {
+    pub fn builder() -> builder::CreatedRecord {
+        Default::default()
+    }
 }
 ///The envelope of a successful delete; every key is always present.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -755,6 +785,11 @@ pub struct DeleteSuccess {
     #[serde(rename = "WasSuccessful")]
     pub was_successful: bool,
 }
+impl DeleteSuccess {
+    pub fn builder() -> builder::DeleteSuccess {
+        Default::default()
+    }
+}
 /**The body of every error this API answers (400, 401, 404, 413, 415, 500), except the token
 endpoint's (`TokenError`). `Status`, when
 present, need not equal the HTTP status (older Nexudus documentation shows a 400 carrying
@@ -781,6 +816,11 @@ one line per entry of `Errors`.
     #[serde(rename = "WasSuccessful")]
     pub was_successful: bool,
 }
+impl ErrorEnvelope {
+    pub fn builder() -> builder::ErrorEnvelope {
+        Default::default()
+    }
+}
 ///One violation found in a request.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -795,6 +835,11 @@ pub struct PropertyError {
     #[serde(rename = "PropertyName")]
     pub property_name: ::std::string::String,
 }
+impl PropertyError {
+    pub fn builder() -> builder::PropertyError {
+        Default::default()
+    }
+}
 ///An OAuth 2.0 error (RFC 6749, section 5.2).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -803,6 +848,11 @@ pub struct TokenError {
     ///What went wrong, for a person to read.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error_description: ::std::option::Option<::std::string::String>,
+}
+impl TokenError {
+    pub fn builder() -> builder::TokenError {
+        Default::default()
+    }
 }
 ///`TokenErrorError`
 #[derive(
@@ -877,6 +927,11 @@ pub struct TokenGranted {
     pub expires_in: ::std::num::NonZeroU64,
     pub refresh_token: TokenGrantedRefreshToken,
     pub token_type: TokenGrantedTokenType,
+}
+impl TokenGranted {
+    pub fn builder() -> builder::TokenGranted {
+        Default::default()
+    }
 }
 ///`TokenGrantedAccessToken`
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -1055,6 +1110,11 @@ pub struct TokenRequest {
     ///The user's email.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub username: ::std::option::Option<TokenRequestUsername>,
+}
+impl TokenRequest {
+    pub fn builder() -> builder::TokenRequest {
+        Default::default()
+    }
 }
 ///`TokenRequestGrantType`
 #[derive(
@@ -1329,6 +1389,11 @@ pub struct UpdateSuccess {
     #[serde(rename = "WasSuccessful")]
     pub was_successful: bool,
 }
+impl UpdateSuccess {
+    pub fn builder() -> builder::UpdateSuccess {
+        Default::default()
+    }
+}
 ///Contains the Id of the record updated.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -1336,6 +1401,2155 @@ pub struct UpdatedRecord {
     ///Id of the record updated.
     #[serde(rename = "Id")]
     pub id: ::std::num::NonZeroU64,
+}
+impl UpdatedRecord {
+    pub fn builder() -> builder::UpdatedRecord {
+        Default::default()
+    }
+}
+/// Types for composing complex structures.
+pub mod builder {
+    #[derive(Clone, Debug)]
+    pub struct CoworkerTimePass {
+        business_id: ::std::result::Result<
+            ::std::num::NonZeroU64,
+            ::std::string::String,
+        >,
+        checked_in: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        coworker_contract_unique_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+        coworker_id: ::std::result::Result<
+            ::std::num::NonZeroU64,
+            ::std::string::String,
+        >,
+        coworker_product_unique_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+        create_multiple: ::std::result::Result<i32, ::std::string::String>,
+        created_on: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+        expire_date: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+        free: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        id: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+        invoice_date: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+        invoiced: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        is_from_tariff: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        is_new: ::std::result::Result<bool, ::std::string::String>,
+        is_pay_as_you_go: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        notes: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        price: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        purchase_order: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        remaining_uses: ::std::result::Result<
+            ::std::option::Option<i32>,
+            ::std::string::String,
+        >,
+        system_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        tariff_time_pass_unique_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+        time_pass_currency_code: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        time_pass_id: ::std::result::Result<
+            ::std::num::NonZeroU64,
+            ::std::string::String,
+        >,
+        time_pass_name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        total_uses: ::std::result::Result<
+            ::std::option::Option<i32>,
+            ::std::string::String,
+        >,
+        unique_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        updated_by: ::std::result::Result<::std::string::String, ::std::string::String>,
+        updated_on: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+        used: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        used_date: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for CoworkerTimePass {
+        fn default() -> Self {
+            Self {
+                business_id: Err("BusinessId: no value supplied".to_string()),
+                checked_in: Err("CheckedIn: no value supplied".to_string()),
+                coworker_contract_unique_id: Err(
+                    "CoworkerContractUniqueId: no value supplied".to_string(),
+                ),
+                coworker_id: Err("CoworkerId: no value supplied".to_string()),
+                coworker_product_unique_id: Err(
+                    "CoworkerProductUniqueId: no value supplied".to_string(),
+                ),
+                create_multiple: Err("CreateMultiple: no value supplied".to_string()),
+                created_on: Err("CreatedOn: no value supplied".to_string()),
+                expire_date: Err("ExpireDate: no value supplied".to_string()),
+                free: Err("Free: no value supplied".to_string()),
+                id: Err("Id: no value supplied".to_string()),
+                invoice_date: Err("InvoiceDate: no value supplied".to_string()),
+                invoiced: Err("Invoiced: no value supplied".to_string()),
+                is_from_tariff: Err("IsFromTariff: no value supplied".to_string()),
+                is_new: Err("IsNew: no value supplied".to_string()),
+                is_pay_as_you_go: Err("IsPayAsYouGo: no value supplied".to_string()),
+                notes: Err("Notes: no value supplied".to_string()),
+                price: Err("Price: no value supplied".to_string()),
+                purchase_order: Err("PurchaseOrder: no value supplied".to_string()),
+                remaining_uses: Err("RemainingUses: no value supplied".to_string()),
+                system_id: Err("SystemId: no value supplied".to_string()),
+                tariff_time_pass_unique_id: Err(
+                    "TariffTimePassUniqueId: no value supplied".to_string(),
+                ),
+                time_pass_currency_code: Err(
+                    "TimePassCurrencyCode: no value supplied".to_string(),
+                ),
+                time_pass_id: Err("TimePassId: no value supplied".to_string()),
+                time_pass_name: Err("TimePassName: no value supplied".to_string()),
+                total_uses: Err("TotalUses: no value supplied".to_string()),
+                unique_id: Err("UniqueId: no value supplied".to_string()),
+                updated_by: Err("UpdatedBy: no value supplied".to_string()),
+                updated_on: Err("UpdatedOn: no value supplied".to_string()),
+                used: Err("Used: no value supplied".to_string()),
+                used_date: Err("UsedDate: no value supplied".to_string()),
+            }
+        }
+    }
+    impl CoworkerTimePass {
+        pub fn business_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.business_id = value.try_into().map_err(|e| format!("BusinessId: {e}"));
+            self
+        }
+        pub fn checked_in<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.checked_in = value.try_into().map_err(|e| format!("CheckedIn: {e}"));
+            self
+        }
+        pub fn coworker_contract_unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.coworker_contract_unique_id = value
+                .try_into()
+                .map_err(|e| format!("CoworkerContractUniqueId: {e}"));
+            self
+        }
+        pub fn coworker_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.coworker_id = value.try_into().map_err(|e| format!("CoworkerId: {e}"));
+            self
+        }
+        pub fn coworker_product_unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.coworker_product_unique_id = value
+                .try_into()
+                .map_err(|e| format!("CoworkerProductUniqueId: {e}"));
+            self
+        }
+        pub fn create_multiple<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.create_multiple = value
+                .try_into()
+                .map_err(|e| format!("CreateMultiple: {e}"));
+            self
+        }
+        pub fn created_on<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created_on = value.try_into().map_err(|e| format!("CreatedOn: {e}"));
+            self
+        }
+        pub fn expire_date<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.expire_date = value.try_into().map_err(|e| format!("ExpireDate: {e}"));
+            self
+        }
+        pub fn free<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.free = value.try_into().map_err(|e| format!("Free: {e}"));
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value.try_into().map_err(|e| format!("Id: {e}"));
+            self
+        }
+        pub fn invoice_date<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invoice_date = value
+                .try_into()
+                .map_err(|e| format!("InvoiceDate: {e}"));
+            self
+        }
+        pub fn invoiced<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invoiced = value.try_into().map_err(|e| format!("Invoiced: {e}"));
+            self
+        }
+        pub fn is_from_tariff<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_from_tariff = value
+                .try_into()
+                .map_err(|e| format!("IsFromTariff: {e}"));
+            self
+        }
+        pub fn is_new<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_new = value.try_into().map_err(|e| format!("IsNew: {e}"));
+            self
+        }
+        pub fn is_pay_as_you_go<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_pay_as_you_go = value
+                .try_into()
+                .map_err(|e| format!("IsPayAsYouGo: {e}"));
+            self
+        }
+        pub fn notes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.notes = value.try_into().map_err(|e| format!("Notes: {e}"));
+            self
+        }
+        pub fn price<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.price = value.try_into().map_err(|e| format!("Price: {e}"));
+            self
+        }
+        pub fn purchase_order<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.purchase_order = value
+                .try_into()
+                .map_err(|e| format!("PurchaseOrder: {e}"));
+            self
+        }
+        pub fn remaining_uses<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i32>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.remaining_uses = value
+                .try_into()
+                .map_err(|e| format!("RemainingUses: {e}"));
+            self
+        }
+        pub fn system_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.system_id = value.try_into().map_err(|e| format!("SystemId: {e}"));
+            self
+        }
+        pub fn tariff_time_pass_unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tariff_time_pass_unique_id = value
+                .try_into()
+                .map_err(|e| format!("TariffTimePassUniqueId: {e}"));
+            self
+        }
+        pub fn time_pass_currency_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.time_pass_currency_code = value
+                .try_into()
+                .map_err(|e| format!("TimePassCurrencyCode: {e}"));
+            self
+        }
+        pub fn time_pass_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.time_pass_id = value.try_into().map_err(|e| format!("TimePassId: {e}"));
+            self
+        }
+        pub fn time_pass_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.time_pass_name = value
+                .try_into()
+                .map_err(|e| format!("TimePassName: {e}"));
+            self
+        }
+        pub fn total_uses<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i32>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.total_uses = value.try_into().map_err(|e| format!("TotalUses: {e}"));
+            self
+        }
+        pub fn unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.unique_id = value.try_into().map_err(|e| format!("UniqueId: {e}"));
+            self
+        }
+        pub fn updated_by<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_by = value.try_into().map_err(|e| format!("UpdatedBy: {e}"));
+            self
+        }
+        pub fn updated_on<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_on = value.try_into().map_err(|e| format!("UpdatedOn: {e}"));
+            self
+        }
+        pub fn used<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.used = value.try_into().map_err(|e| format!("Used: {e}"));
+            self
+        }
+        pub fn used_date<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.used_date = value.try_into().map_err(|e| format!("UsedDate: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CoworkerTimePass> for super::CoworkerTimePass {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CoworkerTimePass,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                business_id: value.business_id?,
+                checked_in: value.checked_in?,
+                coworker_contract_unique_id: value.coworker_contract_unique_id?,
+                coworker_id: value.coworker_id?,
+                coworker_product_unique_id: value.coworker_product_unique_id?,
+                create_multiple: value.create_multiple?,
+                created_on: value.created_on?,
+                expire_date: value.expire_date?,
+                free: value.free?,
+                id: value.id?,
+                invoice_date: value.invoice_date?,
+                invoiced: value.invoiced?,
+                is_from_tariff: value.is_from_tariff?,
+                is_new: value.is_new?,
+                is_pay_as_you_go: value.is_pay_as_you_go?,
+                notes: value.notes?,
+                price: value.price?,
+                purchase_order: value.purchase_order?,
+                remaining_uses: value.remaining_uses?,
+                system_id: value.system_id?,
+                tariff_time_pass_unique_id: value.tariff_time_pass_unique_id?,
+                time_pass_currency_code: value.time_pass_currency_code?,
+                time_pass_id: value.time_pass_id?,
+                time_pass_name: value.time_pass_name?,
+                total_uses: value.total_uses?,
+                unique_id: value.unique_id?,
+                updated_by: value.updated_by?,
+                updated_on: value.updated_on?,
+                used: value.used?,
+                used_date: value.used_date?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CoworkerTimePass> for CoworkerTimePass {
+        fn from(value: super::CoworkerTimePass) -> Self {
+            Self {
+                business_id: Ok(value.business_id),
+                checked_in: Ok(value.checked_in),
+                coworker_contract_unique_id: Ok(value.coworker_contract_unique_id),
+                coworker_id: Ok(value.coworker_id),
+                coworker_product_unique_id: Ok(value.coworker_product_unique_id),
+                create_multiple: Ok(value.create_multiple),
+                created_on: Ok(value.created_on),
+                expire_date: Ok(value.expire_date),
+                free: Ok(value.free),
+                id: Ok(value.id),
+                invoice_date: Ok(value.invoice_date),
+                invoiced: Ok(value.invoiced),
+                is_from_tariff: Ok(value.is_from_tariff),
+                is_new: Ok(value.is_new),
+                is_pay_as_you_go: Ok(value.is_pay_as_you_go),
+                notes: Ok(value.notes),
+                price: Ok(value.price),
+                purchase_order: Ok(value.purchase_order),
+                remaining_uses: Ok(value.remaining_uses),
+                system_id: Ok(value.system_id),
+                tariff_time_pass_unique_id: Ok(value.tariff_time_pass_unique_id),
+                time_pass_currency_code: Ok(value.time_pass_currency_code),
+                time_pass_id: Ok(value.time_pass_id),
+                time_pass_name: Ok(value.time_pass_name),
+                total_uses: Ok(value.total_uses),
+                unique_id: Ok(value.unique_id),
+                updated_by: Ok(value.updated_by),
+                updated_on: Ok(value.updated_on),
+                used: Ok(value.used),
+                used_date: Ok(value.used_date),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct CoworkerTimePassCreate {
+        business_id: ::std::result::Result<
+            ::std::num::NonZeroU64,
+            ::std::string::String,
+        >,
+        coworker_contract_unique_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+        coworker_id: ::std::result::Result<
+            ::std::num::NonZeroU64,
+            ::std::string::String,
+        >,
+        coworker_product_unique_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+        create_multiple: ::std::result::Result<
+            ::std::num::NonZeroU32,
+            ::std::string::String,
+        >,
+        expire_date: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+        free: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        notes: ::std::result::Result<
+            ::std::option::Option<super::CoworkerTimePassCreateNotes>,
+            ::std::string::String,
+        >,
+        price: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        purchase_order: ::std::result::Result<
+            ::std::option::Option<super::CoworkerTimePassCreatePurchaseOrder>,
+            ::std::string::String,
+        >,
+        tariff_time_pass_unique_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+        time_pass_id: ::std::result::Result<
+            ::std::num::NonZeroU64,
+            ::std::string::String,
+        >,
+        used: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+    }
+    impl ::std::default::Default for CoworkerTimePassCreate {
+        fn default() -> Self {
+            Self {
+                business_id: Err("BusinessId: no value supplied".to_string()),
+                coworker_contract_unique_id: Ok(Default::default()),
+                coworker_id: Err("CoworkerId: no value supplied".to_string()),
+                coworker_product_unique_id: Ok(Default::default()),
+                create_multiple: Err("CreateMultiple: no value supplied".to_string()),
+                expire_date: Ok(Default::default()),
+                free: Ok(Default::default()),
+                notes: Ok(Default::default()),
+                price: Ok(Default::default()),
+                purchase_order: Ok(Default::default()),
+                tariff_time_pass_unique_id: Ok(Default::default()),
+                time_pass_id: Err("TimePassId: no value supplied".to_string()),
+                used: Ok(Default::default()),
+            }
+        }
+    }
+    impl CoworkerTimePassCreate {
+        pub fn business_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.business_id = value.try_into().map_err(|e| format!("BusinessId: {e}"));
+            self
+        }
+        pub fn coworker_contract_unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.coworker_contract_unique_id = value
+                .try_into()
+                .map_err(|e| format!("CoworkerContractUniqueId: {e}"));
+            self
+        }
+        pub fn coworker_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.coworker_id = value.try_into().map_err(|e| format!("CoworkerId: {e}"));
+            self
+        }
+        pub fn coworker_product_unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.coworker_product_unique_id = value
+                .try_into()
+                .map_err(|e| format!("CoworkerProductUniqueId: {e}"));
+            self
+        }
+        pub fn create_multiple<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.create_multiple = value
+                .try_into()
+                .map_err(|e| format!("CreateMultiple: {e}"));
+            self
+        }
+        pub fn expire_date<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.expire_date = value.try_into().map_err(|e| format!("ExpireDate: {e}"));
+            self
+        }
+        pub fn free<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.free = value.try_into().map_err(|e| format!("Free: {e}"));
+            self
+        }
+        pub fn notes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CoworkerTimePassCreateNotes>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.notes = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn price<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.price = value.try_into().map_err(|e| format!("Price: {e}"));
+            self
+        }
+        pub fn purchase_order<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CoworkerTimePassCreatePurchaseOrder>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.purchase_order = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn tariff_time_pass_unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tariff_time_pass_unique_id = value
+                .try_into()
+                .map_err(|e| format!("TariffTimePassUniqueId: {e}"));
+            self
+        }
+        pub fn time_pass_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.time_pass_id = value.try_into().map_err(|e| format!("TimePassId: {e}"));
+            self
+        }
+        pub fn used<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.used = value.try_into().map_err(|e| format!("Used: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CoworkerTimePassCreate>
+    for super::CoworkerTimePassCreate {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CoworkerTimePassCreate,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                business_id: value.business_id?,
+                coworker_contract_unique_id: value.coworker_contract_unique_id?,
+                coworker_id: value.coworker_id?,
+                coworker_product_unique_id: value.coworker_product_unique_id?,
+                create_multiple: value.create_multiple?,
+                expire_date: value.expire_date?,
+                free: value.free?,
+                notes: value.notes?,
+                price: value.price?,
+                purchase_order: value.purchase_order?,
+                tariff_time_pass_unique_id: value.tariff_time_pass_unique_id?,
+                time_pass_id: value.time_pass_id?,
+                used: value.used?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CoworkerTimePassCreate> for CoworkerTimePassCreate {
+        fn from(value: super::CoworkerTimePassCreate) -> Self {
+            Self {
+                business_id: Ok(value.business_id),
+                coworker_contract_unique_id: Ok(value.coworker_contract_unique_id),
+                coworker_id: Ok(value.coworker_id),
+                coworker_product_unique_id: Ok(value.coworker_product_unique_id),
+                create_multiple: Ok(value.create_multiple),
+                expire_date: Ok(value.expire_date),
+                free: Ok(value.free),
+                notes: Ok(value.notes),
+                price: Ok(value.price),
+                purchase_order: Ok(value.purchase_order),
+                tariff_time_pass_unique_id: Ok(value.tariff_time_pass_unique_id),
+                time_pass_id: Ok(value.time_pass_id),
+                used: Ok(value.used),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct CoworkerTimePassList {
+        current_order_field: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        current_page: ::std::result::Result<
+            ::std::num::NonZeroU32,
+            ::std::string::String,
+        >,
+        current_page_size: ::std::result::Result<
+            ::std::num::NonZeroU32,
+            ::std::string::String,
+        >,
+        current_sort_direction: ::std::result::Result<i32, ::std::string::String>,
+        first_item: ::std::result::Result<i64, ::std::string::String>,
+        has_next_page: ::std::result::Result<bool, ::std::string::String>,
+        has_previous_page: ::std::result::Result<bool, ::std::string::String>,
+        last_item: ::std::result::Result<i64, ::std::string::String>,
+        records: ::std::result::Result<
+            ::std::vec::Vec<super::CoworkerTimePass>,
+            ::std::string::String,
+        >,
+        total_items: ::std::result::Result<i64, ::std::string::String>,
+        total_pages: ::std::result::Result<i64, ::std::string::String>,
+    }
+    impl ::std::default::Default for CoworkerTimePassList {
+        fn default() -> Self {
+            Self {
+                current_order_field: Err(
+                    "CurrentOrderField: no value supplied".to_string(),
+                ),
+                current_page: Err("CurrentPage: no value supplied".to_string()),
+                current_page_size: Err("CurrentPageSize: no value supplied".to_string()),
+                current_sort_direction: Err(
+                    "CurrentSortDirection: no value supplied".to_string(),
+                ),
+                first_item: Err("FirstItem: no value supplied".to_string()),
+                has_next_page: Err("HasNextPage: no value supplied".to_string()),
+                has_previous_page: Err("HasPreviousPage: no value supplied".to_string()),
+                last_item: Err("LastItem: no value supplied".to_string()),
+                records: Err("Records: no value supplied".to_string()),
+                total_items: Err("TotalItems: no value supplied".to_string()),
+                total_pages: Err("TotalPages: no value supplied".to_string()),
+            }
+        }
+    }
+    impl CoworkerTimePassList {
+        pub fn current_order_field<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.current_order_field = value
+                .try_into()
+                .map_err(|e| format!("CurrentOrderField: {e}"));
+            self
+        }
+        pub fn current_page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.current_page = value
+                .try_into()
+                .map_err(|e| format!("CurrentPage: {e}"));
+            self
+        }
+        pub fn current_page_size<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.current_page_size = value
+                .try_into()
+                .map_err(|e| format!("CurrentPageSize: {e}"));
+            self
+        }
+        pub fn current_sort_direction<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.current_sort_direction = value
+                .try_into()
+                .map_err(|e| format!("CurrentSortDirection: {e}"));
+            self
+        }
+        pub fn first_item<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.first_item = value.try_into().map_err(|e| format!("FirstItem: {e}"));
+            self
+        }
+        pub fn has_next_page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.has_next_page = value
+                .try_into()
+                .map_err(|e| format!("HasNextPage: {e}"));
+            self
+        }
+        pub fn has_previous_page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.has_previous_page = value
+                .try_into()
+                .map_err(|e| format!("HasPreviousPage: {e}"));
+            self
+        }
+        pub fn last_item<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.last_item = value.try_into().map_err(|e| format!("LastItem: {e}"));
+            self
+        }
+        pub fn records<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::CoworkerTimePass>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.records = value.try_into().map_err(|e| format!("Records: {e}"));
+            self
+        }
+        pub fn total_items<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.total_items = value.try_into().map_err(|e| format!("TotalItems: {e}"));
+            self
+        }
+        pub fn total_pages<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.total_pages = value.try_into().map_err(|e| format!("TotalPages: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CoworkerTimePassList> for super::CoworkerTimePassList {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CoworkerTimePassList,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                current_order_field: value.current_order_field?,
+                current_page: value.current_page?,
+                current_page_size: value.current_page_size?,
+                current_sort_direction: value.current_sort_direction?,
+                first_item: value.first_item?,
+                has_next_page: value.has_next_page?,
+                has_previous_page: value.has_previous_page?,
+                last_item: value.last_item?,
+                records: value.records?,
+                total_items: value.total_items?,
+                total_pages: value.total_pages?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CoworkerTimePassList> for CoworkerTimePassList {
+        fn from(value: super::CoworkerTimePassList) -> Self {
+            Self {
+                current_order_field: Ok(value.current_order_field),
+                current_page: Ok(value.current_page),
+                current_page_size: Ok(value.current_page_size),
+                current_sort_direction: Ok(value.current_sort_direction),
+                first_item: Ok(value.first_item),
+                has_next_page: Ok(value.has_next_page),
+                has_previous_page: Ok(value.has_previous_page),
+                last_item: Ok(value.last_item),
+                records: Ok(value.records),
+                total_items: Ok(value.total_items),
+                total_pages: Ok(value.total_pages),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct CoworkerTimePassUpdate {
+        business_id: ::std::result::Result<
+            ::std::num::NonZeroU64,
+            ::std::string::String,
+        >,
+        coworker_contract_unique_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+        coworker_id: ::std::result::Result<
+            ::std::num::NonZeroU64,
+            ::std::string::String,
+        >,
+        coworker_product_unique_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+        create_multiple: ::std::result::Result<
+            ::std::num::NonZeroU32,
+            ::std::string::String,
+        >,
+        expire_date: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+        free: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        id: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+        notes: ::std::result::Result<
+            ::std::option::Option<super::CoworkerTimePassUpdateNotes>,
+            ::std::string::String,
+        >,
+        price: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        purchase_order: ::std::result::Result<
+            ::std::option::Option<super::CoworkerTimePassUpdatePurchaseOrder>,
+            ::std::string::String,
+        >,
+        tariff_time_pass_unique_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+        time_pass_id: ::std::result::Result<
+            ::std::num::NonZeroU64,
+            ::std::string::String,
+        >,
+        used: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+    }
+    impl ::std::default::Default for CoworkerTimePassUpdate {
+        fn default() -> Self {
+            Self {
+                business_id: Err("BusinessId: no value supplied".to_string()),
+                coworker_contract_unique_id: Ok(Default::default()),
+                coworker_id: Err("CoworkerId: no value supplied".to_string()),
+                coworker_product_unique_id: Ok(Default::default()),
+                create_multiple: Err("CreateMultiple: no value supplied".to_string()),
+                expire_date: Ok(Default::default()),
+                free: Ok(Default::default()),
+                id: Err("Id: no value supplied".to_string()),
+                notes: Ok(Default::default()),
+                price: Ok(Default::default()),
+                purchase_order: Ok(Default::default()),
+                tariff_time_pass_unique_id: Ok(Default::default()),
+                time_pass_id: Err("TimePassId: no value supplied".to_string()),
+                used: Ok(Default::default()),
+            }
+        }
+    }
+    impl CoworkerTimePassUpdate {
+        pub fn business_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.business_id = value.try_into().map_err(|e| format!("BusinessId: {e}"));
+            self
+        }
+        pub fn coworker_contract_unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.coworker_contract_unique_id = value
+                .try_into()
+                .map_err(|e| format!("CoworkerContractUniqueId: {e}"));
+            self
+        }
+        pub fn coworker_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.coworker_id = value.try_into().map_err(|e| format!("CoworkerId: {e}"));
+            self
+        }
+        pub fn coworker_product_unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.coworker_product_unique_id = value
+                .try_into()
+                .map_err(|e| format!("CoworkerProductUniqueId: {e}"));
+            self
+        }
+        pub fn create_multiple<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.create_multiple = value
+                .try_into()
+                .map_err(|e| format!("CreateMultiple: {e}"));
+            self
+        }
+        pub fn expire_date<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.expire_date = value.try_into().map_err(|e| format!("ExpireDate: {e}"));
+            self
+        }
+        pub fn free<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.free = value.try_into().map_err(|e| format!("Free: {e}"));
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value.try_into().map_err(|e| format!("Id: {e}"));
+            self
+        }
+        pub fn notes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CoworkerTimePassUpdateNotes>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.notes = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn price<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.price = value.try_into().map_err(|e| format!("Price: {e}"));
+            self
+        }
+        pub fn purchase_order<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CoworkerTimePassUpdatePurchaseOrder>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.purchase_order = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn tariff_time_pass_unique_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tariff_time_pass_unique_id = value
+                .try_into()
+                .map_err(|e| format!("TariffTimePassUniqueId: {e}"));
+            self
+        }
+        pub fn time_pass_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.time_pass_id = value.try_into().map_err(|e| format!("TimePassId: {e}"));
+            self
+        }
+        pub fn used<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.used = value.try_into().map_err(|e| format!("Used: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CoworkerTimePassUpdate>
+    for super::CoworkerTimePassUpdate {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CoworkerTimePassUpdate,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                business_id: value.business_id?,
+                coworker_contract_unique_id: value.coworker_contract_unique_id?,
+                coworker_id: value.coworker_id?,
+                coworker_product_unique_id: value.coworker_product_unique_id?,
+                create_multiple: value.create_multiple?,
+                expire_date: value.expire_date?,
+                free: value.free?,
+                id: value.id?,
+                notes: value.notes?,
+                price: value.price?,
+                purchase_order: value.purchase_order?,
+                tariff_time_pass_unique_id: value.tariff_time_pass_unique_id?,
+                time_pass_id: value.time_pass_id?,
+                used: value.used?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CoworkerTimePassUpdate> for CoworkerTimePassUpdate {
+        fn from(value: super::CoworkerTimePassUpdate) -> Self {
+            Self {
+                business_id: Ok(value.business_id),
+                coworker_contract_unique_id: Ok(value.coworker_contract_unique_id),
+                coworker_id: Ok(value.coworker_id),
+                coworker_product_unique_id: Ok(value.coworker_product_unique_id),
+                create_multiple: Ok(value.create_multiple),
+                expire_date: Ok(value.expire_date),
+                free: Ok(value.free),
+                id: Ok(value.id),
+                notes: Ok(value.notes),
+                price: Ok(value.price),
+                purchase_order: Ok(value.purchase_order),
+                tariff_time_pass_unique_id: Ok(value.tariff_time_pass_unique_id),
+                time_pass_id: Ok(value.time_pass_id),
+                used: Ok(value.used),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct CreateSuccess {
+        errors: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::PropertyError>>,
+            ::std::string::String,
+        >,
+        java_script: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        open_in_dialog: ::std::result::Result<bool, ::std::string::String>,
+        open_in_window: ::std::result::Result<bool, ::std::string::String>,
+        redirect_url: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<i32, ::std::string::String>,
+        updated_by: ::std::result::Result<::std::string::String, ::std::string::String>,
+        updated_on: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+        value: ::std::result::Result<super::CreatedRecord, ::std::string::String>,
+        was_successful: ::std::result::Result<bool, ::std::string::String>,
+    }
+    impl ::std::default::Default for CreateSuccess {
+        fn default() -> Self {
+            Self {
+                errors: Err("Errors: no value supplied".to_string()),
+                java_script: Err("JavaScript: no value supplied".to_string()),
+                message: Err("Message: no value supplied".to_string()),
+                open_in_dialog: Err("OpenInDialog: no value supplied".to_string()),
+                open_in_window: Err("OpenInWindow: no value supplied".to_string()),
+                redirect_url: Err("RedirectURL: no value supplied".to_string()),
+                status: Err("Status: no value supplied".to_string()),
+                updated_by: Err("UpdatedBy: no value supplied".to_string()),
+                updated_on: Err("UpdatedOn: no value supplied".to_string()),
+                value: Err("Value: no value supplied".to_string()),
+                was_successful: Err("WasSuccessful: no value supplied".to_string()),
+            }
+        }
+    }
+    impl CreateSuccess {
+        pub fn errors<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::PropertyError>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.errors = value.try_into().map_err(|e| format!("Errors: {e}"));
+            self
+        }
+        pub fn java_script<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.java_script = value.try_into().map_err(|e| format!("JavaScript: {e}"));
+            self
+        }
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value.try_into().map_err(|e| format!("Message: {e}"));
+            self
+        }
+        pub fn open_in_dialog<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.open_in_dialog = value
+                .try_into()
+                .map_err(|e| format!("OpenInDialog: {e}"));
+            self
+        }
+        pub fn open_in_window<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.open_in_window = value
+                .try_into()
+                .map_err(|e| format!("OpenInWindow: {e}"));
+            self
+        }
+        pub fn redirect_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.redirect_url = value
+                .try_into()
+                .map_err(|e| format!("RedirectURL: {e}"));
+            self
+        }
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value.try_into().map_err(|e| format!("Status: {e}"));
+            self
+        }
+        pub fn updated_by<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_by = value.try_into().map_err(|e| format!("UpdatedBy: {e}"));
+            self
+        }
+        pub fn updated_on<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_on = value.try_into().map_err(|e| format!("UpdatedOn: {e}"));
+            self
+        }
+        pub fn value<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::CreatedRecord>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.value = value.try_into().map_err(|e| format!("Value: {e}"));
+            self
+        }
+        pub fn was_successful<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.was_successful = value
+                .try_into()
+                .map_err(|e| format!("WasSuccessful: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CreateSuccess> for super::CreateSuccess {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreateSuccess,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                errors: value.errors?,
+                java_script: value.java_script?,
+                message: value.message?,
+                open_in_dialog: value.open_in_dialog?,
+                open_in_window: value.open_in_window?,
+                redirect_url: value.redirect_url?,
+                status: value.status?,
+                updated_by: value.updated_by?,
+                updated_on: value.updated_on?,
+                value: value.value?,
+                was_successful: value.was_successful?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CreateSuccess> for CreateSuccess {
+        fn from(value: super::CreateSuccess) -> Self {
+            Self {
+                errors: Ok(value.errors),
+                java_script: Ok(value.java_script),
+                message: Ok(value.message),
+                open_in_dialog: Ok(value.open_in_dialog),
+                open_in_window: Ok(value.open_in_window),
+                redirect_url: Ok(value.redirect_url),
+                status: Ok(value.status),
+                updated_by: Ok(value.updated_by),
+                updated_on: Ok(value.updated_on),
+                value: Ok(value.value),
+                was_successful: Ok(value.was_successful),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct CreatedRecord {
+        id: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+    }
+    impl ::std::default::Default for CreatedRecord {
+        fn default() -> Self {
+            Self {
+                id: Err("Id: no value supplied".to_string()),
+            }
+        }
+    }
+    impl CreatedRecord {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value.try_into().map_err(|e| format!("Id: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CreatedRecord> for super::CreatedRecord {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreatedRecord,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { id: value.id? })
+        }
+    }
+    impl ::std::convert::From<super::CreatedRecord> for CreatedRecord {
+        fn from(value: super::CreatedRecord) -> Self {
+            Self { id: Ok(value.id) }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct DeleteSuccess {
+        errors: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::PropertyError>>,
+            ::std::string::String,
+        >,
+        java_script: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        open_in_dialog: ::std::result::Result<bool, ::std::string::String>,
+        open_in_window: ::std::result::Result<bool, ::std::string::String>,
+        redirect_url: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<i32, ::std::string::String>,
+        updated_by: ::std::result::Result<::std::string::String, ::std::string::String>,
+        updated_on: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+        value: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+        was_successful: ::std::result::Result<bool, ::std::string::String>,
+    }
+    impl ::std::default::Default for DeleteSuccess {
+        fn default() -> Self {
+            Self {
+                errors: Err("Errors: no value supplied".to_string()),
+                java_script: Err("JavaScript: no value supplied".to_string()),
+                message: Err("Message: no value supplied".to_string()),
+                open_in_dialog: Err("OpenInDialog: no value supplied".to_string()),
+                open_in_window: Err("OpenInWindow: no value supplied".to_string()),
+                redirect_url: Err("RedirectURL: no value supplied".to_string()),
+                status: Err("Status: no value supplied".to_string()),
+                updated_by: Err("UpdatedBy: no value supplied".to_string()),
+                updated_on: Err("UpdatedOn: no value supplied".to_string()),
+                value: Err("Value: no value supplied".to_string()),
+                was_successful: Err("WasSuccessful: no value supplied".to_string()),
+            }
+        }
+    }
+    impl DeleteSuccess {
+        pub fn errors<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::PropertyError>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.errors = value.try_into().map_err(|e| format!("Errors: {e}"));
+            self
+        }
+        pub fn java_script<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.java_script = value.try_into().map_err(|e| format!("JavaScript: {e}"));
+            self
+        }
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value.try_into().map_err(|e| format!("Message: {e}"));
+            self
+        }
+        pub fn open_in_dialog<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.open_in_dialog = value
+                .try_into()
+                .map_err(|e| format!("OpenInDialog: {e}"));
+            self
+        }
+        pub fn open_in_window<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.open_in_window = value
+                .try_into()
+                .map_err(|e| format!("OpenInWindow: {e}"));
+            self
+        }
+        pub fn redirect_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.redirect_url = value
+                .try_into()
+                .map_err(|e| format!("RedirectURL: {e}"));
+            self
+        }
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value.try_into().map_err(|e| format!("Status: {e}"));
+            self
+        }
+        pub fn updated_by<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_by = value.try_into().map_err(|e| format!("UpdatedBy: {e}"));
+            self
+        }
+        pub fn updated_on<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_on = value.try_into().map_err(|e| format!("UpdatedOn: {e}"));
+            self
+        }
+        pub fn value<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::serde_json::Value>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.value = value.try_into().map_err(|e| format!("Value: {e}"));
+            self
+        }
+        pub fn was_successful<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.was_successful = value
+                .try_into()
+                .map_err(|e| format!("WasSuccessful: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<DeleteSuccess> for super::DeleteSuccess {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeleteSuccess,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                errors: value.errors?,
+                java_script: value.java_script?,
+                message: value.message?,
+                open_in_dialog: value.open_in_dialog?,
+                open_in_window: value.open_in_window?,
+                redirect_url: value.redirect_url?,
+                status: value.status?,
+                updated_by: value.updated_by?,
+                updated_on: value.updated_on?,
+                value: value.value?,
+                was_successful: value.was_successful?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::DeleteSuccess> for DeleteSuccess {
+        fn from(value: super::DeleteSuccess) -> Self {
+            Self {
+                errors: Ok(value.errors),
+                java_script: Ok(value.java_script),
+                message: Ok(value.message),
+                open_in_dialog: Ok(value.open_in_dialog),
+                open_in_window: Ok(value.open_in_window),
+                redirect_url: Ok(value.redirect_url),
+                status: Ok(value.status),
+                updated_by: Ok(value.updated_by),
+                updated_on: Ok(value.updated_on),
+                value: Ok(value.value),
+                was_successful: Ok(value.was_successful),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ErrorEnvelope {
+        errors: ::std::result::Result<
+            ::std::vec::Vec<super::PropertyError>,
+            ::std::string::String,
+        >,
+        message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        status: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+        value: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+        was_successful: ::std::result::Result<bool, ::std::string::String>,
+    }
+    impl ::std::default::Default for ErrorEnvelope {
+        fn default() -> Self {
+            Self {
+                errors: Err("Errors: no value supplied".to_string()),
+                message: Err("Message: no value supplied".to_string()),
+                status: Ok(Default::default()),
+                value: Err("Value: no value supplied".to_string()),
+                was_successful: Err("WasSuccessful: no value supplied".to_string()),
+            }
+        }
+    }
+    impl ErrorEnvelope {
+        pub fn errors<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::PropertyError>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.errors = value.try_into().map_err(|e| format!("Errors: {e}"));
+            self
+        }
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value.try_into().map_err(|e| format!("Message: {e}"));
+            self
+        }
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i32>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value.try_into().map_err(|e| format!("Status: {e}"));
+            self
+        }
+        pub fn value<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::serde_json::Value>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.value = value.try_into().map_err(|e| format!("Value: {e}"));
+            self
+        }
+        pub fn was_successful<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.was_successful = value
+                .try_into()
+                .map_err(|e| format!("WasSuccessful: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ErrorEnvelope> for super::ErrorEnvelope {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ErrorEnvelope,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                errors: value.errors?,
+                message: value.message?,
+                status: value.status?,
+                value: value.value?,
+                was_successful: value.was_successful?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ErrorEnvelope> for ErrorEnvelope {
+        fn from(value: super::ErrorEnvelope) -> Self {
+            Self {
+                errors: Ok(value.errors),
+                message: Ok(value.message),
+                status: Ok(value.status),
+                value: Ok(value.value),
+                was_successful: Ok(value.was_successful),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct PropertyError {
+        attempted_value: ::std::result::Result<
+            ::serde_json::Value,
+            ::std::string::String,
+        >,
+        message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        property_name: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for PropertyError {
+        fn default() -> Self {
+            Self {
+                attempted_value: Err("AttemptedValue: no value supplied".to_string()),
+                message: Err("Message: no value supplied".to_string()),
+                property_name: Err("PropertyName: no value supplied".to_string()),
+            }
+        }
+    }
+    impl PropertyError {
+        pub fn attempted_value<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::serde_json::Value>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.attempted_value = value
+                .try_into()
+                .map_err(|e| format!("AttemptedValue: {e}"));
+            self
+        }
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value.try_into().map_err(|e| format!("Message: {e}"));
+            self
+        }
+        pub fn property_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.property_name = value
+                .try_into()
+                .map_err(|e| format!("PropertyName: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<PropertyError> for super::PropertyError {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PropertyError,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                attempted_value: value.attempted_value?,
+                message: value.message?,
+                property_name: value.property_name?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::PropertyError> for PropertyError {
+        fn from(value: super::PropertyError) -> Self {
+            Self {
+                attempted_value: Ok(value.attempted_value),
+                message: Ok(value.message),
+                property_name: Ok(value.property_name),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct TokenError {
+        error: ::std::result::Result<super::TokenErrorError, ::std::string::String>,
+        error_description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for TokenError {
+        fn default() -> Self {
+            Self {
+                error: Err("error: no value supplied".to_string()),
+                error_description: Ok(Default::default()),
+            }
+        }
+    }
+    impl TokenError {
+        pub fn error<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::TokenErrorError>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn error_description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error_description = value
+                .try_into()
+                .map_err(|e| format!("error_description: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<TokenError> for super::TokenError {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: TokenError,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                error: value.error?,
+                error_description: value.error_description?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::TokenError> for TokenError {
+        fn from(value: super::TokenError) -> Self {
+            Self {
+                error: Ok(value.error),
+                error_description: Ok(value.error_description),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct TokenGranted {
+        access_token: ::std::result::Result<
+            super::TokenGrantedAccessToken,
+            ::std::string::String,
+        >,
+        expires_in: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+        refresh_token: ::std::result::Result<
+            super::TokenGrantedRefreshToken,
+            ::std::string::String,
+        >,
+        token_type: ::std::result::Result<
+            super::TokenGrantedTokenType,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for TokenGranted {
+        fn default() -> Self {
+            Self {
+                access_token: Err("access_token: no value supplied".to_string()),
+                expires_in: Err("expires_in: no value supplied".to_string()),
+                refresh_token: Err("refresh_token: no value supplied".to_string()),
+                token_type: Err("token_type: no value supplied".to_string()),
+            }
+        }
+    }
+    impl TokenGranted {
+        pub fn access_token<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::TokenGrantedAccessToken>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.access_token = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn expires_in<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.expires_in = value.try_into().map_err(|e| format!("expires_in: {e}"));
+            self
+        }
+        pub fn refresh_token<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::TokenGrantedRefreshToken>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.refresh_token = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn token_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::TokenGrantedTokenType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.token_type = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<TokenGranted> for super::TokenGranted {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: TokenGranted,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                access_token: value.access_token?,
+                expires_in: value.expires_in?,
+                refresh_token: value.refresh_token?,
+                token_type: value.token_type?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::TokenGranted> for TokenGranted {
+        fn from(value: super::TokenGranted) -> Self {
+            Self {
+                access_token: Ok(value.access_token),
+                expires_in: Ok(value.expires_in),
+                refresh_token: Ok(value.refresh_token),
+                token_type: Ok(value.token_type),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct TokenRequest {
+        grant_type: ::std::result::Result<
+            super::TokenRequestGrantType,
+            ::std::string::String,
+        >,
+        password: ::std::result::Result<
+            ::std::option::Option<super::TokenRequestPassword>,
+            ::std::string::String,
+        >,
+        refresh_token: ::std::result::Result<
+            ::std::option::Option<super::TokenRequestRefreshToken>,
+            ::std::string::String,
+        >,
+        username: ::std::result::Result<
+            ::std::option::Option<super::TokenRequestUsername>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for TokenRequest {
+        fn default() -> Self {
+            Self {
+                grant_type: Err("grant_type: no value supplied".to_string()),
+                password: Ok(Default::default()),
+                refresh_token: Ok(Default::default()),
+                username: Ok(Default::default()),
+            }
+        }
+    }
+    impl TokenRequest {
+        pub fn grant_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::TokenRequestGrantType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.grant_type = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn password<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::TokenRequestPassword>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.password = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn refresh_token<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::TokenRequestRefreshToken>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.refresh_token = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn username<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::TokenRequestUsername>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.username = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<TokenRequest> for super::TokenRequest {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: TokenRequest,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                grant_type: value.grant_type?,
+                password: value.password?,
+                refresh_token: value.refresh_token?,
+                username: value.username?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::TokenRequest> for TokenRequest {
+        fn from(value: super::TokenRequest) -> Self {
+            Self {
+                grant_type: Ok(value.grant_type),
+                password: Ok(value.password),
+                refresh_token: Ok(value.refresh_token),
+                username: Ok(value.username),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct UpdateSuccess {
+        errors: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::PropertyError>>,
+            ::std::string::String,
+        >,
+        java_script: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        open_in_dialog: ::std::result::Result<bool, ::std::string::String>,
+        open_in_window: ::std::result::Result<bool, ::std::string::String>,
+        redirect_url: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<i32, ::std::string::String>,
+        updated_by: ::std::result::Result<::std::string::String, ::std::string::String>,
+        updated_on: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+        value: ::std::result::Result<super::UpdatedRecord, ::std::string::String>,
+        was_successful: ::std::result::Result<bool, ::std::string::String>,
+    }
+    impl ::std::default::Default for UpdateSuccess {
+        fn default() -> Self {
+            Self {
+                errors: Err("Errors: no value supplied".to_string()),
+                java_script: Err("JavaScript: no value supplied".to_string()),
+                message: Err("Message: no value supplied".to_string()),
+                open_in_dialog: Err("OpenInDialog: no value supplied".to_string()),
+                open_in_window: Err("OpenInWindow: no value supplied".to_string()),
+                redirect_url: Err("RedirectURL: no value supplied".to_string()),
+                status: Err("Status: no value supplied".to_string()),
+                updated_by: Err("UpdatedBy: no value supplied".to_string()),
+                updated_on: Err("UpdatedOn: no value supplied".to_string()),
+                value: Err("Value: no value supplied".to_string()),
+                was_successful: Err("WasSuccessful: no value supplied".to_string()),
+            }
+        }
+    }
+    impl UpdateSuccess {
+        pub fn errors<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::PropertyError>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.errors = value.try_into().map_err(|e| format!("Errors: {e}"));
+            self
+        }
+        pub fn java_script<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.java_script = value.try_into().map_err(|e| format!("JavaScript: {e}"));
+            self
+        }
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value.try_into().map_err(|e| format!("Message: {e}"));
+            self
+        }
+        pub fn open_in_dialog<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.open_in_dialog = value
+                .try_into()
+                .map_err(|e| format!("OpenInDialog: {e}"));
+            self
+        }
+        pub fn open_in_window<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.open_in_window = value
+                .try_into()
+                .map_err(|e| format!("OpenInWindow: {e}"));
+            self
+        }
+        pub fn redirect_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.redirect_url = value
+                .try_into()
+                .map_err(|e| format!("RedirectURL: {e}"));
+            self
+        }
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value.try_into().map_err(|e| format!("Status: {e}"));
+            self
+        }
+        pub fn updated_by<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_by = value.try_into().map_err(|e| format!("UpdatedBy: {e}"));
+            self
+        }
+        pub fn updated_on<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_on = value.try_into().map_err(|e| format!("UpdatedOn: {e}"));
+            self
+        }
+        pub fn value<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::UpdatedRecord>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.value = value.try_into().map_err(|e| format!("Value: {e}"));
+            self
+        }
+        pub fn was_successful<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.was_successful = value
+                .try_into()
+                .map_err(|e| format!("WasSuccessful: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<UpdateSuccess> for super::UpdateSuccess {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateSuccess,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                errors: value.errors?,
+                java_script: value.java_script?,
+                message: value.message?,
+                open_in_dialog: value.open_in_dialog?,
+                open_in_window: value.open_in_window?,
+                redirect_url: value.redirect_url?,
+                status: value.status?,
+                updated_by: value.updated_by?,
+                updated_on: value.updated_on?,
+                value: value.value?,
+                was_successful: value.was_successful?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::UpdateSuccess> for UpdateSuccess {
+        fn from(value: super::UpdateSuccess) -> Self {
+            Self {
+                errors: Ok(value.errors),
+                java_script: Ok(value.java_script),
+                message: Ok(value.message),
+                open_in_dialog: Ok(value.open_in_dialog),
+                open_in_window: Ok(value.open_in_window),
+                redirect_url: Ok(value.redirect_url),
+                status: Ok(value.status),
+                updated_by: Ok(value.updated_by),
+                updated_on: Ok(value.updated_on),
+                value: Ok(value.value),
+                was_successful: Ok(value.was_successful),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct UpdatedRecord {
+        id: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+    }
+    impl ::std::default::Default for UpdatedRecord {
+        fn default() -> Self {
+            Self {
+                id: Err("Id: no value supplied".to_string()),
+            }
+        }
+    }
+    impl UpdatedRecord {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value.try_into().map_err(|e| format!("Id: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<UpdatedRecord> for super::UpdatedRecord {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdatedRecord,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { id: value.id? })
+        }
+    }
+    impl ::std::convert::From<super::UpdatedRecord> for UpdatedRecord {
+        fn from(value: super::UpdatedRecord) -> Self {
+            Self { id: Ok(value.id) }
+        }
+    }
 }
 /// Error types.
 pub mod error {

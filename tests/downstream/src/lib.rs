@@ -2,30 +2,28 @@
 //! no spec and no generator: this library builds requests and reads responses with the types
 //! alone; `tests/client.rs` calls a server with the client, naming only what it exports.
 
-use nexudus_types::{CoworkerTimePassCreate, CreateSuccess, ErrorEnvelope};
+use nexudus_types::{
+    CoworkerTimePassCreate, CoworkerTimePassCreateNotes, CreateSuccess, ErrorEnvelope,
+    error::ConversionError,
+};
 
-/// A request for `count` passes of `time_pass` for `coworker` at `business`.
+/// A request for `count` passes of `time_pass` for `coworker` at `business`, built with the
+/// type's builder: the properties it does not set keep their defaults, so this keeps compiling
+/// when the spec gains an optional property.
 pub fn time_passes(
     coworker: u64,
     business: u64,
     time_pass: u64,
     count: u32,
-) -> Option<CoworkerTimePassCreate> {
-    Some(CoworkerTimePassCreate {
-        business_id: business.try_into().ok()?,
-        coworker_id: coworker.try_into().ok()?,
-        time_pass_id: time_pass.try_into().ok()?,
-        create_multiple: count.try_into().ok()?,
-        notes: Some("issued by a downstream crate".parse().ok()?),
-        coworker_contract_unique_id: None,
-        coworker_product_unique_id: None,
-        expire_date: None,
-        free: Some(false),
-        price: None,
-        purchase_order: None,
-        tariff_time_pass_unique_id: None,
-        used: None,
-    })
+) -> Result<CoworkerTimePassCreate, ConversionError> {
+    CoworkerTimePassCreate::builder()
+        .coworker_id(coworker)
+        .business_id(business)
+        .time_pass_id(time_pass)
+        .create_multiple(count)
+        .notes("issued by a downstream crate".parse::<CoworkerTimePassCreateNotes>()?)
+        .free(false)
+        .try_into()
 }
 
 /// One line about a response body: the new Id, or the errors joined.
@@ -59,7 +57,11 @@ mod tests {
                 "Notes": "issued by a downstream crate", "Free": false
             })
         );
-        assert!(time_passes(0, 2, 3, 4).is_none(), "ids are positive");
+        assert_eq!(
+            time_passes(0, 2, 3, 4).unwrap_err().to_string(),
+            "CoworkerId: out of range integral type conversion attempted",
+            "ids are positive, and the error names the property"
+        );
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! named. It names only what `nexudus-client` exports (the types, uuid, chrono and reqwest come
 //! through it); the reference server on loopback stands in for Nexudus.
 
-use nexudus_client::{ApiError, ErrorKind, nexudus_types::CoworkerTimePassCreate};
+use nexudus_client::{
+    ApiError, ErrorKind, chrono,
+    nexudus_types::{CoworkerTimePassCreate, CoworkerTimePassCreateNotes},
+};
 
 struct Server {
     base_url: String,
@@ -35,24 +38,42 @@ async fn server() -> Server {
 
 /// Two passes of time pass 3 for coworker 1 at business 2, as an application builds them.
 fn request() -> CoworkerTimePassCreate {
-    CoworkerTimePassCreate {
-        business_id: 2.try_into().unwrap(),
-        coworker_id: 1.try_into().unwrap(),
-        time_pass_id: 3.try_into().unwrap(),
-        create_multiple: 2.try_into().unwrap(),
-        notes: Some("Welcome pack".parse().unwrap()),
-        price: Some(12.5),
-        expire_date: Some(
-            nexudus_client::chrono::DateTime::parse_from_rfc3339("2027-01-31T18:00:00Z")
+    CoworkerTimePassCreate::builder()
+        .business_id(2u64)
+        .coworker_id(1u64)
+        .time_pass_id(3u64)
+        .create_multiple(2u32)
+        .notes(
+            "Welcome pack"
+                .parse::<CoworkerTimePassCreateNotes>()
+                .unwrap(),
+        )
+        .price(12.5)
+        .expire_date(
+            chrono::DateTime::parse_from_rfc3339("2027-01-31T18:00:00Z")
                 .unwrap()
-                .into(),
-        ),
-        coworker_contract_unique_id: None,
-        coworker_product_unique_id: None,
-        free: None,
-        purchase_order: None,
-        tariff_time_pass_unique_id: None,
-        used: None,
+                .to_utc(),
+        )
+        .try_into()
+        .unwrap()
+}
+
+/// What an application does about each kind of failure the client reports.
+fn advice(error: &ApiError) -> &'static str {
+    match error.kind() {
+        ErrorKind::Refused | ErrorKind::Validation => "correct the request",
+        ErrorKind::Unauthorized => "sign in again",
+        ErrorKind::Forbidden => "ask for the role",
+        ErrorKind::NotFound => "nothing to show",
+        ErrorKind::Throttled
+        | ErrorKind::RequestTimeout
+        | ErrorKind::Server
+        | ErrorKind::Transport => "try again later",
+        ErrorKind::PayloadTooLarge
+        | ErrorKind::UnsupportedMediaType
+        | ErrorKind::UnexpectedResponse => "report a fault in the application",
+        // ErrorKind is non_exhaustive: a kind added later is reported too.
+        _ => "report a fault in the application",
     }
 }
 
@@ -94,6 +115,7 @@ async fn creates_reads_and_tells_errors_apart_by_kind() {
         .map_err(ApiError::from)
         .unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::NotFound);
+    assert_eq!(advice(&missing), "nothing to show");
     assert_eq!(missing.status(), Some(404));
 
     let anonymous = nexudus_client::anonymous(&server.base_url).unwrap();
@@ -103,6 +125,7 @@ async fn creates_reads_and_tells_errors_apart_by_kind() {
         .map_err(ApiError::from)
         .unwrap_err();
     assert_eq!(unauthorized.kind(), ErrorKind::Unauthorized);
+    assert_eq!(advice(&unauthorized), "sign in again");
     assert_eq!(entries(&unauthorized).len(), 1, "{unauthorized}");
     assert!(
         unauthorized.to_string().starts_with("401 (Unauthorized): "),
@@ -124,6 +147,7 @@ async fn creates_reads_and_tells_errors_apart_by_kind() {
         .map_err(ApiError::from)
         .unwrap_err();
     assert_eq!(invalid.kind(), ErrorKind::Validation);
+    assert_eq!(advice(&invalid), "correct the request");
     assert_eq!(entries(&invalid), ["CreateMultiple: must be at most 100"]);
 }
 
@@ -191,4 +215,21 @@ fn the_types_refuse_what_they_can_hold_when_built() {
         .parse::<nexudus_client::nexudus_types::CoworkerTimePassCreateNotes>()
         .unwrap_err();
     assert_eq!(error.to_string(), "Notes: longer than 2000 characters");
+}
+
+/// A builder that misses a required property, or is given a value its type cannot hold, says
+/// which property when the value is built.
+#[test]
+fn a_builder_names_the_property_it_misses_or_refuses() {
+    let complete = CoworkerTimePassCreate::builder()
+        .business_id(2u64)
+        .coworker_id(1u64)
+        .create_multiple(1u32);
+    let missing = CoworkerTimePassCreate::try_from(complete.clone()).unwrap_err();
+    assert_eq!(missing.to_string(), "TimePassId: no value supplied");
+    let zero = CoworkerTimePassCreate::try_from(complete.time_pass_id(0u64)).unwrap_err();
+    assert_eq!(
+        zero.to_string(),
+        "TimePassId: out of range integral type conversion attempted"
+    );
 }

@@ -13,6 +13,11 @@ pub struct ProblemReport {
     #[serde(rename = "Problems")]
     pub problems: ::std::vec::Vec<::std::string::String>,
 }
+impl ProblemReport {
+    pub fn builder() -> builder::ProblemReport {
+        Default::default()
+    }
+}
 ///`SortOrder`
 #[derive(
     ::schemars::JsonSchema,
@@ -82,6 +87,11 @@ pub struct WidgetList {
     #[serde(rename = "Records")]
     pub records: ::std::vec::Vec<WidgetV2>,
 }
+impl WidgetList {
+    pub fn builder() -> builder::WidgetList {
+        Default::default()
+    }
+}
 ///`WidgetV2`
 #[derive(
     ::schemars::JsonSchema,
@@ -97,6 +107,11 @@ pub struct WidgetV2 {
     #[serde(rename = "Weight", skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(serialize_with = "finite_numbers::property_0")]
     pub weight: ::std::option::Option<f64>,
+}
+impl WidgetV2 {
+    pub fn builder() -> builder::WidgetV2 {
+        Default::default()
+    }
 }
 ///`WidgetV2Name`
 #[derive(
@@ -160,6 +175,135 @@ impl<'de> ::serde::Deserialize<'de> for WidgetV2Name {
             .map_err(|e: self::error::ConversionError| {
                 <D::Error as ::serde::de::Error>::custom(e.to_string())
             })
+    }
+}
+/// Types for composing complex structures.
+pub mod builder {
+    #[derive(Clone, Debug)]
+    pub struct ProblemReport {
+        problems: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ProblemReport {
+        fn default() -> Self {
+            Self {
+                problems: Err("Problems: no value supplied".to_string()),
+            }
+        }
+    }
+    impl ProblemReport {
+        pub fn problems<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.problems = value.try_into().map_err(|e| format!("Problems: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ProblemReport> for super::ProblemReport {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ProblemReport,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { problems: value.problems? })
+        }
+    }
+    impl ::std::convert::From<super::ProblemReport> for ProblemReport {
+        fn from(value: super::ProblemReport) -> Self {
+            Self {
+                problems: Ok(value.problems),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct WidgetList {
+        records: ::std::result::Result<
+            ::std::vec::Vec<super::WidgetV2>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for WidgetList {
+        fn default() -> Self {
+            Self {
+                records: Err("Records: no value supplied".to_string()),
+            }
+        }
+    }
+    impl WidgetList {
+        pub fn records<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::WidgetV2>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.records = value.try_into().map_err(|e| format!("Records: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<WidgetList> for super::WidgetList {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: WidgetList,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { records: value.records? })
+        }
+    }
+    impl ::std::convert::From<super::WidgetList> for WidgetList {
+        fn from(value: super::WidgetList) -> Self {
+            Self { records: Ok(value.records) }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct WidgetV2 {
+        name: ::std::result::Result<super::WidgetV2Name, ::std::string::String>,
+        weight: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+    }
+    impl ::std::default::Default for WidgetV2 {
+        fn default() -> Self {
+            Self {
+                name: Err("Name: no value supplied".to_string()),
+                weight: Ok(Default::default()),
+            }
+        }
+    }
+    impl WidgetV2 {
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::WidgetV2Name>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+        pub fn weight<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.weight = value.try_into().map_err(|e| format!("Weight: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<WidgetV2> for super::WidgetV2 {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: WidgetV2,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                name: value.name?,
+                weight: value.weight?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::WidgetV2> for WidgetV2 {
+        fn from(value: super::WidgetV2) -> Self {
+            Self {
+                name: Ok(value.name),
+                weight: Ok(value.weight),
+            }
+        }
     }
 }
 /// Error types.

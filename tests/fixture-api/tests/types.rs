@@ -1,6 +1,6 @@
 //! What the generated types refuse names the property: a float field that is not finite fails to
 //! serialise (serde_json alone would write `null` and lose the value), and a newtype's conversion
-//! error starts with the property it is for.
+//! error and a builder's error start with the property they are about.
 
 use fixture_api::types::{WidgetV2, WidgetV2Name};
 
@@ -43,4 +43,16 @@ fn a_conversion_error_names_its_property() {
             .starts_with("Name: longer than 10 characters"),
         "{error}"
     );
+}
+
+#[test]
+fn a_builder_names_the_property_it_misses_or_refuses() {
+    let error = WidgetV2::try_from(WidgetV2::builder().weight(1.5)).unwrap_err();
+    assert_eq!(error.to_string(), "Name: no value supplied");
+    // The newtype's own error already names the property: it is not named twice.
+    let error = WidgetV2::try_from(WidgetV2::builder().name("x".repeat(11))).unwrap_err();
+    assert_eq!(error.to_string(), "Name: longer than 10 characters");
+    // What is left unset keeps its default: an optional property stays out of the JSON.
+    let built = WidgetV2::try_from(WidgetV2::builder().name("bolt")).unwrap();
+    assert_eq!(built, widget(None));
 }
