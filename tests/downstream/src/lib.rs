@@ -43,6 +43,12 @@ pub fn summarize(body: &str) -> Result<String, serde_json::Error> {
         .join("; "))
 }
 
+/// The README's example for downstream crates, compiled as a doctest: what it shows stays
+/// true of the published surface.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct Readme;
+
 #[cfg(test)]
 mod tests {
     use super::*;
