@@ -73,6 +73,15 @@ pub enum StoreError {
         /// What it holds.
         value: String,
     },
+    /// The database holds the table in a layout this server does not write.
+    #[error(
+        "the database's layout is version {found}, this server writes version {LAYOUT}: \
+         use a database this version created"
+    )]
+    Layout {
+        /// The database's `PRAGMA user_version`.
+        found: i64,
+    },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -568,61 +577,25 @@ fn create_indexes() -> String {
         .collect()
 }
 
-/// Brings a database written by an earlier version of this server to the current layout, in
-/// one transaction: nothing stored is lost, and an interrupted migration leaves the old layout.
-fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
-    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if version >= LAYOUT {
-        return Ok(());
-    }
+/// Creates the table in a new database, in one transaction with its layout version; a database
+/// that holds the table in another layout (or one this server did not write) is refused as it
+/// is, never rewritten.
+fn prepare(connection: &mut Connection) -> Result<(), StoreError> {
     let transaction = connection.transaction()?;
-    // Until November 2026 each record also kept its request as JSON, a copy of its columns.
-    let has_request_copy: bool = transaction.query_row(
-        &format!("SELECT COUNT(*) > 0 FROM pragma_table_info('{TABLE}') WHERE name = 'request'"),
-        [],
+    let version: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let has_table: bool = transaction.query_row(
+        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [TABLE],
         |row| row.get(0),
     )?;
-    if has_request_copy {
-        transaction.execute_batch(&format!("ALTER TABLE {TABLE} DROP COLUMN request"))?;
+    if has_table && version != LAYOUT {
+        return Err(StoreError::Layout { found: version });
     }
-    // Layout 0 kept date-times as RFC 3339 of any precision, which does not sort as the instants
-    // do; layout 1 writes them at one width.
-    let mut rewrites = Vec::new();
-    {
-        let mut statement = transaction.prepare(&format!(
-            "SELECT id, created_on, updated_on, expire_date FROM {TABLE}"
-        ))?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
-            let mut dates = Vec::new();
-            for (index, column) in [(1, "created_on"), (2, "updated_on"), (3, "expire_date")] {
-                let text: Option<String> = row.get(index)?;
-                let rewritten = text
-                    .map(|text| {
-                        parse_date_time(&text)
-                            .map(stored_date_time)
-                            .ok_or(StoreError::Corrupt {
-                                id,
-                                column,
-                                value: text,
-                            })
-                    })
-                    .transpose()?;
-                dates.push(rewritten);
-            }
-            rewrites.push((id, dates));
-        }
+    if !has_table {
+        transaction.execute_batch(&create_table())?;
+        transaction.execute_batch(&format!("PRAGMA user_version = {LAYOUT}"))?;
     }
-    for (id, dates) in rewrites {
-        transaction.execute(
-            &format!(
-                "UPDATE {TABLE} SET created_on = ?1, updated_on = ?2, expire_date = ?3 WHERE id = ?4"
-            ),
-            rusqlite::params![dates[0], dates[1], dates[2], id],
-        )?;
-    }
-    transaction.execute_batch(&format!("PRAGMA user_version = {LAYOUT}"))?;
+    transaction.execute_batch(&create_indexes())?;
     transaction.commit()?;
     Ok(())
 }
@@ -931,12 +904,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating or migrating if needed) the database at `path` and starts its writer.
+    /// Opens (creating if needed) the database at `path` and starts its writer.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut writer = connect(path)?;
-        writer.execute_batch(&create_table())?;
-        migrate(&mut writer)?;
-        writer.execute_batch(&create_indexes())?;
+        prepare(&mut writer)?;
         let queue = Arc::new(Queue::default());
         let commits = Arc::new(AtomicU64::new(0));
         let writer = std::thread::Builder::new()
@@ -1580,80 +1551,40 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn databases_of_the_earlier_layout_are_migrated() {
+    async fn a_database_of_another_layout_is_refused_not_rewritten() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite3");
-        // The layout of November 2026: a JSON copy of each request, date-times of any precision.
-        let old = Connection::open(&path).unwrap();
-        old.execute_batch(&create_table().replace(
-            "created_on TEXT NOT NULL,",
-            "request TEXT NOT NULL,\n            created_on TEXT NOT NULL,",
-        ))
-        .unwrap();
-        old.execute_batch(
-            "INSERT INTO coworker_time_passes (unique_id, coworker_id, business_id, time_pass_id,
-                expire_date, request, created_on, updated_on, updated_by)
-             VALUES ('0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90', 7, 8, 9, '2026-07-31T00:00:00Z', '{}',
-                     '2026-11-01T10:00:00.5Z', '2026-11-01T10:00:00.5Z', 'old@b.c'),
-                    ('0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d91', 7, 8, 9, NULL, '{}',
-                     '2026-11-01T10:00:00Z', '2026-11-01T10:00:01Z', 'old@b.c')",
-        )
-        .unwrap();
-        drop(old);
         let store = Store::open(&path).unwrap();
-        let record = store.get(1).unwrap().unwrap();
-        assert_eq!(record.created_on, "2026-11-01T10:00:00.500000000Z");
-        assert_eq!(
-            record.fields.expire_date.as_deref(),
-            Some("2026-07-31T00:00:00.000000000Z")
-        );
-        assert_eq!(record.to_read_model().unwrap().coworker_id.get(), 7);
-        // The instants sort as they are now, which the earlier text did not.
-        let by_creation = store
-            .list(ListQuery {
-                filters: Vec::new(),
-                sort: SortColumn::CreatedOn,
-                descending: false,
-                page: 1,
-                size: 10,
-            })
-            .await
-            .unwrap();
-        let ids: Vec<i64> = by_creation.records.iter().map(|record| record.id).collect();
-        assert_eq!(ids, [2, 1]);
-        assert_eq!(store.create(fields("n"), 1, "a@b.c").await.unwrap().0, [3]);
+        assert_eq!(store.create(fields("n"), 1, "a@b.c").await.unwrap().0, [1]);
         drop(store);
-        // Opening again changes nothing.
-        assert_eq!(Store::open(&path).unwrap().get(1).unwrap().unwrap(), record);
-    }
+        // Opening again keeps what was stored.
+        let record = Store::open(&path).unwrap().get(1).unwrap().unwrap();
+        assert_eq!(record.fields.notes.as_deref(), Some("n"));
 
-    #[test]
-    fn a_database_this_server_did_not_write_is_refused_not_mangled() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.sqlite3");
-        let old = Connection::open(&path).unwrap();
-        old.execute_batch(&create_table()).unwrap();
-        old.execute_batch(
-            "INSERT INTO coworker_time_passes (unique_id, coworker_id, business_id, time_pass_id,
-                created_on, updated_on, updated_by)
-             VALUES ('u', 7, 8, 9, 'yesterday', 'yesterday', 'old@b.c')",
-        )
-        .unwrap();
-        drop(old);
-        let error = Store::open(&path).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("column created_on holds \"yesterday\""),
-            "{error}"
-        );
-        // Nothing was changed: the migration ran in a transaction.
-        let text: String = Connection::open(&path)
-            .unwrap()
-            .query_row("SELECT created_on FROM coworker_time_passes", [], |row| {
-                row.get(0)
-            })
-            .unwrap();
-        assert_eq!(text, "yesterday");
+        for found in [0, LAYOUT + 1] {
+            Connection::open(&path)
+                .unwrap()
+                .execute_batch(&format!("PRAGMA user_version = {found}"))
+                .unwrap();
+            let error = Store::open(&path).err().unwrap();
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("the database's layout is version {found}, ")),
+                "{error}"
+            );
+            // Nothing was changed.
+            let old = Connection::open(&path).unwrap();
+            let version: i64 = old
+                .query_row("PRAGMA user_version", [], |row| row.get(0))
+                .unwrap();
+            assert_eq!(version, found);
+            let notes: String = old
+                .query_row("SELECT notes FROM coworker_time_passes", [], |row| {
+                    row.get(0)
+                })
+                .unwrap();
+            assert_eq!(notes, "n");
+        }
     }
 }
