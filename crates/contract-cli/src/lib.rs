@@ -1,13 +1,10 @@
 //! The reference server as a contract target: what `nexudus-contract` checks when it is given no
 //! URL, and what `cargo xtask bench` measures against.
 
-use std::{net::SocketAddr, path::Path};
+use std::path::Path;
 
 use anyhow::Context;
-use reference_server::{
-    RunningServer,
-    users::{BUILTIN_USERS, Users},
-};
+use reference_server::{RunningServer, users::BUILTIN_USERS};
 
 /// The reference server on a loopback port with a temporary database, stopped (and the database
 /// deleted) when dropped.
@@ -37,13 +34,8 @@ impl Reference {
         let dir = tempfile::tempdir_in(dir)
             .with_context(|| format!("creating a temporary directory in {}", dir.display()))?;
         let server = reference_server::Server::bind(reference_server::Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database: dir.path().join("contract.sqlite3"),
-            users: Users::builtin(),
-            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
-            limits: reference_server::Limits::default(),
             throttle,
-            tokens: reference_server::TokenLifetimes::default(),
+            ..reference_server::Config::loopback(dir.path().join("contract.sqlite3"))
         })
         .await
         .context("starting the reference server")?;

@@ -5,15 +5,9 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # // The reference server on a loopback port, as a stand-in for https://spaces.nexudus.com.
 //! # let dir = tempfile::tempdir()?;
-//! # let server = reference_server::Server::bind(reference_server::Config {
-//! #     listen: "127.0.0.1:0".parse()?,
-//! #     database: dir.path().join("example.sqlite3"),
-//! #     users: reference_server::users::Users::builtin(),
-//! #     body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
-//! #     limits: reference_server::Limits::default(),
-//! #     throttle: reference_server::ThrottlePolicy::default(),
-//! #     tokens: reference_server::TokenLifetimes::default(),
-//! # })
+//! # let server = reference_server::Server::bind(reference_server::Config::loopback(
+//! #     dir.path().join("example.sqlite3"),
+//! # ))
 //! # .await?
 //! # .spawn();
 //! # let base_url = server.base_url();

@@ -67,6 +67,23 @@ pub struct Config {
     pub tokens: TokenLifetimes,
 }
 
+impl Config {
+    /// A server on an ephemeral loopback port (`127.0.0.1:0`) with the built-in users and every
+    /// other setting at its default, storing in `database`: what tests, examples and local
+    /// contract runs start. Change a field with `Config { users, ..Config::loopback(path) }`.
+    pub fn loopback(database: PathBuf) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database,
+            users: Users::builtin(),
+            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
+            limits: Limits::default(),
+            throttle: ThrottlePolicy::default(),
+            tokens: TokenLifetimes::default(),
+        }
+    }
+}
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -17,15 +17,9 @@ struct Server {
 
 async fn server() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let server = reference_server::Server::bind(reference_server::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("downstream.sqlite3"),
-        users: reference_server::users::Users::builtin(),
-        body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
-        limits: reference_server::Limits::default(),
-        throttle: reference_server::ThrottlePolicy::default(),
-        tokens: reference_server::TokenLifetimes::default(),
-    })
+    let server = reference_server::Server::bind(reference_server::Config::loopback(
+        dir.path().join("downstream.sqlite3"),
+    ))
     .await
     .unwrap()
     .spawn();

@@ -114,12 +114,7 @@ async fn builtin_users_are_refused_beyond_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let error = reference_server::Server::bind(reference_server::Config {
         listen: "0.0.0.0:0".parse().unwrap(),
-        database: dir.path().join("db"),
-        users: Users::builtin(),
-        body_limit: 1024,
-        limits: reference_server::Limits::default(),
-        throttle: reference_server::ThrottlePolicy::default(),
-        tokens: reference_server::TokenLifetimes::default(),
+        ..reference_server::Config::loopback(dir.path().join("db"))
     })
     .await
     .unwrap_err();

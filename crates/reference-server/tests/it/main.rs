@@ -10,8 +10,6 @@ mod throttle;
 mod transport;
 mod volume;
 
-use std::net::SocketAddr;
-
 use reference_server::{Config, RunningServer, Server, store::Store, users::Users};
 use serde_json::{Value, json};
 
@@ -41,13 +39,10 @@ impl TestServer {
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database: dir.path().join("reference.sqlite3"),
             users,
-            body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
             limits,
             throttle,
-            tokens: reference_server::TokenLifetimes::default(),
+            ..Config::loopback(dir.path().join("reference.sqlite3"))
         };
         Self::start_in(dir, config).await
     }

@@ -1,7 +1,7 @@
 //! The token endpoint over HTTP: both grants, the tokens it issues on every operation, their
 //! expiry and their durability, and every malformed request answered with the OAuth 2.0 error.
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use reference_server::{Config, TokenLifetimes, users::Users};
 use serde_json::{Value, json};
@@ -71,16 +71,11 @@ async fn create_with(server: &TestServer, token: &str) -> u16 {
 
 async fn start_with_lifetimes(dir: &tempfile::TempDir, access: Duration) -> TestServer {
     let config = Config {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database: dir.path().join("reference.sqlite3"),
-        users: Users::builtin(),
-        body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
-        limits: reference_server::Limits::default(),
-        throttle: reference_server::ThrottlePolicy::default(),
         tokens: TokenLifetimes {
             access,
             refresh: Duration::from_secs(3600),
         },
+        ..Config::loopback(dir.path().join("reference.sqlite3"))
     };
     // The server's own directory is a fresh one inside `dir`; the database is `dir`'s, so that
     // a second server opens the first one's.
