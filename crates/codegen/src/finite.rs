@@ -140,11 +140,17 @@ fn json_name(field: &syn::Field) -> String {
     })
 }
 
+/// The newtypes' and the builders' errors, each starting with the JSON property it is about.
+pub(crate) fn name_errors(types: &mut syn::File) {
+    let named = parsed_properties(types);
+    name_conversion_errors(types, &named);
+    name_builder_errors(types, &named);
+}
+
 /// The errors of the newtypes' `FromStr` (typify's `longer than 2000 characters`) prefixed with
 /// the JSON property the type is for (`Notes: longer than 2000 characters`), where one property
 /// name is found for the type among the structs' fields.
-pub(crate) fn name_conversion_errors(types: &mut syn::File) {
-    let named = parsed_properties(types);
+fn name_conversion_errors(types: &mut syn::File, named: &BTreeMap<String, String>) {
     for item in &mut types.items {
         let syn::Item::Impl(block) = item else {
             continue;
@@ -167,8 +173,7 @@ pub(crate) fn name_conversion_errors(types: &mut syn::File) {
 /// The builders' errors name the JSON property too, where typify names the Rust field
 /// (`no value supplied for coworker_id`) and repeats what a newtype's error already says
 /// (`error converting supplied value for notes: Notes: longer than 2000 characters`).
-pub(crate) fn name_builder_errors(types: &mut syn::File) {
-    let named = parsed_properties(types);
+fn name_builder_errors(types: &mut syn::File, named: &BTreeMap<String, String>) {
     // Per struct, each message typify writes for a field and the one that replaces it.
     let mut messages: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for item in &types.items {

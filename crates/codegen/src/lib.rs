@@ -359,8 +359,7 @@ fn generate_types(
         schemars_behind(&mut types, feature);
     }
     let finite = finite::require_finite(&mut types);
-    finite::name_conversion_errors(&mut types);
-    finite::name_builder_errors(&mut types);
+    finite::name_errors(&mut types);
     let definitions_json = server::raw_string(
         &serde_json::to_string_pretty(&serde_json::Value::Object(definitions.clone()))
             .expect("a JSON value always serialises"),

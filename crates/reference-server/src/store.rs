@@ -1587,4 +1587,33 @@ mod tests {
             assert_eq!(notes, "n");
         }
     }
+
+    #[tokio::test]
+    async fn a_value_this_server_did_not_write_is_reported_not_mangled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.create(fields("n"), 1, "a@b.c").await.unwrap().0, [1]);
+        drop(store);
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("UPDATE coworker_time_passes SET created_on = 'yesterday'")
+            .unwrap();
+        let record = Store::open(&path).unwrap().get(1).unwrap().unwrap();
+        let error = record.to_read_model().unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("column created_on holds \"yesterday\""),
+            "{error}"
+        );
+        // Nothing was changed: the database still holds what was found.
+        let text: String = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT created_on FROM coworker_time_passes", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(text, "yesterday");
+    }
 }
