@@ -641,6 +641,12 @@ mod tests {
     }
 
     #[test]
+    fn the_status_must_be_the_expected_one() {
+        assert_eq!(status(201, 201), ("status".into(), Ok(())));
+        assert_eq!(status(201, 400).1, Err("expected 201, got 400".into()));
+    }
+
+    #[test]
     fn page_figures_must_agree() {
         let ok = json!({"R": [1, 2], "P": 3, "S": 2, "T": 6, "N": 3, "F": 5, "L": 6, "X": false, "V": true});
         assert_eq!(page_figures(Some(&ok), &page()).1, Ok(()));
@@ -677,6 +683,13 @@ mod tests {
             *body.pointer_mut(pointer).unwrap() = wrong;
             assert!(page_figures(Some(&body), &page()).1.is_err(), "{pointer}");
         }
+        let single =
+            json!({"R": [2], "P": 2, "S": 1, "T": 3, "N": 3, "F": 2, "L": 2, "X": true, "V": true});
+        assert_eq!(
+            page_figures(Some(&single), &page()).1,
+            Ok(()),
+            "pages of one record"
+        );
         let mut second = first.clone();
         second["P"] = json!(2);
         assert!(
