@@ -9,7 +9,7 @@
 
 use heck::ToUpperCamelCase;
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
 
 use crate::{
@@ -36,114 +36,108 @@ impl Context<'_> {
     }
 }
 
-/// The per-operation names of the server file.
-struct OperationIdents {
+/// One operation as the server file spells it: its names, from which every item of the operation
+/// is emitted.
+struct ServerOperation<'a> {
+    operation: &'a Operation,
+    /// The trait method, the client's method name.
     method: Ident,
+    /// `operations::NAME`.
     constant: Ident,
+    /// The response enum.
     response: Ident,
+    /// The axum handler.
     handler: Ident,
 }
 
-fn idents(context: &Context<'_>, operation: &Operation) -> Result<OperationIdents, CodegenError> {
-    let method = context.method(operation).ident.clone();
-    let snake = method.to_string();
-    let response = format!(
-        "{}Response",
-        snake.trim_start_matches('_').to_upper_camel_case()
-    );
-    let response = syn::parse_str::<Ident>(&response).map_err(|_| {
-        operation.unsupported(format!("`{response}` is not a usable response type name"))
-    })?;
-    Ok(OperationIdents {
-        constant: format_ident!("{}", snake.trim_start_matches('_').to_uppercase()),
-        handler: format_ident!("handle_{}", snake.trim_start_matches('_')),
-        method,
-        response,
-    })
+impl<'a> ServerOperation<'a> {
+    fn new(context: &Context<'_>, operation: &'a Operation) -> Result<Self, CodegenError> {
+        let method = context.method(operation).ident.clone();
+        let snake = method.to_string();
+        let snake = snake.trim_start_matches('_');
+        let response = format!("{}Response", snake.to_upper_camel_case());
+        let response = syn::parse_str::<Ident>(&response).map_err(|_| {
+            operation.unsupported(format!("`{response}` is not a usable response type name"))
+        })?;
+        Ok(ServerOperation {
+            operation,
+            constant: format_ident!("{}", snake.to_uppercase()),
+            handler: format_ident!("handle_{}", snake),
+            method,
+            response,
+        })
+    }
+
+    /// The field of `Validators` holding the request body's validator.
+    fn body_validator(&self) -> Ident {
+        format_ident!("{}", self.constant.to_string().to_lowercase())
+    }
+
+    /// The field of `Validators` holding a parameter's validator.
+    fn parameter_validator(&self, parameter: &Ident) -> Ident {
+        format_ident!("{}_{}", self.constant.to_string().to_lowercase(), parameter)
+    }
+
+    /// The operation's validators as fields of `Validators` and their initialisers.
+    fn validators(&self, context: &Context<'_>) -> Vec<(TokenStream, TokenStream)> {
+        let operation = self.operation;
+        let body = operation.request_schema.as_deref().map(|schema| {
+            let field = self.body_validator();
+            (
+                quote!(#field: ::server_runtime::Validator),
+                quote!(#field: ::server_runtime::Validator::new(definitions.clone(), #schema)?),
+            )
+        });
+        let parameters = operation.parameters.iter().map(|parameter| {
+            let field = self.parameter_validator(&parameter_ident(context, operation, parameter));
+            let schema = json_text(&parameter.schema);
+            let label = format!("{} parameter {}", operation.id, parameter.name);
+            (
+                quote!(#field: ::server_runtime::Validator),
+                quote! {
+                    #field: ::server_runtime::Validator::for_schema(
+                        definitions.clone(),
+                        &::serde_json::from_str::<::serde_json::Value>(#schema).expect("generated JSON is valid"),
+                        #label,
+                    )?
+                },
+            )
+        });
+        body.into_iter().chain(parameters).collect()
+    }
 }
 
 pub(crate) fn generate(
     context: &Context<'_>,
-    operations: &[Operation],
+    model: &[Operation],
     server_trait: &str,
     title: &str,
     contract: &Value,
     security_schemes: &[crate::model::SecurityScheme],
 ) -> Result<TokenStream, CodegenError> {
-    let security_schemes = security_schemes.iter().map(|scheme| {
-        let name = &scheme.name;
-        let token_url = option(scheme.password_token_url.as_deref());
-        let refresh_url = option(scheme.refresh_url.as_deref());
-        quote! {
-            ::server_runtime::SecurityScheme {
-                name: #name,
-                password_token_url: #token_url,
-                refresh_url: #refresh_url,
-            }
-        }
-    });
+    let api = Ident::new(server_trait, Span::call_site());
+    let operations = model
+        .iter()
+        .map(|operation| ServerOperation::new(context, operation))
+        .collect::<Result<Vec<_>, _>>()?;
+    let constants = operations.iter().map(operation_constant);
+    let constant_idents = operations.iter().map(|operation| &operation.constant);
+    let enums = operations
+        .iter()
+        .map(|operation| response_enum(context, operation))
+        .collect::<Result<Vec<_>, _>>()?;
+    let handlers = operations
+        .iter()
+        .map(|operation| handler(context, operation, &api));
+    let (validator_fields, validator_inits): (Vec<_>, Vec<_>) = operations
+        .iter()
+        .flat_map(|operation| operation.validators(context))
+        .unzip();
+    let security_schemes = security_schemes.iter().map(security_scheme);
     let contract = json_text(contract);
     let types_path = &context.types;
-    let api = Ident::new(server_trait, Span::call_site());
-    let unauthorized = crate::model::unauthorized_type(operations)?;
-    let mut error_types = std::collections::BTreeSet::new();
-    for operation in operations {
-        error_types.extend(crate::model::error_type(operation)?);
-    }
-    let rejects = error_types.iter().map(|ty| {
-        let ty = context.type_path(ty);
-        quote!(+ Reject<#ty>)
-    });
-    let authenticate = unauthorized.map(|ty| {
-        let ty = context.type_path(&ty);
-        quote! {
-            /// Who is calling, as `authenticate` establishes it.
-            type Caller: ::std::marker::Send;
-
-            /// Checks the caller against the operation's security requirements before anything
-            /// else of the request is read; an error is answered with 401.
-            fn authenticate(
-                &self,
-                operation: &'static ::server_runtime::Operation,
-                headers: &::http::HeaderMap,
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Caller, #ty>>
-                + ::std::marker::Send;
-        }
-    });
-    let mut constants = Vec::new();
-    let mut enums = Vec::new();
-    let mut methods = Vec::new();
-    let mut handlers = Vec::new();
-    let mut validators = Vec::new();
-    // One method router per path, in the spec's order.
-    let mut routes: indexmap::IndexMap<&str, Vec<TokenStream>> = Default::default();
-    for operation in operations {
-        let idents = idents(context, operation)?;
-        constants.push(operation_constant(operation, &idents));
-        enums.push(response_enum(context, operation, &idents)?);
-        methods.push(trait_method(context, operation, &idents));
-        let (handler, operation_validators) = handler(context, operation, &idents, &api);
-        handlers.push(handler);
-        validators.extend(operation_validators);
-        let axum_method = format_ident!("{}", operation.method.to_lowercase());
-        let handler = &idents.handler;
-        let route = routes.entry(operation.path.as_str()).or_default();
-        route.push(if route.is_empty() {
-            quote!(::axum::routing::#axum_method(#handler::<A>))
-        } else {
-            quote!(.#axum_method(#handler::<A>))
-        });
-    }
-    let constant_idents = operations
-        .iter()
-        .map(|operation| idents(context, operation).map(|idents| idents.constant))
-        .collect::<Result<Vec<_>, _>>()?;
-    let routes = routes
-        .into_iter()
-        .map(|(path, methods)| quote!(.route(#path, #(#methods)*)));
-    let (validator_fields, validator_inits): (Vec<_>, Vec<_>) = validators.into_iter().unzip();
-    let trait_doc =
-        format!("The operations of {title}, one method each, as the spec documents them.");
+    let api_trait = api_trait(context, model, &operations, &api, title)?;
+    let routes = routes(&operations);
     Ok(quote! {
         //! Server side of the API: its trait, the response enums and [`router`].
         #![allow(missing_docs, clippy::all, unused_imports, unused_variables)]
@@ -181,17 +175,7 @@ pub(crate) fn generate(
             ) -> E;
         }
 
-        #[doc = #trait_doc]
-        pub trait #api: ::std::marker::Send + ::std::marker::Sync + 'static #(#rejects)* {
-            #authenticate
-
-            /// The largest request body accepted, in bytes.
-            fn body_limit(&self) -> usize {
-                ::server_runtime::DEFAULT_BODY_LIMIT
-            }
-
-            #(#methods)*
-        }
+        #api_trait
 
         struct Validators {
             #(#validator_fields,)*
@@ -218,9 +202,103 @@ pub(crate) fn generate(
     })
 }
 
+/// `components.securitySchemes` entry as a `server_runtime::SecurityScheme`.
+fn security_scheme(scheme: &crate::model::SecurityScheme) -> TokenStream {
+    let name = &scheme.name;
+    let token_url = option(scheme.password_token_url.as_deref());
+    let refresh_url = option(scheme.refresh_url.as_deref());
+    quote! {
+        ::server_runtime::SecurityScheme {
+            name: #name,
+            password_token_url: #token_url,
+            refresh_url: #refresh_url,
+        }
+    }
+}
+
+/// The API trait: `authenticate` when an operation is secured, the body limit, and one method
+/// per operation; it requires a `Reject` for every error body type of the operations.
+fn api_trait(
+    context: &Context<'_>,
+    model: &[Operation],
+    operations: &[ServerOperation<'_>],
+    api: &Ident,
+    title: &str,
+) -> Result<TokenStream, CodegenError> {
+    let unauthorized = crate::model::unauthorized_type(model)?;
+    let mut error_types = std::collections::BTreeSet::new();
+    for operation in model {
+        error_types.extend(crate::model::error_type(operation)?);
+    }
+    let rejects = error_types.iter().map(|ty| {
+        let ty = context.type_path(ty);
+        quote!(+ Reject<#ty>)
+    });
+    let authenticate = unauthorized.map(|ty| {
+        let ty = context.type_path(&ty);
+        quote! {
+            /// Who is calling, as `authenticate` establishes it.
+            type Caller: ::std::marker::Send;
+
+            /// Checks the caller against the operation's security requirements before anything
+            /// else of the request is read; an error is answered with 401.
+            fn authenticate(
+                &self,
+                operation: &'static ::server_runtime::Operation,
+                headers: &::http::HeaderMap,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Caller, #ty>>
+                + ::std::marker::Send;
+        }
+    });
+    let methods = operations
+        .iter()
+        .map(|operation| trait_method(context, operation));
+    let doc = format!("The operations of {title}, one method each, as the spec documents them.");
+    Ok(quote! {
+        #[doc = #doc]
+        pub trait #api: ::std::marker::Send + ::std::marker::Sync + 'static #(#rejects)* {
+            #authenticate
+
+            /// The largest request body accepted, in bytes.
+            fn body_limit(&self) -> usize {
+                ::server_runtime::DEFAULT_BODY_LIMIT
+            }
+
+            #(#methods)*
+        }
+    })
+}
+
+/// `.route(path, method(handler).method(handler))`: one method router per path, in the spec's
+/// order.
+fn routes(operations: &[ServerOperation<'_>]) -> Vec<TokenStream> {
+    let mut paths: indexmap::IndexMap<&str, Vec<&ServerOperation<'_>>> = Default::default();
+    for operation in operations {
+        paths
+            .entry(operation.operation.path.as_str())
+            .or_default()
+            .push(operation);
+    }
+    paths
+        .into_iter()
+        .map(|(path, operations)| {
+            let methods = operations.iter().enumerate().map(|(index, operation)| {
+                let axum_method = format_ident!("{}", operation.operation.method.to_lowercase());
+                let handler = &operation.handler;
+                if index == 0 {
+                    quote!(::axum::routing::#axum_method(#handler::<A>))
+                } else {
+                    quote!(.#axum_method(#handler::<A>))
+                }
+            });
+            quote!(.route(#path, #(#methods)*))
+        })
+        .collect()
+}
+
 /// `operations::NAME`: the operation as the spec states it.
-fn operation_constant(operation: &Operation, idents: &OperationIdents) -> TokenStream {
-    let constant = &idents.constant;
+fn operation_constant(server: &ServerOperation<'_>) -> TokenStream {
+    let (operation, constant) = (server.operation, &server.constant);
     let (id, method, path) = (&operation.id, &operation.method, &operation.path);
     let request_schema = option(operation.request_schema.as_deref());
     let request_format = format_ident!("{}", operation.request_format.variant());
@@ -295,10 +373,9 @@ fn response_constant(response: &Response) -> TokenStream {
 /// The response enum: one variant per documented status.
 fn response_enum(
     context: &Context<'_>,
-    operation: &Operation,
-    idents: &OperationIdents,
+    server: &ServerOperation<'_>,
 ) -> Result<TokenStream, CodegenError> {
-    let response_ident = &idents.response;
+    let (operation, response_ident) = (server.operation, &server.response);
     let mut variants = Vec::new();
     let mut arms = Vec::new();
     for response in &operation.responses {
@@ -366,11 +443,8 @@ fn parameter_ident(context: &Context<'_>, operation: &Operation, parameter: &Par
         .clone()
 }
 
-fn trait_method(
-    context: &Context<'_>,
-    operation: &Operation,
-    idents: &OperationIdents,
-) -> TokenStream {
+fn trait_method(context: &Context<'_>, server: &ServerOperation<'_>) -> TokenStream {
+    let operation = server.operation;
     let docs = if operation.docs.is_empty() {
         format!("`{} {}`.", operation.method, operation.path)
     } else {
@@ -389,7 +463,7 @@ fn trait_method(
         let ty = context.type_path(schema);
         quote!(, body: #ty)
     });
-    let (method, response) = (&idents.method, &idents.response);
+    let (method, response) = (&server.method, &server.response);
     let caller = (!operation.security.is_empty()).then(|| quote!(, caller: Self::Caller));
     quote! {
         #[doc = #docs]
@@ -398,110 +472,11 @@ fn trait_method(
     }
 }
 
-/// The handler and the validators it needs (field, initialiser).
-fn handler(
-    context: &Context<'_>,
-    operation: &Operation,
-    idents: &OperationIdents,
-    api: &Ident,
-) -> (TokenStream, Vec<(TokenStream, TokenStream)>) {
-    let OperationIdents {
-        method,
-        constant,
-        response,
-        handler,
-    } = idents;
-    let bad_request = variant(400).expect("a known status");
-    let mut validators = Vec::new();
-
-    // `check_router_statuses` made sure that an operation the router rejects for has one.
-    let error_type = crate::model::error_type(operation)
-        .ok()
-        .flatten()
-        .map(|ty| context.type_path(&ty));
-    let reject = |rejection: TokenStream| {
-        quote! {
-            <A as Reject<#error_type>>::reject(&*state.api, &operations::#constant, #rejection)
-        }
-    };
-    let read_body = operation.request_schema.as_deref().map(|schema| {
-        let ty = context.type_path(schema);
-        let field = format_ident!("{}", constant.to_string().to_lowercase());
-        validators.push((
-            quote!(#field: ::server_runtime::Validator),
-            quote!(#field: ::server_runtime::Validator::new(definitions.clone(), #schema)?),
-        ));
-        // The body statuses the operation documents with its error body; the rest are 400s.
-        let own_statuses = [408, 413, 415]
-            .into_iter()
-            .filter(|status| {
-                operation
-                    .response(*status)
-                    .is_some_and(|response| response.schema.is_some())
-            })
-            .map(|status| {
-                let variant = variant(status).expect("a known status");
-                let status = proc_macro2::Literal::u16_unsuffixed(status);
-                quote!(#status => #response::#variant(body),)
-            });
-        let format = format_ident!("{}", operation.request_format.variant());
-        let reject = reject(quote!(rejection));
-        quote! {
-            let body = match ::server_runtime::read_body::<#ty>(
-                &headers, body, state.api.body_limit(), &state.validators.#field,
-                ::server_runtime::BodyFormat::#format,
-            ).await {
-                ::std::result::Result::Ok(body) => body,
-                ::std::result::Result::Err(rejection) => {
-                    let status = rejection.status();
-                    let body = #reject;
-                    return match status.as_u16() {
-                        #(#own_statuses)*
-                        _ => #response::#bad_request(body),
-                    }.into_response();
-                }
-            };
-        }
-    });
-
-    let mut read_parameters = Vec::new();
-    let mut unwrap_required = Vec::new();
-    let mut arguments = Vec::new();
-    for parameter in &operation.parameters {
-        let ident = parameter_ident(context, operation, parameter);
-        let field = format_ident!("{}_{}", constant.to_string().to_lowercase(), ident);
-        let (name, required) = (&parameter.name, parameter.required);
-        let ty = parameter_type(context, parameter);
-        let json_type = format_ident!("{}", parameter.kind.json_type());
-        let schema = json_text(&parameter.schema);
-        let label = format!("{} parameter {name}", operation.id);
-        validators.push((
-            quote!(#field: ::server_runtime::Validator),
-            quote! {
-                #field: ::server_runtime::Validator::for_schema(
-                    definitions.clone(),
-                    &::serde_json::from_str::<::serde_json::Value>(#schema).expect("generated JSON is valid"),
-                    #label,
-                )?
-            },
-        ));
-        let pairs = match parameter.location {
-            Location::Path => quote!(path_pairs),
-            Location::Query => quote!(query_pairs),
-        };
-        read_parameters.push(quote! {
-            let #ident = ::server_runtime::parameter::<#ty>(
-                &#pairs, #name, ::server_runtime::ParameterType::#json_type, #required,
-                &state.validators.#field, &mut violations,
-            );
-        });
-        if required {
-            unwrap_required.push(quote! {
-                let #ident = #ident.expect("a required parameter without violations is present");
-            });
-        }
-        arguments.push(quote!(#ident));
-    }
+/// The axum handler: it authenticates the caller, reads the parameters and the body, each
+/// rejected in the operation's own error body, and answers with what the trait method returns.
+fn handler(context: &Context<'_>, server: &ServerOperation<'_>, api: &Ident) -> TokenStream {
+    let operation = server.operation;
+    let (method, handler) = (&server.method, &server.handler);
     let uses = |location| operation.parameters_at(location).next().is_some();
     let path_extractor = uses(Location::Path).then(|| {
         quote! {
@@ -512,47 +487,18 @@ fn handler(
         }
     });
     let query_extractor = uses(Location::Query).then(|| quote!(query: ::axum::extract::RawQuery,));
-    let reject_parameters = reject(quote!(::server_runtime::Rejection::Invalid(violations)));
-    let read_parameters = (!operation.parameters.is_empty()).then(|| {
-        let path_pairs = uses(Location::Path).then(|| {
-            quote! {
-                // A path that cannot be decoded leaves its parameters missing, which is reported.
-                let path_pairs = path.map(|path| path.0).unwrap_or_default();
-            }
-        });
-        let query_pairs = uses(Location::Query)
-            .then(|| quote!(let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());));
-        quote! {
-            #path_pairs
-            #query_pairs
-            let mut violations = ::std::vec::Vec::new();
-            #(#read_parameters)*
-            if !violations.is_empty() {
-                let envelope = #reject_parameters;
-                return #response::#bad_request(envelope).into_response();
-            }
-            #(#unwrap_required)*
-        }
-    });
-    let unauthorized = variant(401).expect("a known status");
-    let (authenticate, caller) = if operation.security.is_empty() {
-        (None, None)
-    } else {
-        let authenticate = quote! {
-            let caller = match state.api.authenticate(&operations::#constant, &headers).await {
-                ::std::result::Result::Ok(caller) => caller,
-                ::std::result::Result::Err(envelope) => {
-                    return #response::#unauthorized(envelope).into_response();
-                }
-            };
-        };
-        (Some(authenticate), Some(quote!(caller)))
-    };
-    let arguments = caller
-        .into_iter()
-        .chain(arguments)
-        .chain(operation.request_schema.as_ref().map(|_| quote!(body)));
-    let handler = quote! {
+    let authenticate = authenticate(server);
+    let read_parameters = read_parameters(context, server);
+    let read_body = read_body(context, server);
+    let arguments =
+        (!operation.security.is_empty())
+            .then(|| quote!(caller))
+            .into_iter()
+            .chain(operation.parameters.iter().map(|parameter| {
+                parameter_ident(context, operation, parameter).into_token_stream()
+            }))
+            .chain(operation.request_schema.as_ref().map(|_| quote!(body)));
+    quote! {
         async fn #handler<A: #api>(
             ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
             #path_extractor
@@ -565,8 +511,154 @@ fn handler(
             #read_body
             state.api.#method(#(#arguments),*).await.into_response()
         }
-    };
-    (handler, validators)
+    }
+}
+
+/// The error body answering `rejection`, from the API's `Reject` for the operation's error type.
+fn reject(
+    context: &Context<'_>,
+    server: &ServerOperation<'_>,
+    rejection: TokenStream,
+) -> TokenStream {
+    // `check_router_statuses` made sure that an operation the router rejects for has one.
+    let error_type = crate::model::error_type(server.operation)
+        .ok()
+        .flatten()
+        .map(|ty| context.type_path(&ty));
+    let constant = &server.constant;
+    quote! {
+        <A as Reject<#error_type>>::reject(&*state.api, &operations::#constant, #rejection)
+    }
+}
+
+/// `let caller = ...`: the caller as `authenticate` establishes it, or the 401 it answers; nothing
+/// for an operation without security requirements.
+fn authenticate(server: &ServerOperation<'_>) -> Option<TokenStream> {
+    if server.operation.security.is_empty() {
+        return None;
+    }
+    let (constant, response) = (&server.constant, &server.response);
+    let unauthorized = variant(401).expect("a known status");
+    Some(quote! {
+        let caller = match state.api.authenticate(&operations::#constant, &headers).await {
+            ::std::result::Result::Ok(caller) => caller,
+            ::std::result::Result::Err(envelope) => {
+                return #response::#unauthorized(envelope).into_response();
+            }
+        };
+    })
+}
+
+/// Every parameter read and validated, their violations answered together with a 400; nothing
+/// for an operation without parameters.
+fn read_parameters(context: &Context<'_>, server: &ServerOperation<'_>) -> Option<TokenStream> {
+    let operation = server.operation;
+    if operation.parameters.is_empty() {
+        return None;
+    }
+    let idents: Vec<Ident> = operation
+        .parameters
+        .iter()
+        .map(|parameter| parameter_ident(context, operation, parameter))
+        .collect();
+    let reads = operation
+        .parameters
+        .iter()
+        .zip(&idents)
+        .map(|(parameter, ident)| {
+            let field = server.parameter_validator(ident);
+            let (name, required) = (&parameter.name, parameter.required);
+            let ty = parameter_type(context, parameter);
+            let json_type = format_ident!("{}", parameter.kind.json_type());
+            let pairs = match parameter.location {
+                Location::Path => quote!(path_pairs),
+                Location::Query => quote!(query_pairs),
+            };
+            quote! {
+                let #ident = ::server_runtime::parameter::<#ty>(
+                    &#pairs, #name, ::server_runtime::ParameterType::#json_type, #required,
+                    &state.validators.#field, &mut violations,
+                );
+            }
+        });
+    let unwrap_required = operation
+        .parameters
+        .iter()
+        .zip(&idents)
+        .filter(|(parameter, _)| parameter.required)
+        .map(|(_, ident)| {
+            quote! {
+                let #ident = #ident.expect("a required parameter without violations is present");
+            }
+        });
+    let uses = |location| operation.parameters_at(location).next().is_some();
+    let path_pairs = uses(Location::Path).then(|| {
+        quote! {
+            // A path that cannot be decoded leaves its parameters missing, which is reported.
+            let path_pairs = path.map(|path| path.0).unwrap_or_default();
+        }
+    });
+    let query_pairs = uses(Location::Query)
+        .then(|| quote!(let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());));
+    let reject = reject(
+        context,
+        server,
+        quote!(::server_runtime::Rejection::Invalid(violations)),
+    );
+    let (response, bad_request) = (&server.response, variant(400).expect("a known status"));
+    Some(quote! {
+        #path_pairs
+        #query_pairs
+        let mut violations = ::std::vec::Vec::new();
+        #(#reads)*
+        if !violations.is_empty() {
+            let envelope = #reject;
+            return #response::#bad_request(envelope).into_response();
+        }
+        #(#unwrap_required)*
+    })
+}
+
+/// `let body = ...`: the body read, parsed and validated, or the rejection answered with the
+/// status the operation documents for it (else 400); nothing for an operation without a body.
+fn read_body(context: &Context<'_>, server: &ServerOperation<'_>) -> Option<TokenStream> {
+    let operation = server.operation;
+    let schema = operation.request_schema.as_deref()?;
+    let ty = context.type_path(schema);
+    let field = server.body_validator();
+    let response = &server.response;
+    // The body statuses the operation documents with its error body; the rest are 400s.
+    let own_statuses = [408, 413, 415]
+        .into_iter()
+        .filter(|status| {
+            operation
+                .response(*status)
+                .is_some_and(|response| response.schema.is_some())
+        })
+        .map(|status| {
+            let variant = variant(status).expect("a known status");
+            let status = proc_macro2::Literal::u16_unsuffixed(status);
+            quote!(#status => #response::#variant(body),)
+        });
+    let bad_request = variant(400).expect("a known status");
+    let format = format_ident!("{}", operation.request_format.variant());
+    let reject = reject(context, server, quote!(rejection));
+    Some(quote! {
+        let body = match ::server_runtime::read_body::<#ty>(
+            &headers, body, state.api.body_limit(), &state.validators.#field,
+            ::server_runtime::BodyFormat::#format,
+        ).await {
+            ::std::result::Result::Ok(body) => body,
+            ::std::result::Result::Err(rejection) => {
+                let status = rejection.status();
+                let body = #reject;
+                return match status.as_u16() {
+                    #(#own_statuses)*
+                    _ => #response::#bad_request(body),
+                }.into_response();
+            }
+        };
+    })
 }
 
 fn option(value: Option<&str>) -> TokenStream {
