@@ -1005,7 +1005,8 @@ impl Store {
         read(&*self.direct.lock().map_err(|_| StoreError::Poisoned)?)
     }
 
-    /// The record with `id`, read on the calling thread (for tests and tools).
+    /// The record with `id`, read on the calling thread.
+    #[cfg(feature = "inspect")]
     pub fn get(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
         self.direct(|connection| get(connection, id))
     }
@@ -1028,6 +1029,7 @@ impl Store {
     }
 
     /// Every id, ascending.
+    #[cfg(feature = "inspect")]
     pub fn ids(&self) -> Result<Vec<i64>, StoreError> {
         self.direct(|connection| {
             let mut statement =
@@ -1041,6 +1043,7 @@ impl Store {
 
     /// SQLite's plan for `query`'s count and page, one line per step, to check that lists use
     /// indexes.
+    #[cfg(feature = "inspect")]
     pub fn plan(&self, query: &ListQuery) -> Result<Vec<String>, StoreError> {
         let sql = ListSql::new(query);
         self.direct(|connection| {

@@ -257,13 +257,6 @@ pub enum BodyFormat {
 }
 
 impl BodyFormat {
-    /// The format of `media_type` (case-insensitive), if it is one this crate reads.
-    pub fn of(media_type: &str) -> Option<Self> {
-        [Self::Json, Self::Form]
-            .into_iter()
-            .find(|format| format.media_type().eq_ignore_ascii_case(media_type))
-    }
-
     /// Its media type.
     pub fn media_type(self) -> &'static str {
         match self {
@@ -1079,12 +1072,6 @@ mod tests {
                 .required
         );
         assert_eq!(operation.parameter(ParameterLocation::Path, "other"), None);
-        assert_eq!(
-            BodyFormat::of("Application/X-WWW-Form-Urlencoded"),
-            Some(BodyFormat::Form)
-        );
-        assert_eq!(BodyFormat::of("application/json"), Some(BodyFormat::Json));
-        assert_eq!(BodyFormat::of("text/plain"), None);
     }
 
     /// Booleans are `true` and `false` alone; an integer's text that is not one keeps its text as

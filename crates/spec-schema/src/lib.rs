@@ -76,12 +76,6 @@ impl Spec {
             .map(|(name, schema)| Ok((name.clone(), to_json_schema(schema)?)))
             .collect()
     }
-
-    /// A JSON Schema document that validates against the component schema `name`, carrying every
-    /// definition so that references resolve.
-    pub fn json_schema_for(&self, name: &str) -> Result<Value, SpecError> {
-        schema_document(self.json_schema_definitions()?, name)
-    }
 }
 
 /// Builds a JSON Schema document whose root is a reference to `definitions[name]`.
@@ -794,7 +788,7 @@ components:
     fn unknown_schema_and_foreign_refs_are_errors() {
         let spec = Spec::from_yaml(SPEC).unwrap();
         assert!(matches!(
-            spec.json_schema_for("Nope"),
+            schema_document(spec.json_schema_definitions().unwrap(), "Nope"),
             Err(SpecError::UnknownSchema(_))
         ));
         assert!(matches!(
