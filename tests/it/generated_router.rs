@@ -13,6 +13,7 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
+use loopback::Served;
 use nexudus_server_api::{
     CreateCoworkerTimePassResponse, CreateTokenResponse, DeleteCoworkerTimePassResponse,
     GetCoworkerTimePassResponse, ListCoworkerTimePassesResponse, NexudusBillingApi, Operation,
@@ -213,40 +214,12 @@ impl NexudusBillingApi for Echo {
     }
 }
 
-/// A server on an ephemeral loopback port, stopped when dropped.
-struct TestServer {
-    base_url: String,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
-
-async fn start() -> TestServer {
+async fn start() -> Served {
     let router = nexudus_server_api::router(Arc::new(Echo {
         next_id: AtomicU64::new(1),
     }))
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    TestServer {
-        base_url,
-        shutdown: Some(shutdown),
-    }
+    Served::start(router).await
 }
 
 fn request() -> CoworkerTimePassCreate {
@@ -259,7 +232,7 @@ fn request() -> CoworkerTimePassCreate {
 #[tokio::test]
 async fn generated_client_creates_through_generated_router() {
     let server = start().await;
-    let client = nexudus_client::authenticated(&server.base_url, TOKEN).unwrap();
+    let client = nexudus_client::authenticated(server.base_url(), TOKEN).unwrap();
     let first = client.create_coworker_time_pass(&request()).await.unwrap();
     assert_eq!(first.status(), 200);
     assert_eq!(first.value.id.get(), 1);
@@ -276,8 +249,8 @@ async fn generated_client_creates_through_generated_router() {
 async fn authentication_failures_are_401_envelopes_for_the_client() {
     let server = start().await;
     for client in [
-        nexudus_client::anonymous(&server.base_url).unwrap(),
-        nexudus_client::authenticated(&server.base_url, "wrong").unwrap(),
+        nexudus_client::anonymous(server.base_url()).unwrap(),
+        nexudus_client::authenticated(server.base_url(), "wrong").unwrap(),
     ] {
         match client.create_coworker_time_pass(&request()).await {
             Err(nexudus_client::Error::ErrorResponse(response)) => {
@@ -292,7 +265,7 @@ async fn authentication_failures_are_401_envelopes_for_the_client() {
 
 /// Sends raw bytes, the way a broken client would, and returns status, content type and body.
 async fn send(
-    server: &TestServer,
+    server: &Served,
     token: Option<&str>,
     content_type: Option<&str>,
     body: Vec<u8>,
@@ -302,7 +275,7 @@ async fn send(
         .unwrap()
         .post(format!(
             "{}/api/billing/coworkertimepasses",
-            server.base_url
+            server.base_url()
         ))
         .body(body);
     if let Some(token) = token {
@@ -420,7 +393,7 @@ async fn every_violation_reaches_the_implementation() {
 #[tokio::test]
 async fn parameters_reach_the_implementation_typed() {
     let server = start().await;
-    let client = nexudus_client::authenticated(&server.base_url, TOKEN).unwrap();
+    let client = nexudus_client::authenticated(server.base_url(), TOKEN).unwrap();
     let listed = client
         .list_coworker_time_passes(
             None,
@@ -468,7 +441,7 @@ async fn parameters_reach_the_implementation_typed() {
 async fn bad_parameters_are_400_envelopes_before_the_implementation() {
     let server = start().await;
     let client = nexudus_client::http_client_builder().build().unwrap();
-    let base = format!("{}/api/billing/coworkertimepasses", server.base_url);
+    let base = format!("{}/api/billing/coworkertimepasses", server.base_url());
     for (path, expected) in [
         ("/0", vec![("id", json!("0"))]),
         ("/abc", vec![("id", json!("abc"))]),
@@ -516,14 +489,14 @@ async fn unknown_routes_and_methods_are_not_served() {
     let patch = client
         .patch(format!(
             "{}/api/billing/coworkertimepasses",
-            server.base_url
+            server.base_url()
         ))
         .send()
         .await
         .unwrap();
     assert_eq!(patch.status(), 405);
     let other = client
-        .post(format!("{}/api/billing/other", server.base_url))
+        .post(format!("{}/api/billing/other", server.base_url()))
         .send()
         .await
         .unwrap();
@@ -539,7 +512,7 @@ async fn a_form_operation_without_security_reads_its_form_and_answers_its_own_er
     let client = nexudus_client::http_client_builder().build().unwrap();
     let send = |content_type: &'static str, body: Vec<u8>| {
         let request = client
-            .post(format!("{}/api/token", server.base_url))
+            .post(format!("{}/api/token", server.base_url()))
             .header("content-type", content_type)
             .body(body);
         async move {

@@ -65,6 +65,7 @@ pub(crate) mod tests {
         ("workspace-tests", &[]),
         ("downstream-check", &["nexudus-client", "nexudus-types"]),
         ("fixture-api", &["server-runtime", "spec-schema"]),
+        ("loopback", &[]),
     ];
 
     /// `cargo metadata` of the workspace's packages.

@@ -20,6 +20,7 @@ use fixture_api::{
     },
     types::{ProblemReport, SortOrder, WidgetList, WidgetV2},
 };
+use loopback::Served;
 use serde_json::{json, Value};
 
 #[derive(Default)]
@@ -136,12 +137,8 @@ impl WidgetsApi for Widgets {
     }
 }
 
-async fn start() -> String {
-    let router = server::router(Arc::new(Widgets::default())).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    base_url
+async fn start() -> Served {
+    Served::start(server::router(Arc::new(Widgets::default())).unwrap()).await
 }
 
 fn client(base_url: &str) -> Client {
@@ -171,8 +168,9 @@ async fn get(url: String, token: Option<&str>) -> (u16, Value) {
 
 #[tokio::test]
 async fn the_generated_client_uses_every_operation() {
-    let base_url = start().await;
-    let client = client(&base_url);
+    let served = start().await;
+    let base_url = served.base_url();
+    let client = client(base_url);
     // The client types parameters as typify does (ids with `minimum: 1` are `NonZeroU64`).
     let id = std::num::NonZeroU64::new(5).unwrap();
     let widget = WidgetV2 {
@@ -208,7 +206,8 @@ async fn the_generated_client_uses_every_operation() {
 
 #[tokio::test]
 async fn parameters_are_validated_against_the_spec() {
-    let base_url = start().await;
+    let served = start().await;
+    let base_url = served.base_url();
     let cases = [
         ("/widgets/abc", json!(["id: must be an integer (\"abc\")"])),
         ("/widgets/0", json!(["id: must be at least 1 (\"0\")"])),
@@ -239,7 +238,8 @@ async fn parameters_are_validated_against_the_spec() {
 
 #[tokio::test]
 async fn authentication_comes_before_parameters() {
-    let base_url = start().await;
+    let served = start().await;
+    let base_url = served.base_url();
     let (status, body) = get(format!("{base_url}/widgets/abc"), None).await;
     assert_eq!(status, 401);
     assert_eq!(body, json!({"Problems": ["get-widget needs a token"]}));
@@ -247,8 +247,9 @@ async fn authentication_comes_before_parameters() {
 
 #[tokio::test]
 async fn parameters_arrive_parsed_into_their_types() {
-    let base_url = start().await;
-    let client = client(&base_url);
+    let served = start().await;
+    let base_url = served.base_url();
+    let client = client(base_url);
     for name in ["b", "a"] {
         let widget = WidgetV2 {
             name: name.parse().unwrap(),
@@ -292,8 +293,9 @@ async fn parameters_arrive_parsed_into_their_types() {
 
 #[tokio::test]
 async fn the_generated_dispatch_calls_every_operation_by_its_id() {
-    let base_url = start().await;
-    let client = client(&base_url);
+    let served = start().await;
+    let base_url = served.base_url();
+    let client = client(base_url);
     let arguments = |path: Value, query: Value, body: Option<Value>| Arguments {
         path: path.as_object().cloned().unwrap_or_default(),
         query: query.as_object().cloned().unwrap_or_default(),

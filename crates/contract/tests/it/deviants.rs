@@ -1,9 +1,10 @@
 //! The suite must be able to fail: servers that each break the contract in one way, and the
 //! check that catches every one.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use axum::{body::Body, extract::State, http::Request, response::Response};
+use loopback::Served;
 use serde_json::{Value, json};
 
 use crate::{ReferenceServer, target};
@@ -609,14 +610,11 @@ async fn remember(
     }
 }
 
-async fn start_deviant(
-    deviation: Deviation,
-    upstream: &str,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
+async fn start_deviant(deviation: Deviation, upstream: &str) -> Served {
     start_faulty(Fault::Answer(deviation), upstream).await
 }
 
-async fn start_faulty(fault: Fault, upstream: &str) -> (String, tokio::sync::oneshot::Sender<()>) {
+async fn start_faulty(fault: Fault, upstream: &str) -> Served {
     let state = Arc::new(DeviantState {
         fault,
         upstream: upstream.to_owned(),
@@ -624,21 +622,7 @@ async fn start_faulty(fault: Fault, upstream: &str) -> (String, tokio::sync::one
         hidden: std::sync::Mutex::default(),
         freed: std::sync::Mutex::default(),
     });
-    let router = axum::Router::new().fallback(forward).with_state(state);
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    (base_url, shutdown)
+    Served::start(axum::Router::new().fallback(forward).with_state(state)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -658,11 +642,12 @@ async fn every_deviation_is_caught() {
     let mut caught = Vec::new();
     let mut missed = Vec::new();
     for deviation in ALL {
-        let (base_url, shutdown) = start_deviant(deviation, server.base_url()).await;
+        let deviant = start_deviant(deviation, server.base_url()).await;
+        let base_url = deviant.base_url().to_owned();
         let report = contract::run(&target(&base_url), &options, &mut || ())
             .await
             .unwrap();
-        let _ = shutdown.send(());
+        drop(deviant);
         if report.passed() {
             println!("{deviation:?}: NOT caught");
             missed.push(deviation);
@@ -690,8 +675,8 @@ async fn every_deviation_is_caught() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cases_in_flight_still_shrink_to_a_minimal_case() {
     let server = ReferenceServer::start().await;
-    let (base_url, shutdown) =
-        start_deviant(Deviation::NoRedirectUrlWhenNotesSent, server.base_url()).await;
+    let deviant = start_deviant(Deviation::NoRedirectUrlWhenNotesSent, server.base_url()).await;
+    let base_url = deviant.base_url().to_owned();
     let options = contract::Options {
         cases: 64,
         seed: 3,
@@ -701,7 +686,7 @@ async fn cases_in_flight_still_shrink_to_a_minimal_case() {
     let report = contract::run(&target(&base_url), &options, &mut || ())
         .await
         .unwrap();
-    let _ = shutdown.send(());
+    drop(deviant);
     let failure = report
         .failures
         .iter()
@@ -735,11 +720,12 @@ async fn the_sequences_catch_what_shows_only_across_requests() {
     let mut missed = Vec::new();
     let mut one_request_caught = Vec::new();
     for fault in STATEFUL {
-        let (base_url, shutdown) = start_faulty(Fault::Store(fault), server.base_url()).await;
+        let deviant = start_faulty(Fault::Store(fault), server.base_url()).await;
+        let base_url = deviant.base_url().to_owned();
         let report = contract::run(&target(&base_url), &options, &mut || ())
             .await
             .unwrap();
-        let _ = shutdown.send(());
+        drop(deviant);
         let by_sequences: Vec<&contract::Failure> = report
             .failures
             .iter()
@@ -840,11 +826,12 @@ async fn the_token_endpoints_faults_fail_its_checks_by_name() {
             ][..],
         ),
     ] {
-        let (base_url, shutdown) = start_deviant(deviation, server.base_url()).await;
+        let deviant = start_deviant(deviation, server.base_url()).await;
+        let base_url = deviant.base_url().to_owned();
         let report = contract::run(&target(&base_url), &options, &mut || ())
             .await
             .unwrap();
-        let _ = shutdown.send(());
+        drop(deviant);
         for check in failing {
             let tally = report.tallies[&("create_token".to_owned(), (*check).to_owned())];
             assert!(
@@ -874,8 +861,8 @@ async fn the_token_endpoints_faults_fail_its_checks_by_name() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_answer_without_its_header_fails_by_name() {
     let server = ReferenceServer::start().await;
-    let (base_url, shutdown) =
-        start_deviant(Deviation::ThrottledWithoutRetryAfter, server.base_url()).await;
+    let deviant = start_deviant(Deviation::ThrottledWithoutRetryAfter, server.base_url()).await;
+    let base_url = deviant.base_url().to_owned();
     let options = contract::Options {
         cases: 4,
         seed: 1,
@@ -888,7 +875,7 @@ async fn a_throttled_answer_without_its_header_fails_by_name() {
     let report = contract::run(&target(&base_url), &options, &mut || ())
         .await
         .unwrap();
-    let _ = shutdown.send(());
+    drop(deviant);
     let headers = report.tallies[&(
         "list_coworker_time_passes".to_owned(),
         "valid: documented headers".to_owned(),

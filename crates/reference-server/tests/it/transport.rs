@@ -9,99 +9,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use loopback::raw;
 use proptest::prelude::*;
 use reference_server::Limits;
 use serde_json::{Value, json};
 
 use crate::{TestServer, assert_envelope, minimal};
-
-/// A response as it came off the socket.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    /// Header lines, names in lower case.
-    headers: Vec<(String, String)>,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(found, _)| found == name)
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// Reads one response from `stream`: its head, then `content-length` bytes. Interim answers
-/// (`100 Continue`) are passed over.
-fn read_answer(stream: &mut TcpStream) -> Option<Answer> {
-    let mut bytes = Vec::new();
-    let mut buffer = [0u8; 4096];
-    let (status, headers, head_end) = loop {
-        let Some(end) = bytes.windows(4).position(|window| window == b"\r\n\r\n") else {
-            match stream.read(&mut buffer) {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => bytes.extend_from_slice(&buffer[..n]),
-            }
-            continue;
-        };
-        let head = String::from_utf8(bytes[..end].to_vec()).unwrap();
-        let mut lines = head.split("\r\n");
-        let status: u16 = lines.next().unwrap()[9..12].parse().unwrap();
-        if status < 200 {
-            bytes.drain(..end + 4);
-            continue;
-        }
-        let headers: Vec<(String, String)> = lines
-            .map(|line| {
-                let (name, value) = line.split_once(':').unwrap();
-                (name.to_ascii_lowercase(), value.trim().to_owned())
-            })
-            .collect();
-        break (status, headers, end);
-    };
-    let length: usize = headers
-        .iter()
-        .find(|(name, _)| name == "content-length")
-        .map_or(0, |(_, value)| value.parse().unwrap());
-    let mut body = bytes[head_end + 4..].to_vec();
-    while body.len() < length {
-        match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => body.extend_from_slice(&buffer[..n]),
-        }
-    }
-    // A second answer (to the rest of a request cut short) may have come in the same read.
-    body.truncate(length);
-    Some(Answer {
-        status,
-        headers,
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    })
-}
-
-fn connect(server: &TestServer) -> TcpStream {
-    let address = server.url();
-    let address = address
-        .strip_prefix("http://")
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
-    let stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-}
-
-/// Sends `request` as it is on a new connection and reads the answer.
-fn send(server: &TestServer, request: &[u8]) -> Answer {
-    let mut stream = connect(server);
-    stream.write_all(request).unwrap();
-    read_answer(&mut stream).expect("an answer")
-}
 
 /// A create with `headers` (one per line, as sent) and `body`.
 fn create(headers: &[&str], body: &[u8]) -> Vec<u8> {
@@ -367,7 +280,7 @@ async fn every_request_has_one_reading_and_every_error_is_the_envelope() {
     let rows = rows();
     let mut stored = 0;
     for row in &rows {
-        let answer = tokio::task::block_in_place(|| send(&server, &row.request));
+        let answer = tokio::task::block_in_place(|| raw::exchange(server.base_url(), &row.request));
         assert_eq!(answer.status, row.status, "{}: {:?}", row.name, answer.body);
         assert!(
             answer
@@ -387,7 +300,7 @@ async fn every_request_has_one_reading_and_every_error_is_the_envelope() {
     let wrong_method = rows
         .iter()
         .find(|row| row.status == 405)
-        .map(|row| tokio::task::block_in_place(|| send(&server, &row.request)))
+        .map(|row| tokio::task::block_in_place(|| raw::exchange(server.base_url(), &row.request)))
         .unwrap();
     assert_eq!(wrong_method.header("allow"), Some("GET,HEAD,DELETE"));
     assert!(rows.len() >= 25, "{} rows", rows.len());
@@ -403,18 +316,18 @@ async fn an_answer_given_before_the_body_is_read_closes_the_connection() {
             (create(&[JSON], br#"{}"#), 401),
             (create(&[AUTH, "Content-Type: text/plain"], br#"{}"#), 415),
         ] {
-            let mut stream = connect(&server);
+            let mut stream = raw::connect(server.base_url());
             stream.write_all(&request).unwrap();
-            let answer = read_answer(&mut stream).unwrap();
+            let answer = raw::read_answer(&mut stream).unwrap();
             assert_eq!(answer.status, status);
             assert_eq!(answer.header("connection"), Some("close"), "{status}");
         }
         // A body read to its end keeps the connection for the next request.
-        let mut stream = connect(&server);
+        let mut stream = raw::connect(server.base_url());
         let body = serde_json::to_vec(&minimal()).unwrap();
         for _ in 0..2 {
             stream.write_all(&create(&[AUTH, JSON], &body)).unwrap();
-            let answer = read_answer(&mut stream).unwrap();
+            let answer = raw::read_answer(&mut stream).unwrap();
             assert_eq!(answer.status, 200);
             assert_eq!(answer.header("connection"), None);
         }
@@ -454,7 +367,7 @@ async fn slow_and_idle_connections_are_dropped_within_their_limit() {
     let limits = tight();
     tokio::task::block_in_place(|| {
         // A head sent a byte every 100 ms: progress, but not enough.
-        let mut slow = connect(&server);
+        let mut slow = raw::connect(server.base_url());
         let started = Instant::now();
         for byte in b"GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n" {
             if slow.write_all(&[*byte]).is_err() {
@@ -473,12 +386,12 @@ async fn slow_and_idle_connections_are_dropped_within_their_limit() {
         assert!(received.is_empty());
 
         // A body that stops halfway is answered 408 and the connection closed.
-        let mut stalled = connect(&server);
+        let mut stalled = raw::connect(server.base_url());
         let started = Instant::now();
         let mut request = create(&[AUTH, JSON], &serde_json::to_vec(&minimal()).unwrap());
         request.truncate(request.len() - 10);
         stalled.write_all(&request).unwrap();
-        let answer = read_answer(&mut stalled).unwrap();
+        let answer = raw::read_answer(&mut stalled).unwrap();
         let after = started.elapsed();
         assert_eq!(answer.status, 408);
         assert_envelope(
@@ -493,20 +406,20 @@ async fn slow_and_idle_connections_are_dropped_within_their_limit() {
         );
 
         // A connection that never sends, and one idle after an answer.
-        let mut silent = connect(&server);
+        let mut silent = raw::connect(server.base_url());
         let started = Instant::now();
         let (after, _) = closed_after(&mut silent, started);
         assert!(
             after >= limits.idle_timeout && after < limits.idle_timeout + SLACK,
             "silent connection closed after {after:?}"
         );
-        let mut used = connect(&server);
+        let mut used = raw::connect(server.base_url());
         used.write_all(
             format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n")
                 .as_bytes(),
         )
         .unwrap();
-        assert_eq!(read_answer(&mut used).unwrap().status, 200);
+        assert_eq!(raw::read_answer(&mut used).unwrap().status, 200);
         let started = Instant::now();
         let (after, _) = closed_after(&mut used, started);
         assert!(
@@ -529,14 +442,14 @@ async fn the_header_timeout_stops_counting_when_the_head_is_in() {
     let server =
         TestServer::start_with_limits(reference_server::users::Users::builtin(), limits).await;
     tokio::task::block_in_place(|| {
-        let mut stream = connect(&server);
+        let mut stream = raw::connect(server.base_url());
         let request = create(&[AUTH, JSON], &serde_json::to_vec(&minimal()).unwrap());
         let (first, rest) = request.split_at(request.len() - 10);
         stream.write_all(first).unwrap();
         std::thread::sleep(Duration::from_millis(900));
         stream.write_all(rest).unwrap();
         assert_eq!(
-            read_answer(&mut stream).map(|answer| answer.status),
+            raw::read_answer(&mut stream).map(|answer| answer.status),
             Some(200)
         );
     });
@@ -554,7 +467,7 @@ async fn the_header_timeout_starts_at_the_first_byte_not_the_idle_one() {
     let server =
         TestServer::start_with_limits(reference_server::users::Users::builtin(), limits).await;
     tokio::task::block_in_place(|| {
-        let mut slow = connect(&server);
+        let mut slow = raw::connect(server.base_url());
         let started = Instant::now();
         for byte in b"GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n" {
             if slow.write_all(&[*byte]).is_err() || started.elapsed() > Duration::from_secs(3) {
@@ -583,17 +496,17 @@ async fn past_the_connection_cap_new_connections_are_refused_at_once() {
             format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n");
         // Under the cap, with all but one slot held by idle clients, a request is served.
         let mut held: Vec<TcpStream> = (0..limits.max_connections - 1)
-            .map(|_| connect(&server))
+            .map(|_| raw::connect(server.base_url()))
             .collect();
-        let mut last = connect(&server);
+        let mut last = raw::connect(server.base_url());
         last.write_all(list.as_bytes()).unwrap();
-        assert_eq!(read_answer(&mut last).unwrap().status, 200);
+        assert_eq!(raw::read_answer(&mut last).unwrap().status, 200);
         held.push(last);
 
         let started = Instant::now();
-        let mut refused = connect(&server);
+        let mut refused = raw::connect(server.base_url());
         let _ = refused.write_all(list.as_bytes());
-        let answer = read_answer(&mut refused).expect("a 503, not a hang");
+        let answer = raw::read_answer(&mut refused).expect("a 503, not a hang");
         assert!(started.elapsed() < Duration::from_secs(1));
         assert_eq!(answer.status, 503);
         assert_eq!(answer.header("retry-after"), Some("1"));
@@ -610,9 +523,9 @@ async fn past_the_connection_cap_new_connections_are_refused_at_once() {
         // A slot freed is a slot served.
         drop(held.pop());
         std::thread::sleep(Duration::from_millis(100));
-        let mut again = connect(&server);
+        let mut again = raw::connect(server.base_url());
         again.write_all(list.as_bytes()).unwrap();
-        assert_eq!(read_answer(&mut again).unwrap().status, 200);
+        assert_eq!(raw::read_answer(&mut again).unwrap().status, 200);
     });
 }
 
@@ -629,7 +542,7 @@ async fn a_chunk_size_beyond_any_limit_is_cut_at_the_body_limit() {
         request.len() + nexudus_server_api::DEFAULT_BODY_LIMIT + 1,
         b' ',
     );
-    let answer = tokio::task::block_in_place(|| send(&server, &request));
+    let answer = tokio::task::block_in_place(|| raw::exchange(server.base_url(), &request));
     assert_eq!(answer.status, 413, "{answer:?}");
     assert_eq!(answer.header("connection"), Some("close"));
     assert_eq!(server.count(), 0);
@@ -753,10 +666,10 @@ async fn hostile_requests_get_the_envelope_or_a_close_and_never_a_5xx() {
     tokio::task::block_in_place(|| {
         proptest!(config, |(request in raw_request())| {
             let before = server.count();
-            let mut stream = connect(&server);
+            let mut stream = raw::connect(server.base_url());
             let _ = stream.write_all(&request);
             let started = Instant::now();
-            let answer = read_answer(&mut stream);
+            let answer = raw::read_answer(&mut stream);
             prop_assert!(started.elapsed() < tight().body_timeout + tight().header_timeout + SLACK);
             let after = server.count();
             let shown = String::from_utf8_lossy(&request).into_owned();
@@ -780,14 +693,14 @@ async fn hostile_requests_get_the_envelope_or_a_close_and_never_a_5xx() {
         });
     });
     // Still serving.
-    let mut stream = connect(&server);
+    let mut stream = raw::connect(server.base_url());
     stream
         .write_all(
             format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n")
                 .as_bytes(),
         )
         .unwrap();
-    assert_eq!(read_answer(&mut stream).unwrap().status, 200);
+    assert_eq!(raw::read_answer(&mut stream).unwrap().status, 200);
 }
 
 /// Dropping the handle of a spawned server stops it: its port takes no new connection.
