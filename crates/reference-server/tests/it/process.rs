@@ -2,11 +2,11 @@
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
-    net::TcpStream,
     path::Path,
     process::{Child, Command, Stdio},
 };
 
+use loopback::raw;
 use reference_server::store::Store;
 use serde_json::json;
 
@@ -128,7 +128,7 @@ fn sigterm_finishes_the_request_in_flight() {
     let body = serde_json::to_vec(&minimal()).unwrap();
     let (head, tail) = body.split_at(body.len() / 2);
 
-    let mut stream = TcpStream::connect(&address).unwrap();
+    let mut stream = raw::connect(&address);
     write!(
         stream,
         "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -178,11 +178,11 @@ async fn sigterm_exits_by_its_deadline_whatever_the_clients_do() {
     }
     let address = server.base_url.strip_prefix("http://").unwrap().to_owned();
     let body = serde_json::to_vec(&minimal()).unwrap();
-    let mut half_head = TcpStream::connect(&address).unwrap();
+    let mut half_head = raw::connect(&address);
     half_head
         .write_all(b"POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: ")
         .unwrap();
-    let mut stalled = TcpStream::connect(&address).unwrap();
+    let mut stalled = raw::connect(&address);
     write!(
         stalled,
         "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
@@ -194,7 +194,7 @@ async fn sigterm_exits_by_its_deadline_whatever_the_clients_do() {
         let address = address.clone();
         let body = body.clone();
         move || {
-            let mut trickle = TcpStream::connect(&address).unwrap();
+            let mut trickle = raw::connect(&address);
             let head = format!(
                 "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
                 body.len()
