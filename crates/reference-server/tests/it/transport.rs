@@ -529,6 +529,48 @@ async fn past_the_connection_cap_new_connections_are_refused_at_once() {
     });
 }
 
+/// Past the cap, a refusal reads what the client sends up to its end before closing (a close
+/// with bytes unread is a reset, which fails the client's sending and can destroy the answer),
+/// and ends as soon as the client does, so that its place serves the next refusal: a burst of
+/// clients past the cap each get the whole 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_cap_refusals_read_to_the_clients_end_and_end_with_it() {
+    let limits = Limits {
+        idle_timeout: Duration::from_secs(30),
+        ..tight()
+    };
+    let server =
+        TestServer::start_with_limits(reference_server::users::Users::builtin(), limits).await;
+    tokio::task::block_in_place(|| {
+        let held: Vec<TcpStream> = (0..limits.max_connections)
+            .map(|_| raw::connect(server.base_url()))
+            .collect();
+        let refused = |request: &[u8]| {
+            let mut stream = raw::connect(server.base_url());
+            let sent = stream.write_all(request);
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            (
+                sent,
+                raw::read_answer(&mut stream).map(|answer| answer.status),
+            )
+        };
+        // More than any socket buffer holds: the client can finish sending only if the refusal
+        // reads it all.
+        let (sent, status) = refused(&create(&[AUTH, JSON], &vec![b' '; 8 << 20]));
+        assert!(sent.is_ok(), "the request was cut off: {sent:?}");
+        assert_eq!(status, Some(503));
+        // More refusals than may be in progress at once, one after another.
+        let list =
+            format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n");
+        for client in 0..100 {
+            let (sent, status) = refused(list.as_bytes());
+            assert!(sent.is_ok(), "client {client}: {sent:?}");
+            assert_eq!(status, Some(503), "client {client}");
+        }
+        drop(held);
+    });
+}
+
 /// A chunk that declares 2^64 - 1 bytes is read only up to the body limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunk_size_beyond_any_limit_is_cut_at_the_body_limit() {
