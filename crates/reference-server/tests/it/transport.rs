@@ -483,17 +483,28 @@ async fn the_header_timeout_starts_at_the_first_byte_not_the_idle_one() {
     });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn past_the_connection_cap_new_connections_are_refused_at_once() {
+/// A server with tight limits whose idle clients may stay, so that they can hold every place
+/// under its connection cap.
+async fn capped() -> (TestServer, Limits) {
     let limits = Limits {
         idle_timeout: Duration::from_secs(30),
         ..tight()
     };
     let server =
         TestServer::start_with_limits(reference_server::users::Users::builtin(), limits).await;
+    (server, limits)
+}
+
+/// A list of the records, as one request.
+fn list_request() -> String {
+    format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_connection_cap_new_connections_are_refused_at_once() {
+    let (server, limits) = capped().await;
     tokio::task::block_in_place(|| {
-        let list =
-            format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n");
+        let list = list_request();
         // Under the cap, with all but one slot held by idle clients, a request is served.
         let mut held: Vec<TcpStream> = (0..limits.max_connections - 1)
             .map(|_| raw::connect(server.base_url()))
@@ -535,12 +546,7 @@ async fn past_the_connection_cap_new_connections_are_refused_at_once() {
 /// clients past the cap each get the whole 503.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_cap_refusals_read_to_the_clients_end_and_end_with_it() {
-    let limits = Limits {
-        idle_timeout: Duration::from_secs(30),
-        ..tight()
-    };
-    let server =
-        TestServer::start_with_limits(reference_server::users::Users::builtin(), limits).await;
+    let (server, limits) = capped().await;
     tokio::task::block_in_place(|| {
         let held: Vec<TcpStream> = (0..limits.max_connections)
             .map(|_| raw::connect(server.base_url()))
@@ -560,8 +566,7 @@ async fn past_the_cap_refusals_read_to_the_clients_end_and_end_with_it() {
         assert!(sent.is_ok(), "the request was cut off: {sent:?}");
         assert_eq!(status, Some(503));
         // More refusals than may be in progress at once, one after another.
-        let list =
-            format!("GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: t\r\n{AUTH}\r\n\r\n");
+        let list = list_request();
         for client in 0..100 {
             let (sent, status) = refused(list.as_bytes());
             assert!(sent.is_ok(), "client {client}: {sent:?}");
