@@ -14,7 +14,6 @@ pub mod raw;
 /// finish) when dropped.
 #[derive(Debug)]
 pub struct Served {
-    address: SocketAddr,
     base_url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -41,7 +40,6 @@ impl Served {
                 .expect("serving on loopback");
         });
         Self {
-            address,
             base_url: format!("http://{address}"),
             stop: Some(stop),
         }
@@ -50,11 +48,6 @@ impl Served {
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> &str {
         &self.base_url
-    }
-
-    /// The address it listens on.
-    pub fn address(&self) -> SocketAddr {
-        self.address
     }
 }
 

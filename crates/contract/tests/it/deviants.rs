@@ -643,8 +643,7 @@ async fn every_deviation_is_caught() {
     let mut missed = Vec::new();
     for deviation in ALL {
         let deviant = start_deviant(deviation, server.base_url()).await;
-        let base_url = deviant.base_url().to_owned();
-        let report = contract::run(&target(&base_url), &options, &mut || ())
+        let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
             .await
             .unwrap();
         drop(deviant);
@@ -676,14 +675,13 @@ async fn every_deviation_is_caught() {
 async fn cases_in_flight_still_shrink_to_a_minimal_case() {
     let server = ReferenceServer::start().await;
     let deviant = start_deviant(Deviation::NoRedirectUrlWhenNotesSent, server.base_url()).await;
-    let base_url = deviant.base_url().to_owned();
     let options = contract::Options {
         cases: 64,
         seed: 3,
         concurrency: 16,
         ..contract::Options::default()
     };
-    let report = contract::run(&target(&base_url), &options, &mut || ())
+    let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
         .await
         .unwrap();
     drop(deviant);
@@ -721,8 +719,7 @@ async fn the_sequences_catch_what_shows_only_across_requests() {
     let mut one_request_caught = Vec::new();
     for fault in STATEFUL {
         let deviant = start_faulty(Fault::Store(fault), server.base_url()).await;
-        let base_url = deviant.base_url().to_owned();
-        let report = contract::run(&target(&base_url), &options, &mut || ())
+        let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
             .await
             .unwrap();
         drop(deviant);
@@ -827,8 +824,7 @@ async fn the_token_endpoints_faults_fail_its_checks_by_name() {
         ),
     ] {
         let deviant = start_deviant(deviation, server.base_url()).await;
-        let base_url = deviant.base_url().to_owned();
-        let report = contract::run(&target(&base_url), &options, &mut || ())
+        let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
             .await
             .unwrap();
         drop(deviant);
@@ -862,7 +858,6 @@ async fn the_token_endpoints_faults_fail_its_checks_by_name() {
 async fn a_throttled_answer_without_its_header_fails_by_name() {
     let server = ReferenceServer::start().await;
     let deviant = start_deviant(Deviation::ThrottledWithoutRetryAfter, server.base_url()).await;
-    let base_url = deviant.base_url().to_owned();
     let options = contract::Options {
         cases: 4,
         seed: 1,
@@ -872,7 +867,7 @@ async fn a_throttled_answer_without_its_header_fails_by_name() {
         keep_records: true,
         ..contract::Options::default()
     };
-    let report = contract::run(&target(&base_url), &options, &mut || ())
+    let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
         .await
         .unwrap();
     drop(deviant);
