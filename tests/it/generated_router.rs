@@ -71,7 +71,7 @@ impl Reject<ErrorEnvelope> for Echo {
                     .into_iter()
                     .map(|v| PropertyError {
                         attempted_value: v.value.clone().unwrap_or(Value::Null),
-                        message: v.message.clone(),
+                        message: v.message.to_string(),
                         property_name: v.property_name().unwrap_or_else(|| "$body".into()),
                     })
                     .collect(),

@@ -44,7 +44,7 @@ pub(crate) fn body(method: &str, body: &[u8]) -> Result<(), String> {
         .iter()
         .map(|violation| match violation.property_name() {
             Some(name) => format!("{name}: {}", violation.message),
-            None => violation.message.clone(),
+            None => violation.message.to_string(),
         })
         .collect();
     if lines.is_empty() {

@@ -84,7 +84,7 @@ fn violation(violation: Violation) -> PropertyError {
     error(
         &violation.property_name().unwrap_or_else(|| BODY.to_owned()),
         violation.value.unwrap_or(Value::Null),
-        violation.message,
+        violation.message.to_string(),
     )
 }
 

@@ -39,7 +39,7 @@ pub fn rejection(rejection: Rejection) -> TokenError {
         ),
         Rejection::Invalid(violations)
             if violations.iter().any(|violation| {
-                violation.path.first().map(String::as_str) == Some("grant_type")
+                violation.path.segments().next().as_deref() == Some("grant_type")
                     && violation.keyword == "enum"
             }) =>
         {
@@ -54,7 +54,7 @@ pub fn rejection(rejection: Rejection) -> TokenError {
                 .iter()
                 .map(|violation| match violation.property_name() {
                     Some(name) => format!("{name}: {}", violation.message),
-                    None => violation.message.clone(),
+                    None => violation.message.to_string(),
                 })
                 .collect::<Vec<_>>()
                 .join("; "),

@@ -25,7 +25,7 @@ use http::{HeaderMap, HeaderName, StatusCode, Version, header};
 use http_body_util::LengthLimitError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-pub use spec_schema::{Validator, Violation};
+pub use spec_schema::{InstancePath, Message, Validator, Violation};
 
 /// The default largest request body, in bytes.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -335,12 +335,12 @@ pub fn parse_json<T: DeserializeOwned>(
         strict_json::StrictError::Syntax(error) => Rejection::MalformedJson {
             message: error.to_string(),
         },
-        strict_json::StrictError::RepeatedKey(path) => Rejection::Invalid(vec![Violation {
-            path,
-            value: None,
-            keyword: "uniqueKeys".to_owned(),
-            message: "is sent more than once".to_owned(),
-        }]),
+        strict_json::StrictError::RepeatedKey(path) => Rejection::Invalid(vec![Violation::new(
+            InstancePath::from_segments(path),
+            None,
+            "uniqueKeys",
+            "is sent more than once",
+        )]),
     })?;
     deserialise_valid(value, validator)
 }
@@ -358,12 +358,12 @@ pub fn parse_form<T: DeserializeOwned>(
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let (name, value) = (form_text(name)?, form_text(value)?);
         if object.contains_key(&name) {
-            return Err(Rejection::Invalid(vec![Violation {
-                path: vec![name],
-                value: None,
-                keyword: "uniqueKeys".to_owned(),
-                message: "is sent more than once".to_owned(),
-            }]));
+            return Err(Rejection::Invalid(vec![Violation::new(
+                InstancePath::from_segments([name]),
+                None,
+                "uniqueKeys",
+                "is sent more than once",
+            )]));
         }
         object.insert(name, Value::String(value));
     }
@@ -401,12 +401,12 @@ fn deserialise_valid<T: DeserializeOwned>(
     // The schema accepted the value, so a failure here means the generated type is stricter than
     // the spec (a chrono or uuid corner case): still the client's input, still a 400.
     serde_json::from_value(value).map_err(|error| {
-        Rejection::Invalid(vec![Violation {
-            path: Vec::new(),
-            value: None,
-            keyword: "type".to_owned(),
-            message: error.to_string(),
-        }])
+        Rejection::Invalid(vec![Violation::new(
+            InstancePath::root(),
+            None,
+            "type",
+            error.to_string(),
+        )])
     })
 }
 
@@ -553,20 +553,14 @@ pub fn parameter<T: FromStr>(
     validator: &Validator,
     violations: &mut Vec<Violation>,
 ) -> Option<T> {
-    let violation = |value: Option<Value>, keyword: &str, message: String| Violation {
-        path: vec![name.to_owned()],
-        value,
-        keyword: keyword.to_owned(),
-        message,
+    let path = || InstancePath::from_segments([name]);
+    let violation = |value: Option<Value>, keyword: &'static str, message: &'static str| {
+        Violation::new(path(), value, keyword, message)
     };
     let text = match pairs.values(name) {
         [] => {
             if required {
-                violations.push(violation(
-                    None,
-                    "required",
-                    "is a required field".to_owned(),
-                ));
+                violations.push(violation(None, "required", "is a required field"));
             }
             return None;
         }
@@ -576,7 +570,7 @@ pub fn parameter<T: FromStr>(
             violations.push(violation(
                 Some(Value::Array(sent)),
                 "uniqueKeys",
-                "is sent more than once".to_owned(),
+                "is sent more than once",
             ));
             return None;
         }
@@ -609,18 +603,18 @@ pub fn parameter<T: FromStr>(
     };
     let Some(value) = value else {
         let expected = match ty {
-            ParameterType::String => "a string",
-            ParameterType::Integer => "an integer",
-            ParameterType::Number => "a number",
-            ParameterType::Boolean => "a boolean",
+            ParameterType::String => "must be a string",
+            ParameterType::Integer => "must be an integer",
+            ParameterType::Number => "must be a number",
+            ParameterType::Boolean => "must be a boolean",
         };
-        violations.push(violation(sent, "type", format!("must be {expected}")));
+        violations.push(violation(sent, "type", expected));
         return None;
     };
     let found = validator.violations(&value);
     if !found.is_empty() {
         violations.extend(found.into_iter().map(|found| Violation {
-            path: vec![name.to_owned()],
+            path: path(),
             value: sent.clone(),
             ..found
         }));
@@ -629,7 +623,7 @@ pub fn parameter<T: FromStr>(
     match text.parse::<T>() {
         Ok(parsed) => Some(parsed),
         Err(_) => {
-            violations.push(violation(sent, "type", "is out of range".to_owned()));
+            violations.push(violation(sent, "type", "is out of range"));
             None
         }
     }
@@ -678,7 +672,7 @@ mod tests {
     fn named(violations: Vec<Violation>) -> Vec<(String, Option<Value>, String)> {
         violations
             .into_iter()
-            .map(|v| (v.property_name().unwrap(), v.value, v.message))
+            .map(|v| (v.property_name().unwrap(), v.value, v.message.to_string()))
             .collect()
     }
 
@@ -787,7 +781,10 @@ mod tests {
         let invalid = |body: &str| match parse(body) {
             Err(Rejection::Invalid(violations)) => violations
                 .iter()
-                .map(|violation| (violation.path.join("/"), violation.keyword.clone()))
+                .map(|violation| {
+                    let path: Vec<String> = violation.path.segments().collect();
+                    (path.join("/"), violation.keyword.to_string())
+                })
                 .collect::<Vec<_>>(),
             other => panic!("{body}: {other:?}"),
         };

@@ -315,7 +315,7 @@ impl Version {
                 let schema = declared.get("schema").unwrap_or(&Value::Null);
                 self.violations(schema, &parameter_value(value, schema))
                     .into_iter()
-                    .map(|violation| Rejection::new(place.clone(), violation.message))
+                    .map(|violation| Rejection::new(place.clone(), violation.message.to_string()))
                     .collect()
             }
         }
@@ -362,11 +362,11 @@ impl Version {
         self.violations(schema, body)
             .into_iter()
             .map(|violation| {
-                let message = match violation.keyword.as_str() {
-                    "required" => violation.message.clone(),
+                let message = match violation.keyword.as_ref() {
+                    "required" => violation.message.to_string(),
                     _ => format!("{} ({})", violation.message, violation.keyword),
                 };
-                Rejection::new(Place::Body(violation.path), message)
+                Rejection::new(Place::Body(violation.path.segments().collect()), message)
             })
             .collect()
     }
@@ -375,12 +375,12 @@ impl Version {
     fn violations(&self, schema: &Value, value: &Value) -> Vec<spec_schema::Violation> {
         match self.validator(schema) {
             Ok(validator) => validator.violations(value),
-            Err(error) => vec![spec_schema::Violation {
-                path: Vec::new(),
-                value: Some(value.clone()),
-                keyword: "schema".into(),
-                message: format!("cannot be checked: {error}"),
-            }],
+            Err(error) => vec![spec_schema::Violation::new(
+                spec_schema::InstancePath::root(),
+                Some(value.clone()),
+                "schema",
+                format!("cannot be checked: {error}"),
+            )],
         }
     }
 

@@ -116,7 +116,7 @@ fn judge_body(
     let mut found: Vec<Found> = validator
         .violations(body)
         .into_iter()
-        .map(|v| (v.property_name(), v.value, v.keyword))
+        .map(|v| (v.property_name(), v.value, v.keyword.into_owned()))
         .collect();
     sort(&mut found);
     let mut labelled: Vec<Found> = violations
@@ -422,7 +422,7 @@ fn parameter_violations(
     );
     violations
         .into_iter()
-        .map(|v| (v.property_name(), v.value, v.keyword))
+        .map(|v| (v.property_name(), v.value, v.keyword.into_owned()))
         .collect()
 }
 
