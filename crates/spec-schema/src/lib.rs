@@ -477,7 +477,11 @@ impl From<String> for Message {
 /// Compares the rendered text, as a reader of the message would.
 impl PartialEq<&str> for Message {
     fn eq(&self, other: &&str) -> bool {
-        self.to_string() == *other
+        match &self.0 {
+            Text::Static(text) => text == other,
+            Text::Owned(text) => text == other,
+            _ => self.to_string().as_str() == *other,
+        }
     }
 }
 
