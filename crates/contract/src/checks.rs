@@ -577,7 +577,14 @@ pub fn labelled_errors(body: Option<&Value>, labels: &[Violation]) -> Vec<Outcom
     let mut got: Vec<String> = entries.iter().map(|(name, _, _)| name.clone()).collect();
     got.sort();
     let properties = check(expected == got, || {
-        format!("expected errors for {expected:?}, got {got:?}")
+        let broken: Vec<String> = labels
+            .iter()
+            .map(|label| format!("{} {}", property_name(label), label.kind))
+            .collect();
+        format!(
+            "expected errors for {expected:?}, got {got:?} (the request was sent with: {})",
+            broken.join(", ")
+        )
     });
 
     let mut attempted = Vec::new();
@@ -1012,6 +1019,11 @@ mod tests {
         };
         assert_eq!(results(&good, &labels), [true, true, true]);
         assert_eq!(results(&good, &labels[..1]), [false, true, true]);
+        // The failure says what the request was sent with, so a reader sees what to expect.
+        assert_eq!(
+            labelled_errors(Some(&good), &labels[..1])[0].1,
+            Err(r#"expected errors for ["Price"], got ["Name", "Price"] (the request was sent with: Price below-minimum)"#.to_owned())
+        );
         let mut attempted = good.clone();
         attempted["Errors"][0]["AttemptedValue"] = json!(-2);
         assert_eq!(results(&attempted, &labels), [true, false, true]);

@@ -73,20 +73,6 @@ pub enum ViolationKind {
 }
 
 impl ViolationKind {
-    /// Every kind, for reports.
-    pub const ALL: [ViolationKind; 10] = [
-        Self::MissingRequired,
-        Self::WrongType,
-        Self::NullNotAllowed,
-        Self::BelowMinimum,
-        Self::AboveMaximum,
-        Self::BadFormat,
-        Self::TooLong,
-        Self::TooShort,
-        Self::NotAnObject,
-        Self::NotInEnum,
-    ];
-
     /// A short name (`missing-required`).
     pub fn name(self) -> &'static str {
         match self {
@@ -101,6 +87,13 @@ impl ViolationKind {
             Self::NotAnObject => "not-an-object",
             Self::NotInEnum => "not-in-enum",
         }
+    }
+}
+
+/// The short name, as reports print it.
+impl std::fmt::Display for ViolationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
