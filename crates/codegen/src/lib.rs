@@ -155,11 +155,13 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
     )?;
 
     let header = Header(settings);
-    let client = quote::quote!(#client_file #request_schemas #dispatch);
+    client_file
+        .items
+        .extend(parse("client", quote::quote!(#request_schemas #dispatch))?.items);
     Ok(Generated {
-        types: format_file(&header, "types", types)?,
-        client: format_file(&header, "client", client)?,
-        server: format_file(&header, "server", server)?,
+        types: format_file(&header, &types),
+        client: format_file(&header, &client_file),
+        server: format_file(&header, &parse("server", server)?),
     })
 }
 
@@ -331,7 +333,7 @@ fn generate_types(
     schemas: &[String],
     definitions: &serde_json::Map<String, serde_json::Value>,
     schemars_feature: Option<&str>,
-) -> Result<(TokenStream, BTreeMap<String, String>), CodegenError> {
+) -> Result<(syn::File, BTreeMap<String, String>), CodegenError> {
     let mut settings = progenitor::GenerationSettings::new();
     // The builder interface is what makes typify write a builder per struct (`builder::X`,
     // `X::builder()`): code that builds a request with one keeps compiling when the spec gains
@@ -371,8 +373,7 @@ fn generate_types(
         quote::quote!((#schema, ::schemars::schema_for!(#ident)))
     });
     let schemars_gate = schemars_feature.map(|feature| quote::quote!(#[cfg(feature = #feature)]));
-    let tokens = quote::quote! {
-        #types
+    let extra = quote::quote! {
         #finite
 
         /// The component schemas converted to JSON Schema (draft 4): what request bodies are
@@ -386,7 +387,9 @@ fn generate_types(
             ::std::vec![#(#entries),*]
         }
     };
-    Ok((tokens, names))
+    // Added to the parsed file, which is not printed and parsed again.
+    types.items.extend(parse("types", extra)?.items);
+    Ok((types, names))
 }
 
 fn generate_client(
@@ -439,11 +442,6 @@ fn parse(what: &'static str, tokens: TokenStream) -> Result<syn::File, CodegenEr
     syn::parse2(tokens).map_err(|source| CodegenError::Syntax { what, source })
 }
 
-fn format_file(
-    header: &Header<'_>,
-    what: &'static str,
-    tokens: TokenStream,
-) -> Result<String, CodegenError> {
-    let file = parse(what, tokens)?;
-    Ok(format!("{header}\n{}", prettyplease::unparse(&file)))
+fn format_file(header: &Header<'_>, file: &syn::File) -> String {
+    format!("{header}\n{}", prettyplease::unparse(file))
 }
