@@ -293,7 +293,6 @@ fn type_name(ty: &syn::Type) -> Option<String> {
     }
 }
 
-/// Every string literal in `tokens` prefixed with `property: `.
 /// Replaces, in place, every string literal of a syntax tree for which its function gives a
 /// replacement, those in macro calls (`format!`) too. Walking the tree rather than printing it to
 /// tokens and parsing them back keeps codegen's time per operation down (`cargo xtask bench`,

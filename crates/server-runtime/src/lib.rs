@@ -1161,6 +1161,6 @@ mod tests {
             panic!()
         };
         assert_eq!(violations[0].property_name().as_deref(), Some("A"));
-        assert_eq!(violations[0].message, "is sent more than once");
+        assert_eq!(violations[0].message.to_string(), "is sent more than once");
     }
 }

@@ -474,17 +474,6 @@ impl From<String> for Message {
     }
 }
 
-/// Compares the rendered text, as a reader of the message would.
-impl PartialEq<&str> for Message {
-    fn eq(&self, other: &&str) -> bool {
-        match &self.0 {
-            Text::Static(text) => text == other,
-            Text::Owned(text) => text == other,
-            _ => self.to_string().as_str() == *other,
-        }
-    }
-}
-
 fn type_message(kind: &jsonschema::error::TypeKind) -> Message {
     use jsonschema::error::TypeKind;
 
@@ -914,14 +903,14 @@ components:
         assert_eq!(validator.schema_name(), "id");
         assert_eq!(validator.violations(&json!(3)), []);
         assert_eq!(
-            validator.violations(&json!(0))[0].message,
+            validator.violations(&json!(0))[0].message.to_string(),
             "must be at least 1"
         );
         let child = json!({"$ref": "#/definitions/Child"});
         let validator =
             Validator::for_schema(spec.json_schema_definitions().unwrap(), &child, "c").unwrap();
         assert_eq!(
-            validator.violations(&json!({}))[0].message,
+            validator.violations(&json!({}))[0].message.to_string(),
             "is a required field"
         );
     }
@@ -943,7 +932,7 @@ components:
         .unwrap();
         let violations = validator.violations(&json!({"": 1}));
         assert_eq!(violations[0].property_name().as_deref(), Some(""));
-        assert_eq!(violations[0].message, "must be a string");
+        assert_eq!(violations[0].message.to_string(), "must be a string");
     }
 
     #[test]
