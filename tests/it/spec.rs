@@ -581,3 +581,35 @@ fn spec_examples_are_the_documented_ones() {
         responses["400"]["content"]["application/json"]["example"]
     );
 }
+
+/// The generated operation table names each response's media types as the spec's `content` does
+/// (none for a response without a body): what the contract's content-type check holds answers to.
+#[test]
+fn the_operation_table_names_each_responses_media_types() {
+    let spec = spec_json();
+    for operation in nexudus_server_api::OPERATIONS {
+        let pointer = format!(
+            "/paths/{}/{}",
+            operation.path.replace('~', "~0").replace('/', "~1"),
+            operation.method.to_ascii_lowercase()
+        );
+        let responses = responses(&spec, &pointer);
+        assert_eq!(responses.len(), operation.responses.len());
+        for response in operation.responses {
+            let documented: Vec<&str> = responses[&response.status.to_string()]["content"]
+                .as_object()
+                .into_iter()
+                .flat_map(|content| content.keys().map(String::as_str))
+                .collect();
+            assert_eq!(
+                response.media_types, documented,
+                "{} {}",
+                operation.operation_id, response.status
+            );
+            assert!(
+                !documented.is_empty(),
+                "every response of this spec has a body"
+            );
+        }
+    }
+}

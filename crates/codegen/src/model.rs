@@ -92,6 +92,8 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     /// The component schema of its JSON body.
     pub(crate) schema: Option<String>,
+    /// The media types of its `content`.
+    pub(crate) media_types: Vec<String>,
     pub(crate) links: Vec<Link>,
     /// The headers it documents as required.
     pub(crate) headers: Vec<String>,
@@ -345,6 +347,7 @@ fn response_of(
     Ok(Response {
         status,
         schema,
+        media_types: response.content.keys().cloned().collect(),
         links,
         headers,
         contract: response

@@ -359,10 +359,12 @@ fn response_constant(response: &Response) -> TokenStream {
     });
     let contract = json_text(&response.contract);
     let headers = &response.headers;
+    let media_types = &response.media_types;
     quote! {
         ::server_runtime::Response {
             status: #status,
             schema: #schema,
+            media_types: &[#(#media_types),*],
             links: &[#(#links),*],
             headers: &[#(#headers),*],
             contract: #contract,

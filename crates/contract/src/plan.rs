@@ -744,6 +744,7 @@ mod tests {
         const RESPONSES: &[nexudus_server_api::Response] = &[nexudus_server_api::Response {
             status: 200,
             schema: None,
+            media_types: &[],
             links: &[],
             headers: &[],
             contract: "null",
@@ -797,6 +798,7 @@ mod tests {
         const LINK_TO_SELF: &[nexudus_server_api::Response] = &[nexudus_server_api::Response {
             status: 200,
             schema: None,
+            media_types: &[],
             links: &[nexudus_server_api::Link {
                 name: "Again",
                 operation_id: "op",

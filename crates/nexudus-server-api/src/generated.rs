@@ -97,6 +97,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 200u16,
                 schema: ::std::option::Option::Some("CoworkerTimePassList"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -104,6 +105,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -111,6 +113,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 401u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -118,6 +121,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 409u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &["Retry-After"],
                 contract: "null",
@@ -125,6 +129,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 500u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "{\"reachable\":false}",
@@ -150,6 +155,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 200u16,
                 schema: ::std::option::Option::Some("UpdateSuccess"),
+                media_types: &["application/json"],
                 links: &[
                     ::server_runtime::Link {
                         name: "GetUpdatedCoworkerTimePass",
@@ -164,6 +170,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -171,6 +178,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 401u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -178,6 +186,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 404u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -185,6 +194,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 408u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "{\"reachable\":false}",
@@ -192,6 +202,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 409u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &["Retry-After"],
                 contract: "null",
@@ -199,6 +210,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 413u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -206,6 +218,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 415u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -213,6 +226,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 500u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "{\"reachable\":false}",
@@ -238,6 +252,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 200u16,
                 schema: ::std::option::Option::Some("CreateSuccess"),
+                media_types: &["application/json"],
                 links: &[
                     ::server_runtime::Link {
                         name: "DeleteCreatedCoworkerTimePass",
@@ -264,6 +279,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -271,6 +287,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 401u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -278,6 +295,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 408u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "{\"reachable\":false}",
@@ -285,6 +303,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 409u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &["Retry-After"],
                 contract: "null",
@@ -292,6 +311,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 413u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -299,6 +319,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 415u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -306,6 +327,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 500u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "{\"reachable\":false}",
@@ -338,6 +360,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 200u16,
                 schema: ::std::option::Option::Some("CoworkerTimePass"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -345,6 +368,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -352,6 +376,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 401u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -359,6 +384,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 404u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -366,6 +392,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 409u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &["Retry-After"],
                 contract: "null",
@@ -373,6 +400,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 500u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "{\"reachable\":false}",
@@ -405,6 +433,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 200u16,
                 schema: ::std::option::Option::Some("DeleteSuccess"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -412,6 +441,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -419,6 +449,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 401u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -426,6 +457,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 404u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -433,6 +465,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 409u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &["Retry-After"],
                 contract: "null",
@@ -440,6 +473,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 500u16,
                 schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "{\"reachable\":false}",
@@ -460,6 +494,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 200u16,
                 schema: ::std::option::Option::Some("TokenGranted"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -467,6 +502,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("TokenError"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -474,6 +510,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 500u16,
                 schema: ::std::option::Option::Some("TokenError"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "{\"reachable\":false}",

@@ -101,6 +101,9 @@ pub struct Response {
     pub status: u16,
     /// The component schema of its JSON body, if it has one.
     pub schema: Option<&'static str>,
+    /// The media types its body may have, as the spec's `content` names them (none: the answer
+    /// has no body).
+    pub media_types: &'static [&'static str],
     /// The response's OpenAPI links: operations that can use its values.
     pub links: &'static [Link],
     /// The headers it documents as required (`Retry-After`), as the spec writes their names.
@@ -1034,6 +1037,7 @@ mod tests {
             Response {
                 status: 200,
                 schema: Some("A"),
+                media_types: &[],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -1041,6 +1045,7 @@ mod tests {
             Response {
                 status: 404,
                 schema: Some("B"),
+                media_types: &[],
                 links: &[],
                 headers: &[],
                 contract: "null",

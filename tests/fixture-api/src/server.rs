@@ -61,6 +61,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 200u16,
                 schema: ::std::option::Option::Some("Widget-List"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -68,6 +69,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -75,6 +77,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 401u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -107,6 +110,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 200u16,
                 schema: ::std::option::Option::Some("widget.v2"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -114,6 +118,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -121,6 +126,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 401u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -128,6 +134,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 404u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -160,6 +167,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 200u16,
                 schema: ::std::option::Option::Some("widget.v2"),
+                media_types: &["application/json"],
                 links: &[
                     ::server_runtime::Link {
                         name: "ReadBack",
@@ -174,6 +182,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -181,6 +190,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 401u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -188,6 +198,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 408u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -195,6 +206,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 413u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -202,6 +214,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 415u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -234,6 +247,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 204u16,
                 schema: ::std::option::Option::None,
+                media_types: &[],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -241,6 +255,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 400u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -248,6 +263,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 401u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
@@ -255,6 +271,7 @@ pub mod operations {
             ::server_runtime::Response {
                 status: 404u16,
                 schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
                 links: &[],
                 headers: &[],
                 contract: "null",
