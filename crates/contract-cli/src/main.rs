@@ -81,9 +81,20 @@ struct Args {
     /// which against a throttled server is most of the run.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_creates: Option<u64>,
-    /// Write a JUnit XML report here.
+    /// Write a JUnit XML report here: a test case per check that held and one per failure.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// How much to print: `summary`, a line per operation and each failure once; `table`, also
+    /// every check with its counts and the coverage of each documented status.
+    #[arg(long, value_enum, default_value_t = ReportDetail::Summary)]
+    report: ReportDetail,
+}
+
+/// How much of the report to print.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ReportDetail {
+    Summary,
+    Table,
 }
 
 fn main() -> ExitCode {
@@ -200,10 +211,13 @@ fn run(args: Args) -> anyhow::Result<bool> {
         report.context("running the contract checks")
     })?;
 
-    println!("{}", report.summary());
-    println!("{}", report.coverage_table());
-    if !report.passed() || report.interrupted {
-        println!("{}", report.failure_details());
+    let detail = match args.report {
+        ReportDetail::Summary => contract::Detail::Summary,
+        ReportDetail::Table => contract::Detail::Table,
+    };
+    print!("{}", report.text(detail));
+    let complete = !report.interrupted && report.stopped.is_none();
+    if !report.passed() || !complete {
         println!("rerun these cases with --seed {}", report.seed);
     }
     if let Some(path) = &args.junit {
@@ -211,5 +225,5 @@ fn run(args: Args) -> anyhow::Result<bool> {
             .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("JUnit report written to {}", path.display());
     }
-    Ok(report.passed() && !report.interrupted)
+    Ok(report.passed() && complete)
 }

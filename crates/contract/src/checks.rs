@@ -2,20 +2,28 @@
 //! the report can count every check separately. Nothing here names an operation or a property:
 //! the rules come from the spec's schemas and `x-contract` extension, or from the conventions
 //! the spec states for its error envelope.
+//!
+//! An answer is checked in layers: its status first; when the status is not the one
+//! expected, nothing else of the answer is judged (its other checks would only repeat the
+//! fault). Then its content type, the headers its status documents and its body against the
+//! status's schema; only a body of the documented shape gets the checks of what it means
+//! (`x-contract` expectations, paging, the error envelope's rules).
 
 use std::{cmp::Ordering, collections::BTreeMap};
 
 use nexudus_types::ErrorEnvelope;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 use spec_strategies::{Request, Violation, ViolationKind};
 
 use crate::{
+    Exchange,
     expression::Expression,
     plan::{Filter, Match, Order, Page},
+    vocabulary::{Check, Mismatch, Problems},
 };
 
-/// The outcome of one named check: `Err` says what was wrong.
-pub type Outcome = (String, Result<(), String>);
+/// The outcome of one check: `Err` says what was wrong.
+pub type Outcome = (Check, Result<(), Mismatch>);
 
 /// `PropertyName` the spec's convention gives errors about the body as a whole.
 pub const BODY_PROPERTY: &str = "$body";
@@ -24,40 +32,149 @@ pub const REQUIRED_MESSAGE: &str = "is a required field";
 /// `Message` joins the entries of `Errors` with this (the spec's stated choice).
 pub const MESSAGE_SEPARATOR: &str = "\n";
 
-pub(crate) fn check(condition: bool, message: impl FnOnce() -> String) -> Result<(), String> {
-    if condition { Ok(()) } else { Err(message()) }
-}
-
-fn outcome(name: impl Into<String>, result: Result<(), String>) -> Outcome {
-    (name.into(), result)
+pub(crate) fn check(condition: bool, mismatch: impl FnOnce() -> Mismatch) -> Result<(), Mismatch> {
+    if condition { Ok(()) } else { Err(mismatch()) }
 }
 
 /// The status is the one expected.
 pub fn status(expected: u16, got: u16) -> Outcome {
-    outcome(
-        "status",
+    (
+        Check::Status,
         check(expected == got, || {
-            format!("expected {expected}, got {got}")
+            Mismatch::new(
+                format!("expected {expected}, got {got}"),
+                format!("expected {expected}, got {got}"),
+            )
+            .values(json!(expected), json!(got))
         }),
     )
 }
 
-/// Every header the spec documents as required on the answer's status is there.
-pub(crate) fn documented_headers(exchange: &crate::Exchange, headers: &[&str]) -> Outcome {
-    let missing: Vec<&str> = headers
+/// What the spec documents of the status an answer came with.
+#[derive(Clone, Copy)]
+pub(crate) struct Documented<'a> {
+    /// The media types its body may have (none: no body).
+    pub(crate) media_types: &'a [&'a str],
+    /// The headers it requires.
+    pub(crate) headers: &'a [&'a str],
+    /// Its body's schema.
+    pub(crate) validator: Option<&'a spec_schema::Validator>,
+}
+
+/// The answer's status, then, when it is the one expected, its content type, documented headers
+/// and schema; whether the body has the documented shape (so that the checks of what it holds
+/// apply).
+pub(crate) fn answer(
+    exchange: &Exchange,
+    expected: u16,
+    documented: Option<Documented<'_>>,
+) -> (Vec<Outcome>, bool) {
+    let mut outcomes = vec![status(expected, exchange.status)];
+    if exchange.status != expected {
+        return (outcomes, false);
+    }
+    let Some(documented) = documented else {
+        return (outcomes, true);
+    };
+    outcomes.push(documented_headers(exchange, documented.headers));
+    let typed = content_type(exchange, documented.media_types);
+    let shaped = typed.1.is_ok();
+    outcomes.push(typed);
+    if !shaped || documented.media_types.is_empty() {
+        return (outcomes, shaped);
+    }
+    let schema = response_schema(documented.validator, exchange.response_json().as_ref());
+    let shaped = schema.1.is_ok();
+    outcomes.push(schema);
+    (outcomes, shaped)
+}
+
+/// The answer's `Content-Type` is one of `media_types` (its parameters aside); with none, the
+/// answer has no body.
+pub(crate) fn content_type(exchange: &Exchange, media_types: &[&str]) -> Outcome {
+    let sent: Vec<&str> = exchange.response_header("content-type").collect();
+    let status = exchange.status;
+    let result = if media_types.is_empty() {
+        check(exchange.response_body.is_empty(), || {
+            Mismatch::new(
+                "a body where the spec documents none",
+                format!(
+                    "the spec documents no body for {status}, yet the answer has {} bytes{}",
+                    exchange.response_body.len(),
+                    match sent.first() {
+                        Some(sent) => format!(" of {sent}"),
+                        None => String::new(),
+                    }
+                ),
+            )
+        })
+    } else {
+        let documented = media_types.join(", ");
+        match sent.as_slice() {
+            [] => Err(Mismatch::new(
+                "no Content-Type",
+                format!(
+                    "the answer has no Content-Type; the spec documents {documented} for {status}"
+                ),
+            )),
+            [one] => {
+                let essence = one.split(';').next().unwrap_or_default().trim();
+                check(
+                    media_types
+                        .iter()
+                        .any(|media_type| media_type.eq_ignore_ascii_case(essence)),
+                    || {
+                        Mismatch::new(
+                            format!("Content-Type {}", essence.to_ascii_lowercase()),
+                            format!(
+                                "the answer's Content-Type is {one}; the spec documents {documented} for {status}"
+                            ),
+                        )
+                        .values(json!(media_types), json!(one))
+                    },
+                )
+            }
+            many => Err(Mismatch::new(
+                "Content-Type sent more than once",
+                format!(
+                    "the answer has {} Content-Type headers: {}",
+                    many.len(),
+                    many.join(", ")
+                ),
+            )),
+        }
+    };
+    (Check::ContentType, result)
+}
+
+/// Those of `headers` the answer does not carry.
+pub(crate) fn missing_headers<'h, H: AsRef<str>>(
+    exchange: &Exchange,
+    headers: &'h [H],
+) -> Vec<&'h str> {
+    headers
         .iter()
+        .map(AsRef::as_ref)
         .filter(|name| {
             exchange
                 .response_header(&name.to_ascii_lowercase())
                 .next()
                 .is_none()
         })
-        .copied()
-        .collect();
-    outcome(
-        "documented headers",
+        .collect()
+}
+
+/// Every header the spec documents as required on the answer's status is there.
+pub(crate) fn documented_headers(exchange: &Exchange, headers: &[&str]) -> Outcome {
+    let missing = missing_headers(exchange, headers);
+    (
+        Check::DocumentedHeaders,
         check(missing.is_empty(), || {
-            format!("no {} header, which the spec documents", missing.join(", "))
+            let missing = missing.join(", ");
+            Mismatch::new(
+                format!("no {missing}"),
+                format!("no {missing} header, which the spec documents"),
+            )
         }),
     )
 }
@@ -68,30 +185,62 @@ pub fn response_schema(
     body: Option<&Value>,
 ) -> Outcome {
     let result = match (validator, body) {
-        (None, _) => Err("the spec documents no JSON body for this status".to_owned()),
-        (_, None) => Err("the body is not JSON".to_owned()),
+        (None, _) => Err(Mismatch::new(
+            "no JSON body documented",
+            "the spec documents no JSON body for this status",
+        )),
+        (_, None) => Err(Mismatch::new("not JSON", "the body is not JSON")),
         (Some(validator), Some(body)) => {
             let violations = validator.violations(body);
             check(violations.is_empty(), || {
-                let list: Vec<String> = violations
+                let mut kinds: Vec<String> = violations
                     .iter()
-                    .map(|v| {
-                        format!(
-                            "{}: {}",
-                            v.property_name().unwrap_or_else(|| "(root)".into()),
-                            v.message
-                        )
+                    .map(|violation| {
+                        let place: Vec<String> = violation
+                            .path
+                            .segments()
+                            .map(|segment| {
+                                if segment.bytes().all(|byte| byte.is_ascii_digit()) {
+                                    "*".to_owned()
+                                } else {
+                                    segment
+                                }
+                            })
+                            .collect();
+                        let place = if place.is_empty() {
+                            "(root)".to_owned()
+                        } else {
+                            place.join(".")
+                        };
+                        format!("{place}: {}", violation.keyword)
                     })
                     .collect();
-                format!(
-                    "the body violates {}: {}",
-                    validator.schema_name(),
-                    list.join("; ")
+                kinds.sort();
+                kinds.dedup();
+                let mut problems = Problems::default();
+                for violation in &violations {
+                    problems.add(
+                        "",
+                        format!(
+                            "{} {}",
+                            violation.property_name().unwrap_or_else(|| "(root)".into()),
+                            violation.message
+                        ),
+                    );
+                }
+                let listed = problems
+                    .result()
+                    .err()
+                    .map(|m| m.message)
+                    .unwrap_or_default();
+                Mismatch::new(
+                    format!("{}: {}", validator.schema_name(), kinds.join(", ")),
+                    format!("the body violates {}: {listed}", validator.schema_name()),
                 )
             })
         }
     };
-    outcome("response schema", result)
+    (Check::ResponseSchema, result)
 }
 
 /// What a success body is checked against besides its schema: the request, the caller and the
@@ -115,29 +264,51 @@ pub(crate) fn success(
     expectations
         .iter()
         .map(|(pointer, expression)| {
-            let name = format!("{pointer} is {expression}");
+            let name = Check::expectation(pointer, expression);
             let Some(got) = body.and_then(|body| body.pointer(pointer)) else {
-                return outcome(name, Err(format!("the body has nothing at {pointer}")));
+                return (
+                    name,
+                    Err(Mismatch::new(
+                        "missing",
+                        format!("the body has nothing at {pointer}"),
+                    )),
+                );
             };
             let result = match expression {
                 Expression::Unique => check((context.first_time)(pointer, got), || {
-                    format!("{got} was answered at {pointer} before")
+                    Mismatch::new(
+                        "answered before",
+                        format!("{got} was answered at {pointer} before"),
+                    )
                 }),
                 Expression::Caller => match (context.caller, got.as_str()) {
-                    (_, None) => Err(format!("{got} is not a string")),
-                    (Some(caller), Some(got)) => check(caller == got, || {
-                        format!("{got:?}, but the caller is {caller:?}")
+                    (_, None) => Err(Mismatch::new(
+                        "not a string",
+                        format!("{got} is not a string"),
+                    )),
+                    (Some(caller), Some(text)) => check(caller == text, || {
+                        Mismatch::new(
+                            "not the caller",
+                            format!("{got}, but the caller is {}", json!(caller)),
+                        )
+                        .values(json!(caller), got.clone())
                     }),
-                    (None, Some(got)) => check(!got.is_empty(), || "it is empty".to_owned()),
+                    (None, Some(text)) => check(!text.is_empty(), || {
+                        Mismatch::new("empty", "it is empty, where the caller's name is due")
+                    }),
                 },
                 _ => match expression.evaluate(context.request, None, context.default) {
                     Some(expected) => check(same_json(&expected, got), || {
-                        format!("{got}, expected {expected}")
+                        Mismatch::new("differs", format!("{got}, expected {expected}"))
+                            .values(expected.clone(), got.clone())
                     }),
-                    None => Err(format!("{expression} has no value in the request sent")),
+                    None => Err(Mismatch::new(
+                        "no value in the request",
+                        format!("{expression} has no value in the request sent"),
+                    )),
                 },
             };
-            outcome(name, result)
+            (name, result)
         })
         .collect()
 }
@@ -150,7 +321,7 @@ fn same_json(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn integer_at(body: &Value, pointer: &str) -> Result<i128, String> {
+fn integer_at(body: &Value, pointer: &str) -> Result<i128, Mismatch> {
     body.pointer(pointer)
         .and_then(|value| {
             value
@@ -158,25 +329,44 @@ fn integer_at(body: &Value, pointer: &str) -> Result<i128, String> {
                 .map(i128::from)
                 .or(value.as_u64().map(i128::from))
         })
-        .ok_or_else(|| format!("{pointer} is not an integer"))
+        .ok_or_else(|| {
+            Mismatch::new(
+                format!("{pointer} not an integer"),
+                format!("{pointer} is not an integer"),
+            )
+        })
 }
 
-fn bool_at(body: &Value, pointer: &str) -> Result<bool, String> {
+fn bool_at(body: &Value, pointer: &str) -> Result<bool, Mismatch> {
     body.pointer(pointer)
         .and_then(Value::as_bool)
-        .ok_or_else(|| format!("{pointer} is not a boolean"))
+        .ok_or_else(|| {
+            Mismatch::new(
+                format!("{pointer} not a boolean"),
+                format!("{pointer} is not a boolean"),
+            )
+        })
 }
 
-fn records<'a>(body: Option<&'a Value>, page: &Page) -> Result<&'a Vec<Value>, String> {
+pub(crate) fn records<'a>(
+    body: Option<&'a Value>,
+    page: &Page,
+) -> Result<&'a Vec<Value>, Mismatch> {
     body.and_then(|body| body.pointer(&page.records))
         .and_then(Value::as_array)
-        .ok_or_else(|| format!("{} is not an array", page.records))
+        .ok_or_else(|| {
+            Mismatch::new(
+                format!("{} not an array", page.records),
+                format!("{} is not an array", page.records),
+            )
+        })
 }
 
-/// The paging figures agree with each other and with the records on the page.
+/// The paging figures agree with each other and with the records on the page: every figure
+/// expected is worked out from the total, the page number and the page size the answer states.
 pub(crate) fn page_figures(body: Option<&Value>, page: &Page) -> Outcome {
     let result = (|| {
-        let body = body.ok_or("the body is not JSON")?;
+        let body = body.ok_or_else(|| Mismatch::new("not JSON", "the body is not JSON"))?;
         let count = records(Some(body), page)?.len() as i128;
         let number = integer_at(body, &page.number)?;
         let size = integer_at(body, &page.size)?;
@@ -187,55 +377,75 @@ pub(crate) fn page_figures(body: Option<&Value>, page: &Page) -> Outcome {
         let has_next = bool_at(body, &page.has_next)?;
         let has_previous = bool_at(body, &page.has_previous)?;
         if number < 1 || size < 1 {
-            return Err(format!("page {number} of size {size}"));
+            return Err(Mismatch::new(
+                "page number or size below 1",
+                format!(
+                    "{} is {number} and {} is {size}; both count from 1",
+                    page.number, page.size
+                ),
+            ));
         }
         let before = (number - 1) * size;
-        let expected_count = (total - before).clamp(0, size);
-        let (expected_first, expected_last) = if count == 0 {
+        let on_page = (total - before).clamp(0, size);
+        let (expected_first, expected_last) = if on_page == 0 {
             (0, 0)
         } else {
-            (before + 1, before + count)
+            (before + 1, before + on_page)
         };
-        let mut wrong = Vec::new();
-        let mut expect = |what: &str, got: String, expected: String| {
-            if got != expected {
-                wrong.push(format!("{what} is {got}, expected {expected}"));
-            }
-        };
-        expect(
-            "the number of records",
-            count.to_string(),
-            expected_count.to_string(),
-        );
-        expect(
-            &page.total_pages,
-            pages.to_string(),
-            ((total + size - 1) / size).to_string(),
-        );
-        expect(
-            &page.first_item,
-            first.to_string(),
-            expected_first.to_string(),
-        );
-        expect(&page.last_item, last.to_string(), expected_last.to_string());
-        expect(
-            &page.has_next,
-            has_next.to_string(),
-            (number < pages).to_string(),
-        );
-        expect(
-            &page.has_previous,
-            has_previous.to_string(),
-            (number > 1).to_string(),
-        );
+        let total_pages = (total + size - 1) / size;
+        let figures = [
+            ("records on the page", json!(count), json!(on_page)),
+            (page.total_pages.as_str(), json!(pages), json!(total_pages)),
+            (
+                page.first_item.as_str(),
+                json!(first),
+                json!(expected_first),
+            ),
+            (page.last_item.as_str(), json!(last), json!(expected_last)),
+            (
+                page.has_next.as_str(),
+                json!(has_next),
+                json!(number < total_pages),
+            ),
+            (
+                page.has_previous.as_str(),
+                json!(has_previous),
+                json!(number > 1),
+            ),
+        ];
+        let wrong: Vec<&(&str, Value, Value)> = figures
+            .iter()
+            .filter(|(_, got, expected)| got != expected)
+            .collect();
         check(wrong.is_empty(), || {
-            format!(
-                "{total} items at {size} per page, page {number}: {}",
-                wrong.join("; ")
+            let said: Vec<String> = wrong
+                .iter()
+                .map(|(what, got, expected)| format!("{what} {got}, expected {expected}"))
+                .collect();
+            let names: Vec<&str> = wrong.iter().map(|(what, _, _)| *what).collect();
+            let object = |pick: fn(&(&str, Value, Value)) -> Value| {
+                Value::Object(
+                    wrong
+                        .iter()
+                        .map(|figure| (figure.0.to_owned(), pick(figure)))
+                        .collect::<Map<String, Value>>(),
+                )
+            };
+            Mismatch::new(
+                names.join(", "),
+                format!(
+                    "{} is {total}, page {number} of {size} per page: {}",
+                    page.total_items,
+                    said.join("; ")
+                ),
+            )
+            .values(
+                object(|figure| figure.2.clone()),
+                object(|figure| figure.1.clone()),
             )
         })
     })();
-    outcome("page figures", result)
+    (Check::PageFigures, result)
 }
 
 /// How two values of a record property compare, as the list sorts them: numbers by value,
@@ -289,15 +499,31 @@ pub(crate) fn order(
         let sent = |name: &str| request.query.get(name).cloned().or_else(|| default(name));
         let property = sent(&order.field)
             .and_then(|value| value.as_str().map(str::to_owned))
-            .ok_or_else(|| format!("no property to sort by in {}", order.field))?;
+            .ok_or_else(|| {
+                Mismatch::new(
+                    "no property to sort by",
+                    format!(
+                        "{} names no property to sort by, and has no default",
+                        order.field
+                    ),
+                )
+            })?;
         let direction = sent(&order.direction);
         let descending = if direction.as_ref() == Some(&order.descending) {
             true
         } else if direction.is_none() || direction.as_ref() == Some(&order.ascending) {
             false
         } else {
-            return Err(format!("{} is {direction:?}", order.direction));
+            let direction = direction.unwrap_or(Value::Null);
+            return Err(Mismatch::new(
+                "unknown direction",
+                format!(
+                    "{} is {direction}, neither {} (ascending) nor {} (descending)",
+                    order.direction, order.ascending, order.descending
+                ),
+            ));
         };
+        let unorderable = |message: String| Mismatch::new("values that do not compare", message);
         for (index, pair) in records.windows(2).enumerate() {
             let key = |record: &Value, name: &str| record.get(name).cloned().unwrap_or(Value::Null);
             let mut ordering = compare(
@@ -305,36 +531,41 @@ pub(crate) fn order(
                 &key(&pair[1], &property),
                 formats.get(&property).map(String::as_str),
                 order.nulls_first,
-            )?;
+            )
+            .map_err(unorderable)?;
             if ordering == Ordering::Equal {
                 ordering = compare(
                     &key(&pair[0], &order.then),
                     &key(&pair[1], &order.then),
                     formats.get(&order.then).map(String::as_str),
                     order.nulls_first,
-                )?;
+                )
+                .map_err(unorderable)?;
             }
             if descending {
                 ordering = ordering.reverse();
             }
             if ordering == Ordering::Greater {
-                return Err(format!(
-                    "records {index} and {} are out of order by {property} ({}), then {}: {} before {}",
-                    index + 1,
-                    if descending {
-                        "descending"
-                    } else {
-                        "ascending"
-                    },
-                    order.then,
-                    key(&pair[0], &property),
-                    key(&pair[1], &property)
+                return Err(Mismatch::new(
+                    "records out of order",
+                    format!(
+                        "records {index} and {} are out of order by {property} ({}), then {}: {} before {}",
+                        index + 1,
+                        if descending {
+                            "descending"
+                        } else {
+                            "ascending"
+                        },
+                        order.then,
+                        key(&pair[0], &property),
+                        key(&pair[1], &property)
+                    ),
                 ));
             }
         }
         Ok(())
     })();
-    outcome("order", result)
+    (Check::Order, result)
 }
 
 /// Every record meets every filter sent.
@@ -347,7 +578,7 @@ pub(crate) fn filters(
 ) -> Outcome {
     let result = (|| {
         let records = records(body, page)?;
-        let mut wrong = Vec::new();
+        let mut problems = Problems::default();
         for filter in filters {
             let Some(sent) = request.query.get(&filter.parameter) else {
                 continue;
@@ -356,16 +587,19 @@ pub(crate) fn filters(
             for (index, record) in records.iter().enumerate() {
                 let got = record.get(&filter.property).unwrap_or(&Value::Null);
                 if !meets(filter.matching, got, sent, format) {
-                    wrong.push(format!(
-                        "record {index} has {} {got}, but {}={sent}",
-                        filter.property, filter.parameter
-                    ));
+                    problems.add(
+                        "a record outside the filters sent",
+                        format!(
+                            "record {index} has {} {got}, but {}={sent}",
+                            filter.property, filter.parameter
+                        ),
+                    );
                 }
             }
         }
-        check(wrong.is_empty(), || wrong.join("; "))
+        problems.result()
     })();
-    outcome("filters", result)
+    (Check::Filters, result)
 }
 
 /// Whether a record's value `got` meets a filter sent as `sent` (a null meets none).
@@ -400,59 +634,107 @@ pub(crate) fn read_back(
     formats: &BTreeMap<String, String>,
 ) -> Outcome {
     let result = (|| {
-        let sent = sent.and_then(Value::as_object).ok_or("nothing was sent")?;
-        let read = read
+        let sent = sent
             .and_then(Value::as_object)
-            .ok_or("the record read is not an object")?;
-        let mut wrong = Vec::new();
+            .ok_or_else(|| Mismatch::new("nothing sent", "nothing was sent"))?;
+        let read = read.and_then(Value::as_object).ok_or_else(|| {
+            Mismatch::new("not an object", "the record read is not a JSON object")
+        })?;
+        let mut expected = Map::new();
+        let mut got = Map::new();
         for (name, value) in sent {
             if write_only.contains(name) {
                 continue;
             }
-            let Some(got) = read.get(name) else {
-                wrong.push(format!("{name} is missing"));
-                continue;
-            };
-            if !same_value(formats.get(name).map(String::as_str), value, got) {
-                wrong.push(format!("{name} was sent as {value}, read back as {got}"));
+            match read.get(name) {
+                None => {
+                    expected.insert(name.clone(), value.clone());
+                }
+                Some(read) if !same_value(formats.get(name).map(String::as_str), value, read) => {
+                    expected.insert(name.clone(), value.clone());
+                    got.insert(name.clone(), read.clone());
+                }
+                Some(_) => {}
             }
         }
-        check(wrong.is_empty(), || wrong.join("; "))
+        let mut problems = Problems::default();
+        for (name, value) in &expected {
+            match got.get(name) {
+                Some(read) => problems.add(
+                    "a property reads back otherwise",
+                    format!("{name} was sent as {value}, read back as {read}"),
+                ),
+                None => problems.add("a property sent is missing", format!("{name} is missing")),
+            }
+        }
+        problems.result().map_err(|mismatch| {
+            mismatch.values(Value::Object(expected.clone()), Value::Object(got.clone()))
+        })
     })();
-    outcome("reads back as sent", result)
+    (Check::ReadsBackAsSent, result)
 }
 
 /// The error envelope: not successful, `Value` null, `Message` built from `Errors`.
 pub fn error_envelope(body: Option<&Value>, typed: &Result<ErrorEnvelope, String>) -> Vec<Outcome> {
-    let decoded = outcome(
-        "typed decode",
-        typed
-            .as_ref()
-            .map(|_| ())
-            .map_err(|error| format!("the generated client could not decode it: {error}")),
+    let decoded = (
+        Check::TypedDecode,
+        typed.as_ref().map(|_| ()).map_err(|error| {
+            Mismatch::new(
+                "the client cannot decode it",
+                format!("the generated client could not decode it: {error}"),
+            )
+        }),
     );
     let Some(body) = body.and_then(Value::as_object) else {
         return vec![
             decoded,
-            outcome(
-                "error envelope",
-                Err("the body is not a JSON object".into()),
+            (
+                Check::ErrorEnvelope,
+                Err(Mismatch::new(
+                    "not an object",
+                    "the body is not a JSON object",
+                )),
             ),
         ];
     };
-    let envelope = outcome(
-        "error envelope",
-        check(
-            body.get("WasSuccessful") == Some(&Value::Bool(false))
-                && body.get("Value") == Some(&Value::Null),
-            || {
+    let member = |name: &str| body.get(name).cloned().unwrap_or(Value::Null);
+    let mut wrong = Vec::new();
+    if body.get("WasSuccessful") != Some(&Value::Bool(false)) {
+        wrong.push("WasSuccessful");
+    }
+    if body.get("Value") != Some(&Value::Null) {
+        wrong.push("Value");
+    }
+    let envelope = (
+        Check::ErrorEnvelope,
+        check(wrong.is_empty(), || {
+            let shown = |name: &str| match body.get(name) {
+                Some(value) => value.to_string(),
+                None => "missing".to_owned(),
+            };
+            Mismatch::new(
+                wrong
+                    .iter()
+                    .map(|name| {
+                        format!(
+                            "{name} not {}",
+                            if *name == "Value" { "null" } else { "false" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 format!(
-                    "WasSuccessful {:?}, Value {:?}",
-                    body.get("WasSuccessful"),
-                    body.get("Value")
-                )
-            },
-        ),
+                    "an error answer has WasSuccessful false and Value null; this one has \
+                     WasSuccessful {} and Value {}",
+                    shown("WasSuccessful"),
+                    shown("Value")
+                ),
+            )
+            .values(
+                json!({"WasSuccessful": false, "Value": null}),
+                json!({"WasSuccessful": member("WasSuccessful"), "Value": member("Value")}),
+            )
+        }),
     );
     let errors = body.get("Errors").and_then(Value::as_array);
     let joined = errors.map(|errors| {
@@ -475,37 +757,66 @@ pub fn error_envelope(body: Option<&Value>, typed: &Result<ErrorEnvelope, String
             .join(MESSAGE_SEPARATOR)
     });
     let message = body.get("Message").and_then(Value::as_str);
-    let join = outcome(
-        "Message join",
+    let join = (
+        Check::MessageJoin,
         match (joined, message) {
             (Some(joined), Some(message)) => check(joined == message, || {
-                format!("Message is {message:?}, the entries of Errors give {joined:?}")
+                Mismatch::new(
+                    "Message is not the entries joined",
+                    format!(
+                        "Message is {}, where the entries of Errors joined give {}",
+                        json!(message),
+                        json!(joined)
+                    ),
+                )
+                .values(json!(joined), json!(message))
             }),
-            _ => Err("Errors or Message is missing".to_owned()),
+            (None, _) => Err(Mismatch::new(
+                "Errors missing",
+                "Errors is missing, so Message cannot be checked",
+            )),
+            (_, None) => Err(Mismatch::new("Message missing", "Message is missing")),
         },
     );
-    let non_empty = outcome(
-        "Errors listed",
+    let listed = (
+        Check::ErrorsListed,
         check(errors.is_some_and(|errors| !errors.is_empty()), || {
-            "Errors is empty or missing".into()
+            Mismatch::new(
+                "no entries",
+                format!(
+                    "Errors is {}, where an error answer lists at least one",
+                    member("Errors")
+                ),
+            )
         }),
     );
-    vec![decoded, envelope, non_empty, join]
+    vec![decoded, envelope, listed, join]
 }
 
-/// An `Errors` entry names `property`: the server says what it refused.
-pub fn names_property(body: Option<&Value>, property: &str) -> Outcome {
-    let names: Vec<&str> = body
-        .and_then(|body| body.get("Errors"))
+/// The `PropertyName`s of an error envelope's entries.
+fn property_names(body: Option<&Value>) -> Vec<&str> {
+    body.and_then(|body| body.get("Errors"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|entry| entry.get("PropertyName").and_then(Value::as_str))
-        .collect();
-    outcome(
-        "names the fault",
+        .collect()
+}
+
+/// An `Errors` entry names `property`: the server says what it refused.
+pub fn names_property(body: Option<&Value>, property: &str) -> Outcome {
+    let names = property_names(body);
+    (
+        Check::NamesTheFault,
         check(names.contains(&property), || {
-            format!("no entry of Errors names {property}: {names:?}")
+            Mismatch::new(
+                format!("no entry names {property}"),
+                format!(
+                    "no entry of Errors names {property}; they name {}",
+                    json!(names)
+                ),
+            )
+            .values(json!(property), json!(names))
         }),
     )
 }
@@ -513,7 +824,7 @@ pub fn names_property(body: Option<&Value>, property: &str) -> Outcome {
 /// The answer carries each of `headers`; an `Allow` lists exactly `path_methods` (with `HEAD`
 /// and `OPTIONS`, which a server may add, left aside).
 pub(crate) fn answer_headers(
-    exchange: &crate::Exchange,
+    exchange: &Exchange,
     headers: &[String],
     path_methods: Option<&std::collections::BTreeSet<String>>,
 ) -> Vec<Outcome> {
@@ -523,7 +834,7 @@ pub(crate) fn answer_headers(
             let name = header.to_ascii_lowercase();
             let values: Vec<&str> = exchange.response_header(&name).collect();
             let result = match (values.as_slice(), path_methods) {
-                ([], _) => Err(format!("no {header} header")),
+                ([], _) => Err(Mismatch::new("missing", format!("no {header} header"))),
                 (values, Some(expected)) if name == "allow" => {
                     let listed: std::collections::BTreeSet<String> = values
                         .iter()
@@ -534,12 +845,23 @@ pub(crate) fn answer_headers(
                         })
                         .collect();
                     check(&listed == expected, || {
-                        format!("Allow lists {listed:?}, the path has {expected:?}")
+                        let join = |set: &std::collections::BTreeSet<String>| {
+                            set.iter().cloned().collect::<Vec<_>>().join(", ")
+                        };
+                        Mismatch::new(
+                            "other methods",
+                            format!(
+                                "Allow lists {}, the path has {}",
+                                join(&listed),
+                                join(expected)
+                            ),
+                        )
+                        .values(json!(expected), json!(listed))
                     })
                 }
                 _ => Ok(()),
             };
-            outcome(format!("{header} header"), result)
+            (Check::Header(header.clone()), result)
         })
         .collect()
 }
@@ -548,7 +870,7 @@ pub(crate) fn answer_headers(
 /// `PropertyName`, the sent value as `AttemptedValue` and, for a missing field, the documented
 /// message.
 pub fn labelled_errors(body: Option<&Value>, labels: &[Violation]) -> Vec<Outcome> {
-    let entries: Vec<(String, Value, String)> = body
+    let entries: Vec<(String, Option<Value>, String)> = body
         .and_then(|body| body.get("Errors"))
         .and_then(Value::as_array)
         .into_iter()
@@ -560,10 +882,7 @@ pub fn labelled_errors(body: Option<&Value>, labels: &[Violation]) -> Vec<Outcom
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned(),
-                entry
-                    .get("AttemptedValue")
-                    .cloned()
-                    .unwrap_or(Value::String("<absent>".into())),
+                entry.get("AttemptedValue").cloned(),
                 entry
                     .get("Message")
                     .and_then(Value::as_str)
@@ -581,41 +900,62 @@ pub fn labelled_errors(body: Option<&Value>, labels: &[Violation]) -> Vec<Outcom
             .iter()
             .map(|label| format!("{} {}", property_name(label), label.kind))
             .collect();
-        format!(
-            "expected errors for {expected:?}, got {got:?} (the request was sent with: {})",
-            broken.join(", ")
+        let missing = expected.iter().any(|name| !got.contains(name));
+        let extra = got.iter().any(|name| !expected.contains(name));
+        let kind = match (missing, extra) {
+            (true, true) => "entries for other properties",
+            (true, false) => "entries missing",
+            (false, true) => "extra entries",
+            (false, false) => "entries repeated",
+        };
+        Mismatch::new(
+            kind,
+            format!(
+                "expected entries for {}, got {} (the request was sent with: {})",
+                json!(expected),
+                json!(got),
+                broken.join(", ")
+            ),
         )
+        .values(json!(expected), json!(got))
     });
 
-    let mut attempted = Vec::new();
-    let mut messages = Vec::new();
+    let mut attempted = Problems::default();
+    let mut messages = Problems::default();
     for label in labels {
         let name = property_name(label);
         let Some((_, value, message)) = entries.iter().find(|(entry, _, _)| *entry == name) else {
             continue;
         };
         let sent = label.sent.clone().unwrap_or(Value::Null);
-        if *value != sent {
-            attempted.push(format!("{name}: AttemptedValue {value}, sent {sent}"));
+        match value {
+            None => attempted.add(
+                "AttemptedValue missing",
+                format!("{name}: no AttemptedValue, sent {sent}"),
+            ),
+            Some(value) if *value != sent => attempted.add(
+                "AttemptedValue differs",
+                format!("{name}: AttemptedValue {value}, sent {sent}"),
+            ),
+            Some(_) => {}
         }
         if label.kind == ViolationKind::MissingRequired && message != REQUIRED_MESSAGE {
-            messages.push(format!(
-                "{name}: {message:?}, documented {REQUIRED_MESSAGE:?}"
-            ));
+            messages.add(
+                "not the documented message",
+                format!(
+                    "{name}: {}, documented {}",
+                    json!(message),
+                    json!(REQUIRED_MESSAGE)
+                ),
+            );
         } else if message.trim().is_empty() {
-            messages.push(format!("{name}: empty message"));
+            messages.add("empty message", format!("{name}: empty message"));
         }
     }
     vec![
-        outcome("errors match violations", properties),
-        outcome(
-            "AttemptedValue is the sent value",
-            check(attempted.is_empty(), || attempted.join("; ")),
-        ),
-        outcome(
-            "messages",
-            check(messages.is_empty(), || messages.join("; ")),
-        ),
+        (Check::ErrorsMatchViolations, properties),
+        (Check::AttemptedValue, attempted.result()),
+        (Check::Messages, messages.result()),
     ]
 }
 
@@ -633,6 +973,11 @@ mod tests {
 
     use super::*;
 
+    /// The message of a failed outcome.
+    fn message(outcome: Outcome) -> String {
+        outcome.1.unwrap_err().message
+    }
+
     fn page() -> Page {
         Page {
             records: "/R".into(),
@@ -649,8 +994,13 @@ mod tests {
 
     #[test]
     fn the_status_must_be_the_expected_one() {
-        assert_eq!(status(201, 201), ("status".into(), Ok(())));
-        assert_eq!(status(201, 400).1, Err("expected 201, got 400".into()));
+        assert_eq!(status(201, 201), (Check::Status, Ok(())));
+        let wrong = status(201, 400).1.unwrap_err();
+        assert_eq!(wrong.message, "expected 201, got 400");
+        assert_eq!(
+            (wrong.expected, wrong.got),
+            (Some(json!(201)), Some(json!(400)))
+        );
     }
 
     #[test]
@@ -707,21 +1057,26 @@ mod tests {
             let mut body = first.clone();
             *body.pointer_mut(pointer).unwrap() = zero;
             assert!(
-                page_figures(Some(&body), &page())
-                    .1
-                    .unwrap_err()
-                    .starts_with("page "),
+                page_figures(Some(&body), &page()).1.unwrap_err().kind
+                    == "page number or size below 1",
                 "{pointer}"
             );
         }
         assert_eq!(
-            page_figures(Some(&json!({"R": [], "P": "1"})), &page()).1,
-            Err("/P is not an integer".into())
+            message(page_figures(Some(&json!({"R": [], "P": "1"})), &page())),
+            "/P is not an integer"
         );
+        assert_eq!(message(page_figures(None, &page())), "the body is not JSON");
+        // Every figure expected follows from the total, the page and the size: a page holding a
+        // record when the total says none is one fault, said once, not contradicted.
+        let extra = json!({"R": [1], "P": 1, "S": 1, "T": 0, "N": 0, "F": 0, "L": 0, "X": false, "V": false});
+        let wrong = page_figures(Some(&extra), &page()).1.unwrap_err();
         assert_eq!(
-            page_figures(None, &page()).1,
-            Err("the body is not JSON".into())
+            wrong.message,
+            "/T is 0, page 1 of 1 per page: records on the page 1, expected 0"
         );
+        assert_eq!(wrong.kind, "records on the page");
+        assert_eq!(wrong.expected, Some(json!({"records on the page": 0})));
     }
 
     #[test]
@@ -797,8 +1152,8 @@ mod tests {
         assert_eq!(sorted(json!({"by": "When"})), Ok(()));
         assert_eq!(sorted(json!({"by": "When", "dir": 1})), Ok(()));
         assert_eq!(
-            sorted(json!({"by": "When", "dir": 0})),
-            Err("dir is Some(Number(0))".into())
+            sorted(json!({"by": "When", "dir": 0})).unwrap_err().message,
+            "dir is 0, neither 1 (ascending) nor -1 (descending)"
         );
         assert!(sorted(json!({})).is_err(), "no property to sort by");
         assert!(sorted(json!({"by": "When", "dir": -1})).is_err());
@@ -806,8 +1161,8 @@ mod tests {
         // Ties on N are ordered by Id, in the same direction.
         assert_eq!(sorted(json!({"by": "N"})), Ok(()));
         assert_eq!(
-            sorted(json!({"by": "N", "dir": -1})),
-            Err("records 0 and 1 are out of order by N (descending), then Id: 5 before 5".into())
+            sorted(json!({"by": "N", "dir": -1})).unwrap_err().message,
+            "records 0 and 1 are out of order by N (descending), then Id: 5 before 5"
         );
         let filter = |parameter: &str, property: &str, matching| Filter {
             parameter: parameter.into(),
@@ -833,11 +1188,10 @@ mod tests {
         };
         assert_eq!(dated(json!({"to": "2026-01-01T00:00:01Z"})), Ok(()));
         assert_eq!(
-            dated(json!({"to": "2026-01-01T00:00:00.5Z"})),
-            Err(
-                "record 1 has When \"2026-01-01T00:00:01Z\", but to=\"2026-01-01T00:00:00.5Z\""
-                    .into()
-            )
+            dated(json!({"to": "2026-01-01T00:00:00.5Z"}))
+                .unwrap_err()
+                .message,
+            "record 1 has When \"2026-01-01T00:00:01Z\", but to=\"2026-01-01T00:00:00.5Z\""
         );
         assert!(dated(json!({"from": "2026-01-01T00:00:00.6Z"})).is_err());
         let two = json!({"R": [{"Id": 2, "When": "2026-01-01T00:00:01Z", "N": 7}]});
@@ -869,17 +1223,21 @@ mod tests {
         );
         let mut changed = read.clone();
         changed["Note"] = json!("x");
-        let result = read_back(Some(&sent), Some(&changed), &write_only, &formats).1;
+        let result = read_back(Some(&sent), Some(&changed), &write_only, &formats)
+            .1
+            .unwrap_err();
+        assert_eq!(result.message, "Note was sent as null, read back as \"x\"");
+        assert_eq!(result.kind, "a property reads back otherwise");
         assert_eq!(
-            result,
-            Err("Note was sent as null, read back as \"x\"".into())
+            (result.expected, result.got),
+            (Some(json!({"Note": null})), Some(json!({"Note": "x"})))
         );
         let mut moved = read.clone();
         moved["When"] = json!("2026-07-31T00:00:01Z");
         moved.as_object_mut().unwrap().remove("Price");
         assert_eq!(
-            read_back(Some(&sent), Some(&moved), &write_only, &formats).1,
-            Err("Price is missing; When was sent as \"2026-07-31T02:00:00+02:00\", read back as \"2026-07-31T00:00:01Z\"".into())
+            message(read_back(Some(&sent), Some(&moved), &write_only, &formats)),
+            "Price is missing; When was sent as \"2026-07-31T02:00:00+02:00\", read back as \"2026-07-31T00:00:01Z\""
         );
         // Text that is no date-time is never the same instant, even as itself.
         assert!(!same_value(Some("date-time"), &json!("x"), &json!("y")));
@@ -917,23 +1275,24 @@ mod tests {
         assert_eq!(
             allow("post, GET,HEAD, OPTIONS"),
             vec![
-                ("Allow header".to_owned(), Ok(())),
-                ("Retry-After header".to_owned(), Ok(()))
+                (Check::Header("Allow".into()), Ok(())),
+                (Check::Header("Retry-After".into()), Ok(()))
             ]
+        );
+        assert_eq!(
+            allow("GET").remove(0).1.unwrap_err().message,
+            "Allow lists GET, the path has GET, POST"
         );
         assert!(allow("GET").first().unwrap().1.is_err());
         assert!(allow("GET, POST, DELETE").first().unwrap().1.is_err());
         let none = answer_headers(&exchange(&[]), &["Allow".to_owned()], Some(&methods));
-        assert_eq!(none[0].1, Err("no Allow header".into()));
+        assert_eq!(none[0].1.as_ref().unwrap_err().message, "no Allow header");
         assert_eq!(
-            documented_headers(
+            message(documented_headers(
                 &exchange(&[("retry-after", "1")]),
                 &["Retry-After", "Allow"]
-            ),
-            (
-                "documented headers".to_owned(),
-                Err("no Allow header, which the spec documents".into())
-            )
+            )),
+            "no Allow header, which the spec documents"
         );
         assert_eq!(
             documented_headers(&exchange(&[("allow", "GET")]), &["Allow"]).1,
@@ -951,52 +1310,59 @@ mod tests {
             {"PropertyName": "Price", "AttemptedValue": -1, "Message": "must be at least 0"},
             {"PropertyName": "Name", "AttemptedValue": null, "Message": REQUIRED_MESSAGE}
         ]);
-        let message = "Price: must be at least 0\nName: is a required field";
-        let good = envelope(json!(false), Value::Null, errors.clone(), message);
+        let joined = "Price: must be at least 0\nName: is a required field";
+        let good = envelope(json!(false), Value::Null, errors.clone(), joined);
         let typed = Ok(serde_json::from_value::<ErrorEnvelope>(good.clone()).unwrap());
-        let judged = |body: &Value| -> Vec<(String, bool)> {
+        let judged = |body: &Value| -> Vec<(Check, bool)> {
             error_envelope(Some(body), &typed)
                 .into_iter()
                 .map(|(name, result)| (name, result.is_ok()))
                 .collect()
         };
         let names = [
-            "typed decode",
-            "error envelope",
-            "Errors listed",
-            "Message join",
+            Check::TypedDecode,
+            Check::ErrorEnvelope,
+            Check::ErrorsListed,
+            Check::MessageJoin,
         ];
-        let passes = |failing: &[&str]| -> Vec<(String, bool)> {
+        let passes = |failing: &[Check]| -> Vec<(Check, bool)> {
             names
                 .iter()
-                .map(|name| ((*name).to_owned(), !failing.contains(name)))
+                .map(|name| (name.clone(), !failing.contains(name)))
                 .collect()
         };
         assert_eq!(judged(&good), passes(&[]));
-        let succeeded = envelope(json!(true), Value::Null, errors.clone(), message);
-        assert_eq!(judged(&succeeded), passes(&["error envelope"]));
-        let valued = envelope(json!(false), json!({}), errors.clone(), message);
-        assert_eq!(judged(&valued), passes(&["error envelope"]));
+        let succeeded = envelope(json!(true), Value::Null, errors.clone(), joined);
+        assert_eq!(judged(&succeeded), passes(&[Check::ErrorEnvelope]));
+        let valued = envelope(json!(false), json!({}), errors.clone(), joined);
+        assert_eq!(judged(&valued), passes(&[Check::ErrorEnvelope]));
         let joined_otherwise = envelope(
             json!(false),
             Value::Null,
             errors.clone(),
             "Price: must be at least 0",
         );
-        assert_eq!(judged(&joined_otherwise), passes(&["Message join"]));
+        assert_eq!(judged(&joined_otherwise), passes(&[Check::MessageJoin]));
         let empty = envelope(json!(false), Value::Null, json!([]), "");
-        assert_eq!(judged(&empty), passes(&["Errors listed"]));
+        assert_eq!(judged(&empty), passes(&[Check::ErrorsListed]));
         let undecoded = error_envelope(Some(&good), &Err("expected a map".into()));
         assert!(
             undecoded[0]
                 .1
                 .as_ref()
                 .unwrap_err()
+                .message
                 .contains("expected a map")
         );
         assert_eq!(
-            error_envelope(Some(&json!([])), &typed)[1].1,
-            Err("the body is not a JSON object".into())
+            message(error_envelope(Some(&json!([])), &typed).remove(1)),
+            "the body is not a JSON object"
+        );
+        // Plain words, no Rust formatting.
+        assert_eq!(
+            message(error_envelope(Some(&succeeded), &typed).remove(1)),
+            "an error answer has WasSuccessful false and Value null; this one has WasSuccessful \
+             true and Value null"
         );
 
         assert_eq!(names_property(Some(&good), "Name").1, Ok(()));
@@ -1021,8 +1387,8 @@ mod tests {
         assert_eq!(results(&good, &labels[..1]), [false, true, true]);
         // The failure says what the request was sent with, so a reader sees what to expect.
         assert_eq!(
-            labelled_errors(Some(&good), &labels[..1])[0].1,
-            Err(r#"expected errors for ["Price"], got ["Name", "Price"] (the request was sent with: Price below-minimum)"#.to_owned())
+            message(labelled_errors(Some(&good), &labels[..1]).remove(0)),
+            r#"expected entries for ["Price"], got ["Name","Price"] (the request was sent with: Price below-minimum)"#
         );
         let mut attempted = good.clone();
         attempted["Errors"][0]["AttemptedValue"] = json!(-2);
@@ -1070,7 +1436,7 @@ mod tests {
             };
             success(Some(&body), &expectations, &mut context)
                 .into_iter()
-                .map(|(_, result)| result)
+                .map(|(_, result)| result.map_err(|mismatch| mismatch.message))
                 .collect()
         };
         let body = |price: Value, id: u64, by: &str| json!({"Value": {"Price": price, "Id": id, "By": by, "Kind": "pass"}});
@@ -1088,12 +1454,90 @@ mod tests {
             ]
         );
         let unknown_caller = judge(body(json!(5), 2, ""), None);
-        assert_eq!(unknown_caller[2], Err("it is empty".into()));
+        assert_eq!(
+            unknown_caller[2],
+            Err("it is empty, where the caller's name is due".into())
+        );
         assert_eq!(judge(body(json!(5), 3, "x"), None)[2], Ok(()));
         let missing = judge(json!({"Value": {}}), None);
         assert_eq!(
             missing[0],
             Err("the body has nothing at /Value/Price".into())
         );
+    }
+
+    #[test]
+    fn content_types_are_the_documented_ones() {
+        let with = |content_type: Option<&str>, body: &'static [u8]| {
+            let mut exchange = exchange(&[]);
+            exchange.status = 200;
+            if let Some(content_type) = content_type {
+                exchange
+                    .response_headers
+                    .push(("content-type".into(), content_type.into()));
+            }
+            exchange.response_body = bytes::Bytes::from_static(body);
+            exchange
+        };
+        let json = ["application/json"];
+        let judged = |exchange: &crate::Exchange, media_types: &[&str]| {
+            content_type(exchange, media_types).1
+        };
+        assert_eq!(
+            judged(&with(Some("application/json"), b"{}"), &json),
+            Ok(())
+        );
+        assert_eq!(
+            judged(&with(Some("Application/JSON; charset=utf-8"), b"{}"), &json),
+            Ok(())
+        );
+        let plain = judged(&with(Some("text/plain"), b"{}"), &json).unwrap_err();
+        assert_eq!(plain.kind, "Content-Type text/plain");
+        assert_eq!(
+            plain.message,
+            "the answer's Content-Type is text/plain; the spec documents application/json for 200"
+        );
+        assert_eq!(
+            judged(&with(None, b"{}"), &json).unwrap_err().kind,
+            "no Content-Type"
+        );
+        // A status documented without a body has none.
+        assert_eq!(judged(&with(None, b""), &[]), Ok(()));
+        assert_eq!(
+            judged(&with(Some("application/json"), b"{}"), &[])
+                .unwrap_err()
+                .message,
+            "the spec documents no body for 200, yet the answer has 2 bytes of application/json"
+        );
+    }
+
+    /// A wrong status is the one fault reported of an answer: the checks of what an answer of the
+    /// expected status holds do not apply to it.
+    #[test]
+    fn answers_are_judged_in_layers() {
+        let mut answered = exchange(&[("content-type", "text/plain")]);
+        answered.status = 200;
+        answered.response_body = bytes::Bytes::from_static(b"{}");
+        let documented = Documented {
+            media_types: &["application/json"],
+            headers: &[],
+            validator: None,
+        };
+        let (outcomes, shaped) = answer(&answered, 400, Some(documented));
+        assert_eq!(outcomes.len(), 1);
+        assert_eq!(outcomes[0].0, Check::Status);
+        assert!(!shaped);
+        // The right status with the wrong media type: its body is not judged by the schema.
+        let (outcomes, shaped) = answer(&answered, 200, Some(documented));
+        let checks: Vec<&Check> = outcomes.iter().map(|(check, _)| check).collect();
+        assert_eq!(
+            checks,
+            [
+                &Check::Status,
+                &Check::DocumentedHeaders,
+                &Check::ContentType
+            ]
+        );
+        assert!(!shaped);
     }
 }

@@ -70,7 +70,18 @@ pub(crate) struct Patience {
     limit: Duration,
     count: AtomicU64,
     waited_micros: AtomicU64,
+    /// Requests in a row still throttled after their whole wait.
+    exhausted: AtomicU64,
+    /// Why the run stopped waiting, once it has.
+    gave_up: Mutex<Option<String>>,
 }
+
+/// Requests in a row that may stay throttled after waiting their whole limit before the run
+/// stops waiting out throttled answers: the throttle does not lift.
+const EXHAUSTED_IN_A_ROW: u64 = 3;
+
+/// The most bytes of a response body the run reads.
+pub(crate) const BODY_LIMIT: usize = 16 << 20;
 
 struct Throttled {
     status: u16,
@@ -94,7 +105,14 @@ impl Patience {
             limit,
             count: AtomicU64::new(0),
             waited_micros: AtomicU64::new(0),
+            exhausted: AtomicU64::new(0),
+            gave_up: Mutex::new(None),
         }
+    }
+
+    /// Why the run stopped waiting out throttled answers, if it did.
+    pub(crate) fn gave_up(&self) -> Option<String> {
+        self.gave_up.lock().expect("not poisoned").clone()
     }
 
     /// How many answers were throttled and waited out, and the time spent waiting (summed over
@@ -110,20 +128,21 @@ impl Patience {
     pub(crate) async fn send(
         &self,
         mut request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, reqwest::Error> {
+    ) -> Result<reqwest::Response, String> {
         let mut waited = Duration::ZERO;
         loop {
             let again = request.try_clone();
-            let response = request.send().await?;
+            let response = request.send().await.map_err(|error| error.to_string())?;
             let Some(throttled) = &self.throttled else {
                 return Ok(response);
             };
             if response.status().as_u16() != throttled.status {
+                self.exhausted.store(0, Ordering::Relaxed);
                 return Ok(response);
             }
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response.bytes().await?;
+            let body = body_of(response).await?;
             let wait = headers
                 .get(http::header::RETRY_AFTER)
                 .and_then(|value| value.to_str().ok())
@@ -134,8 +153,11 @@ impl Patience {
                 .iter()
                 .all(|name| headers.contains_key(name.as_str()))
                 && serde_json::from_slice(&body).is_ok_and(|json| throttled.body.is_valid(&json));
+            let patient = self.gave_up.lock().expect("not poisoned").is_none();
             match (wait, again) {
-                (Some(wait), Some(again)) if well_formed && waited + wait <= self.limit => {
+                (Some(wait), Some(again))
+                    if patient && well_formed && waited + wait <= self.limit =>
+                {
                     self.count.fetch_add(1, Ordering::Relaxed);
                     self.waited_micros
                         .fetch_add(wait.as_micros() as u64, Ordering::Relaxed);
@@ -144,6 +166,9 @@ impl Patience {
                     request = again;
                 }
                 _ => {
+                    if patient && well_formed && wait.is_some() {
+                        self.exhausted_one();
+                    }
                     let mut answer = http::Response::new(body);
                     *answer.status_mut() = status;
                     *answer.headers_mut() = headers;
@@ -152,6 +177,38 @@ impl Patience {
             }
         }
     }
+}
+
+impl Patience {
+    /// A request stayed throttled after its whole wait: after a few in a row, the run stops
+    /// waiting.
+    fn exhausted_one(&self) {
+        if self.exhausted.fetch_add(1, Ordering::Relaxed) + 1 >= EXHAUSTED_IN_A_ROW {
+            let mut gave_up = self.gave_up.lock().expect("not poisoned");
+            if gave_up.is_none() {
+                *gave_up = Some(format!(
+                    "{EXHAUSTED_IN_A_ROW} requests in a row were still throttled after waiting \
+                     {:.0?} each: every later throttled answer counted as the request's answer",
+                    self.limit
+                ));
+            }
+        }
+    }
+}
+
+/// A response's body, read up to [`BODY_LIMIT`] bytes: a longer one is an error.
+pub(crate) async fn body_of(mut response: reqwest::Response) -> Result<Bytes, String> {
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|error| error.to_string())? {
+        if body.len() + chunk.len() > BODY_LIMIT {
+            return Err(format!(
+                "the answer's body is over {} MiB: the run read no more of it",
+                BODY_LIMIT >> 20
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// A header map as (lower-case name, value) pairs, values that are not text made lossy.
@@ -208,14 +265,17 @@ pub(crate) fn url(base_url: &str, operation: &Operation, request: &Request) -> S
 pub(crate) struct RecordingProxy {
     pub(crate) base_url: String,
     target: String,
-    last: Arc<Mutex<Option<Exchange>>>,
+    last: Arc<Mutex<Option<Recorded>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
+
+/// What the proxy saw of one request: the exchange, or why the target gave no answer.
+type Recorded = Result<Exchange, String>;
 
 struct ProxyState {
     target: String,
     http: reqwest::Client,
-    last: Arc<Mutex<Option<Exchange>>>,
+    last: Arc<Mutex<Option<Recorded>>>,
     patience: Arc<Patience>,
 }
 
@@ -250,13 +310,14 @@ impl RecordingProxy {
         })
     }
 
-    /// The exchange recorded since the last call, with the target's URL.
-    pub(crate) fn take(&self) -> Option<Exchange> {
-        let exchange = self.last.lock().expect("not poisoned").take()?;
-        Some(Exchange {
+    /// The exchange recorded since the last call, with the target's URL, or why the target did
+    /// not answer.
+    pub(crate) fn take(&self) -> Option<Recorded> {
+        let recorded = self.last.lock().expect("not poisoned").take()?;
+        Some(recorded.map(|exchange| Exchange {
             url: format!("{}{}", self.target, exchange.url),
             ..exchange
-        })
+        }))
     }
 }
 
@@ -291,19 +352,25 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body
         .headers
         .get(http::header::CONTENT_TYPE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-    let (status, headers, response_body) = match state.patience.send(outgoing).await {
+    let answered = match state.patience.send(outgoing).await {
         Ok(response) => {
             let status = response.status();
             let headers = response.headers().clone();
-            (status, headers, response.bytes().await.unwrap_or_default())
+            body_of(response).await.map(|body| (status, headers, body))
         }
-        Err(error) => (
-            http::StatusCode::BAD_GATEWAY,
-            http::HeaderMap::new(),
-            Bytes::from(format!("contract proxy: {error}")),
-        ),
+        Err(error) => Err(error),
     };
-    *state.last.lock().expect("not poisoned") = Some(Exchange {
+    let (status, headers, response_body) = match answered {
+        Ok(answered) => answered,
+        Err(error) => {
+            *state.last.lock().expect("not poisoned") =
+                Some(Err(format!("the request failed: {error}")));
+            let mut response = Response::new(Body::from(format!("contract proxy: {error}")));
+            *response.status_mut() = http::StatusCode::BAD_GATEWAY;
+            return response;
+        }
+    };
+    *state.last.lock().expect("not poisoned") = Some(Ok(Exchange {
         method: parts.method.to_string(),
         url: path,
         request_body: body,
@@ -312,7 +379,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body
         status: status.as_u16(),
         response_headers: pairs(&headers),
         response_body: response_body.clone(),
-    });
+    }));
     let mut response = Response::new(Body::from(response_body));
     *response.status_mut() = status;
     if let Some(content_type) = headers.get(http::header::CONTENT_TYPE) {
@@ -345,7 +412,7 @@ pub(crate) async fn send_raw(
     body: Option<Bytes>,
     headers: &[(String, String)],
     last_on_connection: bool,
-) -> Result<Exchange, reqwest::Error> {
+) -> Result<Exchange, String> {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut request = client
         .client()
@@ -366,7 +433,7 @@ pub(crate) async fn send_raw(
     let response = patience.send(request).await?;
     let status = response.status().as_u16();
     let response_headers = pairs(response.headers());
-    let response_body = response.bytes().await?;
+    let response_body = body_of(response).await?;
     Ok(Exchange {
         method: method.to_string(),
         url,

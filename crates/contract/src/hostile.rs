@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use spec_strategies::Request;
 
-use crate::ContractError;
+use crate::{ContractError, vocabulary::Transport};
 
 /// What the root's `x-contract` says a request no operation documents is answered with.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -125,10 +125,10 @@ pub(crate) enum Fault {
     UnknownPath,
 }
 
-/// A transport case: its name in the report, its fault, and the answer it must get.
+/// A transport case: its kind, its fault, and the answer it must get.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Case {
-    pub(crate) name: &'static str,
+    pub(crate) kind: Transport,
     pub(crate) fault: Fault,
     pub(crate) status: u16,
     /// The `PropertyName` an `Errors` entry must have.
@@ -147,8 +147,8 @@ pub(crate) fn cases(
 ) -> (Vec<Case>, Vec<String>) {
     let mut cases = Vec::new();
     let mut skipped = Vec::new();
-    let case = |name, fault, status, names: Option<&str>| Case {
-        name,
+    let case = |kind, fault, status, names: Option<&str>| Case {
+        kind,
         fault,
         status,
         names: names.map(str::to_owned),
@@ -157,25 +157,25 @@ pub(crate) fn cases(
     if let Some(schema) = operation.request_schema {
         cases.extend([
             case(
-                "transport: +json media type",
+                Transport::PlusJson,
                 Fault::ContentType("application/merge-patch+json"),
                 415,
                 None,
             ),
             case(
-                "transport: charset other than utf-8",
+                Transport::Charset,
                 Fault::ContentType("application/json; charset=utf-16"),
                 415,
                 None,
             ),
             case(
-                "transport: Content-Encoding",
+                Transport::ContentEncoding,
                 Fault::Header("Content-Encoding", "gzip"),
                 415,
                 None,
             ),
             case(
-                "transport: repeated Content-Type",
+                Transport::RepeatedContentType,
                 Fault::Header("Content-Type", "text/plain"),
                 400,
                 Some("Content-Type"),
@@ -186,70 +186,84 @@ pub(crate) fn cases(
             .and_then(|body| body.keys().next())
         {
             Some(key) => cases.push(case(
-                "transport: repeated key",
+                Transport::RepeatedKey,
                 Fault::RepeatedKey(key.clone()),
                 400,
                 Some(key),
             )),
-            None => skipped.push("transport: repeated key: the valid body has no property".into()),
+            None => skipped.push(format!(
+                "transport: {}: the valid body has no property",
+                Transport::RepeatedKey
+            )),
         }
         let dates = date_times(definitions, schema);
         match dates.first() {
             Some(property) => cases.push(case(
-                "transport: date-time beyond UTC's years",
+                Transport::DateBeyondUtc,
                 Fault::DateBeyondUtc(property.clone()),
                 400,
                 Some(property),
             )),
             None => skipped.push(format!(
-                "transport: date-time beyond UTC's years: {schema} has no date-time property"
+                "transport: {}: {schema} has no date-time property",
+                Transport::DateBeyondUtc
             )),
         }
     }
     if operation.response(400).is_some() {
         cases.push(case(
-            "transport: repeated Authorization",
+            Transport::RepeatedAuthorization,
             Fault::RepeatedAuthorization,
             400,
             Some("Authorization"),
         ));
         if let Some((name, text)) = defaulted_query_parameter(operation) {
             cases.push(case(
-                "transport: repeated query parameter",
+                Transport::RepeatedQuery,
                 Fault::RepeatedQuery(name.clone(), text),
                 400,
                 Some(&name),
             ));
         }
     } else {
-        skipped.push("transport: repeated Authorization: the operation documents no 400".into());
+        skipped.push(format!(
+            "transport: {}: the operation documents no 400",
+            Transport::RepeatedAuthorization
+        ));
     }
     let rooted =
-        |name, fault, answer: &Option<Answer>, key: &str, skipped: &mut Vec<String>| match answer {
-            Some(answer) => Some(Case {
-                name,
-                fault,
-                status: answer.status,
-                names: None,
-                root: Some(answer.clone()),
-            }),
-            None => {
-                skipped.push(format!("{name}: the root x-contract has no `{key}`"));
-                None
+        |kind: Transport, fault, answer: &Option<Answer>, key: &str, skipped: &mut Vec<String>| {
+            match answer {
+                Some(answer) => Some(Case {
+                    kind,
+                    fault,
+                    status: answer.status,
+                    names: None,
+                    root: Some(answer.clone()),
+                }),
+                None => {
+                    skipped.push(format!(
+                        "transport: {kind}: the root x-contract has no `{key}`"
+                    ));
+                    None
+                }
             }
         };
     match missing_method(operation.path, operations) {
         Some(method) => cases.extend(rooted(
-            "transport: wrong method",
+            Transport::WrongMethod,
             Fault::WrongMethod(method),
             &root.wrong_method,
             "wrong-method",
             &mut skipped,
         )),
-        None => skipped.push("transport: wrong method: the path has every method".into()),
+        None => skipped.push(format!(
+            "transport: {}: the path has every method",
+            Transport::WrongMethod
+        )),
     }
     cases.extend(rooted(
-        "transport: unknown path",
+        Transport::UnknownPath,
         Fault::UnknownPath,
         &root.unknown_path,
         "unknown-path",

@@ -21,10 +21,11 @@
 //!   `Authorization` and a query parameter sent twice (400 naming it); a wrong method and an
 //!   unknown path (the answers the root's `x-contract` names, `Allow` listing the path's
 //!   methods);
-//! - every response body must validate against the spec's schema for its status, with an
-//!   independent JSON Schema validator, and carry the headers its status documents as required;
-//!   every documented status a client can cause must be produced by some case (the coverage
-//!   table);
+//! - every answer is judged in layers: its status; then its `Content-Type` (a media type its
+//!   status documents, or no body), the headers its status documents as required, and its body
+//!   against the spec's schema for the status, with an independent JSON Schema validator; then
+//!   what the body holds. Every documented status a client can cause must be produced by some
+//!   case (the coverage table);
 //! - an answer of the shape the root's `x-contract.throttled` names (409, `Retry-After`, the
 //!   error envelope) is waited out and the request sent again, counted, never failed;
 //! - the JSON Schema the shared types derive must agree with the spec ([`drift`]);
@@ -34,11 +35,15 @@
 //!   each error code;
 //! - random sequences of creates, reads, lists, updates, deletes and rejected requests, on
 //!   records each sequence makes and marks as its own, must agree at every answer with a model
-//!   of what those records hold (stateful checks); at the end the run deletes every record it
-//!   made, even when stopped early.
+//!   of what those records hold (stateful checks).
 //!
-//! A failing case is shrunk to a minimal request and reported with every request it took and a
-//! `curl` command for each ([`report`]). [`run`] works against any server URL.
+//! A run touches only records it shows to be its own: every create carries its marker, and a
+//! read of a record must show that marker (or exactly what the run last wrote) before the run
+//! updates or deletes it; at the end it deletes each record it made and can prove, even when
+//! stopped early. Failed checks are grouped by operation, check and kind of mismatch
+//! ([`Mismatch`]); each group's first case is shrunk to a minimal request and reported with
+//! every request it took and a `curl` command for each ([`report`]). [`run`] works against any
+//! server URL, and stays bounded whatever the server answers.
 
 pub mod checks;
 pub mod drift;
@@ -47,12 +52,14 @@ mod expression;
 mod follow;
 mod hostile;
 mod plan;
+mod records;
 mod replay;
 pub mod report;
 mod resource;
 mod runner;
 mod sign_in;
 mod stateful;
+pub mod vocabulary;
 
 use std::time::Duration;
 
@@ -62,8 +69,9 @@ pub use crate::{
     checks::Outcome,
     exchange::Exchange,
     replay::{Payload, replay},
-    report::{Failure, Report, Sequences, Step, Tally},
+    report::{Detail, Failure, Group, Report, Sequences, Step, Tally},
     runner::STATEFUL,
+    vocabulary::{Case, Check, Mismatch},
 };
 
 /// The server under test and the credentials to use.

@@ -1,7 +1,11 @@
-//! What a run found: counts per operation and check, failures with everything needed to
-//! reproduce them, a text summary and a JUnit XML report.
+//! What a run found: counts per operation, case and check; the faults it found, each a group of
+//! the failures that share an operation, a check and a kind of mismatch, with its smallest
+//! reproduction; a short text summary, the full table on request, and a JUnit XML report. The
+//! summary, the JUnit report and [`Report::passed`] count the same faults.
 
 use std::{collections::BTreeMap, fmt::Write as _, time::Duration};
+
+use crate::vocabulary::{Case, Check, Mismatch, bounded};
 
 /// Passed and failed counts of one check.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -12,19 +16,45 @@ pub struct Tally {
     pub failed: u64,
 }
 
-/// One failing case, shrunk to a minimal request where it came from a strategy.
+/// One case that failed, shrunk to a minimal request where it came from a strategy: every request
+/// it sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     /// The operation.
     pub operation: String,
-    /// Which kind of case (`valid`, `invalid`, `auth: no token`, ...).
-    pub case: String,
+    /// Which kind of case.
+    pub case: Case,
     /// The checks that failed, with what was wrong.
-    pub checks: Vec<(String, String)>,
+    pub checks: Vec<(Check, Mismatch)>,
     /// Every request the case sent, in order: a set-up, the case's own request, what followed.
     pub steps: Vec<Step>,
     /// For a sequence of the stateful checks: how many operations it has (after shrinking).
     pub sequence: Option<usize>,
+}
+
+/// One fault: the failures of one check on one operation that went wrong the same way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The operation (or `stateful`, `types`).
+    pub operation: String,
+    /// The check.
+    pub check: Check,
+    /// How it failed ([`Mismatch::kind`]).
+    pub kind: String,
+    /// How many times it failed, by the kind of case it was made in.
+    pub cases: BTreeMap<Case, u64>,
+    /// What the smallest case found.
+    pub mismatch: Mismatch,
+    /// The smallest case that shows it (none for a finding of no one request: a status no case
+    /// produced, the types' drift).
+    pub failure: Option<Failure>,
+}
+
+impl Group {
+    /// How many failed checks the group holds.
+    pub fn count(&self) -> u64 {
+        self.cases.values().sum()
+    }
 }
 
 impl Failure {
@@ -35,9 +65,7 @@ impl Failure {
             .find(|step| step.what == CASE_STEP)
             .or(self.steps.last())
     }
-}
 
-impl Failure {
     /// The failure's requests as a numbered shell script of `curl` commands (the token in
     /// `$NEXUDUS_TOKEN`), each with what it was for and the status it got.
     pub fn script(&self) -> String {
@@ -49,7 +77,7 @@ impl Failure {
             self.case,
             self.checks
                 .iter()
-                .map(|(check, _)| check.as_str())
+                .map(|(check, _)| check.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -60,6 +88,14 @@ impl Failure {
                  # carry the run's marker, which a second run would find again.\n",
             );
         }
+        out.push_str(&self.commands());
+        out
+    }
+
+    /// Each request as a `curl` command under a comment saying what it was for and its status;
+    /// ids an answer gave are read into shell variables for the later requests.
+    fn commands(&self) -> String {
+        let mut out = String::new();
         // Ids answered so far, with their shell variables.
         let mut variables: Vec<(String, String)> = Vec::new();
         for (number, step) in self.steps.iter().enumerate() {
@@ -67,7 +103,11 @@ impl Failure {
             for (id, variable) in &variables {
                 curl = substitute(&curl, id, &format!("'\"${{{variable}}}\"'"));
             }
-            let _ = writeln!(out, "\n# {}. {} -> {}", number + 1, step.what, step.status);
+            let status = match step.status {
+                0 => "no answer".to_owned(),
+                status => status.to_string(),
+            };
+            let _ = writeln!(out, "\n# {}. {} -> {status}", number + 1, step.what);
             if step.binds.is_empty() {
                 let _ = writeln!(out, "{curl}");
                 continue;
@@ -87,21 +127,21 @@ impl Failure {
     }
 }
 
-/// `text` with every whole occurrence of `id` (not part of a longer number or word) replaced.
-fn substitute(text: &str, id: &str, with: &str) -> String {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-';
+/// `text` with every whole occurrence of `word` (not part of a longer number or word) replaced.
+pub(crate) fn substitute(text: &str, word: &str, with: &str) -> String {
+    let part = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-';
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(id) {
+    while let Some(at) = rest.find(word) {
         let before = rest[..at].chars().next_back();
-        let after = rest[at + id.len()..].chars().next();
+        let after = rest[at + word.len()..].chars().next();
         out.push_str(&rest[..at]);
-        if before.is_some_and(word) || after.is_some_and(word) {
-            out.push_str(id);
+        if before.is_some_and(part) || after.is_some_and(part) {
+            out.push_str(word);
         } else {
             out.push_str(with);
         }
-        rest = &rest[at + id.len()..];
+        rest = &rest[at + word.len()..];
     }
     out.push_str(rest);
     out
@@ -131,13 +171,15 @@ pub struct Step {
 /// The outcome of a run.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
-    /// Per (operation, check).
-    pub tallies: BTreeMap<(String, String), Tally>,
-    /// Every failing case.
-    pub failures: Vec<Failure>,
+    /// Per (operation, kind of case, check).
+    pub tallies: BTreeMap<(String, Case, Check), Tally>,
+    /// Cases run per operation (a sequence is a case of `stateful`).
+    pub cases_by_operation: BTreeMap<String, u64>,
+    /// The faults found, in the order of their operation, check and kind.
+    pub groups: Vec<Group>,
     /// How many cases were run (shrinking steps not counted).
     pub cases: u64,
-    /// How many requests the cases sent, shrinking included (not the deletes that clean up).
+    /// How many requests the cases sent, shrinking included (not the clean-up's).
     pub requests: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
@@ -153,10 +195,16 @@ pub struct Report {
     pub skipped: Vec<String>,
     /// How many records the run made and deleted at the end.
     pub removed: u64,
-    /// The markers of the records left on the server ([`crate::Options::keep_records`]).
+    /// The markers of the records left on the server on purpose
+    /// ([`crate::Options::keep_records`]).
     pub kept: Vec<String>,
+    /// What the clean-up could not do: records the run made that may still be on the server,
+    /// with the marker that finds them.
+    pub remaining: Vec<String>,
     /// Whether the run was stopped before it had made every check.
     pub interrupted: bool,
+    /// Why the run stopped by itself before its end (the server stopped answering).
+    pub stopped: Option<String>,
     /// What the stateful checks ran (shrinking not counted).
     pub stateful: Sequences,
     /// Wall time spent shrinking failures.
@@ -165,6 +213,8 @@ pub struct Report {
     pub throttled: u64,
     /// The time those waits took, summed over the requests in flight.
     pub throttle_wait: Duration,
+    /// Why the run stopped waiting out throttled answers, when it did.
+    pub gave_up_waiting: Option<String>,
 }
 
 /// What the stateful checks ran.
@@ -190,10 +240,23 @@ pub struct Coverage {
     pub throttled: bool,
 }
 
+/// How many failures the text shows with the requests that reproduce them.
+pub const REPRODUCED: usize = 20;
+
+/// How much of a report the text shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// A line per operation, then each fault.
+    #[default]
+    Summary,
+    /// Also every check with its counts, and the coverage of each documented status.
+    Table,
+}
+
 impl Report {
-    /// Whether every check held in every case.
+    /// Whether no fault was found.
     pub fn passed(&self) -> bool {
-        self.failures.is_empty() && self.tallies.values().all(|tally| tally.failed == 0)
+        self.groups.is_empty()
     }
 
     /// Cases per second of wall time.
@@ -201,10 +264,22 @@ impl Report {
         self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    pub(crate) fn record(&mut self, operation: &str, check: &str, ok: bool) {
+    /// The counts of `check` in `operation`'s cases of kind `case`.
+    pub fn tally(&self, operation: &str, case: Case, check: &Check) -> Option<Tally> {
+        self.tallies
+            .get(&(operation.to_owned(), case, check.clone()))
+            .copied()
+    }
+
+    /// How many checks failed in all.
+    pub fn failed_checks(&self) -> u64 {
+        self.tallies.values().map(|tally| tally.failed).sum()
+    }
+
+    pub(crate) fn record(&mut self, operation: &str, case: Case, check: &Check, ok: bool) {
         let tally = self
             .tallies
-            .entry((operation.to_owned(), check.to_owned()))
+            .entry((operation.to_owned(), case, check.clone()))
             .or_default();
         if ok {
             tally.passed += 1;
@@ -213,47 +288,144 @@ impl Report {
         }
     }
 
-    /// A table of every check with its counts, and a closing line with the totals.
-    pub fn summary(&self) -> String {
-        let width = self
-            .tallies
-            .keys()
-            .map(|(op, check)| op.len() + check.len() + 3)
-            .max()
-            .unwrap_or(10);
+    /// Counts a failed check into its group; `true` when it opened a new one (which then needs
+    /// its reproduction).
+    pub(crate) fn group(
+        &mut self,
+        operation: &str,
+        case: Case,
+        check: &Check,
+        mismatch: &Mismatch,
+    ) -> bool {
+        let found = self.groups.iter_mut().find(|group| {
+            group.operation == operation && &group.check == check && group.kind == mismatch.kind
+        });
+        match found {
+            Some(group) => {
+                *group.cases.entry(case).or_default() += 1;
+                false
+            }
+            None => {
+                self.groups.push(Group {
+                    operation: operation.to_owned(),
+                    check: check.clone(),
+                    kind: mismatch.kind.clone(),
+                    cases: BTreeMap::from([(case, 1)]),
+                    mismatch: mismatch.clone(),
+                    failure: None,
+                });
+                true
+            }
+        }
+    }
+
+    /// A failed check of no case (a status no case produced, the types' drift, the clean-up),
+    /// with the requests that show it, if any.
+    pub(crate) fn fail(
+        &mut self,
+        operation: &str,
+        case: Case,
+        check: Check,
+        mismatch: Mismatch,
+        failure: Option<Failure>,
+    ) {
+        self.record(operation, case, &check, false);
+        if self.group(operation, case, &check, &mismatch)
+            && let Some(group) = self.groups.last_mut()
+        {
+            group.failure = failure;
+        }
+    }
+
+    /// Puts the groups in the order of their operation, check and kind.
+    pub(crate) fn sort_groups(&mut self) {
+        self.groups.sort_by(|a, b| {
+            (&a.operation, &a.check, &a.kind).cmp(&(&b.operation, &b.check, &b.kind))
+        });
+    }
+
+    /// The text of the report: a line per operation, each fault, and the totals; with
+    /// [`Detail::Table`], every check and the coverage table too.
+    pub fn text(&self, detail: Detail) -> String {
+        let mut out = String::new();
+        if detail == Detail::Table {
+            out.push_str(&self.table());
+            out.push('\n');
+            out.push_str(&self.coverage_table());
+            out.push('\n');
+        }
+        out.push_str(&self.operations());
+        if !self.groups.is_empty() {
+            out.push('\n');
+            out.push_str(&self.failure_details());
+        }
+        out.push('\n');
+        out.push_str(&self.summary());
+        out
+    }
+
+    /// A line per operation: its cases, its checks and its faults.
+    pub fn operations(&self) -> String {
+        let mut rows: BTreeMap<&str, (u64, u64, usize)> = BTreeMap::new();
+        for ((operation, _, _), tally) in &self.tallies {
+            rows.entry(operation).or_default().1 += tally.passed + tally.failed;
+        }
+        for (operation, cases) in &self.cases_by_operation {
+            rows.entry(operation).or_default().0 += cases;
+        }
+        for group in &self.groups {
+            rows.entry(&group.operation).or_default().2 += 1;
+        }
+        let width = rows.keys().map(|name| name.len()).max().unwrap_or(9).max(9);
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:<width$}  {:>7}  {:>7}",
-            "operation / check", "passed", "failed"
+            "{:<width$}  {:>6}  {:>7}  {:>8}",
+            "operation", "cases", "checks", "failures"
         );
-        for ((operation, check), tally) in &self.tallies {
-            let name = format!("{operation} / {check}");
-            let mark = if tally.failed == 0 {
-                ""
-            } else {
-                "  <-- FAILED"
-            };
+        for (operation, (cases, checks, failures)) in rows {
             let _ = writeln!(
                 out,
-                "{name:<width$}  {:>7}  {:>7}{mark}",
-                tally.passed, tally.failed
+                "{operation:<width$}  {cases:>6}  {checks:>7}  {failures:>8}"
             );
         }
-        let (passed, failed) = self
+        out
+    }
+
+    /// The totals, and what the run did to the server's records.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let checks: u64 = self
             .tallies
             .values()
-            .fold((0, 0), |(p, f), tally| (p + tally.passed, f + tally.failed));
+            .map(|tally| tally.passed + tally.failed)
+            .sum();
         let _ = writeln!(
             out,
-            "{} cases, {} requests in {:.2?} ({:.1} cases/s), seed {}",
+            "{} cases, {} requests, {checks} checks in {:.2?} ({:.1} cases/s), seed {}",
             self.cases,
             self.requests,
             self.elapsed,
             self.cases_per_second(),
             self.seed
         );
-        let _ = writeln!(out, "{passed} passed, {failed} failed");
+        match self.groups.len() {
+            0 => out.push_str("every check held\n"),
+            1 => {
+                let _ = writeln!(
+                    out,
+                    "FAILED: 1 failure ({} failed checks)",
+                    self.failed_checks()
+                );
+            }
+            faults => {
+                let _ = writeln!(
+                    out,
+                    "FAILED: {faults} failures ({} failed checks)",
+                    self.failed_checks()
+                );
+            }
+        }
         if self.throttled > 0 {
             let _ = writeln!(
                 out,
@@ -262,19 +434,65 @@ impl Report {
                 self.throttled, self.throttle_wait
             );
         }
+        if let Some(why) = &self.gave_up_waiting {
+            let _ = writeln!(out, "stopped waiting out throttled answers: {why}");
+        }
         for skipped in &self.skipped {
             let _ = writeln!(out, "not checked: {skipped}");
         }
         if self.interrupted {
             let _ = writeln!(out, "STOPPED before every check was made");
         }
+        if let Some(why) = &self.stopped {
+            let _ = writeln!(out, "STOPPED: {why}");
+        }
         if self.kept.is_empty() {
-            let _ = writeln!(out, "removed the {} records the run made", self.removed);
+            let _ = writeln!(
+                out,
+                "removed the {} records the run made, each read first and shown to be its own",
+                self.removed
+            );
         } else {
             let _ = writeln!(
                 out,
                 "kept the records the run made: they carry {}",
                 self.kept.join(", ")
+            );
+        }
+        for remaining in &self.remaining {
+            let _ = writeln!(out, "not removed: {remaining}");
+        }
+        out
+    }
+
+    /// Every check with its counts, by operation and kind of case.
+    pub fn table(&self) -> String {
+        let name =
+            |operation: &str, case: &Case, check: &Check| format!("{operation} / {case}: {check}");
+        let width = self
+            .tallies
+            .keys()
+            .map(|(operation, case, check)| name(operation, case, check).chars().count())
+            .max()
+            .unwrap_or(10);
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>7}  {:>7}",
+            "operation / check", "passed", "failed"
+        );
+        for ((operation, case, check), tally) in &self.tallies {
+            let mark = if tally.failed == 0 {
+                ""
+            } else {
+                "  <-- FAILED"
+            };
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>7}  {:>7}{mark}",
+                name(operation, case, check),
+                tally.passed,
+                tally.failed
             );
         }
         out
@@ -307,122 +525,129 @@ impl Report {
         out
     }
 
-    /// Each failure with its minimal request, every request it took with its response, and a
-    /// curl command for each.
+    /// Each fault once: where, how often, what was expected and what came back, and (for the
+    /// first [`REPRODUCED`] of them; JUnit has them all) the smallest case that shows it as `curl`
+    /// commands.
     pub fn failure_details(&self) -> String {
         let mut out = String::new();
-        for (index, failure) in self.failures.iter().enumerate() {
+        for (index, group) in self.groups.iter().enumerate() {
+            if index == REPRODUCED {
+                let _ = writeln!(
+                    out,
+                    "(the requests of the {} failures below are in the JUnit report)",
+                    self.groups.len() - REPRODUCED
+                );
+            }
             let _ = writeln!(
                 out,
-                "--- failure {} of {}: {} ({})",
+                "[{}/{}] {}: {}: {}",
                 index + 1,
-                self.failures.len(),
-                failure.operation,
-                failure.case
+                self.groups.len(),
+                group.operation,
+                group.check,
+                group.kind
             );
-            for (check, message) in &failure.checks {
-                let _ = writeln!(out, "  check {check}: {message}");
+            let cases: Vec<String> = group
+                .cases
+                .iter()
+                .map(|(case, count)| format!("{case} {count}"))
+                .collect();
+            let times = match group.count() {
+                1 => "once".to_owned(),
+                count => format!("{count} times"),
+            };
+            let _ = writeln!(out, "  failed {times}: {}", cases.join(", "));
+            let _ = writeln!(out, "  {}", group.mismatch.message);
+            if let (Some(expected), Some(got)) = (&group.mismatch.expected, &group.mismatch.got) {
+                let _ = writeln!(out, "  expected: {}", bounded(&expected.to_string(), 300));
+                let _ = writeln!(out, "  got:      {}", bounded(&got.to_string(), 300));
             }
-            if let Some(steps) = failure.sequence {
-                let _ = writeln!(
-                    out,
-                    "  a sequence of {steps} operations, shrunk; to reproduce it, run:\n{}",
-                    indent(&failure.script())
-                );
+            let Some(failure) = group.failure.as_ref().filter(|_| index < REPRODUCED) else {
                 continue;
-            }
-            for (number, step) in failure.steps.iter().enumerate() {
-                let _ = writeln!(out, "  {}. {}:", number + 1, step.what);
-                if !step.request_body.is_empty() {
-                    let _ = writeln!(
-                        out,
-                        "    request body:\n{}",
-                        indent(&indent(&shorten(&step.request_body)))
-                    );
+            };
+            let shrunk = match failure.sequence {
+                Some(1) => " (a sequence of 1 operation, shrunk)".to_owned(),
+                Some(steps) => format!(" (a sequence of {steps} operations, shrunk)"),
+                None => String::new(),
+            };
+            let _ = writeln!(out, "  reproduce, {}{shrunk}:", failure.case);
+            for line in failure.commands().trim_start().lines() {
+                match line {
+                    "" => out.push('\n'),
+                    line => {
+                        let _ = writeln!(out, "    {}", bounded(line, 2000));
+                    }
                 }
+            }
+            if let Some(step) = failure.steps.last() {
                 let _ = writeln!(
                     out,
-                    "    response {}:\n{}",
+                    "    # answered {}: {}",
                     step.status,
-                    indent(&indent(&shorten(&step.response_body)))
+                    bounded(&compact(&step.response_body), 400)
                 );
-                let _ = writeln!(out, "    reproduce:\n{}", indent(&indent(&step.curl)));
             }
         }
         out
     }
 
-    /// A JUnit XML report: one suite per operation, one test case per check.
+    /// A JUnit XML report: one suite per operation; a passing test case per check that held in
+    /// every case, and a failing one per fault (as [`Report::failure_details`] lists them).
     pub fn junit(&self) -> String {
         let mut report = quick_junit::Report::new("contract");
-        let mut suites: BTreeMap<&str, quick_junit::TestSuite> = BTreeMap::new();
-        for ((operation, check), tally) in &self.tallies {
-            let suite = suites
-                .entry(operation.as_str())
-                .or_insert_with(|| quick_junit::TestSuite::new(operation.as_str()));
-            let status = if tally.failed == 0 {
-                quick_junit::TestCaseStatus::success()
-            } else {
-                let mut status =
-                    quick_junit::TestCaseStatus::non_success(quick_junit::NonSuccessKind::Failure);
-                let details: Vec<String> = self
-                    .failures
-                    .iter()
-                    .filter(|failure| {
-                        &failure.operation == operation
-                            && failure.checks.iter().any(|(c, _)| c == check)
-                    })
-                    .map(|failure| {
-                        let message = failure
-                            .checks
-                            .iter()
-                            .find(|(c, _)| c == check)
-                            .map(|(_, m)| m.as_str())
-                            .unwrap_or_default();
-                        let curls: Vec<&str> = failure
-                            .steps
-                            .iter()
-                            .map(|step| step.curl.as_str())
-                            .collect();
-                        let status = failure.case_step().map_or(0, |step| step.status);
-                        format!(
-                            "{} ({status}): {message}\n{}",
-                            failure.case,
-                            curls.join("\n")
-                        )
-                    })
-                    .collect();
-                status.set_message(format!(
-                    "failed in {} of {} cases",
-                    tally.failed,
-                    tally.passed + tally.failed
-                ));
-                status.set_description(details.join("\n\n"));
-                status
-            };
-            suite.add_test_case(quick_junit::TestCase::new(check.as_str(), status));
+        let mut suites_of = BTreeMap::new();
+        for ((operation, case, check), tally) in &self.tallies {
+            if tally.failed == 0 {
+                suites_of
+                    .entry(operation.as_str())
+                    .or_insert_with(Vec::new)
+                    .push(quick_junit::TestCase::new(
+                        format!("{case}: {check}"),
+                        quick_junit::TestCaseStatus::success(),
+                    ));
+            }
         }
-        report.add_test_suites(suites.into_values());
+        for group in &self.groups {
+            let mut status =
+                quick_junit::TestCaseStatus::non_success(quick_junit::NonSuccessKind::Failure);
+            status.set_message(format!(
+                "failed {} times: {}",
+                group.count(),
+                group.mismatch.message
+            ));
+            let mut description = String::new();
+            if let (Some(expected), Some(got)) = (&group.mismatch.expected, &group.mismatch.got) {
+                let _ = writeln!(description, "expected: {expected}\ngot:      {got}");
+            }
+            if let Some(failure) = &group.failure {
+                description.push_str(&failure.script());
+            }
+            status.set_description(description);
+            suites_of
+                .entry(group.operation.as_str())
+                .or_insert_with(Vec::new)
+                .push(quick_junit::TestCase::new(
+                    format!("{}: {}", group.check, group.kind),
+                    status,
+                ));
+        }
+        report.add_test_suites(suites_of.into_iter().map(|(operation, cases)| {
+            let mut suite = quick_junit::TestSuite::new(operation);
+            suite.add_test_cases(cases);
+            suite
+        }));
         report
             .to_string()
             .unwrap_or_else(|error| format!("<!-- cannot write JUnit: {error} -->"))
     }
 }
 
-/// Long bodies (an oversize case) are cut for the terminal.
-fn shorten(text: &str) -> String {
-    const SHOWN: usize = 2000;
-    match text.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{}... ({} bytes in all)", &text[..cut], text.len()),
-        None => text.to_owned(),
+/// A JSON body on one line (other text as it is, its line breaks as spaces).
+fn compact(body: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(json) => json.to_string(),
+        Err(_) => body.split_whitespace().collect::<Vec<_>>().join(" "),
     }
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|line| format!("    {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A `curl` command for a request. The token is left in an environment variable
@@ -551,8 +776,11 @@ mod tests {
         };
         let failure = super::Failure {
             operation: "stateful".into(),
-            case: "sequence".into(),
-            checks: vec![("read: matches the model".into(), "Notes".into())],
+            case: crate::Case::Sequence,
+            checks: vec![(
+                crate::Check::MatchesTheModel.at(crate::vocabulary::Step::Read),
+                crate::Mismatch::new("Notes", "Notes"),
+            )],
             steps: vec![
                 step(
                     "1. create 1",

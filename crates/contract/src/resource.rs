@@ -201,6 +201,20 @@ impl<'s> Resource<'s> {
         )
     }
 
+    /// The id `request` of `plan` (an operation a link from the create leads to) names: the
+    /// value in the place the link sets.
+    pub(crate) fn id_in(&self, plan: &Plan, request: &Request) -> Option<Value> {
+        let setup = plan.setup.as_ref()?;
+        if let Some((location, name, _)) = setup.link.parameters.first() {
+            return match location {
+                spec_strategies::Location::Path => request.path.get(name).cloned(),
+                spec_strategies::Location::Query => request.query.get(name).cloned(),
+            };
+        }
+        let (pointer, _) = setup.link.body.first()?;
+        request.body.as_ref()?.pointer(pointer).cloned()
+    }
+
     /// The body properties the link into `plan` sets (the identifier an update carries).
     pub(crate) fn linked_properties(plan: &Plan) -> Vec<String> {
         plan.setup
@@ -311,5 +325,7 @@ mod tests {
             .aimed(resource.read, Request::default(), &Value::from(7))
             .unwrap();
         assert_eq!(read.path["id"], 7);
+        assert_eq!(resource.id_in(resource.read, &read), Some(Value::from(7)));
+        assert_eq!(resource.id_in(update, &aimed), Some(Value::from(7)));
     }
 }

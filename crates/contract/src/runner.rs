@@ -1,12 +1,14 @@
-//! Running the cases: every request drawn first from one seeded generator, then sent with up to
-//! `concurrency` cases in flight and recorded in case order, so a seed always gives the same
-//! report; the first failing case of each kind is then shrunk alone, one request at a time.
+//! Running the cases: each operation's requests drawn first from a seeded generator, then sent
+//! with up to `concurrency` cases in flight and recorded in case order, so a seed always gives the
+//! same report. Every failed check is counted into its group (operation, check, kind of
+//! mismatch); the first case of each new group is then shrunk alone, one request at a time,
+//! and kept as the group's reproduction.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::BTreeMap,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering as AtomicOrdering},
+        atomic::{AtomicBool, AtomicU32, Ordering as AtomicOrdering},
     },
     time::Instant,
 };
@@ -20,22 +22,24 @@ use proptest::{
     strategy::{Strategy, ValueTree},
     test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 use spec_strategies::{InvalidRequest, Request};
 
 use crate::{
     ContractError, Options, Target, checks,
-    checks::{Outcome, SuccessContext},
+    checks::{Documented, Outcome, SuccessContext},
     drift,
     exchange::{self, Exchange},
     expression::Expression,
     follow,
     hostile::{self, Fault},
     plan::{Plan, Spec},
+    records::{Proof, Records},
     replay::Payload,
     report::{self, CASE_STEP, Coverage, Failure, Report},
     resource::Resource,
     stateful,
+    vocabulary::{Auth, Case, Check, Gone, Mismatch, Problems, Transport},
 };
 
 /// Who a request is sent as.
@@ -46,6 +50,8 @@ pub(crate) enum Credentials {
     BadToken,
     /// The target's limited token of this index.
     WithoutRole(usize),
+    /// A token the token endpoint issued during the run (sent by a client of its own).
+    Issued,
 }
 
 /// A token no server has issued.
@@ -54,6 +60,12 @@ const BAD_TOKEN: &str = "contract-check-invalid-token";
 /// Statuses a server may answer before it has read a request's body (refused credentials, an
 /// oversize body, a wrong content type).
 const REFUSED_EARLY: [u16; 3] = [401, 413, 415];
+
+/// Requests in a row that get no answer at all, after which the run stops: the server is gone.
+const UNANSWERED_IN_A_ROW: u32 = 16;
+
+/// How many times the per-failure shrink budget all of a run's shrinking may spend.
+const SHRINK_BUDGETS: u64 = 8;
 
 struct Clients {
     token: nexudus_client::Client,
@@ -72,6 +84,8 @@ impl Clients {
             Credentials::None => &self.anonymous,
             Credentials::BadToken => &self.bad_token,
             Credentials::WithoutRole(index) => &self.limited[index],
+            // An issued token is sent by a client made for it; this one is never asked for.
+            Credentials::Issued => &self.anonymous,
         }
     }
 }
@@ -90,6 +104,45 @@ fn build_client(
         base_url: base_url.to_owned(),
         source,
     })
+}
+
+/// Whether the server still answers: requests that got no answer, in a row.
+#[derive(Default)]
+struct Health {
+    unanswered: AtomicU32,
+    gone: AtomicBool,
+    last_error: Mutex<String>,
+    notify: tokio::sync::Notify,
+}
+
+impl Health {
+    fn note<T>(&self, sent: &Result<T, String>) {
+        match sent {
+            Ok(_) => self.unanswered.store(0, AtomicOrdering::Relaxed),
+            Err(error) => {
+                *self.last_error.lock().expect("not poisoned") = error.clone();
+                if self.unanswered.fetch_add(1, AtomicOrdering::Relaxed) + 1 >= UNANSWERED_IN_A_ROW
+                    && !self.gone.swap(true, AtomicOrdering::Relaxed)
+                {
+                    self.notify.notify_waiters();
+                }
+            }
+        }
+    }
+
+    fn gone(&self) -> bool {
+        self.gone.load(AtomicOrdering::Relaxed)
+    }
+
+    async fn wait_gone(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.gone() {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 /// Runs every check against `target` until `stop` completes, then deletes what the run made.
@@ -132,7 +185,8 @@ pub(crate) async fn run(
     let generated = spec
         .plans
         .iter()
-        .map(|plan| generate(&spec, plan, options))
+        .enumerate()
+        .map(|(index, plan)| generate(&spec, plan, options, index as u64))
         .collect::<Result<Vec<_>, _>>()?;
     let runner = Runner {
         spec: &spec,
@@ -149,43 +203,44 @@ pub(crate) async fn run(
         responses: Mutex::new(BTreeMap::new()),
         log: options.log_requests.then(|| Mutex::new(Vec::new())),
         resources,
-        marker: run_marker(),
-        markers: Mutex::new(BTreeSet::new()),
-        made: Mutex::new(Vec::new()),
-        sequences_started: AtomicU64::new(0),
-        ids_seen: Mutex::new(BTreeSet::new()),
-        removed: AtomicU64::new(0),
+        records: Records::new(),
+        ids_seen: Mutex::new(std::collections::BTreeSet::new()),
         patience,
+        health: Health::default(),
+        taken: Mutex::new(BTreeMap::new()),
     };
-    runner
-        .markers
-        .lock()
-        .expect("not poisoned")
-        .insert(runner.marker.clone());
     let mut state = State {
         report: Report {
             seed: options.seed,
             ..Report::default()
         },
-        reported: BTreeSet::new(),
+        shrink_spent: 0,
     };
     let started = Instant::now();
 
-    let differences = drift::differences(&spec.definitions);
-    for problem in &differences {
-        state.report.failures.push(Failure {
-            operation: "types".into(),
-            case: "schemars JSON Schema of nexudus-types".into(),
-            checks: vec![("types agree with the spec".into(), problem.clone())],
-            steps: Vec::new(),
-            sequence: None,
-        });
+    // One fault however many places differ: the types were generated from another spec.
+    let mut differences = Problems::default();
+    for difference in drift::differences(&spec.definitions) {
+        differences.add("the types differ from the spec", difference);
     }
-    state
+    match differences.result() {
+        Ok(()) => state
+            .report
+            .record("types", Case::Types, &Check::TypesAgree, true),
+        Err(mismatch) => {
+            state
+                .report
+                .fail("types", Case::Types, Check::TypesAgree, mismatch, None);
+        }
+    }
+    *state
         .report
-        .record("types", "types agree with the spec", differences.is_empty());
+        .cases_by_operation
+        .entry("types".to_owned())
+        .or_default() += 1;
 
     let work = async {
+        runner.check_absent_ids(&mut state).await;
         for (plan, cases) in spec.plans.iter().zip(generated) {
             runner.operation(&mut state, plan, cases, on_case).await;
         }
@@ -193,7 +248,12 @@ pub(crate) async fn run(
             (&target.sign_in, crate::sign_in::token_endpoint())
         {
             for (kind, result) in runner.sign_in_cases(endpoint, credentials).await {
-                runner.finish(&mut state, endpoint, kind, &result);
+                runner.finish(
+                    &mut state,
+                    endpoint.operation_id,
+                    Case::SignIn(kind),
+                    &result,
+                );
                 on_case();
             }
         }
@@ -215,7 +275,7 @@ pub(crate) async fn run(
                 .cases(
                     &mut state,
                     STATEFUL,
-                    "sequence",
+                    Case::Sequence,
                     trees,
                     on_case,
                     |runner, _, actions| Box::pin(runner.sequence(resource, actions)),
@@ -230,15 +290,39 @@ pub(crate) async fn run(
     tokio::select! {
         finished = work => finished?,
         () = stop => state.report.interrupted = true,
+        () = runner.health.wait_gone() => {}
+    }
+    if runner.health.gone() {
+        state.report.stopped = Some(format!(
+            "the server did not answer {UNANSWERED_IN_A_ROW} requests in a row (the last: {})",
+            runner.health.last_error.lock().expect("not poisoned")
+        ));
     }
     if options.keep_records {
-        state.report.kept = runner.markers();
+        state.report.kept = runner.records.pending();
+    } else if runner.health.gone() {
+        state.report.remaining.push(format!(
+            "the server stopped answering before the clean-up: the records carry {}",
+            runner.records.pending().join(", ")
+        ));
     } else {
         runner.clean_up().await;
     }
-    state.report.removed = runner.removed.load(AtomicOrdering::Relaxed);
+    for (operation, check, mismatch, failure) in
+        std::mem::take(&mut *runner.records.failures.lock().expect("not poisoned"))
+    {
+        state
+            .report
+            .fail(&operation, Case::CleanUp, check, mismatch, Some(failure));
+    }
+    state.report.remaining.extend(std::mem::take(
+        &mut *runner.records.remaining.lock().expect("not poisoned"),
+    ));
+    state.report.removed = runner.records.removed.load(AtomicOrdering::Relaxed);
     (state.report.throttled, state.report.throttle_wait) = runner.patience.waited();
+    state.report.gave_up_waiting = runner.patience.gave_up();
     runner.coverage(&mut state.report);
+    state.report.sort_groups();
     state.report.elapsed = started.elapsed();
     if let Some(log) = runner.log {
         state.report.sent = log.into_inner().expect("not poisoned");
@@ -257,9 +341,15 @@ struct Generated {
 
 type BoxedTree<T> = Box<dyn ValueTree<Value = T>>;
 
-/// The cases of `plan`, drawn in a fixed order from a generator seeded with the options' seed, so
-/// the same seed always gives the same requests.
-fn generate(spec: &Spec, plan: &Plan, options: &Options) -> Result<Generated, ContractError> {
+/// The cases of `plan`, the `index`-th operation, drawn in a fixed order from a generator seeded
+/// with the options' seed and the index, so the same seed always gives the same requests and no
+/// two operations draw the same stream.
+fn generate(
+    spec: &Spec,
+    plan: &Plan,
+    options: &Options,
+    index: u64,
+) -> Result<Generated, ContractError> {
     let error = |error: spec_strategies::StrategyError| {
         ContractError::Spec(format!("{}: {error}", plan.operation.operation_id))
     };
@@ -268,7 +358,7 @@ fn generate(spec: &Spec, plan: &Plan, options: &Options) -> Result<Generated, Co
         .strategies
         .invalid_request(&plan.shape)
         .map_err(error)?;
-    let mut runner = seeded(options.seed);
+    let mut runner = seeded(options.seed ^ index.wrapping_mul(OPERATION_SEED));
     let valid_trees = (0..options.cases)
         .map(|_| valid.new_tree(&mut runner))
         .collect::<Result<Vec<_>, _>>()
@@ -311,14 +401,8 @@ pub const STATEFUL: &str = "stateful";
 /// first operation's cases.
 const STATEFUL_SEED: u64 = 0x5EC5_EC5E_C5EC_5EC5;
 
-/// A marker no other run has: the prefix says who made the records, the rest is the time and
-/// the process.
-fn run_marker() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_nanos());
-    format!("contract-run-{:x}-{:x}", nanos, std::process::id())
-}
+/// Mixed into the seed of each operation's cases (times its index).
+const OPERATION_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// What a run shares between the cases in flight.
 pub(crate) struct Runner<'a> {
@@ -329,34 +413,30 @@ pub(crate) struct Runner<'a> {
     /// Each operation's fixed valid request.
     fixed: BTreeMap<&'static str, Request>,
     /// Values answered so far, per (operation, pointer), for `$unique`.
-    seen: Mutex<BTreeMap<(&'static str, String), BTreeSet<String>>>,
+    seen: Mutex<BTreeMap<(&'static str, String), std::collections::BTreeSet<String>>>,
     /// Responses per (operation, status).
     responses: Mutex<BTreeMap<(&'static str, u16), u64>>,
     /// Every request sent, when the options ask for the log.
     log: Option<Mutex<Vec<Payload>>>,
     /// The resources, for the stateful checks and the clean-up.
-    resources: Vec<Resource<'a>>,
-    /// The run's marker: records the run makes carry it or one made from it.
-    pub(crate) marker: String,
-    /// Markers whose records are not yet deleted.
-    pub(crate) markers: Mutex<BTreeSet<String>>,
-    /// Records made by the one-request cases: (resource, id).
-    made: Mutex<Vec<(usize, Value)>>,
-    /// How many sequences have started (each gets its own marker).
-    pub(crate) sequences_started: AtomicU64,
+    pub(crate) resources: Vec<Resource<'a>>,
+    /// The records the run made.
+    pub(crate) records: Records,
     /// Every id a create of a sequence answered or its list showed.
-    pub(crate) ids_seen: Mutex<BTreeSet<String>>,
-    /// How many records the run has deleted at the end of its work.
-    pub(crate) removed: AtomicU64,
+    pub(crate) ids_seen: Mutex<std::collections::BTreeSet<String>>,
     /// How throttled answers are waited out, and how many were.
     patience: Arc<exchange::Patience>,
+    /// Whether the server still answers.
+    health: Health,
+    /// Operations whose id chosen to name no record names one: no request aimed at it is sent.
+    taken: Mutex<BTreeMap<&'static str, Value>>,
 }
 
 /// What a run accumulates, one case at a time, in case order.
 pub(crate) struct State {
     report: Report,
-    /// (operation, kind, failing checks) already reported.
-    reported: BTreeSet<(&'static str, String, Vec<String>)>,
+    /// Requests spent on shrinking so far.
+    shrink_spent: u64,
 }
 
 /// One request a case sent, and what came back.
@@ -386,19 +466,88 @@ impl CaseResult {
         }
     }
 
-    fn failed(&self) -> bool {
-        self.outcomes.iter().any(|(_, result)| result.is_err())
+    /// Whether a check failed the way (check, kind) names.
+    fn fails(&self, check: &Check, kind: &str) -> bool {
+        self.outcomes.iter().any(|(found, outcome)| {
+            found == check
+                && outcome
+                    .as_ref()
+                    .is_err_and(|mismatch| mismatch.kind == kind)
+        })
     }
 
-    fn failure(mut self, check: &str, message: String) -> Self {
-        self.outcomes.push((check.to_owned(), Err(message)));
+    pub(crate) fn failure(mut self, check: Check, mismatch: Mismatch) -> Self {
+        self.outcomes.push((check, Err(mismatch)));
         self
     }
+}
+
+/// The mismatch of a request that got no answer.
+pub(crate) fn unanswered(message: String) -> Mismatch {
+    Mismatch::new("no answer", message)
 }
 
 type CaseFuture<'r> = std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + 'r>>;
 
 impl Runner<'_> {
+    /// Before any case: for each operation that writes a record named by a link, a read of the id
+    /// its not-found and faulty cases aim at must find nothing; where it finds a record, no
+    /// request aimed at that id is sent.
+    async fn check_absent_ids(&self, state: &mut State) {
+        for plan in &self.spec.plans {
+            let writes = !matches!(plan.operation.method, "GET" | "HEAD");
+            let Some(setup) = plan.setup.as_ref().filter(|_| writes) else {
+                continue;
+            };
+            let Some(resource) = self.resources.iter().position(|resource| {
+                resource.create.operation.operation_id == setup.source.operation_id
+            }) else {
+                continue;
+            };
+            let fixed = &self.fixed[plan.operation.operation_id];
+            let Some(id) = self.resources[resource].id_in(plan, fixed) else {
+                continue;
+            };
+            let (proof, read) = self.prove(resource, &id, None).await;
+            state.report.requests += 1;
+            let mismatch = match proof {
+                Proof::Gone => continue,
+                Proof::Own | Proof::Foreign(_) => Mismatch::new(
+                    "the id chosen to name no record names one",
+                    format!(
+                        "a read of {id}, the id chosen to name no record, found one: no request \
+                         aimed at it was sent"
+                    ),
+                ),
+                Proof::Unknown(mismatch) => mismatch.within(&format!(
+                    "a read of {id}, the id chosen to name no record, did not answer 404: no \
+                     request aimed at it was sent"
+                )),
+            };
+            self.taken
+                .lock()
+                .expect("not poisoned")
+                .insert(plan.operation.operation_id, id.clone());
+            let mut result = CaseResult::new();
+            result.steps.push(Sent {
+                what: format!("read record {id}"),
+                credentials: Credentials::Token,
+                exchange: read,
+            });
+            result.outcomes.push((Check::OwnRecord, Err(mismatch)));
+            self.finish(state, plan.operation.operation_id, Case::NotFound, &result);
+        }
+    }
+
+    /// Whether `plan`'s requests aimed at the id that names no record may be sent.
+    fn absent_is_free(&self, plan: &Plan) -> bool {
+        !self
+            .taken
+            .lock()
+            .expect("not poisoned")
+            .contains_key(plan.operation.operation_id)
+    }
+
     async fn operation(
         &self,
         state: &mut State,
@@ -407,57 +556,67 @@ impl Runner<'_> {
         on_case: &mut dyn FnMut(),
     ) {
         let operation = plan.operation;
+        let name = operation.operation_id;
         self.cases(
             state,
-            operation.operation_id,
-            "valid",
+            name,
+            Case::Valid,
             generated.valid,
             on_case,
             |runner, lane, request| Box::pin(runner.valid_case(lane, plan, request)),
         )
         .await;
+        if !self.absent_is_free(plan) {
+            state.report.skipped.push(format!(
+                "{name}: every case but the valid ones: the id they aim at names a record"
+            ));
+            return;
+        }
         self.cases(
             state,
-            operation.operation_id,
-            "invalid",
+            name,
+            Case::Invalid,
             generated.invalid,
             on_case,
             |runner, _, case| Box::pin(runner.invalid_case(plan, case)),
         )
         .await;
 
-        let fixed = &generated.fixed;
+        let mut fixed = generated.fixed.clone();
+        self.own(plan, &mut fixed);
+        let fixed = &fixed;
         if follow::has_not_found_case(operation, crate::operations()) {
             let result = match follow::absent(plan, fixed.clone(), &self.spec.definitions) {
                 Ok(request) => {
-                    self.error_case(plan, CASE_STEP, Credentials::Token, &request, None, 404)
+                    self.error_case(plan, Credentials::Token, &request, None, 404)
                         .await
+                        .0
                 }
-                Err(message) => CaseResult::new().failure("request", message),
+                Err(message) => {
+                    CaseResult::new().failure(Check::SetUp, Mismatch::new("no absent id", message))
+                }
             };
-            self.finish(state, operation, "not found", &result);
+            self.finish(state, name, Case::NotFound, &result);
             on_case();
         }
         // Auth errors, with a valid request so that only the one fault is present.
         let without_role = self.target.token_without_role(operation);
-        for (name, credentials) in [
-            ("auth: no token", Some(Credentials::None)),
-            ("auth: bad token", Some(Credentials::BadToken)),
+        for (auth, credentials) in [
+            (Auth::NoToken, Some(Credentials::None)),
+            (Auth::BadToken, Some(Credentials::BadToken)),
             (
-                "auth: token without the role",
+                Auth::WithoutRole,
                 without_role.map(Credentials::WithoutRole),
             ),
         ] {
             match credentials {
                 Some(credentials) => {
-                    let result = self
-                        .error_case(plan, CASE_STEP, credentials, fixed, None, 401)
-                        .await;
-                    self.finish(state, operation, name, &result);
+                    let (result, _) = self.error_case(plan, credentials, fixed, None, 401).await;
+                    self.finish(state, name, Case::Auth(auth), &result);
                 }
                 None => state.report.skipped.push(format!(
-                    "{}: {name}: no token of the target lacks the operation's role",
-                    operation.operation_id
+                    "{name}: {}: no token of the target lacks the operation's role",
+                    Case::Auth(auth)
                 )),
             }
             on_case();
@@ -469,17 +628,13 @@ impl Runner<'_> {
             &self.spec.root,
             fixed.body.as_ref(),
         );
-        state.report.skipped.extend(
-            skipped
-                .into_iter()
-                .map(|note| format!("{}: {note}", operation.operation_id)),
-        );
-        // A server that wrongly accepts one of them makes a record: it is deleted at the end.
-        let mut marked = fixed.clone();
-        self.own(plan, &mut marked);
+        state
+            .report
+            .skipped
+            .extend(skipped.into_iter().map(|note| format!("{name}: {note}")));
         for case in &hostile {
-            let result = self.hostile_case(plan, &marked, case).await;
-            self.finish(state, operation, case.name, &result);
+            let result = self.hostile_case(plan, fixed, case).await;
+            self.finish(state, name, Case::Transport(case.kind), &result);
             on_case();
         }
         if operation.request_schema.is_none() {
@@ -492,43 +647,37 @@ impl Runner<'_> {
             )
         };
         let body = Bytes::from(serde_json::to_vec(&fixed.body).expect("JSON values serialise"));
-        for (name, content_type, body, status) in [
+        for (transport, content_type, body, status) in [
             (
-                "transport: malformed JSON",
+                Transport::MalformedJson,
                 "application/json",
                 Bytes::from_static(b"{\"unterminated"),
                 400,
             ),
-            ("transport: wrong content type", "text/plain", body, 415),
-            (
-                "transport: oversize body",
-                "application/json",
-                oversize,
-                413,
-            ),
+            (Transport::WrongContentType, "text/plain", body, 415),
+            (Transport::OversizeBody, "application/json", oversize, 413),
         ] {
-            let result = self
+            let (result, _) = self
                 .error_case(
                     plan,
-                    CASE_STEP,
                     Credentials::Token,
                     fixed,
                     Some((content_type, body)),
                     status,
                 )
                 .await;
-            self.finish(state, operation, name, &result);
+            self.finish(state, name, Case::Transport(transport), &result);
             on_case();
         }
     }
 
     /// Runs generated cases, up to one per lane at a time, records their checks in case order,
-    /// then shrinks the first failing case of each kind of failure, one request at a time.
+    /// then shrinks the first case of each new group of failures, one request at a time.
     async fn cases<T, F>(
         &self,
         state: &mut State,
         name: &'static str,
-        kind: &str,
+        case: Case,
         mut trees: Vec<BoxedTree<T>>,
         on_case: &mut dyn FnMut(),
         run: F,
@@ -544,30 +693,45 @@ impl Runner<'_> {
                 .buffered(lanes)
                 .enumerate();
             while let Some((index, result)) = results.next().await {
-                self.record_case(state, name, kind, &result);
+                let opened = self.record_case(state, name, case, &result);
                 on_case();
-                // Many cases fail for one reason: shrink and report the first case of each set
-                // of failing checks; the tallies count them all.
-                if result.failed() && state.first_of_its_kind(name, kind, &result) {
-                    to_shrink.push((index, result));
+                // Many cases fail for one reason: the first case of each group is shrunk and
+                // shown; the group counts them all.
+                if !opened.is_empty() {
+                    to_shrink.push((index, result, opened));
                 }
             }
         }
-        for (index, result) in to_shrink {
-            let result = self.shrink(state, &mut trees[index], result, &run).await;
-            self.report_failure(state, name, kind, &result);
+        for (index, result, opened) in to_shrink {
+            let budget = SHRINK_BUDGETS * u64::from(self.options.max_shrink_requests);
+            let shrunk = if state.shrink_spent < budget {
+                let (check, kind) = &opened[0];
+                self.shrink(state, &mut trees[index], check, kind, &run)
+                    .await
+            } else {
+                None
+            };
+            for (check, kind) in &opened {
+                let shown = match &shrunk {
+                    Some(shrunk) if shrunk.fails(check, kind) => shrunk,
+                    _ => &result,
+                };
+                self.attach(state, name, case, shown, check, kind);
+            }
         }
     }
 
-    /// The usual proptest loop: keep a simpler value while it still fails. A step that does not
-    /// change the request (a value under an absent optional) costs nothing. Runs alone, on lane 0.
+    /// The usual proptest loop: keep a simpler value while it still fails the way (check, kind)
+    /// names. A step that does not change the request (a value under an absent optional) costs
+    /// nothing. Runs alone, on lane 0.
     async fn shrink<T, F>(
         &self,
         state: &mut State,
         tree: &mut BoxedTree<T>,
-        mut result: CaseResult,
+        check: &Check,
+        kind: &str,
         run: &F,
-    ) -> CaseResult
+    ) -> Option<CaseResult>
     where
         T: Clone + PartialEq + std::fmt::Debug,
         F: for<'r> Fn(&'r Self, usize, T) -> CaseFuture<'r>,
@@ -575,29 +739,255 @@ impl Runner<'_> {
         let started = Instant::now();
         let mut budget = self.options.max_shrink_requests;
         let mut failing = tree.current();
+        let mut smallest = None;
         while budget > 0 && tree.simplify() {
             let candidate = tree.current();
             if candidate == failing {
                 continue;
             }
             let attempt = run(self, 0, candidate.clone()).await;
+            let requests = attempt.steps.len().max(1) as u32;
             state.report.requests += attempt.steps.len() as u64;
-            budget = budget.saturating_sub(attempt.steps.len().max(1) as u32);
-            if attempt.failed() {
-                result = attempt;
+            state.shrink_spent += u64::from(requests);
+            budget = budget.saturating_sub(requests);
+            if attempt.fails(check, kind) {
+                smallest = Some(attempt);
                 failing = candidate;
             } else if !tree.complicate() {
                 break;
             }
         }
         state.report.shrinking += started.elapsed();
-        result
+        smallest
     }
 
-    /// Marks a create that adds more than one record with the run's marker: its answer names the
-    /// first only, and the others must be found to be deleted at the end. With
-    /// [`Options::max_creates`], a request whose `x-contract.creates` is a value of its body gets
-    /// that value lowered to the cap first.
+    /// Records a fixed case's checks, and shows it as the reproduction of each group it opened.
+    pub(crate) fn finish(&self, state: &mut State, name: &str, case: Case, result: &CaseResult) {
+        for (check, kind) in self.record_case(state, name, case, result) {
+            self.attach(state, name, case, result, &check, &kind);
+        }
+    }
+
+    /// Counts one case, its requests and each of its checks, failures into their groups; the
+    /// groups it opened, as (check, kind).
+    fn record_case(
+        &self,
+        state: &mut State,
+        name: &str,
+        case: Case,
+        result: &CaseResult,
+    ) -> Vec<(Check, String)> {
+        let mut opened = Vec::new();
+        for (check, outcome) in &result.outcomes {
+            state.report.record(name, case, check, outcome.is_ok());
+            if let Err(mismatch) = outcome
+                && state.report.group(name, case, check, mismatch)
+            {
+                opened.push((check.clone(), mismatch.kind.clone()));
+            }
+        }
+        *state
+            .report
+            .cases_by_operation
+            .entry(name.to_owned())
+            .or_default() += 1;
+        state.report.cases += 1;
+        state.report.requests += result.steps.len() as u64;
+        opened
+    }
+
+    /// Shows `result` as the reproduction of the group (name, check, kind).
+    fn attach(
+        &self,
+        state: &mut State,
+        name: &str,
+        case: Case,
+        result: &CaseResult,
+        check: &Check,
+        kind: &str,
+    ) {
+        let mismatch = result
+            .outcomes
+            .iter()
+            .find_map(|(found, outcome)| match outcome {
+                Err(mismatch) if found == check && mismatch.kind == kind => Some(mismatch.clone()),
+                _ => None,
+            });
+        let failure = self.failure(name, case, result);
+        if let Some(group) =
+            state.report.groups.iter_mut().find(|group| {
+                group.operation == name && &group.check == check && group.kind == kind
+            })
+        {
+            if let Some(mismatch) = mismatch {
+                group.mismatch = mismatch;
+            }
+            group.failure = Some(failure);
+        }
+    }
+
+    /// `result` as a report shows it: its failed checks, and every request with a `curl`
+    /// command (the target's token as `$NEXUDUS_TOKEN`).
+    pub(crate) fn failure(&self, name: &str, case: Case, result: &CaseResult) -> Failure {
+        let pretty = |bytes: &Bytes| match serde_json::from_slice::<Value>(bytes) {
+            Ok(json) => serde_json::to_string_pretty(&json).expect("serialises"),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        };
+        let steps = result
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(index, sent)| {
+                let binds = result
+                    .binds
+                    .iter()
+                    .filter(|(step, _, _)| *step == index)
+                    .map(|(_, id, filter)| (id.to_string(), filter.clone()))
+                    .collect();
+                let auth = match sent.credentials {
+                    Credentials::Token => "$NEXUDUS_TOKEN",
+                    Credentials::None => "",
+                    Credentials::BadToken => BAD_TOKEN,
+                    Credentials::WithoutRole(_) => "$NEXUDUS_TOKEN_WITHOUT_ROLE",
+                    Credentials::Issued => "$ISSUED_ACCESS_TOKEN",
+                };
+                match &sent.exchange {
+                    Some(exchange) => report::Step {
+                        what: sent.what.clone(),
+                        request_body: pretty(&exchange.request_body),
+                        status: exchange.status,
+                        response_body: pretty(&exchange.response_body),
+                        curl: report::curl(
+                            &exchange.method,
+                            &exchange.url,
+                            auth,
+                            exchange.content_type.as_deref(),
+                            &self.without_token(&exchange.headers),
+                            &exchange.request_body,
+                        ),
+                        binds,
+                    },
+                    None => report::Step {
+                        what: sent.what.clone(),
+                        request_body: String::new(),
+                        status: 0,
+                        response_body: "(no response)".into(),
+                        curl: String::new(),
+                        binds,
+                    },
+                }
+            })
+            .collect();
+        Failure {
+            operation: name.to_owned(),
+            case,
+            sequence: result.sequence,
+            checks: result
+                .outcomes
+                .iter()
+                .filter_map(|(check, outcome)| {
+                    outcome
+                        .as_ref()
+                        .err()
+                        .map(|mismatch| (check.clone(), mismatch.clone()))
+                })
+                .collect(),
+            steps,
+        }
+    }
+
+    /// `headers` as a report shows them: a value that is the target's token, or `Bearer` and
+    /// the token, with `$NEXUDUS_TOKEN` in its place (a token is replaced only as a whole value).
+    fn without_token(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
+        let token = &self.target.token;
+        headers
+            .iter()
+            .map(|(name, value)| {
+                let value = if value == token {
+                    "$NEXUDUS_TOKEN".to_owned()
+                } else if value.split_once(' ').is_some_and(|(scheme, rest)| {
+                    scheme.eq_ignore_ascii_case("bearer") && rest == token
+                }) {
+                    "Bearer $NEXUDUS_TOKEN".to_owned()
+                } else {
+                    value.clone()
+                };
+                (name.clone(), value)
+            })
+            .collect()
+    }
+
+    /// The coverage table, and a failure for each documented status a client can cause that no
+    /// case produced.
+    fn coverage(&self, report: &mut Report) {
+        let responses = self.responses.lock().expect("not poisoned");
+        let token_endpoint = crate::sign_in::token_endpoint()
+            .filter(|_| self.target.sign_in.is_some())
+            .map(|endpoint| (endpoint, crate::plan::reachable(endpoint)));
+        let plans = self
+            .spec
+            .plans
+            .iter()
+            .map(|plan| (plan.operation, plan.reachable.clone()));
+        let complete = !report.interrupted && report.stopped.is_none();
+        for (operation, reachable_statuses) in plans.chain(token_endpoint) {
+            for response in operation.responses {
+                let count = responses
+                    .get(&(operation.operation_id, response.status))
+                    .copied()
+                    .unwrap_or_default();
+                let throttled = self
+                    .spec
+                    .root
+                    .throttled
+                    .as_ref()
+                    .map(|answer| answer.status)
+                    == Some(response.status);
+                let reachable = reachable_statuses.contains(&response.status) && !throttled;
+                report.coverage.insert(
+                    (operation.operation_id.to_owned(), response.status),
+                    Coverage {
+                        responses: count,
+                        reachable,
+                        throttled,
+                    },
+                );
+                // A run cut short did not send every case, and an operation with a failure may
+                // miss a status because of it: what they did not produce says nothing more.
+                let failed = report
+                    .groups
+                    .iter()
+                    .any(|group| group.operation == operation.operation_id);
+                if !reachable || !complete || failed {
+                    continue;
+                }
+                let check = Check::Produced(response.status);
+                if count > 0 {
+                    report.record(operation.operation_id, Case::Coverage, &check, true);
+                } else {
+                    let status = response.status;
+                    report.fail(
+                        operation.operation_id,
+                        Case::Coverage,
+                        check,
+                        Mismatch::new(
+                            "not produced",
+                            format!(
+                                "no case got {status}, which the spec documents and a client can \
+                                 cause"
+                            ),
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Marks a create with the run's marker (in the resource's marker property), so that what
+    /// it makes can be told apart and found again; with [`Options::max_creates`], a request
+    /// whose `x-contract.creates` is a value of its body gets that value lowered to the cap
+    /// first.
     fn own(&self, plan: &Plan, request: &mut Request) {
         if let (Some(cap), Some(Expression::RequestBody(pointer))) =
             (self.options.max_creates, &plan.creates)
@@ -610,16 +1000,18 @@ impl Runner<'_> {
             *slot = Value::from(cap);
         }
         for resource in &self.resources {
-            if resource.create.operation.operation_id != plan.operation.operation_id {
-                continue;
-            }
-            if plan.count(request) > 1 {
-                resource.mark(request, &self.marker);
+            if resource.create.operation.operation_id == plan.operation.operation_id
+                && request.body.as_ref().is_some_and(Value::is_object)
+            {
+                resource.mark(request, &self.records.marker);
+                self.records
+                    .asked(&self.records.marker, plan.count(request));
             }
         }
     }
 
-    /// Keeps the id a create answered, to delete it at the end.
+    /// Keeps the id a create answered, to delete it at the end (once a read shows it is the
+    /// run's own).
     fn made(&self, plan: &Plan, exchange: &Exchange) {
         if exchange.status != plan.success_status {
             return;
@@ -630,47 +1022,10 @@ impl Runner<'_> {
                     .response_json()
                     .and_then(|json| json.pointer(&resource.answer_id).cloned())
             {
-                self.made.lock().expect("not poisoned").push((index, id));
+                self.records
+                    .answered(index, id, plan.operation.operation_id);
             }
         }
-    }
-
-    /// The markers whose records are not yet deleted, in order.
-    fn markers(&self) -> Vec<String> {
-        self.markers
-            .lock()
-            .expect("not poisoned")
-            .iter()
-            .cloned()
-            .collect()
-    }
-
-    /// Deletes every record the run made that is still there: those the one-request cases made
-    /// and those carrying a marker not yet cleaned up (a sequence cut short).
-    async fn clean_up(&self) {
-        let markers = self.markers();
-        let made = std::mem::take(&mut *self.made.lock().expect("not poisoned"));
-        for (index, resource) in self.resources.iter().enumerate() {
-            let mut ids: Vec<Value> = made
-                .iter()
-                .filter(|(of, _)| *of == index)
-                .map(|(_, id)| id.clone())
-                .collect();
-            for marker in &markers {
-                if let (_, Ok(records)) = self.marked(resource, marker).await {
-                    ids.extend(
-                        records
-                            .iter()
-                            .filter_map(|record| record.get(&resource.record_id).cloned()),
-                    );
-                }
-            }
-            ids.sort_by_key(Value::to_string);
-            ids.dedup();
-            let removed = self.remove(resource, &ids).await;
-            self.removed.fetch_add(removed, AtomicOrdering::Relaxed);
-        }
-        self.markers.lock().expect("not poisoned").clear();
     }
 
     /// Counts a response towards the coverage of its operation's statuses, and logs its
@@ -688,6 +1043,7 @@ impl Runner<'_> {
             Credentials::WithoutRole(index) => {
                 Some(self.target.limited_tokens[index].token.clone())
             }
+            Credentials::Issued => None,
         };
         self.answered_with(operation, token, exchange);
     }
@@ -779,83 +1135,246 @@ impl Runner<'_> {
         body: impl Into<Option<Bytes>>,
         refused_early: bool,
     ) -> Result<Exchange, String> {
-        let exchange = exchange::send_raw(
-            self.clients.get(credentials),
+        let sent = self
+            .raw_as(
+                self.clients.get(credentials),
+                operation.method,
+                url,
+                content_type,
+                body.into(),
+                &[],
+                refused_early,
+            )
+            .await;
+        if let Ok(exchange) = &sent {
+            self.answered(operation, credentials, exchange);
+        }
+        sent
+    }
+
+    /// Sends a request through `client` ([`exchange::send_raw`]), noting whether the server
+    /// answered.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn raw_as(
+        &self,
+        client: &nexudus_client::Client,
+        method: &str,
+        url: String,
+        content_type: Option<&str>,
+        body: Option<Bytes>,
+        headers: &[(String, String)],
+        refused_early: bool,
+    ) -> Result<Exchange, String> {
+        if self.health.gone() {
+            return Err("not sent: the server stopped answering".to_owned());
+        }
+        let sent = exchange::send_raw(
+            client,
             &self.patience,
-            operation.method,
+            method,
             url,
             content_type,
-            body.into(),
-            &[],
+            body,
+            headers,
             refused_early,
         )
         .await
-        .map_err(|error| format!("the request failed: {error}"))?;
-        self.answered(operation, credentials, &exchange);
-        Ok(exchange)
+        .map_err(|error| format!("the request failed: {error}"));
+        self.health.note(&sent);
+        sent
     }
 
-    /// How throttled answers are waited out.
-    pub(crate) fn patience(&self) -> &exchange::Patience {
-        &self.patience
+    /// What the spec documents of `operation`'s answer with `status`.
+    fn documented(&self, operation: &Operation, status: u16) -> Option<Documented<'_>> {
+        let response = operation.response(status)?;
+        Some(Documented {
+            media_types: response.media_types,
+            headers: response.headers,
+            validator: self.spec.response_validator(operation, status),
+        })
+    }
+
+    /// The checks of an answer of `operation` that should be `expected`: status, content type,
+    /// documented headers, schema; whether the checks of what it holds apply.
+    pub(crate) fn judge_answer(
+        &self,
+        operation: &Operation,
+        exchange: &Exchange,
+        expected: u16,
+        outcomes: &mut Vec<Outcome>,
+    ) -> bool {
+        let (mut judged, shaped) = checks::answer(
+            exchange,
+            expected,
+            self.documented(operation, exchange.status),
+        );
+        if let (Some(throttled), Some((_, Err(mismatch)))) =
+            (&self.spec.root.throttled, judged.first_mut())
+            && throttled.status == exchange.status
+        {
+            mismatch.message = format!(
+                "{}, the throttled answer, not waited out: {}",
+                mismatch.message,
+                self.why_not_waited(exchange)
+            );
+        }
+        outcomes.extend(judged);
+        shaped
+    }
+
+    /// Why a throttled answer came back as the answer: what it lacks of the root's
+    /// `x-contract.throttled`, or the wait it would have needed.
+    fn why_not_waited(&self, exchange: &Exchange) -> String {
+        let Some(throttled) = &self.spec.root.throttled else {
+            return String::new();
+        };
+        let mut lacks: Vec<String> = checks::missing_headers(exchange, &throttled.headers)
+            .into_iter()
+            .map(|name| format!("no {name} header"))
+            .collect();
+        let valid = exchange.response_json().is_some_and(|json| {
+            self.spec
+                .validator(&throttled.schema)
+                .is_some_and(|validator| validator.is_valid(&json))
+        });
+        if !valid {
+            lacks.push(format!("a body that is not {}", throttled.schema));
+        }
+        if lacks.is_empty() {
+            match self.patience.gave_up() {
+                Some(why) => why,
+                None => format!(
+                    "still throttled after waiting {:.0?}, the most one request waits",
+                    self.options.throttle_wait
+                ),
+            }
+        } else {
+            lacks.join(", ")
+        }
     }
 
     /// The set-up of a case: when links say `plan`'s operation acts on an existing record, the
     /// source operation's fixed request is sent first and the link carries its answer into
-    /// `request`.
+    /// `request`. A case that writes the record gets it only once a read shows the record is the
+    /// run's own.
     async fn set_up(
         &self,
         plan: &Plan,
         request: Request,
-        steps: &mut Vec<Sent>,
-    ) -> Result<Request, Outcome> {
+        result: &mut CaseResult,
+    ) -> Option<Request> {
         let Some(setup) = &plan.setup else {
-            return Ok(request);
+            return Some(request);
         };
         let source = self.spec.plan(setup.source);
         let mut source_request = self.fixed[source.operation.operation_id].clone();
         self.own(source, &mut source_request);
         let source_request = &source_request;
-        let fail = |message: String| ("set-up".to_owned(), Err(message));
         let exchange = self
             .send(setup.source, Credentials::Token, source_request, None)
             .await;
         if let Ok(exchange) = &exchange {
             self.made(source, exchange);
         }
-        steps.push(Sent {
+        result.steps.push(Sent {
             what: format!("set-up: {}", setup.source.operation_id),
             credentials: Credentials::Token,
             exchange: exchange.as_ref().ok().cloned(),
         });
-        let exchange = exchange.map_err(fail)?;
+        let fail = |result: &mut CaseResult, mismatch: Mismatch| {
+            result.outcomes.push((Check::SetUp, Err(mismatch)));
+            None
+        };
+        let exchange = match exchange {
+            Ok(exchange) => exchange,
+            Err(message) => return fail(result, unanswered(message)),
+        };
         if exchange.status != source.success_status {
-            return Err(fail(format!(
-                "{} answered {}, not {}",
-                setup.source.operation_id, exchange.status, source.success_status
-            )));
+            return fail(
+                result,
+                Mismatch::new(
+                    format!("{} answered {}", setup.source.operation_id, exchange.status),
+                    format!(
+                        "{} answered {}, not {}",
+                        setup.source.operation_id, exchange.status, source.success_status
+                    ),
+                ),
+            );
         }
-        follow::apply(
+        let answer = exchange.response_json();
+        let request = match follow::apply(
             &setup.link,
             request,
             source_request,
-            exchange.response_json().as_ref(),
+            answer.as_ref(),
             &|name| source.default(name),
-        )
-        .map_err(fail)
+        ) {
+            Ok(request) => request,
+            Err(message) => return fail(result, Mismatch::new("the link has no value", message)),
+        };
+        if matches!(plan.operation.method, "GET" | "HEAD") {
+            return Some(request);
+        }
+        let resource = self.resources.iter().position(|resource| {
+            resource.create.operation.operation_id == setup.source.operation_id
+        });
+        let id = resource.and_then(|resource| {
+            answer
+                .as_ref()
+                .and_then(|answer| answer.pointer(&self.resources[resource].answer_id).cloned())
+        });
+        let (Some(resource), Some(id)) = (resource, id) else {
+            return fail(
+                result,
+                Mismatch::new(
+                    "no record to prove",
+                    format!(
+                        "the record {} made cannot be read back to show it is the run's own: \
+                         the request was not sent",
+                        setup.source.operation_id
+                    ),
+                ),
+            );
+        };
+        let (proof, read) = self.prove(resource, &id, Some(&self.records.marker)).await;
+        result.steps.push(Sent {
+            what: format!("read record {id}: is it the run's own?"),
+            credentials: Credentials::Token,
+            exchange: read,
+        });
+        let refused = |mismatch: Mismatch| {
+            mismatch.within(&format!(
+                "{} answered id {id}; the case's request was not sent",
+                setup.source.operation_id
+            ))
+        };
+        match proof {
+            Proof::Own => Some(request),
+            Proof::Gone => {
+                result.outcomes.push((
+                    Check::OwnRecord,
+                    Err(refused(Mismatch::new(
+                        "the id answered names no record",
+                        "a read of it answered 404",
+                    ))),
+                ));
+                None
+            }
+            Proof::Foreign(mismatch) | Proof::Unknown(mismatch) => {
+                result
+                    .outcomes
+                    .push((Check::OwnRecord, Err(refused(mismatch))));
+                None
+            }
+        }
     }
 
     async fn valid_case(&self, lane: usize, plan: &Plan, request: Request) -> CaseResult {
         let operation = plan.operation;
         let mut result = CaseResult::new();
-        let request = match self.set_up(plan, request, &mut result.steps).await {
-            Ok(request) => request,
-            Err(outcome) => {
-                result.outcomes.push(outcome);
-                return result;
-            }
+        let Some(mut request) = self.set_up(plan, request, &mut result).await else {
+            return result;
         };
-        let mut request = request;
         self.own(plan, &mut request);
         let (client, proxy) = &self.clients.typed[lane];
         let arguments = Arguments {
@@ -863,43 +1382,71 @@ impl Runner<'_> {
             query: request.query.clone(),
             body: request.body.clone(),
         };
+        if self.health.gone() {
+            return result.failure(
+                Check::Request,
+                unanswered("not sent: the server stopped answering".to_owned()),
+            );
+        }
         let typed = dispatch::call(client, operation.operation_id, &arguments).await;
         let exchange = proxy.take();
         result.steps.push(Sent {
             what: CASE_STEP.to_owned(),
             credentials: Credentials::Token,
-            exchange: exchange.clone(),
+            exchange: exchange.clone().and_then(Result::ok),
         });
-        let Some(exchange) = exchange else {
-            let message = match typed {
-                Err(error) => format!("nothing was sent: {error}"),
-                Ok(answer) => format!("no response recorded, yet the client got {answer:?}"),
-            };
-            return result.failure("request", message);
+        let exchange = match (exchange, &typed) {
+            (Some(Ok(exchange)), _) => exchange,
+            (Some(Err(message)), _) => {
+                self.health.note::<()>(&Err(message.clone()));
+                return result.failure(Check::Request, unanswered(message));
+            }
+            (None, Err(error)) => {
+                let message = format!("nothing was sent: {error}");
+                self.health.note::<()>(&Err(message.clone()));
+                return result.failure(Check::Request, unanswered(message));
+            }
+            (None, Ok(answer)) => {
+                return result.failure(
+                    Check::Request,
+                    unanswered(format!(
+                        "no response recorded, yet the client got status {}",
+                        answer.status
+                    )),
+                );
+            }
         };
+        self.health.note::<()>(&Ok(()));
         self.answered(operation, Credentials::Token, &exchange);
         self.made(plan, &exchange);
         let json = exchange.response_json();
+        let shaped = self.judge_answer(
+            operation,
+            &exchange,
+            plan.success_status,
+            &mut result.outcomes,
+        );
+        if exchange.status != plan.success_status || !shaped {
+            return result;
+        }
         let outcomes = &mut result.outcomes;
-        outcomes.push(checks::status(plan.success_status, exchange.status));
         outcomes.push((
-            "typed decode".to_owned(),
+            Check::TypedDecode,
             match typed {
                 Ok(answer) if answer.success => Ok(()),
-                Ok(answer) => Err(format!(
-                    "the generated client returned status {} as an error",
-                    answer.status
+                Ok(answer) => Err(Mismatch::new(
+                    "decoded as an error",
+                    format!(
+                        "the generated client returned status {} as an error",
+                        answer.status
+                    ),
                 )),
-                Err(error) => Err(error.to_string()),
+                Err(error) => Err(Mismatch::new(
+                    "the client cannot decode it",
+                    format!("the generated client could not decode it: {error}"),
+                )),
             },
         ));
-        outcomes.push(checks::response_schema(
-            self.spec.response_validator(operation, exchange.status),
-            json.as_ref(),
-        ));
-        if let Some(documented) = operation.response(exchange.status) {
-            outcomes.push(checks::documented_headers(&exchange, documented.headers));
-        }
         let default = |name: &str| plan.default(name);
         let mut first_time = |pointer: &str, value: &Value| {
             self.seen
@@ -942,11 +1489,39 @@ impl Runner<'_> {
                 ));
             }
         }
-        if exchange.status == plan.success_status {
-            self.follow_up(plan, &request, json.as_ref(), &mut result)
-                .await;
-        }
+        self.wrote(plan, &request);
+        self.follow_up(plan, &request, json.as_ref(), &mut result)
+            .await;
         result
+    }
+
+    /// After a successful update whose body gives the marker property a value not the run's,
+    /// remembers what it wrote: the record is told apart by that at the end.
+    fn wrote(&self, plan: &Plan, request: &Request) {
+        let Some(Value::Object(body)) = &request.body else {
+            return;
+        };
+        for (index, resource) in self.resources.iter().enumerate() {
+            if resource.update.map(|update| update.operation.operation_id)
+                != Some(plan.operation.operation_id)
+            {
+                continue;
+            }
+            let marked = body
+                .get(&resource.marker.property)
+                .and_then(Value::as_str)
+                .is_some_and(|text| self.records.is_ours(text));
+            let Some(id) = resource.id_in(plan, request).filter(|_| !marked) else {
+                continue;
+            };
+            let written: Map<String, Value> = body
+                .iter()
+                .filter(|(name, _)| !plan.write_only.contains(*name))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+            self.records
+                .wrote(index, &id, plan.operation.operation_id, written);
+        }
     }
 
     /// After a success: read back what links lead to, and for a delete, make sure the record is
@@ -964,9 +1539,10 @@ impl Runner<'_> {
             {
                 Ok(read) => read,
                 Err(message) => {
-                    result
-                        .outcomes
-                        .push(("reads back as sent".to_owned(), Err(message)));
+                    result.outcomes.push((
+                        Check::ReadsBackAsSent,
+                        Err(Mismatch::new("the link has no value", message)),
+                    ));
                     continue;
                 }
             };
@@ -982,10 +1558,13 @@ impl Runner<'_> {
                 exchange: exchange.as_ref().ok().cloned(),
             });
             let outcome = match exchange {
-                Err(message) => Err(message),
-                Ok(exchange) if exchange.status != target.success_status => Err(format!(
-                    "{} answered {}, not {}",
-                    link.target.operation_id, exchange.status, target.success_status
+                Err(message) => Err(unanswered(message)),
+                Ok(exchange) if exchange.status != target.success_status => Err(Mismatch::new(
+                    format!("the read answered {}", exchange.status),
+                    format!(
+                        "{} answered {}, not {}",
+                        link.target.operation_id, exchange.status, target.success_status
+                    ),
                 )),
                 Ok(exchange) => {
                     checks::read_back(
@@ -997,87 +1576,101 @@ impl Runner<'_> {
                     .1
                 }
             };
-            result
-                .outcomes
-                .push(("reads back as sent".to_owned(), outcome));
+            result.outcomes.push((Check::ReadsBackAsSent, outcome));
         }
         let Some(read) = plan.read_after_delete else {
             return;
         };
         let again = follow::same_path(request);
-        for (name, operation) in [
-            ("read after delete", read),
-            ("delete again", plan.operation),
+        for (gone, operation) in [
+            (Gone::ReadAfterDelete, read),
+            (Gone::DeleteAgain, plan.operation),
         ] {
             if operation.response(404).is_none() {
                 continue;
             }
             let exchange = self.send(operation, Credentials::Token, &again, None).await;
+            let check = Check::GoneAfterDelete(gone);
             result.steps.push(Sent {
-                what: name.to_owned(),
+                what: check.to_string().trim_end_matches(": 404").to_owned(),
                 credentials: Credentials::Token,
                 exchange: exchange.as_ref().ok().cloned(),
             });
-            let outcome = exchange.and_then(|exchange| {
-                if exchange.status == 404 {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "{} answered {}, not 404",
-                        operation.operation_id, exchange.status
-                    ))
-                }
+            let outcome = exchange.map_err(unanswered).and_then(|exchange| {
+                checks::check(exchange.status == 404, || {
+                    Mismatch::new(
+                        format!("answered {}", exchange.status),
+                        format!(
+                            "{} answered {}, not 404, after the record was deleted",
+                            operation.operation_id, exchange.status
+                        ),
+                    )
+                })
             });
-            result.outcomes.push((format!("{name}: 404"), outcome));
+            result.outcomes.push((check, outcome));
         }
     }
 
     async fn invalid_case(&self, plan: &Plan, case: InvalidRequest) -> CaseResult {
         // Aimed at no record unless a violation is in the values that name one, so that a server
         // that wrongly accepts it writes nothing of anyone's.
-        let request = match follow::unlabelled_absent(plan, &case, &self.spec.definitions) {
+        let mut request = match follow::unlabelled_absent(plan, &case, &self.spec.definitions) {
             Some(request) => request,
             None => case.request.clone(),
         };
-        let mut result = self
-            .error_case(plan, CASE_STEP, Credentials::Token, &request, None, 400)
+        // Marked, unless a violation is in the marker: what a server wrongly accepts is found.
+        let marker_broken = self.resources.iter().any(|resource| {
+            resource.create.operation.operation_id == plan.operation.operation_id
+                && follow::violates(&case, &resource.marker.property)
+        });
+        if !marker_broken {
+            self.own(plan, &mut request);
+        }
+        let (mut result, shaped) = self
+            .error_case(plan, Credentials::Token, &request, None, 400)
             .await;
-        let json = result
-            .steps
-            .last()
-            .and_then(|step| step.exchange.as_ref())
-            .and_then(Exchange::response_json);
-        result
-            .outcomes
-            .extend(checks::labelled_errors(json.as_ref(), &case.violations));
+        if shaped {
+            let json = result
+                .steps
+                .last()
+                .and_then(|step| step.exchange.as_ref())
+                .and_then(Exchange::response_json);
+            result
+                .outcomes
+                .extend(checks::labelled_errors(json.as_ref(), &case.violations));
+        }
         result
     }
 
-    /// Sends a request that must fail with `expected` and checks the error envelope.
+    /// Sends a request that must fail with `expected` and checks the error envelope; whether
+    /// the answer has the expected status and the documented shape.
     async fn error_case(
         &self,
         plan: &Plan,
-        what: &str,
         credentials: Credentials,
         request: &Request,
         body: Option<(&str, Bytes)>,
         expected: u16,
-    ) -> CaseResult {
+    ) -> (CaseResult, bool) {
         let operation = plan.operation;
         let refused_early = REFUSED_EARLY.contains(&expected);
         let sent = self
             .send_refused(operation, credentials, request, body, refused_early)
             .await;
-        let (mut result, exchange) = match one_step(what, credentials, sent) {
+        let (mut result, exchange) = match one_step(credentials, sent) {
             Ok(sent) => sent,
-            Err(failed) => return failed,
+            Err(failed) => return (failed, false),
         };
-        let documented = operation
-            .response(exchange.status)
-            .map(|response| response.headers);
-        let validator = self.spec.response_validator(operation, exchange.status);
-        error_checks(&mut result, &exchange, expected, documented, validator).await;
-        result
+        let shaped = self.judge_answer(operation, &exchange, expected, &mut result.outcomes);
+        if !shaped || exchange.status != expected {
+            return (result, false);
+        }
+        let typed: Result<ErrorEnvelope, String> = exchange::decode_as_client(&exchange).await;
+        result.outcomes.extend(checks::error_envelope(
+            exchange.response_json().as_ref(),
+            &typed,
+        ));
+        (result, true)
     }
 
     /// A transport case: `request` with `case`'s one fault, and the answer the spec says it gets.
@@ -1118,41 +1711,43 @@ impl Runner<'_> {
             Fault::ContentType(_) | Fault::RepeatedKey(_) | Fault::DateBeyondUtc(_) => {}
         }
         let (content_type, body) = hostile::body(&case.fault, request).unzip();
-        let sent = exchange::send_raw(
-            self.clients.get(credentials),
-            &self.patience,
-            method,
-            url,
-            content_type,
-            body,
-            &headers,
-            true,
-        )
-        .await
-        .map_err(|error| format!("the request failed: {error}"));
-        let (mut result, exchange) = match one_step(CASE_STEP, credentials, sent) {
+        let sent = self
+            .raw_as(
+                self.clients.get(credentials),
+                method,
+                url,
+                content_type,
+                body,
+                &headers,
+                true,
+            )
+            .await;
+        let (mut result, exchange) = match one_step(credentials, sent) {
             Ok(sent) => sent,
             Err(failed) => return failed,
         };
         self.answered(operation, credentials, &exchange);
         self.made(plan, &exchange);
-        let json = exchange.response_json();
-        let validator = match &case.root {
-            Some(answer) => self.spec.validator(&answer.schema),
-            None => self.spec.response_validator(operation, exchange.status),
+        // The root's answers are documented there: a JSON body of their schema, their headers
+        // checked below.
+        let shaped = match &case.root {
+            Some(answer) => {
+                let (judged, shaped) = checks::answer(
+                    &exchange,
+                    case.status,
+                    Some(Documented {
+                        media_types: &["application/json"],
+                        headers: &[],
+                        validator: self.spec.validator(&answer.schema),
+                    }),
+                );
+                result.outcomes.extend(judged);
+                shaped
+            }
+            None => self.judge_answer(operation, &exchange, case.status, &mut result.outcomes),
         };
-        // The root's answers are documented there, their headers checked below.
-        let documented = match &case.root {
-            Some(_) => Some(&[][..]),
-            None => operation
-                .response(exchange.status)
-                .map(|response| response.headers),
-        };
-        error_checks(&mut result, &exchange, case.status, documented, validator).await;
-        if let Some(name) = &case.names {
-            result
-                .outcomes
-                .push(checks::names_property(json.as_ref(), name));
+        if exchange.status != case.status {
+            return result;
         }
         if let Some(answer) = &case.root {
             let path_methods = matches!(case.fault, Fault::WrongMethod(_))
@@ -1163,222 +1758,36 @@ impl Runner<'_> {
                 path_methods.as_ref(),
             ));
         }
+        if !shaped {
+            return result;
+        }
+        let json = exchange.response_json();
+        let typed: Result<ErrorEnvelope, String> = exchange::decode_as_client(&exchange).await;
         result
-    }
-
-    /// `headers` as a report shows them: the target's token as `$NEXUDUS_TOKEN`.
-    fn without_token(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.clone(),
-                    value.replace(&self.target.token, "$NEXUDUS_TOKEN"),
-                )
-            })
-            .collect()
-    }
-
-    /// Records a fixed case's checks (and its failure, if any).
-    fn finish(&self, state: &mut State, operation: &Operation, kind: &str, result: &CaseResult) {
-        self.record_case(state, operation.operation_id, kind, result);
-        if result.failed() {
-            self.report_failure(state, operation.operation_id, kind, result);
-        }
-    }
-
-    /// Counts one case, its requests and each of its checks.
-    fn record_case(&self, state: &mut State, name: &str, kind: &str, result: &CaseResult) {
-        for (check, outcome) in &result.outcomes {
-            let check = format!("{kind}: {check}");
-            state.report.record(name, &check, outcome.is_ok());
-        }
-        state.report.cases += 1;
-        state.report.requests += result.steps.len() as u64;
-    }
-
-    fn report_failure(&self, state: &mut State, name: &str, kind: &str, result: &CaseResult) {
-        let pretty = |bytes: &Bytes| match serde_json::from_slice::<Value>(bytes) {
-            Ok(json) => serde_json::to_string_pretty(&json).expect("serialises"),
-            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-        };
-        let steps = result
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(index, sent)| {
-                let binds = result
-                    .binds
-                    .iter()
-                    .filter(|(step, _, _)| *step == index)
-                    .map(|(_, id, filter)| (id.to_string(), filter.clone()))
-                    .collect();
-                let auth = match sent.credentials {
-                    Credentials::Token => "$NEXUDUS_TOKEN",
-                    Credentials::None => "",
-                    Credentials::BadToken => BAD_TOKEN,
-                    Credentials::WithoutRole(_) => "$NEXUDUS_TOKEN_WITHOUT_ROLE",
-                };
-                match &sent.exchange {
-                    Some(exchange) => report::Step {
-                        what: sent.what.clone(),
-                        request_body: pretty(&exchange.request_body),
-                        status: exchange.status,
-                        response_body: pretty(&exchange.response_body),
-                        curl: report::curl(
-                            &exchange.method,
-                            &exchange.url,
-                            auth,
-                            exchange.content_type.as_deref(),
-                            &self.without_token(&exchange.headers),
-                            &exchange.request_body,
-                        ),
-                        binds,
-                    },
-                    None => report::Step {
-                        what: sent.what.clone(),
-                        request_body: String::new(),
-                        status: 0,
-                        response_body: "(no response)".into(),
-                        curl: String::new(),
-                        binds,
-                    },
-                }
-            })
-            .collect();
-        state.report.failures.push(Failure {
-            operation: name.to_owned(),
-            case: kind.to_owned(),
-            sequence: result.sequence,
-            checks: result
+            .outcomes
+            .extend(checks::error_envelope(json.as_ref(), &typed));
+        if let Some(name) = &case.names {
+            result
                 .outcomes
-                .iter()
-                .filter_map(|(check, outcome)| {
-                    outcome
-                        .as_ref()
-                        .err()
-                        .map(|message| (check.clone(), message.clone()))
-                })
-                .collect(),
-            steps,
-        });
-    }
-
-    /// The coverage table, and a failing check for each documented status a client can cause
-    /// that no case produced.
-    fn coverage(&self, report: &mut Report) {
-        let responses = self.responses.lock().expect("not poisoned");
-        let token_endpoint = crate::sign_in::token_endpoint()
-            .filter(|_| self.target.sign_in.is_some())
-            .map(|endpoint| (endpoint, crate::plan::reachable(endpoint)));
-        let plans = self
-            .spec
-            .plans
-            .iter()
-            .map(|plan| (plan.operation, plan.reachable.clone()));
-        for (operation, reachable_statuses) in plans.chain(token_endpoint) {
-            for response in operation.responses {
-                let count = responses
-                    .get(&(operation.operation_id, response.status))
-                    .copied()
-                    .unwrap_or_default();
-                let throttled = self
-                    .spec
-                    .root
-                    .throttled
-                    .as_ref()
-                    .map(|answer| answer.status)
-                    == Some(response.status);
-                let reachable = reachable_statuses.contains(&response.status) && !throttled;
-                report.coverage.insert(
-                    (operation.operation_id.to_owned(), response.status),
-                    Coverage {
-                        responses: count,
-                        reachable,
-                        throttled,
-                    },
-                );
-                if reachable {
-                    report.record(
-                        operation.operation_id,
-                        &format!("coverage: {} produced", response.status),
-                        count > 0,
-                    );
-                }
-            }
+                .push(checks::names_property(json.as_ref(), name));
         }
+        result
     }
 }
 
 /// A case of one request: its step recorded, and the exchange, or the case failed at sending.
 fn one_step(
-    what: &str,
     credentials: Credentials,
     sent: Result<Exchange, String>,
 ) -> Result<(CaseResult, Exchange), CaseResult> {
     let mut result = CaseResult::new();
     result.steps.push(Sent {
-        what: what.to_owned(),
+        what: CASE_STEP.to_owned(),
         credentials,
         exchange: sent.as_ref().ok().cloned(),
     });
     match sent {
         Ok(exchange) => Ok((result, exchange)),
-        Err(message) => Err(result.failure("request", message)),
-    }
-}
-
-/// The checks of an error answer: its status, the headers and the envelope (as the generated
-/// client decodes it) when its status is `documented` (with the headers it requires), and the
-/// schema `validator` of its body.
-async fn error_checks(
-    result: &mut CaseResult,
-    exchange: &Exchange,
-    expected: u16,
-    documented: Option<&[&str]>,
-    validator: Option<&spec_schema::Validator>,
-) {
-    let json = exchange.response_json();
-    if let Some(headers) = documented {
-        result
-            .outcomes
-            .push(checks::documented_headers(exchange, headers));
-    }
-    let typed: Result<ErrorEnvelope, String> = if documented.is_some() {
-        exchange::decode_as_client(exchange).await
-    } else {
-        Err(format!(
-            "status {} is not documented: the generated client reports UnexpectedResponse",
-            exchange.status
-        ))
-    };
-    result
-        .outcomes
-        .push(checks::status(expected, exchange.status));
-    result
-        .outcomes
-        .extend(checks::error_envelope(json.as_ref(), &typed));
-    result
-        .outcomes
-        .push(checks::response_schema(validator, json.as_ref()));
-}
-
-impl State {
-    /// Whether `result` is the first failure of `operation`'s `kind` cases with its set of
-    /// failing checks (the one that is shrunk and reported).
-    fn first_of_its_kind(&mut self, name: &'static str, kind: &str, result: &CaseResult) -> bool {
-        // A failing sequence fails every later check that depends on the step that failed, so its
-        // checks do not tell failures apart: its first failure is the one shrunk (each shrink
-        // costs whole sequences).
-        let signature: Vec<String> = match result.sequence {
-            Some(_) => Vec::new(),
-            None => result
-                .outcomes
-                .iter()
-                .filter(|(_, outcome)| outcome.is_err())
-                .map(|(check, _)| check.clone())
-                .collect(),
-        };
-        self.reported.insert((name, kind.to_owned(), signature))
+        Err(message) => Err(result.failure(Check::Request, unanswered(message))),
     }
 }

@@ -13,10 +13,11 @@ use nexudus_server_api::{Operation, SECURITY_SCHEMES};
 use serde_json::Value;
 
 use crate::{
-    SignIn,
-    checks::{self, check},
-    exchange::{self, Exchange},
-    runner::{CaseResult, Credentials, Runner, Sent},
+    checks::check,
+    exchange::Exchange,
+    report::substitute,
+    runner::{CaseResult, Credentials, Runner, Sent, unanswered},
+    vocabulary::{Check, Mismatch, SignIn},
 };
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -50,13 +51,9 @@ fn probe() -> Option<&'static Operation> {
     })
 }
 
-/// The two grants that must succeed, with their kinds.
-const PASSWORD_GRANT: &str = "sign-in: password grant";
-const REFRESH_GRANT: &str = "sign-in: refresh grant, then the same refresh token again";
-
 /// A request the endpoint must refuse, and the code RFC 6749 names for it.
 struct Refusal {
-    kind: &'static str,
+    kind: SignIn,
     /// What the step is called in a report.
     what: &'static str,
     request: Refused,
@@ -75,37 +72,37 @@ enum Refused {
 
 const REFUSALS: [Refusal; 6] = [
     Refusal {
-        kind: "sign-in: wrong password",
+        kind: SignIn::WrongPassword,
         what: "wrong password",
         request: Refused::WrongPassword,
         error: "invalid_grant",
     },
     Refusal {
-        kind: "sign-in: unknown refresh token",
+        kind: SignIn::UnknownRefreshToken,
         what: "unknown refresh token",
         request: Refused::UnknownRefreshToken,
         error: "invalid_grant",
     },
     Refusal {
-        kind: "sign-in: unknown grant type",
+        kind: SignIn::UnknownGrantType,
         what: "unknown grant type",
         request: Refused::UnknownGrantType,
         error: "unsupported_grant_type",
     },
     Refusal {
-        kind: "sign-in: JSON body",
+        kind: SignIn::JsonBody,
         what: "JSON body",
         request: Refused::JsonBody,
         error: "unsupported_grant_type",
     },
     Refusal {
-        kind: "sign-in: missing password",
+        kind: SignIn::MissingPassword,
         what: "missing password",
         request: Refused::MissingPassword,
         error: "invalid_request",
     },
     Refusal {
-        kind: "sign-in: body over the limit",
+        kind: SignIn::OverLimit,
         what: "body over the limit",
         request: Refused::OverLimit,
         error: "invalid_request",
@@ -172,8 +169,8 @@ impl Runner<'_> {
     pub(crate) async fn sign_in_cases(
         &self,
         endpoint: &'static Operation,
-        credentials: &SignIn,
-    ) -> Vec<(&'static str, CaseResult)> {
+        credentials: &crate::SignIn,
+    ) -> Vec<(SignIn, CaseResult)> {
         let (username, password) = (credentials.username.as_str(), credentials.password.as_str());
         let mut secrets = vec![(password.to_owned(), "$NEXUDUS_PASSWORD".to_owned())];
         let mut cases = Vec::new();
@@ -191,7 +188,7 @@ impl Runner<'_> {
                 ]),
             )
             .await;
-        cases.push((PASSWORD_GRANT, result));
+        cases.push((SignIn::PasswordGrant, result));
 
         let mut result = CaseResult::new();
         if let Some(refresh_token) = granted
@@ -215,11 +212,14 @@ impl Runner<'_> {
             .await;
         } else {
             result.outcomes.push((
-                "refresh token".into(),
-                Err("the password grant gave none".into()),
+                Check::RefreshToken,
+                Err(Mismatch::new(
+                    "no refresh token",
+                    "the password grant gave no refresh token to try",
+                )),
             ));
         }
-        cases.push((REFRESH_GRANT, result));
+        cases.push((SignIn::RefreshGrant, result));
 
         for refusal in &REFUSALS {
             let (content_type, body) =
@@ -290,7 +290,9 @@ impl Runner<'_> {
         let exchange = match sent {
             Ok(exchange) => Some(exchange),
             Err(message) => {
-                result.outcomes.push(("request".into(), Err(message)));
+                result
+                    .outcomes
+                    .push((Check::Request, Err(unanswered(message))));
                 None
             }
         };
@@ -313,29 +315,32 @@ impl Runner<'_> {
         let exchange = self
             .post(result, endpoint, what, Some(FORM), body, false)
             .await?;
-        let json = exchange.response_json();
         let success = endpoint
             .responses
             .iter()
-            .find(|response| (200..300).contains(&response.status));
-        result.outcomes.push(checks::status(
-            success.map_or(200, |response| response.status),
-            exchange.status,
-        ));
-        result.outcomes.push(checks::response_schema(
-            self.spec.response_validator(endpoint, exchange.status),
-            json.as_ref(),
-        ));
-        let body = json.filter(|_| (200..300).contains(&exchange.status))?;
-        let token_type = body
-            .get("token_type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+            .find(|response| (200..300).contains(&response.status))
+            .map_or(200, |response| response.status);
+        if !self.judge_answer(endpoint, &exchange, success, &mut result.outcomes)
+            || exchange.status != success
+        {
+            return None;
+        }
+        let body = exchange.response_json()?;
+        let token_type = body.get("token_type").cloned().unwrap_or(Value::Null);
         result.outcomes.push((
-            "token type".into(),
-            check(token_type.eq_ignore_ascii_case("bearer"), || {
-                format!("token_type is {token_type:?}, not bearer (RFC 6750)")
-            }),
+            Check::TokenType,
+            check(
+                token_type
+                    .as_str()
+                    .is_some_and(|text| text.eq_ignore_ascii_case("bearer")),
+                || {
+                    Mismatch::new(
+                        "not bearer",
+                        format!("token_type is {token_type}, where RFC 6750 says bearer"),
+                    )
+                    .values(Value::from("bearer"), token_type.clone())
+                },
+            ),
         ));
         if let (Some(access_token), Some(probe)) = (text(&body, "access_token"), probe()) {
             self.try_token(result, probe, &access_token).await;
@@ -348,9 +353,10 @@ impl Runner<'_> {
         let client = match nexudus_client::authenticated(&self.target.base_url, token) {
             Ok(client) => client,
             Err(error) => {
-                result
-                    .outcomes
-                    .push(("issued token works".into(), Err(error.to_string())));
+                result.outcomes.push((
+                    Check::IssuedTokenWorks,
+                    Err(Mismatch::new("no client", error.to_string())),
+                ));
                 return;
             }
         };
@@ -359,33 +365,27 @@ impl Runner<'_> {
             self.target.base_url.trim_end_matches('/'),
             probe.path
         );
-        let sent = exchange::send_raw(
-            &client,
-            self.patience(),
-            probe.method,
-            url,
-            None,
-            None,
-            &[],
-            false,
-        )
-        .await
-        .map_err(|error| format!("the request failed: {error}"));
+        let sent = self
+            .raw_as(&client, probe.method, url, None, None, &[], false)
+            .await;
         if let Ok(exchange) = &sent {
             self.answered_with(probe, Some(token.to_owned()), exchange);
         }
         let status = sent.as_ref().map_or(0, |exchange| exchange.status);
         result.steps.push(Sent {
             what: format!("{} with the issued token", probe.operation_id),
-            credentials: Credentials::None,
+            credentials: Credentials::Issued,
             exchange: sent.ok(),
         });
         result.outcomes.push((
-            "issued token works".into(),
+            Check::IssuedTokenWorks,
             check((200..300).contains(&status), || {
-                format!(
-                    "{} answered {status} to the issued token",
-                    probe.operation_id
+                Mismatch::new(
+                    format!("answered {status}"),
+                    format!(
+                        "{} answered {status} to the issued token",
+                        probe.operation_id
+                    ),
                 )
             }),
         ));
@@ -414,25 +414,34 @@ impl Runner<'_> {
         } else {
             400
         };
-        let json = exchange.response_json();
-        result
-            .outcomes
-            .push(checks::status(expected, exchange.status));
-        result.outcomes.push(checks::response_schema(
-            self.spec.response_validator(endpoint, exchange.status),
-            json.as_ref(),
-        ));
-        let got = json
-            .as_ref()
-            .and_then(|json| json.get("error"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        // An answer of another status is that status's fault alone: an OAuth error code is not
+        // looked for in a success.
+        if !self.judge_answer(endpoint, &exchange, expected, &mut result.outcomes)
+            || exchange.status != expected
+        {
+            return;
+        }
+        let got = exchange
+            .response_json()
+            .and_then(|json| json.get("error").cloned());
         result.outcomes.push((
-            "OAuth error code".into(),
-            check(got == error, || {
-                format!("error is {got:?}, expected {error:?}")
-            }),
+            Check::OAuthErrorCode,
+            match got {
+                Some(Value::String(got)) if got == error => Ok(()),
+                Some(got) => Err(Mismatch::new(
+                    format!("error {got}"),
+                    format!("error is {got}, where RFC 6749 says {}", Value::from(error)),
+                )
+                .values(Value::from(error), got.clone())),
+                None => Err(Mismatch::new(
+                    "no error member",
+                    format!(
+                        "the answer has no error member, where RFC 6749 says {}",
+                        Value::from(error)
+                    ),
+                )
+                .values(Value::from(error), Value::Null)),
+            },
         ));
     }
 }
@@ -441,21 +450,126 @@ fn text(body: &Value, key: &str) -> Option<String> {
     body.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// The exchange with every secret replaced by its placeholder (in the URL, both bodies).
+/// The exchange with every secret replaced by its placeholder wherever it is a whole value: a
+/// query or form value, a JSON string, a header value (or `Bearer` and it), or, in a body that is
+/// neither JSON nor a form, a whole word. A secret is never replaced inside other text.
 fn redact(exchange: &mut Exchange, secrets: &[(String, String)]) {
-    let replace = |text: &str| {
+    let secrets: Vec<&(String, String)> = secrets
+        .iter()
+        .filter(|(secret, _)| !secret.is_empty())
+        .collect();
+    let value = |text: &str| {
         secrets
             .iter()
-            .filter(|(secret, _)| !secret.is_empty())
-            .fold(text.to_owned(), |text, (secret, placeholder)| {
-                // A form carries it percent-encoded.
-                let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-                text.replace(secret, placeholder)
-                    .replace(&encoded, placeholder)
-            })
+            .find(|(secret, _)| secret == text)
+            .map(|(_, placeholder)| placeholder.clone())
     };
-    exchange.url = replace(&exchange.url);
-    exchange.request_body = Bytes::from(replace(&String::from_utf8_lossy(&exchange.request_body)));
-    exchange.response_body =
-        Bytes::from(replace(&String::from_utf8_lossy(&exchange.response_body)));
+    let form = |text: &str| -> String {
+        text.split('&')
+            .map(|pair| {
+                let (name, raw) = pair.split_once('=').unwrap_or((pair, ""));
+                let decoded: String = form_urlencoded::parse(format!("x={raw}").as_bytes())
+                    .next()
+                    .map(|(_, decoded)| decoded.into_owned())
+                    .unwrap_or_default();
+                match value(&decoded) {
+                    Some(placeholder) => format!("{name}={placeholder}"),
+                    None => pair.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    fn json(value: &mut Value, replace: &dyn Fn(&str) -> Option<String>) {
+        match value {
+            Value::String(text) => {
+                if let Some(placeholder) = replace(text) {
+                    *text = placeholder;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| json(item, replace)),
+            Value::Object(members) => members.values_mut().for_each(|item| json(item, replace)),
+            _ => {}
+        }
+    }
+    let body = |bytes: &Bytes| -> Bytes {
+        if let Ok(mut parsed) = serde_json::from_slice::<Value>(bytes) {
+            json(&mut parsed, &value);
+            return Bytes::from(serde_json::to_vec(&parsed).expect("JSON values serialise"));
+        }
+        let text = String::from_utf8_lossy(bytes);
+        if !text.is_empty() && !text.contains(char::is_whitespace) && text.contains('=') {
+            return Bytes::from(form(&text));
+        }
+        let mut text = text.into_owned();
+        for (secret, placeholder) in &secrets {
+            text = substitute(&text, secret, placeholder);
+        }
+        Bytes::from(text)
+    };
+    if let Some((path, query)) = exchange.url.split_once('?') {
+        exchange.url = format!("{path}?{}", form(query));
+    }
+    exchange.request_body = body(&exchange.request_body);
+    exchange.response_body = body(&exchange.response_body);
+    for (_, header) in &mut exchange.headers {
+        let bearer = header
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .and_then(|(_, token)| value(token));
+        if let Some(placeholder) = value(header) {
+            *header = placeholder;
+        } else if let Some(placeholder) = bearer {
+            *header = format!("Bearer {placeholder}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_replaced_as_whole_values_only() {
+        let secrets = [
+            ("ab".to_owned(), "$ISSUED_ACCESS_TOKEN".to_owned()),
+            ("p@ss word".to_owned(), "$NEXUDUS_PASSWORD".to_owned()),
+        ];
+        let mut exchange = Exchange {
+            method: "POST".into(),
+            url: "http://h/api/token?token=ab&about=abab".into(),
+            request_body: Bytes::from_static(
+                b"grant_type=password&password=p%40ss+word&about=ab%20c",
+            ),
+            content_type: Some(FORM.into()),
+            headers: vec![("Authorization".into(), "Bearer ab".into())],
+            status: 200,
+            response_headers: Vec::new(),
+            response_body: Bytes::from_static(
+                br#"{"access_token":"ab","note":"about abstract tables","list":["ab","abc"]}"#,
+            ),
+        };
+        redact(&mut exchange, &secrets);
+        assert_eq!(
+            exchange.url,
+            "http://h/api/token?token=$ISSUED_ACCESS_TOKEN&about=abab"
+        );
+        assert_eq!(
+            &exchange.request_body[..],
+            b"grant_type=password&password=$NEXUDUS_PASSWORD&about=ab%20c"
+        );
+        assert_eq!(exchange.headers[0].1, "Bearer $ISSUED_ACCESS_TOKEN");
+        let body: Value = serde_json::from_slice(&exchange.response_body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"access_token": "$ISSUED_ACCESS_TOKEN", "note": "about abstract tables", "list": ["$ISSUED_ACCESS_TOKEN", "abc"]})
+        );
+        let mut text = exchange.clone();
+        text.response_body = Bytes::from_static(b"token ab is not about abc");
+        redact(&mut text, &secrets);
+        assert_eq!(
+            &text.response_body[..],
+            b"token $ISSUED_ACCESS_TOKEN is not about abc"
+        );
+    }
 }

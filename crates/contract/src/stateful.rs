@@ -6,12 +6,14 @@
 //! something: a position past the end wraps, and with no record to name the step acts on an id
 //! that was never made. Every record a sequence writes carries its own marker (see
 //! [`Resource::marker`]), so its lists are scoped to its records and sequences run side by side on
-//! disjoint records. A sequence ends with an audit (every marked record, all pages) and deletes
-//! what it made.
+//! disjoint records. An id a create answers or a list shows joins the model only once a read of
+//! it shows the sequence's marker; an update or delete of an id that should have no record is
+//! sent only after a read of it answers 404. A sequence stops at its first failed check (what
+//! follows would be judged against a model that is no longer true), ends with an audit (every
+//! marked record, all pages) and deletes what it made.
 
-use std::{cmp::Ordering, collections::BTreeSet, sync::atomic::Ordering as AtomicOrdering};
+use std::{cmp::Ordering, collections::BTreeSet};
 
-use futures_util::{StreamExt, stream};
 use proptest::{
     prelude::*,
     strategy::{BoxedStrategy, Union},
@@ -24,14 +26,14 @@ use crate::{
     exchange::Exchange,
     follow,
     plan::{Plan, Spec},
+    records::{Listing, Proof},
     resource::Resource,
-    runner::{CaseResult, Credentials, Runner, Sent},
+    runner::{CaseResult, Credentials, Runner, Sent, unanswered},
+    vocabulary::{Absence, Action as Acting, Check, Mismatch, Problems, Step},
 };
 
 /// The most records one create of a sequence asks for.
 const MOST_PER_CREATE: u64 = 3;
-/// Deletes in flight at the end of a run.
-const REMOVALS_IN_FLIGHT: usize = 32;
 /// The largest page a sequence's lists ask for: small, so that paging is exercised.
 const LARGEST_PAGE: u32 = 4;
 
@@ -220,6 +222,8 @@ impl Model {
 struct Sequence<'r, 'a> {
     runner: &'r Runner<'a>,
     resource: &'r Resource<'a>,
+    /// The resource's index among the runner's.
+    index: usize,
     marker: String,
     model: Model,
     result: CaseResult,
@@ -227,6 +231,10 @@ struct Sequence<'r, 'a> {
     step: usize,
     /// An id no record has.
     never: Value,
+    /// How many records the sequence's creates asked for: at most that many carry its marker.
+    asked: u64,
+    /// Whether a check failed: the sequence stops there.
+    failed: bool,
 }
 
 impl Runner<'_> {
@@ -237,46 +245,70 @@ impl Runner<'_> {
         resource: &Resource<'_>,
         actions: Vec<Action>,
     ) -> CaseResult {
-        let marker = format!(
-            "{}-{}",
-            self.marker,
-            self.sequences_started.fetch_add(1, AtomicOrdering::Relaxed)
-        );
-        self.markers
-            .lock()
-            .expect("not poisoned")
-            .insert(marker.clone());
+        let marker = self.records.sequence_marker();
         let never = self.never_id(resource).unwrap_or(Value::from(i64::MAX));
+        let index = self
+            .resources
+            .iter()
+            .position(|candidate| {
+                candidate.create.operation.operation_id == resource.create.operation.operation_id
+            })
+            .expect("the sequence's resource is the runner's");
         let mut sequence = Sequence {
             runner: self,
             resource,
+            index,
             marker: marker.clone(),
             model: Model::default(),
             result: CaseResult::new(),
             step: 0,
             never,
+            asked: 0,
+            failed: false,
         };
         sequence.result.sequence = Some(actions.len());
         for (index, action) in actions.iter().enumerate() {
             sequence.step = index + 1;
             sequence.act(action).await;
+            if sequence.failed {
+                break;
+            }
         }
-        let listed = sequence.audit().await;
+        let list = resource.list.operation.operation_id.to_owned();
+        let (listed, complete) = if !sequence.failed {
+            let listed = sequence.audit().await;
+            let complete = !sequence.failed;
+            (
+                listed.into_iter().map(|id| (id, list.clone())).collect(),
+                complete,
+            )
+        } else if self.options.keep_records || sequence.asked == 0 {
+            (Vec::new(), true)
+        } else {
+            // Cut short by its failure, the sequence may have made records its model does not
+            // hold: they are found through its marker.
+            let listing = self.marked(resource, &marker, sequence.asked).await;
+            let complete = listing.broken.is_none();
+            (self.carrying(resource, &marker, &listing), complete)
+        };
         if !self.options.keep_records {
-            let mut ids: Vec<Value> = sequence
+            let create = resource.create.operation.operation_id.to_owned();
+            let mut ids: Vec<(Value, String)> = sequence
                 .model
                 .live
                 .iter()
-                .map(|record| record.id.clone())
+                .map(|record| (record.id.clone(), create.clone()))
                 .collect();
-            for id in listed {
-                if !ids.contains(&id) {
-                    ids.push(id);
+            for (id, pointed) in listed {
+                if !ids.iter().any(|(known, _)| *known == id) {
+                    ids.push((id, pointed));
                 }
             }
-            let removed = self.remove(resource, &ids).await;
-            self.removed.fetch_add(removed, AtomicOrdering::Relaxed);
-            self.markers.lock().expect("not poisoned").remove(&marker);
+            self.remove_own(index, ids).await;
+            // Where the list could not show them all, the run's clean-up looks again.
+            if complete {
+                self.records.done_with(&marker);
+            }
         }
         sequence.result
     }
@@ -285,92 +317,20 @@ impl Runner<'_> {
     fn never_id(&self, resource: &Resource<'_>) -> Option<Value> {
         let absent =
             follow::absent(resource.read, Request::default(), &self.spec.definitions).ok()?;
-        let setup = resource.read.setup.as_ref()?;
-        let (location, name, _) = setup.link.parameters.first()?;
-        match location {
-            spec_strategies::Location::Path => absent.path.get(name).cloned(),
-            spec_strategies::Location::Query => absent.query.get(name).cloned(),
-        }
-    }
-
-    /// Deletes the records `ids`; how many the server said it deleted.
-    pub(crate) async fn remove(&self, resource: &Resource<'_>, ids: &[Value]) -> u64 {
-        let Some(delete) = resource.delete else {
-            return 0;
-        };
-        let removals = ids.iter().map(|id| async move {
-            let Ok(request) = resource.aimed(delete, Request::default(), id) else {
-                return false;
-            };
-            self.send(delete.operation, Credentials::Token, &request, None)
-                .await
-                .is_ok_and(|exchange| exchange.status == delete.success_status)
-        });
-        // Side by side: each delete waits for its commit, which a server groups (the one-request
-        // creates of up to 100 records leave tens of thousands to delete).
-        stream::iter(removals)
-            .buffer_unordered(REMOVALS_IN_FLIGHT.max(self.options.lanes()))
-            .filter(|removed| std::future::ready(*removed))
-            .count()
-            .await as u64
-    }
-
-    /// Every record carrying `marker`, all pages: the requests sent and the records, or why they
-    /// could not be read.
-    pub(crate) async fn marked(
-        &self,
-        resource: &Resource<'_>,
-        marker: &str,
-    ) -> (Vec<(Request, Option<Exchange>)>, Result<Vec<Value>, String>) {
-        let list = resource.list;
-        let page = list.page.as_ref().expect("a list has a page");
-        let mut sent = Vec::new();
-        let mut records = Vec::new();
-        for number in 1.. {
-            let request = resource.marked_page(marker, number, resource.max_size);
-            let exchange = self
-                .send(list.operation, Credentials::Token, &request, None)
-                .await;
-            sent.push((request, exchange.as_ref().ok().cloned()));
-            let exchange = match exchange {
-                Ok(exchange) if exchange.status == list.success_status => exchange,
-                Ok(exchange) => {
-                    let message = format!(
-                        "{} answered {}, not {}",
-                        list.operation.operation_id, exchange.status, list.success_status
-                    );
-                    return (sent, Err(message));
-                }
-                Err(message) => return (sent, Err(message)),
-            };
-            let json = exchange.response_json();
-            let Some(page_records) = json
-                .as_ref()
-                .and_then(|json| json.pointer(&page.records))
-                .and_then(Value::as_array)
-            else {
-                return (sent, Err(format!("{} is not an array", page.records)));
-            };
-            records.extend(page_records.iter().cloned());
-            let more = json
-                .as_ref()
-                .and_then(|json| json.pointer(&page.has_next))
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            // A server that always says there is more must not keep the run going.
-            if !more || page_records.is_empty() || number >= 1000 {
-                break;
-            }
-        }
-        (sent, Ok(records))
+        resource.id_in(resource.read, &absent)
     }
 }
 
 impl Sequence<'_, '_> {
-    fn record(&mut self, check: &str, outcome: Result<(), String>) {
-        let check = check.to_owned();
+    /// Records a check of `step`; the first failure stops the sequence, and nothing after it is
+    /// recorded.
+    fn record(&mut self, check: Check, outcome: Result<(), Mismatch>) {
+        if self.failed {
+            return;
+        }
         let label = self.label();
-        let outcome = outcome.map_err(|message| format!("{label}: {message}"));
+        let outcome = outcome.map_err(|mismatch| mismatch.within(&label));
+        self.failed = outcome.is_err();
         self.result.outcomes.push((check, outcome));
     }
 
@@ -395,32 +355,54 @@ impl Sequence<'_, '_> {
         match exchange {
             Ok(exchange) => Some(exchange),
             Err(message) => {
-                self.record("request", Err(message));
+                self.record(Check::Request, Err(unanswered(message)));
                 None
             }
         }
     }
 
-    /// Sends `request` and checks the status is `expected` and the body its schema's.
+    /// Sends `request` and checks its answer is `expected` in the shape the spec documents;
+    /// the exchange when it is.
     async fn expect(
         &mut self,
-        check: &str,
+        step: Step,
         what: String,
         plan: &Plan,
         request: &Request,
         expected: u16,
     ) -> Option<Exchange> {
         let exchange = self.send(what, plan, request).await?;
-        let (_, status) = checks::status(expected, exchange.status);
-        self.record(&format!("{check}: status"), status);
-        let (_, schema) = checks::response_schema(
-            self.runner
-                .spec
-                .response_validator(plan.operation, exchange.status),
-            exchange.response_json().as_ref(),
-        );
-        self.record(&format!("{check}: response schema"), schema);
-        (exchange.status == expected).then_some(exchange)
+        let mut outcomes = Vec::new();
+        let shaped = self
+            .runner
+            .judge_answer(plan.operation, &exchange, expected, &mut outcomes);
+        for (check, outcome) in outcomes {
+            self.record(check.at(step), outcome);
+        }
+        (exchange.status == expected && shaped && !self.failed).then_some(exchange)
+    }
+
+    /// Reads `id` and checks it is the sequence's own; the record, when it is.
+    async fn prove(&mut self, step: Step, id: &Value, pointed: &str) -> bool {
+        let (proof, read) = self.runner.prove(self.index, id, Some(&self.marker)).await;
+        self.result.steps.push(Sent {
+            what: format!("{}: read record {id}: is it this sequence's?", self.label()),
+            credentials: Credentials::Token,
+            exchange: read,
+        });
+        let outcome = match proof {
+            Proof::Own => Ok(()),
+            Proof::Gone => Err(Mismatch::new(
+                "the id answered names no record",
+                format!("{pointed} gave id {id}, and a read of it answered 404"),
+            )),
+            Proof::Foreign(mismatch) | Proof::Unknown(mismatch) => {
+                Err(mismatch.within(&format!("{pointed} gave id {id}")))
+            }
+        };
+        let own = outcome.is_ok();
+        self.record(Check::OwnRecord.at(step), outcome);
+        own
     }
 
     async fn act(&mut self, action: &Action) {
@@ -437,17 +419,23 @@ impl Sequence<'_, '_> {
                         };
                         let what = format!("read record {id}");
                         if let Some(exchange) = self
-                            .expect("read", what, read, &request, read.success_status)
+                            .expect(Step::Read, what, read, &request, read.success_status)
                             .await
                         {
                             let problems = match exchange.response_json() {
                                 Some(got) => self.compare(at, &got),
-                                None => vec!["the body is not JSON".to_owned()],
+                                None => {
+                                    let mut problems = Problems::default();
+                                    problems.add("not JSON", "the body is not JSON");
+                                    problems
+                                }
                             };
-                            self.record("read: matches the model", joined(problems));
+                            self.record(Check::MatchesTheModel.at(Step::Read), problems.result());
                         }
                     }
-                    Aim::Gone(id) => self.absent("read", read, request, &id).await,
+                    Aim::Gone(id) => {
+                        self.absent(Acting::Read, read, request, &id).await;
+                    }
                 }
             }
             Action::Update(pick, request) => {
@@ -463,7 +451,7 @@ impl Sequence<'_, '_> {
                         resource.mark(&mut request, &self.marker);
                         let what = format!("update record {id}");
                         if self
-                            .expect("update", what, update, &request, update.success_status)
+                            .expect(Step::Update, what, update, &request, update.success_status)
                             .await
                             .is_some()
                         {
@@ -479,7 +467,9 @@ impl Sequence<'_, '_> {
                             record.learned.clear();
                         }
                     }
-                    Aim::Gone(id) => self.absent("update", update, request, &id).await,
+                    Aim::Gone(id) => {
+                        self.absent(Acting::Update, update, request, &id).await;
+                    }
                 }
             }
             Action::Delete(pick, request) => {
@@ -494,7 +484,7 @@ impl Sequence<'_, '_> {
                         };
                         let what = format!("delete record {id}");
                         if self
-                            .expect("delete", what, delete, &request, delete.success_status)
+                            .expect(Step::Delete, what, delete, &request, delete.success_status)
                             .await
                             .is_some()
                         {
@@ -502,7 +492,9 @@ impl Sequence<'_, '_> {
                             self.model.deleted.push(id);
                         }
                     }
-                    Aim::Gone(id) => self.absent("delete", delete, request, &id).await,
+                    Aim::Gone(id) => {
+                        self.absent(Acting::Delete, delete, request, &id).await;
+                    }
                 }
             }
             Action::List {
@@ -515,8 +507,11 @@ impl Sequence<'_, '_> {
                 let mut request = case.request.clone();
                 if !follow::violates(case, &resource.marker.property) {
                     resource.mark(&mut request, &self.marker);
+                    let count = resource.create.count(&request);
+                    self.asked += count;
+                    self.runner.records.asked(&self.marker, count);
                 }
-                self.rejected("invalid create", resource.create, &request, case)
+                self.rejected(Step::InvalidCreate, resource.create, &request, case)
                     .await;
             }
             Action::InvalidUpdate(at, case) => {
@@ -525,11 +520,11 @@ impl Sequence<'_, '_> {
                 };
                 let mut request = case.request.clone();
                 let linked = Resource::linked_properties(update);
-                if !self.model.live.is_empty()
+                let aimed_at_record = !self.model.live.is_empty()
                     && !linked
                         .iter()
-                        .any(|property| follow::violates(case, property))
-                {
+                        .any(|property| follow::violates(case, property));
+                if aimed_at_record {
                     let id = self.model.live[usize::from(*at) % self.model.live.len()]
                         .id
                         .clone();
@@ -537,11 +532,21 @@ impl Sequence<'_, '_> {
                         return;
                     };
                     request = aimed;
+                } else if linked
+                    .iter()
+                    .all(|property| !follow::violates(case, property))
+                {
+                    // No live record: aimed at the id no record has, as the one-request cases are.
+                    let never = self.never.clone();
+                    let Some(aimed) = self.aimed(update, &request, &never) else {
+                        return;
+                    };
+                    request = aimed;
                 }
                 if !follow::violates(case, &resource.marker.property) {
                     resource.mark(&mut request, &self.marker);
                 }
-                self.rejected("invalid update", update, &request, case)
+                self.rejected(Step::InvalidUpdate, update, &request, case)
                     .await;
             }
         }
@@ -551,28 +556,53 @@ impl Sequence<'_, '_> {
         match self.resource.aimed(plan, request.clone(), id) {
             Ok(request) => Some(request),
             Err(message) => {
-                self.record("request", Err(message));
+                self.record(
+                    Check::SetUp,
+                    Err(Mismatch::new("the link has no value", message)),
+                );
                 None
             }
         }
     }
 
     /// A read, update or delete of an id that was deleted or never made: 404, nothing changes.
-    async fn absent(&mut self, name: &str, plan: &Plan, request: &Request, id: &Value) {
+    /// An update or delete is sent only after a read of the id answers 404, so that it cannot
+    /// touch a record another made (a server that gives ids again).
+    async fn absent(&mut self, action: Acting, plan: &Plan, request: &Request, id: &Value) {
         if plan.operation.response(404).is_none() {
             return;
+        }
+        let absence = if self.model.deleted.contains(id) {
+            Absence::Deleted
+        } else {
+            Absence::NeverMade
+        };
+        if action != Acting::Read {
+            let read = self.resource.read;
+            let Some(request) = self.aimed(read, &Request::default(), id) else {
+                return;
+            };
+            let what = format!("read record {id} ({absence}) before the {action}");
+            if self
+                .expect(
+                    Step::Absent(Acting::Read, absence),
+                    what,
+                    read,
+                    &request,
+                    404,
+                )
+                .await
+                .is_none()
+            {
+                return;
+            }
         }
         let Some(mut request) = self.aimed(plan, request, id) else {
             return;
         };
         self.resource.mark(&mut request, &self.marker);
-        let gone = if self.model.deleted.contains(id) {
-            "deleted"
-        } else {
-            "never made"
-        };
-        let what = format!("{name} record {id} ({gone})");
-        self.expect(&format!("{name} of a {gone} id"), what, plan, &request, 404)
+        let what = format!("{action} record {id} ({absence})");
+        self.expect(Step::Absent(action, absence), what, plan, &request, 404)
             .await;
     }
 
@@ -580,17 +610,17 @@ impl Sequence<'_, '_> {
     /// lists and the audit see).
     async fn rejected(
         &mut self,
-        name: &str,
+        step: Step,
         plan: &Plan,
         request: &Request,
         case: &InvalidRequest,
     ) {
         let labels: Vec<String> = case.violations.iter().map(checks::property_name).collect();
-        let what = format!("{name} ({})", labels.join(", "));
-        if let Some(exchange) = self.expect(name, what, plan, request, 400).await {
+        let what = format!("{step} ({})", labels.join(", "));
+        if let Some(exchange) = self.expect(step, what, plan, request, 400).await {
             let json = exchange.response_json();
             for (check, outcome) in checks::labelled_errors(json.as_ref(), &case.violations) {
-                self.record(&format!("{name}: {check}"), outcome);
+                self.record(check.at(step), outcome);
             }
         }
     }
@@ -600,9 +630,11 @@ impl Sequence<'_, '_> {
         let create = resource.create;
         resource.mark(&mut request, &self.marker);
         let count = create.count(&request);
+        self.asked += count;
+        self.runner.records.asked(&self.marker, count);
         let what = format!("create {count}");
         let Some(exchange) = self
-            .expect("create", what, create, &request, create.success_status)
+            .expect(Step::Create, what, create, &request, create.success_status)
             .await
         else {
             return;
@@ -612,8 +644,11 @@ impl Sequence<'_, '_> {
             .and_then(|json| json.pointer(&resource.answer_id).cloned())
         else {
             self.record(
-                "create: answers the record's id",
-                Err(format!("nothing at {}", resource.answer_id)),
+                Check::AnswersTheId.at(Step::Create),
+                Err(Mismatch::new(
+                    "no id",
+                    format!("the answer has nothing at {}", resource.answer_id),
+                )),
             );
             return;
         };
@@ -631,6 +666,11 @@ impl Sequence<'_, '_> {
         self.result
             .binds
             .push((step, id.clone(), jq(&resource.answer_id)));
+        let answered_by = format!("{} (its answer)", create.operation.operation_id);
+        if !self.prove(Step::Create, &id, &answered_by).await {
+            return;
+        }
+        // Only an id shown to be the sequence's own record can say the server gave it again.
         self.first_time(&id);
         self.model.live.push(new(id.clone()));
         if count == 1 {
@@ -644,10 +684,10 @@ impl Sequence<'_, '_> {
             .iter()
             .map(|record| record.id.to_string())
             .collect();
-        let Some(listed) = self.all_marked("find the records created").await else {
+        let Some(listed) = self.all_marked(Step::FindCreated).await else {
             return;
         };
-        let mut problems = Vec::new();
+        let mut problems = Problems::default();
         let mut added = Vec::new();
         let page_size = self.resource.max_size as usize;
         let records = &self
@@ -659,7 +699,10 @@ impl Sequence<'_, '_> {
             .records;
         for (position, record) in listed.iter().enumerate() {
             let Some(listed_id) = record.get(&resource.record_id) else {
-                problems.push(format!("a record without {}", resource.record_id));
+                problems.add(
+                    "a record without its id",
+                    format!("a record without {}", resource.record_id),
+                );
                 continue;
             };
             if known.contains(&listed_id.to_string()) {
@@ -668,7 +711,19 @@ impl Sequence<'_, '_> {
             if self.model.deleted.contains(listed_id) {
                 continue; // the audit and lists report it
             }
-            self.first_time(listed_id);
+            if record
+                .get(&resource.marker.property)
+                .and_then(Value::as_str)
+                != Some(self.marker.as_str())
+            {
+                problems.add(
+                    "a record without the marker filtered by",
+                    format!(
+                        "record {listed_id} does not carry the marker the list was filtered by"
+                    ),
+                );
+                continue;
+            }
             self.result.binds.push((
                 first_page + position / page_size,
                 listed_id.clone(),
@@ -682,17 +737,38 @@ impl Sequence<'_, '_> {
             added.push((listed_id.clone(), record.clone()));
         }
         if added.len() as u64 + 1 != count {
-            problems.push(format!(
-                "it asked for {count} records; the list shows {} new",
-                added.len() + 1
-            ));
+            problems.add(
+                "another number of records",
+                format!(
+                    "it asked for {count} records; the list shows {} new",
+                    added.len() + 1
+                ),
+            );
         }
+        if !problems.is_empty() {
+            self.record(
+                Check::AddsAsManyAsItSays.at(Step::Create),
+                problems.result(),
+            );
+            return;
+        }
+        let listed_by = format!(
+            "{} (filtered by the marker)",
+            resource.list.operation.operation_id
+        );
         for (listed_id, record) in added {
+            if !self.prove(Step::FindCreated, &listed_id, &listed_by).await {
+                return;
+            }
+            self.first_time(&listed_id);
             self.model.live.push(new(listed_id));
             let at = self.model.live.len() - 1;
             problems.extend(self.compare(at, &record));
         }
-        self.record("create: adds as many records as it says", joined(problems));
+        self.record(
+            Check::AddsAsManyAsItSays.at(Step::Create),
+            problems.result(),
+        );
     }
 
     /// Records an id's first appearance: ids are never given twice, not even after a delete.
@@ -704,36 +780,45 @@ impl Sequence<'_, '_> {
             .expect("not poisoned")
             .insert(id.to_string());
         self.record(
-            "ids are never reused",
-            checks::check(fresh, || format!("id {id} was given before")),
+            Check::IdsNeverReused,
+            checks::check(fresh, || {
+                Mismatch::new("an id given again", format!("id {id} was given before"))
+            }),
         );
     }
 
     /// Every record of the sequence, through the list; `None` (with a failing check) when the
-    /// list cannot be read.
-    async fn all_marked(&mut self, why: &str) -> Option<Vec<Value>> {
-        let (sent, records) = self.runner.marked(self.resource, &self.marker).await;
+    /// list cannot be read, or its pages do not end.
+    async fn all_marked(&mut self, step: Step) -> Option<Vec<Value>> {
+        let Listing {
+            sent,
+            records,
+            broken,
+        } = self
+            .runner
+            .marked(self.resource, &self.marker, self.asked)
+            .await;
         for (number, (_, exchange)) in sent.into_iter().enumerate() {
             self.result.steps.push(Sent {
-                what: format!("{}: {why} (list page {})", self.label(), number + 1),
+                what: format!("{}: {step} (list page {})", self.label(), number + 1),
                 credentials: Credentials::Token,
                 exchange,
             });
         }
-        match records {
-            Ok(records) => Some(records),
-            Err(message) => {
-                self.record(&format!("{why}: list"), Err(message));
+        match broken {
+            None => Some(records),
+            Some(mismatch) => {
+                self.record(Check::ListEnds.at(step), Err(mismatch));
                 None
             }
         }
     }
 
     /// After the last step: the list shows exactly the live records, each as the model has it.
-    /// Returns the ids it showed (for the clean-up).
+    /// Returns the ids it showed carrying the sequence's marker (for the clean-up).
     async fn audit(&mut self) -> Vec<Value> {
         self.step = self.result.sequence.unwrap_or(0) + 1;
-        let Some(listed) = self.all_marked("audit").await else {
+        let Some(listed) = self.all_marked(Step::Audit).await else {
             return Vec::new();
         };
         let record_id = &self.resource.record_id;
@@ -747,34 +832,48 @@ impl Sequence<'_, '_> {
                 problems.extend(self.compare(at, record));
             }
         }
-        let missing: Vec<String> = self
-            .model
-            .live
-            .iter()
-            .filter(|record| !ids.contains(&record.id))
-            .map(|record| record.id.to_string())
-            .collect();
-        if !missing.is_empty() {
-            problems.push(format!("live records missing: {}", missing.join(", ")));
+        for record in &self.model.live {
+            if !ids.contains(&record.id) {
+                problems.add(
+                    "a live record missing",
+                    format!("live record {} is missing", record.id),
+                );
+            }
         }
         self.record(
-            "audit: the list holds exactly the live records",
-            joined(problems),
+            Check::HoldsExactlyTheLive.at(Step::Audit),
+            problems.result(),
         );
-        ids
+        let property = &self.resource.marker.property;
+        listed
+            .iter()
+            .filter(|record| {
+                record.get(property).and_then(Value::as_str) == Some(self.marker.as_str())
+            })
+            .filter_map(|record| record.get(record_id).cloned())
+            .collect()
     }
 
     /// Problems with listed `ids` that are not live records of the sequence.
-    fn membership(&self, ids: &[Value]) -> Vec<String> {
-        let mut problems = Vec::new();
+    fn membership(&self, ids: &[Value]) -> Problems {
+        let mut problems = Problems::default();
         let mut seen = BTreeSet::new();
         for id in ids {
             if !seen.insert(id.to_string()) {
-                problems.push(format!("record {id} is listed twice"));
+                problems.add(
+                    "a record listed twice",
+                    format!("record {id} is listed twice"),
+                );
             } else if self.model.deleted.contains(id) {
-                problems.push(format!("record {id} was deleted, yet it is listed"));
+                problems.add(
+                    "a deleted record listed",
+                    format!("record {id} was deleted, yet it is listed"),
+                );
             } else if self.model.find(id).is_none() {
-                problems.push(format!("record {id} was not made by this sequence"));
+                problems.add(
+                    "a record of another listed",
+                    format!("record {id} was not made by this sequence"),
+                );
             }
         }
         problems
@@ -782,26 +881,34 @@ impl Sequence<'_, '_> {
 
     /// What a record read or listed differs in from the model's record `at`; learns what the
     /// model did not know.
-    fn compare(&mut self, at: usize, got: &Value) -> Vec<String> {
+    fn compare(&mut self, at: usize, got: &Value) -> Problems {
         let resource = self.resource;
         let caller = self.runner.target.caller.clone();
         let formats = &resource.list.record_formats;
         let record = &mut self.model.live[at];
         let id = record.id.clone();
+        let mut problems = Problems::default();
         let Some(got) = got.as_object() else {
-            return vec![format!("record {id} is not an object")];
+            problems.add("not an object", format!("record {id} is not an object"));
+            return problems;
         };
-        let mut problems = Vec::new();
         if got.get(&resource.record_id) != Some(&id) {
-            problems.push(format!(
-                "record {id} is read with {} {:?}",
-                resource.record_id,
-                got.get(&resource.record_id)
-            ));
+            problems.add(
+                "the id differs",
+                format!(
+                    "record {id} is read with {} {}",
+                    resource.record_id,
+                    got.get(&resource.record_id)
+                        .map_or_else(|| "missing".to_owned(), Value::to_string)
+                ),
+            );
         }
         for (property, written) in &record.written {
             match got.get(property) {
-                None => problems.push(format!("record {id}: {property} is missing")),
+                None => problems.add(
+                    "a property not as written",
+                    format!("record {id}: {property} is missing"),
+                ),
                 Some(read)
                     if !checks::same_value(
                         formats.get(property).map(String::as_str),
@@ -809,9 +916,12 @@ impl Sequence<'_, '_> {
                         read,
                     ) =>
                 {
-                    problems.push(format!(
-                        "record {id}: {property} was written as {written}, reads as {read}"
-                    ));
+                    problems.add(
+                        "a property not as written",
+                        format!(
+                            "record {id}: {property} was written as {written}, reads as {read}"
+                        ),
+                    );
                 }
                 Some(_) => {}
             }
@@ -822,10 +932,17 @@ impl Sequence<'_, '_> {
             }
             if resource.written_by.as_ref() == Some(property) {
                 match (&caller, read.as_str()) {
-                    (Some(caller), Some(by)) if caller != by => problems.push(format!(
-                        "record {id}: {property} is {by:?}, but the caller is {caller:?}"
-                    )),
-                    (_, None) => problems.push(format!("record {id}: {property} is {read}")),
+                    (Some(caller), Some(by)) if caller != by => problems.add(
+                        "the writer is not the caller",
+                        format!(
+                            "record {id}: {property} is {read}, but the caller is {}",
+                            Value::from(caller.as_str())
+                        ),
+                    ),
+                    (_, None) => problems.add(
+                        "the writer is not the caller",
+                        format!("record {id}: {property} is {read}"),
+                    ),
                     _ => {}
                 }
                 continue;
@@ -835,17 +952,21 @@ impl Sequence<'_, '_> {
                     && checks::compare(read, before, Some("date-time"), true)
                         .is_ok_and(|ordering| ordering == Ordering::Less)
                 {
-                    problems.push(format!(
-                        "record {id}: {property} went back from {before} to {read}"
-                    ));
+                    problems.add(
+                        "the write time went back",
+                        format!("record {id}: {property} went back from {before} to {read}"),
+                    );
                 }
                 record.written_at = Some(read.clone());
                 continue;
             }
             match record.learned.get(property) {
-                Some(before) if before != read => problems.push(format!(
-                    "record {id}: {property} changed from {before} to {read} with no write"
-                )),
+                Some(before) if before != read => problems.add(
+                    "a property changed with no write",
+                    format!(
+                        "record {id}: {property} changed from {before} to {read} with no write"
+                    ),
+                ),
                 Some(_) => {}
                 None => {
                     record.learned.insert(property.clone(), read.clone());
@@ -908,17 +1029,17 @@ impl Sequence<'_, '_> {
                 .join("&")
         );
         let Some(exchange) = self
-            .expect("list", what, list, &request, list.success_status)
+            .expect(Step::List, what, list, &request, list.success_status)
             .await
         else {
             return;
         };
         let json = exchange.response_json();
         let page_plan = list.page.as_ref().expect("a list has a page");
-        let (_, figures) = checks::page_figures(json.as_ref(), page_plan);
-        self.record("list: page figures", figures);
+        let (check, figures) = checks::page_figures(json.as_ref(), page_plan);
+        self.record(check.at(Step::List), figures);
         let problems = self.predict_page(&request, json.as_ref(), page, size);
-        self.record("list: matches the model", joined(problems));
+        self.record(Check::MatchesTheModel.at(Step::List), problems.result());
     }
 
     /// What a list page differs in from the model's prediction for `request`.
@@ -928,15 +1049,17 @@ impl Sequence<'_, '_> {
         json: Option<&Value>,
         page: u32,
         size: u32,
-    ) -> Vec<String> {
+    ) -> Problems {
         let resource = self.resource;
         let list = resource.list;
         let page_plan = list.page.as_ref().expect("a list has a page");
-        let Some(records) = json
-            .and_then(|json| json.pointer(&page_plan.records))
-            .and_then(Value::as_array)
-        else {
-            return vec![format!("{} is not an array", page_plan.records)];
+        let records = match checks::records(json, page_plan) {
+            Ok(records) => records,
+            Err(mismatch) => {
+                let mut problems = Problems::default();
+                problems.add(mismatch.kind, mismatch.message);
+                return problems;
+            }
         };
         let record_id = &resource.record_id;
         let formats = &list.record_formats;
@@ -962,22 +1085,25 @@ impl Sequence<'_, '_> {
                 matching.push(at);
             }
         }
-        let mut problems = Vec::new();
         let ids: Vec<Value> = records
             .iter()
             .map(|record| record.get(record_id).cloned().unwrap_or(Value::Null))
             .collect();
-        problems.extend(self.membership(&ids));
+        let mut problems = self.membership(&ids);
         if !unknown {
             let total = json
                 .and_then(|json| json.pointer(&page_plan.total_items))
-                .and_then(Value::as_u64);
-            if total != Some(matching.len() as u64) {
-                problems.push(format!(
-                    "{} is {total:?}; the model has {} matching records",
-                    page_plan.total_items,
-                    matching.len()
-                ));
+                .cloned()
+                .unwrap_or(Value::Null);
+            if total.as_u64() != Some(matching.len() as u64) {
+                problems.add(
+                    "the total is not the model's",
+                    format!(
+                        "{} is {total}; the model has {} matching records",
+                        page_plan.total_items,
+                        matching.len()
+                    ),
+                );
             }
             if let Some(expected) = self.ordered(&matching, request) {
                 let start = (page as usize - 1) * size as usize;
@@ -988,11 +1114,14 @@ impl Sequence<'_, '_> {
                     .map(|at| self.model.live[at].id.clone())
                     .collect();
                 if expected != ids {
-                    problems.push(format!(
-                        "the page holds {}, the model expects {}",
-                        Value::from(ids.clone()),
-                        Value::from(expected)
-                    ));
+                    problems.add(
+                        "other records on the page",
+                        format!(
+                            "the page holds {}, the model expects {}",
+                            Value::from(ids.clone()),
+                            Value::from(expected)
+                        ),
+                    );
                 }
             }
         }
@@ -1003,7 +1132,6 @@ impl Sequence<'_, '_> {
         }
         problems
     }
-
     /// The records `matching` in the order the list must give them, when the model knows every
     /// value the order depends on.
     fn ordered(&self, matching: &[usize], request: &Request) -> Option<Vec<usize>> {
@@ -1083,8 +1211,4 @@ fn jq(pointer: &str) -> String {
         })
         .collect();
     format!(".{path}")
-}
-
-fn joined(problems: Vec<String>) -> Result<(), String> {
-    checks::check(problems.is_empty(), || problems.join("; "))
 }

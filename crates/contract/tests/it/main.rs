@@ -1,6 +1,7 @@
 //! The contract suite against the reference server, against deliberately deviant servers, and
 //! the canonical responses pinned as snapshots.
 
+mod broken;
 mod deviants;
 mod reference;
 mod snapshots;
@@ -26,4 +27,19 @@ impl ReferenceServer {
     pub(crate) fn store(&self) -> &Store {
         self.0.server().store()
     }
+}
+
+/// A record as the read model has it, with `id` and `purchase_order`, made by no one.
+pub(crate) fn record(id: i64, purchase_order: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "Id": id, "UniqueId": "0d6b7c1e-3f8a-4c2e-9b1d-5a7e2f4c8d90", "CoworkerId": 1,
+        "BusinessId": 1, "TimePassId": 1, "TimePassName": null, "TimePassCurrencyCode": null,
+        "Notes": null, "PurchaseOrder": purchase_order, "Used": null, "CheckedIn": null,
+        "UsedDate": null, "RemainingUses": null, "TotalUses": null, "Free": null, "Price": null,
+        "CreateMultiple": 1, "ExpireDate": null, "Invoiced": null, "InvoiceDate": null,
+        "IsFromTariff": null, "IsPayAsYouGo": null, "TariffTimePassUniqueId": null,
+        "CoworkerProductUniqueId": null, "CoworkerContractUniqueId": null,
+        "CreatedOn": "2025-01-15T10:30:00Z", "UpdatedOn": "2025-01-15T10:30:00Z",
+        "UpdatedBy": "admin@example.com", "IsNew": false, "SystemId": null
+    })
 }

@@ -1,5 +1,10 @@
 //! The reference server keeps the contract.
 
+use contract::{
+    Case, Check,
+    vocabulary::{Absence, Action, Auth, Gone, SignIn, Step, Transport},
+};
+
 use crate::{ReferenceServer, target};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,92 +42,108 @@ async fn the_reference_server_keeps_the_contract() {
         report.cases,
         contract::total_cases(&target(server.base_url()), &options)
     );
-    let types = report.tallies[&("types".to_owned(), "types agree with the spec".to_owned())];
+    let types = report
+        .tally("types", Case::Types, &Check::TypesAgree)
+        .unwrap();
     assert_eq!((types.passed, types.failed), (1, 0));
 
     // Every operation was exercised, and every check ran and passed somewhere: none is vacuous.
+    let transport = |transport| Case::Transport(transport);
     let common = [
-        "valid: status",
-        "valid: typed decode",
-        "valid: response schema",
-        "invalid: status",
-        "invalid: typed decode",
-        "invalid: errors match violations",
-        "invalid: AttemptedValue is the sent value",
-        "invalid: Message join",
-        "invalid: response schema",
-        "auth: no token: status",
-        "auth: bad token: status",
-        "auth: token without the role: status",
-        "transport: repeated Authorization: status",
-        "transport: repeated Authorization: names the fault",
-        "transport: wrong method: status",
-        "transport: wrong method: error envelope",
-        "transport: wrong method: response schema",
-        "transport: wrong method: Allow header",
-        "transport: unknown path: status",
-        "transport: unknown path: error envelope",
-        "transport: unknown path: response schema",
+        (Case::Valid, Check::Status),
+        (Case::Valid, Check::TypedDecode),
+        (Case::Valid, Check::ContentType),
+        (Case::Valid, Check::ResponseSchema),
+        (Case::Invalid, Check::Status),
+        (Case::Invalid, Check::TypedDecode),
+        (Case::Invalid, Check::ContentType),
+        (Case::Invalid, Check::ErrorsMatchViolations),
+        (Case::Invalid, Check::AttemptedValue),
+        (Case::Invalid, Check::MessageJoin),
+        (Case::Invalid, Check::ResponseSchema),
+        (Case::Auth(Auth::NoToken), Check::Status),
+        (Case::Auth(Auth::BadToken), Check::Status),
+        (Case::Auth(Auth::WithoutRole), Check::Status),
+        (transport(Transport::RepeatedAuthorization), Check::Status),
+        (
+            transport(Transport::RepeatedAuthorization),
+            Check::NamesTheFault,
+        ),
+        (transport(Transport::WrongMethod), Check::Status),
+        (transport(Transport::WrongMethod), Check::ErrorEnvelope),
+        (transport(Transport::WrongMethod), Check::ResponseSchema),
+        (
+            transport(Transport::WrongMethod),
+            Check::Header("Allow".into()),
+        ),
+        (transport(Transport::UnknownPath), Check::Status),
+        (transport(Transport::UnknownPath), Check::ErrorEnvelope),
+        (transport(Transport::UnknownPath), Check::ResponseSchema),
     ];
     let body = [
-        "transport: malformed JSON: status",
-        "transport: wrong content type: status",
-        "transport: oversize body: status",
-        "transport: +json media type: status",
-        "transport: charset other than utf-8: status",
-        "transport: Content-Encoding: status",
-        "transport: repeated Content-Type: names the fault",
-        "transport: repeated key: status",
-        "transport: repeated key: names the fault",
-        "transport: date-time beyond UTC's years: names the fault",
+        (transport(Transport::MalformedJson), Check::Status),
+        (transport(Transport::WrongContentType), Check::Status),
+        (transport(Transport::OversizeBody), Check::Status),
+        (transport(Transport::PlusJson), Check::Status),
+        (transport(Transport::Charset), Check::Status),
+        (transport(Transport::ContentEncoding), Check::Status),
+        (
+            transport(Transport::RepeatedContentType),
+            Check::NamesTheFault,
+        ),
+        (transport(Transport::RepeatedKey), Check::Status),
+        (transport(Transport::RepeatedKey), Check::NamesTheFault),
+        (transport(Transport::DateBeyondUtc), Check::NamesTheFault),
     ];
-    let expected: [(&str, &[&str]); 5] = [
+    let valid =
+        |pointer: &str, expression: &str| (Case::Valid, Check::expectation(pointer, expression));
+    let expected: [(&str, Vec<(Case, Check)>); 5] = [
         (
             "create_coworker_time_pass",
-            &[
-                "valid: /Value/Id is $unique",
-                "valid: /UpdatedBy is $caller",
-                "valid: /Message is \"CoworkerTimePass was successfully created.\"",
-                "valid: reads back as sent",
-                "coverage: 413 produced",
+            vec![
+                valid("/Value/Id", "$unique"),
+                valid("/UpdatedBy", "$caller"),
+                valid("/Message", "\"CoworkerTimePass was successfully created.\""),
+                (Case::Valid, Check::ReadsBackAsSent),
+                (Case::Coverage, Check::Produced(413)),
             ],
         ),
         (
             "get_coworker_time_pass",
-            &[
-                "valid: /Id is $request.path.id",
-                "not found: status",
-                "coverage: 404 produced",
+            vec![
+                valid("/Id", "$request.path.id"),
+                (Case::NotFound, Check::Status),
+                (Case::Coverage, Check::Produced(404)),
             ],
         ),
         (
             "list_coworker_time_passes",
-            &[
-                "valid: page figures",
-                "valid: order",
-                "valid: filters",
-                "valid: /CurrentPageSize is $request.query.size",
-                "valid: /CurrentSortDirection is $request.query.dir",
-                "transport: repeated query parameter: status",
-                "transport: repeated query parameter: names the fault",
+            vec![
+                (Case::Valid, Check::PageFigures),
+                (Case::Valid, Check::Order),
+                (Case::Valid, Check::Filters),
+                valid("/CurrentPageSize", "$request.query.size"),
+                valid("/CurrentSortDirection", "$request.query.dir"),
+                (transport(Transport::RepeatedQuery), Check::Status),
+                (transport(Transport::RepeatedQuery), Check::NamesTheFault),
             ],
         ),
         (
             "update_coworker_time_pass",
-            &[
-                "valid: /Value/Id is $request.body#/Id",
-                "valid: reads back as sent",
-                "not found: status",
-                "coverage: 415 produced",
+            vec![
+                valid("/Value/Id", "$request.body#/Id"),
+                (Case::Valid, Check::ReadsBackAsSent),
+                (Case::NotFound, Check::Status),
+                (Case::Coverage, Check::Produced(415)),
             ],
         ),
         (
             "delete_coworker_time_pass",
-            &[
-                "valid: /Value is null",
-                "valid: read after delete: 404",
-                "valid: delete again: 404",
-                "not found: status",
+            vec![
+                valid("/Value", "null"),
+                (Case::Valid, Check::GoneAfterDelete(Gone::ReadAfterDelete)),
+                (Case::Valid, Check::GoneAfterDelete(Gone::DeleteAgain)),
+                (Case::NotFound, Check::Status),
             ],
         ),
     ];
@@ -131,16 +152,15 @@ async fn the_reference_server_keeps_the_contract() {
             ["create_coworker_time_pass", "update_coworker_time_pass"].contains(&operation);
         let checks = common
             .iter()
-            .chain(own)
+            .chain(&own)
             .chain(body.iter().filter(|_| with_body));
-        for check in checks {
+        for (case, check) in checks {
             let tally = report
-                .tallies
-                .get(&(operation.to_owned(), (*check).to_owned()))
-                .unwrap_or_else(|| panic!("{operation}: {check} missing"));
+                .tally(operation, *case, check)
+                .unwrap_or_else(|| panic!("{operation}: {case}: {check} missing"));
             assert!(
                 tally.passed > 0 && tally.failed == 0,
-                "{operation}: {check}: {tally:?}"
+                "{operation}: {case}: {check}: {tally:?}"
             );
         }
     }
@@ -162,53 +182,60 @@ async fn the_reference_server_keeps_the_contract() {
     }
     assert_eq!(report.coverage.len(), 37);
     // The token endpoint's own cases.
-    for check in [
-        "sign-in: password grant: status",
-        "sign-in: password grant: response schema",
-        "sign-in: password grant: token type",
-        "sign-in: password grant: issued token works",
-        "sign-in: refresh grant, then the same refresh token again: issued token works",
-        "sign-in: refresh grant, then the same refresh token again: OAuth error code",
-        "sign-in: wrong password: OAuth error code",
-        "sign-in: unknown refresh token: OAuth error code",
-        "sign-in: unknown grant type: OAuth error code",
-        "sign-in: JSON body: OAuth error code",
-        "sign-in: missing password: OAuth error code",
-        "sign-in: body over the limit: status",
-        "sign-in: body over the limit: response schema",
-        "coverage: 200 produced",
-        "coverage: 400 produced",
+    for (sign_in, check) in [
+        (SignIn::PasswordGrant, Check::Status),
+        (SignIn::PasswordGrant, Check::ContentType),
+        (SignIn::PasswordGrant, Check::ResponseSchema),
+        (SignIn::PasswordGrant, Check::TokenType),
+        (SignIn::PasswordGrant, Check::IssuedTokenWorks),
+        (SignIn::RefreshGrant, Check::IssuedTokenWorks),
+        (SignIn::RefreshGrant, Check::OAuthErrorCode),
+        (SignIn::WrongPassword, Check::OAuthErrorCode),
+        (SignIn::UnknownRefreshToken, Check::OAuthErrorCode),
+        (SignIn::UnknownGrantType, Check::OAuthErrorCode),
+        (SignIn::JsonBody, Check::OAuthErrorCode),
+        (SignIn::MissingPassword, Check::OAuthErrorCode),
+        (SignIn::OverLimit, Check::Status),
+        (SignIn::OverLimit, Check::ResponseSchema),
     ] {
         let tally = report
-            .tallies
-            .get(&("create_token".to_owned(), check.to_owned()))
-            .unwrap_or_else(|| panic!("create_token: {check} missing"));
+            .tally("create_token", Case::SignIn(sign_in), &check)
+            .unwrap_or_else(|| panic!("create_token: {sign_in}: {check} missing"));
         assert!(tally.passed > 0 && tally.failed == 0, "{check}: {tally:?}");
+    }
+    for status in [200, 400] {
+        let tally = report
+            .tally("create_token", Case::Coverage, &Check::Produced(status))
+            .unwrap();
+        assert_eq!((tally.passed, tally.failed), (1, 0));
     }
     assert_eq!(report.throttled, 0, "the server does not throttle");
 
     // The sequences ran every kind of step, and their checks held.
+    let never = |action| Step::Absent(action, Absence::NeverMade);
     let stateful = [
-        "sequence: create: status",
-        "sequence: create: adds as many records as it says",
-        "sequence: ids are never reused",
-        "sequence: read: matches the model",
-        "sequence: read of a never made id: status",
-        "sequence: read of a deleted id: status",
-        "sequence: list: matches the model",
-        "sequence: list: page figures",
-        "sequence: update: status",
-        "sequence: update of a never made id: status",
-        "sequence: delete: status",
-        "sequence: delete of a never made id: status",
-        "sequence: invalid create: errors match violations",
-        "sequence: invalid update: errors match violations",
-        "sequence: audit: the list holds exactly the live records",
+        Check::Status.at(Step::Create),
+        Check::OwnRecord.at(Step::Create),
+        Check::OwnRecord.at(Step::FindCreated),
+        Check::AddsAsManyAsItSays.at(Step::Create),
+        Check::IdsNeverReused,
+        Check::MatchesTheModel.at(Step::Read),
+        Check::Status.at(never(Action::Read)),
+        Check::Status.at(Step::Absent(Action::Read, Absence::Deleted)),
+        Check::MatchesTheModel.at(Step::List),
+        Check::PageFigures.at(Step::List),
+        Check::ContentType.at(Step::List),
+        Check::Status.at(Step::Update),
+        Check::Status.at(never(Action::Update)),
+        Check::Status.at(Step::Delete),
+        Check::Status.at(never(Action::Delete)),
+        Check::ErrorsMatchViolations.at(Step::InvalidCreate),
+        Check::ErrorsMatchViolations.at(Step::InvalidUpdate),
+        Check::HoldsExactlyTheLive.at(Step::Audit),
     ];
     for check in stateful {
         let tally = report
-            .tallies
-            .get(&(contract::STATEFUL.to_owned(), check.to_owned()))
+            .tally(contract::STATEFUL, Case::Sequence, &check)
             .unwrap_or_else(|| panic!("{check} missing"));
         assert!(tally.passed > 0 && tally.failed == 0, "{check}: {tally:?}");
     }

@@ -417,7 +417,7 @@ async fn canonical_responses() {
     let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(&directory)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".snap"))
+        .filter(|name| name.starts_with("it__snapshots__") && name.ends_with(".snap"))
         .collect();
     assert_eq!(
         on_disk,

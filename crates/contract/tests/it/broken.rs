@@ -1,0 +1,571 @@
+//! Servers that break the run itself, not one answer: a list that ignores every filter, a create
+//! that answers another record's id, paging that never ends, a page that repeats forever, a 200
+//! without the members it documents, and a mock that breaks everything at once. Whatever they
+//! do, a run touches only the records it made (every record the server held before survives,
+//! field by field), stays bounded, and reports each fault once, in a group.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use axum::{body::Body, extract::State, http::Request, response::Response};
+use contract::{Case, Check, Detail, Report};
+use loopback::Served;
+use serde_json::{Value, json};
+
+use crate::{ReferenceServer, record, target};
+
+/// One way of breaking the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Breakage {
+    /// The list answers as if no filter had been sent.
+    IgnoresFilters,
+    /// A create answers the id of a record the server held before the run.
+    AnswersForeignIds,
+    /// The list always says there is a next page, and past the last one makes up a record.
+    EndlessPages,
+    /// The list answers page 1 whatever page is asked for, and says there is a next one.
+    RepeatingPage,
+    /// The token endpoint answers `200 {}` where it would refuse.
+    RefusalsAnswered200,
+    /// The list answers `200 {}`: none of the paging members it documents.
+    ListWithoutMembers,
+    /// A read of one record answers its JSON as `text/plain`.
+    ReadAsText,
+}
+
+const COLLECTION: &str = "/api/billing/coworkertimepasses";
+
+struct Broken {
+    breakage: Breakage,
+    upstream: String,
+    http: reqwest::Client,
+    /// A record the server held before the run.
+    foreign: i64,
+    /// Requests it answered.
+    requests: AtomicU64,
+    /// The highest page number a list request filtered by a run's marker asked for.
+    highest_page: AtomicU64,
+}
+
+fn json_response(status: u16, content_type: &str, body: &Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Body::from(serde_json::to_vec(body).unwrap()))
+        .unwrap()
+}
+
+async fn forward(State(state): State<Arc<Broken>>, request: Request<Body>) -> Response {
+    state.requests.fetch_add(1, Ordering::Relaxed);
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let path = parts.uri.path().to_owned();
+    let list = parts.method == http::Method::GET && path == COLLECTION;
+    let read = parts.method == http::Method::GET && path.starts_with(&format!("{COLLECTION}/"));
+    let create = parts.method == http::Method::POST && path == COLLECTION;
+    let mut query: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let page = query
+        .iter()
+        .find(|(name, _)| name == "page")
+        .and_then(|(_, value)| value.parse::<i64>().ok())
+        .unwrap_or(1);
+    let marked = query.iter().any(|(name, value)| {
+        name == "CoworkerTimePass_PurchaseOrder" && value.starts_with("contract-run-")
+    });
+    if list && marked {
+        state
+            .highest_page
+            .fetch_max(page.max(1) as u64, Ordering::Relaxed);
+    }
+    if list && state.breakage == Breakage::IgnoresFilters {
+        query.retain(|(name, _)| ["page", "size", "orderBy", "dir"].contains(&name.as_str()));
+    }
+    if list && state.breakage == Breakage::RepeatingPage {
+        query.retain(|(name, _)| name != "page");
+    }
+    let mut url = format!("{}{path}", state.upstream);
+    if !query.is_empty() {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &query {
+            serializer.append_pair(name, value);
+        }
+        url = format!("{url}?{}", serializer.finish());
+    }
+    let mut outgoing = state.http.request(parts.method.clone(), url).body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    let response = outgoing.send().await.unwrap();
+    let status = response.status().as_u16();
+    let mut headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap();
+    let Ok(mut json) = serde_json::from_slice::<Value>(&bytes) else {
+        let mut answer = Response::new(Body::from(bytes));
+        *answer.status_mut() = http::StatusCode::from_u16(status).unwrap();
+        *answer.headers_mut() = std::mem::take(&mut headers);
+        return answer;
+    };
+    let mut content_type = "application/json";
+    match state.breakage {
+        Breakage::AnswersForeignIds if create && status == 200 => {
+            json["Value"]["Id"] = json!(state.foreign);
+        }
+        Breakage::EndlessPages if list && status == 200 => {
+            json["HasNextPage"] = json!(true);
+            if json["Records"].as_array().is_some_and(Vec::is_empty) {
+                json["Records"] = json!([record(1_000_000 + page, json!("PO-1"))]);
+            }
+        }
+        Breakage::RepeatingPage if list && status == 200 => json["HasNextPage"] = json!(true),
+        Breakage::RefusalsAnswered200 if path == "/api/token" && status == 400 => {
+            return json_response(200, content_type, &json!({}));
+        }
+        Breakage::ListWithoutMembers if list && status == 200 => json = json!({}),
+        Breakage::ReadAsText if read => content_type = "text/plain",
+        _ => {}
+    }
+    let mut answer = json_response(status, content_type, &json);
+    if let Some(allow) = headers.get("allow") {
+        answer.headers_mut().insert("allow", allow.clone());
+    }
+    answer
+}
+
+/// Every record the server holds, as stored, by id.
+fn everything(server: &ReferenceServer) -> BTreeMap<i64, String> {
+    let store = server.store();
+    store
+        .ids()
+        .unwrap()
+        .into_iter()
+        .map(|id| (id, format!("{:?}", store.get(id).unwrap().unwrap())))
+        .collect()
+}
+
+/// Records made by someone else before the run: one that looks like nothing the run writes, one
+/// without a purchase order, and one whose purchase order looks like a run's marker (of a run
+/// that is not this one).
+async fn foreign_records(server: &ReferenceServer) -> BTreeMap<i64, String> {
+    let client =
+        nexudus_client::authenticated(server.base_url(), &target(server.base_url()).token).unwrap();
+    for (count, purchase_order) in [
+        (5, json!("FOREIGN-KEEP-ME")),
+        (3, Value::Null),
+        (2, json!("contract-run-1-1")),
+    ] {
+        let body: nexudus_types::CoworkerTimePassCreate = serde_json::from_value(json!({
+            "CoworkerId": 7, "BusinessId": 7, "TimePassId": 7, "CreateMultiple": count,
+            "Notes": "made by hand", "PurchaseOrder": purchase_order
+        }))
+        .unwrap();
+        client.create_coworker_time_pass(&body).await.unwrap();
+    }
+    let held = everything(server);
+    assert_eq!(held.len(), 10);
+    held
+}
+
+fn options() -> contract::Options {
+    contract::Options {
+        cases: 8,
+        seed: 1,
+        max_shrink_requests: 64,
+        sequences: 4,
+        steps: 8,
+        ..contract::Options::default()
+    }
+}
+
+/// Runs the checks through a server broken by `breakage` in front of a reference server that
+/// holds records of others; the report, and the highest page a list request filtered by a
+/// run's marker asked for.
+async fn run_broken(breakage: Breakage, options: &contract::Options) -> (Report, u64) {
+    let server = ReferenceServer::start().await;
+    let before = foreign_records(&server).await;
+    let state = Arc::new(Broken {
+        breakage,
+        upstream: server.base_url().to_owned(),
+        http: nexudus_client::http_client_builder().build().unwrap(),
+        foreign: *before.keys().next().unwrap(),
+        requests: AtomicU64::new(0),
+        highest_page: AtomicU64::new(0),
+    });
+    let broken = Served::start(
+        axum::Router::new()
+            .fallback(forward)
+            .with_state(Arc::clone(&state)),
+    )
+    .await;
+    let report = contract::run(&target(broken.base_url()), options, &mut || ())
+        .await
+        .unwrap();
+    drop(broken);
+    println!("{breakage:?}:\n{}", report.text(Detail::Summary));
+    // Nothing the server held before was deleted or changed.
+    let after = everything(&server);
+    for (id, record) in &before {
+        assert_eq!(after.get(id), Some(record), "{breakage:?}: record {id}");
+    }
+    println!(
+        "{breakage:?}: {} requests, the highest page asked for {}",
+        state.requests.load(Ordering::Relaxed),
+        state.highest_page.load(Ordering::Relaxed)
+    );
+    (report, state.highest_page.load(Ordering::Relaxed))
+}
+
+/// The group of `operation`'s `check` (whatever its kind), which must be there.
+fn group<'r>(report: &'r Report, operation: &str, check: &Check) -> &'r contract::Group {
+    report
+        .groups
+        .iter()
+        .find(|group| group.operation == operation && &group.check == check)
+        .unwrap_or_else(|| {
+            panic!(
+                "no failure of {operation}: {check}:\n{}",
+                report.failure_details()
+            )
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_ignores_every_filter_loses_nothing() {
+    let (report, _) = run_broken(Breakage::IgnoresFilters, &options()).await;
+    assert!(!report.passed());
+    let filters = group(&report, "list_coworker_time_passes", &Check::Filters);
+    assert!(
+        filters.mismatch.message.contains("but"),
+        "{:?}",
+        filters.mismatch
+    );
+    // The clean-up names the list that pointed at records that are not the run's.
+    let clean_up = report
+        .groups
+        .iter()
+        .find(|group| group.cases.contains_key(&Case::CleanUp))
+        .expect("the clean-up's finding");
+    assert_eq!(clean_up.operation, "list_coworker_time_passes");
+    assert_eq!(clean_up.kind, "records without the marker filtered by");
+    assert!(
+        clean_up
+            .mismatch
+            .message
+            .contains("none of them was touched"),
+        "{}",
+        clean_up.mismatch.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_answers_another_records_id_loses_nothing() {
+    let (report, _) = run_broken(Breakage::AnswersForeignIds, &options()).await;
+    assert!(!report.passed());
+    // The update and delete cases get no record to work on: their set-up answered one that is
+    // not the run's, and they were not sent.
+    for operation in ["update_coworker_time_pass", "delete_coworker_time_pass"] {
+        let own = group(&report, operation, &Check::OwnRecord);
+        assert_eq!(own.kind, "not the run's own");
+        assert!(
+            own.mismatch
+                .message
+                .contains("the case's request was not sent"),
+            "{}",
+            own.mismatch.message
+        );
+    }
+    // The ids the creates answered are named, once, as the create's fault at the clean-up.
+    let clean_up = report
+        .groups
+        .iter()
+        .find(|group| {
+            group.operation == "create_coworker_time_pass"
+                && group.cases.contains_key(&Case::CleanUp)
+        })
+        .expect("the clean-up's finding");
+    assert!(
+        clean_up
+            .mismatch
+            .message
+            .contains("\"FOREIGN-KEEP-ME\", not this run's marker"),
+        "{}",
+        clean_up.mismatch.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paging_that_never_ends_is_left_after_a_bounded_number_of_pages() {
+    let (report, highest_page) = run_broken(Breakage::EndlessPages, &options()).await;
+    assert!(!report.passed());
+    let ends = report
+        .groups
+        .iter()
+        .find(|group| matches!(&group.check, Check::Step(_, check) if **check == Check::ListEnds))
+        .expect("a listing that did not end");
+    assert_eq!(ends.kind, "the pages never end");
+    // The made-up records were shown, never touched; the clean-up says once what it could not
+    // read.
+    assert_eq!(report.remaining.len(), 1, "{:?}", report.remaining);
+    assert!(
+        report.remaining[0].contains("the list still says there are more"),
+        "{:?}",
+        report.remaining
+    );
+    // A list is followed for the pages its marker's records could fill (one, here) and ten
+    // more, not for the thousand pages a list that never ends would have it read.
+    assert_eq!(highest_page, 11);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_repeats_forever_is_left_at_once() {
+    let (report, _) = run_broken(Breakage::RepeatingPage, &options()).await;
+    assert!(!report.passed());
+    let repeats = report
+        .groups
+        .iter()
+        .find(|group| group.kind == "a page repeats earlier pages")
+        .expect("a listing whose pages repeat");
+    assert!(
+        repeats
+            .mismatch
+            .message
+            .contains("page 2 shows only records earlier pages showed"),
+        "{}",
+        repeats.mismatch.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_200_without_the_members_it_documents_is_one_plain_failure() {
+    let (report, _) = run_broken(Breakage::RefusalsAnswered200, &options()).await;
+    assert!(!report.passed());
+    // Every refusal answered 200: one fault, said as a status, no OAuth error code looked for
+    // in a success.
+    let status = group(&report, "create_token", &Check::Status);
+    assert_eq!(status.kind, "expected 400, got 200");
+    assert!(status.count() >= 6, "{status:?}");
+    assert!(
+        !report
+            .groups
+            .iter()
+            .any(|group| group.check == Check::OAuthErrorCode),
+        "{}",
+        report.failure_details()
+    );
+    assert_eq!(
+        report
+            .groups
+            .iter()
+            .filter(|group| group.operation == "create_token")
+            .count(),
+        1,
+        "{}",
+        report.failure_details()
+    );
+
+    let (report, _) = run_broken(Breakage::ListWithoutMembers, &options()).await;
+    let schema = group(&report, "list_coworker_time_passes", &Check::ResponseSchema);
+    assert!(
+        schema.mismatch.message.contains("is a required field"),
+        "{}",
+        schema.mismatch.message
+    );
+    // The checks of what a page holds do not apply to a body without its members.
+    assert!(
+        !report
+            .groups
+            .iter()
+            .any(|group| group.operation == "list_coworker_time_passes"
+                && [Check::PageFigures, Check::Order, Check::Filters].contains(&group.check)),
+        "{}",
+        report.failure_details()
+    );
+    assert!(
+        !report.remaining.is_empty(),
+        "the records it could not find are named"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_of_another_media_type_fails_its_content_type() {
+    let (report, _) = run_broken(Breakage::ReadAsText, &options()).await;
+    let typed = group(&report, "get_coworker_time_pass", &Check::ContentType);
+    assert_eq!(typed.kind, "Content-Type text/plain");
+    assert!(typed.cases.contains_key(&Case::Valid), "{typed:?}");
+    // One failure per operation and kind of mismatch: the valid and the not-found cases' alike.
+    assert!(typed.cases.contains_key(&Case::NotFound), "{typed:?}");
+    let stateful = group(
+        &report,
+        contract::STATEFUL,
+        &Check::ContentType.at(contract::vocabulary::Step::Read),
+    );
+    assert_eq!(stateful.kind, "Content-Type text/plain");
+}
+
+/// What a spec-driven mock answers: the same documented example for every request of an
+/// operation, whatever was sent, without looking at credentials.
+struct Mock {
+    /// Updates and deletes aimed at the one record its examples name.
+    writes: AtomicU64,
+    requests: AtomicU64,
+}
+
+async fn mock(State(state): State<Arc<Mock>>, request: Request<Body>) -> Response {
+    state.requests.fetch_add(1, Ordering::Relaxed);
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let path = parts.uri.path();
+    let envelope = |message: &str| {
+        json!({
+            "Status": 200, "Message": message, "Value": {"Id": 1}, "OpenInDialog": false,
+            "OpenInWindow": false, "RedirectURL": null, "JavaScript": null,
+            "UpdatedOn": "2025-01-15T10:30:00Z", "UpdatedBy": "admin@example.com",
+            "Errors": null, "WasSuccessful": true
+        })
+    };
+    let answer = match (&parts.method, path) {
+        (&http::Method::POST, "/api/token") => json!({
+            "access_token": "mock-access", "token_type": "bearer", "expires_in": 604799,
+            "refresh_token": "mock-refresh"
+        }),
+        (&http::Method::POST, COLLECTION) => envelope("CoworkerTimePass was successfully created."),
+        (&http::Method::GET, COLLECTION) => json!({
+            "Records": [record(1, json!("PO-1"))], "CurrentPage": 1, "CurrentPageSize": 25,
+            "CurrentOrderField": "Id", "CurrentSortDirection": 1, "FirstItem": 1, "LastItem": 1,
+            "HasNextPage": true, "HasPreviousPage": false, "TotalItems": 2000, "TotalPages": 80
+        }),
+        (&http::Method::PUT, COLLECTION) => {
+            let sent: Value = serde_json::from_slice(&body).unwrap_or_default();
+            if sent.get("Id") == Some(&json!(1)) {
+                state.writes.fetch_add(1, Ordering::Relaxed);
+            }
+            envelope("CoworkerTimePass was successfully updated.")
+        }
+        (&http::Method::DELETE, path) => {
+            if path == format!("{COLLECTION}/1") {
+                state.writes.fetch_add(1, Ordering::Relaxed);
+            }
+            envelope("The record was deleted successfully.")
+        }
+        (&http::Method::GET, _) => record(1, json!("PO-1")),
+        _ => json!({}),
+    };
+    json_response(200, "application/json", &answer)
+}
+
+/// A mock breaks nearly every check at once: the run ends, with a bounded report, a failure, and
+/// not one write to the record the mock's examples name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mock_that_breaks_everything_gets_a_bounded_report_and_no_write() {
+    let state = Arc::new(Mock {
+        writes: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
+    });
+    let served = Served::start(
+        axum::Router::new()
+            .fallback(mock)
+            .with_state(Arc::clone(&state)),
+    )
+    .await;
+    let options = contract::Options {
+        cases: 32,
+        sequences: 8,
+        ..options()
+    };
+    let report = contract::run(&target(served.base_url()), &options, &mut || ())
+        .await
+        .unwrap();
+    let text = report.text(Detail::Summary);
+    println!("{text}");
+    assert!(!report.passed());
+    assert_eq!(
+        state.writes.load(Ordering::Relaxed),
+        0,
+        "the run wrote to a record it did not make"
+    );
+    assert_eq!(report.removed, 0);
+    let lines = text.lines().count();
+    let longest = text
+        .lines()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0);
+    println!(
+        "{} groups, {lines} lines (the longest {longest} characters), {} requests",
+        report.groups.len(),
+        state.requests.load(Ordering::Relaxed)
+    );
+    assert!(lines < 1500, "{lines} lines");
+    assert!(longest <= 2100, "a line of {longest} characters");
+    // Each fault once: the report has far fewer failures than failed checks.
+    assert!(
+        (report.groups.len() as u64) * 4 < report.failed_checks(),
+        "{} groups for {} failed checks",
+        report.groups.len(),
+        report.failed_checks()
+    );
+}
+
+/// Console, JUnit and the exit status count the same failures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_and_junit_count_the_same_failures() {
+    let (report, _) = run_broken(Breakage::ReadAsText, &options()).await;
+    let junit = report.junit();
+    let failures = junit.matches("<failure").count();
+    assert_eq!(failures, report.groups.len(), "{junit}");
+    let text = report.text(Detail::Summary);
+    assert!(
+        text.contains(&format!(
+            "FAILED: {} failures ({} failed checks)",
+            report.groups.len(),
+            report.failed_checks()
+        )),
+        "{text}"
+    );
+    let groups: u64 = report.groups.iter().map(contract::Group::count).sum();
+    assert_eq!(groups, report.failed_checks());
+    let tests = junit.matches("<testcase").count();
+    let held = report
+        .tallies
+        .values()
+        .filter(|tally| tally.failed == 0)
+        .count();
+    assert_eq!(tests, held + report.groups.len());
+}
+
+/// What a person reads, pinned: a run that passes, and one against a server that answers reads
+/// as `text/plain` (cases in flight one at a time, so that ids and order are the same every run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_output_is_pinned() {
+    let options = contract::Options {
+        cases: 2,
+        sequences: 2,
+        steps: 4,
+        concurrency: 1,
+        ..options()
+    };
+    let server = ReferenceServer::start().await;
+    let passing = contract::run(&target(server.base_url()), &options, &mut || ())
+        .await
+        .unwrap();
+    assert!(passing.passed());
+    let (failing, _) = run_broken(Breakage::ReadAsText, &options).await;
+    insta::with_settings!({filters => vec![
+        (r"http://127\.0\.0\.1:\d+", "http://[server]"),
+        (r"contract-run-[0-9a-f]+-[0-9a-f]+", "[marker]"),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[time]"),
+        (r" in [0-9.]+[a-zµ]+ \([0-9.]+ cases/s\)", " in [elapsed]"),
+    ]}, {
+        insta::assert_snapshot!("passing", passing.text(Detail::Summary));
+        insta::assert_snapshot!("failing", failing.text(Detail::Summary));
+    });
+}
