@@ -18,7 +18,9 @@ pub fn differences(spec_definitions: &Map<String, Value>) -> Vec<String> {
     let spec_names: BTreeSet<&str> = spec_definitions.keys().map(String::as_str).collect();
     if derived_names != spec_names {
         differences.push(format!(
-            "types {derived_names:?} but spec schemas {spec_names:?}"
+            "types {} but spec schemas {}",
+            listed(&derived_names),
+            listed(&spec_names)
         ));
     }
     for (name, root) in derived {
@@ -55,7 +57,9 @@ fn compare_object(name: &str, spec: &Value, derived: &Value, out: &mut Vec<Strin
     let derived_keys: BTreeSet<&String> = derived_properties.keys().collect();
     if spec_keys != derived_keys {
         out.push(format!(
-            "{name}: properties {derived_keys:?} in the types, {spec_keys:?} in the spec"
+            "{name}: properties {} in the types, {} in the spec",
+            listed(&derived_keys),
+            listed(&spec_keys)
         ));
     }
     let (spec_required, derived_required) = (required(spec), required(derived));
@@ -71,7 +75,9 @@ fn compare_object(name: &str, spec: &Value, derived: &Value, out: &mut Vec<Strin
         }
         if spec_shape != derived_shape {
             out.push(format!(
-                "{name}.{property}: {derived_shape:?} in the types, {spec_shape:?} in the spec"
+                "{name}.{property}: {} in the types, {} in the spec",
+                listed(&derived_shape),
+                listed(&spec_shape)
             ));
         }
         let nullable = spec_shape.contains("null") || spec_shape.contains("any");
@@ -83,6 +89,12 @@ fn compare_object(name: &str, spec: &Value, derived: &Value, out: &mut Vec<Strin
             ));
         }
     }
+}
+
+/// A set as a person reads it: `(a, b)`.
+fn listed<T: std::fmt::Display>(set: &BTreeSet<T>) -> String {
+    let items: Vec<String> = set.iter().map(ToString::to_string).collect();
+    format!("({})", items.join(", "))
 }
 
 /// Each property's reference to a type the generator named for an inline schema of the spec (an
@@ -142,7 +154,7 @@ fn shape(schema: &Value) -> BTreeSet<String> {
             for ty in types {
                 if ty == "array" {
                     let items = object.get("items").map(shape).unwrap_or_default();
-                    shapes.insert(format!("array of {items:?}"));
+                    shapes.insert(format!("array of {}", listed(&items)));
                 } else {
                     shapes.insert(ty.to_owned());
                 }

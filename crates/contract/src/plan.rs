@@ -398,7 +398,8 @@ fn plan(
                 Some("to") => Match::To,
                 other => {
                     return Err(error(format!(
-                        "x-contract.filters.{parameter}: match {other:?} is not equal, from or to"
+                        "x-contract.filters.{parameter}: match {} is not equal, from or to",
+                        other.map_or("missing", |other| other)
                     )));
                 }
             };

@@ -36,6 +36,11 @@ enum Breakage {
     ListWithoutMembers,
     /// A read of one record answers its JSON as `text/plain`.
     ReadAsText,
+    /// Once a record is deleted, its id names a record of someone else's: reads, updates and
+    /// deletes of that id reach the other record.
+    ReusesIds,
+    /// Every request is answered 409 with `Retry-After: 1`, as a throttle that never lifts.
+    ThrottledForever,
 }
 
 const COLLECTION: &str = "/api/billing/coworkertimepasses";
@@ -46,6 +51,10 @@ struct Broken {
     http: reqwest::Client,
     /// A record the server held before the run.
     foreign: i64,
+    /// Every record the server held before the run, handed out in turn as ids are given again.
+    foreigners: std::sync::Mutex<std::collections::VecDeque<i64>>,
+    /// Ids given again: the id the run deleted, and the record it names now.
+    reused: std::sync::Mutex<BTreeMap<i64, i64>>,
     /// Requests it answered.
     requests: AtomicU64,
     /// The highest page number a list request filtered by a run's marker asked for.
@@ -62,9 +71,44 @@ fn json_response(status: u16, content_type: &str, body: &Value) -> Response {
 
 async fn forward(State(state): State<Arc<Broken>>, request: Request<Body>) -> Response {
     state.requests.fetch_add(1, Ordering::Relaxed);
+    if state.breakage == Breakage::ThrottledForever {
+        let message = "You must wait before accessing this url again.";
+        let mut answer = json_response(
+            409,
+            "application/json",
+            &json!({
+                "Message": format!("$limit: {message}"), "Value": null, "WasSuccessful": false,
+                "Errors": [{"AttemptedValue": null, "Message": message, "PropertyName": "$limit"}]
+            }),
+        );
+        answer
+            .headers_mut()
+            .insert("retry-after", http::HeaderValue::from_static("1"));
+        return answer;
+    }
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-    let path = parts.uri.path().to_owned();
+    let mut body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let mut path = parts.uri.path().to_owned();
+    // The id given again, and the record it names now.
+    let mut given_again = None;
+    if state.breakage == Breakage::ReusesIds {
+        let reused = state.reused.lock().unwrap().clone();
+        let id = path
+            .strip_prefix(&format!("{COLLECTION}/"))
+            .and_then(|id| id.parse::<i64>().ok());
+        if let Some((id, other)) = id.and_then(|id| Some((id, *reused.get(&id)?))) {
+            path = format!("{COLLECTION}/{other}");
+            given_again = Some((id, other));
+        }
+        if let Ok(mut sent) = serde_json::from_slice::<Value>(&body)
+            && let Some(id) = sent.get("Id").and_then(Value::as_i64)
+            && let Some(other) = reused.get(&id)
+        {
+            sent["Id"] = json!(other);
+            body = serde_json::to_vec(&sent).unwrap().into();
+            given_again = Some((id, *other));
+        }
+    }
     let list = parts.method == http::Method::GET && path == COLLECTION;
     let read = parts.method == http::Method::GET && path.starts_with(&format!("{COLLECTION}/"));
     let create = parts.method == http::Method::POST && path == COLLECTION;
@@ -109,6 +153,19 @@ async fn forward(State(state): State<Arc<Broken>>, request: Request<Body>) -> Re
     let status = response.status().as_u16();
     let mut headers = response.headers().clone();
     let bytes = response.bytes().await.unwrap();
+    if state.breakage == Breakage::ReusesIds
+        && parts.method == http::Method::DELETE
+        && status == 200
+        && given_again.is_none()
+        && let Some(id) = path
+            .strip_prefix(&format!("{COLLECTION}/"))
+            .and_then(|id| id.parse::<i64>().ok())
+    {
+        let mut foreigners = state.foreigners.lock().unwrap();
+        let other = foreigners.pop_front().unwrap();
+        foreigners.push_back(other);
+        state.reused.lock().unwrap().insert(id, other);
+    }
     let Ok(mut json) = serde_json::from_slice::<Value>(&bytes) else {
         let mut answer = Response::new(Body::from(bytes));
         *answer.status_mut() = http::StatusCode::from_u16(status).unwrap();
@@ -133,6 +190,14 @@ async fn forward(State(state): State<Arc<Broken>>, request: Request<Body>) -> Re
         Breakage::ListWithoutMembers if list && status == 200 => json = json!({}),
         Breakage::ReadAsText if read => content_type = "text/plain",
         _ => {}
+    }
+    if let Some((id, other)) = given_again {
+        if json.get("Id") == Some(&json!(other)) {
+            json["Id"] = json!(id);
+        }
+        if json.pointer("/Value/Id") == Some(&json!(other)) {
+            json["Value"]["Id"] = json!(id);
+        }
     }
     let mut answer = json_response(status, content_type, &json);
     if let Some(allow) = headers.get("allow") {
@@ -197,6 +262,8 @@ async fn run_broken(breakage: Breakage, options: &contract::Options) -> (Report,
         upstream: server.base_url().to_owned(),
         http: nexudus_client::http_client_builder().build().unwrap(),
         foreign: *before.keys().next().unwrap(),
+        foreigners: std::sync::Mutex::new(before.keys().copied().collect()),
+        reused: std::sync::Mutex::default(),
         requests: AtomicU64::new(0),
         highest_page: AtomicU64::new(0),
     });
@@ -568,4 +635,93 @@ async fn the_default_output_is_pinned() {
         insta::assert_snapshot!("passing", passing.text(Detail::Summary));
         insta::assert_snapshot!("failing", failing.text(Detail::Summary));
     });
+}
+
+/// A server that gives a deleted record's id to another's record: the run writes nothing to it
+/// (the deleted id is read first, and a delete is sent again only after a read answers 404), and
+/// the clean-up leaves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_gives_ids_again_loses_nothing() {
+    let (report, _) = run_broken(Breakage::ReusesIds, &options()).await;
+    assert!(!report.passed());
+    let gone = group(
+        &report,
+        "delete_coworker_time_pass",
+        &Check::GoneAfterDelete(contract::vocabulary::Gone::ReadAfterDelete),
+    );
+    assert_eq!(gone.kind, "answered 200");
+    assert!(
+        report
+            .tally(
+                "delete_coworker_time_pass",
+                Case::Valid,
+                &Check::GoneAfterDelete(contract::vocabulary::Gone::DeleteAgain)
+            )
+            .is_none(),
+        "a delete was sent again to an id that names a record"
+    );
+}
+
+/// A throttle that never lifts: after a few requests still throttled at the end of their wait,
+/// the run stops waiting, and every answer after is judged as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttle_that_never_lifts_is_waited_out_a_few_times_only() {
+    let options = contract::Options {
+        throttle_wait: std::time::Duration::from_secs(2),
+        ..options()
+    };
+    let (report, _) = run_broken(Breakage::ThrottledForever, &options).await;
+    assert!(!report.passed());
+    let why = report
+        .gave_up_waiting
+        .as_deref()
+        .expect("it stopped waiting");
+    assert!(
+        why.starts_with("3 requests in a row were still throttled"),
+        "{why}"
+    );
+    assert!(report.throttled <= 3 * 2 + 8 * 2, "{}", report.throttled);
+    let status = group(&report, "create_coworker_time_pass", &Check::Status);
+    assert!(
+        status
+            .mismatch
+            .message
+            .contains("the throttled answer, not waited out"),
+        "{}",
+        status.mismatch.message
+    );
+}
+
+/// A server that stops answering stops the run: it says so, and does not try to clean up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_does_not_answer_stops_the_run() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    // Nothing listens there any more: every connection is refused at once.
+    drop(listener);
+    let report = contract::run(
+        &target(&format!("http://{address}")),
+        &options(),
+        &mut || (),
+    )
+    .await
+    .unwrap();
+    let stopped = report.stopped.as_deref().expect("the run stopped");
+    assert!(
+        stopped.starts_with("the server did not answer 16 requests in a row"),
+        "{stopped}"
+    );
+    assert!(!report.passed());
+    assert_eq!(report.requests, 0, "no request was answered");
+    assert!(report.cases < 100, "{} cases", report.cases);
+    assert!(
+        report.remaining[0].starts_with("the server stopped answering before the clean-up"),
+        "{:?}",
+        report.remaining
+    );
+    assert!(
+        report
+            .text(Detail::Summary)
+            .contains("STOPPED: the server did not answer")
+    );
 }
