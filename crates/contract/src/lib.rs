@@ -152,7 +152,8 @@ pub struct Options {
     pub cases: u32,
     /// The seed of the request generator: the same seed gives the same requests.
     pub seed: u64,
-    /// How many extra requests one failure may spend on shrinking.
+    /// How many extra requests shrinking one failure may spend (all of a run's shrinking stops
+    /// at eight times this: later failures are shown as first found).
     pub max_shrink_requests: u32,
     /// How many cases are in flight at once (shrinking always runs alone).
     pub concurrency: usize,

@@ -998,10 +998,15 @@ impl Runner<'_> {
     }
 
     /// Marks a create with the run's marker (in the resource's marker property), so that what
-    /// it makes can be told apart and found again; with [`Options::max_creates`], a request
-    /// whose `x-contract.creates` is a value of its body gets that value lowered to the cap
-    /// first.
+    /// it makes can be told apart and found again, with [`Options::max_creates`] applied first.
     fn own(&self, plan: &Plan, request: &mut Request) {
+        self.cap(plan, request);
+        self.mark(plan, request);
+    }
+
+    /// With [`Options::max_creates`], a request whose `x-contract.creates` is a value of its body
+    /// gets that value lowered to the cap.
+    fn cap(&self, plan: &Plan, request: &mut Request) {
         if let (Some(cap), Some(Expression::RequestBody(pointer))) =
             (self.options.max_creates, &plan.creates)
             && let Some(slot) = request
@@ -1012,6 +1017,10 @@ impl Runner<'_> {
         {
             *slot = Value::from(cap);
         }
+    }
+
+    /// Writes the run's marker into a create's body (an object).
+    fn mark(&self, plan: &Plan, request: &mut Request) {
         for resource in &self.resources {
             if resource.create.operation.operation_id == plan.operation.operation_id
                 && request.body.as_ref().is_some_and(Value::is_object)
@@ -1638,13 +1647,23 @@ impl Runner<'_> {
             Some(request) => request,
             None => case.request.clone(),
         };
-        // Marked, unless a violation is in the marker: what a server wrongly accepts is found.
+        // Capped and marked, unless a violation is in the count or the marker: what a server
+        // wrongly accepts is found, and no violation is edited away.
+        let count_broken = match &plan.creates {
+            Some(Expression::RequestBody(pointer)) => {
+                follow::violates(&case, pointer.trim_start_matches('/'))
+            }
+            _ => false,
+        };
+        if !count_broken {
+            self.cap(plan, &mut request);
+        }
         let marker_broken = self.resources.iter().any(|resource| {
             resource.create.operation.operation_id == plan.operation.operation_id
                 && follow::violates(&case, &resource.marker.property)
         });
         if !marker_broken {
-            self.own(plan, &mut request);
+            self.mark(plan, &mut request);
         }
         let (mut result, shaped) = self
             .error_case(plan, Credentials::Token, &request, None, 400)

@@ -442,20 +442,23 @@ async fn a_throttled_server_is_waited_out_not_failed() {
 }
 
 /// `max_creates` keeps every request's records within the cap, so that a run against a
-/// throttled server has few to delete; the run still passes (the checks read the count sent).
+/// throttled server has few to delete; the run still passes (the checks read the count sent),
+/// and an invalid request whose violation is the count is sent with it, not capped away.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_with_a_record_cap_makes_few_records_and_passes() {
     let server = ReferenceServer::start().await;
     let options = contract::Options {
-        cases: 16,
+        cases: 64,
         seed: 5,
         sequences: 4,
         steps: 8,
         max_creates: Some(2),
+        log_requests: true,
         ..contract::Options::default()
     };
     let uncapped = contract::Options {
         max_creates: None,
+        log_requests: false,
         ..options
     };
     let capped = contract::run(&target(server.base_url()), &options, &mut || {})
@@ -467,6 +470,18 @@ async fn a_run_with_a_record_cap_makes_few_records_and_passes() {
         capped.summary(),
         capped.failure_details()
     );
+    let counts: Vec<u64> = capped
+        .sent
+        .iter()
+        .filter(|payload| payload.method == "POST")
+        .filter_map(|payload| serde_json::from_slice::<serde_json::Value>(&payload.body).ok())
+        .filter_map(|body| body.get("CreateMultiple")?.as_u64())
+        .collect();
+    assert!(
+        counts.iter().any(|count| *count > 100),
+        "no invalid case sent a count over the maximum: {counts:?}"
+    );
+    assert!(counts.contains(&2), "{counts:?}");
     let full = contract::run(&target(server.base_url()), &uncapped, &mut || {})
         .await
         .unwrap();
