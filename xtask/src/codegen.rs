@@ -59,12 +59,13 @@ pub const FIXTURE_SPEC: &str = "tests/fixture-api/openapi.yaml";
 pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     // The Nexudus client waits out throttling (`nexudus_client::Behaviour`); the fixture's sends.
     // nexudus-types compiles schemars only for crates that ask for it; the fixture's always.
+    // The Nexudus client's `API` connects through the crate's `unchecked_client`.
     let nexudus = generate(
         root,
         SPEC,
         "::nexudus_types",
         "NexudusBillingApi",
-        Some("crate::Behaviour"),
+        Some(("crate::Behaviour", "crate::unchecked_client")),
         Some("schemars"),
     )?;
     let fixture = generate(root, FIXTURE_SPEC, "crate::types", "WidgetsApi", None, None)?;
@@ -92,7 +93,7 @@ fn generate(
     spec: &str,
     types_path: &str,
     server_trait: &str,
-    client_hooks: Option<&str>,
+    client_hooks: Option<(&str, &str)>,
     schemars_feature: Option<&str>,
 ) -> anyhow::Result<codegen::Generated> {
     let text = fs::read_to_string(root.join(spec)).with_context(|| format!("reading {spec}"))?;
@@ -101,9 +102,10 @@ fn generate(
         server_trait: server_trait.into(),
         spec_path: spec.into(),
         command: COMMAND.into(),
-        client_hooks: client_hooks.map(str::to_owned),
+        client_hooks: client_hooks.map(|(hooks, _)| hooks.to_owned()),
         // The client crate's constructors install a TLS provider first; progenitor's would panic.
         private_new: client_hooks.is_some(),
+        api_connect: client_hooks.map(|(_, connect)| connect.to_owned()),
         schemars_feature: schemars_feature.map(str::to_owned),
     };
     codegen::generate(&text, &settings).with_context(|| format!("generating code from {spec}"))

@@ -15,12 +15,16 @@ pub(crate) mod tests {
     /// Each workspace crate and the workspace crates it may depend on at run time (not dev):
     /// the table of `ARCHITECTURE.md`'s "Dependencies point one way".
     const ALLOWED: &[(&str, &[&str])] = &[
+        ("api-description", &[]),
         ("spec-schema", &[]),
-        ("nexudus-types", &[]),
+        ("nexudus-types", &["api-description"]),
         ("spec-strategies", &[]),
-        ("server-runtime", &["spec-schema"]),
+        ("server-runtime", &["api-description", "spec-schema"]),
         ("codegen", &["spec-schema"]),
-        ("nexudus-client", &["nexudus-types", "spec-schema"]),
+        (
+            "nexudus-client",
+            &["api-description", "nexudus-types", "spec-schema"],
+        ),
         (
             "nexudus-server-api",
             &["nexudus-types", "server-runtime", "spec-schema"],
@@ -28,13 +32,7 @@ pub(crate) mod tests {
         ("reference-server", &["nexudus-server-api", "nexudus-types"]),
         (
             "contract",
-            &[
-                "nexudus-client",
-                "nexudus-server-api",
-                "nexudus-types",
-                "spec-schema",
-                "spec-strategies",
-            ],
+            &["api-description", "spec-schema", "spec-strategies"],
         ),
         (
             "contract-cli",
@@ -64,7 +62,10 @@ pub(crate) mod tests {
         ("spec-compat", &["spec-schema", "spec-strategies"]),
         ("workspace-tests", &[]),
         ("downstream-check", &["nexudus-client", "nexudus-types"]),
-        ("fixture-api", &["server-runtime", "spec-schema"]),
+        (
+            "fixture-api",
+            &["api-description", "server-runtime", "spec-schema"],
+        ),
         ("loopback", &[]),
     ];
 
@@ -170,6 +171,73 @@ pub(crate) mod tests {
         );
     }
 
+    /// The crates that take any API as a value and the crates generated from a spec: no edge
+    /// may lead from the first to the second, whatever the table above allows.
+    const GENERIC: &[&str] = &[
+        "api-description",
+        "codegen",
+        "server-runtime",
+        "spec-schema",
+        "spec-strategies",
+        "spec-compat",
+        "contract",
+    ];
+    const GENERATED: &[&str] = &[
+        "nexudus-types",
+        "nexudus-client",
+        "nexudus-server-api",
+        "fixture-api",
+    ];
+
+    /// The edges from a generic crate to a generated one, at run time, directly or through
+    /// other crates.
+    fn generic_to_generated(actual: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+        let mut found = Vec::new();
+        for generic in GENERIC {
+            let mut reached = BTreeSet::new();
+            let mut frontier = vec![(*generic).to_owned()];
+            while let Some(name) = frontier.pop() {
+                for dependency in actual.get(&name).into_iter().flatten() {
+                    if reached.insert(dependency.clone()) {
+                        frontier.push(dependency.clone());
+                    }
+                }
+            }
+            for generated in GENERATED {
+                if reached.contains(*generated) {
+                    found.push(format!("{generic} depends on {generated}"));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn no_generic_crate_depends_on_a_generated_one() {
+        let actual = workspace_dependencies();
+        for name in GENERIC.iter().chain(GENERATED) {
+            assert!(
+                actual.contains_key(*name),
+                "{name} is not a workspace crate"
+            );
+        }
+        assert_eq!(generic_to_generated(&actual), Vec::<String>::new());
+        // Planted: the contract checks depending on a generated client, through another crate.
+        let mut planted = actual.clone();
+        planted.insert(
+            "middle".into(),
+            BTreeSet::from(["nexudus-client".to_owned()]),
+        );
+        planted.get_mut("contract").unwrap().insert("middle".into());
+        assert_eq!(
+            generic_to_generated(&planted),
+            [
+                "contract depends on nexudus-types",
+                "contract depends on nexudus-client"
+            ]
+        );
+    }
+
     /// The operationIds of the spec (and of its links), read from its text.
     fn operation_ids() -> BTreeSet<String> {
         let spec = std::fs::read_to_string(workspace_root().join(SPEC)).unwrap();
@@ -209,14 +277,7 @@ pub(crate) mod tests {
         words.push("coworkertimepass".into());
         words.push("/api/token".into());
         let root = workspace_root();
-        for krate in [
-            "codegen",
-            "server-runtime",
-            "spec-schema",
-            "spec-strategies",
-            "spec-compat",
-            "contract",
-        ] {
+        for krate in GENERIC {
             for (path, code) in sources(&root.join("crates").join(krate).join("src")) {
                 let lower = code.to_lowercase();
                 for word in &words {

@@ -80,6 +80,7 @@ fn generate(spec: &str) -> anyhow::Result<(Duration, usize)> {
         command: "cargo xtask bench".into(),
         client_hooks: None,
         private_new: false,
+        api_connect: None,
         schemars_feature: None,
     };
     let started = Instant::now();

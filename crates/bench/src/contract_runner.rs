@@ -51,9 +51,14 @@ fn rounds(size: &Size, root: &Path, options: &contract::Options) -> anyhow::Resu
     runtime.block_on(async {
         let payloads = {
             let reference = Reference::start_in(&scratch).await?;
-            contract::run(&reference.target(), &options, &mut || ())
-                .await?
-                .sent
+            contract::run(
+                &nexudus_client::API,
+                &reference.target(),
+                &options,
+                &mut || (),
+            )
+            .await?
+            .sent
         };
         let mut replays = Vec::new();
         let mut runs = Vec::new();
@@ -75,7 +80,13 @@ fn rounds(size: &Size, root: &Path, options: &contract::Options) -> anyhow::Resu
             drop(reference);
 
             let reference = Reference::start_in(&scratch).await?;
-            let report = contract::run(&reference.target(), &options, &mut || ()).await?;
+            let report = contract::run(
+                &nexudus_client::API,
+                &reference.target(),
+                &options,
+                &mut || (),
+            )
+            .await?;
             // Without generated cases (figure 7) the coverage of statuses only they cause is not
             // asked for: every check that ran must hold.
             let held = report.groups.iter().all(|group| {
@@ -130,7 +141,7 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
                 "contract run: {} cases/operation each valid and invalid, {} operations, \
                  {} checks, {concurrency} in flight",
                 options.cases,
-                contract::operations().len(),
+                contract::operations(&nexudus_client::API).len(),
                 checks(&rounds.report)
             ),
             format!("{} requests", per_second(rounds.run)),
@@ -215,7 +226,7 @@ fn planted(root: &Path, options: &contract::Options) -> anyhow::Result<String> {
             log_requests: false,
             ..*options
         };
-        let report = contract::run(&target, &options, &mut || ()).await?;
+        let report = contract::run(&nexudus_client::API, &target, &options, &mut || ()).await?;
         let failure = report
             .groups
             .iter()

@@ -51,60 +51,7 @@ pub(crate) fn generate(
         pub mod dispatch {
             use super::{Client, Error, ResponseValue};
 
-            /// The arguments of a call, as JSON: path and query parameters by name (a query
-            /// parameter left out is not sent), and the body.
-            #[derive(Debug, Clone, Default, PartialEq)]
-            pub struct Arguments {
-                /// Path parameters.
-                pub path: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                /// Query parameters.
-                pub query: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                /// The request body.
-                pub body: ::std::option::Option<::serde_json::Value>,
-            }
-
-            /// A documented answer, decoded by the typed method into its type.
-            #[derive(Debug, Clone, PartialEq)]
-            pub struct Answer {
-                /// The status.
-                pub status: u16,
-                /// Whether the method returned it as a success (`Ok`) rather than as a
-                /// documented error (`Error::ErrorResponse`).
-                pub success: bool,
-                /// The decoded body, encoded again as JSON (`null` when there is none).
-                pub body: ::serde_json::Value,
-            }
-
-            /// Why a call gave no documented answer.
-            #[derive(Debug, Clone, PartialEq)]
-            pub enum DispatchError {
-                /// The client has no operation with this operationId.
-                UnknownOperation(::std::string::String),
-                /// An argument does not fit the typed method's parameter.
-                Argument {
-                    /// The parameter (`body` for the body).
-                    name: ::std::string::String,
-                    /// Why.
-                    message: ::std::string::String,
-                },
-                /// The typed method failed: an undocumented status, an undecodable body, or
-                /// no answer at all.
-                Client(::std::string::String),
-            }
-
-            impl ::std::fmt::Display for DispatchError {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                    match self {
-                        Self::UnknownOperation(id) => write!(f, "the client has no operation {id}"),
-                        Self::Argument { name, message } => {
-                            write!(f, "the typed method refuses {name}: {message}")
-                        }
-                        Self::Client(message) => write!(f, "the typed method failed: {message}"),
-                    }
-                }
-            }
-
-            impl ::std::error::Error for DispatchError {}
+            pub use ::api_description::{Answer, Arguments, DispatchError};
 
             /// Calls the operation `operation_id` with `arguments`.
             pub async fn call(
@@ -175,6 +122,130 @@ pub(crate) fn generate(
                     body: ::serde_json::to_value(value.into_inner()).unwrap_or(::serde_json::Value::Null),
                 }
             }
+        }
+    }
+}
+
+/// How the generated `API` makes a typed client for a base URL and token.
+pub(crate) enum Connect<'a> {
+    /// Through this crate function, `fn(&str, Option<&str>) -> Result<Client, impl Display>`.
+    Function(&'a syn::Path),
+    /// With a `reqwest::Client` of default settings (a client without hooks).
+    Plain,
+}
+
+/// `API`: the API as generic tools take it (`api_description::Api`), and the client as its
+/// `Caller`.
+pub(crate) fn api(
+    operations: &[Operation],
+    title: &str,
+    types: &syn::Path,
+    error_types: &[(String, TokenStream)],
+    connect: Connect<'_>,
+    schemars_feature: Option<&str>,
+) -> TokenStream {
+    let connect = match connect {
+        Connect::Function(function) => quote! {
+            #function(base_url, token)
+                .map(|client| ::std::boxed::Box::new(client) as ::std::boxed::Box<dyn ::api_description::Caller>)
+                .map_err(|error| error.to_string())
+        },
+        Connect::Plain => quote! {
+            let mut headers = ::reqwest::header::HeaderMap::new();
+            if let ::std::option::Option::Some(token) = token {
+                let mut value = ::reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+                    .map_err(|error| error.to_string())?;
+                value.set_sensitive(true);
+                headers.insert(::reqwest::header::AUTHORIZATION, value);
+            }
+            let http = ::reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .map_err(|error| error.to_string())?;
+            ::std::result::Result::Ok(::std::boxed::Box::new(Client::new_with_client(base_url, http)))
+        },
+    };
+    let decoders = error_types.iter().map(|(id, ty)| {
+        quote! {
+            #id => ::serde_json::from_slice::<#ty>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string()),
+        }
+    });
+    let without: Vec<&String> = operations
+        .iter()
+        .map(|operation| &operation.id)
+        .filter(|id| !error_types.iter().any(|(with, _)| with == *id))
+        .collect();
+    let without = (!without.is_empty()).then(|| {
+        quote! {
+            #(#without)|* => ::std::result::Result::Err(format!("{operation_id} documents no error body")),
+        }
+    });
+    let derived = quote! {
+        #types::component_schemas()
+            .into_iter()
+            .map(|(name, schema)| {
+                (name, ::serde_json::to_value(schema).expect("a JSON Schema serialises"))
+            })
+            .collect()
+    };
+    let derived = match schemars_feature {
+        Some(feature) => quote! {
+            #[cfg(feature = #feature)]
+            {
+                #derived
+            }
+            #[cfg(not(feature = #feature))]
+            {
+                ::std::vec::Vec::new()
+            }
+        },
+        None => derived,
+    };
+    quote! {
+        /// This API as generic tools take it (the contract checks, say): its description, a typed
+        /// client for any base URL ([`Caller`](::api_description::Caller), calling by
+        /// operationId through [`dispatch::call`]), error bodies decoded as this client decodes
+        /// them, and the JSON Schema its types derive.
+        pub static API: ::api_description::Api = ::api_description::Api {
+            title: #title,
+            operations: #types::OPERATIONS,
+            schema_definitions: #types::SCHEMA_DEFINITIONS,
+            contract: #types::CONTRACT,
+            security_schemes: #types::SECURITY_SCHEMES,
+            connect: api_connect,
+            decode_error: api_decode_error,
+            derived_schemas: api_derived_schemas,
+        };
+
+        impl ::api_description::Caller for Client {
+            fn call<'a>(
+                &'a self,
+                operation_id: &'a str,
+                arguments: &'a dispatch::Arguments,
+            ) -> ::api_description::CallFuture<'a> {
+                ::std::boxed::Box::pin(dispatch::call(self, operation_id, arguments))
+            }
+        }
+
+        fn api_connect(
+            base_url: &str,
+            token: ::std::option::Option<&str>,
+        ) -> ::std::result::Result<::std::boxed::Box<dyn ::api_description::Caller>, ::std::string::String> {
+            #connect
+        }
+
+        fn api_decode_error(operation_id: &str, body: &[u8]) -> ::std::result::Result<(), ::std::string::String> {
+            match operation_id {
+                #(#decoders)*
+                #without
+                other => ::std::result::Result::Err(format!("the spec has no operation {other}")),
+            }
+        }
+
+        fn api_derived_schemas() -> ::std::vec::Vec<(&'static str, ::serde_json::Value)> {
+            #derived
         }
     }
 }

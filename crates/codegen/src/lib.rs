@@ -13,6 +13,7 @@
 //! comes from the type space or the client progenitor generates, never from a document string
 //! used raw.
 
+mod description;
 mod dispatch;
 mod finite;
 mod model;
@@ -43,6 +44,12 @@ pub struct Settings {
     /// and unwraps the result (a panic when no TLS crypto provider is installed), so a client
     /// crate that offers constructors of its own keeps it out of its public surface.
     pub private_new: bool,
+    /// The path of a function of the client's crate, `fn(&str, Option<&str>) -> Result<Client,
+    /// impl Display>`, that makes a client for a base URL and bearer token which checks nothing
+    /// before sending and waits nothing out: what the generated `API` connects with. Needed with
+    /// `client_hooks` (the client then holds what the crate makes of them); `None` builds a
+    /// plain `reqwest::Client`.
+    pub api_connect: Option<String>,
     /// The types crate's feature that compiles the `schemars::JsonSchema` derives (and
     /// `component_schemas`), so that a crate that only calls the API can leave schemars out;
     /// `None` derives them always.
@@ -147,17 +154,67 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
         &operations,
         &settings.server_trait,
         &openapi.info.title,
+    )?;
+    let constants: Vec<(&model::Operation, proc_macro2::Ident)> = operations
+        .iter()
+        .map(|operation| {
+            let constant = description::constant(&names.methods[&operation.id].ident);
+            (operation, constant)
+        })
+        .collect();
+    let description = description::generate(
+        &constants,
         openapi
             .extensions
             .get("x-contract")
             .unwrap_or(&serde_json::Value::Null),
         &model::security_schemes(&openapi)?,
-    )?;
+    );
+    let mut types = types;
+    types.items.extend(parse("types", description)?.items);
 
+    let connect_path = settings
+        .api_connect
+        .as_deref()
+        .map(|path| {
+            syn::parse_str::<syn::Path>(path).map_err(|error| CodegenError::Unsupported {
+                operation: "*".into(),
+                message: format!("api_connect `{path}`: {error}"),
+            })
+        })
+        .transpose()?;
+    let connect = match (&connect_path, &settings.client_hooks) {
+        (Some(path), _) => dispatch::Connect::Function(path),
+        (None, None) => dispatch::Connect::Plain,
+        (None, Some(hooks)) => {
+            return Err(CodegenError::Unsupported {
+                operation: "*".into(),
+                message: format!(
+                    "a client with hooks ({hooks}) needs api_connect: the crate's way to make one"
+                ),
+            });
+        }
+    };
+    let error_types = operations
+        .iter()
+        .filter_map(|operation| match model::error_type(operation) {
+            Ok(Some(schema)) => Some(Ok((operation.id.clone(), context.type_path(&schema)))),
+            Ok(None) => None,
+            Err(error) => Some(Err(error)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let api = dispatch::api(
+        &operations,
+        &openapi.info.title,
+        &context.types,
+        &error_types,
+        connect,
+        settings.schemars_feature.as_deref(),
+    );
     let header = Header(settings);
     client_file
         .items
-        .extend(parse("client", quote::quote!(#request_schemas #dispatch))?.items);
+        .extend(parse("client", quote::quote!(#request_schemas #dispatch #api))?.items);
     Ok(Generated {
         types: format_file(&header, &types),
         client: format_file(&header, &client_file),

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::{
     CodegenError, Names,
-    model::{Kind, Location, Operation, Parameter, Response},
+    model::{Kind, Location, Operation, Parameter},
     names::Method,
 };
 
@@ -25,7 +25,7 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn type_path(&self, schema: &str) -> TokenStream {
+    pub(crate) fn type_path(&self, schema: &str) -> TokenStream {
         let types = &self.types;
         let ident = Ident::new(&self.names.types[schema], Span::call_site());
         quote!(#types::#ident)
@@ -61,7 +61,7 @@ impl<'a> ServerOperation<'a> {
         })?;
         Ok(ServerOperation {
             operation,
-            constant: format_ident!("{}", snake.to_uppercase()),
+            constant: crate::description::constant(&method),
             handler: format_ident!("handle_{}", snake),
             method,
             response,
@@ -112,16 +112,12 @@ pub(crate) fn generate(
     model: &[Operation],
     server_trait: &str,
     title: &str,
-    contract: &Value,
-    security_schemes: &[crate::model::SecurityScheme],
 ) -> Result<TokenStream, CodegenError> {
     let api = Ident::new(server_trait, Span::call_site());
     let operations = model
         .iter()
         .map(|operation| ServerOperation::new(context, operation))
         .collect::<Result<Vec<_>, _>>()?;
-    let constants = operations.iter().map(operation_constant);
-    let constant_idents = operations.iter().map(|operation| &operation.constant);
     let enums = operations
         .iter()
         .map(|operation| response_enum(context, operation))
@@ -133,8 +129,6 @@ pub(crate) fn generate(
         .iter()
         .flat_map(|operation| operation.validators(context))
         .unzip();
-    let security_schemes = security_schemes.iter().map(security_scheme);
-    let contract = json_text(contract);
     let types_path = &context.types;
     let api_trait = api_trait(context, model, &operations, &api, title)?;
     let routes = routes(&operations);
@@ -144,22 +138,7 @@ pub(crate) fn generate(
 
         use ::axum::response::IntoResponse as _;
 
-        pub use #types_path::SCHEMA_DEFINITIONS;
-
-        /// The operations of the spec.
-        pub mod operations {
-            #(#constants)*
-        }
-
-        /// Every operation of the spec.
-        pub const OPERATIONS: &[&::server_runtime::Operation] = &[#(&operations::#constant_idents),*];
-
-        /// The security schemes of the spec (`components.securitySchemes`).
-        pub const SECURITY_SCHEMES: &[::server_runtime::SecurityScheme] = &[#(#security_schemes),*];
-
-        /// The document's root `x-contract` extension as JSON text (`null` when it has none):
-        /// what the spec says of requests no operation documents, for contract tools.
-        pub const CONTRACT: &str = #contract;
+        pub use #types_path::{operations, CONTRACT, OPERATIONS, SCHEMA_DEFINITIONS, SECURITY_SCHEMES};
 
         #(#enums)*
 
@@ -200,20 +179,6 @@ pub(crate) fn generate(
 
         #(#handlers)*
     })
-}
-
-/// `components.securitySchemes` entry as a `server_runtime::SecurityScheme`.
-fn security_scheme(scheme: &crate::model::SecurityScheme) -> TokenStream {
-    let name = &scheme.name;
-    let token_url = option(scheme.password_token_url.as_deref());
-    let refresh_url = option(scheme.refresh_url.as_deref());
-    quote! {
-        ::server_runtime::SecurityScheme {
-            name: #name,
-            password_token_url: #token_url,
-            refresh_url: #refresh_url,
-        }
-    }
 }
 
 /// The API trait: `authenticate` when an operation is secured, the body limit, and one method
@@ -294,82 +259,6 @@ fn routes(operations: &[ServerOperation<'_>]) -> Vec<TokenStream> {
             quote!(.route(#path, #(#methods)*))
         })
         .collect()
-}
-
-/// `operations::NAME`: the operation as the spec states it.
-fn operation_constant(server: &ServerOperation<'_>) -> TokenStream {
-    let (operation, constant) = (server.operation, &server.constant);
-    let (id, method, path) = (&operation.id, &operation.method, &operation.path);
-    let request_schema = option(operation.request_schema.as_deref());
-    let request_format = format_ident!("{}", operation.request_format.variant());
-    let security = operation.security.iter().map(|(scheme, scopes)| {
-        quote!(::server_runtime::SecurityRequirement { scheme: #scheme, scopes: &[#(#scopes),*] })
-    });
-    let parameters = operation.parameters.iter().map(|parameter| {
-        let name = &parameter.name;
-        let location = match parameter.location {
-            Location::Path => quote!(Path),
-            Location::Query => quote!(Query),
-        };
-        let required = parameter.required;
-        let schema = json_text(&parameter.schema);
-        quote! {
-            ::server_runtime::Parameter {
-                name: #name,
-                location: ::server_runtime::ParameterLocation::#location,
-                required: #required,
-                schema: #schema,
-            }
-        }
-    });
-    let responses = operation.responses.iter().map(response_constant);
-    let contract = json_text(&operation.contract);
-    let doc = format!("`{method} {path}` ({id}).");
-    quote! {
-        #[doc = #doc]
-        pub const #constant: ::server_runtime::Operation = ::server_runtime::Operation {
-            operation_id: #id,
-            method: #method,
-            path: #path,
-            parameters: &[#(#parameters),*],
-            request_schema: #request_schema,
-            request_format: ::server_runtime::BodyFormat::#request_format,
-            security: &[#(#security),*],
-            responses: &[#(#responses),*],
-            contract: #contract,
-        };
-    }
-}
-
-fn response_constant(response: &Response) -> TokenStream {
-    let status = response.status;
-    let schema = option(response.schema.as_deref());
-    let links = response.links.iter().map(|link| {
-        let (name, operation_id) = (&link.name, &link.operation_id);
-        let parameters = json_text(&link.parameters);
-        let request_body = json_text(&link.request_body);
-        quote! {
-            ::server_runtime::Link {
-                name: #name,
-                operation_id: #operation_id,
-                parameters: #parameters,
-                request_body: #request_body,
-            }
-        }
-    });
-    let contract = json_text(&response.contract);
-    let headers = &response.headers;
-    let media_types = &response.media_types;
-    quote! {
-        ::server_runtime::Response {
-            status: #status,
-            schema: #schema,
-            media_types: &[#(#media_types),*],
-            links: &[#(#links),*],
-            headers: &[#(#headers),*],
-            contract: #contract,
-        }
-    }
 }
 
 /// The response enum: one variant per documented status.
@@ -661,13 +550,6 @@ fn read_body(context: &Context<'_>, server: &ServerOperation<'_>) -> Option<Toke
             }
         };
     })
-}
-
-fn option(value: Option<&str>) -> TokenStream {
-    match value {
-        Some(value) => quote!(::std::option::Option::Some(#value)),
-        None => quote!(::std::option::Option::None),
-    }
 }
 
 /// A JSON value as the text of a string literal.

@@ -16,6 +16,7 @@ fn settings() -> codegen::Settings {
         command: "cargo xtask codegen".into(),
         client_hooks: None,
         private_new: false,
+        api_connect: None,
         schemars_feature: None,
     }
 }
@@ -87,8 +88,8 @@ fn a_new_optional_field_reaches_types_client_and_server() {
     assert!(
         after
             .server
-            .contains("pub use ::nexudus_types::SCHEMA_DEFINITIONS;"),
-        "the server validates against the types' schemas"
+            .contains("pub use ::nexudus_types::{\n    operations, CONTRACT, OPERATIONS, SCHEMA_DEFINITIONS, SECURITY_SCHEMES,\n};"),
+        "the server validates against the types' schemas, and describes its operations by the types' table"
     );
 }
 
@@ -128,7 +129,12 @@ fn another_operation_needs_no_generator_change() {
         "trait method"
     );
     assert!(server.contains("pub enum CopyCoworkerTimePassResponse"));
-    assert!(server.contains("scopes: &[\"CoworkerTimePass-Create\"]"));
+    assert!(
+        generated
+            .types
+            .contains("scopes: &[\"CoworkerTimePass-Create\"]"),
+        "the operation's description, in the types"
+    );
     // Path, query and body, each typed as its schema says.
     assert!(server.contains("times: i32"), "required query parameter");
     assert!(
@@ -157,6 +163,7 @@ fn a_client_with_hooks_holds_their_type_and_leaves_them_to_its_crate() {
         &codegen::Settings {
             client_hooks: Some("crate::Behaviour".into()),
             private_new: true,
+            api_connect: Some("crate::unchecked".into()),
             ..settings()
         },
     )
@@ -263,7 +270,7 @@ fn operations_without_security_and_with_form_bodies() {
     assert!(generated.client.contains("form_urlencoded(&body)"));
     assert!(
         generated
-            .server
+            .types
             .contains("password_token_url: ::std::option::Option::Some(\"/api/token\")")
     );
     // A secured operation documenting them keeps its own 413 and 415.

@@ -185,7 +185,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
             }
         };
         eprintln!("checking {} with seed {seed}", target.base_url);
-        let total = contract::total_cases(&target, &options);
+        let total = contract::total_cases(&nexudus_client::API, &target, &options);
         let progress = if std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
@@ -206,7 +206,14 @@ fn run(args: Args) -> anyhow::Result<bool> {
             }
             eprintln!("stopping: deleting the records the run made");
         };
-        let report = contract::run_until(&target, &options, &mut || progress.inc(1), stop).await;
+        let report = contract::run_until(
+            &nexudus_client::API,
+            &target,
+            &options,
+            &mut || progress.inc(1),
+            stop,
+        )
+        .await;
         progress.finish_and_clear();
         report.context("running the contract checks")
     })?;

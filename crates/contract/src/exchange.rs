@@ -17,11 +17,9 @@ use std::{
     time::Duration,
 };
 
+use api_description::Operation;
 use axum::{body::Body, extract::State, http::Request as HttpRequest, response::Response};
 use bytes::Bytes;
-use nexudus_client::ClientInfo;
-use nexudus_server_api::Operation;
-use serde::de::DeserializeOwned;
 use spec_strategies::{Request, parameter_text};
 
 /// One request and its response, as bytes.
@@ -285,9 +283,7 @@ impl RecordingProxy {
         let target = target.trim_end_matches('/').to_owned();
         let state = Arc::new(ProxyState {
             target: target.clone(),
-            http: nexudus_client::http_client_builder()
-                .build()
-                .map_err(std::io::Error::other)?,
+            http: http_client(None).map_err(std::io::Error::other)?,
             last: Arc::clone(&last),
             patience,
         });
@@ -390,8 +386,37 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body
     response
 }
 
-/// Sends `body` as it is to `method url` with the generated client's own HTTP client (and so its
-/// credentials). A request without a body is sent without one, and without a content type.
+/// How long a request may take, connection included.
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long an idle pooled connection is kept: under the idle timeouts servers commonly use (the
+/// reference server closes one after 60 s, many proxies after 60 to 75 s), so that a request is
+/// never sent on a connection the server is closing.
+const POOL_IDLE: Duration = Duration::from_secs(30);
+
+/// An HTTP client for the target that sends `Authorization: Bearer` with `token` (none:
+/// anonymous), with TLS for real https hosts: reqwest is built without a crypto provider (its
+/// default one is a long C build), so ring's is installed first; one the application installed
+/// earlier wins.
+pub(crate) fn http_client(token: Option<&str>) -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| "the token cannot be sent in a header".to_owned())?;
+        value.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .connect_timeout(TIMEOUT)
+        .timeout(TIMEOUT)
+        .pool_idle_timeout(POOL_IDLE)
+        .build()
+        .map_err(|error| error.to_string())
+}
+
+/// Sends `body` as it is to `method url` with `client` (and so its credentials). A request without a body is sent without one, and without a content type.
 ///
 /// `headers` are added as they are, after the content type (a second `Content-Type` is sent as a
 /// second header).
@@ -404,7 +429,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: HttpRequest<Body
 /// pooled client that tried it again would fail the next request instead.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn send_raw(
-    client: &nexudus_client::Client,
+    client: &reqwest::Client,
     patience: &Patience,
     method: &str,
     url: String,
@@ -415,7 +440,6 @@ pub(crate) async fn send_raw(
 ) -> Result<Exchange, String> {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut request = client
-        .client()
         .request(method.clone(), &url)
         .header(http::header::ACCEPT, "application/json");
     if last_on_connection {
@@ -446,22 +470,6 @@ pub(crate) async fn send_raw(
     })
 }
 
-/// Decodes a recorded response into `T` with progenitor's `ResponseValue`, the routine the
-/// generated client uses for every documented status.
-pub(crate) async fn decode_as_client<T: DeserializeOwned>(
-    exchange: &Exchange,
-) -> Result<T, String> {
-    let response = http::Response::builder()
-        .status(exchange.status)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(exchange.response_body.clone())
-        .map_err(|error| error.to_string())?;
-    progenitor_client::ResponseValue::<T>::from_response::<()>(reqwest::Response::from(response))
-        .await
-        .map(progenitor_client::ResponseValue::into_inner)
-        .map_err(|error| error.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -476,7 +484,7 @@ mod tests {
             path: "/things/{id}/parts/{part}",
             parameters: &[],
             request_schema: None,
-            request_format: nexudus_server_api::BodyFormat::Json,
+            request_format: api_description::BodyFormat::Json,
             security: &[],
             responses: &[],
             contract: "null",

@@ -2,7 +2,7 @@
 //! acts on is made first by the operation a link comes from; after a success, links to a read
 //! are followed and the record must hold what was sent; after a `DELETE`, the record is gone.
 
-use nexudus_server_api::{Operation, ParameterLocation};
+use api_description::{Operation, ParameterLocation};
 use serde_json::{Map, Value};
 use spec_strategies::{InvalidRequest, Location, Request};
 
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn links_set_parameters_and_body_members() {
-        let spec = Spec::load(crate::operations()).unwrap();
+        let spec = Spec::load(&nexudus_client::API).unwrap();
         let plan = |id: &str| {
             spec.plans
                 .iter()
@@ -252,11 +252,11 @@ mod tests {
         assert_eq!(absent.body.unwrap()["Id"], json!(i64::MAX));
         assert!(has_not_found_case(
             read.operation,
-            nexudus_server_api::OPERATIONS
+            nexudus_client::API.operations
         ));
         assert!(!has_not_found_case(
             plan("list_coworker_time_passes").operation,
-            nexudus_server_api::OPERATIONS
+            nexudus_client::API.operations
         ));
     }
 }

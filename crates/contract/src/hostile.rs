@@ -10,8 +10,8 @@
 
 use std::collections::BTreeSet;
 
+use api_description::Operation;
 use bytes::Bytes;
-use nexudus_server_api::Operation;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use spec_strategies::Request;
@@ -276,7 +276,7 @@ pub(crate) fn cases(
 /// valid on its own, so that only its repetition is wrong.
 fn defaulted_query_parameter(operation: &Operation) -> Option<(String, String)> {
     operation.parameters.iter().find_map(|parameter| {
-        if parameter.location != nexudus_server_api::ParameterLocation::Query {
+        if parameter.location != api_description::ParameterLocation::Query {
             return None;
         }
         let schema: Value = serde_json::from_str(parameter.schema).ok()?;
@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn an_unknown_path_matches_no_template() {
-        let operations = crate::operations();
+        let operations = &crate::operations(&nexudus_client::API);
         let base = "http://h:1/";
         let collection = format!("{}{}", base.trim_end_matches('/'), operations[0].path);
         let unknown = unknown_url(&format!("{collection}?page=2"), base, operations);

@@ -2,7 +2,12 @@
 //! that the generated client, a server and the spec agree on every operation, every success and
 //! every error.
 //!
-//! For each operation of the spec (the generated `nexudus_server_api::OPERATIONS` table):
+//! The API is a value, an [`Api`] (generated beside each API's client, `nexudus_client::API` for
+//! this workspace's): its operations, schemas and `x-contract` extension, a typed client to call
+//! any operation by its operationId, its error bodies decoded as that client decodes them, and
+//! the JSON Schema its types derive. Nothing here names an API.
+//!
+//! For each operation of the spec:
 //! - valid requests (parameters and body) from [`spec_strategies`] go through the generated
 //!   client's typed method (its generated `dispatch`) and must come back with the documented
 //!   success, holding what the spec's `x-contract` extension says (paging figures, order and
@@ -63,7 +68,8 @@ pub mod vocabulary;
 
 use std::time::Duration;
 
-use nexudus_server_api::Operation;
+pub use api_description::Api;
+use api_description::Operation;
 
 pub use crate::{
     checks::Outcome,
@@ -205,14 +211,13 @@ pub enum ContractError {
     /// strategies, or its links or `x-contract` extension say what the runner cannot follow.
     #[error("the spec cannot be checked: {0}")]
     Spec(String),
-    /// The client for the target could not be built.
-    #[error("cannot build a client for {base_url}")]
+    /// A client for the target could not be built.
+    #[error("cannot build a client for {base_url}: {message}")]
     Client {
         /// The target.
         base_url: String,
         /// Why.
-        #[source]
-        source: nexudus_client::ClientBuildError,
+        message: String,
     },
     /// The recording proxy could not start.
     #[error("cannot start the recording proxy")]
@@ -228,17 +233,14 @@ impl ContractError {
     }
 }
 
-/// The operations the contract checks with generated requests: every operation of the spec but
-/// an OAuth 2.0 token endpoint, which gets cases of its own.
-pub fn operations() -> &'static [&'static Operation] {
-    static CHECKED: std::sync::LazyLock<Vec<&'static Operation>> = std::sync::LazyLock::new(|| {
-        nexudus_server_api::OPERATIONS
-            .iter()
-            .copied()
-            .filter(|operation| !sign_in::is_token_endpoint(operation))
-            .collect()
-    });
-    &CHECKED
+/// The operations of `api` the contract checks with generated requests: every operation of the
+/// spec but an OAuth 2.0 token endpoint, which gets cases of its own.
+pub fn operations(api: &Api) -> Vec<&'static Operation> {
+    api.operations
+        .iter()
+        .copied()
+        .filter(|operation| !sign_in::is_token_endpoint(api, operation))
+        .collect()
 }
 
 /// How many cases a run with `options` counts for `operation` (for a progress bar): valid and
@@ -250,12 +252,12 @@ fn cases_per_operation(operation: &Operation, options: &Options, spec: &plan::Sp
     } else {
         0
     };
-    let not_found = u64::from(follow::has_not_found_case(operation, operations()));
+    let not_found = u64::from(follow::has_not_found_case(operation, &spec.operations));
     // Any body with a property stands for the valid one: only whether it has a key counts.
     let any_body = serde_json::json!({ "": null });
     let transport = hostile::cases(
         operation,
-        operations(),
+        &spec.operations,
         &spec.definitions,
         &spec.root,
         Some(&any_body),
@@ -267,16 +269,16 @@ fn cases_per_operation(operation: &Operation, options: &Options, spec: &plan::Sp
 
 /// How many cases a run against `target` with `options` counts in all (a sequence of the
 /// stateful checks counts as one); 0 for a spec the run would refuse.
-pub fn total_cases(target: &Target, options: &Options) -> u64 {
-    let sign_in = match (&target.sign_in, sign_in::token_endpoint()) {
+pub fn total_cases(api: &Api, target: &Target, options: &Options) -> u64 {
+    let sign_in = match (&target.sign_in, sign_in::token_endpoint(api)) {
         (Some(_), Some(_)) => sign_in::CASES as u64,
         _ => 0,
     };
-    let Ok(spec) = plan::Spec::load(operations()) else {
+    let Ok(spec) = plan::Spec::load(api) else {
         return 0;
     };
     let resources = resource::Resource::all(&spec).map_or(0, |resources| resources.len());
-    operations()
+    spec.operations
         .iter()
         .map(|operation| cases_per_operation(operation, options, &spec))
         .sum::<u64>()
@@ -284,24 +286,27 @@ pub fn total_cases(target: &Target, options: &Options) -> u64 {
         + sign_in
 }
 
-/// Runs every check against `target`. `on_case` is called after each case (for progress).
+/// Runs every check of `api` against `target`. `on_case` is called after each case (for
+/// progress).
 pub async fn run(
+    api: &Api,
     target: &Target,
     options: &Options,
     on_case: &mut dyn FnMut(),
 ) -> Result<Report, ContractError> {
-    runner::run(target, options, on_case, std::future::pending()).await
+    runner::run(api, target, options, on_case, std::future::pending()).await
 }
 
 /// [`run`], stopped early when `stop` completes (on Ctrl-C, say): what is running is dropped and
 /// the records made so far are deleted all the same ([`Report::interrupted`] says so).
 pub async fn run_until(
+    api: &Api,
     target: &Target,
     options: &Options,
     on_case: &mut dyn FnMut(),
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<Report, ContractError> {
-    runner::run(target, options, on_case, stop).await
+    runner::run(api, target, options, on_case, stop).await
 }
 
 #[cfg(test)]
@@ -330,8 +335,8 @@ mod tests {
             sign_in: None,
         };
         let operation = |id: &str| {
-            operations()
-                .iter()
+            operations(&nexudus_client::API)
+                .into_iter()
                 .find(|operation| operation.operation_id == id)
                 .unwrap()
         };

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use nexudus_server_api::{Operation, ParameterLocation};
+use api_description::{Api, Link, Operation, ParameterLocation};
 use serde_json::{Map, Value};
 use spec_schema::Validator;
 use spec_strategies::{Location, ParameterShape, RequestShape, Strategies};
@@ -14,6 +14,13 @@ use crate::{ContractError, expression::Expression, hostile::Root};
 
 /// The spec as the runner uses it.
 pub(crate) struct Spec {
+    /// The API.
+    pub(crate) api: Api,
+    /// The operations checked with generated requests (all but a token endpoint), in the
+    /// table's order.
+    pub(crate) operations: Vec<&'static Operation>,
+    /// The OAuth 2.0 token endpoint, if the spec has one.
+    pub(crate) token_endpoint: Option<&'static Operation>,
     pub(crate) definitions: Map<String, Value>,
     pub(crate) strategies: Strategies,
     validators: BTreeMap<String, Validator>,
@@ -178,10 +185,10 @@ fn spec_error(operation: &Operation, message: impl std::fmt::Display) -> Contrac
 }
 
 impl Spec {
-    pub(crate) fn load(operations: &'static [&'static Operation]) -> Result<Self, ContractError> {
+    pub(crate) fn load(api: &Api) -> Result<Self, ContractError> {
+        let operations = crate::operations(api);
         let definitions: Map<String, Value> =
-            serde_json::from_str(nexudus_server_api::SCHEMA_DEFINITIONS)
-                .map_err(ContractError::spec)?;
+            serde_json::from_str(api.schema_definitions).map_err(ContractError::spec)?;
         let validators = definitions
             .keys()
             .map(|name| {
@@ -192,14 +199,17 @@ impl Spec {
             .collect::<Result<_, _>>()?;
         let plans = operations
             .iter()
-            .map(|operation| plan(operation, operations, &definitions))
+            .map(|operation| plan(operation, &operations, &definitions))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
+            api: *api,
+            token_endpoint: crate::sign_in::token_endpoint(api),
+            operations,
             strategies: Strategies::new(definitions.clone()),
             definitions,
             validators,
             plans,
-            root: Root::parse(nexudus_server_api::CONTRACT)?,
+            root: Root::parse(api.contract)?,
         })
     }
 
@@ -227,7 +237,7 @@ impl Spec {
 
 fn plan(
     operation: &'static Operation,
-    operations: &'static [&'static Operation],
+    operations: &[&'static Operation],
     definitions: &Map<String, Value>,
 ) -> Result<Plan, ContractError> {
     let error = |message: String| spec_error(operation, message);
@@ -415,7 +425,7 @@ fn plan(
         .collect::<Result<Vec<_>, _>>()?;
 
     // Links into this operation, from operations that need nothing set up themselves.
-    let incoming: Vec<(&'static Operation, &'static nexudus_server_api::Link)> = operations
+    let incoming: Vec<(&'static Operation, &'static Link)> = operations
         .iter()
         .flat_map(|source| {
             source
@@ -611,8 +621,8 @@ fn check_expression(operation: &Operation, expression: &Expression) -> Result<()
 }
 
 fn link_plan(
-    link: &'static nexudus_server_api::Link,
-    operations: &'static [&'static Operation],
+    link: &'static Link,
+    operations: &[&'static Operation],
 ) -> Result<LinkPlan, ContractError> {
     let target = operations
         .iter()
@@ -696,14 +706,14 @@ mod tests {
     /// links say.
     #[test]
     fn every_operation_of_the_spec_is_planned() {
-        let spec = Spec::load(crate::operations()).unwrap();
+        let spec = Spec::load(&nexudus_client::API).unwrap();
         let plan = |id: &str| {
             spec.plans
                 .iter()
                 .find(|plan| plan.operation.operation_id == id)
                 .unwrap()
         };
-        assert_eq!(spec.plans.len(), crate::operations().len());
+        assert_eq!(spec.plans.len(), spec.operations.len());
         let create = plan("create_coworker_time_pass");
         assert!(create.setup.is_none());
         assert!(
@@ -742,7 +752,7 @@ mod tests {
     /// and what is wrong.
     #[test]
     fn specs_the_runner_cannot_follow_are_refused() {
-        const RESPONSES: &[nexudus_server_api::Response] = &[nexudus_server_api::Response {
+        const RESPONSES: &[api_description::Response] = &[api_description::Response {
             status: 200,
             schema: None,
             media_types: &[],
@@ -757,13 +767,17 @@ mod tests {
                 path: "/things",
                 parameters: &[],
                 request_schema: None,
-                request_format: nexudus_server_api::BodyFormat::Json,
+                request_format: api_description::BodyFormat::Json,
                 security: &[],
                 responses,
                 contract,
             }));
             let operations: &'static [&'static Operation] = Box::leak(Box::new([operation]));
-            match Spec::load(operations) {
+            let api = Api {
+                operations,
+                ..nexudus_client::API
+            };
+            match Spec::load(&api) {
                 Err(ContractError::Spec(message)) => message,
                 Err(other) => panic!("{other}"),
                 Ok(_) => panic!("{contract} was accepted"),
@@ -796,11 +810,11 @@ mod tests {
 
         // An operation whose every way in needs a record made first, by an operation that itself
         // needs one: no set-up can start.
-        const LINK_TO_SELF: &[nexudus_server_api::Response] = &[nexudus_server_api::Response {
+        const LINK_TO_SELF: &[api_description::Response] = &[api_description::Response {
             status: 200,
             schema: None,
             media_types: &[],
-            links: &[nexudus_server_api::Link {
+            links: &[api_description::Link {
                 name: "Again",
                 operation_id: "op",
                 parameters: "{}",

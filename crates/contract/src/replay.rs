@@ -35,9 +35,7 @@ pub async fn replay(
     payloads: &[Payload],
     concurrency: usize,
 ) -> Result<Vec<u16>, ContractError> {
-    let client = nexudus_client::http_client_builder()
-        .build()
-        .map_err(|error| ContractError::Replay(error.to_string()))?;
+    let client = crate::exchange::http_client(None).map_err(ContractError::Replay)?;
     let client = &client;
     let base_url = base_url.trim_end_matches('/');
     stream::iter(payloads)

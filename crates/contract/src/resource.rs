@@ -4,7 +4,7 @@
 //! methods and the `x-contract` extension; a resource the checks cannot scope to their own
 //! records stops the run.
 
-use nexudus_server_api::ParameterLocation;
+use api_description::ParameterLocation;
 use serde_json::Value;
 use spec_strategies::Request;
 
@@ -278,7 +278,7 @@ mod tests {
     /// The real spec has one resource, with every part found from its links and extension.
     #[test]
     fn the_spec_describes_one_resource() {
-        let spec = Spec::load(crate::operations()).unwrap();
+        let spec = Spec::load(&nexudus_client::API).unwrap();
         let resources = Resource::all(&spec).unwrap();
         assert_eq!(resources.len(), 1);
         let resource = &resources[0];

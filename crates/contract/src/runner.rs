@@ -13,11 +13,9 @@ use std::{
     time::Instant,
 };
 
+use api_description::{Api, Arguments, Caller, Operation};
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
-use nexudus_client::dispatch::{self, Arguments};
-use nexudus_server_api::Operation;
-use nexudus_types::ErrorEnvelope;
 use proptest::{
     strategy::{Strategy, ValueTree},
     test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
@@ -68,17 +66,17 @@ const UNANSWERED_IN_A_ROW: u32 = 16;
 const SHRINK_BUDGETS: u64 = 8;
 
 struct Clients {
-    token: nexudus_client::Client,
-    anonymous: nexudus_client::Client,
-    bad_token: nexudus_client::Client,
-    limited: Vec<nexudus_client::Client>,
-    /// One per lane (case in flight): the generated client pointed at the lane's own recording
-    /// proxy, for typed calls, so that a recorded exchange always belongs to its lane's case.
-    typed: Vec<(nexudus_client::Client, exchange::RecordingProxy)>,
+    token: reqwest::Client,
+    anonymous: reqwest::Client,
+    bad_token: reqwest::Client,
+    limited: Vec<reqwest::Client>,
+    /// One per lane (case in flight): the API's typed client pointed at the lane's own recording
+    /// proxy, so that a recorded exchange always belongs to its lane's case.
+    typed: Vec<(Box<dyn Caller>, exchange::RecordingProxy)>,
 }
 
 impl Clients {
-    fn get(&self, credentials: Credentials) -> &nexudus_client::Client {
+    fn get(&self, credentials: Credentials) -> &reqwest::Client {
         match credentials {
             Credentials::Token => &self.token,
             Credentials::None => &self.anonymous,
@@ -90,23 +88,10 @@ impl Clients {
     }
 }
 
-fn build_client(
-    token: Option<&str>,
-    base_url: &str,
-) -> Result<nexudus_client::Client, ContractError> {
-    // The runner sends invalid requests on purpose: the client must not refuse them first. Nor
-    // wait out throttled answers: the run's `Patience` does, within its own limit.
-    let behaviour = nexudus_client::Behaviour {
-        throttle_wait: std::time::Duration::ZERO,
-        ..nexudus_client::Behaviour::unchecked()
-    };
-    match token {
-        Some(token) => nexudus_client::authenticated_with(base_url, token, behaviour),
-        None => nexudus_client::anonymous_with(base_url, behaviour),
-    }
-    .map_err(|source| ContractError::Client {
+fn build_client(token: Option<&str>, base_url: &str) -> Result<reqwest::Client, ContractError> {
+    exchange::http_client(token).map_err(|message| ContractError::Client {
         base_url: base_url.to_owned(),
-        source,
+        message,
     })
 }
 
@@ -151,12 +136,13 @@ impl Health {
 
 /// Runs every check against `target` until `stop` completes, then deletes what the run made.
 pub(crate) async fn run(
+    api: &Api,
     target: &Target,
     options: &Options,
     on_case: &mut dyn FnMut(),
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<Report, ContractError> {
-    let spec = Spec::load(crate::operations())?;
+    let spec = Spec::load(api)?;
     let resources = Resource::all(&spec)?;
     let throttled = match &spec.root.throttled {
         Some(answer) => Some((
@@ -173,7 +159,13 @@ pub(crate) async fn run(
         let proxy = exchange::RecordingProxy::start(&target.base_url, Arc::clone(&patience))
             .await
             .map_err(ContractError::Proxy)?;
-        typed.push((build_client(Some(&target.token), &proxy.base_url)?, proxy));
+        let client = (api.connect)(&proxy.base_url, Some(&target.token)).map_err(|message| {
+            ContractError::Client {
+                base_url: proxy.base_url.clone(),
+                message,
+            }
+        })?;
+        typed.push((client, proxy));
     }
     let clients = Clients {
         token: build_client(Some(&target.token), &target.base_url)?,
@@ -222,26 +214,33 @@ pub(crate) async fn run(
     };
     let started = Instant::now();
 
-    // One fault however many places differ: the types were generated from another spec.
-    let mut differences = Problems::default();
-    for difference in drift::differences(&spec.definitions) {
-        differences.add("the types differ from the spec", difference);
-    }
-    match differences.result() {
-        Ok(()) => state
-            .report
-            .record("types", Case::Types, &Check::TypesAgree, true),
-        Err(mismatch) => {
-            state
-                .report
-                .fail("types", Case::Types, Check::TypesAgree, mismatch, None);
+    // The types were generated from the spec: however many places differ, that is one fault.
+    let derived = (api.derived_schemas)();
+    if derived.is_empty() {
+        state.report.skipped.push(
+            "types: the API's types derive no JSON Schema (built without schemars)".to_owned(),
+        );
+    } else {
+        let mut differences = Problems::default();
+        for difference in drift::differences(derived, &spec.definitions) {
+            differences.add("the types differ from the spec", difference);
         }
+        match differences.result() {
+            Ok(()) => state
+                .report
+                .record("types", Case::Types, &Check::TypesAgree, true),
+            Err(mismatch) => {
+                state
+                    .report
+                    .fail("types", Case::Types, Check::TypesAgree, mismatch, None);
+            }
+        }
+        *state
+            .report
+            .cases_by_operation
+            .entry("types".to_owned())
+            .or_default() += 1;
     }
-    *state
-        .report
-        .cases_by_operation
-        .entry("types".to_owned())
-        .or_default() += 1;
 
     let work = async {
         runner.check_absent_ids(&mut state).await;
@@ -251,9 +250,7 @@ pub(crate) async fn run(
             }
             runner.operation(&mut state, plan, cases, on_case).await;
         }
-        if let (Some(credentials), Some(endpoint)) =
-            (&target.sign_in, crate::sign_in::token_endpoint())
-        {
+        if let (Some(credentials), Some(endpoint)) = (&target.sign_in, spec.token_endpoint) {
             for (kind, result) in runner.sign_in_cases(endpoint, credentials).await {
                 runner.finish(
                     &mut state,
@@ -592,7 +589,7 @@ impl Runner<'_> {
         let mut fixed = generated.fixed.clone();
         self.own(plan, &mut fixed);
         let fixed = &fixed;
-        if follow::has_not_found_case(operation, crate::operations()) {
+        if follow::has_not_found_case(operation, &self.spec.operations) {
             let result = match follow::absent(plan, fixed.clone(), &self.spec.definitions) {
                 Ok(request) => {
                     self.error_case(plan, Credentials::Token, &request, None, 404)
@@ -630,7 +627,7 @@ impl Runner<'_> {
         }
         let (hostile, skipped) = hostile::cases(
             operation,
-            crate::operations(),
+            &self.spec.operations,
             &self.spec.definitions,
             &self.spec.root,
             fixed.body.as_ref(),
@@ -934,7 +931,9 @@ impl Runner<'_> {
     /// case produced.
     fn coverage(&self, report: &mut Report) {
         let responses = self.responses.lock().expect("not poisoned");
-        let token_endpoint = crate::sign_in::token_endpoint()
+        let token_endpoint = self
+            .spec
+            .token_endpoint
             .filter(|_| self.target.sign_in.is_some())
             .map(|endpoint| (endpoint, crate::plan::reachable(endpoint)));
         let plans = self
@@ -1179,7 +1178,7 @@ impl Runner<'_> {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn raw_as(
         &self,
-        client: &nexudus_client::Client,
+        client: &reqwest::Client,
         method: &str,
         url: String,
         content_type: Option<&str>,
@@ -1410,7 +1409,7 @@ impl Runner<'_> {
                 unanswered("not sent: the server stopped answering".to_owned()),
             );
         }
-        let typed = dispatch::call(client, operation.operation_id, &arguments).await;
+        let typed = client.call(operation.operation_id, &arguments).await;
         let exchange = proxy.take();
         result.steps.push(Sent {
             what: CASE_STEP.to_owned(),
@@ -1704,7 +1703,7 @@ impl Runner<'_> {
         if !shaped || exchange.status != expected {
             return (result, false);
         }
-        let typed: Result<ErrorEnvelope, String> = exchange::decode_as_client(&exchange).await;
+        let typed = (self.spec.api.decode_error)(operation.operation_id, &exchange.response_body);
         result.outcomes.extend(checks::error_envelope(
             exchange.response_json().as_ref(),
             &typed,
@@ -1727,7 +1726,7 @@ impl Runner<'_> {
         match &case.fault {
             Fault::WrongMethod(wrong) => method = wrong,
             Fault::UnknownPath => {
-                url = hostile::unknown_url(&url, &self.target.base_url, crate::operations());
+                url = hostile::unknown_url(&url, &self.target.base_url, &self.spec.operations);
             }
             Fault::RepeatedAuthorization => {
                 // Both sent explicitly: a client's default header would give way to the second.
@@ -1790,7 +1789,7 @@ impl Runner<'_> {
         }
         if let Some(answer) = &case.root {
             let path_methods = matches!(case.fault, Fault::WrongMethod(_))
-                .then(|| hostile::path_methods(operation.path, crate::operations()));
+                .then(|| hostile::path_methods(operation.path, &self.spec.operations));
             result.outcomes.extend(checks::answer_headers(
                 &exchange,
                 &answer.headers,
@@ -1801,7 +1800,7 @@ impl Runner<'_> {
             return result;
         }
         let json = exchange.response_json();
-        let typed: Result<ErrorEnvelope, String> = exchange::decode_as_client(&exchange).await;
+        let typed = (self.spec.api.decode_error)(operation.operation_id, &exchange.response_body);
         result
             .outcomes
             .extend(checks::error_envelope(json.as_ref(), &typed));

@@ -8,13 +8,13 @@
 //! A failure's report shows the steps with the password and the issued tokens replaced by
 //! placeholders.
 
+use api_description::{Api, Operation};
 use bytes::Bytes;
-use nexudus_server_api::{Operation, SECURITY_SCHEMES};
 use serde_json::Value;
 
 use crate::{
     checks::check,
-    exchange::Exchange,
+    exchange::{self, Exchange},
     report::substitute,
     runner::{CaseResult, Credentials, Runner, Sent, unanswered},
     vocabulary::{Check, Mismatch, SignIn},
@@ -22,26 +22,27 @@ use crate::{
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
-/// The operations that are the token endpoint of a password flow.
-pub(crate) fn is_token_endpoint(operation: &Operation) -> bool {
+/// Whether `operation` is the token endpoint of one of `api`'s password flows.
+pub(crate) fn is_token_endpoint(api: &Api, operation: &Operation) -> bool {
     operation.method == "POST"
-        && SECURITY_SCHEMES
+        && api
+            .security_schemes
             .iter()
             .any(|scheme| scheme.password_token_url == Some(operation.path))
 }
 
-/// The token endpoint, if the spec has one.
-pub(crate) fn token_endpoint() -> Option<&'static Operation> {
-    nexudus_server_api::OPERATIONS
+/// `api`'s token endpoint, if its spec has one.
+pub(crate) fn token_endpoint(api: &Api) -> Option<&'static Operation> {
+    api.operations
         .iter()
         .copied()
-        .find(|operation| is_token_endpoint(operation))
+        .find(|operation| is_token_endpoint(api, operation))
 }
 
 /// A secured operation a token can be tried on with no parameters and no body: a `GET` whose
 /// parameters are all optional.
-fn probe() -> Option<&'static Operation> {
-    crate::operations().iter().copied().find(|operation| {
+fn probe(operations: &[&'static Operation]) -> Option<&'static Operation> {
+    operations.iter().copied().find(|operation| {
         operation.method == "GET"
             && !operation.security.is_empty()
             && operation
@@ -342,7 +343,9 @@ impl Runner<'_> {
                 },
             ),
         ));
-        if let (Some(access_token), Some(probe)) = (text(&body, "access_token"), probe()) {
+        if let (Some(access_token), Some(probe)) =
+            (text(&body, "access_token"), probe(&self.spec.operations))
+        {
             self.try_token(result, probe, &access_token).await;
         }
         Some(body)
@@ -350,12 +353,12 @@ impl Runner<'_> {
 
     /// The issued token on `probe`: it must be answered with its success.
     async fn try_token(&self, result: &mut CaseResult, probe: &'static Operation, token: &str) {
-        let client = match nexudus_client::authenticated(&self.target.base_url, token) {
+        let client = match exchange::http_client(Some(token)) {
             Ok(client) => client,
             Err(error) => {
                 result.outcomes.push((
                     Check::IssuedTokenWorks,
-                    Err(Mismatch::new("no client", error.to_string())),
+                    Err(Mismatch::new("no client", error)),
                 ));
                 return;
             }

@@ -845,58 +845,7 @@ pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[
 /// method: what a contract runner drives the client with.
 pub mod dispatch {
     use super::{Client, Error, ResponseValue};
-    /// The arguments of a call, as JSON: path and query parameters by name (a query
-    /// parameter left out is not sent), and the body.
-    #[derive(Debug, Clone, Default, PartialEq)]
-    pub struct Arguments {
-        /// Path parameters.
-        pub path: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        /// Query parameters.
-        pub query: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        /// The request body.
-        pub body: ::std::option::Option<::serde_json::Value>,
-    }
-    /// A documented answer, decoded by the typed method into its type.
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct Answer {
-        /// The status.
-        pub status: u16,
-        /// Whether the method returned it as a success (`Ok`) rather than as a
-        /// documented error (`Error::ErrorResponse`).
-        pub success: bool,
-        /// The decoded body, encoded again as JSON (`null` when there is none).
-        pub body: ::serde_json::Value,
-    }
-    /// Why a call gave no documented answer.
-    #[derive(Debug, Clone, PartialEq)]
-    pub enum DispatchError {
-        /// The client has no operation with this operationId.
-        UnknownOperation(::std::string::String),
-        /// An argument does not fit the typed method's parameter.
-        Argument {
-            /// The parameter (`body` for the body).
-            name: ::std::string::String,
-            /// Why.
-            message: ::std::string::String,
-        },
-        /// The typed method failed: an undocumented status, an undecodable body, or
-        /// no answer at all.
-        Client(::std::string::String),
-    }
-    impl ::std::fmt::Display for DispatchError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::UnknownOperation(id) => {
-                    write!(f, "the client has no operation {id}")
-                }
-                Self::Argument { name, message } => {
-                    write!(f, "the typed method refuses {name}: {message}")
-                }
-                Self::Client(message) => write!(f, "the typed method failed: {message}"),
-            }
-        }
-    }
-    impl ::std::error::Error for DispatchError {}
+    pub use ::api_description::{Answer, Arguments, DispatchError};
     /// Calls the operation `operation_id` with `arguments`.
     pub async fn call(
         client: &Client,
@@ -1045,4 +994,91 @@ pub mod dispatch {
                 .unwrap_or(::serde_json::Value::Null),
         }
     }
+}
+/// This API as generic tools take it (the contract checks, say): its description, a typed
+/// client for any base URL ([`Caller`](::api_description::Caller), calling by
+/// operationId through [`dispatch::call`]), error bodies decoded as this client decodes
+/// them, and the JSON Schema its types derive.
+pub static API: ::api_description::Api = ::api_description::Api {
+    title: "Nexudus Billing API",
+    operations: ::nexudus_types::OPERATIONS,
+    schema_definitions: ::nexudus_types::SCHEMA_DEFINITIONS,
+    contract: ::nexudus_types::CONTRACT,
+    security_schemes: ::nexudus_types::SECURITY_SCHEMES,
+    connect: api_connect,
+    decode_error: api_decode_error,
+    derived_schemas: api_derived_schemas,
+};
+impl ::api_description::Caller for Client {
+    fn call<'a>(
+        &'a self,
+        operation_id: &'a str,
+        arguments: &'a dispatch::Arguments,
+    ) -> ::api_description::CallFuture<'a> {
+        ::std::boxed::Box::pin(dispatch::call(self, operation_id, arguments))
+    }
+}
+fn api_connect(
+    base_url: &str,
+    token: ::std::option::Option<&str>,
+) -> ::std::result::Result<
+    ::std::boxed::Box<dyn ::api_description::Caller>,
+    ::std::string::String,
+> {
+    crate::unchecked_client(base_url, token)
+        .map(|client| {
+            ::std::boxed::Box::new(client)
+                as ::std::boxed::Box<dyn ::api_description::Caller>
+        })
+        .map_err(|error| error.to_string())
+}
+fn api_decode_error(
+    operation_id: &str,
+    body: &[u8],
+) -> ::std::result::Result<(), ::std::string::String> {
+    match operation_id {
+        "list_coworker_time_passes" => {
+            ::serde_json::from_slice::<::nexudus_types::ErrorEnvelope>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        "update_coworker_time_pass" => {
+            ::serde_json::from_slice::<::nexudus_types::ErrorEnvelope>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        "create_coworker_time_pass" => {
+            ::serde_json::from_slice::<::nexudus_types::ErrorEnvelope>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        "get_coworker_time_pass" => {
+            ::serde_json::from_slice::<::nexudus_types::ErrorEnvelope>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        "delete_coworker_time_pass" => {
+            ::serde_json::from_slice::<::nexudus_types::ErrorEnvelope>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        "create_token" => {
+            ::serde_json::from_slice::<::nexudus_types::TokenError>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        other => ::std::result::Result::Err(format!("the spec has no operation {other}")),
+    }
+}
+fn api_derived_schemas() -> ::std::vec::Vec<(&'static str, ::serde_json::Value)> {
+    #[cfg(feature = "schemars")]
+    {
+        ::nexudus_types::component_schemas()
+            .into_iter()
+            .map(|(name, schema)| {
+                (name, ::serde_json::to_value(schema).expect("a JSON Schema serialises"))
+            })
+            .collect()
+    }
+    #[cfg(not(feature = "schemars"))] { ::std::vec::Vec::new() }
 }

@@ -304,6 +304,20 @@ pub fn authenticated_with(
     client_with_headers(base_url, headers, behaviour)
 }
 
+/// A client for tools that check servers (the contract checks take it through [`API`]): it
+/// sends what it is given, unchecked, with the bearer `token` if any, and waits out no throttled
+/// answer, so that every answer reaches the tool as the server gave it.
+pub fn unchecked_client(base_url: &str, token: Option<&str>) -> Result<Client, ClientBuildError> {
+    let behaviour = Behaviour {
+        throttle_wait: Duration::ZERO,
+        ..Behaviour::unchecked()
+    };
+    match token {
+        Some(token) => authenticated_with(base_url, token, behaviour),
+        None => anonymous_with(base_url, behaviour),
+    }
+}
+
 /// A client for the API at `base_url` that sends no credentials (to see how a server answers
 /// anonymous requests).
 pub fn anonymous(base_url: &str) -> Result<Client, ClientBuildError> {

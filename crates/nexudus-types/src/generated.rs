@@ -4673,3 +4673,538 @@ pub fn component_schemas() -> ::std::vec::Vec<
         ::schemars::schema_for!(UpdatedRecord))
     ]
 }
+/// The operations of the spec, as it states them.
+pub mod operations {
+    ///`GET /api/billing/coworkertimepasses` (list_coworker_time_passes).
+    pub const LIST_COWORKER_TIME_PASSES: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "list_coworker_time_passes",
+        method: "GET",
+        path: "/api/billing/coworkertimepasses",
+        parameters: &[
+            ::api_description::Parameter {
+                name: "page",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"default\":1,\"format\":\"int32\",\"maximum\":2147483647,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::api_description::Parameter {
+                name: "size",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"default\":25,\"format\":\"int32\",\"maximum\":1000,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::api_description::Parameter {
+                name: "orderBy",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"$ref\":\"#/definitions/CoworkerTimePassOrderField\"}",
+            },
+            ::api_description::Parameter {
+                name: "dir",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"default\":1,\"enum\":[1,-1],\"format\":\"int32\",\"maximum\":2147483647,\"minimum\":-2147483648,\"type\":\"integer\"}",
+            },
+            ::api_description::Parameter {
+                name: "CoworkerTimePass_CoworkerId",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::api_description::Parameter {
+                name: "CoworkerTimePass_BusinessId",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::api_description::Parameter {
+                name: "CoworkerTimePass_TimePassId",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::api_description::Parameter {
+                name: "CoworkerTimePass_Used",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"type\":\"boolean\"}",
+            },
+            ::api_description::Parameter {
+                name: "CoworkerTimePass_Free",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"type\":\"boolean\"}",
+            },
+            ::api_description::Parameter {
+                name: "CoworkerTimePass_PurchaseOrder",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"maxLength\":200,\"type\":\"string\"}",
+            },
+            ::api_description::Parameter {
+                name: "from_CoworkerTimePass_ExpireDate",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"date-time\",\"type\":\"string\"}",
+            },
+            ::api_description::Parameter {
+                name: "to_CoworkerTimePass_ExpireDate",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"date-time\",\"type\":\"string\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::None,
+        request_format: ::api_description::BodyFormat::Json,
+        security: &[
+            ::api_description::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["CoworkerTimePass-List"],
+            },
+        ],
+        responses: &[
+            ::api_description::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("CoworkerTimePassList"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &["Retry-After"],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "{\"filters\":{\"CoworkerTimePass_BusinessId\":{\"match\":\"equal\",\"property\":\"BusinessId\"},\"CoworkerTimePass_CoworkerId\":{\"match\":\"equal\",\"property\":\"CoworkerId\"},\"CoworkerTimePass_Free\":{\"match\":\"equal\",\"property\":\"Free\"},\"CoworkerTimePass_PurchaseOrder\":{\"match\":\"equal\",\"property\":\"PurchaseOrder\"},\"CoworkerTimePass_TimePassId\":{\"match\":\"equal\",\"property\":\"TimePassId\"},\"CoworkerTimePass_Used\":{\"match\":\"equal\",\"property\":\"Used\"},\"from_CoworkerTimePass_ExpireDate\":{\"match\":\"from\",\"property\":\"ExpireDate\"},\"to_CoworkerTimePass_ExpireDate\":{\"match\":\"to\",\"property\":\"ExpireDate\"}},\"order\":{\"ascending\":1,\"descending\":-1,\"direction\":\"dir\",\"field\":\"orderBy\",\"nulls\":\"first\",\"then\":\"Id\"},\"page\":{\"first-item\":\"/FirstItem\",\"has-next\":\"/HasNextPage\",\"has-previous\":\"/HasPreviousPage\",\"last-item\":\"/LastItem\",\"number\":\"/CurrentPage\",\"records\":\"/Records\",\"size\":\"/CurrentPageSize\",\"total-items\":\"/TotalItems\",\"total-pages\":\"/TotalPages\"},\"success\":{\"/CurrentOrderField\":\"$request.query.orderBy\",\"/CurrentPage\":\"$request.query.page\",\"/CurrentPageSize\":\"$request.query.size\",\"/CurrentSortDirection\":\"$request.query.dir\"}}",
+    };
+    ///`PUT /api/billing/coworkertimepasses` (update_coworker_time_pass).
+    pub const UPDATE_COWORKER_TIME_PASS: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "update_coworker_time_pass",
+        method: "PUT",
+        path: "/api/billing/coworkertimepasses",
+        parameters: &[],
+        request_schema: ::std::option::Option::Some("CoworkerTimePassUpdate"),
+        request_format: ::api_description::BodyFormat::Json,
+        security: &[
+            ::api_description::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["CoworkerTimePass-Edit"],
+            },
+        ],
+        responses: &[
+            ::api_description::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("UpdateSuccess"),
+                media_types: &["application/json"],
+                links: &[
+                    ::api_description::Link {
+                        name: "GetUpdatedCoworkerTimePass",
+                        operation_id: "get_coworker_time_pass",
+                        parameters: "{\"id\":\"$response.body#/Value/Id\"}",
+                        request_body: "null",
+                    },
+                ],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 408u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "{\"reachable\":false}",
+            },
+            ::api_description::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &["Retry-After"],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 413u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 415u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "{\"success\":{\"/Errors\":null,\"/Message\":\"CoworkerTimePass was successfully updated.\",\"/Status\":200,\"/UpdatedBy\":\"$caller\",\"/Value/Id\":\"$request.body#/Id\",\"/WasSuccessful\":true}}",
+    };
+    ///`POST /api/billing/coworkertimepasses` (create_coworker_time_pass).
+    pub const CREATE_COWORKER_TIME_PASS: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "create_coworker_time_pass",
+        method: "POST",
+        path: "/api/billing/coworkertimepasses",
+        parameters: &[],
+        request_schema: ::std::option::Option::Some("CoworkerTimePassCreate"),
+        request_format: ::api_description::BodyFormat::Json,
+        security: &[
+            ::api_description::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["CoworkerTimePass-Create"],
+            },
+        ],
+        responses: &[
+            ::api_description::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("CreateSuccess"),
+                media_types: &["application/json"],
+                links: &[
+                    ::api_description::Link {
+                        name: "DeleteCreatedCoworkerTimePass",
+                        operation_id: "delete_coworker_time_pass",
+                        parameters: "{\"id\":\"$response.body#/Value/Id\"}",
+                        request_body: "null",
+                    },
+                    ::api_description::Link {
+                        name: "GetCreatedCoworkerTimePass",
+                        operation_id: "get_coworker_time_pass",
+                        parameters: "{\"id\":\"$response.body#/Value/Id\"}",
+                        request_body: "null",
+                    },
+                    ::api_description::Link {
+                        name: "UpdateCreatedCoworkerTimePass",
+                        operation_id: "update_coworker_time_pass",
+                        parameters: "{}",
+                        request_body: "{\"Id\":\"$response.body#/Value/Id\"}",
+                    },
+                ],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 408u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "{\"reachable\":false}",
+            },
+            ::api_description::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &["Retry-After"],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 413u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 415u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "{\"creates\":\"$request.body#/CreateMultiple\",\"success\":{\"/Errors\":null,\"/Message\":\"CoworkerTimePass was successfully created.\",\"/Status\":200,\"/UpdatedBy\":\"$caller\",\"/Value/Id\":\"$unique\",\"/WasSuccessful\":true}}",
+    };
+    ///`GET /api/billing/coworkertimepasses/{id}` (get_coworker_time_pass).
+    pub const GET_COWORKER_TIME_PASS: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "get_coworker_time_pass",
+        method: "GET",
+        path: "/api/billing/coworkertimepasses/{id}",
+        parameters: &[
+            ::api_description::Parameter {
+                name: "id",
+                location: ::api_description::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::None,
+        request_format: ::api_description::BodyFormat::Json,
+        security: &[
+            ::api_description::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["CoworkerTimePass-Read"],
+            },
+        ],
+        responses: &[
+            ::api_description::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("CoworkerTimePass"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &["Retry-After"],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "{\"last-write\":{\"at\":\"/UpdatedOn\",\"by\":\"/UpdatedBy\"},\"success\":{\"/Id\":\"$request.path.id\"}}",
+    };
+    ///`DELETE /api/billing/coworkertimepasses/{id}` (delete_coworker_time_pass).
+    pub const DELETE_COWORKER_TIME_PASS: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "delete_coworker_time_pass",
+        method: "DELETE",
+        path: "/api/billing/coworkertimepasses/{id}",
+        parameters: &[
+            ::api_description::Parameter {
+                name: "id",
+                location: ::api_description::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::None,
+        request_format: ::api_description::BodyFormat::Json,
+        security: &[
+            ::api_description::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["CoworkerTimePass-Delete"],
+            },
+        ],
+        responses: &[
+            ::api_description::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("DeleteSuccess"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 409u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &["Retry-After"],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("ErrorEnvelope"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "{\"success\":{\"/Errors\":null,\"/Message\":\"The record was deleted successfully.\",\"/Status\":200,\"/UpdatedBy\":\"$caller\",\"/Value\":null,\"/WasSuccessful\":true}}",
+    };
+    ///`POST /api/token` (create_token).
+    pub const CREATE_TOKEN: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "create_token",
+        method: "POST",
+        path: "/api/token",
+        parameters: &[],
+        request_schema: ::std::option::Option::Some("TokenRequest"),
+        request_format: ::api_description::BodyFormat::Form,
+        security: &[],
+        responses: &[
+            ::api_description::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("TokenGranted"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("TokenError"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 500u16,
+                schema: ::std::option::Option::Some("TokenError"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "{\"reachable\":false}",
+            },
+        ],
+        contract: "null",
+    };
+}
+/// Every operation of the spec.
+pub const OPERATIONS: &[&::api_description::Operation] = &[
+    &operations::LIST_COWORKER_TIME_PASSES,
+    &operations::UPDATE_COWORKER_TIME_PASS,
+    &operations::CREATE_COWORKER_TIME_PASS,
+    &operations::GET_COWORKER_TIME_PASS,
+    &operations::DELETE_COWORKER_TIME_PASS,
+    &operations::CREATE_TOKEN,
+];
+/// The security schemes of the spec (`components.securitySchemes`).
+pub const SECURITY_SCHEMES: &[::api_description::SecurityScheme] = &[
+    ::api_description::SecurityScheme {
+        name: "oauth2",
+        password_token_url: ::std::option::Option::Some("/api/token"),
+        refresh_url: ::std::option::Option::Some("/api/token"),
+    },
+];
+/// The document's root `x-contract` extension as JSON text (`null` when it has none):
+/// what the spec says of requests no operation documents, for contract tools.
+pub const CONTRACT: &str = "{\"throttled\":{\"headers\":[\"Retry-After\"],\"schema\":\"ErrorEnvelope\",\"status\":409},\"unknown-path\":{\"schema\":\"ErrorEnvelope\",\"status\":404},\"wrong-method\":{\"headers\":[\"Allow\"],\"schema\":\"ErrorEnvelope\",\"status\":405}}";

@@ -20,6 +20,10 @@ mod strict_json;
 
 use std::{collections::HashMap, str::FromStr, time::Duration};
 
+pub use api_description::{
+    BodyFormat, Link, Operation, Parameter, ParameterLocation, Response, SecurityRequirement,
+    SecurityScheme,
+};
 use axum::body::Body;
 use http::{HeaderMap, HeaderName, StatusCode, Version, header};
 use http_body_util::LengthLimitError;
@@ -29,123 +33,6 @@ pub use spec_schema::{InstancePath, Message, Validator, Violation};
 
 /// The default largest request body, in bytes.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-
-/// An operation of the spec, as the generated router describes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operation {
-    /// The spec's `operationId`.
-    pub operation_id: &'static str,
-    /// The HTTP method, upper case.
-    pub method: &'static str,
-    /// The path template.
-    pub path: &'static str,
-    /// Path and query parameters, in the spec's order (path item's first).
-    pub parameters: &'static [Parameter],
-    /// The component schema of the request body, if the operation takes one.
-    pub request_schema: Option<&'static str>,
-    /// How the request body is written (JSON for an operation without one).
-    pub request_format: BodyFormat,
-    /// Alternative security requirements: satisfying any one of them is enough. Empty when the
-    /// operation needs no authentication.
-    pub security: &'static [SecurityRequirement],
-    /// The documented responses, in the spec's order.
-    pub responses: &'static [Response],
-    /// The operation's `x-contract` extension as JSON text (`null` when it has none): what the
-    /// spec says a success holds beyond its schema, for contract tools.
-    pub contract: &'static str,
-}
-
-impl Operation {
-    /// The documented response for `status`.
-    pub fn response(&self, status: u16) -> Option<&'static Response> {
-        self.responses
-            .iter()
-            .find(|response| response.status == status)
-    }
-
-    /// The parameter `name` at `location`.
-    pub fn parameter(&self, location: ParameterLocation, name: &str) -> Option<&'static Parameter> {
-        self.parameters
-            .iter()
-            .find(|parameter| parameter.location == location && parameter.name == name)
-    }
-}
-
-/// Where a parameter is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ParameterLocation {
-    /// A segment of the path (`/records/{id}`).
-    Path,
-    /// The query string.
-    Query,
-}
-
-/// A path or query parameter of an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Parameter {
-    /// The name, as sent.
-    pub name: &'static str,
-    /// Where it is sent.
-    pub location: ParameterLocation,
-    /// Whether it must be sent (path parameters always must).
-    pub required: bool,
-    /// Its schema converted to JSON Schema, as JSON text; `$ref`s point into the spec's
-    /// definitions.
-    pub schema: &'static str,
-}
-
-/// A documented response of an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Response {
-    /// The status.
-    pub status: u16,
-    /// The component schema of its JSON body, if it has one.
-    pub schema: Option<&'static str>,
-    /// The media types its body may have, as the spec's `content` names them (none: the answer
-    /// has no body).
-    pub media_types: &'static [&'static str],
-    /// The response's OpenAPI links: operations that can use its values.
-    pub links: &'static [Link],
-    /// The headers it documents as required (`Retry-After`), as the spec writes their names.
-    pub headers: &'static [&'static str],
-    /// The response's `x-contract` extension as JSON text (`null` when it has none).
-    pub contract: &'static str,
-}
-
-/// An OpenAPI link from a response to an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Link {
-    /// The link's name.
-    pub name: &'static str,
-    /// The operation it leads to.
-    pub operation_id: &'static str,
-    /// The target's parameters, as a JSON object of name to constant or runtime expression.
-    pub parameters: &'static str,
-    /// The target's request body, as JSON (`null` when the link sets none): a constant, a
-    /// runtime expression, or an object whose members are either.
-    pub request_body: &'static str,
-}
-
-/// A security scheme of the spec, as far as a client needs it to obtain credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SecurityScheme {
-    /// Its name in `components.securitySchemes`.
-    pub name: &'static str,
-    /// Where OAuth 2.0's resource owner password flow issues tokens (its `tokenUrl`), for a
-    /// scheme with that flow.
-    pub password_token_url: Option<&'static str>,
-    /// Where the password flow's tokens are refreshed (its `refreshUrl`), if it says.
-    pub refresh_url: Option<&'static str>,
-}
-
-/// One security requirement object of the spec: a scheme and the scopes it needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SecurityRequirement {
-    /// The security scheme's name in `components.securitySchemes`.
-    pub scheme: &'static str,
-    /// The scopes (for this API: roles) the caller must hold.
-    pub scopes: &'static [&'static str],
-}
 
 /// Why a request body was not accepted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -245,26 +132,6 @@ impl Rejection {
             | Self::MalformedJson { .. }
             | Self::MalformedForm { .. }
             | Self::Invalid(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-}
-
-/// How an operation's request body is written, as its one media type in the spec says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyFormat {
-    /// `application/json`.
-    Json,
-    /// `application/x-www-form-urlencoded`: names and values are text, so the schema reads each
-    /// value as a string.
-    Form,
-}
-
-impl BodyFormat {
-    /// Its media type.
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Self::Json => "application/json",
-            Self::Form => "application/x-www-form-urlencoded",
         }
     }
 }

@@ -461,3 +461,297 @@ pub fn component_schemas() -> ::std::vec::Vec<
         ::schemars::schema_for!(WidgetV2))
     ]
 }
+/// The operations of the spec, as it states them.
+pub mod operations {
+    ///`GET /widgets` (widgets.list).
+    pub const WIDGETS_LIST: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "widgets.list",
+        method: "GET",
+        path: "/widgets",
+        parameters: &[
+            ::api_description::Parameter {
+                name: "size",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"int32\",\"maximum\":1000,\"minimum\":1,\"type\":\"integer\"}",
+            },
+            ::api_description::Parameter {
+                name: "name",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"maxLength\":10,\"type\":\"string\"}",
+            },
+            ::api_description::Parameter {
+                name: "active",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"type\":\"boolean\"}",
+            },
+            ::api_description::Parameter {
+                name: "sort-order",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"$ref\":\"#/definitions/sort.order\"}",
+            },
+            ::api_description::Parameter {
+                name: "since",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"date-time\",\"type\":\"string\"}",
+            },
+            ::api_description::Parameter {
+                name: "batch",
+                location: ::api_description::ParameterLocation::Query,
+                required: false,
+                schema: "{\"format\":\"uuid\",\"type\":\"string\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::None,
+        request_format: ::api_description::BodyFormat::Json,
+        security: &[
+            ::api_description::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["Widget-List"],
+            },
+        ],
+        responses: &[
+            ::api_description::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("Widget-List"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+        ],
+        contract: "null",
+    };
+    ///`GET /widgets/{id}` (get-widget).
+    pub const GET_WIDGET: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "get-widget",
+        method: "GET",
+        path: "/widgets/{id}",
+        parameters: &[
+            ::api_description::Parameter {
+                name: "id",
+                location: ::api_description::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::None,
+        request_format: ::api_description::BodyFormat::Json,
+        security: &[
+            ::api_description::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["Widget-Read"],
+            },
+        ],
+        responses: &[
+            ::api_description::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("widget.v2"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+        ],
+        contract: "null",
+    };
+    ///`PUT /widgets/{id}` (put_widget).
+    pub const PUT_WIDGET: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "put_widget",
+        method: "PUT",
+        path: "/widgets/{id}",
+        parameters: &[
+            ::api_description::Parameter {
+                name: "id",
+                location: ::api_description::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::Some("widget.v2"),
+        request_format: ::api_description::BodyFormat::Json,
+        security: &[
+            ::api_description::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["Widget-Edit"],
+            },
+        ],
+        responses: &[
+            ::api_description::Response {
+                status: 200u16,
+                schema: ::std::option::Option::Some("widget.v2"),
+                media_types: &["application/json"],
+                links: &[
+                    ::api_description::Link {
+                        name: "ReadBack",
+                        operation_id: "get-widget",
+                        parameters: "{\"id\":\"$request.path.id\"}",
+                        request_body: "null",
+                    },
+                ],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 408u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 413u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 415u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+        ],
+        contract: "null",
+    };
+    ///`DELETE /widgets/{id}` (delete.widget).
+    pub const DELETE_WIDGET: ::api_description::Operation = ::api_description::Operation {
+        operation_id: "delete.widget",
+        method: "DELETE",
+        path: "/widgets/{id}",
+        parameters: &[
+            ::api_description::Parameter {
+                name: "id",
+                location: ::api_description::ParameterLocation::Path,
+                required: true,
+                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+            },
+        ],
+        request_schema: ::std::option::Option::None,
+        request_format: ::api_description::BodyFormat::Json,
+        security: &[
+            ::api_description::SecurityRequirement {
+                scheme: "oauth2",
+                scopes: &["Widget-Delete"],
+            },
+        ],
+        responses: &[
+            ::api_description::Response {
+                status: 204u16,
+                schema: ::std::option::Option::None,
+                media_types: &[],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 400u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 401u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+            ::api_description::Response {
+                status: 404u16,
+                schema: ::std::option::Option::Some("Problem_Report"),
+                media_types: &["application/json"],
+                links: &[],
+                headers: &[],
+                contract: "null",
+            },
+        ],
+        contract: "null",
+    };
+}
+/// Every operation of the spec.
+pub const OPERATIONS: &[&::api_description::Operation] = &[
+    &operations::WIDGETS_LIST,
+    &operations::GET_WIDGET,
+    &operations::PUT_WIDGET,
+    &operations::DELETE_WIDGET,
+];
+/// The security schemes of the spec (`components.securitySchemes`).
+pub const SECURITY_SCHEMES: &[::api_description::SecurityScheme] = &[
+    ::api_description::SecurityScheme {
+        name: "oauth2",
+        password_token_url: ::std::option::Option::Some("/token"),
+        refresh_url: ::std::option::Option::None,
+    },
+];
+/// The document's root `x-contract` extension as JSON text (`null` when it has none):
+/// what the spec says of requests no operation documents, for contract tools.
+pub const CONTRACT: &str = "null";

@@ -273,9 +273,14 @@ async fn run_broken(breakage: Breakage, options: &contract::Options) -> (Report,
             .with_state(Arc::clone(&state)),
     )
     .await;
-    let report = contract::run(&target(broken.base_url()), options, &mut || ())
-        .await
-        .unwrap();
+    let report = contract::run(
+        &nexudus_client::API,
+        &target(broken.base_url()),
+        options,
+        &mut || (),
+    )
+    .await
+    .unwrap();
     drop(broken);
     println!("{breakage:?}:\n{}", report.text(Detail::Summary));
     // Nothing the server held before was deleted or changed.
@@ -548,9 +553,14 @@ async fn a_mock_that_breaks_everything_gets_a_bounded_report_and_no_write() {
         sequences: 8,
         ..options()
     };
-    let report = contract::run(&target(served.base_url()), &options, &mut || ())
-        .await
-        .unwrap();
+    let report = contract::run(
+        &nexudus_client::API,
+        &target(served.base_url()),
+        &options,
+        &mut || (),
+    )
+    .await
+    .unwrap();
     let text = report.text(Detail::Summary);
     println!("{text}");
     assert!(!report.passed());
@@ -621,9 +631,14 @@ async fn the_default_output_is_pinned() {
         ..options()
     };
     let server = ReferenceServer::start().await;
-    let passing = contract::run(&target(server.base_url()), &options, &mut || ())
-        .await
-        .unwrap();
+    let passing = contract::run(
+        &nexudus_client::API,
+        &target(server.base_url()),
+        &options,
+        &mut || (),
+    )
+    .await
+    .unwrap();
     assert!(passing.passed());
     let (failing, _) = run_broken(Breakage::ReadAsText, &options).await;
     insta::with_settings!({filters => vec![
@@ -700,6 +715,7 @@ async fn a_server_that_does_not_answer_stops_the_run() {
     // Nothing listens there any more: every connection is refused at once.
     drop(listener);
     let report = contract::run(
+        &nexudus_client::API,
         &target(&format!("http://{address}")),
         &options(),
         &mut || (),

@@ -629,9 +629,14 @@ async fn every_deviation_is_caught() {
     let mut missed = Vec::new();
     for deviation in ALL {
         let deviant = start_deviant(deviation, server.base_url()).await;
-        let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
-            .await
-            .unwrap();
+        let report = contract::run(
+            &nexudus_client::API,
+            &target(deviant.base_url()),
+            &options,
+            &mut || (),
+        )
+        .await
+        .unwrap();
         drop(deviant);
         if report.passed() {
             println!("{deviation:?}: NOT caught");
@@ -669,9 +674,14 @@ async fn cases_in_flight_still_shrink_to_a_minimal_case() {
         concurrency: 16,
         ..contract::Options::default()
     };
-    let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
-        .await
-        .unwrap();
+    let report = contract::run(
+        &nexudus_client::API,
+        &target(deviant.base_url()),
+        &options,
+        &mut || (),
+    )
+    .await
+    .unwrap();
     drop(deviant);
     let failure = report
         .groups
@@ -722,9 +732,14 @@ async fn the_sequences_catch_what_shows_only_across_requests() {
     let mut one_request_caught = Vec::new();
     for fault in STATEFUL {
         let deviant = start_faulty(Fault::Store(fault), server.base_url()).await;
-        let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
-            .await
-            .unwrap();
+        let report = contract::run(
+            &nexudus_client::API,
+            &target(deviant.base_url()),
+            &options,
+            &mut || (),
+        )
+        .await
+        .unwrap();
         drop(deviant);
         let by_sequences: Vec<&contract::Failure> = report
             .groups
@@ -832,9 +847,14 @@ async fn the_token_endpoints_faults_fail_its_checks_by_name() {
         ),
     ] {
         let deviant = start_deviant(deviation, server.base_url()).await;
-        let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
-            .await
-            .unwrap();
+        let report = contract::run(
+            &nexudus_client::API,
+            &target(deviant.base_url()),
+            &options,
+            &mut || (),
+        )
+        .await
+        .unwrap();
         drop(deviant);
         for (sign_in, check) in failing {
             let tally = report
@@ -874,9 +894,14 @@ async fn a_throttled_answer_without_its_header_fails_by_name() {
         keep_records: true,
         ..contract::Options::default()
     };
-    let report = contract::run(&target(deviant.base_url()), &options, &mut || ())
-        .await
-        .unwrap();
+    let report = contract::run(
+        &nexudus_client::API,
+        &target(deviant.base_url()),
+        &options,
+        &mut || (),
+    )
+    .await
+    .unwrap();
     drop(deviant);
     let status = report
         .tally("list_coworker_time_passes", Case::Valid, &Check::Status)

@@ -18,9 +18,14 @@ async fn the_reference_server_keeps_the_contract() {
         ..contract::Options::default()
     };
     let mut cases = 0;
-    let report = contract::run(&target(server.base_url()), &options, &mut || cases += 1)
-        .await
-        .unwrap();
+    let report = contract::run(
+        &nexudus_client::API,
+        &target(server.base_url()),
+        &options,
+        &mut || cases += 1,
+    )
+    .await
+    .unwrap();
     println!("{}", report.summary());
     println!("{}", report.coverage_table());
     assert!(
@@ -31,7 +36,7 @@ async fn the_reference_server_keeps_the_contract() {
     );
     assert_eq!(
         cases,
-        contract::total_cases(&target(server.base_url()), &options)
+        contract::total_cases(&nexudus_client::API, &target(server.base_url()), &options)
     );
     assert_eq!(
         report.skipped,
@@ -40,7 +45,7 @@ async fn the_reference_server_keeps_the_contract() {
     );
     assert_eq!(
         report.cases,
-        contract::total_cases(&target(server.base_url()), &options)
+        contract::total_cases(&nexudus_client::API, &target(server.base_url()), &options)
     );
     let types = report
         .tally("types", Case::Types, &Check::TypesAgree)
@@ -277,9 +282,14 @@ async fn a_run_leaves_the_records_it_found_untouched() {
         sequences: 16,
         ..contract::Options::default()
     };
-    let report = contract::run(&target(server.base_url()), &options, &mut || ())
-        .await
-        .unwrap();
+    let report = contract::run(
+        &nexudus_client::API,
+        &target(server.base_url()),
+        &options,
+        &mut || (),
+    )
+    .await
+    .unwrap();
     assert!(report.passed(), "{}", report.failure_details());
     assert!(report.removed > 0);
     assert_eq!(everything(&server), before);
@@ -320,9 +330,14 @@ async fn the_same_seed_sends_the_same_payloads() {
     let mut stored = Vec::new();
     for _ in 0..2 {
         let server = ReferenceServer::start().await;
-        let report = contract::run(&target(server.base_url()), &options, &mut || ())
-            .await
-            .unwrap();
+        let report = contract::run(
+            &nexudus_client::API,
+            &target(server.base_url()),
+            &options,
+            &mut || (),
+        )
+        .await
+        .unwrap();
         assert!(report.passed(), "{}", report.failure_details());
         stored.push(written(&server));
     }
@@ -341,9 +356,14 @@ async fn a_runs_log_replayed_does_what_the_run_did() {
         ..contract::Options::default()
     };
     let server = ReferenceServer::start().await;
-    let report = contract::run(&target(server.base_url()), &options, &mut || ())
-        .await
-        .unwrap();
+    let report = contract::run(
+        &nexudus_client::API,
+        &target(server.base_url()),
+        &options,
+        &mut || (),
+    )
+    .await
+    .unwrap();
     assert!(report.passed(), "{}", report.failure_details());
     assert_eq!(report.sent.len() as u64, report.requests);
     let methods: std::collections::BTreeSet<&str> = report
@@ -378,10 +398,12 @@ async fn a_run_stopped_midway_still_deletes_what_it_made() {
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let mut stop = Some(stop);
-    let stop_after = contract::total_cases(&target(server.base_url()), &options)
-        - u64::from(options.sequences) / 2;
+    let stop_after =
+        contract::total_cases(&nexudus_client::API, &target(server.base_url()), &options)
+            - u64::from(options.sequences) / 2;
     let mut cases = 0;
     let report = contract::run_until(
+        &nexudus_client::API,
         &target(server.base_url()),
         &options,
         &mut || {
@@ -400,7 +422,7 @@ async fn a_run_stopped_midway_still_deletes_what_it_made() {
     .unwrap();
     assert!(report.interrupted);
     assert!(
-        cases < contract::total_cases(&target(server.base_url()), &options),
+        cases < contract::total_cases(&nexudus_client::API, &target(server.base_url()), &options),
         "{cases}"
     );
     assert!(report.removed > 0);
@@ -423,9 +445,14 @@ async fn a_throttled_server_is_waited_out_not_failed() {
         steps: 4,
         ..contract::Options::default()
     };
-    let report = contract::run(&reference.target(), &options, &mut || {})
-        .await
-        .unwrap();
+    let report = contract::run(
+        &nexudus_client::API,
+        &reference.target(),
+        &options,
+        &mut || {},
+    )
+    .await
+    .unwrap();
     assert!(
         report.passed(),
         "{}\n{}",
@@ -461,9 +488,14 @@ async fn a_run_with_a_record_cap_makes_few_records_and_passes() {
         log_requests: false,
         ..options
     };
-    let capped = contract::run(&target(server.base_url()), &options, &mut || {})
-        .await
-        .unwrap();
+    let capped = contract::run(
+        &nexudus_client::API,
+        &target(server.base_url()),
+        &options,
+        &mut || {},
+    )
+    .await
+    .unwrap();
     assert!(
         capped.passed(),
         "{}\n{}",
@@ -482,9 +514,14 @@ async fn a_run_with_a_record_cap_makes_few_records_and_passes() {
         "no invalid case sent a count over the maximum: {counts:?}"
     );
     assert!(counts.contains(&2), "{counts:?}");
-    let full = contract::run(&target(server.base_url()), &uncapped, &mut || {})
-        .await
-        .unwrap();
+    let full = contract::run(
+        &nexudus_client::API,
+        &target(server.base_url()),
+        &uncapped,
+        &mut || {},
+    )
+    .await
+    .unwrap();
     assert!(full.passed(), "{}", full.summary());
     // The same cases: at most 2 records per request instead of up to 100.
     assert!(
