@@ -17,19 +17,13 @@ use spec_strategies::{Request, Violation, ViolationKind};
 use crate::{
     Exchange,
     expression::Expression,
+    hostile::Errors,
     plan::{Filter, Match, Order, Page},
     vocabulary::{Check, Mismatch, Problems},
 };
 
 /// The outcome of one check: `Err` says what was wrong.
 pub type Outcome = (Check, Result<(), Mismatch>);
-
-/// `PropertyName` the spec's convention gives errors about the body as a whole.
-pub const BODY_PROPERTY: &str = "$body";
-/// The documented message for a missing required field.
-pub const REQUIRED_MESSAGE: &str = "is a required field";
-/// `Message` joins the entries of `Errors` with this (the spec's stated choice).
-pub const MESSAGE_SEPARATOR: &str = "\n";
 
 pub(crate) fn check(condition: bool, mismatch: impl FnOnce() -> Mismatch) -> Result<(), Mismatch> {
     if condition { Ok(()) } else { Err(mismatch()) }
@@ -646,6 +640,8 @@ pub(crate) fn read_back(
                 continue;
             }
             match read.get(name) {
+                // A null sent reads back as null, or as nothing (a property left out).
+                None if value.is_null() => {}
                 None => {
                     expected.insert(name.clone(), value.clone());
                 }
@@ -673,18 +669,16 @@ pub(crate) fn read_back(
     (Check::ReadsBackAsSent, result)
 }
 
-/// The error envelope: not successful, `Value` null, `Message` built from `Errors`.
-pub fn error_envelope(body: Option<&Value>, typed: &Result<(), String>) -> Vec<Outcome> {
-    let decoded = (
-        Check::TypedDecode,
-        typed.as_ref().map(|_| ()).map_err(|error| {
-            Mismatch::new(
-                "the client cannot decode it",
-                format!("the generated client could not decode it: {error}"),
-            )
-        }),
-    );
-    let Some(body) = body.and_then(Value::as_object) else {
+/// An error answer as the spec's error convention builds one: the members it always holds with
+/// their values, a non-empty list of entries, and (where the convention joins them) the entries
+/// joined; first, whether the API's client decodes it (`typed`).
+pub(crate) fn error_envelope(
+    body: Option<&Value>,
+    typed: &Result<(), String>,
+    errors: &Errors,
+) -> Vec<Outcome> {
+    let decoded = typed_decode(typed);
+    let Some(body) = body.filter(|body| body.is_object()) else {
         return vec![
             decoded,
             (
@@ -696,122 +690,160 @@ pub fn error_envelope(body: Option<&Value>, typed: &Result<(), String>) -> Vec<O
             ),
         ];
     };
-    let member = |name: &str| body.get(name).cloned().unwrap_or(Value::Null);
-    let mut wrong = Vec::new();
-    if body.get("WasSuccessful") != Some(&Value::Bool(false)) {
-        wrong.push("WasSuccessful");
-    }
-    if body.get("Value") != Some(&Value::Null) {
-        wrong.push("Value");
-    }
-    let envelope = (
-        Check::ErrorEnvelope,
-        check(wrong.is_empty(), || {
-            let shown = |name: &str| match body.get(name) {
-                Some(value) => value.to_string(),
-                None => "missing".to_owned(),
-            };
-            Mismatch::new(
-                wrong
-                    .iter()
-                    .map(|name| {
-                        format!(
-                            "{name} not {}",
-                            if *name == "Value" { "null" } else { "false" }
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                format!(
-                    "an error answer has WasSuccessful false and Value null; this one has \
-                     WasSuccessful {} and Value {}",
-                    shown("WasSuccessful"),
-                    shown("Value")
-                ),
-            )
-            .values(
-                json!({"WasSuccessful": false, "Value": null}),
-                json!({"WasSuccessful": member("WasSuccessful"), "Value": member("Value")}),
-            )
-        }),
-    );
-    let errors = body.get("Errors").and_then(Value::as_array);
-    let joined = errors.map(|errors| {
-        errors
+    let mut outcomes = vec![decoded];
+    if !errors.constant.is_empty() {
+        let wrong: Vec<(&String, &Value)> = errors
+            .constant
             .iter()
-            .map(|error| {
-                format!(
-                    "{}: {}",
-                    error
-                        .get("PropertyName")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
-                    error
-                        .get("Message")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(MESSAGE_SEPARATOR)
-    });
-    let message = body.get("Message").and_then(Value::as_str);
-    let join = (
-        Check::MessageJoin,
-        match (joined, message) {
-            (Some(joined), Some(message)) => check(joined == message, || {
+            .filter(|(pointer, value)| body.pointer(pointer) != Some(*value))
+            .collect();
+        outcomes.push((
+            Check::ErrorEnvelope,
+            check(wrong.is_empty(), || {
+                let shown = |pointer: &str| match body.pointer(pointer) {
+                    Some(value) => value.to_string(),
+                    None => "missing".to_owned(),
+                };
+                let said: Vec<String> = wrong
+                    .iter()
+                    .map(|(pointer, value)| format!("{pointer} is {}, not {value}", shown(pointer)))
+                    .collect();
+                let kind: Vec<String> = wrong
+                    .iter()
+                    .map(|(pointer, value)| format!("{pointer} not {value}"))
+                    .collect();
+                let object = |pick: &dyn Fn(&str, &Value) -> Value| {
+                    Value::Object(
+                        wrong
+                            .iter()
+                            .map(|(pointer, value)| ((*pointer).clone(), pick(pointer, value)))
+                            .collect(),
+                    )
+                };
                 Mismatch::new(
-                    "Message is not the entries joined",
-                    format!(
-                        "Message is {}, where the entries of Errors joined give {}",
-                        json!(message),
-                        json!(joined)
-                    ),
+                    kind.join(", "),
+                    format!("an error answer of this API: {}", said.join("; ")),
                 )
-                .values(json!(joined), json!(message))
+                .values(
+                    object(&|_, value| value.clone()),
+                    object(&|pointer, _| body.pointer(pointer).cloned().unwrap_or(Value::Null)),
+                )
             }),
-            (None, _) => Err(Mismatch::new(
-                "Errors missing",
-                "Errors is missing, so Message cannot be checked",
-            )),
-            (_, None) => Err(Mismatch::new("Message missing", "Message is missing")),
-        },
-    );
-    let listed = (
+        ));
+    }
+    let entries = body.pointer(&errors.entries).and_then(Value::as_array);
+    outcomes.push((
         Check::ErrorsListed,
-        check(errors.is_some_and(|errors| !errors.is_empty()), || {
+        check(entries.is_some_and(|entries| !entries.is_empty()), || {
             Mismatch::new(
                 "no entries",
                 format!(
-                    "Errors is {}, where an error answer lists at least one",
-                    member("Errors")
+                    "{} is {}, where an error answer lists at least one",
+                    errors.entries,
+                    body.pointer(&errors.entries)
+                        .cloned()
+                        .unwrap_or(Value::Null)
                 ),
             )
         }),
-    );
-    vec![decoded, envelope, listed, join]
+    ));
+    if let (Some(joined), Some(property), Some(message)) =
+        (&errors.joined, &errors.property, &errors.message)
+    {
+        let expected = entries.map(|entries| {
+            entries
+                .iter()
+                .map(|entry| {
+                    format!(
+                        "{}: {}",
+                        entry
+                            .get(property)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default(),
+                        entry
+                            .get(message)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(&errors.separator)
+        });
+        let got = body.pointer(joined).and_then(Value::as_str);
+        outcomes.push((
+            Check::MessageJoin,
+            match (expected, got) {
+                (Some(expected), Some(got)) => check(expected == got, || {
+                    Mismatch::new(
+                        "not the entries joined",
+                        format!(
+                            "{joined} is {}, where the entries joined give {}",
+                            json!(got),
+                            json!(expected)
+                        ),
+                    )
+                    .values(json!(expected), json!(got))
+                }),
+                (None, _) => Err(Mismatch::new(
+                    "entries missing",
+                    format!(
+                        "{} is missing, so {joined} cannot be checked",
+                        errors.entries
+                    ),
+                )),
+                (_, None) => Err(Mismatch::new(
+                    "joined text missing",
+                    format!("{joined} is missing"),
+                )),
+            },
+        ));
+    }
+    outcomes
 }
 
-/// The `PropertyName`s of an error envelope's entries.
-fn property_names(body: Option<&Value>) -> Vec<&str> {
-    body.and_then(|body| body.get("Errors"))
+/// The API's client decodes an answer (`typed` says why not).
+pub(crate) fn typed_decode(typed: &Result<(), String>) -> Outcome {
+    (
+        Check::TypedDecode,
+        typed.as_ref().map(|_| ()).map_err(|error| {
+            Mismatch::new(
+                "the client cannot decode it",
+                format!("the generated client could not decode it: {error}"),
+            )
+        }),
+    )
+}
+
+/// What each entry says of the property at fault: its name, or with entries of text, the text.
+fn named(body: Option<&Value>, errors: &Errors) -> Vec<String> {
+    body.and_then(|body| body.pointer(&errors.entries))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|entry| entry.get("PropertyName").and_then(Value::as_str))
+        .filter_map(|entry| match &errors.property {
+            Some(property) => entry.get(property).and_then(Value::as_str),
+            None => entry.as_str(),
+        })
+        .map(str::to_owned)
         .collect()
 }
 
-/// An `Errors` entry names `property`: the server says what it refused.
-pub fn names_property(body: Option<&Value>, property: &str) -> Outcome {
-    let names = property_names(body);
+/// An entry names `property`: the server says what it refused (with entries of text, one
+/// mentions it).
+pub(crate) fn names_property(body: Option<&Value>, property: &str, errors: &Errors) -> Outcome {
+    let names = named(body, errors);
+    let found = match errors.property {
+        Some(_) => names.iter().any(|name| name == property),
+        None => names.iter().any(|text| text.contains(property)),
+    };
     (
         Check::NamesTheFault,
-        check(names.contains(&property), || {
+        check(found, || {
             Mismatch::new(
                 format!("no entry names {property}"),
                 format!(
-                    "no entry of Errors names {property}; they name {}",
+                    "no entry of {} names {property}; they name {}",
+                    errors.entries,
                     json!(names)
                 ),
             )
@@ -865,40 +897,70 @@ pub(crate) fn answer_headers(
         .collect()
 }
 
-/// `Errors` reports exactly the labelled violations: one entry per label, with its
-/// `PropertyName`, the sent value as `AttemptedValue` and, for a missing field, the documented
-/// message.
-pub fn labelled_errors(body: Option<&Value>, labels: &[Violation]) -> Vec<Outcome> {
-    let entries: Vec<(String, Option<Value>, String)> = body
-        .and_then(|body| body.get("Errors"))
+/// The entries report exactly the labelled violations: one entry per label, under its property's
+/// name, with the sent value as its attempted value and, for a missing field, the documented
+/// message, as far as the spec's error convention names each; with entries of text, one entry
+/// per label.
+pub(crate) fn labelled_errors(
+    body: Option<&Value>,
+    labels: &[Violation],
+    errors: &Errors,
+) -> Vec<Outcome> {
+    let entries: Vec<&Value> = body
+        .and_then(|body| body.pointer(&errors.entries))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .collect();
+    let broken: Vec<String> = labels
+        .iter()
+        .map(|label| format!("{} {}", property_name(label, errors), label.kind))
+        .collect();
+    let Some(property) = &errors.property else {
+        return vec![(
+            Check::ErrorsMatchViolations,
+            check(entries.len() == labels.len(), || {
+                Mismatch::new(
+                    "another number of entries",
+                    format!(
+                        "expected {} entries, got {} (the request was sent with: {})",
+                        labels.len(),
+                        entries.len(),
+                        broken.join(", ")
+                    ),
+                )
+                .values(json!(labels.len()), json!(entries.len()))
+            }),
+        )];
+    };
+    // Each entry's name, and its attempted value and message where the convention names them
+    // (`Some(None)`: named, but the entry lacks it).
+    type Member = Option<Option<Value>>;
+    let member = |entry: &Value, name: &Option<String>| -> Member {
+        name.as_ref().map(|name| entry.get(name).cloned())
+    };
+    let entries: Vec<(String, Member, Member)> = entries
+        .iter()
         .map(|entry| {
             (
                 entry
-                    .get("PropertyName")
+                    .get(property)
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned(),
-                entry.get("AttemptedValue").cloned(),
-                entry
-                    .get("Message")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
+                member(entry, &errors.attempted),
+                member(entry, &errors.message),
             )
         })
         .collect();
-    let mut expected: Vec<String> = labels.iter().map(property_name).collect();
+    let mut expected: Vec<String> = labels
+        .iter()
+        .map(|label| property_name(label, errors))
+        .collect();
     expected.sort();
     let mut got: Vec<String> = entries.iter().map(|(name, _, _)| name.clone()).collect();
     got.sort();
     let properties = check(expected == got, || {
-        let broken: Vec<String> = labels
-            .iter()
-            .map(|label| format!("{} {}", property_name(label), label.kind))
-            .collect();
         let missing = expected.iter().any(|name| !got.contains(name));
         let extra = got.iter().any(|name| !expected.contains(name));
         let kind = match (missing, extra) {
@@ -918,52 +980,64 @@ pub fn labelled_errors(body: Option<&Value>, labels: &[Violation]) -> Vec<Outcom
         )
         .values(json!(expected), json!(got))
     });
+    let mut outcomes = vec![(Check::ErrorsMatchViolations, properties)];
 
     let mut attempted = Problems::default();
     let mut messages = Problems::default();
     for label in labels {
-        let name = property_name(label);
+        let name = property_name(label, errors);
         let Some((_, value, message)) = entries.iter().find(|(entry, _, _)| *entry == name) else {
             continue;
         };
         let sent = label.sent.clone().unwrap_or(Value::Null);
         match value {
-            None => attempted.add(
-                "AttemptedValue missing",
-                format!("{name}: no AttemptedValue, sent {sent}"),
+            Some(None) => attempted.add(
+                "attempted value missing",
+                format!("{name}: no attempted value, sent {sent}"),
             ),
-            Some(value) if *value != sent => attempted.add(
-                "AttemptedValue differs",
-                format!("{name}: AttemptedValue {value}, sent {sent}"),
+            Some(Some(value)) if *value != sent => attempted.add(
+                "attempted value differs",
+                format!("{name}: attempted value {value}, sent {sent}"),
             ),
-            Some(_) => {}
+            _ => {}
         }
-        if label.kind == ViolationKind::MissingRequired && message != REQUIRED_MESSAGE {
-            messages.add(
-                "not the documented message",
-                format!(
-                    "{name}: {}, documented {}",
-                    json!(message),
-                    json!(REQUIRED_MESSAGE)
-                ),
-            );
-        } else if message.trim().is_empty() {
-            messages.add("empty message", format!("{name}: empty message"));
+        let Some(message) = message else {
+            continue;
+        };
+        let text = message.as_ref().and_then(Value::as_str).unwrap_or_default();
+        match &errors.missing {
+            Some(documented)
+                if label.kind == ViolationKind::MissingRequired && text != documented =>
+            {
+                messages.add(
+                    "not the documented message",
+                    format!("{name}: {}, documented {}", json!(text), json!(documented)),
+                );
+            }
+            _ if text.trim().is_empty() => {
+                messages.add("empty message", format!("{name}: empty message"));
+            }
+            _ => {}
         }
     }
-    vec![
-        (Check::ErrorsMatchViolations, properties),
-        (Check::AttemptedValue, attempted.result()),
-        (Check::Messages, messages.result()),
-    ]
+    if errors.attempted.is_some() {
+        outcomes.push((Check::AttemptedValue, attempted.result()));
+    }
+    if errors.message.is_some() {
+        outcomes.push((Check::Messages, messages.result()));
+    }
+    outcomes
 }
 
-/// The `PropertyName` a labelled violation must be reported under.
-pub fn property_name(label: &Violation) -> String {
-    label
-        .property
-        .clone()
-        .unwrap_or_else(|| BODY_PROPERTY.to_owned())
+/// The name a labelled violation must be reported under: its property's, or for the body as a
+/// whole, the convention's (`(body)` when it names none).
+pub(crate) fn property_name(label: &Violation, errors: &Errors) -> String {
+    label.property.clone().unwrap_or_else(|| {
+        errors
+            .whole_body
+            .clone()
+            .unwrap_or_else(|| "(body)".to_owned())
+    })
 }
 
 #[cfg(test)]
@@ -971,6 +1045,17 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// The error convention of the workspace's spec (its root `x-contract.errors`).
+    fn convention() -> Errors {
+        serde_json::from_value(json!({
+            "entries": "/Errors", "property": "PropertyName", "attempted": "AttemptedValue",
+            "message": "Message", "joined": "/Message", "separator": "\n",
+            "whole-body": "$body", "missing": "is a required field",
+            "constant": {"/WasSuccessful": false, "/Value": null}
+        }))
+        .unwrap()
+    }
 
     /// The message of a failed outcome.
     fn message(outcome: Outcome) -> String {
@@ -1238,6 +1323,13 @@ mod tests {
             message(read_back(Some(&sent), Some(&moved), &write_only, &formats)),
             "Price is missing; When was sent as \"2026-07-31T02:00:00+02:00\", read back as \"2026-07-31T00:00:01Z\""
         );
+        // A null sent may read back as nothing.
+        let mut left_out = read.clone();
+        left_out.as_object_mut().unwrap().remove("Note");
+        assert_eq!(
+            read_back(Some(&sent), Some(&left_out), &write_only, &formats).1,
+            Ok(())
+        );
         // Text that is no date-time is never the same instant, even as itself.
         assert!(!same_value(Some("date-time"), &json!("x"), &json!("y")));
         assert!(!same_value(Some("uuid"), &json!("a"), &json!("b")));
@@ -1305,15 +1397,16 @@ mod tests {
 
     #[test]
     fn error_envelopes_are_judged_by_each_rule() {
+        let convention = convention();
         let errors = json!([
             {"PropertyName": "Price", "AttemptedValue": -1, "Message": "must be at least 0"},
-            {"PropertyName": "Name", "AttemptedValue": null, "Message": REQUIRED_MESSAGE}
+            {"PropertyName": "Name", "AttemptedValue": null, "Message": "is a required field"}
         ]);
         let joined = "Price: must be at least 0\nName: is a required field";
         let good = envelope(json!(false), Value::Null, errors.clone(), joined);
         let typed = Ok(());
         let judged = |body: &Value| -> Vec<(Check, bool)> {
-            error_envelope(Some(body), &typed)
+            error_envelope(Some(body), &typed, &convention)
                 .into_iter()
                 .map(|(name, result)| (name, result.is_ok()))
                 .collect()
@@ -1344,7 +1437,7 @@ mod tests {
         assert_eq!(judged(&joined_otherwise), passes(&[Check::MessageJoin]));
         let empty = envelope(json!(false), Value::Null, json!([]), "");
         assert_eq!(judged(&empty), passes(&[Check::ErrorsListed]));
-        let undecoded = error_envelope(Some(&good), &Err("expected a map".into()));
+        let undecoded = error_envelope(Some(&good), &Err("expected a map".into()), &convention);
         assert!(
             undecoded[0]
                 .1
@@ -1354,18 +1447,40 @@ mod tests {
                 .contains("expected a map")
         );
         assert_eq!(
-            message(error_envelope(Some(&json!([])), &typed).remove(1)),
+            message(error_envelope(Some(&json!([])), &typed, &convention).remove(1)),
             "the body is not a JSON object"
         );
         // Plain words, no Rust formatting.
         assert_eq!(
-            message(error_envelope(Some(&succeeded), &typed).remove(1)),
-            "an error answer has WasSuccessful false and Value null; this one has WasSuccessful \
-             true and Value null"
+            message(error_envelope(Some(&succeeded), &typed, &convention).remove(1)),
+            "an error answer of this API: /WasSuccessful is true, not false"
         );
 
-        assert_eq!(names_property(Some(&good), "Name").1, Ok(()));
-        assert!(names_property(Some(&good), "Id").1.is_err());
+        assert_eq!(names_property(Some(&good), "Name", &convention).1, Ok(()));
+        assert!(names_property(Some(&good), "Id", &convention).1.is_err());
+        // Entries of text name a property by mentioning it.
+        let text = Errors {
+            entries: "/Problems".into(),
+            ..convention.clone()
+        };
+        let text = Errors {
+            property: None,
+            attempted: None,
+            message: None,
+            joined: None,
+            constant: BTreeMap::new(),
+            ..text
+        };
+        let problems = json!({"Problems": ["Name: too long (\"xxxxxxxxxxx\")"]});
+        assert_eq!(names_property(Some(&problems), "Name", &text).1, Ok(()));
+        assert!(names_property(Some(&problems), "Weight", &text).1.is_err());
+        assert_eq!(
+            error_envelope(Some(&problems), &typed, &text)
+                .into_iter()
+                .map(|(check, result)| (check, result.is_ok()))
+                .collect::<Vec<_>>(),
+            [(Check::TypedDecode, true), (Check::ErrorsListed, true)]
+        );
 
         let label = |property: Option<&str>, kind, sent: Option<Value>| Violation {
             property: property.map(str::to_owned),
@@ -1377,7 +1492,7 @@ mod tests {
             label(Some("Name"), ViolationKind::MissingRequired, None),
         ];
         let results = |body: &Value, labels: &[Violation]| -> Vec<bool> {
-            labelled_errors(Some(body), labels)
+            labelled_errors(Some(body), labels, &convention)
                 .into_iter()
                 .map(|(_, result)| result.is_ok())
                 .collect()
@@ -1386,7 +1501,7 @@ mod tests {
         assert_eq!(results(&good, &labels[..1]), [false, true, true]);
         // The failure says what the request was sent with, so a reader sees what to expect.
         assert_eq!(
-            message(labelled_errors(Some(&good), &labels[..1]).remove(0)),
+            message(labelled_errors(Some(&good), &labels[..1], &convention).remove(0)),
             r#"expected entries for ["Price"], got ["Name","Price"] (the request was sent with: Price below-minimum)"#
         );
         let mut attempted = good.clone();
@@ -1399,8 +1514,20 @@ mod tests {
         silent["Errors"][0]["Message"] = json!(" ");
         assert_eq!(results(&silent, &labels), [true, true, false]);
         let whole = [label(None, ViolationKind::NotAnObject, Some(json!([])))];
-        let body_error = json!({"Errors": [{"PropertyName": BODY_PROPERTY, "AttemptedValue": [], "Message": "must be an object"}]});
+        let body_error = json!({"Errors": [{"PropertyName": "$body", "AttemptedValue": [], "Message": "must be an object"}]});
         assert_eq!(results(&body_error, &whole), [true, true, true]);
+        // With entries of text, only their number is checked.
+        assert_eq!(
+            labelled_errors(Some(&problems), &labels, &text)
+                .into_iter()
+                .map(|(check, result)| (check, result.is_ok()))
+                .collect::<Vec<_>>(),
+            [(Check::ErrorsMatchViolations, false)]
+        );
+        assert_eq!(
+            labelled_errors(Some(&problems), &labels[..1], &text)[0].1,
+            Ok(())
+        );
     }
 
     #[test]

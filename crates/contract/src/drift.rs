@@ -6,7 +6,7 @@
 //! are compared), and calls every `Option` nullable (so for optional properties a `null` the
 //! types add is not a difference).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -25,11 +25,21 @@ pub fn differences(
             listed(&spec_names)
         ));
     }
+    // The types refer to each other by their Rust names (`WidgetV2`), the spec by its component
+    // names (`widget.v2`): each type's title is its Rust name.
+    let components: BTreeMap<String, String> = derived
+        .iter()
+        .filter_map(|(name, root)| {
+            let title = root.get("title")?.as_str()?;
+            Some((title.to_owned(), (*name).to_owned()))
+        })
+        .collect();
     for (name, root) in derived {
         let Some(spec) = spec_definitions.get(name) else {
             continue;
         };
         let mut root = root;
+        rename_references(&mut root, &components);
         inline_unnamed(&mut root, &spec_names);
         compare_object(name, spec, &root, &mut differences);
     }
@@ -97,6 +107,27 @@ fn compare_object(name: &str, spec: &Value, derived: &Value, out: &mut Vec<Strin
 fn listed<T: std::fmt::Display>(set: &BTreeSet<T>) -> String {
     let items: Vec<String> = set.iter().map(ToString::to_string).collect();
     format!("({})", items.join(", "))
+}
+
+/// Every `$ref` to a type named in `components` (by its Rust name) made to its component name.
+fn rename_references(schema: &mut Value, components: &BTreeMap<String, String>) {
+    match schema {
+        Value::Object(members) => {
+            if let Some(Value::String(reference)) = members.get_mut("$ref")
+                && let Some((prefix, name)) = reference.rsplit_once('/')
+                && let Some(component) = components.get(name)
+            {
+                *reference = format!("{prefix}/{component}");
+            }
+            members
+                .values_mut()
+                .for_each(|value| rename_references(value, components));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|value| rename_references(value, components)),
+        _ => {}
+    }
 }
 
 /// Each property's reference to a type the generator named for an inline schema of the spec (an

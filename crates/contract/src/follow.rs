@@ -2,6 +2,8 @@
 //! acts on is made first by the operation a link comes from; after a success, links to a read
 //! are followed and the record must hold what was sent; after a `DELETE`, the record is gone.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use api_description::{Operation, ParameterLocation};
 use serde_json::{Map, Value};
 use spec_strategies::{InvalidRequest, Location, Request};
@@ -78,6 +80,7 @@ pub(crate) fn absent(
     plan: &Plan,
     mut request: Request,
     definitions: &Map<String, Value>,
+    nth: u64,
 ) -> Result<Request, String> {
     let setup = plan
         .setup
@@ -95,7 +98,7 @@ pub(crate) fn absent(
             )
             .ok_or_else(|| format!("no parameter {name}"))?;
         let schema: Value = serde_json::from_str(parameter.schema).map_err(|e| e.to_string())?;
-        let value = absent_value(&schema, definitions)
+        let value = absent_value(&schema, definitions, nth)
             .ok_or_else(|| format!("cannot choose a {name} that names no record"))?;
         match location {
             Location::Path => request.path.insert(name.clone(), value),
@@ -110,7 +113,7 @@ pub(crate) fn absent(
             .and_then(|schema| schema.get("properties"))
             .and_then(|properties| properties.get(pointer.trim_start_matches('/')))
             .ok_or_else(|| format!("the body has no property at {pointer}"))?;
-        let value = absent_value(schema, definitions)
+        let value = absent_value(schema, definitions, nth)
             .ok_or_else(|| format!("cannot choose a {pointer} that names no record"))?;
         set(&mut request.body, pointer, value);
     }
@@ -123,6 +126,7 @@ pub(crate) fn unlabelled_absent(
     plan: &Plan,
     case: &InvalidRequest,
     definitions: &Map<String, Value>,
+    nth: u64,
 ) -> Option<Request> {
     let setup = plan.setup.as_ref()?;
     let linked: Vec<&str> = setup
@@ -141,7 +145,7 @@ pub(crate) fn unlabelled_absent(
     if linked.iter().any(|name| violates(case, name)) {
         return None;
     }
-    absent(plan, case.request.clone(), definitions).ok()
+    absent(plan, case.request.clone(), definitions, nth).ok()
 }
 
 /// Whether one of an invalid request's violations is in `name` (a parameter, or a top-level
@@ -155,7 +159,9 @@ pub(crate) fn violates(case: &InvalidRequest, name: &str) -> bool {
     })
 }
 
-fn absent_value(schema: &Value, definitions: &Map<String, Value>) -> Option<Value> {
+/// The `nth` value of `schema` meant to name no record: counting down from the schema's maximum
+/// for an integer (ids count up from 1), from the nil uuid for a uuid.
+fn absent_value(schema: &Value, definitions: &Map<String, Value>, nth: u64) -> Option<Value> {
     let schema = plan::resolve(schema, definitions);
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(ty)) => vec![ty],
@@ -163,17 +169,98 @@ fn absent_value(schema: &Value, definitions: &Map<String, Value>) -> Option<Valu
         _ => Vec::new(),
     };
     if types.contains(&"integer") {
-        return Some(
-            schema
-                .get("maximum")
-                .cloned()
-                .unwrap_or(Value::from(i64::MAX)),
-        );
+        let maximum = schema
+            .get("maximum")
+            .and_then(Value::as_i64)
+            .unwrap_or(i64::MAX);
+        return Some(Value::from(maximum.checked_sub(i64::try_from(nth).ok()?)?));
     }
     if types.contains(&"string") && schema.get("format") == Some(&Value::from("uuid")) {
-        return Some(Value::from(uuid::Uuid::nil().to_string()));
+        return Some(Value::from(
+            uuid::Uuid::from_u128(u128::from(nth)).to_string(),
+        ));
     }
     None
+}
+
+/// Values for ids a client chooses: each one no other case of the run uses, so that cases in
+/// flight at once each make a record of their own where the API lets the client name it.
+pub(crate) struct Fresh {
+    /// Where this run's values start (from the clock: another run starts elsewhere).
+    base: u64,
+    taken: AtomicU64,
+}
+
+impl Fresh {
+    pub(crate) fn new() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos() as u64);
+        Self {
+            base: nanos.rotate_left(17) ^ u64::from(std::process::id()),
+            taken: AtomicU64::new(0),
+        }
+    }
+
+    /// A value of `schema` no other call gave: an integer in the schema's range, a uuid; `None`
+    /// for a schema of another kind.
+    fn value(&self, schema: &Value, definitions: &Map<String, Value>) -> Option<Value> {
+        let schema = plan::resolve(schema, definitions);
+        let types: Vec<&str> = match schema.get("type") {
+            Some(Value::String(ty)) => vec![ty],
+            Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let n = self.taken.fetch_add(1, Ordering::Relaxed);
+        if types.contains(&"integer") {
+            let minimum = schema.get("minimum").and_then(Value::as_i64).unwrap_or(1);
+            let maximum = schema
+                .get("maximum")
+                .and_then(Value::as_i64)
+                .unwrap_or(i64::MAX);
+            // One less than the maximum: the maximum is the id no record has (see [`absent`]).
+            let span = u64::try_from(maximum.checked_sub(minimum)?).ok()?.max(1);
+            let offset = self.base.wrapping_add(n) % span;
+            return Some(Value::from(
+                minimum.checked_add(i64::try_from(offset).ok()?)?,
+            ));
+        }
+        if types.contains(&"string") && schema.get("format") == Some(&Value::from("uuid")) {
+            return Some(Value::from(uuid::Uuid::new_v4().to_string()));
+        }
+        None
+    }
+
+    /// `source_request` with a fresh value for each of its parameters `link` carries into the
+    /// next request (`$request.path.NAME`, `$request.query.NAME`): the record the source makes
+    /// is then named by a value no other case uses.
+    pub(crate) fn apply(
+        &self,
+        link: &LinkPlan,
+        source: &Plan,
+        source_request: &mut Request,
+        definitions: &Map<String, Value>,
+    ) {
+        for (_, _, expression) in &link.parameters {
+            let (location, name) = match expression {
+                Expression::RequestPath(name) => (ParameterLocation::Path, name),
+                Expression::RequestQuery(name) => (ParameterLocation::Query, name),
+                _ => continue,
+            };
+            let Some(parameter) = source.operation.parameter(location, name) else {
+                continue;
+            };
+            let Ok(schema) = serde_json::from_str::<Value>(parameter.schema) else {
+                continue;
+            };
+            if let Some(value) = self.value(&schema, definitions) {
+                match location {
+                    ParameterLocation::Path => source_request.path.insert(name.clone(), value),
+                    ParameterLocation::Query => source_request.query.insert(name.clone(), value),
+                };
+            }
+        }
+    }
 }
 
 /// The request for a read that `link` leads to from a success.
@@ -248,7 +335,7 @@ mod tests {
             .is_err()
         );
 
-        let absent = absent(update, request, &spec.definitions).unwrap();
+        let absent = absent(update, request, &spec.definitions, 0).unwrap();
         assert_eq!(absent.body.unwrap()["Id"], json!(i64::MAX));
         assert!(has_not_found_case(
             read.operation,

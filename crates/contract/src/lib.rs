@@ -277,7 +277,7 @@ pub fn total_cases(api: &Api, target: &Target, options: &Options) -> u64 {
     let Ok(spec) = plan::Spec::load(api) else {
         return 0;
     };
-    let resources = resource::Resource::all(&spec).map_or(0, |resources| resources.len());
+    let resources = resource::Resource::all(&spec).0.len();
     spec.operations
         .iter()
         .map(|operation| cases_per_operation(operation, options, &spec))

@@ -92,6 +92,27 @@ impl Plan {
         self.defaults.get(name).cloned()
     }
 
+    /// Whether a success makes a record the client names: an operation that needs no record
+    /// made first, whose links lead to a read by what the request sent (an id in its path, say)
+    /// rather than by what the answer gave.
+    pub(crate) fn client_named(&self) -> bool {
+        self.setup.is_none()
+            && self.reads.iter().any(|link| {
+                link.parameters
+                    .iter()
+                    .map(|(_, _, expression)| expression)
+                    .chain(link.body.iter().map(|(_, expression)| expression))
+                    .any(|expression| {
+                        matches!(
+                            expression,
+                            Expression::RequestPath(_)
+                                | Expression::RequestQuery(_)
+                                | Expression::RequestBody(_)
+                        )
+                    })
+            })
+    }
+
     /// How many records a success of `request` adds (`x-contract.creates`, 1 without it).
     pub(crate) fn count(&self, request: &spec_strategies::Request) -> u64 {
         self.creates
@@ -716,6 +737,10 @@ mod tests {
         assert_eq!(spec.plans.len(), spec.operations.len());
         let create = plan("create_coworker_time_pass");
         assert!(create.setup.is_none());
+        assert!(
+            !create.client_named(),
+            "the server names the records it makes"
+        );
         assert!(
             create
                 .success

@@ -2,7 +2,7 @@
 //! records (a root of links with a body), the read its links lead to, the update and delete they
 //! lead to, and the list whose records have the read's schema. Everything is found from links,
 //! methods and the `x-contract` extension; a resource the checks cannot scope to their own
-//! records stops the run.
+//! records gets no stateful checks, and the report says why.
 
 use api_description::ParameterLocation;
 use serde_json::Value;
@@ -43,9 +43,11 @@ pub(crate) struct Resource<'s> {
 }
 
 impl<'s> Resource<'s> {
-    /// Every resource of `spec`.
-    pub(crate) fn all(spec: &'s Spec) -> Result<Vec<Self>, ContractError> {
-        spec.plans
+    /// Every resource of `spec` the stateful checks can scope to their own records, and why each
+    /// other one cannot be.
+    pub(crate) fn all(spec: &'s Spec) -> (Vec<Self>, Vec<String>) {
+        let (resources, unscoped): (Vec<_>, Vec<_>) = spec
+            .plans
             .iter()
             .filter(|plan| plan.setup.is_none() && plan.operation.request_schema.is_some())
             .filter_map(|create| {
@@ -67,7 +69,18 @@ impl<'s> Resource<'s> {
                     made_from("DELETE"),
                 ))
             })
-            .collect()
+            .partition(Result::is_ok);
+        (
+            resources.into_iter().filter_map(Result::ok).collect(),
+            unscoped
+                .into_iter()
+                .filter_map(Result::err)
+                .map(|error| match error {
+                    ContractError::Spec(message) => message,
+                    other => other.to_string(),
+                })
+                .collect(),
+        )
     }
 
     fn new(
@@ -78,10 +91,7 @@ impl<'s> Resource<'s> {
         delete: Option<&'s Plan>,
     ) -> Result<Self, ContractError> {
         let error = |message: String| {
-            ContractError::Spec(format!(
-                "{} (stateful checks): {message}",
-                create.operation.operation_id
-            ))
+            ContractError::Spec(format!("{}: {message}", create.operation.operation_id))
         };
         let link = &read.setup.as_ref().expect("found by its set-up").link;
         let (parameter, answer_id) = match (link.parameters.as_slice(), link.body.is_empty()) {
@@ -279,7 +289,8 @@ mod tests {
     #[test]
     fn the_spec_describes_one_resource() {
         let spec = Spec::load(&nexudus_client::API).unwrap();
-        let resources = Resource::all(&spec).unwrap();
+        let (resources, unscoped) = Resource::all(&spec);
+        assert_eq!(unscoped, Vec::<String>::new());
         assert_eq!(resources.len(), 1);
         let resource = &resources[0];
         assert_eq!(

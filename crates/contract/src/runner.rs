@@ -59,6 +59,10 @@ const BAD_TOKEN: &str = "contract-check-invalid-token";
 /// oversize body, a wrong content type).
 const REFUSED_EARLY: [u16; 3] = [401, 413, 415];
 
+/// How many ids, counting down from the one meant to name no record, are tried before the cases
+/// aimed at one are given up.
+const ABSENT_TRIES: u64 = 8;
+
 /// Requests in a row that get no answer at all, after which the run stops: the server is gone.
 const UNANSWERED_IN_A_ROW: u32 = 16;
 
@@ -143,7 +147,7 @@ pub(crate) async fn run(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<Report, ContractError> {
     let spec = Spec::load(api)?;
-    let resources = Resource::all(&spec)?;
+    let (resources, unscoped) = Resource::all(&spec);
     let throttled = match &spec.root.throttled {
         Some(answer) => Some((
             answer.status,
@@ -203,11 +207,15 @@ pub(crate) async fn run(
         ids_seen: Mutex::new(std::collections::BTreeSet::new()),
         patience,
         health: Health::default(),
-        taken: Mutex::new(BTreeMap::new()),
+        fresh: follow::Fresh::new(),
     };
     let mut state = State {
         report: Report {
             seed: options.seed,
+            skipped: unscoped
+                .into_iter()
+                .map(|why| format!("stateful checks of {why}"))
+                .collect(),
             ..Report::default()
         },
         shrink_spent: 0,
@@ -243,7 +251,6 @@ pub(crate) async fn run(
     }
 
     let work = async {
-        runner.check_absent_ids(&mut state).await;
         for (plan, cases) in spec.plans.iter().zip(generated) {
             if runner.health.gone() {
                 break;
@@ -281,6 +288,7 @@ pub(crate) async fn run(
                     STATEFUL,
                     Case::Sequence,
                     trees,
+                    options.lanes(),
                     on_case,
                     |runner, _, actions| Box::pin(runner.sequence(resource, actions)),
                 )
@@ -326,6 +334,22 @@ pub(crate) async fn run(
     (state.report.throttled, state.report.throttle_wait) = runner.patience.waited();
     state.report.gave_up_waiting = runner.patience.gave_up();
     runner.coverage(&mut state.report);
+    for plan in spec.plans.iter().filter(|plan| plan.client_named()) {
+        let made = runner
+            .responses
+            .lock()
+            .expect("not poisoned")
+            .get(&(plan.operation.operation_id, plan.success_status))
+            .copied()
+            .unwrap_or_default();
+        if made > 0 && !options.keep_records {
+            state.report.remaining.push(format!(
+                "what the {made} successes of {} wrote at the ids the run chose: the spec gives \
+                 no resource to find them by",
+                plan.operation.operation_id
+            ));
+        }
+    }
     state.report.sort_groups();
     state.report.elapsed = started.elapsed();
     if let Some(log) = runner.log {
@@ -378,7 +402,7 @@ fn generate(
     // The fixed request is sent with a fault of its own (no token, a wrong content type, ...):
     // aimed at no record, so that a server that wrongly accepts it writes nothing of anyone's.
     let fixed = match plan.setup {
-        Some(_) => follow::absent(plan, fixed.clone(), &spec.definitions).unwrap_or(fixed),
+        Some(_) => follow::absent(plan, fixed.clone(), &spec.definitions, 0).unwrap_or(fixed),
         None => fixed,
     };
     Ok(Generated {
@@ -432,8 +456,8 @@ pub(crate) struct Runner<'a> {
     patience: Arc<exchange::Patience>,
     /// Whether the server still answers.
     health: Health,
-    /// Operations whose id chosen to name no record names one: no request aimed at it is sent.
-    taken: Mutex<BTreeMap<&'static str, Value>>,
+    /// Fresh values for the ids of records a client names.
+    fresh: follow::Fresh,
 }
 
 /// What a run accumulates, one case at a time, in case order.
@@ -494,62 +518,85 @@ pub(crate) fn unanswered(message: String) -> Mismatch {
 type CaseFuture<'r> = std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + 'r>>;
 
 impl Runner<'_> {
-    /// Before any case: for each operation that writes a record named by a link, a read of the id
-    /// its not-found and faulty cases aim at must find nothing; where it finds a record, no
-    /// request aimed at that id is sent.
-    async fn check_absent_ids(&self, state: &mut State) {
-        for plan in &self.spec.plans {
-            let writes = !matches!(plan.operation.method, "GET" | "HEAD");
-            let Some(setup) = plan.setup.as_ref().filter(|_| writes) else {
-                continue;
+    /// The id `plan`'s not-found and faulty cases aim at, counting down from the one meant to
+    /// name no record ([`follow::absent`]): the first that a read shows to name no record now,
+    /// so that a write aimed at it touches nothing (`0` for an operation that writes no record
+    /// named by a link, or whose record nothing reads). A failed case when none is free.
+    async fn choose_absent(&self, state: &mut State, plan: &Plan) -> Result<u64, CaseResult> {
+        let writes = !matches!(plan.operation.method, "GET" | "HEAD");
+        let Some(setup) = plan.setup.as_ref().filter(|_| writes) else {
+            return Ok(0);
+        };
+        let fixed = &self.fixed[plan.operation.operation_id];
+        let resource = self.resources.iter().position(|resource| {
+            resource.create.operation.operation_id == setup.source.operation_id
+        });
+        let mut result = CaseResult::new();
+        for nth in 0..ABSENT_TRIES {
+            let Ok(request) = follow::absent(plan, fixed.clone(), &self.spec.definitions, nth)
+            else {
+                return Ok(0);
             };
-            let Some(resource) = self.resources.iter().position(|resource| {
-                resource.create.operation.operation_id == setup.source.operation_id
-            }) else {
-                continue;
+            let (id, proof, read) = match resource {
+                Some(resource) => {
+                    let Some(id) = self.resources[resource].id_in(plan, &request) else {
+                        return Ok(0);
+                    };
+                    let (proof, read) = self.prove(resource, &id, None).await;
+                    (id, proof, read)
+                }
+                // No resource to read the id through: the read of the same path, if any.
+                None => {
+                    let Some(read) = plan.read_after_delete else {
+                        return Ok(0);
+                    };
+                    let request = follow::same_path(&request);
+                    let id = Value::from(exchange::url("", read, &request));
+                    let sent = self.send(read, Credentials::Token, &request, None).await;
+                    let proof = match &sent {
+                        Ok(exchange) if exchange.status == 404 => Proof::Gone,
+                        Ok(exchange) if exchange.status < 300 => {
+                            Proof::Foreign(Mismatch::new("found", "found"))
+                        }
+                        Ok(exchange) => Proof::Unknown(Mismatch::new(
+                            format!("the read answered {}", exchange.status),
+                            format!("{} answered {}", read.operation_id, exchange.status),
+                        )),
+                        Err(message) => Proof::Unknown(unanswered(message.clone())),
+                    };
+                    (id, proof, sent.ok())
+                }
             };
-            let fixed = &self.fixed[plan.operation.operation_id];
-            let Some(id) = self.resources[resource].id_in(plan, fixed) else {
-                continue;
-            };
-            let (proof, read) = self.prove(resource, &id, None).await;
             state.report.requests += u64::from(read.is_some());
-            let mismatch = match proof {
-                Proof::Gone => continue,
-                Proof::Own | Proof::Foreign(_) => Mismatch::new(
-                    "the id chosen to name no record names one",
-                    format!(
-                        "a read of {id}, the id chosen to name no record, found one: no request \
-                         aimed at it was sent"
-                    ),
-                ),
-                Proof::Unknown(mismatch) => mismatch.within(&format!(
-                    "a read of {id}, the id chosen to name no record, did not answer 404: no \
-                     request aimed at it was sent"
-                )),
-            };
-            self.taken
-                .lock()
-                .expect("not poisoned")
-                .insert(plan.operation.operation_id, id.clone());
-            let mut result = CaseResult::new();
             result.steps.push(Sent {
-                what: format!("read record {id}"),
+                what: format!("read record {id}: does it name no record?"),
                 credentials: Credentials::Token,
                 exchange: read,
             });
-            result.outcomes.push((Check::OwnRecord, Err(mismatch)));
-            self.finish(state, plan.operation.operation_id, Case::NotFound, &result);
+            match proof {
+                Proof::Gone => return Ok(nth),
+                Proof::Own | Proof::Foreign(_) => continue,
+                Proof::Unknown(mismatch) => {
+                    return Err(result.failure(
+                        Check::OwnRecord,
+                        mismatch.within(&format!(
+                            "a read of {id}, meant to name no record, did not answer 404: no \
+                             request aimed at it was sent"
+                        )),
+                    ));
+                }
+            }
         }
-    }
-
-    /// Whether `plan`'s requests aimed at the id that names no record may be sent.
-    fn absent_is_free(&self, plan: &Plan) -> bool {
-        !self
-            .taken
-            .lock()
-            .expect("not poisoned")
-            .contains_key(plan.operation.operation_id)
+        Err(result.failure(
+            Check::OwnRecord,
+            Mismatch::new(
+                "every id meant to name no record names one",
+                format!(
+                    "the {ABSENT_TRIES} ids tried, meant to name no record, each name one: no \
+                     request aimed at one was sent"
+                ),
+            ),
+        ))
     }
 
     async fn operation(
@@ -561,36 +608,53 @@ impl Runner<'_> {
     ) {
         let operation = plan.operation;
         let name = operation.operation_id;
+        // Records a client names (a create at an id it chooses) would be written by cases in
+        // flight at once: those cases go one at a time.
+        let lanes = if plan.client_named() {
+            1
+        } else {
+            self.options.lanes()
+        };
         self.cases(
             state,
             name,
             Case::Valid,
             generated.valid,
+            lanes,
             on_case,
             |runner, lane, request| Box::pin(runner.valid_case(lane, plan, request)),
         )
         .await;
-        if !self.absent_is_free(plan) {
-            state.report.skipped.push(format!(
-                "{name}: every case but the valid ones: the id they aim at names a record"
-            ));
-            return;
-        }
+        let nth = match self.choose_absent(state, plan).await {
+            Ok(nth) => nth,
+            Err(result) => {
+                self.finish(state, name, Case::NotFound, &result);
+                state.report.skipped.push(format!(
+                    "{name}: every case but the valid ones: no id meant to name no record is free"
+                ));
+                return;
+            }
+        };
         self.cases(
             state,
             name,
             Case::Invalid,
             generated.invalid,
+            self.options.lanes(),
             on_case,
-            |runner, _, case| Box::pin(runner.invalid_case(plan, case)),
+            move |runner, _, case| Box::pin(runner.invalid_case(plan, case, nth)),
         )
         .await;
 
-        let mut fixed = generated.fixed.clone();
+        let mut fixed = match plan.setup {
+            Some(_) => follow::absent(plan, generated.fixed.clone(), &self.spec.definitions, nth)
+                .unwrap_or_else(|_| generated.fixed.clone()),
+            None => generated.fixed.clone(),
+        };
         self.own(plan, &mut fixed);
         let fixed = &fixed;
         if follow::has_not_found_case(operation, &self.spec.operations) {
-            let result = match follow::absent(plan, fixed.clone(), &self.spec.definitions) {
+            let result = match follow::absent(plan, fixed.clone(), &self.spec.definitions, nth) {
                 Ok(request) => {
                     self.error_case(plan, Credentials::Token, &request, None, 404)
                         .await
@@ -677,19 +741,21 @@ impl Runner<'_> {
 
     /// Runs generated cases, up to one per lane at a time, records their checks in case order,
     /// then shrinks the first case of each new group of failures, one request at a time.
+    #[allow(clippy::too_many_arguments)]
     async fn cases<T, F>(
         &self,
         state: &mut State,
         name: &'static str,
         case: Case,
         mut trees: Vec<BoxedTree<T>>,
+        lanes: usize,
         on_case: &mut dyn FnMut(),
         run: F,
     ) where
         T: Clone + PartialEq + std::fmt::Debug,
         F: for<'r> Fn(&'r Self, usize, T) -> CaseFuture<'r>,
     {
-        let lanes = self.options.lanes();
+        let lanes = lanes.clamp(1, self.options.lanes());
         let mut to_shrink = Vec::new();
         {
             let mut results = stream::iter(trees.iter().map(|tree| tree.current()).enumerate())
@@ -1289,6 +1355,12 @@ impl Runner<'_> {
         };
         let source = self.spec.plan(setup.source);
         let mut source_request = self.fixed[source.operation.operation_id].clone();
+        self.fresh.apply(
+            &setup.link,
+            source,
+            &mut source_request,
+            &self.spec.definitions,
+        );
         self.own(source, &mut source_request);
         let source_request = &source_request;
         let exchange = self
@@ -1345,17 +1417,23 @@ impl Runner<'_> {
                 .and_then(|answer| answer.pointer(&self.resources[resource].answer_id).cloned())
         });
         let (Some(resource), Some(id)) = (resource, id) else {
-            return fail(
-                result,
-                Mismatch::new(
-                    "no record to prove",
-                    format!(
-                        "the record {} made cannot be read back to show it is the run's own: \
-                         the request was not sent",
-                        setup.source.operation_id
-                    ),
-                ),
-            );
+            // No marker to tell the record by: it must read back as the set-up wrote it.
+            return match self
+                .read_as_written(source, source_request, answer.as_ref(), result)
+                .await
+            {
+                Ok(()) => Some(request),
+                Err(mismatch) => {
+                    result.outcomes.push((
+                        Check::OwnRecord,
+                        Err(mismatch.within(&format!(
+                            "the record {} made; the case's request was not sent",
+                            setup.source.operation_id
+                        ))),
+                    ));
+                    None
+                }
+            };
         };
         let (proof, read) = self.prove(resource, &id, Some(&self.records.marker)).await;
         result.steps.push(Sent {
@@ -1388,6 +1466,57 @@ impl Runner<'_> {
                 None
             }
         }
+    }
+
+    /// Reads back, through the first link of `source`'s success to a read, the record
+    /// `source_request` wrote; `Ok` when it holds what was sent.
+    async fn read_as_written(
+        &self,
+        source: &Plan,
+        source_request: &Request,
+        answer: Option<&Value>,
+        result: &mut CaseResult,
+    ) -> Result<(), Mismatch> {
+        let link = source.reads.first().ok_or_else(|| {
+            Mismatch::new(
+                "no record to prove",
+                "no link leads to a read of it, to show it is the run's own",
+            )
+        })?;
+        let read = follow::read_request(link, source_request, answer, &|name| source.default(name))
+            .map_err(|message| Mismatch::new("the link has no value", message))?;
+        let sent = self
+            .send(link.target, Credentials::Token, &read, None)
+            .await;
+        result.steps.push(Sent {
+            what: format!("{}: is it the run's own?", link.target.operation_id),
+            credentials: Credentials::Token,
+            exchange: sent.as_ref().ok().cloned(),
+        });
+        let exchange = sent.map_err(unanswered)?;
+        let target = self.spec.plan(link.target);
+        if exchange.status != target.success_status {
+            return Err(Mismatch::new(
+                format!("the read answered {}", exchange.status),
+                format!(
+                    "{} answered {}, not {}",
+                    link.target.operation_id, exchange.status, target.success_status
+                ),
+            ));
+        }
+        checks::read_back(
+            source_request.body.as_ref(),
+            exchange.response_json().as_ref(),
+            &source.write_only,
+            &source.formats,
+        )
+        .1
+        .map_err(|mismatch| {
+            Mismatch::new(
+                "not the run's own",
+                format!("it does not read back as the run wrote it: {mismatch}"),
+            )
+        })
     }
 
     async fn valid_case(&self, lane: usize, plan: &Plan, request: Request) -> CaseResult {
@@ -1639,10 +1768,11 @@ impl Runner<'_> {
         }
     }
 
-    async fn invalid_case(&self, plan: &Plan, case: InvalidRequest) -> CaseResult {
+    async fn invalid_case(&self, plan: &Plan, case: InvalidRequest, nth: u64) -> CaseResult {
         // Aimed at no record unless a violation is in the values that name one, so that a server
         // that wrongly accepts it writes nothing of anyone's.
-        let mut request = match follow::unlabelled_absent(plan, &case, &self.spec.definitions) {
+        let mut request = match follow::unlabelled_absent(plan, &case, &self.spec.definitions, nth)
+        {
             Some(request) => request,
             None => case.request.clone(),
         };
@@ -1673,9 +1803,13 @@ impl Runner<'_> {
                 .last()
                 .and_then(|step| step.exchange.as_ref())
                 .and_then(Exchange::response_json);
-            result
-                .outcomes
-                .extend(checks::labelled_errors(json.as_ref(), &case.violations));
+            if let Some(errors) = &self.spec.root.errors {
+                result.outcomes.extend(checks::labelled_errors(
+                    json.as_ref(),
+                    &case.violations,
+                    errors,
+                ));
+            }
         }
         result
     }
@@ -1704,10 +1838,9 @@ impl Runner<'_> {
             return (result, false);
         }
         let typed = (self.spec.api.decode_error)(operation.operation_id, &exchange.response_body);
-        result.outcomes.extend(checks::error_envelope(
-            exchange.response_json().as_ref(),
-            &typed,
-        ));
+        result
+            .outcomes
+            .extend(self.error_answer(exchange.response_json().as_ref(), &typed));
         (result, true)
     }
 
@@ -1803,13 +1936,22 @@ impl Runner<'_> {
         let typed = (self.spec.api.decode_error)(operation.operation_id, &exchange.response_body);
         result
             .outcomes
-            .extend(checks::error_envelope(json.as_ref(), &typed));
-        if let Some(name) = &case.names {
+            .extend(self.error_answer(json.as_ref(), &typed));
+        if let (Some(name), Some(errors)) = (&case.names, &self.spec.root.errors) {
             result
                 .outcomes
-                .push(checks::names_property(json.as_ref(), name));
+                .push(checks::names_property(json.as_ref(), name, errors));
         }
         result
+    }
+
+    /// The checks of an error answer's body: the client decodes it, and it is built as the
+    /// spec's error convention says, where the spec has one.
+    fn error_answer(&self, body: Option<&Value>, typed: &Result<(), String>) -> Vec<Outcome> {
+        match &self.spec.root.errors {
+            Some(errors) => checks::error_envelope(body, typed, errors),
+            None => vec![checks::typed_decode(typed)],
+        }
     }
 }
 

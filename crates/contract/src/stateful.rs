@@ -316,7 +316,7 @@ impl Runner<'_> {
     /// An id the read answers 404 for: what the not-found case sends.
     fn never_id(&self, resource: &Resource<'_>) -> Option<Value> {
         let absent =
-            follow::absent(resource.read, Request::default(), &self.spec.definitions).ok()?;
+            follow::absent(resource.read, Request::default(), &self.spec.definitions, 0).ok()?;
         resource.id_in(resource.read, &absent)
     }
 }
@@ -615,11 +615,23 @@ impl Sequence<'_, '_> {
         request: &Request,
         case: &InvalidRequest,
     ) {
-        let labels: Vec<String> = case.violations.iter().map(checks::property_name).collect();
+        let labels: Vec<String> = case
+            .violations
+            .iter()
+            .map(|violation| {
+                violation
+                    .property
+                    .clone()
+                    .unwrap_or_else(|| "(body)".into())
+            })
+            .collect();
         let what = format!("{step} ({})", labels.join(", "));
-        if let Some(exchange) = self.expect(step, what, plan, request, 400).await {
+        if let Some(exchange) = self.expect(step, what, plan, request, 400).await
+            && let Some(errors) = &self.runner.spec.root.errors
+        {
             let json = exchange.response_json();
-            for (check, outcome) in checks::labelled_errors(json.as_ref(), &case.violations) {
+            for (check, outcome) in checks::labelled_errors(json.as_ref(), &case.violations, errors)
+            {
                 self.record(check.at(step), outcome);
             }
         }

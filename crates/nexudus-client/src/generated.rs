@@ -234,7 +234,13 @@ without knowing this API:
   `status` and body `schema` of the answer to a path the document does not have and to a
   method a path does not have, and the `headers` that answer carries (`Allow`, listing the
   path's methods); `x-contract.throttled` gives the answer to a request over the caller's
-  limits, which a client waits out for `Retry-After` seconds and sends again.
+  limits, which a client waits out for `Retry-After` seconds and sends again;
+  `x-contract.errors` says how every error answer is built: where it lists its errors
+  (`entries`, a JSON pointer), each entry's members naming the property at fault
+  (`property`), the value sent (`attempted`) and the message (`message`), where the entries
+  stand joined as `property: message` (`joined`, by `separator`), the property name of an
+  error about the body as a whole (`whole-body`), the message of a required property left
+  out (`missing`), and the members every error answer holds with their values (`constant`).
 
 Properties marked `writeOnly` are instructions, not stored values: they do not read back as
 sent. Every other property sent on create or update reads back as sent, with date-times in UTC

@@ -5207,4 +5207,4 @@ pub const SECURITY_SCHEMES: &[::api_description::SecurityScheme] = &[
 ];
 /// The document's root `x-contract` extension as JSON text (`null` when it has none):
 /// what the spec says of requests no operation documents, for contract tools.
-pub const CONTRACT: &str = "{\"throttled\":{\"headers\":[\"Retry-After\"],\"schema\":\"ErrorEnvelope\",\"status\":409},\"unknown-path\":{\"schema\":\"ErrorEnvelope\",\"status\":404},\"wrong-method\":{\"headers\":[\"Allow\"],\"schema\":\"ErrorEnvelope\",\"status\":405}}";
+pub const CONTRACT: &str = "{\"errors\":{\"attempted\":\"AttemptedValue\",\"constant\":{\"/Value\":null,\"/WasSuccessful\":false},\"entries\":\"/Errors\",\"joined\":\"/Message\",\"message\":\"Message\",\"missing\":\"is a required field\",\"property\":\"PropertyName\",\"separator\":\"\\n\",\"whole-body\":\"$body\"},\"throttled\":{\"headers\":[\"Retry-After\"],\"schema\":\"ErrorEnvelope\",\"status\":409},\"unknown-path\":{\"schema\":\"ErrorEnvelope\",\"status\":404},\"wrong-method\":{\"headers\":[\"Allow\"],\"schema\":\"ErrorEnvelope\",\"status\":405}}";

@@ -98,10 +98,11 @@ pub mod types {
 /**Client for Widgets fixture
 
 A small API with path and query parameters of every kind the server generator reads, several
-operations on one path, a response without a body, a link, and schema and operation names
+operations on one path, a response without a body, links, and schema and operation names
 with `-`, `.` and `_`: it proves that the generators need no change for operations other than
-the Nexudus ones, and that every Rust name comes from the type space or the generated client.
-Generated into this crate by `cargo xtask codegen`.
+the Nexudus ones, and that every Rust name comes from the type space or the generated client;
+and, checked by the contract runner as it checks the Nexudus API, that the runner needs none
+either. Generated into this crate by `cargo xtask codegen`.
 
 
 Version: 1*/

@@ -627,6 +627,12 @@ pub mod operations {
                 media_types: &["application/json"],
                 links: &[
                     ::api_description::Link {
+                        name: "DeleteIt",
+                        operation_id: "delete.widget",
+                        parameters: "{\"id\":\"$request.path.id\"}",
+                        request_body: "null",
+                    },
+                    ::api_description::Link {
                         name: "ReadBack",
                         operation_id: "get-widget",
                         parameters: "{\"id\":\"$request.path.id\"}",
@@ -658,7 +664,7 @@ pub mod operations {
                 media_types: &["application/json"],
                 links: &[],
                 headers: &[],
-                contract: "null",
+                contract: "{\"reachable\":false}",
             },
             ::api_description::Response {
                 status: 413u16,
@@ -754,4 +760,4 @@ pub const SECURITY_SCHEMES: &[::api_description::SecurityScheme] = &[
 ];
 /// The document's root `x-contract` extension as JSON text (`null` when it has none):
 /// what the spec says of requests no operation documents, for contract tools.
-pub const CONTRACT: &str = "null";
+pub const CONTRACT: &str = "{\"errors\":{\"entries\":\"/Problems\"}}";

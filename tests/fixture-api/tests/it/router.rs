@@ -4,141 +4,20 @@
 //! operationId. The fixture's schema and operation names carry `-`, `.` and `_`: the Rust names
 //! below are the ones the type space and the client gave them.
 
-use std::{
-    collections::BTreeMap,
-    sync::{Arc, Mutex},
-};
-
 use fixture_api::{
     client::{
         dispatch::{self, Arguments, DispatchError},
         Client,
     },
-    server::{
-        self, DeleteWidgetResponse, GetWidgetResponse, PutWidgetResponse, WidgetsApi,
-        WidgetsListResponse,
-    },
-    types::{ProblemReport, SortOrder, WidgetList, WidgetV2},
+    types::{SortOrder, WidgetList, WidgetV2},
 };
 use loopback::Served;
 use serde_json::{json, Value};
 
-#[derive(Default)]
-struct Widgets {
-    stored: Mutex<BTreeMap<i64, WidgetV2>>,
-}
-
-fn problem(problems: Vec<String>) -> ProblemReport {
-    ProblemReport { problems }
-}
-
-impl server::Reject<ProblemReport> for Widgets {
-    fn reject(
-        &self,
-        _: &'static server_runtime::Operation,
-        rejection: server_runtime::Rejection,
-    ) -> ProblemReport {
-        match rejection {
-            server_runtime::Rejection::Invalid(violations) => problem(
-                violations
-                    .iter()
-                    .map(|v| {
-                        format!(
-                            "{}: {} ({})",
-                            v.property_name().unwrap_or_default(),
-                            v.message,
-                            v.value.clone().unwrap_or(Value::Null)
-                        )
-                    })
-                    .collect(),
-            ),
-            other => problem(vec![other.to_string()]),
-        }
-    }
-}
-
-impl WidgetsApi for Widgets {
-    type Caller = ();
-
-    async fn authenticate(
-        &self,
-        operation: &'static server_runtime::Operation,
-        headers: &http::HeaderMap,
-    ) -> Result<(), ProblemReport> {
-        match server_runtime::bearer_token(headers) {
-            Ok("all") => Ok(()),
-            _ => Err(problem(vec![format!(
-                "{} needs a token",
-                operation.operation_id
-            )])),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn widgets_list(
-        &self,
-        _: (),
-        size: Option<i32>,
-        name: Option<String>,
-        active: Option<bool>,
-        sort_order: Option<SortOrder>,
-        since: Option<chrono::DateTime<chrono::Utc>>,
-        batch: Option<uuid::Uuid>,
-    ) -> WidgetsListResponse {
-        // A batch or a date after 2100 matches nothing: enough to see that they arrive parsed.
-        let far = "2100-01-01T00:00:00Z"
-            .parse::<chrono::DateTime<chrono::Utc>>()
-            .unwrap();
-        if batch.is_some_and(|batch| batch.get_version_num() != 4)
-            || since.is_some_and(|since| since > far)
-        {
-            return WidgetsListResponse::Ok(WidgetList {
-                records: Vec::new(),
-            });
-        }
-        let stored = self.stored.lock().unwrap();
-        let mut records: Vec<WidgetV2> = stored
-            .values()
-            .filter(|widget| {
-                name.as_ref()
-                    .is_none_or(|name| widget.name.as_str() == name)
-            })
-            .filter(|_| active != Some(false))
-            .take(size.unwrap_or(25) as usize)
-            .cloned()
-            .collect();
-        match sort_order {
-            Some(SortOrder::ByName) => records.sort_by(|a, b| a.name.cmp(&b.name)),
-            Some(SortOrder::ByWeight) => {
-                records.sort_by(|a, b| a.weight.partial_cmp(&b.weight).unwrap())
-            }
-            None => {}
-        }
-        WidgetsListResponse::Ok(WidgetList { records })
-    }
-
-    async fn get_widget(&self, _: (), id: i64) -> GetWidgetResponse {
-        match self.stored.lock().unwrap().get(&id) {
-            Some(widget) => GetWidgetResponse::Ok(widget.clone()),
-            None => GetWidgetResponse::NotFound(problem(vec![format!("no widget {id}")])),
-        }
-    }
-
-    async fn put_widget(&self, _: (), id: i64, body: WidgetV2) -> PutWidgetResponse {
-        self.stored.lock().unwrap().insert(id, body.clone());
-        PutWidgetResponse::Ok(body)
-    }
-
-    async fn delete_widget(&self, _: (), id: i64) -> DeleteWidgetResponse {
-        match self.stored.lock().unwrap().remove(&id) {
-            Some(_) => DeleteWidgetResponse::NoContent,
-            None => DeleteWidgetResponse::NotFound(problem(vec![format!("no widget {id}")])),
-        }
-    }
-}
+use crate::widgets::Widgets;
 
 async fn start() -> Served {
-    Served::start(server::router(Arc::new(Widgets::default())).unwrap()).await
+    crate::widgets::serve(Widgets::default()).await
 }
 
 fn client(base_url: &str) -> Client {
