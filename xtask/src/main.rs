@@ -19,6 +19,7 @@
 
 mod codegen;
 mod compat;
+mod modules;
 mod mutants;
 mod rules;
 mod tidy;

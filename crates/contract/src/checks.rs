@@ -15,9 +15,9 @@ use serde_json::{Map, Value, json};
 use spec_strategies::{Request, Violation, ViolationKind};
 
 use crate::{
-    Exchange,
+    exchange::Exchange,
     expression::Expression,
-    hostile::Errors,
+    extension::Errors,
     plan::{Filter, Match, Order, Page},
     vocabulary::{Check, Mismatch, Problems},
 };
@@ -1337,8 +1337,8 @@ mod tests {
         assert!(same_value(None, &json!(2), &json!(2.0)));
     }
 
-    fn exchange(headers: &[(&str, &str)]) -> crate::Exchange {
-        crate::Exchange {
+    fn exchange(headers: &[(&str, &str)]) -> crate::exchange::Exchange {
+        crate::exchange::Exchange {
             method: "GET".into(),
             url: "http://127.0.0.1/x".into(),
             request_body: bytes::Bytes::new(),
@@ -1606,7 +1606,7 @@ mod tests {
             exchange
         };
         let json = ["application/json"];
-        let judged = |exchange: &crate::Exchange, media_types: &[&str]| {
+        let judged = |exchange: &crate::exchange::Exchange, media_types: &[&str]| {
             content_type(exchange, media_types).1
         };
         assert_eq!(

@@ -12,80 +12,13 @@ use std::collections::BTreeSet;
 
 use api_description::Operation;
 use bytes::Bytes;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use spec_strategies::Request;
 
-use crate::{ContractError, vocabulary::Transport};
-
-/// What the root's `x-contract` says a request no operation documents is answered with.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    /// The component schema of its body.
-    pub(crate) schema: String,
-    /// Headers the answer carries.
-    #[serde(default)]
-    pub(crate) headers: Vec<String>,
-}
-
-/// The root's `x-contract`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub(crate) struct Root {
-    pub(crate) unknown_path: Option<Answer>,
-    pub(crate) wrong_method: Option<Answer>,
-    /// The answer to a request over the caller's limits, waited out and sent again.
-    pub(crate) throttled: Option<Answer>,
-    /// How the API's error answers are built: without it, only their status, media type and
-    /// schema are checked.
-    pub(crate) errors: Option<Errors>,
-}
-
-/// How the API's error answers are built (the root's `x-contract.errors`): where they list their
-/// errors, and what each entry says.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub(crate) struct Errors {
-    /// A JSON pointer to the array of entries, one per error.
-    pub(crate) entries: String,
-    /// The member of an entry naming the property (or parameter) at fault; without it, entries
-    /// are text, and only their number is checked against the faults sent.
-    pub(crate) property: Option<String>,
-    /// The member of an entry holding the value that was sent.
-    pub(crate) attempted: Option<String>,
-    /// The member of an entry holding its message.
-    pub(crate) message: Option<String>,
-    /// A JSON pointer to the entries' `property: message` texts joined by `separator`.
-    pub(crate) joined: Option<String>,
-    /// What joins the entries at `joined`.
-    #[serde(default = "line_break")]
-    pub(crate) separator: String,
-    /// The property name of an error about the body as a whole.
-    pub(crate) whole_body: Option<String>,
-    /// The message of a required property left out.
-    pub(crate) missing: Option<String>,
-    /// Members every error answer holds, with their values, by JSON pointer.
-    #[serde(default)]
-    pub(crate) constant: std::collections::BTreeMap<String, Value>,
-}
-
-fn line_break() -> String {
-    "\n".to_owned()
-}
-
-impl Root {
-    /// Reads the document's root `x-contract` (JSON text, `null` when absent).
-    pub(crate) fn parse(text: &str) -> Result<Self, ContractError> {
-        let value: Value = serde_json::from_str(text).map_err(ContractError::spec)?;
-        if value.is_null() {
-            return Ok(Self::default());
-        }
-        serde_json::from_value(value)
-            .map_err(|error| ContractError::Spec(format!("the root x-contract: {error}")))
-    }
-}
+use crate::{
+    extension::{Answer, Root},
+    vocabulary::Transport,
+};
 
 /// A date-time whose UTC form (`+10000-01-01T13:59:59Z`) no RFC 3339 reader accepts.
 pub(crate) const BEYOND_UTC: &str = "9999-12-31T23:59:59-14:00";
@@ -377,7 +310,7 @@ mod tests {
 
     #[test]
     fn an_unknown_path_matches_no_template() {
-        let operations = &crate::operations(&nexudus_client::API);
+        let operations = &crate::plan::checked_operations(&nexudus_client::API);
         let base = "http://h:1/";
         let collection = format!("{}{}", base.trim_end_matches('/'), operations[0].path);
         let unknown = unknown_url(&format!("{collection}?page=2"), base, operations);

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use spec_schema::Validator;
 use spec_strategies::{Location, ParameterShape, RequestShape, Strategies};
 
-use crate::{ContractError, expression::Expression, hostile::Root};
+use crate::{expression::Expression, extension::Root, options::ContractError};
 
 /// The spec as the runner uses it.
 pub(crate) struct Spec {
@@ -201,13 +201,40 @@ pub(crate) fn reachable(operation: &Operation) -> Vec<u16> {
         .collect()
 }
 
+/// The operations of `api` checked with generated requests: every operation of the spec but an
+/// OAuth 2.0 token endpoint, which gets cases of its own.
+pub(crate) fn checked_operations(api: &Api) -> Vec<&'static Operation> {
+    api.operations
+        .iter()
+        .copied()
+        .filter(|operation| !is_token_endpoint(api, operation))
+        .collect()
+}
+
+/// Whether `operation` is the token endpoint of one of `api`'s password flows.
+pub(crate) fn is_token_endpoint(api: &Api, operation: &Operation) -> bool {
+    operation.method == "POST"
+        && api
+            .security_schemes
+            .iter()
+            .any(|scheme| scheme.password_token_url == Some(operation.path))
+}
+
+/// `api`'s token endpoint, if its spec has one.
+pub(crate) fn token_endpoint(api: &Api) -> Option<&'static Operation> {
+    api.operations
+        .iter()
+        .copied()
+        .find(|operation| is_token_endpoint(api, operation))
+}
+
 fn spec_error(operation: &Operation, message: impl std::fmt::Display) -> ContractError {
     ContractError::Spec(format!("{}: {message}", operation.operation_id))
 }
 
 impl Spec {
     pub(crate) fn load(api: &Api) -> Result<Self, ContractError> {
-        let operations = crate::operations(api);
+        let operations = checked_operations(api);
         let definitions: Map<String, Value> =
             serde_json::from_str(api.schema_definitions).map_err(ContractError::spec)?;
         let validators = definitions
@@ -224,7 +251,7 @@ impl Spec {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             api: *api,
-            token_endpoint: crate::sign_in::token_endpoint(api),
+            token_endpoint: token_endpoint(api),
             operations,
             strategies: Strategies::new(definitions.clone()),
             definitions,

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 
-use crate::ContractError;
+use crate::options::ContractError;
 
 /// One request a run sent.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -190,7 +190,7 @@ pub struct Report {
     /// for).
     pub coverage: BTreeMap<(String, u16), Coverage>,
     /// Every request sent, in the order they were answered, when the options asked for it.
-    pub sent: Vec<crate::Payload>,
+    pub sent: Vec<crate::replay::Payload>,
     /// Checks that were not made, and why (a check the target's credentials cannot make).
     pub skipped: Vec<String>,
     /// How many records the run made and deleted at the end.
@@ -776,10 +776,10 @@ mod tests {
         };
         let failure = super::Failure {
             operation: "stateful".into(),
-            case: crate::Case::Sequence,
+            case: crate::vocabulary::Case::Sequence,
             checks: vec![(
-                crate::Check::MatchesTheModel.at(crate::vocabulary::Step::Read),
-                crate::Mismatch::new("Notes", "Notes"),
+                crate::vocabulary::Check::MatchesTheModel.at(crate::vocabulary::Step::Read),
+                crate::vocabulary::Mismatch::new("Notes", "Notes"),
             )],
             steps: vec![
                 step(

@@ -9,9 +9,9 @@ use serde_json::Value;
 use spec_strategies::Request;
 
 use crate::{
-    ContractError,
     expression::Expression,
     follow,
+    options::ContractError,
     plan::{Filter, Match, Plan, Spec},
 };
 

@@ -8,36 +8,19 @@
 //! A failure's report shows the steps with the password and the issued tokens replaced by
 //! placeholders.
 
-use api_description::{Api, Operation};
+use api_description::Operation;
 use bytes::Bytes;
 use serde_json::Value;
 
 use crate::{
     checks::check,
     exchange::{self, Exchange},
+    harness::{CaseResult, Credentials, Runner, Sent, unanswered},
     report::substitute,
-    runner::{CaseResult, Credentials, Runner, Sent, unanswered},
     vocabulary::{Check, Mismatch, SignIn},
 };
 
 const FORM: &str = "application/x-www-form-urlencoded";
-
-/// Whether `operation` is the token endpoint of one of `api`'s password flows.
-pub(crate) fn is_token_endpoint(api: &Api, operation: &Operation) -> bool {
-    operation.method == "POST"
-        && api
-            .security_schemes
-            .iter()
-            .any(|scheme| scheme.password_token_url == Some(operation.path))
-}
-
-/// `api`'s token endpoint, if its spec has one.
-pub(crate) fn token_endpoint(api: &Api) -> Option<&'static Operation> {
-    api.operations
-        .iter()
-        .copied()
-        .find(|operation| is_token_endpoint(api, operation))
-}
 
 /// A secured operation a token can be tried on with no parameters and no body: a `GET` whose
 /// parameters are all optional.
@@ -170,7 +153,7 @@ impl Runner<'_> {
     pub(crate) async fn sign_in_cases(
         &self,
         endpoint: &'static Operation,
-        credentials: &crate::SignIn,
+        credentials: &crate::options::SignIn,
     ) -> Vec<(SignIn, CaseResult)> {
         let (username, password) = (credentials.username.as_str(), credentials.password.as_str());
         let mut secrets = vec![(password.to_owned(), "$NEXUDUS_PASSWORD".to_owned())];

@@ -22,13 +22,14 @@ use serde_json::{Map, Value};
 use spec_strategies::{InvalidRequest, Request};
 
 use crate::{
-    ContractError, checks,
+    checks,
     exchange::Exchange,
     follow,
+    harness::{CaseResult, Credentials, Runner, Sent, unanswered},
+    options::ContractError,
     plan::{Plan, Spec},
     records::{Listing, Proof},
     resource::Resource,
-    runner::{CaseResult, Credentials, Runner, Sent, unanswered},
     vocabulary::{Absence, Action as Acting, Check, Mismatch, Problems, Step},
 };
 

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde_json::{Map, Value};
 
 use crate::{
-    Place, Side,
     document::{Located, Operation, Version, escape, satisfies, template_names, text},
+    findings::{Place, Side},
 };
 
 /// A difference before its evidence is looked for.

@@ -10,7 +10,7 @@ use std::{
 use serde_json::{Map, Value};
 use spec_schema::{Spec, Validator};
 
-use crate::{CompatError, Place, Rejection, RequestWitness, ResponseWitness};
+use crate::findings::{CompatError, Place, Rejection, RequestWitness, ResponseWitness};
 
 /// The HTTP methods an OpenAPI path item can hold.
 pub(crate) const METHODS: [&str; 8] = [

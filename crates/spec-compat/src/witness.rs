@@ -12,9 +12,9 @@ use serde_json::{Map, Value, json};
 use spec_strategies::{Location, ParameterShape, RequestShape, Strategies};
 
 use crate::{
-    Evidence, Place, Rejection, RequestWitness, ResponseWitness, Witness,
     diff::{Difference, Draw, Plan},
     document::{Version, reachable},
+    findings::{Evidence, Place, Rejection, RequestWitness, ResponseWitness, Witness},
 };
 
 /// Draws per finding: the strategies lean on boundaries (each bound, absent and present
@@ -160,8 +160,7 @@ fn judge(
     plan: &Plan,
     witness: Witness,
 ) -> Option<(Witness, Rejection)> {
-    let rejection = witness
-        .rejections(released, current)?
+    let rejection = rejections(&witness, released, current)?
         .into_iter()
         .find(|rejection| plan.place.covers(&rejection.place))?;
     Some((witness, rejection))
@@ -333,4 +332,27 @@ fn seed(rule: &str, pointer: &str) -> [u8; 32] {
         chunk.copy_from_slice(&word.to_le_bytes());
     }
     seed
+}
+
+impl Witness {
+    /// The faults the rejecting version finds, provided that the accepting version finds none
+    /// (`None` when it does: then this is no witness at all).
+    pub fn rejections(&self, released: &Version, current: &Version) -> Option<Vec<Rejection>> {
+        rejections(self, released, current)
+    }
+}
+
+/// [`Witness::rejections`].
+fn rejections(witness: &Witness, released: &Version, current: &Version) -> Option<Vec<Rejection>> {
+    let (accepted, rejected) = match witness {
+        Witness::Request(request) => (
+            released.check_request(request),
+            current.check_request(request),
+        ),
+        Witness::Response(response) => (
+            current.check_response(response),
+            released.check_response(response),
+        ),
+    };
+    accepted.is_empty().then_some(rejected)
 }

@@ -5,7 +5,7 @@ use proptest::{prelude::*, strategy::Union};
 use serde_json::{Value, json};
 
 use crate::{
-    InvalidCase, StrategyError, Violation, ViolationKind,
+    labels::{InvalidCase, StrategyError, Violation, ViolationKind},
     schema::{Format, Node},
     valid::{self, NUMBER_SPAN, int_value},
 };

@@ -10,7 +10,8 @@ use proptest::{prelude::*, strategy::Union};
 use serde_json::{Map, Value};
 
 use crate::{
-    InvalidCase, StrategyError, Violation, ViolationKind, invalid,
+    invalid,
+    labels::{InvalidCase, StrategyError, Violation, ViolationKind},
     schema::{Format, Node},
     valid,
 };

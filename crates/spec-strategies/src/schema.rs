@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::StrategyError;
+use crate::labels::StrategyError;
 
 /// A schema, reduced to what generating values needs.
 #[derive(Debug, Clone, PartialEq)]
