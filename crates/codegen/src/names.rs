@@ -89,15 +89,18 @@ impl Method {
 }
 
 /// The generated client's method of each operation, read from the client's code: the method
-/// whose documentation says it sends the operation's method to its path (progenitor writes
-/// "Sends a `GET` request to `/path/{id}`" on every method), its arguments matched to the path
-/// parameters (in the template's order, first), the query parameters (by the name each
-/// `QueryParam` sends) and the body.
+/// whose body sends the operation's HTTP method (`self.client.get(url)`) to a URL formatted
+/// from the operation's path (`format!("{}/path/{}", self.baseurl, encode_path(&id..))`), its
+/// arguments matched to the path parameters (by the argument each slot of the URL is filled
+/// from), the query parameters (by the name each `QueryParam` sends) and the body. What the code
+/// does, not what its documentation says: a reworded doc comment changes nothing, and code that
+/// no longer has this shape finds no method and fails codegen by name.
 pub(crate) fn client_methods(
     client: &syn::File,
     operations: &[Operation],
 ) -> Result<BTreeMap<String, Method>, CodegenError> {
-    let mut found: BTreeMap<String, Vec<(syn::Signature, TokenStream)>> = BTreeMap::new();
+    let mut found: BTreeMap<(String, String), Vec<(syn::Signature, TokenStream, Sends)>> =
+        BTreeMap::new();
     for item in &client.items {
         let syn::Item::Impl(block) = item else {
             continue;
@@ -107,61 +110,157 @@ pub(crate) fn client_methods(
                 continue;
             };
             let body = quote::ToTokens::to_token_stream(&function.block);
-            for line in documentation(&function.attrs).lines() {
-                if line.starts_with("Sends a `") {
-                    found
-                        .entry(line.to_owned())
-                        .or_default()
-                        .push((function.sig.clone(), body.clone()));
-                }
+            if let Some(sends) = sends(&body) {
+                found
+                    .entry((sends.method.clone(), sends.path.clone()))
+                    .or_default()
+                    .push((function.sig.clone(), body, sends));
             }
         }
     }
     let mut methods = BTreeMap::new();
     for operation in operations {
-        let line = format!(
-            "Sends a `{}` request to `{}`",
-            operation.method, operation.path
-        );
-        let (signature, body) = match found.remove(&line).as_deref() {
+        let key = (operation.method.to_lowercase(), slots(&operation.path));
+        let (signature, body, sends) = match found.remove(&key).as_deref() {
             Some([one]) => one.clone(),
             Some(_) => {
-                return Err(operation
-                    .unsupported(format!("several generated client methods say \"{line}\"")));
+                return Err(operation.unsupported(format!(
+                    "several generated client methods send `{} {}`",
+                    operation.method, operation.path
+                )));
             }
             None => {
                 return Err(operation.unsupported("progenitor generated no client method for it"));
             }
         };
-        methods.insert(operation.id.clone(), method(operation, &signature, &body)?);
+        methods.insert(
+            operation.id.clone(),
+            method(operation, &signature, &body, &sends)?,
+        );
     }
     Ok(methods)
 }
 
-/// The text of a method's `#[doc = "..."]` attributes.
-fn documentation(attributes: &[syn::Attribute]) -> String {
-    attributes
-        .iter()
-        .filter(|attribute| attribute.path().is_ident("doc"))
-        .filter_map(|attribute| match &attribute.meta {
-            syn::Meta::NameValue(syn::MetaNameValue {
-                value:
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(text),
-                        ..
-                    }),
-                ..
-            }) => Some(text.value()),
+/// What a generated method's body sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sends {
+    /// The HTTP method, lower case, as the `reqwest::Client` method called with the URL.
+    method: String,
+    /// The path, each parameter's slot written `{}`.
+    path: String,
+    /// The argument each slot is filled from, in order.
+    path_arguments: Vec<String>,
+}
+
+/// A path template with each `{name}` written `{}`.
+fn slots(path: &str) -> String {
+    let mut slotted = String::with_capacity(path.len());
+    let mut in_name = false;
+    for character in path.chars() {
+        match character {
+            '{' => in_name = true,
+            '}' if in_name => {
+                in_name = false;
+                slotted.push_str("{}");
+            }
+            _ if in_name => {}
+            _ => slotted.push(character),
+        }
+    }
+    slotted
+}
+
+/// The request a method's body sends: the URL from `format!("{}…", self.baseurl, …)` and the
+/// HTTP method from `.<method>(url)`; `None` for a body that sends no such request.
+fn sends(body: &TokenStream) -> Option<Sends> {
+    let (path, path_arguments) = find_url(body)?;
+    let method = find_method_call(body)?;
+    Some(Sends {
+        method,
+        path,
+        path_arguments,
+    })
+}
+
+/// The path and slot arguments of the first `format!("{}…", self.baseurl, …)` in `tokens`.
+fn find_url(tokens: &TokenStream) -> Option<(String, Vec<String>)> {
+    let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    for (index, token) in tokens.iter().enumerate() {
+        let TokenTree::Group(group) = token else {
+            continue;
+        };
+        let is_format = index >= 2
+            && matches!(&tokens[index - 1], TokenTree::Punct(bang) if bang.as_char() == '!')
+            && matches!(&tokens[index - 2], TokenTree::Ident(ident) if ident == "format");
+        if is_format && let Some(url) = url_arguments(&group.stream()) {
+            return Some(url);
+        }
+        if let Some(url) = find_url(&group.stream()) {
+            return Some(url);
+        }
+    }
+    None
+}
+
+/// The arguments of `format!`, when they are `"{}path", self.baseurl, encode_path(&a…), …`.
+fn url_arguments(arguments: &TokenStream) -> Option<(String, Vec<String>)> {
+    let mut split: Vec<Vec<TokenTree>> = vec![Vec::new()];
+    for token in arguments.clone() {
+        match &token {
+            TokenTree::Punct(comma) if comma.as_char() == ',' => split.push(Vec::new()),
+            _ => split.last_mut().expect("never empty").push(token),
+        }
+    }
+    let [TokenTree::Literal(template)] = split.first()?.as_slice() else {
+        return None;
+    };
+    let path = string_literal(template)?.strip_prefix("{}")?.to_owned();
+    let base: Vec<String> = split.get(1)?.iter().map(ToString::to_string).collect();
+    if base != ["self", ".", "baseurl"] {
+        return None;
+    }
+    let mut path_arguments = Vec::new();
+    for argument in split.iter().skip(2).filter(|argument| !argument.is_empty()) {
+        // `encode_path(&ident.to_string())`: the first identifier inside the call.
+        let inner = argument.iter().find_map(|token| match token {
+            TokenTree::Group(group) => Some(group.stream()),
             _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+        })?;
+        let ident = inner.into_iter().find_map(|token| match token {
+            TokenTree::Ident(ident) => Some(ident.to_string()),
+            _ => None,
+        })?;
+        path_arguments.push(ident);
+    }
+    (path.matches("{}").count() == path_arguments.len()).then_some((path, path_arguments))
+}
+
+/// The `<method>` of the first `.<method>(url)` call in `tokens`.
+fn find_method_call(tokens: &TokenStream) -> Option<String> {
+    let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    for (index, token) in tokens.iter().enumerate() {
+        let TokenTree::Group(group) = token else {
+            continue;
+        };
+        let is_url_call = index >= 2
+            && group.delimiter() == proc_macro2::Delimiter::Parenthesis
+            && group.stream().to_string() == "url"
+            && matches!(&tokens[index - 2], TokenTree::Punct(dot) if dot.as_char() == '.');
+        if is_url_call && let TokenTree::Ident(method) = &tokens[index - 1] {
+            return Some(method.to_string());
+        }
+        if let Some(method) = find_method_call(&group.stream()) {
+            return Some(method);
+        }
+    }
+    None
 }
 
 fn method(
     operation: &Operation,
     signature: &syn::Signature,
     body: &TokenStream,
+    sends: &Sends,
 ) -> Result<Method, CodegenError> {
     let unexpected = |what: String| {
         CodegenError::Progenitor(format!(
@@ -170,7 +269,12 @@ fn method(
         ))
     };
     let query_sent = query_parameters(body);
-    let mut path_names = template_names(&operation.path);
+    let path_sent: BTreeMap<&str, &str> = sends
+        .path_arguments
+        .iter()
+        .map(String::as_str)
+        .zip(template_names(&operation.path))
+        .collect();
     let mut arguments = Vec::new();
     for input in &signature.inputs {
         let syn::FnArg::Typed(typed) = input else {
@@ -185,10 +289,10 @@ fn method(
         let (optional, by_ref) = shape(&typed.ty);
         let source = if let Some(name) = query_sent.get(&ident.to_string()) {
             Source::Query(name.clone())
+        } else if let Some(name) = path_sent.get(ident.to_string().as_str()) {
+            Source::Path((*name).to_owned())
         } else if ident == "body" && operation.request_schema.is_some() {
             Source::Body
-        } else if let Some(name) = path_names.next() {
-            Source::Path(name.to_owned())
         } else {
             return Err(unexpected(format!(
                 "has an argument `{ident}` that matches no parameter"
@@ -272,5 +376,59 @@ fn string_literal(literal: &proc_macro2::Literal) -> Option<String> {
     match syn::parse2::<syn::LitStr>(TokenTree::Literal(literal.clone()).into()) {
         Ok(literal) => Some(literal.value()),
         Err(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(code: &str) -> TokenStream {
+        let block: syn::Block = syn::parse_str(code).expect("a block");
+        quote::ToTokens::to_token_stream(&block)
+    }
+
+    #[test]
+    fn a_template_becomes_its_slots() {
+        assert_eq!(
+            slots("/things/{thing-id}/parts/{part}"),
+            "/things/{}/parts/{}"
+        );
+        assert_eq!(slots("/things"), "/things");
+    }
+
+    #[test]
+    fn what_a_method_sends_is_read_from_its_code() {
+        let sent = sends(&body(
+            r#"{
+                let url = format!(
+                    "{}/things/{}/parts/{}", self.baseurl, encode_path(&thing_id.to_string()),
+                    encode_path(&part.to_string()),
+                );
+                let mut request = self.client.delete(url).header(ACCEPT, "json").build()?;
+                let result = self.exec(request, &info).await;
+                result
+            }"#,
+        ));
+        assert_eq!(
+            sent,
+            Some(Sends {
+                method: "delete".into(),
+                path: "/things/{}/parts/{}".into(),
+                path_arguments: vec!["thing_id".into(), "part".into()],
+            })
+        );
+    }
+
+    #[test]
+    fn a_body_that_sends_nothing_to_the_base_url_is_no_method() {
+        for code in [
+            r#"{ let url = format!("{}/things", other); self.client.get(url) }"#,
+            r#"{ let url = format!("/things{}", self.baseurl); self.client.get(url) }"#,
+            r#"{ let url = format!("{}/things", self.baseurl,); self.client.get(&url) }"#,
+            r#"{ self.baseurl.as_str() }"#,
+        ] {
+            assert_eq!(sends(&body(code)), None, "{code}");
+        }
     }
 }
