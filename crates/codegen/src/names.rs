@@ -99,8 +99,7 @@ pub(crate) fn client_methods(
     client: &syn::File,
     operations: &[Operation],
 ) -> Result<BTreeMap<String, Method>, CodegenError> {
-    let mut found: BTreeMap<(String, String), Vec<(syn::Signature, TokenStream, Sends)>> =
-        BTreeMap::new();
+    let mut found: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
     for item in &client.items {
         let syn::Item::Impl(block) = item else {
             continue;
@@ -140,6 +139,9 @@ pub(crate) fn client_methods(
     }
     Ok(methods)
 }
+
+/// A generated method: its signature, its body, and what the body sends.
+type Candidate = (syn::Signature, TokenStream, Sends);
 
 /// What a generated method's body sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
