@@ -2,8 +2,10 @@
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
     path::Path,
     process::{Child, Command, Stdio},
+    time::{Duration, Instant},
 };
 
 use loopback::raw;
@@ -58,6 +60,33 @@ impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Waits for the `100 Continue` the server sends on `stream` once it starts reading the body of
+/// the request whose head (with `Expect: 100-continue`) was sent: the request is then under way.
+/// The read timeout of [`raw::connect`] is the deadline.
+fn await_continue(stream: &mut TcpStream) {
+    const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut received = [0u8; CONTINUE.len()];
+    stream
+        .read_exact(&mut received)
+        .expect("no 100 Continue within 10 s: the server never started on the request");
+    assert_eq!(
+        String::from_utf8_lossy(&received),
+        String::from_utf8_lossy(CONTINUE)
+    );
+}
+
+/// Waits until the server at `address` takes no new connection: it has begun its stop.
+fn await_no_new_connections(address: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(address).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "{address} still takes connections 10 s after the signal"
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -131,15 +160,16 @@ fn sigterm_finishes_the_request_in_flight() {
     let mut stream = raw::connect(&address);
     write!(
         stream,
-        "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nExpect: 100-continue\r\n\r\n",
         body.len()
     )
     .unwrap();
+    await_continue(&mut stream);
     stream.write_all(head).unwrap();
     stream.flush().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(200));
     server.signal("-TERM");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The rest of the body arrives only once the server is stopping.
+    await_no_new_connections(&address);
     stream.write_all(tail).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
@@ -182,40 +212,49 @@ async fn sigterm_exits_by_its_deadline_whatever_the_clients_do() {
     half_head
         .write_all(b"POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: ")
         .unwrap();
+    // The server accepts connections in the order they were made, so once the next one's
+    // request is under way, this one is the server's too.
     let mut stalled = raw::connect(&address);
     write!(
         stalled,
-        "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
         body.len()
     )
     .unwrap();
+    await_continue(&mut stalled);
     stalled.write_all(&body[..body.len() / 2]).unwrap();
+    let (under_way, trickling) = std::sync::mpsc::channel();
     let trickle = std::thread::spawn({
         let address = address.clone();
         let body = body.clone();
         move || {
             let mut trickle = raw::connect(&address);
             let head = format!(
-                "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                "POST /api/billing/coworkertimepasses HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
                 body.len()
             );
             trickle.write_all(head.as_bytes()).unwrap();
+            await_continue(&mut trickle);
+            under_way.send(()).unwrap();
             for byte in &body[..body.len() - 1] {
                 if trickle.write_all(&[*byte]).is_err() {
                     return;
                 }
-                std::thread::sleep(std::time::Duration::from_millis(200));
+                // The slow client under test: a byte every 200 ms.
+                std::thread::sleep(Duration::from_millis(200));
             }
         }
     });
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let started = std::time::Instant::now();
+    trickling
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the trickling client's request never got under way");
+    let started = Instant::now();
     server.signal("-TERM");
     let status = tokio::task::block_in_place(|| server.child.wait().unwrap());
     let took = started.elapsed();
     assert!(status.success(), "{status:?}");
     assert!(
-        took < std::time::Duration::from_secs(3),
+        took < Duration::from_secs(3),
         "the stop took {took:?} with a 1 s deadline"
     );
     trickle.join().unwrap();
