@@ -142,7 +142,8 @@ mod tests {
             .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
     }
 
-    /// Every `.rs` file under `dir`, relative to it, with its code before `#[cfg(test)]`.
+    /// Every `.rs` file under `dir`, relative to it, with its code before its unit tests
+    /// (`#[cfg(test)] mod tests`, at its end).
     fn sources(dir: &Path, under: &Path) -> Vec<(String, String)> {
         let mut found = Vec::new();
         let Ok(entries) = std::fs::read_dir(under) else {
@@ -156,7 +157,10 @@ mod tests {
                 && path.file_name().is_some_and(|name| name != "generated.rs")
             {
                 let text = std::fs::read_to_string(&path).unwrap();
-                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                let code = text
+                    .split("#[cfg(test)]\nmod tests")
+                    .next()
+                    .unwrap_or_default();
                 let relative = path.strip_prefix(dir).unwrap().display().to_string();
                 found.push((relative, code.to_owned()));
             }

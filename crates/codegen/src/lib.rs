@@ -28,9 +28,9 @@ use proc_macro2::TokenStream;
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The path of the module that holds the generated types, as client and server code name it
-    /// (`::nexudus_types`, or `crate::types` when all three files live in one crate).
+    /// (`::my_api_types`, or `crate::types` when all three files live in one crate).
     pub types_path: String,
-    /// The name of the server trait (`NexudusBillingApi`).
+    /// The name of the server trait (`MyApi`).
     pub server_trait: String,
     /// The document's path as shown in the `@generated` header.
     pub spec_path: String,

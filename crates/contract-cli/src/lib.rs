@@ -82,5 +82,23 @@ pub fn builtin_target(base_url: &str) -> contract::Target {
             username: admin.email.to_owned(),
             password: admin.password.to_owned(),
         }),
+        secret_names: secret_names(),
+    }
+}
+
+/// The environment variable the token of a user allowed every operation is read from.
+pub const TOKEN_VARIABLE: &str = "NEXUDUS_TOKEN";
+/// The environment variable the token of a user without the operations' roles is read from.
+pub const TOKEN_WITHOUT_ROLE_VARIABLE: &str = "NEXUDUS_TOKEN_WITHOUT_ROLE";
+/// The environment variable the signing-in user's password is read from.
+pub const PASSWORD_VARIABLE: &str = "NEXUDUS_PASSWORD";
+
+/// The reproductions of a report write the secrets as the environment variables they are read
+/// from, so that each `curl` command runs as it is where those are set.
+pub fn secret_names() -> contract::SecretNames {
+    contract::SecretNames {
+        token: TOKEN_VARIABLE.to_owned(),
+        token_without_role: TOKEN_WITHOUT_ROLE_VARIABLE.to_owned(),
+        password: PASSWORD_VARIABLE.to_owned(),
     }
 }

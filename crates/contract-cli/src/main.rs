@@ -21,7 +21,7 @@ struct Args {
     /// Bearer token of a user allowed to call every operation.
     #[arg(
         long,
-        env = "NEXUDUS_TOKEN",
+        env = contract_cli::TOKEN_VARIABLE,
         hide_env_values = true,
         conflicts_with = "username"
     )]
@@ -33,14 +33,14 @@ struct Args {
     /// That user's password.
     #[arg(
         long,
-        env = "NEXUDUS_PASSWORD",
+        env = contract_cli::PASSWORD_VARIABLE,
         hide_env_values = true,
         requires = "username"
     )]
     password: Option<String>,
     /// Bearer token of a user without any of the operations' roles (checks the 401 for a
     /// missing role).
-    #[arg(long, env = "NEXUDUS_TOKEN_WITHOUT_ROLE", hide_env_values = true)]
+    #[arg(long, env = contract_cli::TOKEN_WITHOUT_ROLE_VARIABLE, hide_env_values = true)]
     token_without_role: Option<String>,
     /// Email of the --token user, which the spec's `$caller` values (UpdatedBy) must carry.
     #[arg(long)]
@@ -169,6 +169,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
                         .clone()
                         .zip(args.password.clone())
                         .map(|(username, password)| contract::SignIn { username, password }),
+                    secret_names: contract_cli::secret_names(),
                 },
                 None,
             ),

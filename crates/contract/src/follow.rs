@@ -291,12 +291,7 @@ mod tests {
     #[test]
     fn links_set_parameters_and_body_members() {
         let spec = Spec::load(&nexudus_client::API).unwrap();
-        let plan = |id: &str| {
-            spec.plans
-                .iter()
-                .find(|plan| plan.operation.operation_id == id)
-                .unwrap()
-        };
+        let plan = |id: &str| spec.plan_of(id);
         let created = json!({"Value": {"Id": 42}});
         let source = Request::default();
         let none = |_: &str| None;

@@ -1,9 +1,9 @@
-//! Contract checks of the Nexudus billing API: proof, by property-based testing over real HTTP,
+//! Contract checks of an API given as a value: proof, by property-based testing over real HTTP,
 //! that the generated client, a server and the spec agree on every operation, every success and
 //! every error.
 //!
-//! The API is a value, an [`Api`] (generated beside each API's client, `nexudus_client::API` for
-//! this workspace's): its operations, schemas and `x-contract` extension, a typed client to call
+//! The API is a value, an [`Api`] (generated beside each API's client, as its `API` static):
+//! its operations, schemas and `x-contract` extension, a typed client to call
 //! any operation by its operationId, its error bodies decoded as that client decodes them, and
 //! the JSON Schema its types derive. Nothing here names an API.
 //!
@@ -79,7 +79,7 @@ use api_description::Operation;
 pub use crate::{
     checks::Outcome,
     exchange::Exchange,
-    options::{ContractError, LimitedToken, Options, SignIn, Target},
+    options::{ContractError, LimitedToken, Options, SecretNames, SignIn, Target},
     replay::{Payload, replay},
     report::{Detail, Failure, Group, Report, Sequences, Step, Tally},
     runner::STATEFUL,
@@ -182,6 +182,7 @@ mod tests {
             caller: None,
             body_limit: 1,
             sign_in: None,
+            secret_names: SecretNames::default(),
         };
         let operation = |id: &str| {
             operations(&nexudus_client::API)

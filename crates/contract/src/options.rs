@@ -1,4 +1,5 @@
-//! What a run is given: the server under test and the credentials to use ([`Target`]), how many
+//! What a run is given: the server under test and the credentials to use ([`Target`], with the
+//! names its secrets go by in reproductions, [`SecretNames`]), how many
 //! cases and which ([`Options`]), and why a run could not start ([`ContractError`]).
 
 use std::time::Duration;
@@ -24,6 +25,31 @@ pub struct Target {
     /// A username and password for the spec's token endpoint: with them, the endpoint is
     /// checked too.
     pub sign_in: Option<SignIn>,
+    /// The shell variables a report's reproductions write in place of these secrets.
+    pub secret_names: SecretNames,
+}
+
+/// The shell variables a report's `curl` reproductions write in place of the target's secrets
+/// (name them after the environment variables the caller reads them from, and the commands run
+/// as they are), so that no secret ends up in a CI log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretNames {
+    /// In place of [`Target::token`].
+    pub token: String,
+    /// In place of a [`LimitedToken`].
+    pub token_without_role: String,
+    /// In place of [`SignIn::password`].
+    pub password: String,
+}
+
+impl Default for SecretNames {
+    fn default() -> Self {
+        Self {
+            token: "API_TOKEN".into(),
+            token_without_role: "API_TOKEN_WITHOUT_ROLE".into(),
+            password: "API_PASSWORD".into(),
+        }
+    }
 }
 
 /// A user's username and password, for a password grant.

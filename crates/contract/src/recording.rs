@@ -19,6 +19,9 @@ use crate::{
     vocabulary::{Case, Check, Mismatch},
 };
 
+/// The shell variable a reproduction reads the access token the token endpoint issued into.
+const ISSUED: &str = "ISSUED_ACCESS_TOKEN";
+
 /// How many times the per-failure shrink budget all of a run's shrinking may spend.
 pub(crate) const SHRINK_BUDGETS: u64 = 8;
 
@@ -187,12 +190,19 @@ impl Runner<'_> {
     }
 
     /// `result` as a report shows it: its failed checks, and every request with a `curl`
-    /// command (the target's token as `$NEXUDUS_TOKEN`).
+    /// command (the target's secrets as the shell variables its [`crate::SecretNames`] name).
     pub(crate) fn failure(&self, name: &str, case: Case, result: &CaseResult) -> Failure {
         let pretty = |bytes: &Bytes| match serde_json::from_slice::<Value>(bytes) {
             Ok(json) => serde_json::to_string_pretty(&json).expect("serialises"),
             Err(_) => String::from_utf8_lossy(bytes).into_owned(),
         };
+        let names = &self.target.secret_names;
+        let variables = [
+            names.token.as_str(),
+            names.token_without_role.as_str(),
+            names.password.as_str(),
+            ISSUED,
+        ];
         let steps = result
             .steps
             .iter()
@@ -205,11 +215,11 @@ impl Runner<'_> {
                     .map(|(_, id, filter)| (id.to_string(), filter.clone()))
                     .collect();
                 let auth = match sent.credentials {
-                    Credentials::Token => "$NEXUDUS_TOKEN",
-                    Credentials::None => "",
-                    Credentials::BadToken => BAD_TOKEN,
-                    Credentials::WithoutRole(_) => "$NEXUDUS_TOKEN_WITHOUT_ROLE",
-                    Credentials::Issued => "$ISSUED_ACCESS_TOKEN",
+                    Credentials::Token => format!("${}", names.token),
+                    Credentials::None => String::new(),
+                    Credentials::BadToken => BAD_TOKEN.to_owned(),
+                    Credentials::WithoutRole(_) => format!("${}", names.token_without_role),
+                    Credentials::Issued => format!("${ISSUED}"),
                 };
                 match &sent.exchange {
                     Some(exchange) => report::Step {
@@ -220,9 +230,10 @@ impl Runner<'_> {
                         curl: report::curl(
                             &exchange.method,
                             &exchange.url,
-                            auth,
+                            &auth,
                             exchange.content_type.as_deref(),
                             &self.without_token(&exchange.headers),
+                            &variables,
                             &exchange.request_body,
                         ),
                         binds,
@@ -257,18 +268,20 @@ impl Runner<'_> {
     }
 
     /// `headers` as a report shows them: a value that is the target's token, or `Bearer` and
-    /// the token, with `$NEXUDUS_TOKEN` in its place (a token is replaced only as a whole value).
+    /// the token, with the token's shell variable in its place (a token is replaced only as a
+    /// whole value).
     pub(crate) fn without_token(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
         let token = &self.target.token;
+        let variable = format!("${}", self.target.secret_names.token);
         headers
             .iter()
             .map(|(name, value)| {
                 let value = if value == token {
-                    "$NEXUDUS_TOKEN".to_owned()
+                    variable.clone()
                 } else if value.split_once(' ').is_some_and(|(scheme, rest)| {
                     scheme.eq_ignore_ascii_case("bearer") && rest == token
                 }) {
-                    "Bearer $NEXUDUS_TOKEN".to_owned()
+                    format!("Bearer {variable}")
                 } else {
                     value.clone()
                 };

@@ -66,8 +66,9 @@ impl Failure {
             .or(self.steps.last())
     }
 
-    /// The failure's requests as a numbered shell script of `curl` commands (the token in
-    /// `$NEXUDUS_TOKEN`), each with what it was for and the status it got.
+    /// The failure's requests as a numbered shell script of `curl` commands (the target's
+    /// secrets in the shell variables [`crate::SecretNames`] names), each with what it was for
+    /// and the status it got.
     pub fn script(&self) -> String {
         let mut out = String::from("#!/bin/sh\n");
         let _ = writeln!(
@@ -650,15 +651,17 @@ fn compact(body: &str) -> String {
     }
 }
 
-/// A `curl` command for a request. The token is left in an environment variable
-/// (`$NEXUDUS_TOKEN`) so that it never ends up in a CI log; `headers` are added after the content
-/// type, in double quotes so that a `$NEXUDUS_TOKEN` in them is expanded.
+/// A `curl` command for a request. Secrets are left in shell variables (`auth` and `headers`
+/// carry `$NAME` in their place) so that they never end up in a CI log; `headers` are added
+/// after the content type, in double quotes, so that each `$NAME` of `variables` in them is
+/// expanded and any other `$` is literal.
 pub fn curl(
     method: &str,
     url: &str,
     auth: &str,
     content_type: Option<&str>,
     headers: &[(String, String)],
+    variables: &[&str],
     body: &[u8],
 ) -> String {
     const INLINE: usize = 4096;
@@ -692,22 +695,41 @@ pub fn curl(
         let _ = write!(command, " \\\n  -H 'Content-Type: {content_type}'");
     }
     for (name, value) in headers {
-        // `$NEXUDUS_TOKEN` stays a variable; every other `$`, `"`, `\` and backquote is literal.
-        let value: String = value
-            .replace("$NEXUDUS_TOKEN", "\u{0}")
-            .chars()
-            .flat_map(|c| match c {
-                '$' | '"' | '\\' | '`' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect::<String>()
-            .replace('\u{0}', "$NEXUDUS_TOKEN");
+        let value = double_quoted(value, variables);
         let _ = write!(command, " \\\n  -H \"{name}: {value}\"");
     }
     if let Some(data) = data {
         let _ = write!(command, " \\\n  --data-binary {data}");
     }
     command
+}
+
+/// `value` for the inside of a shell double-quoted string: each `$NAME` of `variables` stays a
+/// variable; every other `$`, `"`, `\` and backquote is literal.
+fn double_quoted(value: &str, variables: &[&str]) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(c) = rest.chars().next() {
+        let variable = rest.strip_prefix('$').and_then(|after| {
+            variables.iter().find(|name| {
+                after.starts_with(**name)
+                    && !after[name.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+        });
+        if let Some(name) = variable {
+            out.push('$');
+            out.push_str(name);
+            rest = &rest[1 + name.len()..];
+            continue;
+        }
+        if matches!(c, '$' | '"' | '\\' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 #[cfg(test)]
@@ -724,37 +746,35 @@ mod tests {
                 "$T",
                 Some("application/json"),
                 &[],
+                &[],
                 br#"{"A":1}"#
             ),
             "curl -i -X POST 'http://127.0.0.1:1/api/x' \\\n  -H \"Authorization: Bearer $T\" \\\n  -H 'Content-Type: application/json' \\\n  --data-binary '{\"A\":1}'"
         );
         assert_eq!(
-            curl("GET", "http://h/x?a='1'", "", None, &[], b""),
+            curl("GET", "http://h/x?a='1'", "", None, &[], &[], b""),
             "curl -i -X GET 'http://h/x?a=%271%27'"
         );
         let headers = [
-            (
-                "Authorization".to_owned(),
-                "Bearer $NEXUDUS_TOKEN".to_owned(),
-            ),
-            ("X-Odd".to_owned(), "a\"$b`".to_owned()),
+            ("Authorization".to_owned(), "Bearer $API_TOKEN".to_owned()),
+            ("X-Odd".to_owned(), "a\"$b`$API_TOKENS$API_TOKEN".to_owned()),
         ];
         assert_eq!(
-            curl("GET", url, "", None, &headers, b""),
-            "curl -i -X GET 'http://127.0.0.1:1/api/x' \\\n  -H \"Authorization: Bearer $NEXUDUS_TOKEN\" \\\n  -H \"X-Odd: a\\\"\\$b\\`\""
+            curl("GET", url, "", None, &headers, &["API_TOKEN"], b""),
+            "curl -i -X GET 'http://127.0.0.1:1/api/x' \\\n  -H \"Authorization: Bearer $API_TOKEN\" \\\n  -H \"X-Odd: a\\\"\\$b\\`\\$API_TOKENS$API_TOKEN\""
         );
-        let quoted = curl("POST", url, "", None, &[], br#"{"A":"it's"}"#);
+        let quoted = curl("POST", url, "", None, &[], &[], br#"{"A":"it's"}"#);
         assert!(
             quoted.starts_with("cat <<'BODY' |\n{\"A\":\"it's\"}\nBODY\ncurl"),
             "{quoted}"
         );
         assert!(!quoted.contains("Authorization"));
-        let bytes = curl("POST", url, "", None, &[], b"{\xff}");
+        let bytes = curl("POST", url, "", None, &[], &[], b"{\xff}");
         assert!(
             bytes.starts_with("printf '\\x7b\\xff\\x7d' | curl"),
             "{bytes}"
         );
-        let large = curl("POST", url, "", None, &[], &vec![b'x'; 5000]);
+        let large = curl("POST", url, "", None, &[], &[], &vec![b'x'; 5000]);
         assert!(
             large.ends_with(
                 "--data-binary @request-body  # request-body: the 5000-byte request body"
@@ -790,6 +810,7 @@ mod tests {
                         "$T",
                         Some("application/json"),
                         &[],
+                        &[],
                         b"{}",
                     ),
                     vec![("90123".into(), r#".["Value"]["Id"]"#.into())],
@@ -801,6 +822,7 @@ mod tests {
                         "http://h/r/90123",
                         "$T",
                         Some("application/json"),
+                        &[],
                         &[],
                         br#"{"Id":90123,"CoworkerId":901234,"Notes":"90123x"}"#,
                     ),

@@ -156,7 +156,10 @@ impl Runner<'_> {
         credentials: &crate::options::SignIn,
     ) -> Vec<(SignIn, CaseResult)> {
         let (username, password) = (credentials.username.as_str(), credentials.password.as_str());
-        let mut secrets = vec![(password.to_owned(), "$NEXUDUS_PASSWORD".to_owned())];
+        let mut secrets = vec![(
+            password.to_owned(),
+            format!("${}", self.target.secret_names.password),
+        )];
         let mut cases = Vec::new();
 
         let mut result = CaseResult::new();
@@ -519,7 +522,7 @@ mod tests {
     fn secrets_are_replaced_as_whole_values_only() {
         let secrets = [
             ("ab".to_owned(), "$ISSUED_ACCESS_TOKEN".to_owned()),
-            ("p@ss word".to_owned(), "$NEXUDUS_PASSWORD".to_owned()),
+            ("p@ss word".to_owned(), "$API_PASSWORD".to_owned()),
         ];
         let mut exchange = Exchange {
             method: "POST".into(),
@@ -542,7 +545,7 @@ mod tests {
         );
         assert_eq!(
             &exchange.request_body[..],
-            b"grant_type=password&password=$NEXUDUS_PASSWORD&about=ab%20c"
+            b"grant_type=password&password=$API_PASSWORD&about=ab%20c"
         );
         assert_eq!(exchange.headers[0].1, "Bearer $ISSUED_ACCESS_TOKEN");
         let body: Value = serde_json::from_slice(&exchange.response_body).unwrap();

@@ -2,6 +2,7 @@
 //! the canonical responses pinned as snapshots.
 
 mod broken;
+mod deviant;
 mod deviants;
 mod reference;
 mod snapshots;

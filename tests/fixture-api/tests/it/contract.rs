@@ -17,6 +17,7 @@ fn target(base_url: &str) -> contract::Target {
         caller: None,
         body_limit: server_runtime::DEFAULT_BODY_LIMIT,
         sign_in: None,
+        secret_names: contract::SecretNames::default(),
     }
 }
 
