@@ -24,6 +24,12 @@ const MOST_PAGES: u64 = 1000;
 /// room for a server that ignores the filter on a small table.
 const SPARE_PAGES: u64 = 10;
 
+/// The most pages of `size` a list of at most `bound` records is read for: those the records
+/// fill, and [`SPARE_PAGES`] more, never above [`MOST_PAGES`].
+fn most_pages(bound: u64, size: u64) -> u64 {
+    (bound.div_ceil(size.max(1)) + SPARE_PAGES).min(MOST_PAGES)
+}
+
 impl Runner<'_> {
     /// Reads `id` of `resource` and says whether it is the run's own (with `marker`, whether it
     /// carries that one); the read's exchange.
@@ -150,7 +156,7 @@ impl Runner<'_> {
         let list = resource.list;
         let page = list.page.as_ref().expect("a list has a page");
         let size = resource.max_size.max(1);
-        let most = (bound.div_ceil(size) + SPARE_PAGES).min(MOST_PAGES);
+        let most = most_pages(bound, size);
         let mut listing = Listing {
             sent: Vec::new(),
             records: Vec::new(),
@@ -412,5 +418,20 @@ impl Runner<'_> {
             .filter_map(|record| record.get(&resource.record_id).cloned())
             .map(|id| (id, list.to_owned()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_is_read_for_the_pages_its_records_fill_and_a_few_more_never_endlessly() {
+        assert_eq!(most_pages(0, 100), SPARE_PAGES);
+        assert_eq!(most_pages(1, 100), 1 + SPARE_PAGES);
+        assert_eq!(most_pages(100, 100), 1 + SPARE_PAGES);
+        assert_eq!(most_pages(101, 100), 2 + SPARE_PAGES);
+        assert_eq!(most_pages(5, 0), 5 + SPARE_PAGES, "a size of 0 counts as 1");
+        assert_eq!(most_pages(u64::MAX / 2, 1), MOST_PAGES);
     }
 }
