@@ -1,7 +1,8 @@
 //! Tidiness that a test can check, in the style of rust-analyzer's `tidy`: no dependency that no
 //! source names, in any `Cargo.toml` (a crate's own, or the workspace's table); crate-level docs
-//! at the top of every library and binary; no text that points at how the work was organised
-//! instead of at the code. Plain `cargo test` runs them; each check is a function of what it reads,
+//! at the top of every library and binary; no test executable without a test (`test = false` or
+//! `doctest = false` where a target has none, so that none is built and linked for nothing); no
+//! text that points at how the work was organised instead of at the code. Plain `cargo test` runs them; each check is a function of what it reads,
 //! so that its tests plant what it must find.
 
 #[cfg(test)]
@@ -250,6 +251,133 @@ mod tests {
         );
     }
 
+    /// The source files of the module tree rooted at `root`, following `mod name;` lines, and
+    /// the files its docs include (`#[doc = include_str!("…")]`).
+    fn module_tree(root: &Path) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut pending = vec![root.to_path_buf()];
+        while let Some(path) = pending.pop() {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let parent = path.parent().unwrap();
+            // A crate root or `mod.rs` holds its children beside it, `a.rs` in `a/`.
+            let dir = if path == root || stem == "mod" {
+                parent.to_path_buf()
+            } else {
+                parent.join(&stem)
+            };
+            for line in text.lines() {
+                let line = line.trim();
+                if let Some(included) = line
+                    .split_once("doc = include_str!(\"")
+                    .and_then(|(_, rest)| rest.split_once('"'))
+                    .map(|(included, _)| included)
+                    && let Ok(docs) = std::fs::read_to_string(parent.join(included))
+                {
+                    found.push(docs);
+                }
+                let line = line
+                    .strip_prefix("pub(crate) ")
+                    .or_else(|| line.strip_prefix("pub(super) "))
+                    .or_else(|| line.strip_prefix("pub "))
+                    .unwrap_or(line);
+                if let Some(name) = line
+                    .strip_prefix("mod ")
+                    .and_then(|rest| rest.strip_suffix(';'))
+                {
+                    let file = dir.join(format!("{name}.rs"));
+                    pending.push(if file.exists() {
+                        file
+                    } else {
+                        dir.join(name).join("mod.rs")
+                    });
+                }
+            }
+            found.push(text);
+        }
+        found
+    }
+
+    /// Whether `sources` hold a test: a `#[test]`-like attribute or a `proptest!` block.
+    fn has_tests(sources: &[String]) -> bool {
+        sources.iter().any(|text| {
+            text.lines().any(|line| {
+                let line = line.trim();
+                line == "#[test]" || line.ends_with("::test]") || line.starts_with("proptest! {")
+            })
+        })
+    }
+
+    /// Whether `sources` hold a doc test: a fenced block that rustdoc runs (no language, or
+    /// `rust` and its test attributes).
+    fn has_doc_tests(sources: &[String]) -> bool {
+        let runs = |info: &str| {
+            info.split(',').map(str::trim).all(|word| {
+                matches!(
+                    word,
+                    "" | "rust" | "no_run" | "should_panic" | "compile_fail"
+                ) || word.starts_with("edition")
+            })
+        };
+        sources.iter().any(|text| {
+            let mut open = false;
+            text.lines().any(|line| {
+                let Some((_, info)) = line.split_once("```") else {
+                    return false;
+                };
+                open = !open;
+                open && runs(info.trim_end_matches(['"', '\\']).trim())
+            })
+        })
+    }
+
+    /// The targets of `targets` (name, whether cargo tests it, whether it runs its doc tests,
+    /// its sources) that are built as test executables with nothing to run.
+    fn empty_test_targets(targets: &[(String, bool, bool, Vec<String>)]) -> Vec<String> {
+        let mut found = Vec::new();
+        for (name, test, doctest, sources) in targets {
+            if *test && !has_tests(sources) {
+                found.push(format!("{name}: no test (set `test = false`)"));
+            }
+            if *doctest && !has_doc_tests(sources) {
+                found.push(format!("{name}: no doc test (set `doctest = false`)"));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn no_test_executable_is_empty() {
+        let targets: Vec<(String, bool, bool, Vec<String>)> = packages()
+            .iter()
+            .flat_map(|package| package["targets"].as_array().unwrap().clone())
+            .filter(|target| {
+                target["kind"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|kind| kind == "lib" || kind == "bin" || kind == "test")
+            })
+            .map(|target| {
+                let root = Path::new(target["src_path"].as_str().unwrap());
+                (
+                    target["name"].as_str().unwrap().to_owned(),
+                    target["test"].as_bool().unwrap(),
+                    target["doctest"].as_bool().unwrap(),
+                    module_tree(root),
+                )
+            })
+            .collect();
+        assert!(targets.len() > 20, "{} targets", targets.len());
+        let empty = empty_test_targets(&targets);
+        assert!(
+            empty.is_empty(),
+            "test executables built for nothing: {empty:#?}"
+        );
+    }
+
     #[test]
     fn no_text_points_at_how_the_work_was_organised() {
         let root = workspace_root();
@@ -298,6 +426,40 @@ mod tests {
             ("b/lib.rs".to_owned(), "// not docs\nfn b() {}".to_owned()),
         ];
         assert_eq!(undocumented(&roots), ["b/lib.rs"]);
+
+        let target = |name: &str, test, doctest, source: &str| {
+            (name.to_owned(), test, doctest, vec![source.to_owned()])
+        };
+        let fence = "```";
+        assert_eq!(
+            empty_test_targets(&[
+                target(
+                    "tested",
+                    true,
+                    false,
+                    "#[cfg(test)]\nmod tests {\n    #[test]\n"
+                ),
+                target("async", true, false, "    #[tokio::test]\n"),
+                target("none", true, false, "fn f() {}\n// #[test] in a comment\n"),
+                target(
+                    "docs",
+                    false,
+                    true,
+                    &format!("/// {fence}\n/// f();\n/// {fence}\n")
+                ),
+                target(
+                    "text",
+                    false,
+                    true,
+                    &format!("/// {fence}text\n/// out\n/// {fence}\n/// {fence}json\n"),
+                ),
+                target("off", false, false, ""),
+            ]),
+            [
+                "none: no test (set `test = false`)",
+                "text: no doc test (set `doctest = false`)"
+            ]
+        );
 
         let planted = ["As the ", "issue asked"].concat();
         let numbered = ["as in ", "issue ", "11"].concat();
