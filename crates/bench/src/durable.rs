@@ -44,11 +44,15 @@ fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// The process's CPU time per answered request of `load`, in µs.
+fn micros_per_request(cpu: Duration, load: &Load) -> f64 {
+    cpu.as_secs_f64() * 1e6 / load.latencies.len().max(1) as f64
+}
+
 fn cpu_per_request(cpu: Duration, load: &Load) -> String {
-    let requests = load.latencies.len().max(1) as f64;
     format!(
         "{:.0} µs CPU per request, {:.2} cores busy",
-        cpu.as_secs_f64() * 1e6 / requests,
+        micros_per_request(cpu, load),
         cpu.as_secs_f64() / load.elapsed.as_secs_f64()
     )
 }
@@ -183,12 +187,23 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
                 (stored_by_creates as f64) / (commits_by_creates.max(1) as f64)
             ),
         ),
-        Row::ratio(
+        Row::compared(
             FIGURE,
             "durable creates/s vs baseline requests/s",
             per_second(durable.rate()),
             durable.rate() / baseline.rate(),
-            Target::AtLeast(0.5),
+        ),
+        Row::ratio(
+            FIGURE,
+            "CPU per durable create vs per rejected request",
+            format!(
+                "{:.0} µs vs {:.0} µs",
+                micros_per_request(durable_cpu, &durable),
+                micros_per_request(baseline_cpu, &baseline)
+            ),
+            micros_per_request(durable_cpu, &durable)
+                / micros_per_request(baseline_cpu, &baseline),
+            Target::AtMost(2.0),
         ),
         Row::reported(
             FIGURE,
@@ -200,12 +215,22 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
                 cpu_per_request(read_cpu, &read)
             ),
         ),
-        Row::ratio(
+        Row::compared(
             FIGURE,
             "reads/s vs durable creates/s",
             per_second(read.rate()),
             read.rate() / durable.rate(),
-            Target::AtLeast(2.0),
+        ),
+        Row::ratio(
+            FIGURE,
+            "CPU per read by id vs per rejected request",
+            format!(
+                "{:.0} µs vs {:.0} µs",
+                micros_per_request(read_cpu, &read),
+                micros_per_request(baseline_cpu, &baseline)
+            ),
+            micros_per_request(read_cpu, &read) / micros_per_request(baseline_cpu, &baseline),
+            Target::AtMost(1.3),
         ),
     ])
 }

@@ -71,6 +71,22 @@ impl Row {
         }
     }
 
+    /// A ratio of two figures, reported with no target.
+    pub fn compared(
+        figure: &'static str,
+        what: impl Into<String>,
+        value: String,
+        ratio: f64,
+    ) -> Self {
+        Self {
+            figure,
+            what: what.into(),
+            value,
+            ratio: Some(ratio),
+            target: None,
+        }
+    }
+
     /// A figure with an absolute bound (`< 10 s`).
     pub fn bounded(
         figure: &'static str,
