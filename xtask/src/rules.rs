@@ -1,6 +1,7 @@
 //! The rules `ARCHITECTURE.md` states that a test can check: which workspace crate each crate may
-//! depend on (read from `cargo metadata`), and that the generic crates name no operation of the
-//! API. Plain `cargo test` runs them.
+//! depend on (read from `cargo metadata`), that no generic crate depends on a generated one, and
+//! that the generic crates name neither the API nor its operations. Plain `cargo test` runs
+//! them.
 
 #[cfg(test)]
 pub(crate) mod tests {

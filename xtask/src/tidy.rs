@@ -378,6 +378,67 @@ mod tests {
         );
     }
 
+    /// What `document` names in backquotes that does not exist: a path (with a `/` or a file
+    /// extension) that is no file or directory of `files` (paths relative to the root; a bare
+    /// name may be anywhere), and a test-like name (`a_b_c_d`: four words or more) that no
+    /// source defines as a function.
+    fn missing_names(document: &str, files: &[(String, String)]) -> Vec<String> {
+        let mut missing = Vec::new();
+        for (index, quoted) in document.split('`').enumerate() {
+            if index % 2 == 0 || quoted.contains(' ') || quoted.is_empty() {
+                continue;
+            }
+            let is_path = quoted.contains('/')
+                || [".rs", ".md", ".yaml", ".toml", ".txt"]
+                    .iter()
+                    .any(|extension| quoted.ends_with(extension));
+            let is_test_name = quoted.split('_').count() >= 4
+                && quoted
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if is_path {
+                let wanted = quoted.trim_end_matches('/');
+                let found = files.iter().any(|(path, _)| {
+                    path == wanted
+                        || path.starts_with(&format!("{wanted}/"))
+                        || (!wanted.contains('/')
+                            && (path.ends_with(&format!("/{wanted}"))
+                                || path.contains(&format!("/{wanted}/"))))
+                });
+                if !found {
+                    missing.push(quoted.to_owned());
+                }
+            } else if is_test_name {
+                let defined = files
+                    .iter()
+                    .any(|(_, text)| text.contains(&format!("fn {quoted}(")));
+                if !defined {
+                    missing.push(quoted.to_owned());
+                }
+            }
+        }
+        missing
+    }
+
+    #[test]
+    fn architecture_names_what_exists() {
+        let root = workspace_root();
+        let files: Vec<(String, String)> =
+            files(&root, &[".rs", ".md", ".yaml", ".toml", ".txt", ".json"])
+                .into_iter()
+                .map(|(path, text)| {
+                    let relative = Path::new(&path).strip_prefix(&root).unwrap();
+                    (relative.display().to_string(), text)
+                })
+                .collect();
+        let document = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+        let missing = missing_names(&document, &files);
+        assert!(
+            missing.is_empty(),
+            "ARCHITECTURE.md names what does not exist: {missing:?}"
+        );
+    }
+
     #[test]
     fn no_text_points_at_how_the_work_was_organised() {
         let root = workspace_root();
@@ -426,6 +487,22 @@ mod tests {
             ("b/lib.rs".to_owned(), "// not docs\nfn b() {}".to_owned()),
         ];
         assert_eq!(undocumented(&roots), ["b/lib.rs"]);
+
+        let files = vec![
+            (
+                "crates/a/src/lib.rs".to_owned(),
+                "fn the_a_is_checked() {}".to_owned(),
+            ),
+            ("crates/a/src/b/c.rs".to_owned(), String::new()),
+        ];
+        assert_eq!(
+            missing_names(
+                "`crates/a` `lib.rs` `b/` `c.rs` `crates/a/src/b/c.rs` `the_a_is_checked` \
+                 `crates/gone` `gone.rs` `a_test_that_is_gone` `plain_words` `a b/c`",
+                &files
+            ),
+            ["crates/gone", "gone.rs", "a_test_that_is_gone"]
+        );
 
         let target = |name: &str, test, doctest, source: &str| {
             (name.to_owned(), test, doctest, vec![source.to_owned()])
