@@ -201,8 +201,7 @@ pub fn run(size: &Size, root: &Path) -> anyhow::Result<Vec<Row>> {
                 micros_per_request(durable_cpu, &durable),
                 micros_per_request(baseline_cpu, &baseline)
             ),
-            micros_per_request(durable_cpu, &durable)
-                / micros_per_request(baseline_cpu, &baseline),
+            micros_per_request(durable_cpu, &durable) / micros_per_request(baseline_cpu, &baseline),
             Target::AtMost(2.0),
         ),
         Row::reported(
