@@ -179,7 +179,6 @@ impl NexudusBillingApi for ReferenceApi {
         let read = self
             .store
             .read(id)
-            .await
             .and_then(|record| record.map(|record| record.to_read_model()).transpose());
         match read {
             Ok(Some(record)) => GetCoworkerTimePassResponse::Ok(record),

@@ -213,7 +213,7 @@ fn everything(server: &ReferenceServer) -> BTreeMap<i64, String> {
         .ids()
         .unwrap()
         .into_iter()
-        .map(|id| (id, format!("{:?}", store.get(id).unwrap().unwrap())))
+        .map(|id| (id, format!("{:?}", store.read(id).unwrap().unwrap())))
         .collect()
 }
 

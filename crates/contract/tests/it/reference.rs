@@ -271,7 +271,7 @@ async fn a_run_leaves_the_records_it_found_untouched() {
             .ids()
             .unwrap()
             .iter()
-            .map(|id| format!("{:?}", store.get(*id).unwrap().unwrap()))
+            .map(|id| format!("{:?}", store.read(*id).unwrap().unwrap()))
             .collect()
     };
     let before = everything(&server);
@@ -304,7 +304,7 @@ fn written(server: &ReferenceServer) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|id| {
-            let text = format!("{:?}", server.store().get(*id).unwrap().unwrap().fields);
+            let text = format!("{:?}", server.store().read(*id).unwrap().unwrap().fields);
             match text.find("\"contract-run-") {
                 Some(start) => {
                     let end = start + 1 + text[start + 1..].find('"').unwrap();

@@ -18,9 +18,6 @@ pub enum StoreError {
     /// The reader threads are gone (the store is closing), or one panicked during the read.
     #[error("the database readers have stopped")]
     ReadersStopped,
-    /// A previous holder of a lock panicked.
-    #[error("the database connections are poisoned")]
-    Poisoned,
     /// An id does not fit the API's id type.
     #[error("SQLite returned an id that is not positive: {0}")]
     BadId(i64),

@@ -1,6 +1,6 @@
 //! Reads on the caller's thread, beside the writer, for tests and benchmarks that check what a
 //! server stored: how many records there are, every id, and SQLite's plan for a list. The
-//! server itself reads only through its reader threads.
+//! server's own reads are [`super::Store::read`] and [`super::Store::list`].
 
 use rusqlite::Connection;
 #[cfg(feature = "inspect")]

@@ -7,8 +7,9 @@
 //! - `connection`: how every connection is opened (durable, patient, well cached).
 //! - `layout`: the table in SQL (schema, indexes, layout version) and the statements the readers
 //!   and the writer share.
-//! - `readers`: the reader threads that serve [`Store::read`] and [`Store::list`], off the async
-//!   runtime.
+//! - `readers`: the reader threads that serve [`Store::list`], off the async runtime.
+//! - `nearby`: read-only connections for reads on the caller's thread ([`Store::read`] and the
+//!   inspect reads), short enough not to be worth a hand-off.
 //! - `list`: a [`ListQuery`] made into the SQL of a count and a page.
 //! - `writer`: the thread that commits writes in groups, durably.
 //! - `inspect`: reads on the caller's thread, for tests and benchmarks.
@@ -22,14 +23,12 @@ mod error;
 mod inspect;
 mod layout;
 mod list;
+mod nearby;
 mod readers;
 mod record;
 mod writer;
 
-use std::{path::Path, sync::Mutex};
-
-use chrono::{DateTime, Utc};
-use rusqlite::Connection;
+use std::path::Path;
 
 pub use self::{
     columns::{Column, Fields, SortColumn, stored_date_time},
@@ -39,11 +38,12 @@ pub use self::{
     writer::Written,
 };
 use self::{
-    connection::read_only,
     layout::{get, prepare},
+    nearby::Nearby,
     readers::{Readers, reader_count},
     writer::Writer,
 };
+use chrono::{DateTime, Utc};
 pub(crate) use connection::connect;
 
 /// The database.
@@ -53,8 +53,9 @@ pub struct Store {
     /// committed and answered, before the readers and the direct connection close.
     writer: Writer,
     readers: Readers,
-    /// A connection for reads on the calling thread ([`Store::count`] and the like).
-    direct: Mutex<Connection>,
+    /// Connections for reads on the calling thread ([`Store::read`], [`Store::count`] and the
+    /// like).
+    nearby: Nearby,
 }
 
 impl Store {
@@ -68,7 +69,7 @@ impl Store {
                 path,
                 reader_count(std::thread::available_parallelism().map_or(1, usize::from)),
             )?,
-            direct: Mutex::new(read_only(path)?),
+            nearby: Nearby::open(path)?,
         })
     }
 
@@ -98,11 +99,10 @@ impl Store {
         self.writer.delete(id).await
     }
 
-    /// The record with `id`, read by a reader thread, off the async runtime.
-    pub async fn read(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
-        self.readers
-            .run(move |connection| get(connection, id))
-            .await
+    /// The record with `id`, read on the calling thread: one lookup by primary key, shorter
+    /// than a hand-off to a reader thread.
+    pub fn read(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
+        self.nearby.run(|connection| get(connection, id))
     }
 
     /// One page of the records that meet `query`, read by a reader thread, off the async
@@ -119,35 +119,23 @@ impl Store {
         self.writer.commits()
     }
 
-    fn direct<T>(
-        &self,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        read(&*self.direct.lock().map_err(|_| StoreError::Poisoned)?)
-    }
-
     /// How many records there are.
     pub fn count(&self) -> Result<u64, StoreError> {
-        self.direct(inspect::count)
-    }
-
-    /// The record with `id`, read on the calling thread.
-    #[cfg(feature = "inspect")]
-    pub fn get(&self, id: i64) -> Result<Option<StoredRecord>, StoreError> {
-        self.direct(|connection| get(connection, id))
+        self.nearby.run(inspect::count)
     }
 
     /// Every id, ascending.
     #[cfg(feature = "inspect")]
     pub fn ids(&self) -> Result<Vec<i64>, StoreError> {
-        self.direct(inspect::ids)
+        self.nearby.run(inspect::ids)
     }
 
     /// SQLite's plan for `query`'s count and page, one line per step, to check that lists use
     /// indexes.
     #[cfg(feature = "inspect")]
     pub fn plan(&self, query: &ListQuery) -> Result<Vec<String>, StoreError> {
-        self.direct(|connection| inspect::plan(connection, query))
+        self.nearby
+            .run(|connection| inspect::plan(connection, query))
     }
 }
 
@@ -156,6 +144,7 @@ mod testing;
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::Connection;
     use serde_json::json;
 
     use super::*;
@@ -221,13 +210,7 @@ mod tests {
         let (fields, count) = Fields::from_create(serde_json::from_value(sent).unwrap());
         let (ids, at) = store.create(fields, count, "a@b.c").await.unwrap();
         assert_eq!(ids, [1, 2]);
-        let record = store
-            .read(2)
-            .await
-            .unwrap()
-            .unwrap()
-            .to_read_model()
-            .unwrap();
+        let record = store.read(2).unwrap().unwrap().to_read_model().unwrap();
         let read = serde_json::to_value(&record).unwrap();
         let expected = json!({
             "Id": 2, "CoworkerId": 9223372036854775807u64, "BusinessId": 1414201001,
@@ -244,9 +227,7 @@ mod tests {
             "UniqueId": read["UniqueId"]
         });
         assert_eq!(read, expected);
-        assert!(store.read(3).await.unwrap().is_none());
-        // The same record, read on the calling thread.
-        assert_eq!(store.get(2).unwrap(), store.read(2).await.unwrap());
+        assert!(store.read(3).unwrap().is_none());
     }
 
     #[tokio::test]
@@ -276,7 +257,7 @@ mod tests {
             .unwrap()
             .execute_batch("UPDATE coworker_time_passes SET created_on = 'yesterday'")
             .unwrap();
-        let record = Store::open(&path).unwrap().get(1).unwrap().unwrap();
+        let record = Store::open(&path).unwrap().read(1).unwrap().unwrap();
         let error = record.to_read_model().unwrap_err();
         assert!(
             error

@@ -397,7 +397,7 @@ async fn bad_parameters_and_update_bodies_change_nothing() {
     )
     .await;
     let id = created.body["Value"]["Id"].as_i64().unwrap();
-    let before = server.store().get(id).unwrap().unwrap();
+    let before = server.store().read(id).unwrap().unwrap();
     let order_fields: Value = serde_json::from_str::<Value>(nexudus_server_api::SCHEMA_DEFINITIONS)
         .unwrap()["CoworkerTimePassOrderField"]["enum"]
         .clone();
@@ -565,7 +565,7 @@ async fn bad_parameters_and_update_bodies_change_nothing() {
         assert_envelope(&raw.body, &expected, &name);
         assert_eq!(server.count(), 1, "{name} changed the records");
         assert_eq!(
-            server.store().get(id).unwrap().unwrap(),
+            server.store().read(id).unwrap().unwrap(),
             before,
             "{name} changed the record"
         );

@@ -468,7 +468,7 @@ async fn concurrent_updates_and_deletes_of_one_record_never_half_apply() {
         }
         assert!(deleted, "the delete found the record");
         assert_eq!(status(client.get_coworker_time_pass(record).await), 404);
-        assert!(server.store().get(record.get() as i64).unwrap().is_none());
+        assert!(server.store().read(record.get() as i64).unwrap().is_none());
     }
     // Without a delete, the last update wins whole.
     let record = client
@@ -494,7 +494,7 @@ async fn concurrent_updates_and_deletes_of_one_record_never_half_apply() {
     }
     let stored = server
         .store()
-        .get(record.get() as i64)
+        .read(record.get() as i64)
         .unwrap()
         .unwrap()
         .fields;

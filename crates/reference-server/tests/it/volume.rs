@@ -57,7 +57,7 @@ async fn success_envelope_carries_every_documented_key() {
         body["UpdatedOn"].as_str().unwrap().parse().unwrap();
     assert!(updated_on >= before && updated_on <= chrono::Utc::now());
     assert!(body["UpdatedOn"].as_str().unwrap().ends_with('Z'), "UTC");
-    let stored = server.store().get(1).unwrap().unwrap();
+    let stored = server.store().read(1).unwrap().unwrap();
     assert_eq!(stored.updated_by, "creator@example.com");
 }
 
@@ -71,7 +71,7 @@ async fn create_multiple_creates_that_many_and_returns_the_first_id() {
     assert_eq!(second.value.id.get(), 6);
     assert_eq!(server.store().ids().unwrap(), [1, 2, 3, 4, 5, 6]);
     for id in 1..=5 {
-        let record = server.store().get(id).unwrap().unwrap();
+        let record = server.store().read(id).unwrap().unwrap();
         assert_eq!(record.to_read_model().unwrap().create_multiple, 1);
     }
 }
