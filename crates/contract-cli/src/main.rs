@@ -64,6 +64,10 @@ struct Args {
     /// The most operations in one sequence.
     #[arg(long, default_value_t = 24)]
     steps: u32,
+    /// Writers sent at once by the checks of concurrent writes (N creates, N updates of one
+    /// record with N reads racing them, N deletes of one record); 0 skips those checks.
+    #[arg(long, default_value_t = contract::Options::default().writers)]
+    writers: u32,
     /// Leave the records the run made on the server (they carry the marker the summary prints);
     /// by default they are deleted at the end, even after a failure or Ctrl-C.
     #[arg(long)]
@@ -145,6 +149,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
         keep_records: args.keep_records,
         throttle_wait: Duration::from_secs(args.throttle_wait),
         max_creates: args.max_creates,
+        writers: args.writers,
         ..contract::Options::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

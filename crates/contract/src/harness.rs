@@ -191,6 +191,12 @@ pub(crate) struct CaseResult {
     pub(crate) sequence: Option<usize>,
     /// Ids a step's answer gave: (step index, id, `jq` filter that reads it from the answer).
     pub(crate) binds: Vec<(usize, Value, String)>,
+    /// Outcomes that judge another operation than the case's (by outcome index): a read after
+    /// a write judges the write, whichever family of cases made it, so that one fault seen by
+    /// several families is one group.
+    pub(crate) attributed: Vec<(usize, String)>,
+    /// Steps sent at once (ranges of step indexes), for a reproduction that sends them so.
+    pub(crate) at_once: Vec<std::ops::Range<usize>>,
 }
 
 impl CaseResult {
@@ -200,7 +206,24 @@ impl CaseResult {
             outcomes: Vec::new(),
             sequence: None,
             binds: Vec::new(),
+            attributed: Vec::new(),
+            at_once: Vec::new(),
         }
+    }
+
+    /// Pushes an outcome that judges `operation` rather than the case's own.
+    pub(crate) fn push_for(&mut self, operation: &str, outcome: Outcome) {
+        self.attributed
+            .push((self.outcomes.len(), operation.to_owned()));
+        self.outcomes.push(outcome);
+    }
+
+    /// The operation outcome `index` judges: `name` (the case's) unless it was attributed.
+    pub(crate) fn operation_of<'n>(&'n self, index: usize, name: &'n str) -> &'n str {
+        self.attributed
+            .iter()
+            .find(|(at, _)| *at == index)
+            .map_or(name, |(_, operation)| operation.as_str())
     }
 
     /// Whether a check failed the way (check, kind) names.

@@ -40,16 +40,23 @@
 //!   each error code;
 //! - random sequences of creates, reads, lists, updates, deletes and rejected requests, on
 //!   records each sequence makes and marks as its own, must agree at every answer with a model
-//!   of what those records hold (stateful checks).
+//!   of what those records hold (stateful checks);
+//! - every update and delete, of a case or a sequence, is read before (so that a cache holds the
+//!   record) and after: the read must show the write, and after a delete a read, an update and
+//!   the delete again must answer 404;
+//! - writers at once ([`Options::writers`]): N creates make N records with N ids, all listed;
+//!   N updates of one record leave it one update's body whole, and reads racing them see whole
+//!   records; N deletes of one record succeed once (sent only where deleted ids stay gone).
 //!
 //! A run touches only records it shows to be its own: every create carries its marker, and a
 //! read of a record must show that marker (or exactly what the run last wrote) before the run
 //! updates or deletes it; at the end it deletes each record it made and can prove, even when
 //! stopped early. Failed checks are grouped by operation, check and kind of mismatch
-//! ([`Mismatch`]); each group's first case is shrunk to a minimal request and reported with
+//! ([`Mismatch`]), a read after a write judged as the write's whichever case made it; each group's first case is shrunk to a minimal request and reported with
 //! every request it took and a `curl` command for each ([`report`]). [`run`] works against any
 //! server URL, and stays bounded whatever the server answers.
 
+mod at_once;
 pub mod checks;
 pub mod drift;
 mod exchange;
@@ -126,12 +133,24 @@ pub fn total_cases(api: &Api, target: &Target, options: &Options) -> u64 {
     let Ok(spec) = plan::Spec::load(api) else {
         return 0;
     };
-    let resources = resource::Resource::all(&spec).0.len();
+    let resources = resource::Resource::all(&spec).0;
+    // One case of writes at once for the creates, the updates and the deletes of each.
+    let at_once: u64 = if options.writers > 0 {
+        resources
+            .iter()
+            .map(|resource| {
+                1 + u64::from(resource.update.is_some()) + u64::from(resource.delete.is_some())
+            })
+            .sum()
+    } else {
+        0
+    };
     spec.operations
         .iter()
         .map(|operation| cases_per_operation(operation, options, &spec))
         .sum::<u64>()
-        + resources as u64 * u64::from(options.sequences)
+        + resources.len() as u64 * u64::from(options.sequences)
+        + at_once
         + sign_in
 }
 

@@ -5,10 +5,13 @@
 use serde_json::Value;
 use spec_strategies::Request;
 
+use api_description::Operation;
+
 use crate::harness::{CaseResult, Credentials, Runner, Sent, unanswered};
 
 use crate::{
-    checks, follow,
+    checks::{self, Outcome},
+    follow,
     plan::Plan,
     records::Proof,
     vocabulary::{Check, Gone, Mismatch},
@@ -252,39 +255,84 @@ impl Runner<'_> {
             return;
         };
         let again = follow::same_path(request);
-        for (gone, operation) in [
-            (Gone::ReadAfterDelete, read),
-            (Gone::DeleteAgain, plan.operation),
-        ] {
-            // The delete is sent again only once a read of the id answers 404: an id the server
+        let update = self
+            .resources
+            .iter()
+            .find(|resource| {
+                resource.delete.is_some_and(|delete| {
+                    delete.operation.operation_id == plan.operation.operation_id
+                })
+            })
+            .and_then(|resource| {
+                let update = resource.update?;
+                let id = resource.id_in(plan, request)?;
+                let mut sent = resource
+                    .aimed(
+                        update,
+                        self.fixed[update.operation.operation_id].clone(),
+                        &id,
+                    )
+                    .ok()?;
+                resource.mark(&mut sent, &self.records.marker);
+                Some((update.operation, sent))
+            });
+        let mut tries = vec![(Gone::ReadAfterDelete, read, again.clone())];
+        tries.extend(update.map(|(update, sent)| (Gone::UpdateAfterDelete, update, sent)));
+        tries.push((Gone::DeleteAgain, plan.operation, again));
+        for (gone, operation, sent) in tries {
+            // Writes are sent again only once a read of the id answers 404: an id the server
             // gave again may name another's record by now.
-            let read_found_nothing = result.outcomes.last().is_some_and(|(check, outcome)| {
+            let read_found_nothing = result.outcomes.iter().any(|(check, outcome)| {
                 *check == Check::GoneAfterDelete(Gone::ReadAfterDelete) && outcome.is_ok()
             });
             if operation.response(404).is_none()
-                || (gone == Gone::DeleteAgain && !read_found_nothing)
+                || (gone != Gone::ReadAfterDelete && !read_found_nothing)
             {
                 continue;
             }
-            let exchange = self.send(operation, Credentials::Token, &again, None).await;
-            let check = Check::GoneAfterDelete(gone);
-            result.steps.push(Sent {
-                what: check.to_string().trim_end_matches(": 404").to_owned(),
-                credentials: Credentials::Token,
-                exchange: exchange.as_ref().ok().cloned(),
-            });
-            let outcome = exchange.map_err(unanswered).and_then(|exchange| {
-                checks::check(exchange.status == 404, || {
-                    Mismatch::new(
-                        format!("answered {}", exchange.status),
-                        format!(
-                            "{} answered {}, not 404, after the record was deleted",
-                            operation.operation_id, exchange.status
-                        ),
-                    )
-                })
-            });
-            result.outcomes.push((check, outcome));
+            let (step, verdict, answer) = self.gone(gone, operation, &sent).await;
+            result.steps.push(step);
+            result.outcomes.push(verdict);
+            for outcome in answer {
+                result.push_for(operation.operation_id, outcome);
+            }
         }
+    }
+
+    /// Sends `request` of `operation` on a deleted record: whether it answered 404 (a check of
+    /// the delete), then, when it did, whether that 404 is the one `operation` documents (checks
+    /// of `operation`, whichever case sent it).
+    pub(crate) async fn gone(
+        &self,
+        gone: Gone,
+        operation: &'static Operation,
+        request: &Request,
+    ) -> (Sent, Outcome, Vec<Outcome>) {
+        let exchange = self
+            .send(operation, Credentials::Token, request, None)
+            .await;
+        let check = Check::GoneAfterDelete(gone);
+        let step = Sent {
+            what: check.to_string().trim_end_matches(": 404").to_owned(),
+            credentials: Credentials::Token,
+            exchange: exchange.as_ref().ok().cloned(),
+        };
+        let mut outcomes = Vec::new();
+        let outcome = match &exchange {
+            Err(message) => Err(unanswered(message.clone())),
+            Ok(exchange) => checks::check(exchange.status == 404, || {
+                Mismatch::new(
+                    format!("answered {}", exchange.status),
+                    format!(
+                        "{} answered {}, not 404, after the record was deleted",
+                        operation.operation_id, exchange.status
+                    ),
+                )
+            }),
+        };
+        if let (true, Ok(exchange)) = (outcome.is_ok(), &exchange) {
+            self.judge_answer(operation, exchange, 404, &mut outcomes);
+        }
+        (step, (check, outcome), outcomes)
     }
 }

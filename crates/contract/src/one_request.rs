@@ -91,7 +91,7 @@ pub(crate) const OPERATION_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 pub(crate) fn one_step(
     credentials: Credentials,
     sent: Result<Exchange, String>,
-) -> Result<(CaseResult, Exchange), CaseResult> {
+) -> Result<(CaseResult, Exchange), Box<CaseResult>> {
     let mut result = CaseResult::new();
     result.steps.push(Sent {
         what: CASE_STEP.to_owned(),
@@ -100,7 +100,9 @@ pub(crate) fn one_step(
     });
     match sent {
         Ok(exchange) => Ok((result, exchange)),
-        Err(message) => Err(result.failure(Check::Request, unanswered(message))),
+        Err(message) => Err(Box::new(
+            result.failure(Check::Request, unanswered(message)),
+        )),
     }
 }
 
@@ -558,7 +560,7 @@ impl Runner<'_> {
             .await;
         let (mut result, exchange) = match one_step(credentials, sent) {
             Ok(sent) => sent,
-            Err(failed) => return (failed, false),
+            Err(failed) => return (*failed, false),
         };
         let shaped = self.judge_answer(operation, &exchange, expected, &mut result.outcomes);
         if !shaped || exchange.status != expected {
@@ -622,7 +624,7 @@ impl Runner<'_> {
             .await;
         let (mut result, exchange) = match one_step(credentials, sent) {
             Ok(sent) => sent,
-            Err(failed) => return failed,
+            Err(failed) => return *failed,
         };
         self.answered(operation, credentials, &exchange);
         self.made(plan, &exchange);

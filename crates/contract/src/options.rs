@@ -114,7 +114,7 @@ pub struct Options {
     pub max_shrink_requests: u32,
     /// How many cases are in flight at once (shrinking always runs alone).
     pub concurrency: usize,
-    /// Keep every request sent in [`Report::sent`] (for a replay).
+    /// Keep every request sent in [`Report::sent`](crate::Report::sent) (for a replay).
     pub log_requests: bool,
     /// Sequences of operations the stateful checks run (per resource).
     pub sequences: u32,
@@ -129,6 +129,9 @@ pub struct Options {
     /// count from the body (it is lowered to this): every record a run makes is deleted at the
     /// end, one request each, which against a throttled server is most of the run.
     pub max_creates: Option<u64>,
+    /// How many writers the checks of writes at once send together (creates, updates of one
+    /// record, deletes of one record); zero skips those checks.
+    pub writers: u32,
 }
 
 impl Options {
@@ -151,11 +154,13 @@ impl Default for Options {
             // Under the generated client's own 30 s timeout, which a typed request's waits share.
             throttle_wait: Duration::from_secs(20),
             max_creates: None,
+            // Small enough for a live account's limits on writes, enough to interleave.
+            writers: 4,
         }
     }
 }
 
-/// Why a run could not start (a failing check is not an error: it is in the [`Report`]).
+/// Why a run could not start (a failing check is not an error: it is in the [`Report`](crate::Report)).
 #[derive(Debug, thiserror::Error)]
 pub enum ContractError {
     /// The spec cannot be checked: its schemas do not compile, cannot be turned into

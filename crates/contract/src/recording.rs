@@ -68,18 +68,18 @@ impl Runner<'_> {
             }
             let budget = SHRINK_BUDGETS * u64::from(self.options.max_shrink_requests);
             let shrunk = if state.shrink_spent < budget {
-                let (check, kind) = &opened[0];
+                let (_, check, kind) = &opened[0];
                 self.shrink(state, &mut trees[index], check, kind, &run)
                     .await
             } else {
                 None
             };
-            for (check, kind) in &opened {
+            for (operation, check, kind) in &opened {
                 let shown = match &shrunk {
                     Some(shrunk) if shrunk.fails(check, kind) => shrunk,
                     _ => &result,
                 };
-                self.attach(state, name, case, shown, check, kind);
+                self.attach(state, operation, case, shown, check, kind);
             }
         }
     }
@@ -126,27 +126,28 @@ impl Runner<'_> {
 
     /// Records a fixed case's checks, and shows it as the reproduction of each group it opened.
     pub(crate) fn finish(&self, state: &mut State, name: &str, case: Case, result: &CaseResult) {
-        for (check, kind) in self.record_case(state, name, case, result) {
-            self.attach(state, name, case, result, &check, &kind);
+        for (operation, check, kind) in self.record_case(state, name, case, result) {
+            self.attach(state, &operation, case, result, &check, &kind);
         }
     }
 
     /// Counts one case, its requests and each of its checks, failures into their groups; the
-    /// groups it opened, as (check, kind).
+    /// groups it opened, as (operation, check, kind).
     pub(crate) fn record_case(
         &self,
         state: &mut State,
         name: &str,
         case: Case,
         result: &CaseResult,
-    ) -> Vec<(Check, String)> {
+    ) -> Vec<(String, Check, String)> {
         let mut opened = Vec::new();
-        for (check, outcome) in &result.outcomes {
-            state.report.record(name, case, check, outcome.is_ok());
+        for (index, (check, outcome)) in result.outcomes.iter().enumerate() {
+            let operation = result.operation_of(index, name);
+            state.report.record(operation, case, check, outcome.is_ok());
             if let Err(mismatch) = outcome
-                && state.report.group(name, case, check, mismatch)
+                && state.report.group(operation, case, check, mismatch)
             {
-                opened.push((check.clone(), mismatch.kind.clone()));
+                opened.push((operation.to_owned(), check.clone(), mismatch.kind.clone()));
             }
         }
         *state
@@ -214,6 +215,7 @@ impl Runner<'_> {
                     .filter(|(step, _, _)| *step == index)
                     .map(|(_, id, filter)| (id.to_string(), filter.clone()))
                     .collect();
+                let at_once = result.at_once.iter().any(|range| range.contains(&index));
                 let auth = match sent.credentials {
                     Credentials::Token => format!("${}", names.token),
                     Credentials::None => String::new(),
@@ -237,6 +239,7 @@ impl Runner<'_> {
                             &exchange.request_body,
                         ),
                         binds,
+                        at_once,
                     },
                     None => report::Step {
                         what: sent.what.clone(),
@@ -245,6 +248,7 @@ impl Runner<'_> {
                         response_body: "(no response)".into(),
                         curl: String::new(),
                         binds,
+                        at_once,
                     },
                 }
             })

@@ -23,6 +23,8 @@ pub enum Case {
     SignIn(SignIn),
     /// A sequence of the stateful checks.
     Sequence,
+    /// Writes sent at once.
+    AtOnce,
     /// After every case: each documented status a client can cause was produced.
     Coverage,
     /// The JSON Schema the shared types derive, against the spec.
@@ -104,6 +106,7 @@ impl fmt::Display for Case {
             Case::Transport(transport) => write!(f, "transport: {transport}"),
             Case::SignIn(sign_in) => write!(f, "sign-in: {sign_in}"),
             Case::Sequence => f.write_str("sequence"),
+            Case::AtOnce => f.write_str("at once"),
             Case::Coverage => f.write_str("coverage"),
             Case::Types => f.write_str("types"),
             Case::CleanUp => f.write_str("clean-up"),
@@ -235,6 +238,20 @@ pub enum Check {
     IdsNeverReused,
     /// The list holds exactly the sequence's live records.
     HoldsExactlyTheLive,
+    /// Writes sent at once leave the records as some order of them, one after the other, would.
+    AtOnce(AtOnce),
+}
+
+/// Writes sent at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AtOnce {
+    /// N creates make N records, with N ids, all listed.
+    Creates,
+    /// N updates of one record leave it one update's body whole (by id and by list), and a
+    /// read racing them shows a whole record.
+    Updates,
+    /// N deletes of one record: one success, the others 404, and the record gone.
+    Deletes,
 }
 
 /// The request that must find a deleted record gone.
@@ -242,6 +259,8 @@ pub enum Check {
 pub enum Gone {
     /// The read of the same path.
     ReadAfterDelete,
+    /// An update of the same record.
+    UpdateAfterDelete,
     /// The delete, sent again.
     DeleteAgain,
 }
@@ -325,6 +344,9 @@ impl fmt::Display for Check {
             Check::Filters => f.write_str("filters"),
             Check::ReadsBackAsSent => f.write_str("reads back as sent"),
             Check::GoneAfterDelete(Gone::ReadAfterDelete) => f.write_str("read after delete: 404"),
+            Check::GoneAfterDelete(Gone::UpdateAfterDelete) => {
+                f.write_str("update after delete: 404")
+            }
             Check::GoneAfterDelete(Gone::DeleteAgain) => f.write_str("delete again: 404"),
             Check::ErrorEnvelope => f.write_str("error envelope"),
             Check::ErrorsListed => f.write_str("Errors listed"),
@@ -348,6 +370,15 @@ impl fmt::Display for Check {
             Check::AddsAsManyAsItSays => f.write_str("adds as many records as it says"),
             Check::IdsNeverReused => f.write_str("ids are never reused"),
             Check::HoldsExactlyTheLive => f.write_str("the list holds exactly the live records"),
+            Check::AtOnce(AtOnce::Creates) => {
+                f.write_str("creates at once: as many records, ids and listings")
+            }
+            Check::AtOnce(AtOnce::Updates) => {
+                f.write_str("updates at once: one writer's record, whole")
+            }
+            Check::AtOnce(AtOnce::Deletes) => {
+                f.write_str("deletes at once: one success, then gone")
+            }
         }
     }
 }

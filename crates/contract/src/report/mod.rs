@@ -92,6 +92,9 @@ pub struct Step {
     /// Ids its answer gave that later steps use: (the id as JSON, a `jq` filter that reads it
     /// from the answer). The script reads them into shell variables.
     pub binds: Vec<(String, String)>,
+    /// Sent at once with the steps beside it that are too (in the order the client saw them
+    /// answered): the script sends them together.
+    pub at_once: bool,
 }
 
 /// The outcome of a run.

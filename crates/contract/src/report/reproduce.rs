@@ -50,6 +50,14 @@ impl Failure {
                 status => status.to_string(),
             };
             let _ = writeln!(out, "\n# {}. {} -> {status}", number + 1, step.what);
+            if step.at_once {
+                // In the background, so that the steps sent at once are in flight together.
+                let _ = writeln!(out, "{{\n{curl}\n}} &");
+                if !self.steps.get(number + 1).is_some_and(|next| next.at_once) {
+                    out.push_str("wait\n");
+                }
+                continue;
+            }
             if step.binds.is_empty() {
                 let _ = writeln!(out, "{curl}");
                 continue;
@@ -231,6 +239,7 @@ mod tests {
             response_body: String::new(),
             curl,
             binds,
+            at_once: false,
         };
         let failure = super::Failure {
             operation: "stateful".into(),

@@ -21,7 +21,7 @@ use crate::{
     plan::{Plan, Spec},
     records::Proof,
     resource::Resource,
-    vocabulary::{Action as Acting, Check, Mismatch, Problems, Step},
+    vocabulary::{Action as Acting, Check, Mismatch, Step},
 };
 use proptest::{
     prelude::*,
@@ -30,6 +30,7 @@ use proptest::{
 use serde_json::Value;
 use spec_strategies::{InvalidRequest, Request};
 
+mod follow_ups;
 mod lists;
 mod model;
 mod writes;
@@ -283,6 +284,18 @@ impl Sequence<'_, '_> {
         self.result.outcomes.push((check, outcome));
     }
 
+    /// Records a check that judges `operation` (a write a read follows up), as [`Self::record`]
+    /// does.
+    fn record_for(&mut self, operation: &str, check: Check, outcome: Result<(), Mismatch>) {
+        if self.failed {
+            return;
+        }
+        let label = self.label();
+        let outcome = outcome.map_err(|mismatch| mismatch.within(&label));
+        self.failed = outcome.is_err();
+        self.result.push_for(operation, (check, outcome));
+    }
+
     /// Which step a request belongs to, for the report.
     fn label(&self) -> String {
         match self.result.sequence {
@@ -362,25 +375,7 @@ impl Sequence<'_, '_> {
                 let read = resource.read;
                 match self.model.aim(pick, &self.never) {
                     Aim::Live(at) => {
-                        let id = self.model.live[at].id.clone();
-                        let Some(request) = self.aimed(read, request, &id) else {
-                            return;
-                        };
-                        let what = format!("read record {id}");
-                        if let Some(exchange) = self
-                            .expect(Step::Read, what, read, &request, read.success_status)
-                            .await
-                        {
-                            let problems = match exchange.response_json() {
-                                Some(got) => self.compare(at, &got),
-                                None => {
-                                    let mut problems = Problems::default();
-                                    problems.add("not JSON", "the body is not JSON");
-                                    problems
-                                }
-                            };
-                            self.record(Check::MatchesTheModel.at(Step::Read), problems.result());
-                        }
+                        self.read_live(at, request, "").await;
                     }
                     Aim::Gone(id) => {
                         self.absent(Acting::Read, read, request, &id).await;
@@ -398,6 +393,12 @@ impl Sequence<'_, '_> {
                             return;
                         };
                         resource.mark(&mut request, &self.marker);
+                        // Read first, so that a cache in front of the store holds the record the
+                        // update must replace.
+                        let fixed = self.runner.fixed[resource.read.operation.operation_id].clone();
+                        if !self.read_live(at, &fixed, " before the update").await {
+                            return;
+                        }
                         let what = format!("update record {id}");
                         if self
                             .expect(Step::Update, what, update, &request, update.success_status)
@@ -414,6 +415,7 @@ impl Sequence<'_, '_> {
                                 };
                             }
                             record.learned.clear();
+                            self.read_after_update(at, update, &request).await;
                         }
                     }
                     Aim::Gone(id) => {
@@ -431,6 +433,10 @@ impl Sequence<'_, '_> {
                         let Some(request) = self.aimed(delete, request, &id) else {
                             return;
                         };
+                        let fixed = self.runner.fixed[resource.read.operation.operation_id].clone();
+                        if !self.read_live(at, &fixed, " before the delete").await {
+                            return;
+                        }
                         let what = format!("delete record {id}");
                         if self
                             .expect(Step::Delete, what, delete, &request, delete.success_status)
@@ -438,7 +444,8 @@ impl Sequence<'_, '_> {
                             .is_some()
                         {
                             self.model.live.remove(at);
-                            self.model.deleted.push(id);
+                            self.model.deleted.push(id.clone());
+                            self.gone_everywhere(delete, &id).await;
                         }
                     }
                     Aim::Gone(id) => {

@@ -4,6 +4,8 @@
 mod broken;
 mod deviant;
 mod deviants;
+mod hunted;
+mod hunts;
 mod reference;
 mod snapshots;
 

@@ -83,14 +83,14 @@ async fn the_runner_checks_the_fixture_api_as_it_checks_any() {
     );
     held("get-widget", Case::NotFound, Check::Status);
     held("delete.widget", Case::Valid, Check::ContentType);
-    // The fixture has no resource the stateful checks can scope to their own records, nor a
-    // token endpoint: the report says so rather than pass them unchecked, and says that what
-    // the puts wrote stays.
+    // The fixture has no resource the stateful checks and the writes at once can scope to their
+    // own records, nor a token endpoint: the report says so rather than pass them unchecked, and
+    // says that what the puts wrote stays.
     assert!(
         report
             .skipped
             .iter()
-            .any(|note| note.starts_with("stateful checks of put_widget")),
+            .any(|note| note.starts_with("stateful checks and writes at once of put_widget")),
         "{:?}",
         report.skipped
     );
