@@ -43,6 +43,8 @@ async fn strict(request: Request, next: Next) -> axum::response::Response {
 #[derive(Default)]
 pub(crate) struct Widgets {
     pub(crate) stored: Mutex<BTreeMap<i64, WidgetV2>>,
+    /// Widgets read, for [`Fault::CacheOutlivesDelete`].
+    pub(crate) cached: Mutex<BTreeMap<i64, WidgetV2>>,
     /// The one way it breaks the contract, if any.
     pub(crate) fault: Option<Fault>,
 }
@@ -54,6 +56,8 @@ pub(crate) enum Fault {
     DeleteKeepsTheWidget,
     /// A put stores the widget without its weight.
     PutDropsTheWeight,
+    /// Reads are answered from a cache that a put invalidates and a delete does not.
+    CacheOutlivesDelete,
 }
 
 fn problem(problems: Vec<String>) -> ProblemReport {
@@ -146,8 +150,20 @@ impl WidgetsApi for Widgets {
     }
 
     async fn get_widget(&self, _: (), id: i64) -> GetWidgetResponse {
+        let caching = self.fault == Some(Fault::CacheOutlivesDelete);
+        let hit = caching
+            .then(|| self.cached.lock().unwrap().get(&id).cloned())
+            .flatten();
+        if let Some(widget) = hit {
+            return GetWidgetResponse::Ok(widget);
+        }
         match self.stored.lock().unwrap().get(&id) {
-            Some(widget) => GetWidgetResponse::Ok(widget.clone()),
+            Some(widget) => {
+                if caching {
+                    self.cached.lock().unwrap().insert(id, widget.clone());
+                }
+                GetWidgetResponse::Ok(widget.clone())
+            }
             None => GetWidgetResponse::NotFound(problem(vec![format!("no widget {id}")])),
         }
     }
@@ -158,6 +174,7 @@ impl WidgetsApi for Widgets {
             stored.weight = None;
         }
         self.stored.lock().unwrap().insert(id, stored);
+        self.cached.lock().unwrap().remove(&id);
         PutWidgetResponse::Ok(body)
     }
 
