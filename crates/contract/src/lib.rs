@@ -46,7 +46,8 @@
 //!   the delete again must answer 404;
 //! - writers at once ([`Options::writers`]): N creates make N records with N ids, all listed;
 //!   N updates of one record leave it one update's body whole, and reads racing them see whole
-//!   records; N deletes of one record succeed once (sent only where deleted ids stay gone).
+//!   records; N deletes of one record succeed once (sent only once a record deleted alone
+//!   reads as gone).
 //!
 //! A run touches only records it shows to be its own: every create carries its marker, and a
 //! read of a record must show that marker (or exactly what the run last wrote) before the run

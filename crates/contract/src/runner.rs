@@ -192,33 +192,12 @@ pub(crate) async fn run(
                 .saturating_sub(state.report.shrinking - shrinking);
         }
         if options.writers > 0 {
-            // Deletes sent together are aimed at one id, and only the first finds the run's
-            // record: on a server where a deleted id can name another record, the rest could
-            // reach it. They are sent only where every read after a delete found nothing.
-            let after_delete = state
-                .report
-                .tallies
-                .iter()
-                .filter(|((_, _, check), _)| {
-                    *check == Check::GoneAfterDelete(crate::vocabulary::Gone::ReadAfterDelete)
-                })
-                .fold((0, 0), |(passed, failed), (_, tally)| {
-                    (passed + tally.passed, failed + tally.failed)
-                });
-            let deletes = after_delete.0 > 0 && after_delete.1 == 0;
-            if !deletes {
-                state.report.skipped.push(
-                    "deletes at once: a deleted record's id was not shown to stay gone, so \
-                     deletes sent together could reach a record that is not the run's"
-                        .to_owned(),
-                );
-            }
             for index in 0..runner.resources.len() {
                 if runner.health.gone() {
                     break;
                 }
                 let writers = options.writers as usize;
-                for (operation, result) in runner.at_once(index, writers, deletes).await {
+                for (operation, result) in runner.at_once(index, writers).await {
                     runner.finish(&mut state, &operation, Case::AtOnce, &result);
                     on_case();
                 }

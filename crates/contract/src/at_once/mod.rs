@@ -38,13 +38,8 @@ struct Raced<'p> {
 
 impl Runner<'_> {
     /// The checks of writers at once on `resource` (index `index`), each a case judged as the
-    /// operation it names; the deletes at once only where `deletes` (deleted ids stay gone).
-    pub(crate) async fn at_once(
-        &self,
-        index: usize,
-        writers: usize,
-        deletes: bool,
-    ) -> Vec<(String, CaseResult)> {
+    /// operation it names.
+    pub(crate) async fn at_once(&self, index: usize, writers: usize) -> Vec<(String, CaseResult)> {
         let resource = &self.resources[index];
         let mut cases = vec![(
             resource.create.operation.operation_id.to_owned(),
@@ -56,7 +51,7 @@ impl Runner<'_> {
                 self.updates_at_once(index, update, writers).await,
             ));
         }
-        if let Some(delete) = resource.delete.filter(|_| deletes) {
+        if let Some(delete) = resource.delete {
             cases.push((
                 delete.operation.operation_id.to_owned(),
                 self.deletes_at_once(index, delete, writers).await,
@@ -308,6 +303,7 @@ impl Runner<'_> {
         let resource = &self.resources[index];
         let read = resource.read;
         let check = Check::AtOnce(AtOnce::Updates);
+        let create_id = resource.create.operation.operation_id;
         let marker = self.records.sequence_marker();
         let mut result = CaseResult::new();
         let Some((id, created)) = self.made_for(index, &marker, &check, &mut result).await else {
@@ -320,7 +316,7 @@ impl Runner<'_> {
                 result
                     .outcomes
                     .push((Check::SetUp, Err(Mismatch::new("no bodies", message))));
-                self.clear(index, &marker, vec![id], "").await;
+                self.clear(index, &marker, vec![id], create_id).await;
                 return result;
             }
         };
@@ -437,8 +433,7 @@ impl Runner<'_> {
                 .push((Check::ReadsBackAsSent, Err(mismatch)));
         }
         result.outcomes.push((check, problems.result()));
-        self.clear(index, &marker, vec![id], update.operation.operation_id)
-            .await;
+        self.clear(index, &marker, vec![id], create_id).await;
         result
     }
 
@@ -467,6 +462,56 @@ impl Runner<'_> {
         exchange
     }
 
+    /// Makes a record under `marker`, deletes it alone and reads it: whether the read found it
+    /// gone (each failure in `result`, judged as the reads after any delete are).
+    async fn stays_gone(
+        &self,
+        index: usize,
+        delete: &Plan,
+        marker: &str,
+        result: &mut CaseResult,
+    ) -> bool {
+        let resource = &self.resources[index];
+        let read = resource.read;
+        let Some((id, _)) = self.made_for(index, marker, &Check::SetUp, result).await else {
+            return false;
+        };
+        let aimed = |plan: &Plan| {
+            resource.aimed(plan, self.fixed[plan.operation.operation_id].clone(), &id)
+        };
+        let (Ok(alone), Ok(again)) = (aimed(delete), aimed(read)) else {
+            return false;
+        };
+        let exchange = self
+            .send(delete.operation, Credentials::Token, &alone, None)
+            .await;
+        result.steps.push(Sent {
+            what: format!("set-up: delete record {id} alone"),
+            credentials: Credentials::Token,
+            exchange: exchange.as_ref().ok().cloned(),
+        });
+        if !exchange.is_ok_and(|exchange| exchange.status == delete.success_status) {
+            result.outcomes.push((
+                Check::SetUp,
+                Err(Mismatch::new(
+                    "the delete failed",
+                    format!("a delete of record {id} alone did not succeed"),
+                )),
+            ));
+            return false;
+        }
+        let (step, verdict, answer) = self
+            .gone(Gone::ReadAfterDelete, read.operation, &again)
+            .await;
+        result.steps.push(step);
+        let gone = verdict.1.is_ok();
+        result.outcomes.push(verdict);
+        for outcome in answer {
+            result.push_for(read.operation.operation_id, outcome);
+        }
+        gone
+    }
+
     /// `count` valid bodies of `update`, as unlike each other as the drawn ones allow: a record
     /// made of parts of two of them is then none of them, wherever the parts were cut.
     fn distinct_bodies(&self, update: &Plan, count: usize) -> Result<Vec<Request>, String> {
@@ -493,11 +538,18 @@ impl Runner<'_> {
         let check = Check::AtOnce(AtOnce::Deletes);
         let marker = self.records.sequence_marker();
         let mut result = CaseResult::new();
+        let fixed = self.fixed[delete.operation.operation_id].clone();
+        // Deletes sent together are aimed at one id, and only the first finds the run's record:
+        // where a deleted id can name another record, the rest could reach it. So a record is
+        // first deleted alone, and a read must find it gone.
+        if !self.stays_gone(index, delete, &marker, &mut result).await {
+            self.clear(index, &marker, Vec::new(), "").await;
+            return result;
+        }
         let Some((id, _)) = self.made_for(index, &marker, &check, &mut result).await else {
             self.clear(index, &marker, Vec::new(), "").await;
             return result;
         };
-        let fixed = self.fixed[delete.operation.operation_id].clone();
         let requests = (1..=writers)
             .filter_map(|n| {
                 let request = resource.aimed(delete, fixed.clone(), &id).ok()?;
@@ -548,8 +600,13 @@ impl Runner<'_> {
             }
         }
         result.outcomes.push((check, problems.result()));
-        self.clear(index, &marker, remaining, delete.operation.operation_id)
-            .await;
+        self.clear(
+            index,
+            &marker,
+            remaining,
+            resource.create.operation.operation_id,
+        )
+        .await;
         result
     }
 }

@@ -86,7 +86,11 @@ impl Sequence<'_, '_> {
         }
         tries.push((Gone::DeleteAgain, delete, fixed(delete)));
         for (gone, plan, request) in tries {
+            // Writes follow only a read that found nothing: the id may name another's record.
             if plan.operation.response(404).is_none() {
+                if gone == Gone::ReadAfterDelete {
+                    return;
+                }
                 continue;
             }
             let Some(mut request) = self.aimed(plan, &request, id) else {
