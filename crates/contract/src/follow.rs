@@ -128,24 +128,31 @@ pub(crate) fn unlabelled_absent(
     definitions: &Map<String, Value>,
     nth: u64,
 ) -> Option<Request> {
-    let setup = plan.setup.as_ref()?;
-    let linked: Vec<&str> = setup
-        .link
-        .parameters
-        .iter()
-        .map(|(_, name, _)| name.as_str())
-        .chain(
-            setup
-                .link
-                .body
-                .iter()
-                .map(|(pointer, _)| pointer.trim_start_matches('/')),
-        )
-        .collect();
-    if linked.iter().any(|name| violates(case, name)) {
+    if plan.setup.is_none() || violates_link(plan, case) {
         return None;
     }
     absent(plan, case.request.clone(), definitions, nth).ok()
+}
+
+/// Whether one of an invalid request's violations is in a value that the link into `plan` sets
+/// (a parameter or a body property: the identifier of the record it acts on), or in the body as a
+/// whole.
+pub(crate) fn violates_link(plan: &Plan, case: &InvalidRequest) -> bool {
+    plan.setup.as_ref().is_some_and(|setup| {
+        setup
+            .link
+            .parameters
+            .iter()
+            .map(|(_, name, _)| name.as_str())
+            .chain(
+                setup
+                    .link
+                    .body
+                    .iter()
+                    .map(|(pointer, _)| pointer.trim_start_matches('/')),
+            )
+            .any(|name| violates(case, name))
+    })
 }
 
 /// Whether one of an invalid request's violations is in `name` (a parameter, or a top-level

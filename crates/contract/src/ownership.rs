@@ -109,9 +109,8 @@ impl Runner<'_> {
             let differ: Vec<&str> = written
                 .iter()
                 .filter(|(name, value)| {
-                    !record.get(*name).is_some_and(|read| {
-                        checks::same_value(formats.get(*name).map(String::as_str), value, read)
-                    })
+                    let format = formats.get(*name).map(String::as_str);
+                    !checks::reads_as_written(format, value, record.get(*name))
                 })
                 .map(|(name, _)| name.as_str())
                 .collect();

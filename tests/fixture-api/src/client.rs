@@ -7,6 +7,60 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`GadgetsListLabel`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct GadgetsListLabel(::std::string::String);
+    impl ::std::ops::Deref for GadgetsListLabel {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GadgetsListLabel> for ::std::string::String {
+        fn from(value: GadgetsListLabel) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GadgetsListLabel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GadgetsListLabel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GadgetsListLabel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GadgetsListLabel {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`WidgetsListName`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -102,7 +156,10 @@ operations on one path, a response without a body, links, and schema and operati
 with `-`, `.` and `_`: it proves that the generators need no change for operations other than
 the Nexudus ones, and that every Rust name comes from the type space or the generated client;
 and, checked by the contract runner as it checks the Nexudus API, that the runner needs none
-either. Generated into this crate by `cargo xtask codegen`.
+either. Widgets are written at ids the client chooses; gadgets are made by the server, listed
+in pages and filtered by label, so that the runner's stateful checks and writes at once run
+on them as on any resource they can scope to their own records. Generated into this crate by
+`cargo xtask codegen`.
 
 
 Version: 1*/
@@ -156,6 +213,277 @@ impl ClientInfo<()> for Client {
 impl ClientHooks<()> for &Client {}
 #[allow(clippy::all)]
 impl Client {
+    /**Sends a `GET` request to `/gadgets`
+
+*/
+    /**
+# Errors
+
+`Error::ErrorResponse` with the decoded body for 400, 401; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+    pub async fn gadgets_list<'a>(
+        &'a self,
+        label: Option<&'a types::GadgetsListLabel>,
+        page: Option<::std::num::NonZeroU32>,
+        size: Option<::std::num::NonZeroU32>,
+    ) -> Result<
+        ResponseValue<crate::types::GadgetPage>,
+        Error<crate::types::ProblemReport>,
+    > {
+        let url = format!("{}/gadgets", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("label", &label))
+            .query(&progenitor_client::QueryParam::new("page", &page))
+            .query(&progenitor_client::QueryParam::new("size", &size))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "gadgets_list",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Sends a `POST` request to `/gadgets`
+
+*/
+    /**
+# Errors
+
+`Error::ErrorResponse` with the decoded body for 400, 401, 413, 415; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+    pub async fn gadgets_create<'a>(
+        &'a self,
+        body: &'a crate::types::GadgetDraft,
+    ) -> Result<
+        ResponseValue<crate::types::Gadget>,
+        Error<crate::types::ProblemReport>,
+    > {
+        let url = format!("{}/gadgets", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "gadgets_create",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            201u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Sends a `GET` request to `/gadgets/{id}`
+
+*/
+    /**
+# Errors
+
+`Error::ErrorResponse` with the decoded body for 400, 401, 404; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+    pub async fn get_gadget<'a>(
+        &'a self,
+        id: ::std::num::NonZeroU64,
+    ) -> Result<
+        ResponseValue<crate::types::Gadget>,
+        Error<crate::types::ProblemReport>,
+    > {
+        let url = format!("{}/gadgets/{}", self.baseurl, encode_path(& id.to_string()),);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_gadget",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Sends a `PUT` request to `/gadgets/{id}`
+
+*/
+    /**
+# Errors
+
+`Error::ErrorResponse` with the decoded body for 400, 401, 404, 413, 415; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+    pub async fn put_gadget<'a>(
+        &'a self,
+        id: ::std::num::NonZeroU64,
+        body: &'a crate::types::GadgetDraft,
+    ) -> Result<
+        ResponseValue<crate::types::Gadget>,
+        Error<crate::types::ProblemReport>,
+    > {
+        let url = format!("{}/gadgets/{}", self.baseurl, encode_path(& id.to_string()),);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .put(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "put_gadget",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Sends a `DELETE` request to `/gadgets/{id}`
+
+*/
+    /**
+# Errors
+
+`Error::ErrorResponse` with the decoded body for 400, 401, 404; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+    pub async fn delete_gadget<'a>(
+        &'a self,
+        id: ::std::num::NonZeroU64,
+    ) -> Result<ResponseValue<()>, Error<crate::types::ProblemReport>> {
+        let url = format!("{}/gadgets/{}", self.baseurl, encode_path(& id.to_string()),);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .delete(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "delete_gadget",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            204u16 => Ok(ResponseValue::empty(response)),
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Sends a `GET` request to `/widgets`
 
 */
@@ -381,7 +709,11 @@ impl Client {
 /// For each operation with a JSON body: the method's name (as `OperationInfo` gives
 /// it) and the component schema its body must satisfy, in the types'
 /// `SCHEMA_DEFINITIONS`.
-pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[("put_widget", "widget.v2")];
+pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[
+    ("gadgets_create", "gadget.draft"),
+    ("put_gadget", "gadget.draft"),
+    ("put_widget", "widget.v2"),
+];
 /// Every operation callable by its operationId with JSON arguments, through the typed
 /// method: what a contract runner drives the client with.
 pub mod dispatch {
@@ -394,6 +726,29 @@ pub mod dispatch {
         arguments: &Arguments,
     ) -> ::std::result::Result<Answer, DispatchError> {
         match operation_id {
+            "gadgets.list" => {
+                let label = optional(&arguments.query, "label")?;
+                let page = optional(&arguments.query, "page")?;
+                let size = optional(&arguments.query, "size")?;
+                answer(client.gadgets_list(label.as_ref(), page, size).await)
+            }
+            "gadgets.create" => {
+                let body = body(arguments)?;
+                answer(client.gadgets_create(&body).await)
+            }
+            "get-gadget" => {
+                let id = required(&arguments.path, "id")?;
+                answer(client.get_gadget(id).await)
+            }
+            "put_gadget" => {
+                let id = required(&arguments.path, "id")?;
+                let body = body(arguments)?;
+                answer(client.put_gadget(id, &body).await)
+            }
+            "delete.gadget" => {
+                let id = required(&arguments.path, "id")?;
+                answer(client.delete_gadget(id).await)
+            }
             "widgets.list" => {
                 let active = optional(&arguments.query, "active")?;
                 let batch = optional(&arguments.query, "batch")?;
@@ -545,6 +900,31 @@ fn api_decode_error(
     body: &[u8],
 ) -> ::std::result::Result<(), ::std::string::String> {
     match operation_id {
+        "gadgets.list" => {
+            ::serde_json::from_slice::<crate::types::ProblemReport>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        "gadgets.create" => {
+            ::serde_json::from_slice::<crate::types::ProblemReport>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        "get-gadget" => {
+            ::serde_json::from_slice::<crate::types::ProblemReport>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        "put_gadget" => {
+            ::serde_json::from_slice::<crate::types::ProblemReport>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
+        "delete.gadget" => {
+            ::serde_json::from_slice::<crate::types::ProblemReport>(body)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        }
         "widgets.list" => {
             ::serde_json::from_slice::<crate::types::ProblemReport>(body)
                 .map(|_| ())

@@ -6,6 +6,252 @@ use ::axum::response::IntoResponse as _;
 pub use crate::types::{
     operations, CONTRACT, OPERATIONS, SCHEMA_DEFINITIONS, SECURITY_SCHEMES,
 };
+///The documented responses of `gadgets.list`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GadgetsListResponse {
+    ///200.
+    Ok(crate::types::GadgetPage),
+    ///400.
+    BadRequest(crate::types::ProblemReport),
+    ///401.
+    Unauthorized(crate::types::ProblemReport),
+}
+impl ::axum::response::IntoResponse for GadgetsListResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (
+                    ::http::StatusCode::from_u16(200u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Unauthorized(body) => {
+                (
+                    ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+///The documented responses of `gadgets.create`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GadgetsCreateResponse {
+    ///201.
+    Created(crate::types::Gadget),
+    ///400.
+    BadRequest(crate::types::ProblemReport),
+    ///401.
+    Unauthorized(crate::types::ProblemReport),
+    ///413.
+    PayloadTooLarge(crate::types::ProblemReport),
+    ///415.
+    UnsupportedMediaType(crate::types::ProblemReport),
+}
+impl ::axum::response::IntoResponse for GadgetsCreateResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Created(body) => {
+                (
+                    ::http::StatusCode::from_u16(201u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Unauthorized(body) => {
+                (
+                    ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::PayloadTooLarge(body) => {
+                (
+                    ::http::StatusCode::from_u16(413u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::UnsupportedMediaType(body) => {
+                (
+                    ::http::StatusCode::from_u16(415u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+///The documented responses of `get-gadget`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetGadgetResponse {
+    ///200.
+    Ok(crate::types::Gadget),
+    ///400.
+    BadRequest(crate::types::ProblemReport),
+    ///401.
+    Unauthorized(crate::types::ProblemReport),
+    ///404.
+    NotFound(crate::types::ProblemReport),
+}
+impl ::axum::response::IntoResponse for GetGadgetResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (
+                    ::http::StatusCode::from_u16(200u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Unauthorized(body) => {
+                (
+                    ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::NotFound(body) => {
+                (
+                    ::http::StatusCode::from_u16(404u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+///The documented responses of `put_gadget`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PutGadgetResponse {
+    ///200.
+    Ok(crate::types::Gadget),
+    ///400.
+    BadRequest(crate::types::ProblemReport),
+    ///401.
+    Unauthorized(crate::types::ProblemReport),
+    ///404.
+    NotFound(crate::types::ProblemReport),
+    ///413.
+    PayloadTooLarge(crate::types::ProblemReport),
+    ///415.
+    UnsupportedMediaType(crate::types::ProblemReport),
+}
+impl ::axum::response::IntoResponse for PutGadgetResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (
+                    ::http::StatusCode::from_u16(200u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Unauthorized(body) => {
+                (
+                    ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::NotFound(body) => {
+                (
+                    ::http::StatusCode::from_u16(404u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::PayloadTooLarge(body) => {
+                (
+                    ::http::StatusCode::from_u16(413u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::UnsupportedMediaType(body) => {
+                (
+                    ::http::StatusCode::from_u16(415u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+///The documented responses of `delete.gadget`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteGadgetResponse {
+    ///204.
+    NoContent,
+    ///400.
+    BadRequest(crate::types::ProblemReport),
+    ///401.
+    Unauthorized(crate::types::ProblemReport),
+    ///404.
+    NotFound(crate::types::ProblemReport),
+}
+impl ::axum::response::IntoResponse for DeleteGadgetResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::NoContent => {
+                ::http::StatusCode::from_u16(204u16)
+                    .expect("a documented status")
+                    .into_response()
+            }
+            Self::BadRequest(body) => {
+                (
+                    ::http::StatusCode::from_u16(400u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::Unauthorized(body) => {
+                (
+                    ::http::StatusCode::from_u16(401u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+            Self::NotFound(body) => {
+                (
+                    ::http::StatusCode::from_u16(404u16).expect("a documented status"),
+                    ::axum::Json(body),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
 ///The documented responses of `widgets.list`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WidgetsListResponse {
@@ -227,6 +473,41 @@ pub trait WidgetsApi: ::std::marker::Send + ::std::marker::Sync + 'static + Reje
     fn body_limit(&self) -> usize {
         ::server_runtime::DEFAULT_BODY_LIMIT
     }
+    ///`GET /gadgets`.
+    fn gadgets_list(
+        &self,
+        caller: Self::Caller,
+        page: ::std::option::Option<i32>,
+        size: ::std::option::Option<i32>,
+        label: ::std::option::Option<::std::string::String>,
+    ) -> impl ::std::future::Future<Output = GadgetsListResponse> + ::std::marker::Send;
+    ///`POST /gadgets`.
+    fn gadgets_create(
+        &self,
+        caller: Self::Caller,
+        body: crate::types::GadgetDraft,
+    ) -> impl ::std::future::Future<
+        Output = GadgetsCreateResponse,
+    > + ::std::marker::Send;
+    ///`GET /gadgets/{id}`.
+    fn get_gadget(
+        &self,
+        caller: Self::Caller,
+        id: i64,
+    ) -> impl ::std::future::Future<Output = GetGadgetResponse> + ::std::marker::Send;
+    ///`PUT /gadgets/{id}`.
+    fn put_gadget(
+        &self,
+        caller: Self::Caller,
+        id: i64,
+        body: crate::types::GadgetDraft,
+    ) -> impl ::std::future::Future<Output = PutGadgetResponse> + ::std::marker::Send;
+    ///`DELETE /gadgets/{id}`.
+    fn delete_gadget(
+        &self,
+        caller: Self::Caller,
+        id: i64,
+    ) -> impl ::std::future::Future<Output = DeleteGadgetResponse> + ::std::marker::Send;
     ///`GET /widgets`.
     fn widgets_list(
         &self,
@@ -259,6 +540,14 @@ pub trait WidgetsApi: ::std::marker::Send + ::std::marker::Sync + 'static + Reje
     ) -> impl ::std::future::Future<Output = DeleteWidgetResponse> + ::std::marker::Send;
 }
 struct Validators {
+    gadgets_list_page: ::server_runtime::Validator,
+    gadgets_list_size: ::server_runtime::Validator,
+    gadgets_list_label: ::server_runtime::Validator,
+    gadgets_create: ::server_runtime::Validator,
+    get_gadget_id: ::server_runtime::Validator,
+    put_gadget: ::server_runtime::Validator,
+    put_gadget_id: ::server_runtime::Validator,
+    delete_gadget_id: ::server_runtime::Validator,
     widgets_list_size: ::server_runtime::Validator,
     widgets_list_name: ::server_runtime::Validator,
     widgets_list_active: ::server_runtime::Validator,
@@ -284,6 +573,72 @@ pub fn router<A: WidgetsApi>(
         )
         .expect("generated JSON is valid");
     let validators = Validators {
+        gadgets_list_page: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"default\":1,\"format\":\"int32\",\"maximum\":2147483647,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "gadgets.list parameter page",
+        )?,
+        gadgets_list_size: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"default\":10,\"format\":\"int32\",\"maximum\":50,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "gadgets.list parameter size",
+        )?,
+        gadgets_list_label: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >("{\"maxLength\":100,\"type\":\"string\"}")
+                .expect("generated JSON is valid"),
+            "gadgets.list parameter label",
+        )?,
+        gadgets_create: ::server_runtime::Validator::new(
+            definitions.clone(),
+            "gadget.draft",
+        )?,
+        get_gadget_id: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "get-gadget parameter id",
+        )?,
+        put_gadget: ::server_runtime::Validator::new(
+            definitions.clone(),
+            "gadget.draft",
+        )?,
+        put_gadget_id: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "put_gadget parameter id",
+        )?,
+        delete_gadget_id: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                )
+                .expect("generated JSON is valid"),
+            "delete.gadget parameter id",
+        )?,
         widgets_list_size: ::server_runtime::Validator::for_schema(
             definitions.clone(),
             &::serde_json::from_str::<
@@ -367,6 +722,17 @@ pub fn router<A: WidgetsApi>(
     let state = ::std::sync::Arc::new(State { api, validators });
     ::std::result::Result::Ok(
         ::axum::Router::new()
+            .route(
+                "/gadgets",
+                ::axum::routing::get(handle_gadgets_list::<A>)
+                    .post(handle_gadgets_create::<A>),
+            )
+            .route(
+                "/gadgets/{id}",
+                ::axum::routing::get(handle_get_gadget::<A>)
+                    .put(handle_put_gadget::<A>)
+                    .delete(handle_delete_gadget::<A>),
+            )
             .route("/widgets", ::axum::routing::get(handle_widgets_list::<A>))
             .route(
                 "/widgets/{id}",
@@ -376,6 +742,257 @@ pub fn router<A: WidgetsApi>(
             )
             .with_state(state),
     )
+}
+async fn handle_gadgets_list<A: WidgetsApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    query: ::axum::extract::RawQuery,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let caller = match state.api.authenticate(&operations::GADGETS_LIST, &headers).await
+    {
+        ::std::result::Result::Ok(caller) => caller,
+        ::std::result::Result::Err(envelope) => {
+            return GadgetsListResponse::Unauthorized(envelope).into_response();
+        }
+    };
+    let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());
+    let mut violations = ::std::vec::Vec::new();
+    let page = ::server_runtime::parameter::<
+        i32,
+    >(
+        &query_pairs,
+        "page",
+        ::server_runtime::ParameterType::Integer,
+        false,
+        &state.validators.gadgets_list_page,
+        &mut violations,
+    );
+    let size = ::server_runtime::parameter::<
+        i32,
+    >(
+        &query_pairs,
+        "size",
+        ::server_runtime::ParameterType::Integer,
+        false,
+        &state.validators.gadgets_list_size,
+        &mut violations,
+    );
+    let label = ::server_runtime::parameter::<
+        ::std::string::String,
+    >(
+        &query_pairs,
+        "label",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.gadgets_list_label,
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        let envelope = <A as Reject<
+            crate::types::ProblemReport,
+        >>::reject(
+            &*state.api,
+            &operations::GADGETS_LIST,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
+        return GadgetsListResponse::BadRequest(envelope).into_response();
+    }
+    state.api.gadgets_list(caller, page, size, label).await.into_response()
+}
+async fn handle_gadgets_create<A: WidgetsApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let caller = match state
+        .api
+        .authenticate(&operations::GADGETS_CREATE, &headers)
+        .await
+    {
+        ::std::result::Result::Ok(caller) => caller,
+        ::std::result::Result::Err(envelope) => {
+            return GadgetsCreateResponse::Unauthorized(envelope).into_response();
+        }
+    };
+    let body = match ::server_runtime::read_body::<
+        crate::types::GadgetDraft,
+    >(
+            &headers,
+            body,
+            state.api.body_limit(),
+            &state.validators.gadgets_create,
+            ::server_runtime::BodyFormat::Json,
+        )
+        .await
+    {
+        ::std::result::Result::Ok(body) => body,
+        ::std::result::Result::Err(rejection) => {
+            let status = rejection.status();
+            let body = <A as Reject<
+                crate::types::ProblemReport,
+            >>::reject(&*state.api, &operations::GADGETS_CREATE, rejection);
+            return match status.as_u16() {
+                413 => GadgetsCreateResponse::PayloadTooLarge(body),
+                415 => GadgetsCreateResponse::UnsupportedMediaType(body),
+                _ => GadgetsCreateResponse::BadRequest(body),
+            }
+                .into_response();
+        }
+    };
+    state.api.gadgets_create(caller, body).await.into_response()
+}
+async fn handle_get_gadget<A: WidgetsApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    path: ::std::result::Result<
+        ::axum::extract::Path<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >,
+        ::axum::extract::rejection::PathRejection,
+    >,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let caller = match state.api.authenticate(&operations::GET_GADGET, &headers).await {
+        ::std::result::Result::Ok(caller) => caller,
+        ::std::result::Result::Err(envelope) => {
+            return GetGadgetResponse::Unauthorized(envelope).into_response();
+        }
+    };
+    let path_pairs = path.map(|path| path.0).unwrap_or_default();
+    let mut violations = ::std::vec::Vec::new();
+    let id = ::server_runtime::parameter::<
+        i64,
+    >(
+        &path_pairs,
+        "id",
+        ::server_runtime::ParameterType::Integer,
+        true,
+        &state.validators.get_gadget_id,
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        let envelope = <A as Reject<
+            crate::types::ProblemReport,
+        >>::reject(
+            &*state.api,
+            &operations::GET_GADGET,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
+        return GetGadgetResponse::BadRequest(envelope).into_response();
+    }
+    let id = id.expect("a required parameter without violations is present");
+    state.api.get_gadget(caller, id).await.into_response()
+}
+async fn handle_put_gadget<A: WidgetsApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    path: ::std::result::Result<
+        ::axum::extract::Path<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >,
+        ::axum::extract::rejection::PathRejection,
+    >,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let caller = match state.api.authenticate(&operations::PUT_GADGET, &headers).await {
+        ::std::result::Result::Ok(caller) => caller,
+        ::std::result::Result::Err(envelope) => {
+            return PutGadgetResponse::Unauthorized(envelope).into_response();
+        }
+    };
+    let path_pairs = path.map(|path| path.0).unwrap_or_default();
+    let mut violations = ::std::vec::Vec::new();
+    let id = ::server_runtime::parameter::<
+        i64,
+    >(
+        &path_pairs,
+        "id",
+        ::server_runtime::ParameterType::Integer,
+        true,
+        &state.validators.put_gadget_id,
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        let envelope = <A as Reject<
+            crate::types::ProblemReport,
+        >>::reject(
+            &*state.api,
+            &operations::PUT_GADGET,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
+        return PutGadgetResponse::BadRequest(envelope).into_response();
+    }
+    let id = id.expect("a required parameter without violations is present");
+    let body = match ::server_runtime::read_body::<
+        crate::types::GadgetDraft,
+    >(
+            &headers,
+            body,
+            state.api.body_limit(),
+            &state.validators.put_gadget,
+            ::server_runtime::BodyFormat::Json,
+        )
+        .await
+    {
+        ::std::result::Result::Ok(body) => body,
+        ::std::result::Result::Err(rejection) => {
+            let status = rejection.status();
+            let body = <A as Reject<
+                crate::types::ProblemReport,
+            >>::reject(&*state.api, &operations::PUT_GADGET, rejection);
+            return match status.as_u16() {
+                413 => PutGadgetResponse::PayloadTooLarge(body),
+                415 => PutGadgetResponse::UnsupportedMediaType(body),
+                _ => PutGadgetResponse::BadRequest(body),
+            }
+                .into_response();
+        }
+    };
+    state.api.put_gadget(caller, id, body).await.into_response()
+}
+async fn handle_delete_gadget<A: WidgetsApi>(
+    ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,
+    path: ::std::result::Result<
+        ::axum::extract::Path<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >,
+        ::axum::extract::rejection::PathRejection,
+    >,
+    headers: ::http::HeaderMap,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    let caller = match state.api.authenticate(&operations::DELETE_GADGET, &headers).await
+    {
+        ::std::result::Result::Ok(caller) => caller,
+        ::std::result::Result::Err(envelope) => {
+            return DeleteGadgetResponse::Unauthorized(envelope).into_response();
+        }
+    };
+    let path_pairs = path.map(|path| path.0).unwrap_or_default();
+    let mut violations = ::std::vec::Vec::new();
+    let id = ::server_runtime::parameter::<
+        i64,
+    >(
+        &path_pairs,
+        "id",
+        ::server_runtime::ParameterType::Integer,
+        true,
+        &state.validators.delete_gadget_id,
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        let envelope = <A as Reject<
+            crate::types::ProblemReport,
+        >>::reject(
+            &*state.api,
+            &operations::DELETE_GADGET,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
+        return DeleteGadgetResponse::BadRequest(envelope).into_response();
+    }
+    let id = id.expect("a required parameter without violations is present");
+    state.api.delete_gadget(caller, id).await.into_response()
 }
 async fn handle_widgets_list<A: WidgetsApi>(
     ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,

@@ -20,4 +20,4 @@ pub(crate) use answer::{Documented, answer, answer_headers, check, missing_heade
 pub use answer::{Outcome, response_schema, status};
 pub(crate) use errors::{error_envelope, labelled_errors, names_property};
 pub(crate) use listing::{compare, filters, instant, meets, order, page_figures, records};
-pub(crate) use written::{SuccessContext, read_back, same_value, success};
+pub(crate) use written::{SuccessContext, read_back, reads_as_written, success};

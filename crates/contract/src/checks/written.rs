@@ -88,6 +88,16 @@ fn same_json(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Whether a property read back (`None`: left out of the record) is the one written: as
+/// [`same_value`] has it, and a null written may read back as nothing.
+pub(crate) fn reads_as_written(
+    format: Option<&str>,
+    written: &Value,
+    read: Option<&Value>,
+) -> bool {
+    read.map_or(written.is_null(), |read| same_value(format, written, read))
+}
+
 /// Whether a value read back is the one written, as the spec normalises a property of this
 /// `format`: date-times as the same instant, uuids in any case, numbers by value.
 pub(crate) fn same_value(format: Option<&str>, written: &Value, read: &Value) -> bool {
@@ -200,6 +210,9 @@ mod tests {
         assert!(!same_value(Some("uuid"), &json!("a"), &json!("b")));
         assert!(!same_value(None, &json!(1), &json!(2)));
         assert!(same_value(None, &json!(2), &json!(2.0)));
+        assert!(reads_as_written(None, &Value::Null, None));
+        assert!(!reads_as_written(None, &json!(0), None));
+        assert!(!reads_as_written(None, &Value::Null, Some(&json!(0))));
     }
 
     #[test]

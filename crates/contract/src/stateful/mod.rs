@@ -475,26 +475,16 @@ impl Sequence<'_, '_> {
                     return;
                 };
                 let mut request = case.request.clone();
-                let linked = Resource::linked_properties(update);
-                let aimed_at_record = !self.model.live.is_empty()
-                    && !linked
-                        .iter()
-                        .any(|property| follow::violates(case, property));
-                if aimed_at_record {
-                    let id = self.model.live[usize::from(*at) % self.model.live.len()]
-                        .id
-                        .clone();
-                    let Some(aimed) = self.aimed(update, &request, &id) else {
-                        return;
+                // A violation in the id the link sets is sent as drawn; any other is aimed at a
+                // live record, or at the id no record has when there is none.
+                if !follow::violates_link(update, case) {
+                    let id = match self.model.live.is_empty() {
+                        false => self.model.live[usize::from(*at) % self.model.live.len()]
+                            .id
+                            .clone(),
+                        true => self.never.clone(),
                     };
-                    request = aimed;
-                } else if linked
-                    .iter()
-                    .all(|property| !follow::violates(case, property))
-                {
-                    // No live record: aimed at the id no record has, as the one-request cases are.
-                    let never = self.never.clone();
-                    let Some(aimed) = self.aimed(update, &request, &never) else {
+                    let Some(aimed) = self.aimed(update, &request, &id) else {
                         return;
                     };
                     request = aimed;

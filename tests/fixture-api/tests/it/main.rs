@@ -3,6 +3,7 @@
 //! Nexudus one.
 
 mod contract;
+mod gadgets;
 mod router;
 mod types;
 mod widgets;

@@ -9,7 +9,7 @@ use fixture_api::{
         dispatch::{self, Arguments, DispatchError},
         Client,
     },
-    types::{SortOrder, WidgetList, WidgetV2},
+    types::{GadgetDraft, SortOrder, WidgetList, WidgetV2},
 };
 use loopback::Served;
 use serde_json::{json, Value};
@@ -80,6 +80,70 @@ async fn the_generated_client_uses_every_operation() {
             assert_eq!(response.status(), 404)
         }
         other => panic!("expected 404, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn gadgets_are_numbered_by_the_server_and_listed_in_pages() {
+    let served = start().await;
+    let client = client(served.base_url());
+    let mut ids = Vec::new();
+    for count in [Some(3), None, Some(0)] {
+        let draft = GadgetDraft {
+            label: "kit".parse().unwrap(),
+            count,
+        };
+        let made = client.gadgets_create(&draft).await.unwrap();
+        assert_eq!(made.status(), 201);
+        assert_eq!(made.count, count);
+        ids.push(std::num::NonZeroU64::new(made.id as u64).unwrap());
+    }
+    let other = GadgetDraft {
+        label: "other".parse().unwrap(),
+        count: None,
+    };
+    client.gadgets_create(&other).await.unwrap();
+    let kit = "kit".parse().unwrap();
+    let page = |page, size| {
+        client.gadgets_list(
+            Some(&kit),
+            std::num::NonZeroU32::new(page),
+            std::num::NonZeroU32::new(size),
+        )
+    };
+    let second = page(2, 2).await.unwrap().into_inner();
+    assert_eq!(
+        (second.total, second.pages, second.first, second.last),
+        (3, 2, 3, 3)
+    );
+    assert!(!second.has_next && second.has_previous);
+    assert_eq!(second.records[0].id as u64, ids[2].get());
+    let beyond = page(3, 2).await.unwrap().into_inner();
+    assert_eq!((beyond.records.len(), beyond.first, beyond.last), (0, 0, 0));
+
+    let renamed = client
+        .put_gadget(ids[0], &other)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((renamed.id as u64, renamed.count), (ids[0].get(), None));
+    assert_eq!(
+        client.get_gadget(ids[0]).await.unwrap().into_inner(),
+        renamed
+    );
+    assert_eq!(page(1, 10).await.unwrap().total, 2);
+    assert_eq!(client.delete_gadget(ids[1]).await.unwrap().status(), 204);
+    for gone in [
+        client.get_gadget(ids[1]).await.map(|_| ()),
+        client.put_gadget(ids[1], &other).await.map(|_| ()),
+        client.delete_gadget(ids[1]).await.map(|_| ()),
+    ] {
+        match gone {
+            Err(progenitor_client::Error::ErrorResponse(response)) => {
+                assert_eq!(response.status(), 404)
+            }
+            other => panic!("expected 404, got {other:?}"),
+        }
     }
 }
 

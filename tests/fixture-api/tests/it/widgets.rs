@@ -11,13 +11,16 @@ use std::{
 use axum::{extract::Request, middleware::Next, response::IntoResponse};
 use fixture_api::{
     server::{
-        self, DeleteWidgetResponse, GetWidgetResponse, PutWidgetResponse, WidgetsApi,
-        WidgetsListResponse,
+        self, DeleteGadgetResponse, DeleteWidgetResponse, GadgetsCreateResponse,
+        GadgetsListResponse, GetGadgetResponse, GetWidgetResponse, PutGadgetResponse,
+        PutWidgetResponse, WidgetsApi, WidgetsListResponse,
     },
-    types::{ProblemReport, SortOrder, WidgetList, WidgetV2},
+    types::{GadgetDraft, ProblemReport, SortOrder, WidgetList, WidgetV2},
 };
 use loopback::Served;
 use serde_json::Value;
+
+use crate::gadgets::Gadgets;
 
 /// `widgets` served on a loopback port.
 pub(crate) async fn serve(widgets: Widgets) -> Served {
@@ -39,12 +42,13 @@ async fn strict(request: Request, next: Next) -> axum::response::Response {
     }
 }
 
-/// The fixture API's server: widgets in memory, a token `all` for every operation.
+/// The fixture API's server: widgets and gadgets in memory, a token `all` for every operation.
 #[derive(Default)]
 pub(crate) struct Widgets {
     pub(crate) stored: Mutex<BTreeMap<i64, WidgetV2>>,
     /// Widgets read, for [`Fault::CacheOutlivesDelete`].
     pub(crate) cached: Mutex<BTreeMap<i64, WidgetV2>>,
+    pub(crate) gadgets: Gadgets,
     /// The one way it breaks the contract, if any.
     pub(crate) fault: Option<Fault>,
 }
@@ -58,6 +62,8 @@ pub(crate) enum Fault {
     PutDropsTheWeight,
     /// Reads are answered from a cache that a put invalidates and a delete does not.
     CacheOutlivesDelete,
+    /// A gadget's delete answers 204 to every one of several deletes at once.
+    GadgetDeletesRace,
 }
 
 fn problem(problems: Vec<String>) -> ProblemReport {
@@ -188,5 +194,33 @@ impl WidgetsApi for Widgets {
             Some(_) => DeleteWidgetResponse::NoContent,
             None => DeleteWidgetResponse::NotFound(problem(vec![format!("no widget {id}")])),
         }
+    }
+
+    async fn gadgets_list(
+        &self,
+        _: (),
+        page: Option<i32>,
+        size: Option<i32>,
+        label: Option<String>,
+    ) -> GadgetsListResponse {
+        self.gadgets.list(page, size, label)
+    }
+
+    async fn gadgets_create(&self, _: (), body: GadgetDraft) -> GadgetsCreateResponse {
+        self.gadgets.create(body)
+    }
+
+    async fn get_gadget(&self, _: (), id: i64) -> GetGadgetResponse {
+        self.gadgets.get(id)
+    }
+
+    async fn put_gadget(&self, _: (), id: i64, body: GadgetDraft) -> PutGadgetResponse {
+        self.gadgets.put(id, body)
+    }
+
+    async fn delete_gadget(&self, _: (), id: i64) -> DeleteGadgetResponse {
+        self.gadgets
+            .delete(id, self.fault == Some(Fault::GadgetDeletesRace))
+            .await
     }
 }
