@@ -26,16 +26,21 @@ fn parses_as_openapi_3_0() {
     );
 }
 
-#[test]
-fn request_schema_has_the_documented_fields() {
-    let spec = spec_json();
-    let schema = &spec["components"]["schemas"]["CoworkerTimePassCreate"];
-    let properties: Vec<&str> = schema["properties"]
+/// The member names of an object, in the document's order.
+fn keys(object: &Value) -> Vec<&str> {
+    object
         .as_object()
         .unwrap()
         .keys()
         .map(String::as_str)
-        .collect();
+        .collect()
+}
+
+#[test]
+fn request_schema_has_the_documented_fields() {
+    let spec = spec_json();
+    let schema = &spec["components"]["schemas"]["CoworkerTimePassCreate"];
+    let properties = keys(&schema["properties"]);
     assert_eq!(
         properties,
         [
@@ -200,6 +205,18 @@ fn every_operation_of_the_resource_with_its_role_and_statuses() {
         assert_eq!(documented, statuses, "{id}");
         for (status, response) in &responses {
             if status.starts_with('2') {
+                continue;
+            }
+            if status == "409" {
+                // Throttled, as Nexudus answers it: no body, the headers that say how long to
+                // wait and keep it out of caches.
+                assert_eq!(response.get("content"), None, "{id} 409");
+                let headers = keys(&response["headers"]);
+                assert_eq!(
+                    headers,
+                    ["Cache-Control", "Expires", "Pragma", "Retry-After"],
+                    "{id} 409"
+                );
                 continue;
             }
             assert_eq!(
@@ -546,9 +563,8 @@ fn examples_validate_against_their_schemas() {
         checked += 1;
     }
     assert_eq!(
-        checked, 9,
-        "the documented 200 and 400 examples of create, the 200s of update and delete, and the \
-         throttled answer's of every operation"
+        checked, 4,
+        "the documented 200 and 400 examples of create, the 200s of update and delete"
     );
 }
 
@@ -596,9 +612,10 @@ fn the_operation_table_names_each_responses_media_types() {
                 "{} {}",
                 operation.operation_id, response.status
             );
-            assert!(
-                !documented.is_empty(),
-                "every response of this spec has a body"
+            assert_eq!(
+                documented.is_empty(),
+                response.status == 409,
+                "every response of this spec has a body but the throttled one"
             );
         }
     }

@@ -38,10 +38,11 @@ pub(crate) fn generate(
             });
         }
         let id = &operation.id;
+        let bodyless = crate::model::bodyless_errors(operation);
         quote! {
             #id => {
                 #(#reads)*
-                answer(client.#ident(#(#passes),*).await)
+                answer(client.#ident(#(#passes),*).await, &[#(#bodyless),*])
             }
         }
     });
@@ -101,13 +102,25 @@ pub(crate) fn generate(
                 decode("body", arguments.body.clone().unwrap_or(::serde_json::Value::Null))
             }
 
+            /// The typed call's answer; `bodyless` lists the error statuses the operation
+            /// documents without a body, which the client returns as unexpected.
             fn answer<T: ::serde::Serialize, E: ::serde::Serialize + ::std::fmt::Debug>(
                 result: ::std::result::Result<ResponseValue<T>, Error<E>>,
+                bodyless: &[u16],
             ) -> ::std::result::Result<Answer, DispatchError> {
                 match result {
                     ::std::result::Result::Ok(value) => ::std::result::Result::Ok(encode(true, value)),
                     ::std::result::Result::Err(Error::ErrorResponse(value)) => {
                         ::std::result::Result::Ok(encode(false, value))
+                    }
+                    ::std::result::Result::Err(Error::UnexpectedResponse(response))
+                        if bodyless.contains(&response.status().as_u16()) =>
+                    {
+                        ::std::result::Result::Ok(Answer {
+                            status: response.status().as_u16(),
+                            success: false,
+                            body: ::serde_json::Value::Null,
+                        })
                     }
                     ::std::result::Result::Err(error) => {
                         ::std::result::Result::Err(DispatchError::Client(error.to_string()))

@@ -132,7 +132,11 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Generated, Codeg
         &definitions,
         settings.schemars_feature.as_deref(),
     )?;
-    let client = generate_client(&openapi, &type_names, settings)?;
+    let client = generate_client(
+        &bodyless_errors_undocumented(&openapi, &operations),
+        &type_names,
+        settings,
+    )?;
     let mut client_file = parse("client", client)?;
     if settings.private_new {
         make_new_private(&mut client_file);
@@ -279,10 +283,11 @@ fn document_errors(
     let docs: BTreeMap<String, String> = operations
         .iter()
         .map(|operation| {
+            let bodyless = model::bodyless_errors(operation);
             let statuses: Vec<String> = operation
                 .responses
                 .iter()
-                .filter(|response| response.status >= 400)
+                .filter(|response| response.status >= 400 && !bodyless.contains(&response.status))
                 .map(|response| response.status.to_string())
                 .collect();
             let documented = match statuses.as_slice() {
@@ -292,9 +297,20 @@ fn document_errors(
                     statuses.join(", ")
                 ),
             };
+            let unexpected = match bodyless.as_slice() {
+                [] => String::new(),
+                statuses => format!(
+                    "for {}, which the spec documents without a body, and ",
+                    statuses
+                        .iter()
+                        .map(u16::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             let doc = format!(
-                "\n# Errors\n\n{documented}`Error::UnexpectedResponse` for any other status \
-                 the spec does not document; `Error::InvalidResponsePayload` when a documented \
+                "\n# Errors\n\n{documented}`Error::UnexpectedResponse` {unexpected}for any \
+                 other status the spec does not document; `Error::InvalidResponsePayload` when a documented \
                  answer's body is not the documented one; `Error::InvalidRequest` or \
                  `Error::CommunicationError` when the request is refused before it is sent or \
                  cannot be sent."
@@ -447,6 +463,45 @@ fn generate_types(
     // Added to the parsed file, which is not printed and parsed again.
     types.items.extend(parse("types", extra)?.items);
     Ok((types, names))
+}
+
+/// The document as the client is generated from it: an error response without a body is left
+/// out of an operation whose other error responses have one. progenitor gives an operation one
+/// error type and refuses two (a body and none); such an answer reaches the client's caller as
+/// `Error::UnexpectedResponse`, its status and headers intact, and [`document_errors`] says so.
+fn bodyless_errors_undocumented(
+    openapi: &openapiv3::OpenAPI,
+    operations: &[model::Operation],
+) -> openapiv3::OpenAPI {
+    let mut openapi = openapi.clone();
+    for item in openapi.paths.paths.values_mut() {
+        let openapiv3::ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let methods = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in methods.into_iter().flatten() {
+            let Some(model) = operations
+                .iter()
+                .find(|model| Some(&model.id) == operation.operation_id.as_ref())
+            else {
+                continue;
+            };
+            let bodyless = model::bodyless_errors(model);
+            operation.responses.responses.retain(|status, _| {
+                !matches!(status, openapiv3::StatusCode::Code(code) if bodyless.contains(code))
+            });
+        }
+    }
+    openapi
 }
 
 fn generate_client(

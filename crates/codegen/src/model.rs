@@ -555,6 +555,24 @@ pub(crate) fn error_type(operation: &Operation) -> Result<Option<String>, Codege
     }
 }
 
+/// The 4xx/5xx statuses an operation documents without a body beside others with one: the
+/// generated client cannot give both one error type, and treats these as undocumented.
+pub(crate) fn bodyless_errors(operation: &Operation) -> Vec<u16> {
+    let errors = || {
+        operation
+            .responses
+            .iter()
+            .filter(|response| response.status >= 400)
+    };
+    if errors().all(|response| response.media_types.is_empty()) {
+        return Vec::new();
+    }
+    errors()
+        .filter(|response| response.media_types.is_empty())
+        .map(|response| response.status)
+        .collect()
+}
+
 /// The one body type of every 401 (the router's `authenticate` returns it).
 pub(crate) fn unauthorized_type(operations: &[Operation]) -> Result<Option<String>, CodegenError> {
     let bodies: BTreeSet<&str> = operations

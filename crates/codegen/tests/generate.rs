@@ -419,3 +419,27 @@ fn schemars_can_be_left_to_a_feature() {
         &function[function.len() - 200..]
     );
 }
+
+/// An error answer without a body beside others with one (Nexudus' throttled 409): progenitor
+/// gives an operation one error type, so the client treats it as unexpected, says so in each
+/// method's docs, and the dispatch still reports it as the documented answer it is.
+#[test]
+fn a_bodyless_error_beside_enveloped_ones_is_left_to_unexpected_response() {
+    let generated = generate(&spec()).unwrap();
+    assert!(
+        generated.client.contains(
+            "`Error::ErrorResponse` with the decoded body for 400, 401, 500; \
+             `Error::UnexpectedResponse` for 409, which the spec documents without a body, and \
+             for any other status"
+        ),
+        "the create's docs name the 409"
+    );
+    assert!(
+        !generated.client.contains("409u16 =>"),
+        "no arm decodes a 409 body"
+    );
+    assert!(
+        generated.client.contains("&[409u16]"),
+        "the dispatch knows the 409"
+    );
+}

@@ -77,9 +77,10 @@ struct Args {
     #[arg(long, conflicts_with = "base_url", default_value = "off")]
     throttle: reference_server::ThrottlePolicy,
     /// The longest one request may spend waiting out throttled answers (seconds): past it, the
-    /// 409 is its answer and fails its checks.
-    #[arg(long, default_value_t = contract::Options::default().throttle_wait.as_secs())]
-    throttle_wait: u64,
+    /// 409 is its answer and fails its checks. By default 20, or, against the reference server
+    /// started with a --throttle, the longest of its windows (what its `Retry-After` can ask).
+    #[arg(long)]
+    throttle_wait: Option<u64>,
     /// The most records one request may create (where the spec says a body value gives the
     /// count, as `CreateMultiple` does): a run deletes every record it made, one request each,
     /// which against a throttled server is most of the run.
@@ -147,7 +148,14 @@ fn run(args: Args) -> anyhow::Result<bool> {
         sequences: args.sequences,
         steps: args.steps,
         keep_records: args.keep_records,
-        throttle_wait: Duration::from_secs(args.throttle_wait),
+        throttle_wait: match (args.throttle_wait, &args.base_url) {
+            (Some(seconds), _) => Duration::from_secs(seconds),
+            (None, None) => args
+                .throttle
+                .longest_window()
+                .unwrap_or(contract::Options::default().throttle_wait),
+            (None, Some(_)) => contract::Options::default().throttle_wait,
+        },
         max_creates: args.max_creates,
         writers: args.writers,
         ..contract::Options::default()

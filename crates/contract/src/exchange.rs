@@ -59,10 +59,10 @@ impl Exchange {
 }
 
 /// How a run meets a server's throttling, as the root `x-contract.throttled` describes it: an
-/// answer with that status, its headers and a body of its schema is waited out for the
-/// `Retry-After` seconds it asks and the request sent again, while the request's waits add up to
-/// no more than `limit`. Any other answer, a throttled one missing its header or its body included,
-/// goes to the checks like every answer.
+/// answer with that status and its headers, and no body or one of its schema, is waited out for
+/// the `Retry-After` seconds it asks and the request sent again, while the request's waits add up
+/// to no more than `limit`. Any other answer, a throttled one missing its header or with another
+/// body included, goes to the checks like every answer.
 pub(crate) struct Patience {
     throttled: Option<Throttled>,
     limit: Duration,
@@ -83,15 +83,25 @@ pub(crate) const BODY_LIMIT: usize = 16 << 20;
 
 struct Throttled {
     status: u16,
-    body: spec_schema::Validator,
+    /// The schema of its body, when it may have one.
+    body: Option<spec_schema::Validator>,
     headers: Vec<String>,
+}
+
+/// Whether `body` is one a throttled answer may have: none (as APIs that throttle often send), or JSON of the
+/// schema `validator` checks, when the spec gives one.
+pub(crate) fn throttled_body(validator: Option<&spec_schema::Validator>, body: &[u8]) -> bool {
+    body.is_empty()
+        || validator.is_some_and(|validator| {
+            serde_json::from_slice(body).is_ok_and(|json| validator.is_valid(&json))
+        })
 }
 
 impl Patience {
     /// Patience for the answer `throttled` (none: every answer is final), each request waiting at
     /// most `limit` in all.
     pub(crate) fn new(
-        throttled: Option<(u16, spec_schema::Validator, Vec<String>)>,
+        throttled: Option<(u16, Option<spec_schema::Validator>, Vec<String>)>,
         limit: Duration,
     ) -> Self {
         Self {
@@ -150,7 +160,7 @@ impl Patience {
                 .headers
                 .iter()
                 .all(|name| headers.contains_key(name.as_str()))
-                && serde_json::from_slice(&body).is_ok_and(|json| throttled.body.is_valid(&json));
+                && throttled_body(throttled.body.as_ref(), &body);
             let patient = self.gave_up.lock().expect("not poisoned").is_none();
             match (wait, again) {
                 (Some(wait), Some(again))

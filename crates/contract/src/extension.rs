@@ -33,8 +33,9 @@ pub(crate) fn parse<T: DeserializeOwned + Default>(text: &str) -> Result<T, Stri
 #[serde(deny_unknown_fields)]
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    /// The component schema of its body.
-    pub(crate) schema: String,
+    /// The component schema of its body (none: it has no body).
+    #[serde(default)]
+    pub(crate) schema: Option<String>,
     /// Headers the answer carries.
     #[serde(default)]
     pub(crate) headers: Vec<String>,

@@ -628,17 +628,23 @@ impl Runner<'_> {
         };
         self.answered(operation, credentials, &exchange);
         self.made(plan, &exchange);
-        // The root's answers are documented there: a JSON body of their schema, their headers
-        // checked below.
+        // The root's answers are documented there: a JSON body of their schema (or none), their
+        // headers checked below.
         let shaped = match &case.root {
             Some(answer) => {
                 let (judged, shaped) = checks::answer(
                     &exchange,
                     case.status,
                     Some(Documented {
-                        media_types: &["application/json"],
+                        media_types: match answer.schema {
+                            Some(_) => &["application/json"],
+                            None => &[],
+                        },
                         headers: &[],
-                        validator: self.spec.validator(&answer.schema),
+                        validator: answer
+                            .schema
+                            .as_deref()
+                            .and_then(|schema| self.spec.validator(schema)),
                     }),
                 );
                 result.outcomes.extend(judged);

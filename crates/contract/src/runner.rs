@@ -45,7 +45,11 @@ pub(crate) async fn run(
     let throttled = match &spec.root.throttled {
         Some(answer) => Some((
             answer.status,
-            spec_schema::Validator::new(spec.definitions.clone(), &answer.schema)
+            answer
+                .schema
+                .as_deref()
+                .map(|schema| spec_schema::Validator::new(spec.definitions.clone(), schema))
+                .transpose()
                 .map_err(ContractError::spec)?,
             answer.headers.clone(),
         )),

@@ -182,6 +182,24 @@ impl From<Error<ErrorEnvelope>> for ApiError {
                 ErrorKind::UnexpectedResponse,
                 format!("the answer's body is not the one the spec documents: {error}"),
             ),
+            // Nexudus' throttled answer has no body, so the client cannot decode it with the
+            // others (one error type per operation): it arrives here.
+            Error::UnexpectedResponse(answer)
+                if answer.status() == reqwest::StatusCode::CONFLICT =>
+            {
+                let wait = retry_after.map_or_else(
+                    || "no Retry-After".to_owned(),
+                    |wait| format!("Retry-After {} s", wait.as_secs()),
+                );
+                Self {
+                    status: Some(409),
+                    retry_after,
+                    ..Self::without_answer(
+                        ErrorKind::Throttled,
+                        format!("You must wait before accessing this url again ({wait})."),
+                    )
+                }
+            }
             Error::UnexpectedResponse(answer) => {
                 let status = answer.status().as_u16();
                 Self {

@@ -193,14 +193,17 @@ project's choices: Nexudus documents none of them):
 
 ## Limits
 
-Nexudus throttles each user: 1 request per 100 ms and 120 a minute, and of those `POST`,
-`PUT` and `DELETE` 60 a minute and 5,000 a day. A request over a limit is answered **409**
-with `Retry-After` (whole seconds) and changes nothing; every operation documents it. The
-body is the error envelope, `PropertyName` `$limit` (this project's choice: Nexudus documents
-the status, the header and the words "You must wait before accessing this url again", not
-the body). A request without a known token counts against no one (it is answered 401).
+Nexudus throttles each user: every request at most 1 per 100 ms, 120 a minute, 5,000 an
+hour and 200,000 a day, and of those `POST`, `PUT` and `DELETE` 60 a minute and 5,000 a day.
+A request over a limit is answered as Nexudus documents it: **409** with the reason phrase
+"You must wait before accessing this url again.", `Retry-After` (whole seconds),
+`Cache-Control: no-cache`, `Pragma: no-cache`, `Expires: -1` and no body
+(`Content-Length: 0`); it changes nothing, and every operation documents it (409 "for
+legacy reasons", Nexudus says, where HTTP has 429). A request without a known token counts
+against no one (it is answered 401).
 Version 2.0 documents the 409, which version 1.1 left out: a 1.x client meets it as an
-undocumented status.
+undocumented status. Versions 2.x gave it the error envelope as its body, which Nexudus does
+not send; version 3.0 gives it none.
 
 ## The `x-contract` extension
 
@@ -234,7 +237,8 @@ without knowing this API:
   `status` and body `schema` of the answer to a path the document does not have and to a
   method a path does not have, and the `headers` that answer carries (`Allow`, listing the
   path's methods); `x-contract.throttled` gives the answer to a request over the caller's
-  limits, which a client waits out for `Retry-After` seconds and sends again;
+  limits, which a client waits out for `Retry-After` seconds and sends again (an answer
+  given no `schema` has no body);
   `x-contract.errors` says how every error answer is built: where it lists its errors
   (`entries`, a JSON pointer), each entry's members naming the property at fault
   (`property`), the value sent (`attempted`) and the message (`message`), where the entries
@@ -250,7 +254,7 @@ property no request writes holds the same value on every read between two writes
 record. The `links` of a response say which operations can use its values.
 
 
-Version: 2.1*/
+Version: 3.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -293,7 +297,7 @@ impl Client {
 }
 impl ClientInfo<crate::Behaviour> for Client {
     fn api_version() -> &'static str {
-        "2.1"
+        "3.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -355,7 +359,7 @@ answered empty (this project's choice).
     /**
 # Errors
 
-`Error::ErrorResponse` with the decoded body for 400, 401, 409, 500; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+`Error::ErrorResponse` with the decoded body for 400, 401, 500; `Error::UnexpectedResponse` for 409, which the spec documents without a body, and for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
     pub async fn list_coworker_time_passes<'a>(
         &'a self,
         coworker_time_pass_business_id: Option<::std::num::NonZeroU64>,
@@ -464,9 +468,6 @@ answered empty (this project's choice).
             401u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
             500u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -490,7 +491,7 @@ Sends a `PUT` request to `/api/billing/coworkertimepasses`
     /**
 # Errors
 
-`Error::ErrorResponse` with the decoded body for 400, 401, 404, 408, 409, 413, 415, 500; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+`Error::ErrorResponse` with the decoded body for 400, 401, 404, 408, 413, 415, 500; `Error::UnexpectedResponse` for 409, which the spec documents without a body, and for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
     pub async fn update_coworker_time_pass<'a>(
         &'a self,
         body: &'a ::nexudus_types::CoworkerTimePassUpdate,
@@ -537,9 +538,6 @@ Sends a `PUT` request to `/api/billing/coworkertimepasses`
             408u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -570,7 +568,7 @@ Sends a `POST` request to `/api/billing/coworkertimepasses`
     /**
 # Errors
 
-`Error::ErrorResponse` with the decoded body for 400, 401, 408, 409, 413, 415, 500; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+`Error::ErrorResponse` with the decoded body for 400, 401, 408, 413, 415, 500; `Error::UnexpectedResponse` for 409, which the spec documents without a body, and for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
     pub async fn create_coworker_time_pass<'a>(
         &'a self,
         body: &'a ::nexudus_types::CoworkerTimePassCreate,
@@ -614,9 +612,6 @@ Sends a `POST` request to `/api/billing/coworkertimepasses`
             408u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
             413u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -645,7 +640,7 @@ Arguments:
     /**
 # Errors
 
-`Error::ErrorResponse` with the decoded body for 400, 401, 404, 409, 500; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+`Error::ErrorResponse` with the decoded body for 400, 401, 404, 500; `Error::UnexpectedResponse` for 409, which the spec documents without a body, and for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
     pub async fn get_coworker_time_pass<'a>(
         &'a self,
         id: ::std::num::NonZeroU64,
@@ -691,9 +686,6 @@ Arguments:
             404u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
             500u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -716,7 +708,7 @@ Arguments:
     /**
 # Errors
 
-`Error::ErrorResponse` with the decoded body for 400, 401, 404, 409, 500; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
+`Error::ErrorResponse` with the decoded body for 400, 401, 404, 500; `Error::UnexpectedResponse` for 409, which the spec documents without a body, and for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
     pub async fn delete_coworker_time_pass<'a>(
         &'a self,
         id: ::std::num::NonZeroU64,
@@ -760,9 +752,6 @@ Arguments:
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             500u16 => {
@@ -913,27 +902,28 @@ pub mod dispatch {
                             to_coworker_time_pass_expire_date.as_ref(),
                         )
                         .await,
+                    &[409u16],
                 )
             }
             "update_coworker_time_pass" => {
                 let body = body(arguments)?;
-                answer(client.update_coworker_time_pass(&body).await)
+                answer(client.update_coworker_time_pass(&body).await, &[409u16])
             }
             "create_coworker_time_pass" => {
                 let body = body(arguments)?;
-                answer(client.create_coworker_time_pass(&body).await)
+                answer(client.create_coworker_time_pass(&body).await, &[409u16])
             }
             "get_coworker_time_pass" => {
                 let id = required(&arguments.path, "id")?;
-                answer(client.get_coworker_time_pass(id).await)
+                answer(client.get_coworker_time_pass(id).await, &[409u16])
             }
             "delete_coworker_time_pass" => {
                 let id = required(&arguments.path, "id")?;
-                answer(client.delete_coworker_time_pass(id).await)
+                answer(client.delete_coworker_time_pass(id).await, &[409u16])
             }
             "create_token" => {
                 let body = body(arguments)?;
-                answer(client.create_token(&body).await)
+                answer(client.create_token(&body).await, &[])
             }
             other => {
                 ::std::result::Result::Err(
@@ -977,8 +967,11 @@ pub mod dispatch {
     ) -> ::std::result::Result<T, DispatchError> {
         decode("body", arguments.body.clone().unwrap_or(::serde_json::Value::Null))
     }
+    /// The typed call's answer; `bodyless` lists the error statuses the operation
+    /// documents without a body, which the client returns as unexpected.
     fn answer<T: ::serde::Serialize, E: ::serde::Serialize + ::std::fmt::Debug>(
         result: ::std::result::Result<ResponseValue<T>, Error<E>>,
+        bodyless: &[u16],
     ) -> ::std::result::Result<Answer, DispatchError> {
         match result {
             ::std::result::Result::Ok(value) => {
@@ -986,6 +979,15 @@ pub mod dispatch {
             }
             ::std::result::Result::Err(Error::ErrorResponse(value)) => {
                 ::std::result::Result::Ok(encode(false, value))
+            }
+            ::std::result::Result::Err(
+                Error::UnexpectedResponse(response),
+            ) if bodyless.contains(&response.status().as_u16()) => {
+                ::std::result::Result::Ok(Answer {
+                    status: response.status().as_u16(),
+                    success: false,
+                    body: ::serde_json::Value::Null,
+                })
             }
             ::std::result::Result::Err(error) => {
                 ::std::result::Result::Err(DispatchError::Client(error.to_string()))

@@ -16,7 +16,7 @@ pub enum ListCoworkerTimePassesResponse {
     ///401.
     Unauthorized(::nexudus_types::ErrorEnvelope),
     ///409.
-    Conflict(::nexudus_types::ErrorEnvelope),
+    Conflict,
     ///500.
     InternalServerError(::nexudus_types::ErrorEnvelope),
 }
@@ -44,11 +44,9 @@ impl ::axum::response::IntoResponse for ListCoworkerTimePassesResponse {
                 )
                     .into_response()
             }
-            Self::Conflict(body) => {
-                (
-                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
-                    ::axum::Json(body),
-                )
+            Self::Conflict => {
+                ::http::StatusCode::from_u16(409u16)
+                    .expect("a documented status")
                     .into_response()
             }
             Self::InternalServerError(body) => {
@@ -75,7 +73,7 @@ pub enum UpdateCoworkerTimePassResponse {
     ///408.
     RequestTimeout(::nexudus_types::ErrorEnvelope),
     ///409.
-    Conflict(::nexudus_types::ErrorEnvelope),
+    Conflict,
     ///413.
     PayloadTooLarge(::nexudus_types::ErrorEnvelope),
     ///415.
@@ -121,11 +119,9 @@ impl ::axum::response::IntoResponse for UpdateCoworkerTimePassResponse {
                 )
                     .into_response()
             }
-            Self::Conflict(body) => {
-                (
-                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
-                    ::axum::Json(body),
-                )
+            Self::Conflict => {
+                ::http::StatusCode::from_u16(409u16)
+                    .expect("a documented status")
                     .into_response()
             }
             Self::PayloadTooLarge(body) => {
@@ -164,7 +160,7 @@ pub enum CreateCoworkerTimePassResponse {
     ///408.
     RequestTimeout(::nexudus_types::ErrorEnvelope),
     ///409.
-    Conflict(::nexudus_types::ErrorEnvelope),
+    Conflict,
     ///413.
     PayloadTooLarge(::nexudus_types::ErrorEnvelope),
     ///415.
@@ -203,11 +199,9 @@ impl ::axum::response::IntoResponse for CreateCoworkerTimePassResponse {
                 )
                     .into_response()
             }
-            Self::Conflict(body) => {
-                (
-                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
-                    ::axum::Json(body),
-                )
+            Self::Conflict => {
+                ::http::StatusCode::from_u16(409u16)
+                    .expect("a documented status")
                     .into_response()
             }
             Self::PayloadTooLarge(body) => {
@@ -246,7 +240,7 @@ pub enum GetCoworkerTimePassResponse {
     ///404.
     NotFound(::nexudus_types::ErrorEnvelope),
     ///409.
-    Conflict(::nexudus_types::ErrorEnvelope),
+    Conflict,
     ///500.
     InternalServerError(::nexudus_types::ErrorEnvelope),
 }
@@ -281,11 +275,9 @@ impl ::axum::response::IntoResponse for GetCoworkerTimePassResponse {
                 )
                     .into_response()
             }
-            Self::Conflict(body) => {
-                (
-                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
-                    ::axum::Json(body),
-                )
+            Self::Conflict => {
+                ::http::StatusCode::from_u16(409u16)
+                    .expect("a documented status")
                     .into_response()
             }
             Self::InternalServerError(body) => {
@@ -310,7 +302,7 @@ pub enum DeleteCoworkerTimePassResponse {
     ///404.
     NotFound(::nexudus_types::ErrorEnvelope),
     ///409.
-    Conflict(::nexudus_types::ErrorEnvelope),
+    Conflict,
     ///500.
     InternalServerError(::nexudus_types::ErrorEnvelope),
 }
@@ -345,11 +337,9 @@ impl ::axum::response::IntoResponse for DeleteCoworkerTimePassResponse {
                 )
                     .into_response()
             }
-            Self::Conflict(body) => {
-                (
-                    ::http::StatusCode::from_u16(409u16).expect("a documented status"),
-                    ::axum::Json(body),
-                )
+            Self::Conflict => {
+                ::http::StatusCode::from_u16(409u16)
+                    .expect("a documented status")
                     .into_response()
             }
             Self::InternalServerError(body) => {

@@ -4789,10 +4789,10 @@ pub mod operations {
             },
             ::api_description::Response {
                 status: 409u16,
-                schema: ::std::option::Option::Some("ErrorEnvelope"),
-                media_types: &["application/json"],
+                schema: ::std::option::Option::None,
+                media_types: &[],
                 links: &[],
-                headers: &["Retry-After"],
+                headers: &["Cache-Control", "Expires", "Pragma", "Retry-After"],
                 contract: "null",
             },
             ::api_description::Response {
@@ -4870,10 +4870,10 @@ pub mod operations {
             },
             ::api_description::Response {
                 status: 409u16,
-                schema: ::std::option::Option::Some("ErrorEnvelope"),
-                media_types: &["application/json"],
+                schema: ::std::option::Option::None,
+                media_types: &[],
                 links: &[],
-                headers: &["Retry-After"],
+                headers: &["Cache-Control", "Expires", "Pragma", "Retry-After"],
                 contract: "null",
             },
             ::api_description::Response {
@@ -4971,10 +4971,10 @@ pub mod operations {
             },
             ::api_description::Response {
                 status: 409u16,
-                schema: ::std::option::Option::Some("ErrorEnvelope"),
-                media_types: &["application/json"],
+                schema: ::std::option::Option::None,
+                media_types: &[],
                 links: &[],
-                headers: &["Retry-After"],
+                headers: &["Cache-Control", "Expires", "Pragma", "Retry-After"],
                 contract: "null",
             },
             ::api_description::Response {
@@ -5060,10 +5060,10 @@ pub mod operations {
             },
             ::api_description::Response {
                 status: 409u16,
-                schema: ::std::option::Option::Some("ErrorEnvelope"),
-                media_types: &["application/json"],
+                schema: ::std::option::Option::None,
+                media_types: &[],
                 links: &[],
-                headers: &["Retry-After"],
+                headers: &["Cache-Control", "Expires", "Pragma", "Retry-After"],
                 contract: "null",
             },
             ::api_description::Response {
@@ -5133,10 +5133,10 @@ pub mod operations {
             },
             ::api_description::Response {
                 status: 409u16,
-                schema: ::std::option::Option::Some("ErrorEnvelope"),
-                media_types: &["application/json"],
+                schema: ::std::option::Option::None,
+                media_types: &[],
                 links: &[],
-                headers: &["Retry-After"],
+                headers: &["Cache-Control", "Expires", "Pragma", "Retry-After"],
                 contract: "null",
             },
             ::api_description::Response {
@@ -5207,4 +5207,4 @@ pub const SECURITY_SCHEMES: &[::api_description::SecurityScheme] = &[
 ];
 /// The document's root `x-contract` extension as JSON text (`null` when it has none):
 /// what the spec says of requests no operation documents, for contract tools.
-pub const CONTRACT: &str = "{\"errors\":{\"attempted\":\"AttemptedValue\",\"constant\":{\"/Value\":null,\"/WasSuccessful\":false},\"entries\":\"/Errors\",\"joined\":\"/Message\",\"message\":\"Message\",\"missing\":\"is a required field\",\"property\":\"PropertyName\",\"separator\":\"\\n\",\"whole-body\":\"$body\"},\"throttled\":{\"headers\":[\"Retry-After\"],\"schema\":\"ErrorEnvelope\",\"status\":409},\"unknown-path\":{\"schema\":\"ErrorEnvelope\",\"status\":404},\"wrong-method\":{\"headers\":[\"Allow\"],\"schema\":\"ErrorEnvelope\",\"status\":405}}";
+pub const CONTRACT: &str = "{\"errors\":{\"attempted\":\"AttemptedValue\",\"constant\":{\"/Value\":null,\"/WasSuccessful\":false},\"entries\":\"/Errors\",\"joined\":\"/Message\",\"message\":\"Message\",\"missing\":\"is a required field\",\"property\":\"PropertyName\",\"separator\":\"\\n\",\"whole-body\":\"$body\"},\"throttled\":{\"headers\":[\"Retry-After\"],\"status\":409},\"unknown-path\":{\"schema\":\"ErrorEnvelope\",\"status\":404},\"wrong-method\":{\"headers\":[\"Allow\"],\"schema\":\"ErrorEnvelope\",\"status\":405}}";

@@ -271,8 +271,8 @@ struct Throttled {
 }
 
 /// Counts every request of a known user against the throttle's limits (writes: `POST`, `PUT`,
-/// `PATCH`, `DELETE`) before it is routed, and answers one over a limit 409 with `Retry-After`
-/// and the envelope, having read and changed nothing. A request without a known token is left to
+/// `PATCH`, `DELETE`) before it is routed, and answers one over a limit as Nexudus does
+/// ([`throttle::answer`]), having read and changed nothing. A request without a known token is left to
 /// the router's 401: it has no user to count against; so is one to an operation without
 /// security (signing in), which answers for no user.
 async fn throttle(State(state): State<Arc<Throttled>>, request: Request, next: Next) -> Response {
@@ -293,18 +293,7 @@ async fn throttle(State(state): State<Arc<Throttled>>, request: Request, next: N
     let Err(wait) = state.throttle.admit(&user.email, write, Instant::now()) else {
         return next.run(request).await;
     };
-    let seconds = throttle::retry_after(wait);
-    let body = envelope::envelope(vec![envelope::error(
-        "$limit",
-        Value::Null,
-        format!("You must wait before accessing this url again ({seconds} s)."),
-    )]);
-    let mut response = (StatusCode::CONFLICT, Json(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::RETRY_AFTER, http::HeaderValue::from(seconds));
-    // The body, if any, is left unread.
-    headers.insert(header::CONNECTION, http::HeaderValue::from_static("close"));
-    response
+    throttle::answer(wait)
 }
 
 /// One line per request: method, path, status, latency. Never headers, so never a token.

@@ -4,8 +4,10 @@
 //! Each limit is a sliding window kept as the instants of the requests it let through, so that no
 //! window of its length ever holds more than its count (a fixed window lets twice the count
 //! through around its edge). A request that any limit refuses is answered 409 with `Retry-After`
-//! and counts against none: it changed nothing.
+//! and no body ([`answer`]) and counts against none: it changed nothing.
 
+use axum::{body::Body, response::Response};
+use http::{HeaderValue, StatusCode, header};
 use std::{
     collections::{HashMap, VecDeque},
     fmt,
@@ -33,8 +35,8 @@ pub struct ThrottlePolicy {
 }
 
 impl ThrottlePolicy {
-    /// Nexudus' documented limits: writes 60 a minute and 5,000 a day; every request one per
-    /// 100 ms and 120 a minute.
+    /// Nexudus' documented limits: every request one per 100 ms, 120 a minute, 5,000 an hour
+    /// and 200,000 a day; writes 60 a minute and 5,000 a day.
     pub fn nexudus() -> Self {
         let limit = |requests, window, writes_only| RateLimit {
             requests,
@@ -45,10 +47,17 @@ impl ThrottlePolicy {
             limits: vec![
                 limit(1, Duration::from_millis(100), false),
                 limit(120, Duration::from_secs(60), false),
+                limit(5_000, Duration::from_secs(60 * 60), false),
+                limit(200_000, Duration::from_secs(24 * 60 * 60), false),
                 limit(60, Duration::from_secs(60), true),
                 limit(5_000, Duration::from_secs(24 * 60 * 60), true),
             ],
         }
+    }
+
+    /// The longest window of any limit: the most a `Retry-After` of this policy can ask.
+    pub fn longest_window(&self) -> Option<Duration> {
+        self.limits.iter().map(|limit| limit.window).max()
     }
 
     /// Whether any limit applies.
@@ -169,6 +178,28 @@ impl Throttle {
     }
 }
 
+/// The answer to a request over a limit, as Nexudus documents it: 409 with the reason phrase
+/// "You must wait before accessing this url again.", `Retry-After`, the headers that keep it out
+/// of caches, and no body. The connection closes after it, since the request's body is left
+/// unread.
+pub fn answer(wait: Duration) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::CONFLICT;
+    response
+        .extensions_mut()
+        .insert(hyper::ext::ReasonPhrase::from_static(
+            b"You must wait before accessing this url again.",
+        ));
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after(wait)));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(header::EXPIRES, HeaderValue::from_static("-1"));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 /// `Retry-After` for a wait: whole seconds, as HTTP says, rounded up and at least 1.
 pub fn retry_after(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0 || wait.is_zero())
@@ -202,6 +233,40 @@ mod tests {
         for bad in ["", "20", "0/s", "-1/s", "20/d", "x/s", "20/"] {
             assert!(bad.parse::<ThrottlePolicy>().is_err(), "{bad}");
         }
+        assert_eq!(ThrottlePolicy::default().longest_window(), None);
+        assert_eq!(per_minute.longest_window(), Some(Duration::from_secs(60)));
+    }
+
+    /// Every window Nexudus documents, all of them applied.
+    #[test]
+    fn nexudus_has_every_documented_window() {
+        let limits: Vec<(usize, u64, bool)> = ThrottlePolicy::nexudus()
+            .limits
+            .iter()
+            .map(|limit| {
+                (
+                    limit.requests,
+                    limit.window.as_millis() as u64,
+                    limit.writes_only,
+                )
+            })
+            .collect();
+        let (minute, hour, day) = (60_000, 3_600_000, 86_400_000);
+        assert_eq!(
+            limits,
+            [
+                (1, 100, false),
+                (120, minute, false),
+                (5_000, hour, false),
+                (200_000, day, false),
+                (60, minute, true),
+                (5_000, day, true),
+            ]
+        );
+        assert_eq!(
+            ThrottlePolicy::nexudus().longest_window(),
+            Some(Duration::from_millis(day))
+        );
     }
 
     #[test]

@@ -286,6 +286,17 @@ impl Version {
                 Place::Header(name),
             ));
         }
+        let has_body = documented
+            .value
+            .get("content")
+            .and_then(Value::as_object)
+            .is_some_and(|content| !content.is_empty());
+        if response.body.is_none() && has_body {
+            rejections.push(Rejection::new(
+                Place::ContentType,
+                format!("status {status} is documented with a body, and has none"),
+            ));
+        }
         if let Some(body) = &response.body {
             rejections.extend(self.content_rejections(
                 documented.value,

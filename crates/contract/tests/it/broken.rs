@@ -72,19 +72,7 @@ fn json_response(status: u16, content_type: &str, body: &Value) -> Response {
 async fn forward(State(state): State<Arc<Broken>>, request: Request<Body>) -> Response {
     state.requests.fetch_add(1, Ordering::Relaxed);
     if state.breakage == Breakage::ThrottledForever {
-        let message = "You must wait before accessing this url again.";
-        let mut answer = json_response(
-            409,
-            "application/json",
-            &json!({
-                "Message": format!("$limit: {message}"), "Value": null, "WasSuccessful": false,
-                "Errors": [{"AttemptedValue": null, "Message": message, "PropertyName": "$limit"}]
-            }),
-        );
-        answer
-            .headers_mut()
-            .insert("retry-after", http::HeaderValue::from_static("1"));
-        return answer;
+        return reference_server::throttle::answer(std::time::Duration::from_secs(1));
     }
     let (parts, body) = request.into_parts();
     let mut body = axum::body::to_bytes(body, usize::MAX).await.unwrap();

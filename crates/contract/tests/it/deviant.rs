@@ -45,7 +45,8 @@ pub(crate) enum Deviation {
     AcceptsRepeatedKeys,
     /// A method the path does not have is answered 405 with an empty body.
     BareMethodNotAllowed,
-    /// Lists are throttled: 409 and the envelope, but no `Retry-After` to wait for.
+    /// Lists are throttled: 409 without a body, as Nexudus answers, but no `Retry-After` to wait
+    /// for.
     ThrottledWithoutRetryAfter,
     /// The token endpoint grants every refresh token, one used before or one it never issued.
     RefreshTokensNeverRefused,
@@ -217,16 +218,7 @@ fn deviate(
         {
             body["error"] = json!("invalid_request");
         }
-        ThrottledWithoutRetryAfter if list && !error => {
-            let message = "You must wait before accessing this url again.";
-            return (
-                409,
-                Ok(json!({
-                    "Message": format!("$limit: {message}"), "Value": null, "WasSuccessful": false,
-                    "Errors": [{"AttemptedValue": null, "Message": message, "PropertyName": "$limit"}]
-                })),
-            );
-        }
+        ThrottledWithoutRetryAfter if list && !error => return (409, Err(String::new())),
         MessageJoinedWithCommas if error => rejoin(&mut body, ", "),
         SuccessWithoutRedirectUrl if !error => {
             body.as_object_mut().unwrap().remove("RedirectURL");

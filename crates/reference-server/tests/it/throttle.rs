@@ -1,13 +1,15 @@
 //! Per-user limits (`--throttle`): no window lets more of a user's requests through than the
 //! limit, under 64 connections at once; a refused request is answered 409 with `Retry-After`
-//! and the envelope and changes nothing; other users and unknown tokens are not counted.
+//! and no body, as Nexudus answers it, and changes nothing; other users and unknown tokens are
+//! not counted.
 
 use std::time::Instant;
 
 use reference_server::{Limits, ThrottlePolicy, users::Users};
-use serde_json::json;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::{ADMIN, CREATOR, TestServer, assert_envelope, minimal};
+use crate::{ADMIN, CREATOR, TestServer, minimal};
 
 async fn throttled(policy: &str) -> TestServer {
     TestServer::start_configured(Users::builtin(), Limits::default(), policy.parse().unwrap()).await
@@ -73,16 +75,48 @@ async fn sixty_four_connections_of_one_user_get_no_more_through_than_the_limit()
             .parse()
             .expect("whole seconds");
         assert_eq!(seconds, 1, "a 1 s window asks for at most 1 s");
-        assert_envelope(
-            body,
-            &[(
-                "$limit",
-                json!(null),
-                "You must wait before accessing this url again (1 s).",
-            )],
-            "a throttled read",
-        );
+        assert_eq!(*body, Value::Null, "a throttled answer has no body");
     }
+}
+
+/// A throttled answer is the one Nexudus documents, byte for byte where it counts: the status
+/// line with its own reason phrase, the headers that keep it out of caches, and no body.
+#[tokio::test]
+async fn a_throttled_answer_is_the_one_nexudus_documents() {
+    let server = throttled("1/m").await;
+    let address = server.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET /api/billing/coworkertimepasses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n\r\n"
+    );
+    for _ in 0..2 {
+        stream.write_all(request.as_bytes()).await.unwrap();
+    }
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    let throttled = &answer[answer.rfind("HTTP/1.1 ").unwrap()..];
+    let lines: Vec<&str> = throttled.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "HTTP/1.1 409 You must wait before accessing this url again."
+    );
+    let header = |name: &str| {
+        lines
+            .iter()
+            .find_map(|line| {
+                let (found, value) = line.split_once(": ")?;
+                found.eq_ignore_ascii_case(name).then_some(value)
+            })
+            .unwrap_or_else(|| panic!("no {name} in {throttled}"))
+    };
+    assert_eq!(header("cache-control"), "no-cache");
+    assert_eq!(header("pragma"), "no-cache");
+    assert_eq!(header("expires"), "-1");
+    assert_eq!(header("content-length"), "0");
+    let seconds: u64 = header("retry-after").parse().unwrap();
+    assert!((59..=60).contains(&seconds), "{seconds}");
+    assert!(throttled.ends_with("\r\n\r\n"), "no body: {throttled:?}");
 }
 
 #[tokio::test]
@@ -163,6 +197,20 @@ async fn the_client_waits_out_throttling_within_its_limit() {
     assert_eq!(
         nexudus_client::retry_after(&error),
         Some(std::time::Duration::from_secs(1))
+    );
+    // The answer has no body to decode: the caller's error says what it is all the same.
+    let error = nexudus_client::ApiError::from(error);
+    assert_eq!(
+        (error.kind(), error.status(), error.retry_after()),
+        (
+            nexudus_client::ErrorKind::Throttled,
+            Some(409),
+            Some(std::time::Duration::from_secs(1))
+        )
+    );
+    assert_eq!(
+        error.message(),
+        "You must wait before accessing this url again (Retry-After 1 s)."
     );
     assert_eq!(server.count(), 2, "the refused create wrote nothing");
 }

@@ -38,6 +38,31 @@ impl Walk<'_> {
             Some(status) => format!("{status} {content_type}"),
             None => content_type.to_owned(),
         };
+        if let Some(status) = status
+            && new_content.is_empty()
+            && !old_content.is_empty()
+        {
+            // No body where the released version has one: a released client reads one, and
+            // meets nothing to read.
+            let plan = Plan {
+                method: method.to_owned(),
+                path: new.path.to_owned(),
+                draw: Draw::Response {
+                    status: status.to_owned(),
+                    content_type: None,
+                },
+                place: Place::ContentType,
+            };
+            self.record.push(Difference {
+                rule: "response-body-removed",
+                side: Side::Responses,
+                pointer: format!("{}/content", old_part.pointer),
+                detail: format!("{status}, with a body in the released version"),
+                plan: Some(plan),
+                no_plan: "",
+            });
+            return;
+        }
         for content_type in old_content.keys() {
             if new_content.contains_key(content_type) {
                 continue;
@@ -186,6 +211,36 @@ mod tests {
 
     const REQUEST: &str = "/paths/~1things/post/requestBody/content/text~1csv";
     const RESPONSE: &str = "/paths/~1things/post/responses/200/content/text~1csv";
+
+    #[test]
+    fn a_response_body_removed_breaks_clients_that_read_it() {
+        let bodyless = operation(json!({"responses": {"200": {"description": "it"}}}));
+        let difference = only(
+            &returns(&["application/json", "text/csv"]),
+            &bodyless,
+            "response-body-removed",
+        );
+        assert_eq!(
+            (difference.side, difference.pointer.as_str()),
+            (
+                Side::Responses,
+                "/paths/~1things/post/responses/200/content"
+            )
+        );
+        let plan = difference.plan.unwrap();
+        assert!(matches!(
+            plan.draw,
+            Draw::Response { ref status, content_type: None } if status == "200"
+        ));
+        // A body where there was none is a response type added, as before.
+        assert_eq!(
+            found(&bodyless, &returns(&["application/json"]))
+                .into_iter()
+                .map(|(rule, side, _)| (rule, side))
+                .collect::<Vec<_>>(),
+            [("response-content-type-added", Side::Responses)]
+        );
+    }
 
     #[test]
     fn a_request_type_removed_breaks_requests_sent_as_it() {
