@@ -573,6 +573,13 @@ fn edits() -> Vec<Edit> {
             "/components/responses/Throttled/headers/X-Request-Id",
         ),
         edit(
+            "a response's body removed",
+            |d| remove(d, &format!("{ONE}/get/responses/200/content")),
+            "response-body-removed",
+            Responses,
+            format!("{ONE}/get/responses/200/content"),
+        ),
+        edit(
             "a keyword no rule knows",
             |d| set(d, &format!("{CREATE_BODY}/minProperties"), json!(2)),
             "unclassified",
