@@ -56,15 +56,34 @@ impl Reference {
     }
 }
 
+/// The current code of an authenticator, asked for each time it is sent.
+pub type Code = std::sync::Arc<dyn Fn() -> String + Send + Sync>;
+
+/// The current code of the authenticator whose base32 secret is `secret`; `None` when it is
+/// not one.
+pub fn authenticator_code(secret: &str) -> Option<Code> {
+    let authenticator = reference_server::users::authenticator(secret)?;
+    Some(std::sync::Arc::new(move || {
+        authenticator
+            .generate_current()
+            .expect("the clock is past 1970")
+    }))
+}
+
 /// The contract target for a reference server with the built-in users, reached at `base_url`
 /// (the server itself, or a proxy in front of it): the built-in full administrator as the
-/// caller (its static token, and its password for the token endpoint's checks), and every other
-/// built-in user, with its roles, for the 401 of a missing role.
+/// caller (its static token), the built-in user with two-factor sign-in for the token
+/// endpoint's checks (its password and its authenticator's codes), and every other built-in
+/// user, with its roles, for the 401 of a missing role.
 pub fn builtin_target(base_url: &str) -> contract::Target {
     let admin = BUILTIN_USERS
         .iter()
         .find(|user| user.full_admin)
         .expect("the built-in users have a full administrator");
+    let (two_factor, secret) = BUILTIN_USERS
+        .iter()
+        .find_map(|user| Some((user, user.totp_secret?)))
+        .expect("a built-in user signs in with a second factor");
     contract::Target {
         base_url: base_url.to_owned(),
         token: admin.token.to_owned(),
@@ -79,8 +98,13 @@ pub fn builtin_target(base_url: &str) -> contract::Target {
         caller: Some(admin.email.to_owned()),
         body_limit: nexudus_server_api::DEFAULT_BODY_LIMIT,
         sign_in: Some(contract::SignIn {
-            username: admin.email.to_owned(),
-            password: admin.password.to_owned(),
+            username: two_factor.email.to_owned(),
+            password: two_factor.password.to_owned(),
+            also: vec![contract::FormParameter {
+                name: "totp".to_owned(),
+                value: authenticator_code(secret)
+                    .expect("the built-in secret is an authenticator's"),
+            }],
         }),
         secret_names: secret_names(),
     }

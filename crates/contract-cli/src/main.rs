@@ -38,6 +38,20 @@ struct Args {
         requires = "username"
     )]
     password: Option<String>,
+    /// The base32 secret of that user's authenticator, for a user with two-factor sign-in: each
+    /// password grant sends its current code as `totp`.
+    #[arg(
+        long,
+        env = "NEXUDUS_TOTP_SECRET",
+        hide_env_values = true,
+        requires = "username",
+        conflicts_with = "totp"
+    )]
+    totp_secret: Option<String>,
+    /// A current code of that user's authenticator, sent as `totp` (it lasts 30 seconds: for a
+    /// whole run, give --totp-secret).
+    #[arg(long, requires = "username")]
+    totp: Option<String>,
     /// Bearer token of a user without any of the operations' roles (checks the 401 for a
     /// missing role).
     #[arg(long, env = contract_cli::TOKEN_WITHOUT_ROLE_VARIABLE, hide_env_values = true)]
@@ -113,15 +127,44 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where the signing-in user's second-factor code comes from: `--totp-secret` or `--totp`.
+fn second_factor(args: &Args) -> anyhow::Result<Option<contract_cli::Code>> {
+    Ok(match (&args.totp_secret, &args.totp) {
+        (Some(secret), _) => Some(contract_cli::authenticator_code(secret).context(
+            "--totp-secret is not the base32 secret of an authenticator (at least 128 bits)",
+        )?),
+        (None, Some(code)) => {
+            let code = code.clone();
+            Some(std::sync::Arc::new(move || code.clone()))
+        }
+        (None, None) => None,
+    })
+}
+
 /// The bearer token to check `base_url` with: `--token`, or one the token endpoint issues for
 /// `--username` and `--password`.
-async fn token(base_url: &str, args: &Args) -> anyhow::Result<String> {
+async fn token(
+    base_url: &str,
+    args: &Args,
+    code: Option<contract_cli::Code>,
+) -> anyhow::Result<String> {
     match (&args.token, &args.username, &args.password) {
         (Some(token), _, _) => Ok(token.clone()),
         (None, Some(username), Some(password)) => {
-            let client = nexudus_client::sign_in(base_url, username, password)
-                .await
-                .with_context(|| format!("signing in at {base_url} as {username}"))?;
+            let client = match code {
+                Some(code) => {
+                    nexudus_client::sign_in_with_code(
+                        base_url,
+                        username,
+                        password,
+                        move || code(),
+                        nexudus_client::Behaviour::default(),
+                    )
+                    .await
+                }
+                None => nexudus_client::sign_in(base_url, username, password).await,
+            }
+            .with_context(|| format!("signing in at {base_url} as {username}"))?;
             let session = client
                 .session()
                 .context("a signed-in client has a session")?;
@@ -160,13 +203,14 @@ fn run(args: Args) -> anyhow::Result<bool> {
         writers: args.writers,
         ..contract::Options::default()
     };
+    let code = second_factor(&args)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
         let (target, _reference) = match &args.base_url {
             Some(base_url) => (
                 contract::Target {
                     base_url: base_url.clone(),
-                    token: token(base_url, &args).await?,
+                    token: token(base_url, &args, code.clone()).await?,
                     limited_tokens: args
                         .token_without_role
                         .iter()
@@ -177,11 +221,20 @@ fn run(args: Args) -> anyhow::Result<bool> {
                         .collect(),
                     caller: args.caller.clone().or_else(|| args.username.clone()),
                     body_limit: args.body_limit,
-                    sign_in: args
-                        .username
-                        .clone()
-                        .zip(args.password.clone())
-                        .map(|(username, password)| contract::SignIn { username, password }),
+                    sign_in: args.username.clone().zip(args.password.clone()).map(
+                        |(username, password)| contract::SignIn {
+                            username,
+                            password,
+                            also: code
+                                .clone()
+                                .map(|code| contract::FormParameter {
+                                    name: "totp".to_owned(),
+                                    value: code,
+                                })
+                                .into_iter()
+                                .collect(),
+                        },
+                    ),
                     secret_names: contract_cli::secret_names(),
                 },
                 None,

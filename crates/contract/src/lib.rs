@@ -87,7 +87,7 @@ use api_description::Operation;
 pub use crate::{
     checks::Outcome,
     exchange::Exchange,
-    options::{ContractError, LimitedToken, Options, SecretNames, SignIn, Target},
+    options::{ContractError, FormParameter, LimitedToken, Options, SecretNames, SignIn, Target},
     replay::{Payload, replay},
     report::{Detail, Failure, Group, Report, Sequences, Step, Tally},
     runner::STATEFUL,

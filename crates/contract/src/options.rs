@@ -53,19 +53,34 @@ impl Default for SecretNames {
 }
 
 /// A user's username and password, for a password grant.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct SignIn {
     /// The username.
     pub username: String,
     /// The password.
     pub password: String,
+    /// Other form parameters the user's password grant sends (a second factor's code), each
+    /// value asked for when the grant is sent, since such a code lasts seconds. A report shows
+    /// each value as the shell variable named after its parameter, in upper case.
+    pub also: Vec<FormParameter>,
+}
+
+/// A form parameter whose value is asked for each time it is sent.
+#[derive(Clone)]
+pub struct FormParameter {
+    /// The parameter's name.
+    pub name: String,
+    /// Its value of the moment.
+    pub value: std::sync::Arc<dyn Fn() -> String + Send + Sync>,
 }
 
 impl std::fmt::Debug for SignIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let also: Vec<&str> = self.also.iter().map(|also| also.name.as_str()).collect();
         f.debug_struct("SignIn")
             .field("username", &self.username)
             .field("password", &"(hidden)")
+            .field("also", &also)
             .finish()
     }
 }

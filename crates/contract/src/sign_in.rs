@@ -163,17 +163,22 @@ impl Runner<'_> {
         let mut cases = Vec::new();
 
         let mut result = CaseResult::new();
+        let also: Vec<(&str, String)> = credentials
+            .also
+            .iter()
+            .map(|parameter| (parameter.name.as_str(), (parameter.value)()))
+            .collect();
+        for (name, value) in &also {
+            secrets.push((value.clone(), format!("${}", name.to_uppercase())));
+        }
+        let mut pairs = vec![
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+        ];
+        pairs.extend(also.iter().map(|(name, value)| (*name, value.as_str())));
         let granted = self
-            .grant(
-                &mut result,
-                endpoint,
-                "password grant",
-                form(&[
-                    ("grant_type", "password"),
-                    ("username", username),
-                    ("password", password),
-                ]),
-            )
+            .grant(&mut result, endpoint, "password grant", form(&pairs))
             .await;
         cases.push((SignIn::PasswordGrant, result));
 

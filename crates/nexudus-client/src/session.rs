@@ -43,11 +43,21 @@ pub enum SignInError {
 #[derive(Clone)]
 pub struct Session(Arc<State>);
 
-struct State {
+/// The current code of a user's second factor (RFC 6238), asked for at each password grant.
+type Code = Box<dyn Fn() -> String + Send + Sync>;
+
+/// Who signs in, and where.
+struct Credentials {
     token_url: String,
     username: String,
     password: String,
+    /// For a user with two-factor sign-in.
+    code: Option<Code>,
     http: reqwest::Client,
+}
+
+struct State {
+    credentials: Credentials,
     current: tokio::sync::Mutex<Current>,
 }
 
@@ -65,7 +75,7 @@ struct Current {
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("username", &self.0.username)
+            .field("username", &self.0.credentials.username)
             .finish_non_exhaustive()
     }
 }
@@ -130,37 +140,51 @@ impl Current {
     }
 }
 
+impl Credentials {
+    /// The password grant: the credentials, and the second factor's code of the moment.
+    async fn password_grant(&self) -> Result<TokenGranted, SignInError> {
+        let code = self.code.as_ref().map(|code| code());
+        let mut pairs = vec![
+            ("grant_type", "password"),
+            ("username", self.username.as_str()),
+            ("password", self.password.as_str()),
+        ];
+        if let Some(code) = &code {
+            pairs.push(("totp", code));
+        }
+        grant(&self.http, &self.token_url, &pairs).await
+    }
+}
+
 impl Session {
     /// Signs in as `username` at the API at `base_url`.
-    async fn start(base_url: &str, username: &str, password: &str) -> Result<Self, SignInError> {
+    async fn start(
+        base_url: &str,
+        username: &str,
+        password: &str,
+        code: Option<Code>,
+    ) -> Result<Self, SignInError> {
         let http = http_client_builder()
             .build()
             .map_err(ClientBuildError::Http)?;
-        let token_url = format!("{}{TOKEN_PATH}", base_url.trim_end_matches('/'));
-        let granted = grant(
-            &http,
-            &token_url,
-            &[
-                ("grant_type", "password"),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await?;
-        Ok(Self(Arc::new(State {
-            token_url,
+        let credentials = Credentials {
+            token_url: format!("{}{TOKEN_PATH}", base_url.trim_end_matches('/')),
             username: username.to_owned(),
             password: password.to_owned(),
+            code,
             http,
-            current: tokio::sync::Mutex::new(
-                Current::new(granted, 0).ok_or(SignInError::Unexpected { status: 200 })?,
-            ),
+        };
+        let granted = credentials.password_grant().await?;
+        let current = Current::new(granted, 0).ok_or(SignInError::Unexpected { status: 200 })?;
+        Ok(Self(Arc::new(State {
+            credentials,
+            current: tokio::sync::Mutex::new(current),
         })))
     }
 
     /// The username.
     pub fn username(&self) -> &str {
-        &self.0.username
+        &self.0.credentials.username
     }
 
     /// The current access token, refreshed first if it is about to expire.
@@ -198,7 +222,7 @@ impl Session {
     /// The refresh grant, or when it is refused the password grant again. A grant the server
     /// refuses leaves the tokens as they are, and the request meets the server's 401.
     async fn replace(&self, current: &mut Current) -> reqwest::Result<()> {
-        let state = &self.0;
+        let state = &self.0.credentials;
         let refreshed = grant(
             &state.http,
             &state.token_url,
@@ -211,18 +235,7 @@ impl Session {
         let granted = match refreshed {
             Ok(granted) => Ok(granted),
             Err(SignInError::Http(error)) => return Err(error),
-            Err(_) => {
-                grant(
-                    &state.http,
-                    &state.token_url,
-                    &[
-                        ("grant_type", "password"),
-                        ("username", &state.username),
-                        ("password", &state.password),
-                    ],
-                )
-                .await
-            }
+            Err(_) => state.password_grant().await,
         };
         let generation = current.generation + 1;
         match granted.map(|granted| Current::new(granted, generation)) {
@@ -253,7 +266,38 @@ pub async fn sign_in_with(
     password: &str,
     behaviour: Behaviour,
 ) -> Result<Client, SignInError> {
-    let session = Session::start(checked_base_url(base_url)?, username, password).await?;
+    start_client(base_url, username, password, None, behaviour).await
+}
+
+/// [`sign_in_with`] for a user with two-factor sign-in: `code` gives the current code of their
+/// authenticator (RFC 6238), sent as `totp`. It is asked for at each password grant, the first
+/// and each later one when the refresh token no longer works, since a code lasts 30 seconds. A
+/// missing or wrong code fails as [`SignInError::Refused`] with `two_factor_auth_check`.
+pub async fn sign_in_with_code(
+    base_url: &str,
+    username: &str,
+    password: &str,
+    code: impl Fn() -> String + Send + Sync + 'static,
+    behaviour: Behaviour,
+) -> Result<Client, SignInError> {
+    start_client(
+        base_url,
+        username,
+        password,
+        Some(Box::new(code)),
+        behaviour,
+    )
+    .await
+}
+
+async fn start_client(
+    base_url: &str,
+    username: &str,
+    password: &str,
+    code: Option<Code>,
+    behaviour: Behaviour,
+) -> Result<Client, SignInError> {
+    let session = Session::start(checked_base_url(base_url)?, username, password, code).await?;
     Ok(client_with_headers(
         base_url,
         reqwest::header::HeaderMap::new(),

@@ -517,14 +517,23 @@ documents it: `grant_type=password` with `username` and `password`, or
 token of every other operation, valid for `expires_in` seconds (604,799 unless the server
 is set otherwise); its `refresh_token` gets a new pair once, within 15 days.
 
+A user with two-factor sign-in also sends `totp`, the current code of their authenticator
+(RFC 6238: six digits, a new one every 30 seconds, the one before and the one after also
+taken), with the password grant; a user the administrator asked to choose a new password
+cannot sign in until they have.
+
 Every failure is 400 with an OAuth 2.0 error body: `invalid_grant` for a wrong username or
 password and for a refresh token that is unknown, expired or already used;
+`two_factor_auth_check` for the right password of a user with two-factor sign-in, sent
+without `totp` or with a wrong one; `must_reset_password` for the right password (and
+code) of a user who must choose a new password (Nexudus documents both codes; that the
+code is checked before the reset is this project's choice);
 `unsupported_grant_type` for another grant and for a body that is not form-urlencoded
 (a JSON body, as Nexudus documents); `invalid_request` for a missing, empty or repeated
 parameter, one longer than its limit, a malformed form, and a body over the server's
 size limit or too slow to arrive (`invalid_request` and the limits are this project's
-choices, after RFC 6749). Parameters not named here are ignored, as RFC 6749 says. A
-user with two-factor authentication (Nexudus' `totp` parameter) is not modelled.*/
+choices, after RFC 6749). Parameters not named here are ignored, as RFC 6749 says (so is
+`totp` for a user without two-factor sign-in).*/
     fn create_token(
         &self,
         body: ::nexudus_types::TokenRequest,

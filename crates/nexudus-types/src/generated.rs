@@ -875,6 +875,10 @@ pub enum TokenErrorError {
     InvalidGrant,
     #[serde(rename = "unsupported_grant_type")]
     UnsupportedGrantType,
+    #[serde(rename = "two_factor_auth_check")]
+    TwoFactorAuthCheck,
+    #[serde(rename = "must_reset_password")]
+    MustResetPassword,
     #[serde(rename = "server_error")]
     ServerError,
 }
@@ -884,6 +888,8 @@ impl ::std::fmt::Display for TokenErrorError {
             Self::InvalidRequest => f.write_str("invalid_request"),
             Self::InvalidGrant => f.write_str("invalid_grant"),
             Self::UnsupportedGrantType => f.write_str("unsupported_grant_type"),
+            Self::TwoFactorAuthCheck => f.write_str("two_factor_auth_check"),
+            Self::MustResetPassword => f.write_str("must_reset_password"),
             Self::ServerError => f.write_str("server_error"),
         }
     }
@@ -897,6 +903,8 @@ impl ::std::str::FromStr for TokenErrorError {
             "error: invalid_request" => Ok(Self::InvalidRequest),
             "error: invalid_grant" => Ok(Self::InvalidGrant),
             "error: unsupported_grant_type" => Ok(Self::UnsupportedGrantType),
+            "error: two_factor_auth_check" => Ok(Self::TwoFactorAuthCheck),
+            "error: must_reset_password" => Ok(Self::MustResetPassword),
             "error: server_error" => Ok(Self::ServerError),
             _ => Err("error: invalid value".into()),
         }
@@ -1096,7 +1104,8 @@ impl ::std::convert::TryFrom<::std::string::String> for TokenGrantedTokenType {
     }
 }
 /**The token endpoint's form. Which parameters a grant needs: `username` and `password` for
-`password`, `refresh_token` for `refresh_token`. Each is a non-empty string (RFC 6749 reads
+`password` (and `totp` for a user with two-factor sign-in), `refresh_token` for
+`refresh_token`. Each is a non-empty string (RFC 6749 reads
 an empty parameter as one left out).
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1107,6 +1116,11 @@ pub struct TokenRequest {
     pub password: ::std::option::Option<TokenRequestPassword>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refresh_token: ::std::option::Option<TokenRequestRefreshToken>,
+    /**The current code of a user with two-factor sign-in (RFC 6238), with the password
+grant.
+*/
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub totp: ::std::option::Option<TokenRequestTotp>,
     ///The user's email.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub username: ::std::option::Option<TokenRequestUsername>,
@@ -1277,6 +1291,66 @@ impl ::std::convert::TryFrom<::std::string::String> for TokenRequestRefreshToken
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TokenRequestRefreshToken {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+/**The current code of a user with two-factor sign-in (RFC 6238), with the password
+grant.
+*/
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[serde(transparent)]
+pub struct TokenRequestTotp(::std::string::String);
+impl ::std::ops::Deref for TokenRequestTotp {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<TokenRequestTotp> for ::std::string::String {
+    fn from(value: TokenRequestTotp) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for TokenRequestTotp {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 256usize {
+            return Err("totp: longer than 256 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("totp: shorter than 1 characters".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for TokenRequestTotp {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for TokenRequestTotp {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for TokenRequestTotp {
     fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
     where
         D: ::serde::Deserializer<'de>,
@@ -3258,6 +3332,10 @@ pub mod builder {
             ::std::option::Option<super::TokenRequestRefreshToken>,
             ::std::string::String,
         >,
+        totp: ::std::result::Result<
+            ::std::option::Option<super::TokenRequestTotp>,
+            ::std::string::String,
+        >,
         username: ::std::result::Result<
             ::std::option::Option<super::TokenRequestUsername>,
             ::std::string::String,
@@ -3269,6 +3347,7 @@ pub mod builder {
                 grant_type: Err("grant_type: no value supplied".to_string()),
                 password: Ok(Default::default()),
                 refresh_token: Ok(Default::default()),
+                totp: Ok(Default::default()),
                 username: Ok(Default::default()),
             }
         }
@@ -3302,6 +3381,14 @@ pub mod builder {
             self.refresh_token = value.try_into().map_err(|e| format!("{e}"));
             self
         }
+        pub fn totp<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::TokenRequestTotp>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.totp = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
         pub fn username<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -3322,6 +3409,7 @@ pub mod builder {
                 grant_type: value.grant_type?,
                 password: value.password?,
                 refresh_token: value.refresh_token?,
+                totp: value.totp?,
                 username: value.username?,
             })
         }
@@ -3332,6 +3420,7 @@ pub mod builder {
                 grant_type: Ok(value.grant_type),
                 password: Ok(value.password),
                 refresh_token: Ok(value.refresh_token),
+                totp: Ok(value.totp),
                 username: Ok(value.username),
             }
         }
@@ -4473,6 +4562,8 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
           "invalid_request",
           "invalid_grant",
           "unsupported_grant_type",
+          "two_factor_auth_check",
+          "must_reset_password",
           "server_error"
         ],
         "type": "string"
@@ -4521,7 +4612,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
     "type": "object"
   },
   "TokenRequest": {
-    "description": "The token endpoint's form. Which parameters a grant needs: `username` and `password` for\n`password`, `refresh_token` for `refresh_token`. Each is a non-empty string (RFC 6749 reads\nan empty parameter as one left out).\n",
+    "description": "The token endpoint's form. Which parameters a grant needs: `username` and `password` for\n`password` (and `totp` for a user with two-factor sign-in), `refresh_token` for\n`refresh_token`. Each is a non-empty string (RFC 6749 reads\nan empty parameter as one left out).\n",
     "properties": {
       "grant_type": {
         "enum": [
@@ -4540,6 +4631,13 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
         "maxLength": 256,
         "minLength": 1,
         "type": "string"
+      },
+      "totp": {
+        "description": "The current code of a user with two-factor sign-in (RFC 6238), with the password\ngrant.\n",
+        "maxLength": 256,
+        "minLength": 1,
+        "type": "string",
+        "writeOnly": true
       },
       "username": {
         "description": "The user's email.",

@@ -1,5 +1,6 @@
 //! The token endpoint (`POST /api/token`): OAuth 2.0's password and refresh-token grants
-//! (RFC 6749, sections 4.3 and 6), answered with its error body (section 5.2).
+//! (RFC 6749, sections 4.3 and 6), answered with its error body (section 5.2); a user with
+//! two-factor sign-in also sends `totp`, and a user who must choose a new password gets no tokens.
 
 use std::{sync::Arc, time::SystemTime};
 
@@ -9,7 +10,10 @@ use nexudus_types::{
 };
 use tokio::sync::Semaphore;
 
-use crate::tokens::{Callers, Granted};
+use crate::{
+    tokens::{Callers, Granted},
+    users::Pending,
+};
 
 /// The token endpoint's state: who may sign in, and a gate that lets as many password checks
 /// run at once as there are cores (each Argon2 check holds 19 MiB and a core for its time, so
@@ -95,6 +99,26 @@ impl SignIn {
                         "The user name or password is incorrect.",
                     );
                 };
+                let now = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |since| since.as_secs());
+                let code = request.totp.as_deref().map(String::as_str);
+                match self.callers.users.pending(&email, code, now) {
+                    Some(Pending::SecondFactor) => {
+                        return refused(
+                            TokenErrorError::TwoFactorAuthCheck,
+                            "Two-factor sign-in: send the current code of the user's \
+                             authenticator as totp.",
+                        );
+                    }
+                    Some(Pending::ResetPassword) => {
+                        return refused(
+                            TokenErrorError::MustResetPassword,
+                            "The user must choose a new password before signing in.",
+                        );
+                    }
+                    None => {}
+                }
                 let tokens = Arc::clone(&self.callers.tokens);
                 blocking(move || tokens.issue(&email, SystemTime::now()).map(Some)).await
             }

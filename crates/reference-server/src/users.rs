@@ -1,5 +1,6 @@
 //! Who may call the server: users with a static bearer token, a password (as an Argon2 hash) or
-//! both, roles and a full-administrator flag.
+//! both, roles and a full-administrator flag; a user may also sign in with a second factor (an
+//! RFC 6238 secret) or be asked to choose a new password first.
 //!
 //! Tokens are kept only as SHA-256 digests and looked up by comparing every digest in constant
 //! time, so neither the time taken nor the memory of the process gives a token away. Passwords
@@ -15,6 +16,7 @@ use argon2::{
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use totp_rs::{Algorithm, Secret, TOTP};
 
 /// Why a users file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +69,12 @@ struct UserEntry {
     roles: Vec<String>,
     #[serde(default)]
     full_admin: bool,
+    /// The base32 secret of the user's authenticator (two-factor sign-in).
+    #[serde(default)]
+    totp_secret: Option<String>,
+    /// The user must choose a new password before signing in.
+    #[serde(default)]
+    must_reset_password: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +114,18 @@ struct Known {
     token: Option<[u8; 32]>,
     /// The Argon2 hash of the password, a PHC string.
     password_hash: Option<String>,
+    /// The user's authenticator, for two-factor sign-in.
+    totp: Option<TOTP>,
+    must_reset_password: bool,
+}
+
+/// Why a user whose password is right gets no tokens yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// Two-factor sign-in, and no code or a wrong one.
+    SecondFactor,
+    /// The user must choose a new password first.
+    ResetPassword,
 }
 
 /// The users the server knows.
@@ -132,6 +152,10 @@ pub struct BuiltinUser {
     pub roles: &'static [&'static str],
     /// Whether the user is a full unrestricted administrator.
     pub full_admin: bool,
+    /// The base32 secret of the user's authenticator, for two-factor sign-in.
+    pub totp_secret: Option<&'static str>,
+    /// Whether the user must choose a new password before signing in.
+    pub must_reset_password: bool,
 }
 
 /// The built-in users.
@@ -143,6 +167,8 @@ pub const BUILTIN_USERS: &[BuiltinUser] = &[
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$TLm7/MUpv5zK0GglJB9mJg$usq92q6po0BG9PX6c/q1kjtl8I/+nyQ+amtaKbYX4Lc",
         roles: &[],
         full_admin: true,
+        totp_secret: None,
+        must_reset_password: false,
     },
     BuiltinUser {
         email: "creator@example.com",
@@ -151,6 +177,8 @@ pub const BUILTIN_USERS: &[BuiltinUser] = &[
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$7VM9izMZM7ebZlWfi6JilA$jOPRVGmk26rdeUMvlY3DXQSb00J3VkyYEuiKMu8N6Yo",
         roles: &["CoworkerTimePass-Create"],
         full_admin: false,
+        totp_secret: None,
+        must_reset_password: false,
     },
     BuiltinUser {
         email: "reader@example.com",
@@ -159,6 +187,8 @@ pub const BUILTIN_USERS: &[BuiltinUser] = &[
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$IKalS06F/oR92E4Sq5wMYg$OFuaazcJqHOJCPYb7KWR5LkwL3JK2tyRFIWLtXWhezk",
         roles: &["CoworkerTimePass-Read", "CoworkerTimePass-List"],
         full_admin: false,
+        totp_secret: None,
+        must_reset_password: false,
     },
     BuiltinUser {
         email: "norole@example.com",
@@ -167,8 +197,40 @@ pub const BUILTIN_USERS: &[BuiltinUser] = &[
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$m+SIOfqocKWvwiD7M2nycA$eXCZ0/UtsLBHJIWTlAqeGTEoxLp2g3v2uONzWmAnuRo",
         roles: &[],
         full_admin: false,
+        totp_secret: None,
+        must_reset_password: false,
+    },
+    BuiltinUser {
+        email: "twofactor@example.com",
+        token: "local-twofactor-token",
+        password: "local-twofactor-password",
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$6IwkxWoEFAacG+UBZCkHVA$29NlcXFNz+tPFEDa2KmYSeXKOd1seALa2Of4hKHtluU",
+        roles: &["CoworkerTimePass-Read", "CoworkerTimePass-List"],
+        full_admin: false,
+        totp_secret: Some(BUILTIN_TOTP_SECRET),
+        must_reset_password: false,
+    },
+    BuiltinUser {
+        email: "reset@example.com",
+        token: "local-reset-token",
+        password: "local-reset-password",
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$EEPnKYtzQqz67RxwGpAHQw$J8/pmZTzlyEqNp9wV7pMtyEPbpMiP8Lm713oKY+SzJ8",
+        roles: &["CoworkerTimePass-Read"],
+        full_admin: false,
+        totp_secret: None,
+        must_reset_password: true,
     },
 ];
+
+/// The authenticator secret of the built-in user with two-factor sign-in (base32, 160 bits).
+pub const BUILTIN_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// The authenticator of `secret` (base32): RFC 6238's SHA-1, six digits, 30-second steps, the
+/// step before and after also taken. `None` when the secret is not base32 of at least 128 bits.
+pub fn authenticator(secret: &str) -> Option<TOTP> {
+    let bytes = Secret::Encoded(secret.to_owned()).to_bytes().ok()?;
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes).ok()
+}
 
 /// The Argon2 hash of `password` with a fresh random salt, as a PHC string (what a users file's
 /// `password_hash` holds).
@@ -195,6 +257,8 @@ impl Users {
                 password_hash: Some(user.password_hash.to_owned()),
                 roles: user.roles.iter().map(|role| (*role).to_owned()).collect(),
                 full_admin: user.full_admin,
+                totp_secret: user.totp_secret.map(str::to_owned),
+                must_reset_password: user.must_reset_password,
             })
             .collect();
         Self::from_entries(entries, true).expect("the built-in users are valid")
@@ -210,9 +274,12 @@ impl Users {
     ///   - email: desk@example.com
     ///     password_hash: $argon2id$v=19$m=19456,t=2,p=1$...   # from `hash-password`
     ///     roles: [CoworkerTimePass-Create]
+    ///     totp_secret: JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP       # two-factor sign-in (base32)
+    ///     must_reset_password: false
     /// ```
     ///
-    /// Each user has a `token`, a `password_hash` or both.
+    /// Each user has a `token`, a `password_hash` or both; `totp_secret` and
+    /// `must_reset_password` are for a user with a password.
     pub fn load(path: &Path) -> Result<Self, UsersError> {
         let text = std::fs::read_to_string(path).map_err(|source| UsersError::Read {
             path: path.display().to_string(),
@@ -268,6 +335,17 @@ impl Users {
                     source,
                 })?;
             }
+            let totp = match &entry.totp_secret {
+                Some(secret) => Some(authenticator(secret).ok_or_else(|| {
+                    invalid("totp_secret must be base32 of at least 128 bits (26 characters)")
+                })?),
+                None => None,
+            };
+            if (totp.is_some() || entry.must_reset_password) && entry.password_hash.is_none() {
+                return Err(invalid(
+                    "totp_secret and must_reset_password are for a user who signs in with a password",
+                ));
+            }
             users.push(Known {
                 user: User {
                     email: entry.email,
@@ -276,6 +354,8 @@ impl Users {
                 },
                 token,
                 password_hash: entry.password_hash,
+                totp,
+                must_reset_password: entry.must_reset_password,
             });
         }
         Ok(Self {
@@ -332,6 +412,24 @@ impl Users {
         known
             .filter(|known| matches && known.password_hash.is_some())
             .map(|known| &known.user)
+    }
+}
+
+impl Users {
+    /// What the user `email`, whose password was right, must still do before tokens are issued,
+    /// with `totp` the code sent (if any) at `now` (seconds since the Unix epoch): the second
+    /// factor first, then a new password.
+    pub fn pending(&self, email: &str, totp: Option<&str>, now: u64) -> Option<Pending> {
+        let known = self
+            .entries
+            .iter()
+            .find(|known| known.user.email.eq_ignore_ascii_case(email))?;
+        if let Some(authenticator) = &known.totp
+            && !totp.is_some_and(|code| authenticator.check(code, now))
+        {
+            return Some(Pending::SecondFactor);
+        }
+        known.must_reset_password.then_some(Pending::ResetPassword)
     }
 }
 
@@ -445,5 +543,60 @@ mod tests {
             Users::from_yaml("users:\n  - {email: a@b.c, tokn: t}\n"),
             Err(UsersError::Parse(_))
         ));
+    }
+
+    /// A second factor is a base32 secret of at least 128 bits, for a user with a password; the
+    /// code of the step before and after is taken too, no other.
+    #[test]
+    fn a_second_factor_is_checked_after_the_password() {
+        let hash = BUILTIN_USERS[0].password_hash;
+        let file =
+            |extra: &str| format!("users:\n  - {{email: a@b.c, password_hash: '{hash}'{extra}}}\n");
+        for refused in [", totp_secret: JBSWY3DP", ", totp_secret: 'not base32!'"] {
+            assert!(
+                matches!(
+                    Users::from_yaml(&file(refused)),
+                    Err(UsersError::Invalid { index: 1, .. })
+                ),
+                "{refused}"
+            );
+        }
+        assert!(matches!(
+            Users::from_yaml("users:\n  - {email: a@b.c, token: t, must_reset_password: true}\n"),
+            Err(UsersError::Invalid { index: 1, .. })
+        ));
+        let users = Users::from_yaml(&file(&format!(
+            ", totp_secret: {BUILTIN_TOTP_SECRET}, must_reset_password: true"
+        )))
+        .unwrap();
+        let authenticator = authenticator(BUILTIN_TOTP_SECRET).unwrap();
+        let now = 1_800_000_000;
+        let code = |at: u64| authenticator.generate(at);
+        assert_eq!(
+            users.pending("a@b.c", None, now),
+            Some(Pending::SecondFactor)
+        );
+        for (at, taken) in [
+            (now - 60, false),
+            (now - 30, true),
+            (now, true),
+            (now + 30, true),
+            (now + 60, false),
+        ] {
+            let expected = if taken {
+                Pending::ResetPassword
+            } else {
+                Pending::SecondFactor
+            };
+            assert_eq!(
+                users.pending("A@B.C", Some(&code(at)), now),
+                Some(expected),
+                "{at}"
+            );
+        }
+        assert_eq!(
+            Users::builtin().pending("admin@example.com", None, now),
+            None
+        );
     }
 }

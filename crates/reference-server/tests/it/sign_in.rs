@@ -51,6 +51,17 @@ async fn refresh(server: &TestServer, refresh_token: &str) -> (u16, Value) {
     .await
 }
 
+/// The built-in administrator's password grant with one more parameter: the status.
+async fn admin_with(server: &TestServer, (name, value): (&str, &str)) -> u16 {
+    let body = form(&[
+        ("grant_type", "password"),
+        ("username", "admin@example.com"),
+        ("password", "local-admin-password"),
+        (name, value),
+    ]);
+    token(server, body).await.0
+}
+
 fn text<'v>(body: &'v Value, key: &str) -> &'v str {
     body[key]
         .as_str()
@@ -136,6 +147,88 @@ async fn wrong_credentials_are_one_invalid_grant_whoever_the_user() {
             "{username}"
         );
     }
+}
+
+/// Nexudus' two other refusals of a right password: a user with two-factor sign-in needs the
+/// current code of their authenticator as `totp`, and a user who must choose a new password
+/// gets no tokens. A wrong password is still `invalid_grant`, whatever else the user needs.
+#[tokio::test]
+async fn a_second_factor_and_a_password_reset_are_asked_for_by_their_codes() {
+    let server = TestServer::start().await;
+    let with_code = |code: String| {
+        form(&[
+            ("grant_type", "password"),
+            ("username", "twofactor@example.com"),
+            ("password", "local-twofactor-password"),
+            ("totp", &code),
+        ])
+    };
+    let authenticator =
+        reference_server::users::authenticator(reference_server::users::BUILTIN_TOTP_SECRET)
+            .unwrap();
+    let (status, body) =
+        password(&server, "twofactor@example.com", "local-twofactor-password").await;
+    assert_eq!(
+        (status, text(&body, "error")),
+        (400, "two_factor_auth_check")
+    );
+    let stale = authenticator.generate(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            - 300,
+    );
+    let (status, body) = token(&server, with_code(stale)).await;
+    assert_eq!(
+        (status, text(&body, "error")),
+        (400, "two_factor_auth_check")
+    );
+    let (status, body) = token(
+        &server,
+        with_code(authenticator.generate_current().unwrap()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(text(&body, "token_type"), "bearer");
+    let (status, body) = password(&server, "twofactor@example.com", "local-reset-password").await;
+    assert_eq!((status, text(&body, "error")), (400, "invalid_grant"));
+
+    let (status, body) = password(&server, "reset@example.com", "local-reset-password").await;
+    assert_eq!((status, text(&body, "error")), (400, "must_reset_password"));
+    let (status, body) = password(&server, "reset@example.com", "local-twofactor-password").await;
+    assert_eq!((status, text(&body, "error")), (400, "invalid_grant"));
+    // A code sent by a user without two-factor sign-in is ignored.
+    assert_eq!(admin_with(&server, ("totp", "000000")).await, 200);
+
+    // The client asks for a code at each password grant; without one it is refused by name.
+    match nexudus_client::sign_in(
+        server.base_url(),
+        "twofactor@example.com",
+        "local-twofactor-password",
+    )
+    .await
+    {
+        Err(nexudus_client::SignInError::Refused(refusal)) => assert_eq!(
+            refusal.error,
+            nexudus_client::nexudus_types::TokenErrorError::TwoFactorAuthCheck
+        ),
+        other => panic!("expected two_factor_auth_check, got {other:?}"),
+    }
+    let client = nexudus_client::sign_in_with_code(
+        server.base_url(),
+        "twofactor@example.com",
+        "local-twofactor-password",
+        move || authenticator.generate_current().unwrap(),
+        nexudus_client::Behaviour::default(),
+    )
+    .await
+    .unwrap();
+    let missing = client
+        .get_coworker_time_pass(std::num::NonZeroU64::new(1).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status(), Some(reqwest::StatusCode::NOT_FOUND));
 }
 
 #[tokio::test]
@@ -258,17 +351,7 @@ async fn malformed_token_requests_get_the_oauth_error_and_never_a_5xx() {
         assert!(raw.body["error_description"].is_string(), "{name}");
     }
     // Unknown parameters are ignored, as RFC 6749 says.
-    let (status, _) = token(
-        &server,
-        form(&[
-            ("grant_type", "password"),
-            ("username", "admin@example.com"),
-            ("password", "local-admin-password"),
-            ("scope", "all"),
-        ]),
-    )
-    .await;
-    assert_eq!(status, 200);
+    assert_eq!(admin_with(&server, ("scope", "all")).await, 200);
     // A bearer token is neither needed nor looked at.
     let raw = post_raw(
         &format!("{}/api/token", server.base_url()),
