@@ -59,6 +59,16 @@ impl Reference {
 /// The current code of an authenticator, asked for each time it is sent.
 pub type Code = std::sync::Arc<dyn Fn() -> String + Send + Sync>;
 
+/// The password grant's `totp`, whose code comes from `code`: without it, Nexudus answers a
+/// right password `two_factor_auth_check`.
+pub fn second_factor(code: Code) -> contract::FormParameter {
+    contract::FormParameter {
+        name: "totp".to_owned(),
+        value: code,
+        left_out: Some("two_factor_auth_check".to_owned()),
+    }
+}
+
 /// The current code of the authenticator whose base32 secret is `secret`; `None` when it is
 /// not one.
 pub fn authenticator_code(secret: &str) -> Option<Code> {
@@ -100,11 +110,18 @@ pub fn builtin_target(base_url: &str) -> contract::Target {
         sign_in: Some(contract::SignIn {
             username: two_factor.email.to_owned(),
             password: two_factor.password.to_owned(),
-            also: vec![contract::FormParameter {
-                name: "totp".to_owned(),
-                value: authenticator_code(secret)
-                    .expect("the built-in secret is an authenticator's"),
-            }],
+            also: vec![second_factor(
+                authenticator_code(secret).expect("the built-in secret is an authenticator's"),
+            )],
+            refused: BUILTIN_USERS
+                .iter()
+                .filter(|user| user.must_reset_password)
+                .map(|user| contract::RefusedUser {
+                    username: user.email.to_owned(),
+                    password: user.password.to_owned(),
+                    error: "must_reset_password".to_owned(),
+                })
+                .collect(),
         }),
         secret_names: secret_names(),
     }

@@ -227,12 +227,10 @@ fn run(args: Args) -> anyhow::Result<bool> {
                             password,
                             also: code
                                 .clone()
-                                .map(|code| contract::FormParameter {
-                                    name: "totp".to_owned(),
-                                    value: code,
-                                })
+                                .map(contract_cli::second_factor)
                                 .into_iter()
                                 .collect(),
+                            refused: Vec::new(),
                         },
                     ),
                     secret_names: contract_cli::secret_names(),

@@ -87,7 +87,10 @@ use api_description::Operation;
 pub use crate::{
     checks::Outcome,
     exchange::Exchange,
-    options::{ContractError, FormParameter, LimitedToken, Options, SecretNames, SignIn, Target},
+    options::{
+        ContractError, FormParameter, LimitedToken, Options, RefusedUser, SecretNames, SignIn,
+        Target,
+    },
     replay::{Payload, replay},
     report::{Detail, Failure, Group, Report, Sequences, Step, Tally},
     runner::STATEFUL,
@@ -128,7 +131,7 @@ fn cases_per_operation(operation: &Operation, options: &Options, spec: &plan::Sp
 /// stateful checks counts as one); 0 for a spec the run would refuse.
 pub fn total_cases(api: &Api, target: &Target, options: &Options) -> u64 {
     let sign_in = match (&target.sign_in, plan::token_endpoint(api)) {
-        (Some(_), Some(_)) => sign_in::CASES as u64,
+        (Some(credentials), Some(_)) => sign_in::cases(credentials) as u64,
         _ => 0,
     };
     let Ok(spec) = plan::Spec::load(api) else {

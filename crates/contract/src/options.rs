@@ -63,6 +63,20 @@ pub struct SignIn {
     /// value asked for when the grant is sent, since such a code lasts seconds. A report shows
     /// each value as the shell variable named after its parameter, in upper case.
     pub also: Vec<FormParameter>,
+    /// Other users whose right password the endpoint refuses (a user who must choose a new
+    /// password first), each with the OAuth error it answers.
+    pub refused: Vec<RefusedUser>,
+}
+
+/// A user whose right password the token endpoint refuses.
+#[derive(Clone)]
+pub struct RefusedUser {
+    /// The username.
+    pub username: String,
+    /// The (right) password.
+    pub password: String,
+    /// The OAuth error code of the refusal.
+    pub error: String,
 }
 
 /// A form parameter whose value is asked for each time it is sent.
@@ -72,6 +86,9 @@ pub struct FormParameter {
     pub name: String,
     /// Its value of the moment.
     pub value: std::sync::Arc<dyn Fn() -> String + Send + Sync>,
+    /// The OAuth error code the endpoint answers the user's right password without it, when
+    /// the run should check that it does.
+    pub left_out: Option<String>,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -81,6 +98,7 @@ impl std::fmt::Debug for SignIn {
             .field("username", &self.username)
             .field("password", &"(hidden)")
             .field("also", &also)
+            .field("refused", &self.refused.len())
             .finish()
     }
 }

@@ -156,6 +156,20 @@ pub(crate) async fn run(
             runner.operation(&mut state, plan, cases, on_case).await;
         }
         if let (Some(credentials), Some(endpoint)) = (&target.sign_in, spec.token_endpoint) {
+            if credentials.also.iter().all(|also| also.left_out.is_none()) {
+                state.report.skipped.push(
+                    "sign-in: a right password without a parameter the user needs (a second \
+                     factor's code): the signing-in user needs none"
+                        .to_owned(),
+                );
+            }
+            if credentials.refused.is_empty() {
+                state.report.skipped.push(
+                    "sign-in: the right password of a user the endpoint refuses (one who must \
+                     choose a new password): the run was given no such user"
+                        .to_owned(),
+                );
+            }
             for (kind, result) in runner.sign_in_cases(endpoint, credentials).await {
                 runner.finish(
                     &mut state,

@@ -93,8 +93,16 @@ const REFUSALS: [Refusal; 6] = [
     },
 ];
 
-/// How many cases a run of the sign-in checks counts: the two grants and the refusals.
-pub(crate) const CASES: usize = 2 + REFUSALS.len();
+/// How many cases a run of the sign-in checks counts: the two grants, the refusals, and one for
+/// each parameter the user's grant needs and each refused user of `credentials`.
+pub(crate) fn cases(credentials: &crate::options::SignIn) -> usize {
+    let left_out = credentials
+        .also
+        .iter()
+        .filter(|parameter| parameter.left_out.is_some())
+        .count();
+    2 + REFUSALS.len() + left_out + credentials.refused.len()
+}
 
 impl Refused {
     /// The request's content type and body, for `username` whose password is `password`.
@@ -229,6 +237,41 @@ impl Runner<'_> {
             )
             .await;
             cases.push((refusal.kind, result));
+        }
+        for (at, parameter) in credentials.also.iter().enumerate() {
+            let Some(error) = &parameter.left_out else {
+                continue;
+            };
+            let mut without = pairs.clone();
+            without.remove(3 + at);
+            let mut result = CaseResult::new();
+            let what = format!("right password without {}", parameter.name);
+            self.refused(
+                &mut result,
+                endpoint,
+                &what,
+                Some(FORM),
+                form(&without),
+                error,
+            )
+            .await;
+            cases.push((SignIn::LeftOut, result));
+        }
+        for user in &credentials.refused {
+            secrets.push((
+                user.password.clone(),
+                format!("${}_REFUSED", self.target.secret_names.password),
+            ));
+            let body = form(&[
+                ("grant_type", "password"),
+                ("username", &user.username),
+                ("password", &user.password),
+            ]);
+            let mut result = CaseResult::new();
+            let what = format!("right password of {}", user.username);
+            self.refused(&mut result, endpoint, &what, Some(FORM), body, &user.error)
+                .await;
+            cases.push((SignIn::RefusedUser, result));
         }
         // Tokens granted where a refusal was due are secrets all the same.
         for exchange in cases

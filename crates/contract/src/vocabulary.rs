@@ -94,6 +94,11 @@ pub enum SignIn {
     MissingPassword,
     /// A body over the server's limit.
     OverLimit,
+    /// The right password without one of the other parameters the user's grant needs (a
+    /// second factor's code).
+    LeftOut,
+    /// The right password of a user the endpoint refuses (one who must choose a new password).
+    RefusedUser,
 }
 
 impl fmt::Display for Case {
@@ -155,6 +160,8 @@ impl fmt::Display for SignIn {
             SignIn::JsonBody => "JSON body",
             SignIn::MissingPassword => "missing password",
             SignIn::OverLimit => "body over the limit",
+            SignIn::LeftOut => "right password, a parameter the user needs left out",
+            SignIn::RefusedUser => "right password of a user refused",
         })
     }
 }

@@ -53,6 +53,9 @@ pub(crate) enum Deviation {
     /// The token endpoint answers `invalid_request` where OAuth says `unsupported_grant_type`
     /// (a JSON body, a grant it does not know).
     WrongOAuthErrorCode,
+    /// The token endpoint signs a user with two-factor sign-in in without their code (the
+    /// proxy adds it to a password grant that has none).
+    SecondFactorNotAsked,
 }
 
 /// Ways of breaking the contract that show only across requests.
@@ -91,7 +94,7 @@ pub(crate) enum Fault {
     Store(Stateful),
 }
 
-pub(crate) const ALL: [Deviation; 29] = [
+pub(crate) const ALL: [Deviation; 30] = [
     Deviation::MessageJoinedWithCommas,
     Deviation::SuccessWithoutRedirectUrl,
     Deviation::WasSuccessfulTrueOnErrors,
@@ -121,6 +124,7 @@ pub(crate) const ALL: [Deviation; 29] = [
     Deviation::ThrottledWithoutRetryAfter,
     Deviation::RefreshTokensNeverRefused,
     Deviation::WrongOAuthErrorCode,
+    Deviation::SecondFactorNotAsked,
 ];
 
 /// The path of one record (`/api/billing/coworkertimepasses/{id}`): its id.
@@ -323,7 +327,20 @@ impl DeviantState {
 
 async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let mut body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    if state.deviation() == Some(Deviation::SecondFactorNotAsked)
+        && body.starts_with(b"grant_type=password")
+        && !body.windows(5).any(|window| window == b"totp=")
+    {
+        let code =
+            reference_server::users::authenticator(reference_server::users::BUILTIN_TOTP_SECRET)
+                .unwrap()
+                .generate_current()
+                .unwrap();
+        body = [body.as_ref(), format!("&totp={code}").as_bytes()]
+            .concat()
+            .into();
+    }
     let mut request_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     // A body that repeats a key is passed on as it is, unless reading it loosely is the fault: a
     // fault that edits bodies must not also hide the repetition.

@@ -243,6 +243,10 @@ async fn the_token_endpoints_faults_fail_its_checks_by_name() {
                 (SignIn::UnknownGrantType, Check::OAuthErrorCode),
             ][..],
         ),
+        (
+            Deviation::SecondFactorNotAsked,
+            &[(SignIn::LeftOut, Check::Status)][..],
+        ),
     ] {
         let deviant = start_deviant(deviation, server.base_url()).await;
         let report = contract::run(
@@ -266,8 +270,14 @@ async fn the_token_endpoints_faults_fail_its_checks_by_name() {
         }
         // The report shows no password and no issued token.
         let details = report.failure_details();
-        assert!(!details.contains("local-admin-password"), "{details}");
-        assert!(!report.junit().contains("local-admin-password"));
+        for password in [
+            "local-admin-password",
+            "local-twofactor-password",
+            "local-reset-password",
+        ] {
+            assert!(!details.contains(password), "{details}");
+            assert!(!report.junit().contains(password));
+        }
         for key in ["\"access_token\":\"", "\"refresh_token\":\""] {
             assert!(
                 details

@@ -202,6 +202,10 @@ async fn the_reference_server_keeps_the_contract() {
         (SignIn::MissingPassword, Check::OAuthErrorCode),
         (SignIn::OverLimit, Check::Status),
         (SignIn::OverLimit, Check::ResponseSchema),
+        // The built-in user with two-factor sign-in, without its code; the one who must
+        // choose a new password.
+        (SignIn::LeftOut, Check::OAuthErrorCode),
+        (SignIn::RefusedUser, Check::OAuthErrorCode),
     ] {
         let tally = report
             .tally("create_token", Case::SignIn(sign_in), &check)
