@@ -4,6 +4,7 @@
 mod broken;
 mod deviant;
 mod deviants;
+mod documented;
 mod hunted;
 mod hunts;
 mod reference;
