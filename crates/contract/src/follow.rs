@@ -338,7 +338,7 @@ mod tests {
         );
 
         let absent = absent(update, request, &spec.definitions, 0).unwrap();
-        assert_eq!(absent.body.unwrap()["Id"], json!(i64::MAX));
+        assert_eq!(absent.body.unwrap()["Id"], json!(9007199254740991i64));
         assert!(has_not_found_case(
             read.operation,
             nexudus_client::API.operations

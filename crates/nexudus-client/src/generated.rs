@@ -161,6 +161,11 @@ says it is this project's choice.
   choice: Nexudus writes UTC and documents no range).
 - Parameters are checked before the body: a request with an invalid parameter is answered
   400 without its body being read.
+- Ids (`Id`, `CoworkerId`, `BusinessId`, `TimePassId`, the `id` path parameter and the id
+  filters) are int64 at most 9007199254740991, 2^53 - 1 (this project's choice, from 3.0):
+  JavaScript tools (a validating proxy, a mock server) read JSON numbers as doubles and
+  round larger integers without a word, so a request at int64's end would reach the server
+  as another id. Nexudus' own ids are far below (about 2e9).
 
 ## One reading of a request
 

@@ -615,7 +615,7 @@ pub fn router<A: NexudusBillingApi>(
             &::serde_json::from_str::<
                 ::serde_json::Value,
             >(
-                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                    "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
                 )
                 .expect("generated JSON is valid"),
             "list_coworker_time_passes parameter CoworkerTimePass_CoworkerId",
@@ -625,7 +625,7 @@ pub fn router<A: NexudusBillingApi>(
             &::serde_json::from_str::<
                 ::serde_json::Value,
             >(
-                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                    "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
                 )
                 .expect("generated JSON is valid"),
             "list_coworker_time_passes parameter CoworkerTimePass_BusinessId",
@@ -635,7 +635,7 @@ pub fn router<A: NexudusBillingApi>(
             &::serde_json::from_str::<
                 ::serde_json::Value,
             >(
-                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                    "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
                 )
                 .expect("generated JSON is valid"),
             "list_coworker_time_passes parameter CoworkerTimePass_TimePassId",
@@ -689,7 +689,7 @@ pub fn router<A: NexudusBillingApi>(
             &::serde_json::from_str::<
                 ::serde_json::Value,
             >(
-                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                    "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
                 )
                 .expect("generated JSON is valid"),
             "get_coworker_time_pass parameter id",
@@ -699,7 +699,7 @@ pub fn router<A: NexudusBillingApi>(
             &::serde_json::from_str::<
                 ::serde_json::Value,
             >(
-                    "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                    "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
                 )
                 .expect("generated JSON is valid"),
             "delete_coworker_time_pass parameter id",

@@ -3734,7 +3734,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "BusinessId": {
         "description": "The business (location) this time pass belongs to.",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -3757,7 +3757,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "CoworkerId": {
         "description": "The customer who owns this time pass.",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -3799,7 +3799,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "Id": {
         "description": "The record's Id.",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -3897,7 +3897,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "TimePassId": {
         "description": "The time pass definition this is an instance of.",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -3990,7 +3990,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "BusinessId": {
         "description": "Business Id. The business (location) this time pass belongs to. At least 1 (this\nproject's choice).\n",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -4005,7 +4005,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "CoworkerId": {
         "description": "Coworker Id. The customer who owns this time pass. At least 1 (this project's choice:\nNexudus ids are positive).\n",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -4077,7 +4077,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "TimePassId": {
         "description": "Time Pass Id. The time pass definition this is an instance of. At least 1 (this\nproject's choice).\n",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -4208,7 +4208,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "BusinessId": {
         "description": "Business Id. At least 1 (this project's choice).",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -4223,7 +4223,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "CoworkerId": {
         "description": "Coworker Id. At least 1 (this project's choice).",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -4261,7 +4261,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "Id": {
         "description": "The Id of the record to update.",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -4302,7 +4302,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "TimePassId": {
         "description": "Time Pass Id. At least 1 (this project's choice).",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       },
@@ -4407,7 +4407,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "Id": {
         "description": "Id of the newly created record.",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       }
@@ -4735,7 +4735,7 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "Id": {
         "description": "Id of the record updated.",
         "format": "int64",
-        "maximum": 9223372036854775807,
+        "maximum": 9007199254740991,
         "minimum": 1,
         "type": "integer"
       }
@@ -4807,19 +4807,19 @@ pub mod operations {
                 name: "CoworkerTimePass_CoworkerId",
                 location: ::api_description::ParameterLocation::Query,
                 required: false,
-                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                schema: "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
             },
             ::api_description::Parameter {
                 name: "CoworkerTimePass_BusinessId",
                 location: ::api_description::ParameterLocation::Query,
                 required: false,
-                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                schema: "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
             },
             ::api_description::Parameter {
                 name: "CoworkerTimePass_TimePassId",
                 location: ::api_description::ParameterLocation::Query,
                 required: false,
-                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                schema: "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
             },
             ::api_description::Parameter {
                 name: "CoworkerTimePass_Used",
@@ -5112,7 +5112,7 @@ pub mod operations {
                 name: "id",
                 location: ::api_description::ParameterLocation::Path,
                 required: true,
-                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                schema: "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
             },
         ],
         request_schema: ::std::option::Option::None,
@@ -5185,7 +5185,7 @@ pub mod operations {
                 name: "id",
                 location: ::api_description::ParameterLocation::Path,
                 required: true,
-                schema: "{\"format\":\"int64\",\"maximum\":9223372036854775807,\"minimum\":1,\"type\":\"integer\"}",
+                schema: "{\"format\":\"int64\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}",
             },
         ],
         request_schema: ::std::option::Option::None,

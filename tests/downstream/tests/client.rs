@@ -178,7 +178,7 @@ async fn requests_that_break_the_spec_are_refused_before_sending() {
             |body| body.coworker_id = u64::MAX.try_into().unwrap()
         ))
         .await,
-        ["CoworkerId: must be at most 9223372036854775807"]
+        ["CoworkerId: must be at most 9007199254740991"]
     );
     assert_eq!(
         refused(Box::new(|body| {

@@ -294,7 +294,7 @@ struct DeviantState {
 }
 
 /// An id no record has: the reference server answers 404 for it as for a deleted one.
-const ABSENT: &str = "9223372036854775807";
+const ABSENT: &str = "9007199254740991";
 
 impl DeviantState {
     fn deviation(&self) -> Option<Deviation> {
@@ -394,7 +394,7 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
         && let Some(id) = request_json.get("Id").map(Value::to_string)
         && hidden(&id)
     {
-        request_json["Id"] = json!(i64::MAX);
+        request_json["Id"] = json!(ABSENT.parse::<i64>().unwrap());
     }
     if store == Some(Stateful::DropsLongNotes)
         && request_json
