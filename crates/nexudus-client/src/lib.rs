@@ -44,11 +44,12 @@
 //! operation by its operationId with JSON arguments, through the same typed methods (what the
 //! contract runner drives it with).
 //!
-//! Nexudus throttles each user, answering `409 Conflict` with `Retry-After`. The client waits
-//! those out and sends the request again, for as long as its [`Behaviour::throttle_wait`]
-//! allows in all (60 s by default; zero turns it off); past it the caller gets the 409
-//! ([`ErrorKind::Throttled`]), and [`ApiError::retry_after`] (or [`retry_after`]) says how long
-//! the server asked to wait.
+//! Nexudus throttles each user, answering `409 Conflict` with `Retry-After` and no body. The
+//! client waits those out and sends the request again, for as long as its
+//! [`Behaviour::throttle_wait`] allows in all (60 s by default; zero turns it off); past it the
+//! caller gets the 409 as `Error::UnexpectedResponse` (an operation has one error body type,
+//! and the 409 has none), which [`ApiError::from`] makes [`ErrorKind::Throttled`];
+//! [`ApiError::retry_after`] (or [`retry_after`]) says how long the server asked to wait.
 //!
 //! # Errors
 //!
