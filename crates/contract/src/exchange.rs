@@ -88,8 +88,8 @@ struct Throttled {
     headers: Vec<String>,
 }
 
-/// Whether `body` is one a throttled answer may have: none (as APIs that throttle often send), or JSON of the
-/// schema `validator` checks, when the spec gives one.
+/// Whether `body` is one a throttled answer may have: none (as throttling APIs often send it), or
+/// JSON of the schema `validator` checks, when the spec gives one.
 pub(crate) fn throttled_body(validator: Option<&spec_schema::Validator>, body: &[u8]) -> bool {
     body.is_empty()
         || validator.is_some_and(|validator| {

@@ -238,12 +238,15 @@ impl Runner<'_> {
             .await;
             cases.push((refusal.kind, result));
         }
-        for (at, parameter) in credentials.also.iter().enumerate() {
+        for parameter in &credentials.also {
             let Some(error) = &parameter.left_out else {
                 continue;
             };
-            let mut without = pairs.clone();
-            without.remove(3 + at);
+            let without: Vec<(&str, &str)> = pairs
+                .iter()
+                .copied()
+                .filter(|(name, _)| *name != parameter.name)
+                .collect();
             let mut result = CaseResult::new();
             let what = format!("right password without {}", parameter.name);
             self.refused(

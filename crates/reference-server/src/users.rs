@@ -413,9 +413,7 @@ impl Users {
             .filter(|known| matches && known.password_hash.is_some())
             .map(|known| &known.user)
     }
-}
 
-impl Users {
     /// What the user `email`, whose password was right, must still do before tokens are issued,
     /// with `totp` the code sent (if any) at `now` (seconds since the Unix epoch): the second
     /// factor first, then a new password.

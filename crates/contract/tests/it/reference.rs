@@ -541,3 +541,61 @@ async fn a_run_with_a_record_cap_makes_few_records_and_passes() {
     );
     assert_eq!(server.store().count().unwrap(), 0, "every record deleted");
 }
+
+/// A run whose signing-in user needs no second factor, and given no user the endpoint refuses,
+/// says which sign-in checks it could not make rather than pass them unchecked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_checks_a_run_cannot_make_are_named() {
+    let server = ReferenceServer::start().await;
+    let mut target = target(server.base_url());
+    target.sign_in = Some(contract::SignIn {
+        username: "admin@example.com".to_owned(),
+        password: "local-admin-password".to_owned(),
+        also: Vec::new(),
+        refused: Vec::new(),
+    });
+    let options = contract::Options {
+        cases: 0,
+        sequences: 0,
+        writers: 0,
+        ..contract::Options::default()
+    };
+    let report = contract::run(&nexudus_client::API, &target, &options, &mut || ())
+        .await
+        .unwrap();
+    // No other case ran, so only the token endpoint's checks are judged here.
+    let held = report
+        .tally(
+            "create_token",
+            Case::SignIn(SignIn::PasswordGrant),
+            &Check::IssuedTokenWorks,
+        )
+        .unwrap();
+    assert!(held.passed > 0 && held.failed == 0, "{held:?}");
+    assert!(
+        report
+            .groups
+            .iter()
+            .all(|group| group.operation != "create_token"),
+        "{}",
+        report.failure_details()
+    );
+    for skipped in [
+        "sign-in: a right password without a parameter the user needs",
+        "sign-in: the right password of a user the endpoint refuses",
+    ] {
+        assert!(
+            report.skipped.iter().any(|note| note.starts_with(skipped)),
+            "{skipped}: {:?}",
+            report.skipped
+        );
+    }
+    for kind in [SignIn::LeftOut, SignIn::RefusedUser] {
+        assert!(
+            report
+                .tally("create_token", Case::SignIn(kind), &Check::OAuthErrorCode)
+                .is_none(),
+            "{kind}"
+        );
+    }
+}
