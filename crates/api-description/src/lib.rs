@@ -63,9 +63,11 @@ pub enum ParameterLocation {
     Path,
     /// The query string.
     Query,
+    /// A request header (its name matched without regard to case).
+    Header,
 }
 
-/// A path or query parameter of an operation.
+/// A path, query or header parameter of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parameter {
     /// The name, as sent.
@@ -152,14 +154,16 @@ impl BodyFormat {
     }
 }
 
-/// The arguments of a call by operationId, as JSON: path and query parameters by name (a query
-/// parameter left out is not sent), and the body.
+/// The arguments of a call by operationId, as JSON: path, query and header parameters by name (a
+/// query or header parameter left out is not sent), and the body.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Arguments {
     /// Path parameters.
     pub path: Map<String, Value>,
     /// Query parameters.
     pub query: Map<String, Value>,
+    /// Header parameters, by the name the spec gives them.
+    pub headers: Map<String, Value>,
     /// The request body.
     pub body: Option<Value>,
 }

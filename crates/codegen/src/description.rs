@@ -59,6 +59,7 @@ fn operation_constant(operation: &Operation, constant: &Ident) -> TokenStream {
         let location = match parameter.location {
             Location::Path => quote!(Path),
             Location::Query => quote!(Query),
+            Location::Header => quote!(Header),
         };
         let required = parameter.required;
         let schema = json_text(&parameter.schema);

@@ -28,6 +28,10 @@ pub(crate) fn generate(
                     quote!(optional(&arguments.query, #parameter)?)
                 }
                 Source::Query(parameter) => quote!(required(&arguments.query, #parameter)?),
+                Source::Header(parameter) if argument.optional => {
+                    quote!(optional(&arguments.headers, #parameter)?)
+                }
+                Source::Header(parameter) => quote!(required(&arguments.headers, #parameter)?),
                 Source::Body => quote!(body(arguments)?),
             };
             reads.push(quote!(let #name = #read;));

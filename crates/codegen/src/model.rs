@@ -14,6 +14,7 @@ use crate::CodegenError;
 pub(crate) enum Location {
     Path,
     Query,
+    Header,
 }
 
 /// How a parameter's text is read on the server, and the Rust type it becomes there.
@@ -369,9 +370,22 @@ fn parameter_of(
     let (data, location) = match parameter {
         openapiv3::Parameter::Path { parameter_data, .. } => (parameter_data, Location::Path),
         openapiv3::Parameter::Query { parameter_data, .. } => (parameter_data, Location::Query),
-        _ => return Err(operation.unsupported("only path and query parameters are supported")),
+        openapiv3::Parameter::Header { parameter_data, .. } => (parameter_data, Location::Header),
+        openapiv3::Parameter::Cookie { .. } => {
+            return Err(
+                operation.unsupported("only path, query and header parameters are supported")
+            );
+        }
     };
     let name = &data.name;
+    // OpenAPI ignores these three: HTTP sets them, not the operation's parameters.
+    if location == Location::Header
+        && ["accept", "content-type", "authorization"].contains(&name.to_ascii_lowercase().as_str())
+    {
+        return Err(operation.unsupported(format!(
+            "header parameter `{name}`: OpenAPI ignores Accept, Content-Type and Authorization as parameters"
+        )));
+    }
     let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
         return Err(operation.unsupported(format!("parameter `{name}` needs a schema")));
     };

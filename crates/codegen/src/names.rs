@@ -54,6 +54,7 @@ pub(crate) fn type_names(
 pub(crate) enum Source {
     Path(String),
     Query(String),
+    Header(String),
     Body,
 }
 
@@ -83,6 +84,7 @@ impl Method {
             .find(|argument| match &argument.source {
                 Source::Path(parameter) => location == Location::Path && parameter == name,
                 Source::Query(parameter) => location == Location::Query && parameter == name,
+                Source::Header(parameter) => location == Location::Header && parameter == name,
                 Source::Body => false,
             })
     }
@@ -271,6 +273,7 @@ fn method(
         ))
     };
     let query_sent = query_parameters(body);
+    let headers_sent = header_parameters(body);
     let path_sent: BTreeMap<&str, &str> = sends
         .path_arguments
         .iter()
@@ -291,6 +294,8 @@ fn method(
         let (optional, by_ref) = shape(&typed.ty);
         let source = if let Some(name) = query_sent.get(&ident.to_string()) {
             Source::Query(name.clone())
+        } else if let Some(name) = headers_sent.get(&ident.to_string()) {
+            Source::Header(name.clone())
         } else if let Some(name) = path_sent.get(ident.to_string().as_str()) {
             Source::Path((*name).to_owned())
         } else if ident == "body" && operation.request_schema.is_some() {
@@ -372,6 +377,78 @@ fn collect_query_parameters(body: &TokenStream, found: &mut BTreeMap<String, Str
         }
         collect_query_parameters(&group.stream(), found);
     }
+}
+
+/// The header each argument is sent in: `header_map.append("name", argument.to_string()…)` for
+/// a required one, the same inside `if let Some(value) = argument { … }` for an optional one.
+fn header_parameters(body: &TokenStream) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    collect_header_parameters(body, &mut found);
+    found
+}
+
+fn collect_header_parameters(body: &TokenStream, found: &mut BTreeMap<String, String>) {
+    let tokens: Vec<TokenTree> = body.clone().into_iter().collect();
+    for (index, token) in tokens.iter().enumerate() {
+        if let Some((name, argument)) = header_append(&tokens, index)
+            && argument != "value"
+        {
+            found.insert(argument, name);
+        }
+        // `Some (value) = argument { … }`: the optional argument of the appends inside.
+        if let [
+            TokenTree::Ident(some),
+            TokenTree::Group(value),
+            TokenTree::Punct(equals),
+            TokenTree::Ident(argument),
+            TokenTree::Group(block),
+            ..,
+        ] = &tokens[index..]
+            && some == "Some"
+            && value.stream().to_string() == "value"
+            && equals.as_char() == '='
+        {
+            let inner: Vec<TokenTree> = block.stream().into_iter().collect();
+            for at in 0..inner.len() {
+                if let Some((name, sent)) = header_append(&inner, at)
+                    && sent == "value"
+                {
+                    found.insert(argument.to_string(), name);
+                }
+            }
+        }
+        if let TokenTree::Group(group) = token {
+            collect_header_parameters(&group.stream(), found);
+        }
+    }
+}
+
+/// At `tokens[index]`, `header_map.append("name", argument …)`: the name and the argument.
+fn header_append(tokens: &[TokenTree], index: usize) -> Option<(String, String)> {
+    let [
+        TokenTree::Ident(map),
+        TokenTree::Punct(dot),
+        TokenTree::Ident(append),
+        TokenTree::Group(call),
+        ..,
+    ] = &tokens[index..]
+    else {
+        return None;
+    };
+    if map != "header_map" || dot.as_char() != '.' || append != "append" {
+        return None;
+    }
+    let inner: Vec<TokenTree> = call.stream().into_iter().collect();
+    let [
+        TokenTree::Literal(name),
+        TokenTree::Punct(comma),
+        TokenTree::Ident(argument),
+        ..,
+    ] = inner.as_slice()
+    else {
+        return None;
+    };
+    (comma.as_char() == ',').then_some((string_literal(name)?, argument.to_string()))
 }
 
 fn string_literal(literal: &proc_macro2::Literal) -> Option<String> {

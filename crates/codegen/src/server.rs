@@ -464,6 +464,7 @@ fn read_parameters(context: &Context<'_>, server: &ServerOperation<'_>) -> Optio
             let pairs = match parameter.location {
                 Location::Path => quote!(path_pairs),
                 Location::Query => quote!(query_pairs),
+                Location::Header => quote!(header_pairs),
             };
             quote! {
                 let #ident = ::server_runtime::parameter::<#ty>(
@@ -491,6 +492,8 @@ fn read_parameters(context: &Context<'_>, server: &ServerOperation<'_>) -> Optio
     });
     let query_pairs = uses(Location::Query)
         .then(|| quote!(let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());));
+    let header_pairs = uses(Location::Header)
+        .then(|| quote!(let header_pairs = ::server_runtime::header_pairs(&headers);));
     let reject = reject(
         context,
         server,
@@ -500,6 +503,7 @@ fn read_parameters(context: &Context<'_>, server: &ServerOperation<'_>) -> Optio
     Some(quote! {
         #path_pairs
         #query_pairs
+        #header_pairs
         let mut violations = ::std::vec::Vec::new();
         #(#reads)*
         if !violations.is_empty() {

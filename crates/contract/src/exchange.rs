@@ -232,6 +232,15 @@ fn pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `request`'s header parameters as sent, in the order of their names.
+pub(crate) fn headers(request: &Request) -> Vec<(String, String)> {
+    request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), parameter_text(value)))
+        .collect()
+}
+
 /// The URL of `operation` at `base_url` with `request`'s path and query parameters, each
 /// percent-encoded as one path segment or one query value.
 pub(crate) fn url(base_url: &str, operation: &Operation, request: &Request) -> String {
@@ -508,6 +517,7 @@ mod tests {
                 .as_object()
                 .unwrap()
                 .clone(),
+            headers: serde_json::Map::new(),
             body: None,
         };
         assert_eq!(

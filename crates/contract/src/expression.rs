@@ -14,6 +14,8 @@ pub(crate) enum Expression {
     RequestPath(String),
     /// `$request.query.NAME`.
     RequestQuery(String),
+    /// `$request.header.NAME`, the name as the spec gives the parameter.
+    RequestHeader(String),
     /// `$request.body#/POINTER` (`$request.body` alone is the whole body).
     RequestBody(String),
     /// `$response.body#/POINTER`.
@@ -44,6 +46,8 @@ impl Expression {
             Ok(Self::RequestPath(name.to_owned()))
         } else if let Some(name) = text.strip_prefix("$request.query.") {
             Ok(Self::RequestQuery(name.to_owned()))
+        } else if let Some(name) = text.strip_prefix("$request.header.") {
+            Ok(Self::RequestHeader(name.to_owned()))
         } else if let Some(rest) = text.strip_prefix("$request.body") {
             Ok(Self::RequestBody(pointer(rest)?))
         } else if let Some(rest) = text.strip_prefix("$response.body") {
@@ -59,8 +63,8 @@ impl Expression {
         }
     }
 
-    /// The value the expression names in an exchange; `default` gives a query parameter's schema
-    /// default when it was not sent. `None` when there is no such value (or the expression is
+    /// The value the expression names in an exchange; `default` gives a query or header
+    /// parameter's schema default when it was not sent. `None` when there is no such value (or the expression is
     /// `$unique` or `$caller`, which only a check can judge).
     pub(crate) fn evaluate(
         &self,
@@ -72,6 +76,9 @@ impl Expression {
             Self::Constant(value) => Some(value.clone()),
             Self::RequestPath(name) => request.path.get(name).cloned(),
             Self::RequestQuery(name) => request.query.get(name).cloned().or_else(|| default(name)),
+            Self::RequestHeader(name) => {
+                request.headers.get(name).cloned().or_else(|| default(name))
+            }
             Self::RequestBody(pointer) => request.body.as_ref()?.pointer(pointer).cloned(),
             Self::ResponseBody(pointer) => response?.pointer(pointer).cloned(),
             Self::Unique | Self::Caller => None,
@@ -85,6 +92,7 @@ impl std::fmt::Display for Expression {
             Self::Constant(value) => write!(f, "{value}"),
             Self::RequestPath(name) => write!(f, "$request.path.{name}"),
             Self::RequestQuery(name) => write!(f, "$request.query.{name}"),
+            Self::RequestHeader(name) => write!(f, "$request.header.{name}"),
             Self::RequestBody(pointer) => write!(f, "$request.body#{pointer}"),
             Self::ResponseBody(pointer) => write!(f, "$response.body#{pointer}"),
             Self::Unique => write!(f, "$unique"),
@@ -105,6 +113,7 @@ mod tests {
         let request = Request {
             path: json!({"id": 7}).as_object().unwrap().clone(),
             query: json!({"page": 2}).as_object().unwrap().clone(),
+            headers: json!({"X-Trace": "t1"}).as_object().unwrap().clone(),
             body: Some(json!({"Id": 9, "A": {"B": "c"}})),
         };
         let response = json!({"Value": {"Id": 11}});
@@ -116,6 +125,8 @@ mod tests {
         };
         assert_eq!(value("$request.path.id"), Some(json!(7)));
         assert_eq!(value("$request.query.page"), Some(json!(2)));
+        assert_eq!(value("$request.header.X-Trace"), Some(json!("t1")));
+        assert_eq!(value("$request.header.X-Other"), None);
         assert_eq!(value("$request.query.size"), Some(json!(25)));
         assert_eq!(value("$request.query.dir"), None);
         assert_eq!(value("$request.body#/A/B"), Some(json!("c")));
@@ -127,7 +138,7 @@ mod tests {
         );
         assert_eq!(parse(json!("$unique")).unwrap(), Expression::Unique);
         assert_eq!(parse(json!("$caller")).unwrap(), Expression::Caller);
-        assert!(parse(json!("$request.header.x")).is_err());
+        assert!(parse(json!("$request.cookie.x")).is_err());
         assert!(parse(json!("$response.body/Id")).is_err());
         assert_eq!(
             parse(json!("$request.body#/Id")).unwrap().to_string(),

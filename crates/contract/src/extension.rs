@@ -2,7 +2,7 @@
 //! know, the error naming the key's path: at the document's root (the answers to requests no
 //! operation documents, the throttled answer, how the API's error answers are built), on an
 //! operation (what its success must hold, its paging, order and filters, how many records it
-//! creates, who wrote a record last) and on a response (whether a client can cause it).
+//! creates, who wrote a record last, the header naming a token endpoint's client) and on a response (whether a client can cause it).
 
 use std::collections::BTreeMap;
 
@@ -102,6 +102,9 @@ pub(crate) struct OnOperation {
     /// The expression of how many records a success adds.
     pub(crate) creates: Option<Value>,
     pub(crate) last_write: Option<LastWrite>,
+    /// On a token endpoint: the header parameter naming the client a grant is for, whose
+    /// refresh tokens each new pair retires.
+    pub(crate) client_header: Option<String>,
 }
 
 /// The members of a paging envelope, by JSON pointer.

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use api_description::{Operation, ParameterLocation};
 use serde_json::{Map, Value};
-use spec_strategies::{InvalidRequest, Location, Request};
+use spec_strategies::{InvalidRequest, Request};
 
 use crate::{
     expression::Expression,
@@ -39,11 +39,7 @@ pub(crate) fn apply(
     };
     for (location, name, expression) in &link.parameters {
         let value = evaluate(expression)?;
-        let map = match location {
-            Location::Path => &mut request.path,
-            Location::Query => &mut request.query,
-        };
-        map.insert(name.clone(), value);
+        request.at_mut(*location).insert(name.clone(), value);
     }
     for (pointer, expression) in &link.body {
         let value = evaluate(expression)?;
@@ -89,21 +85,12 @@ pub(crate) fn absent(
     for (location, name, _) in &setup.link.parameters {
         let parameter = plan
             .operation
-            .parameter(
-                match location {
-                    Location::Path => ParameterLocation::Path,
-                    Location::Query => ParameterLocation::Query,
-                },
-                name,
-            )
+            .parameter(crate::plan::parameter_location(*location), name)
             .ok_or_else(|| format!("no parameter {name}"))?;
         let schema: Value = serde_json::from_str(parameter.schema).map_err(|e| e.to_string())?;
         let value = absent_value(&schema, definitions, nth)
             .ok_or_else(|| format!("cannot choose a {name} that names no record"))?;
-        match location {
-            Location::Path => request.path.insert(name.clone(), value),
-            Location::Query => request.query.insert(name.clone(), value),
-        };
+        request.at_mut(*location).insert(name.clone(), value);
     }
     for (pointer, _) in &setup.link.body {
         let schema = plan
@@ -252,6 +239,7 @@ impl Fresh {
             let (location, name) = match expression {
                 Expression::RequestPath(name) => (ParameterLocation::Path, name),
                 Expression::RequestQuery(name) => (ParameterLocation::Query, name),
+                Expression::RequestHeader(name) => (ParameterLocation::Header, name),
                 _ => continue,
             };
             let Some(parameter) = source.operation.parameter(location, name) else {
@@ -261,10 +249,9 @@ impl Fresh {
                 continue;
             };
             if let Some(value) = self.value(&schema, definitions) {
-                match location {
-                    ParameterLocation::Path => source_request.path.insert(name.clone(), value),
-                    ParameterLocation::Query => source_request.query.insert(name.clone(), value),
-                };
+                source_request
+                    .at_mut(crate::plan::location_of(location))
+                    .insert(name.clone(), value);
             }
         }
     }

@@ -405,12 +405,14 @@ impl Runner<'_> {
             url,
             content_type,
             body,
+            &exchange::headers(request),
             refused_early,
         )
         .await
     }
 
     /// Sends `body` to `url` as it is, as `credentials`, and counts the answer for `operation`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn raw(
         &self,
         credentials: Credentials,
@@ -418,6 +420,7 @@ impl Runner<'_> {
         url: String,
         content_type: Option<&str>,
         body: impl Into<Option<Bytes>>,
+        headers: &[(String, String)],
         refused_early: bool,
     ) -> Result<Exchange, String> {
         let sent = self
@@ -427,7 +430,7 @@ impl Runner<'_> {
                 url,
                 content_type,
                 body.into(),
-                &[],
+                headers,
                 refused_early,
             )
             .await;

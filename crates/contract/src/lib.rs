@@ -131,7 +131,10 @@ fn cases_per_operation(operation: &Operation, options: &Options, spec: &plan::Sp
 /// stateful checks counts as one); 0 for a spec the run would refuse.
 pub fn total_cases(api: &Api, target: &Target, options: &Options) -> u64 {
     let sign_in = match (&target.sign_in, plan::token_endpoint(api)) {
-        (Some(credentials), Some(_)) => sign_in::cases(credentials) as u64,
+        (Some(credentials), Some(endpoint)) => {
+            let client = plan::client_header(endpoint).is_ok_and(|header| header.is_some());
+            sign_in::cases(credentials, client) as u64
+        }
         _ => 0,
     };
     let Ok(spec) = plan::Spec::load(api) else {

@@ -348,6 +348,7 @@ impl Runner<'_> {
         let arguments = Arguments {
             path: request.path.clone(),
             query: request.query.clone(),
+            headers: request.headers.clone(),
             body: request.body.clone(),
         };
         if self.health.gone() {
@@ -357,7 +358,13 @@ impl Runner<'_> {
             );
         }
         let typed = client.call(operation.operation_id, &arguments).await;
-        let exchange = proxy.take();
+        // The proxy keeps no request header: the ones the spec makes parameters are the case's.
+        let exchange = proxy.take().map(|taken| {
+            taken.map(|exchange| Exchange {
+                headers: exchange::headers(&request),
+                ..exchange
+            })
+        });
         result.steps.push(Sent {
             what: CASE_STEP.to_owned(),
             credentials: Credentials::Token,
@@ -584,7 +591,7 @@ impl Runner<'_> {
         let mut url = exchange::url(&self.target.base_url, operation, request);
         let mut method = operation.method;
         let mut credentials = Credentials::Token;
-        let mut headers = Vec::new();
+        let mut headers = exchange::headers(request);
         match &case.fault {
             Fault::WrongMethod(wrong) => method = wrong,
             Fault::UnknownPath => {

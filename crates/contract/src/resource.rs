@@ -216,10 +216,7 @@ impl<'s> Resource<'s> {
     pub(crate) fn id_in(&self, plan: &Plan, request: &Request) -> Option<Value> {
         let setup = plan.setup.as_ref()?;
         if let Some((location, name, _)) = setup.link.parameters.first() {
-            return match location {
-                spec_strategies::Location::Path => request.path.get(name).cloned(),
-                spec_strategies::Location::Query => request.query.get(name).cloned(),
-            };
+            return request.at(*location).get(name).cloned();
         }
         let (pointer, _) = setup.link.body.first()?;
         request.body.as_ref()?.pointer(pointer).cloned()

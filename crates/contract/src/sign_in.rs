@@ -93,15 +93,17 @@ const REFUSALS: [Refusal; 6] = [
     },
 ];
 
-/// How many cases a run of the sign-in checks counts: the two grants, the refusals, and one for
-/// each parameter the user's grant needs and each refused user of `credentials`.
-pub(crate) fn cases(credentials: &crate::options::SignIn) -> usize {
+/// How many cases a run of the sign-in checks counts: the two grants, the refusals, one for
+/// each parameter the user's grant needs and each refused user of `credentials`, and the three
+/// of refresh tokens kept per client where the spec names a `client_header`.
+pub(crate) fn cases(credentials: &crate::options::SignIn, client_header: bool) -> usize {
     let left_out = credentials
         .also
         .iter()
         .filter(|parameter| parameter.left_out.is_some())
         .count();
-    2 + REFUSALS.len() + left_out + credentials.refused.len()
+    let client = if client_header { 3 } else { 0 };
+    2 + REFUSALS.len() + left_out + credentials.refused.len() + client
 }
 
 impl Refused {
@@ -185,8 +187,27 @@ impl Runner<'_> {
             ("password", password),
         ];
         pairs.extend(also.iter().map(|(name, value)| (*name, value.as_str())));
+        // The run's own client, where the spec names the header: its grants then retire no
+        // refresh token of the user's other clients.
+        let client: Vec<(String, String)> = self
+            .spec
+            .client_header
+            .iter()
+            .map(|name| {
+                (
+                    name.clone(),
+                    format!("contract-check-{}", self.records.marker),
+                )
+            })
+            .collect();
         let granted = self
-            .grant(&mut result, endpoint, "password grant", form(&pairs))
+            .grant(
+                &mut result,
+                endpoint,
+                "password grant",
+                form(&pairs),
+                &client,
+            )
             .await;
         cases.push((SignIn::PasswordGrant, result));
 
@@ -195,29 +216,29 @@ impl Runner<'_> {
             .as_ref()
             .and_then(|body| text(body, "refresh_token"))
         {
-            let refresh = form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &refresh_token),
-            ]);
-            self.grant(&mut result, endpoint, "refresh grant", refresh.clone())
-                .await;
+            let refresh = refresh_form(&refresh_token);
+            self.grant(
+                &mut result,
+                endpoint,
+                "refresh grant",
+                refresh.clone(),
+                &client,
+            )
+            .await;
             self.refused(
                 &mut result,
                 endpoint,
                 "the same refresh token",
                 Some(FORM),
                 refresh,
+                &client,
                 "invalid_grant",
             )
             .await;
         } else {
-            result.outcomes.push((
-                Check::RefreshToken,
-                Err(Mismatch::new(
-                    "no refresh token",
-                    "the password grant gave no refresh token to try",
-                )),
-            ));
+            result
+                .outcomes
+                .push((Check::RefreshToken, Err(no_refresh_token())));
         }
         cases.push((SignIn::RefreshGrant, result));
 
@@ -233,6 +254,7 @@ impl Runner<'_> {
                 refusal.what,
                 Some(content_type),
                 body,
+                &client,
                 refusal.error,
             )
             .await;
@@ -255,6 +277,7 @@ impl Runner<'_> {
                 &what,
                 Some(FORM),
                 form(&without),
+                &client,
                 error,
             )
             .await;
@@ -272,9 +295,20 @@ impl Runner<'_> {
             ]);
             let mut result = CaseResult::new();
             let what = format!("right password of {}", user.username);
-            self.refused(&mut result, endpoint, &what, Some(FORM), body, &user.error)
-                .await;
+            self.refused(
+                &mut result,
+                endpoint,
+                &what,
+                Some(FORM),
+                body,
+                &client,
+                &user.error,
+            )
+            .await;
             cases.push((SignIn::RefusedUser, result));
+        }
+        if let [(header, id)] = client.as_slice() {
+            cases.extend(self.client_cases(endpoint, &form(&pairs), header, id).await);
         }
         // Tokens granted where a refusal was due are secrets all the same.
         for exchange in cases
@@ -300,7 +334,127 @@ impl Runner<'_> {
         cases
     }
 
-    /// Sends one request to the endpoint, anonymously, and records its step.
+    /// The cases of refresh tokens kept per client, the client named in the header `header`
+    /// (the run's own, `id`), each on pairs of its own from `password_grant`: a refresh grant
+    /// without the header, one naming another client, and a second pair for the client, which
+    /// retires the first refresh token but not the first access token.
+    async fn client_cases(
+        &self,
+        endpoint: &'static Operation,
+        password_grant: &Bytes,
+        header: &str,
+        id: &str,
+    ) -> Vec<(SignIn, CaseResult)> {
+        let client = [(header.to_owned(), id.to_owned())];
+        let other = [(header.to_owned(), format!("{id}-other"))];
+        let mut cases = Vec::new();
+        for (kind, headers, what, error) in [
+            (
+                SignIn::ClientLeftOut,
+                &[][..],
+                format!("refresh grant without {header}"),
+                "invalid_request",
+            ),
+            (
+                SignIn::OtherClient,
+                &other[..],
+                format!("refresh grant with another {header}"),
+                "invalid_grant",
+            ),
+        ] {
+            let mut result = CaseResult::new();
+            let granted = self
+                .grant(
+                    &mut result,
+                    endpoint,
+                    "password grant",
+                    password_grant.clone(),
+                    &client,
+                )
+                .await;
+            match granted
+                .as_ref()
+                .and_then(|body| text(body, "refresh_token"))
+            {
+                Some(refresh_token) => {
+                    let body = refresh_form(&refresh_token);
+                    self.refused(
+                        &mut result,
+                        endpoint,
+                        &what,
+                        Some(FORM),
+                        body,
+                        headers,
+                        error,
+                    )
+                    .await;
+                }
+                None => result
+                    .outcomes
+                    .push((Check::RefreshToken, Err(no_refresh_token()))),
+            }
+            cases.push((kind, result));
+        }
+
+        let mut result = CaseResult::new();
+        let first = self
+            .grant(
+                &mut result,
+                endpoint,
+                "password grant",
+                password_grant.clone(),
+                &client,
+            )
+            .await;
+        let second = self
+            .grant(
+                &mut result,
+                endpoint,
+                "password grant for the same client",
+                password_grant.clone(),
+                &client,
+            )
+            .await;
+        let token = |body: &Option<Value>, key| body.as_ref().and_then(|body| text(body, key));
+        match (
+            token(&first, "refresh_token"),
+            token(&second, "refresh_token"),
+        ) {
+            (Some(retired), Some(current)) => {
+                self.refused(
+                    &mut result,
+                    endpoint,
+                    "the first refresh token",
+                    Some(FORM),
+                    refresh_form(&retired),
+                    &client,
+                    "invalid_grant",
+                )
+                .await;
+                if let (Some(access_token), Some(probe)) =
+                    (token(&first, "access_token"), probe(&self.spec.operations))
+                {
+                    self.try_token(&mut result, probe, &access_token).await;
+                }
+                self.grant(
+                    &mut result,
+                    endpoint,
+                    "the second refresh token",
+                    refresh_form(&current),
+                    &client,
+                )
+                .await;
+            }
+            _ => result
+                .outcomes
+                .push((Check::RefreshToken, Err(no_refresh_token()))),
+        }
+        cases.push((SignIn::ClientRetired, result));
+        cases
+    }
+
+    /// Sends one request to the endpoint, anonymously, with `headers`, and records its step.
+    #[allow(clippy::too_many_arguments)]
     async fn post(
         &self,
         result: &mut CaseResult,
@@ -308,6 +462,7 @@ impl Runner<'_> {
         what: &str,
         content_type: Option<&str>,
         body: Bytes,
+        headers: &[(String, String)],
         refused_early: bool,
     ) -> Option<Exchange> {
         let url = format!(
@@ -322,6 +477,7 @@ impl Runner<'_> {
                 url,
                 content_type,
                 body,
+                headers,
                 refused_early,
             )
             .await;
@@ -349,9 +505,10 @@ impl Runner<'_> {
         endpoint: &'static Operation,
         what: &str,
         body: Bytes,
+        headers: &[(String, String)],
     ) -> Option<Value> {
         let exchange = self
-            .post(result, endpoint, what, Some(FORM), body, false)
+            .post(result, endpoint, what, Some(FORM), body, headers, false)
             .await?;
         let success = endpoint
             .responses
@@ -433,6 +590,7 @@ impl Runner<'_> {
 
     /// A request the endpoint must refuse with `error` (RFC 6749, section 5.2), at the status it
     /// documents for it (400, or 413 for a body over the limit where it documents 413).
+    #[allow(clippy::too_many_arguments)]
     async fn refused(
         &self,
         result: &mut CaseResult,
@@ -440,11 +598,20 @@ impl Runner<'_> {
         what: &str,
         content_type: Option<&str>,
         body: Bytes,
+        headers: &[(String, String)],
         error: &str,
     ) {
         let oversize = body.len() > self.target.body_limit;
         let Some(exchange) = self
-            .post(result, endpoint, what, content_type, body, oversize)
+            .post(
+                result,
+                endpoint,
+                what,
+                content_type,
+                body,
+                headers,
+                oversize,
+            )
             .await
         else {
             return;
@@ -484,6 +651,21 @@ impl Runner<'_> {
             },
         ));
     }
+}
+
+/// The refresh grant's form for `refresh_token`.
+fn refresh_form(refresh_token: &str) -> Bytes {
+    form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ])
+}
+
+fn no_refresh_token() -> Mismatch {
+    Mismatch::new(
+        "no refresh token",
+        "the password grant gave no refresh token to try",
+    )
 }
 
 fn text(body: &Value, key: &str) -> Option<String> {

@@ -99,6 +99,13 @@ pub enum SignIn {
     LeftOut,
     /// The right password of a user the endpoint refuses (one who must choose a new password).
     RefusedUser,
+    /// A refresh grant without the header naming the client (where the spec names one).
+    ClientLeftOut,
+    /// A refresh grant naming another client than the one its refresh token was issued to.
+    OtherClient,
+    /// A second password grant for the same client: the first refresh token is retired, the
+    /// first access token lives on, the second refresh token works.
+    ClientRetired,
 }
 
 impl fmt::Display for Case {
@@ -162,6 +169,9 @@ impl fmt::Display for SignIn {
             SignIn::OverLimit => "body over the limit",
             SignIn::LeftOut => "right password, a parameter the user needs left out",
             SignIn::RefusedUser => "right password of a user refused",
+            SignIn::ClientLeftOut => "refresh grant without the client",
+            SignIn::OtherClient => "refresh grant for another client",
+            SignIn::ClientRetired => "a new pair for the client retires its refresh token",
         })
     }
 }

@@ -7,7 +7,7 @@
 //! [`Rejection`] that the server implementation turns into its API's error envelope; nothing
 //! here writes a response body of its own.
 //!
-//! Path and query parameters go the same way ([`parameter`]): checked against the parameter's
+//! Path, query and header parameters go the same way ([`parameter`]): checked against the parameter's
 //! schema, every violation reported under the parameter's name, then parsed.
 //!
 //! The request's head is read strictly too ([`check_headers`]): a header that names one thing
@@ -18,6 +18,7 @@
 
 mod bearer;
 mod body;
+mod header_pairs;
 mod headers;
 mod operation;
 mod parameters;
@@ -30,6 +31,7 @@ pub use spec_schema::{InstancePath, Message, Validator, Violation};
 pub use crate::{
     bearer::{BearerError, bearer_token},
     body::{BodyTimedOut, DEFAULT_BODY_LIMIT, parse_form, parse_json, read_body},
+    header_pairs::{HeaderPairs, header_pairs},
     headers::check_headers,
     operation::{
         BodyFormat, Link, Operation, Parameter, ParameterLocation, Response, SecurityRequirement,

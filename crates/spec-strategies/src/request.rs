@@ -1,5 +1,5 @@
-//! Whole requests of an operation: its path and query parameters and its body, valid or with
-//! labelled violations.
+//! Whole requests of an operation: its path, query and header parameters and its body, valid or
+//! with labelled violations.
 //!
 //! Parameters travel as text, so their values are kept as JSON the way they are sent: a valid
 //! parameter holds a JSON value of its schema's type (rendered by [`parameter_text`]), and a
@@ -23,6 +23,9 @@ pub enum Location {
     Path,
     /// The query string.
     Query,
+    /// A request header: its text is visible ASCII with inner spaces only (what every HTTP
+    /// stack carries unchanged), so generated strings are mapped onto that alphabet.
+    Header,
 }
 
 /// A parameter as the strategies need it.
@@ -41,20 +44,22 @@ pub struct ParameterShape {
 /// What an operation's requests consist of.
 #[derive(Debug, Clone, Default)]
 pub struct RequestShape {
-    /// Path and query parameters.
+    /// Path, query and header parameters.
     pub parameters: Vec<ParameterShape>,
     /// The component schema of the JSON body, if there is one.
     pub body: Option<String>,
 }
 
-/// One request: parameters by name (a query parameter absent from the map is not sent) and the
-/// body.
+/// One request: parameters by name (a query or header parameter absent from its map is not
+/// sent) and the body.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Request {
     /// Path parameters.
     pub path: Map<String, Value>,
     /// Query parameters.
     pub query: Map<String, Value>,
+    /// Header parameters, by the name the spec gives them.
+    pub headers: Map<String, Value>,
     /// The JSON body.
     pub body: Option<Value>,
 }
@@ -74,6 +79,49 @@ pub fn parameter_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         other => other.to_string(),
+    }
+}
+
+impl Request {
+    /// The parameters sent at `location`.
+    pub fn at(&self, location: Location) -> &Map<String, Value> {
+        match location {
+            Location::Path => &self.path,
+            Location::Query => &self.query,
+            Location::Header => &self.headers,
+        }
+    }
+
+    /// The parameters sent at `location`, to change.
+    pub fn at_mut(&mut self, location: Location) -> &mut Map<String, Value> {
+        match location {
+            Location::Path => &mut self.path,
+            Location::Query => &mut self.query,
+            Location::Header => &mut self.headers,
+        }
+    }
+}
+
+/// `text` as a header carries it unchanged: each character outside visible ASCII becomes one
+/// inside it (so its length in characters, all a string schema here bounds, is kept), and so
+/// does a space at either end, which HTTP strips.
+fn header_text(text: &str) -> String {
+    let last = text.chars().count().saturating_sub(1);
+    text.chars()
+        .enumerate()
+        .map(|(index, c)| match c {
+            '!'..='~' => c,
+            ' ' if index != 0 && index != last => c,
+            other => char::from(b'!' + (u32::from(other) % 94) as u8),
+        })
+        .collect()
+}
+
+/// A value of a header parameter: its strings made [`header_text`].
+fn header_value(value: Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(header_text(&text)),
+        other => other,
     }
 }
 
@@ -128,6 +176,7 @@ fn valid_parameter(parameter: &Parameter) -> BoxedStrategy<Value> {
             })
             .boxed(),
         Location::Query => values,
+        Location::Header => values.prop_map(header_value).boxed(),
     }
 }
 
@@ -163,11 +212,7 @@ pub(crate) fn valid(
                 names.iter().zip(mask.into_iter().zip(values))
             {
                 if *required || present {
-                    let map = match location {
-                        Location::Path => &mut request.path,
-                        Location::Query => &mut request.query,
-                    };
-                    map.insert(name.clone(), value);
+                    request.at_mut(*location).insert(name.clone(), value);
                 }
             }
             request
@@ -240,10 +285,7 @@ pub(crate) fn invalid(
                     let mut violations = Vec::new();
                     for (index, violation) in broken {
                         let (name, location) = &places[index];
-                        let map = match location {
-                            Location::Path => &mut request.path,
-                            Location::Query => &mut request.query,
-                        };
+                        let map = request.at_mut(*location);
                         match &violation.sent {
                             None => {
                                 map.remove(name);
@@ -291,7 +333,7 @@ fn parameter_kinds(parameter: &Parameter) -> Vec<ViolationKind> {
     use ViolationKind::*;
 
     let mut kinds = Vec::new();
-    if parameter.required && parameter.location == Location::Query {
+    if parameter.required && parameter.location != Location::Path {
         kinds.push(MissingRequired);
     }
     let node = parameter.node.non_null();
@@ -307,7 +349,7 @@ fn parameter_kinds(parameter: &Parameter) -> Vec<ViolationKind> {
     // An empty path segment changes the path: a too short one is at least one character long.
     let shortest = match parameter.location {
         Location::Path => 1,
-        Location::Query => 0,
+        Location::Query | Location::Header => 0,
     };
     kinds.extend(invalid::value_kinds(node, shortest));
     kinds
@@ -359,7 +401,7 @@ fn breaking_text(parameter: &Parameter, kind: ViolationKind) -> BoxedStrategy<Op
         (TooShort, Node::String { min_len, .. }) => {
             let (low, min) = match parameter.location {
                 Location::Path => (1, *min_len),
-                Location::Query => (0, *min_len),
+                Location::Query | Location::Header => (0, *min_len),
             };
             (low..min, any::<u64>())
                 .prop_map(|(len, seed)| valid::text(seed, len))
@@ -389,5 +431,14 @@ fn breaking_text(parameter: &Parameter, kind: ViolationKind) -> BoxedStrategy<Op
             .prop_map(Some)
             .boxed(),
         Location::Query => strategy.prop_map(Some).boxed(),
+        // Only a length is wrong in these, which mapping keeps; any other text must already
+        // be one a header carries, since mapping could make it valid.
+        Location::Header if matches!(kind, TooLong | TooShort) => {
+            strategy.prop_map(|text| Some(header_text(&text))).boxed()
+        }
+        Location::Header => strategy
+            .prop_filter("a header's text", |text| header_text(text) == *text)
+            .prop_map(Some)
+            .boxed(),
     }
 }

@@ -61,6 +61,68 @@ pub mod types {
                 })
         }
     }
+    ///`GadgetsListXTag`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct GadgetsListXTag(::std::string::String);
+    impl ::std::ops::Deref for GadgetsListXTag {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GadgetsListXTag> for ::std::string::String {
+        fn from(value: GadgetsListXTag) -> Self {
+            value.0
+        }
+    }
+    impl ::std::default::Default for GadgetsListXTag {
+        fn default() -> Self {
+            GadgetsListXTag("none".to_string())
+        }
+    }
+    impl ::std::str::FromStr for GadgetsListXTag {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 20usize {
+                return Err("longer than 20 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GadgetsListXTag {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GadgetsListXTag {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GadgetsListXTag {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`WidgetsListName`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -215,6 +277,11 @@ impl ClientHooks<()> for &Client {}
 impl Client {
     /**Sends a `GET` request to `/gadgets`
 
+Arguments:
+- `label`
+- `page`
+- `size`
+- `x_tag`: Echoed as the page's Tag.
 */
     /**
 # Errors
@@ -225,17 +292,21 @@ impl Client {
         label: Option<&'a types::GadgetsListLabel>,
         page: Option<::std::num::NonZeroU32>,
         size: Option<::std::num::NonZeroU32>,
+        x_tag: Option<&'a types::GadgetsListXTag>,
     ) -> Result<
         ResponseValue<crate::types::GadgetPage>,
         Error<crate::types::ProblemReport>,
     > {
         let url = format!("{}/gadgets", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
         header_map
             .append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
                 ::reqwest::header::HeaderValue::from_static(Self::api_version()),
             );
+        if let Some(value) = x_tag {
+            header_map.append("X-Tag", value.to_string().try_into()?);
+        }
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -730,7 +801,13 @@ pub mod dispatch {
                 let label = optional(&arguments.query, "label")?;
                 let page = optional(&arguments.query, "page")?;
                 let size = optional(&arguments.query, "size")?;
-                answer(client.gadgets_list(label.as_ref(), page, size).await, &[])
+                let x_tag = optional(&arguments.headers, "X-Tag")?;
+                answer(
+                    client
+                        .gadgets_list(label.as_ref(), page, size, x_tag.as_ref())
+                        .await,
+                    &[],
+                )
             }
             "gadgets.create" => {
                 let body = body(arguments)?;

@@ -480,6 +480,7 @@ pub trait WidgetsApi: ::std::marker::Send + ::std::marker::Sync + 'static + Reje
         page: ::std::option::Option<i32>,
         size: ::std::option::Option<i32>,
         label: ::std::option::Option<::std::string::String>,
+        x_tag: ::std::option::Option<::std::string::String>,
     ) -> impl ::std::future::Future<Output = GadgetsListResponse> + ::std::marker::Send;
     ///`POST /gadgets`.
     fn gadgets_create(
@@ -543,6 +544,7 @@ struct Validators {
     gadgets_list_page: ::server_runtime::Validator,
     gadgets_list_size: ::server_runtime::Validator,
     gadgets_list_label: ::server_runtime::Validator,
+    gadgets_list_x_tag: ::server_runtime::Validator,
     gadgets_create: ::server_runtime::Validator,
     get_gadget_id: ::server_runtime::Validator,
     put_gadget: ::server_runtime::Validator,
@@ -600,6 +602,16 @@ pub fn router<A: WidgetsApi>(
             >("{\"maxLength\":100,\"type\":\"string\"}")
                 .expect("generated JSON is valid"),
             "gadgets.list parameter label",
+        )?,
+        gadgets_list_x_tag: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >(
+                    "{\"default\":\"none\",\"maxLength\":20,\"minLength\":1,\"type\":\"string\"}",
+                )
+                .expect("generated JSON is valid"),
+            "gadgets.list parameter X-Tag",
         )?,
         gadgets_create: ::server_runtime::Validator::new(
             definitions.clone(),
@@ -757,6 +769,7 @@ async fn handle_gadgets_list<A: WidgetsApi>(
         }
     };
     let query_pairs = ::server_runtime::query_pairs(query.0.as_deref());
+    let header_pairs = ::server_runtime::header_pairs(&headers);
     let mut violations = ::std::vec::Vec::new();
     let page = ::server_runtime::parameter::<
         i32,
@@ -788,6 +801,16 @@ async fn handle_gadgets_list<A: WidgetsApi>(
         &state.validators.gadgets_list_label,
         &mut violations,
     );
+    let x_tag = ::server_runtime::parameter::<
+        ::std::string::String,
+    >(
+        &header_pairs,
+        "X-Tag",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.gadgets_list_x_tag,
+        &mut violations,
+    );
     if !violations.is_empty() {
         let envelope = <A as Reject<
             crate::types::ProblemReport,
@@ -798,7 +821,7 @@ async fn handle_gadgets_list<A: WidgetsApi>(
         );
         return GadgetsListResponse::BadRequest(envelope).into_response();
     }
-    state.api.gadgets_list(caller, page, size, label).await.into_response()
+    state.api.gadgets_list(caller, page, size, label, x_tag).await.into_response()
 }
 async fn handle_gadgets_create<A: WidgetsApi>(
     ::axum::extract::State(state): ::axum::extract::State<::std::sync::Arc<State<A>>>,

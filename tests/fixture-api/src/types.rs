@@ -196,6 +196,8 @@ pub struct GadgetPage {
     pub records: ::std::vec::Vec<Gadget>,
     #[serde(rename = "Size")]
     pub size: i32,
+    #[serde(rename = "Tag")]
+    pub tag: ::std::string::String,
     #[serde(rename = "Total")]
     pub total: i64,
 }
@@ -508,6 +510,7 @@ pub mod builder {
             ::std::string::String,
         >,
         size: ::std::result::Result<i32, ::std::string::String>,
+        tag: ::std::result::Result<::std::string::String, ::std::string::String>,
         total: ::std::result::Result<i64, ::std::string::String>,
     }
     impl ::std::default::Default for GadgetPage {
@@ -521,6 +524,7 @@ pub mod builder {
                 pages: Err("Pages: no value supplied".to_string()),
                 records: Err("Records: no value supplied".to_string()),
                 size: Err("Size: no value supplied".to_string()),
+                tag: Err("Tag: no value supplied".to_string()),
                 total: Err("Total: no value supplied".to_string()),
             }
         }
@@ -592,6 +596,14 @@ pub mod builder {
             self.size = value.try_into().map_err(|e| format!("Size: {e}"));
             self
         }
+        pub fn tag<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tag = value.try_into().map_err(|e| format!("Tag: {e}"));
+            self
+        }
         pub fn total<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<i64>,
@@ -615,6 +627,7 @@ pub mod builder {
                 pages: value.pages?,
                 records: value.records?,
                 size: value.size?,
+                tag: value.tag?,
                 total: value.total?,
             })
         }
@@ -630,6 +643,7 @@ pub mod builder {
                 pages: Ok(value.pages),
                 records: Ok(value.records),
                 size: Ok(value.size),
+                tag: Ok(value.tag),
                 total: Ok(value.total),
             }
         }
@@ -921,6 +935,9 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
         "minimum": -2147483648,
         "type": "integer"
       },
+      "Tag": {
+        "type": "string"
+      },
       "Total": {
         "format": "int64",
         "maximum": 9223372036854775807,
@@ -937,7 +954,8 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "First",
       "Last",
       "HasNext",
-      "HasPrevious"
+      "HasPrevious",
+      "Tag"
     ],
     "type": "object"
   },
@@ -1058,6 +1076,12 @@ pub mod operations {
                 required: false,
                 schema: "{\"maxLength\":100,\"type\":\"string\"}",
             },
+            ::api_description::Parameter {
+                name: "X-Tag",
+                location: ::api_description::ParameterLocation::Header,
+                required: false,
+                schema: "{\"default\":\"none\",\"maxLength\":20,\"minLength\":1,\"type\":\"string\"}",
+            },
         ],
         request_schema: ::std::option::Option::None,
         request_format: ::api_description::BodyFormat::Json,
@@ -1093,7 +1117,7 @@ pub mod operations {
                 contract: "null",
             },
         ],
-        contract: "{\"filters\":{\"label\":{\"match\":\"equal\",\"property\":\"Label\"}},\"page\":{\"first-item\":\"/First\",\"has-next\":\"/HasNext\",\"has-previous\":\"/HasPrevious\",\"last-item\":\"/Last\",\"number\":\"/Page\",\"records\":\"/Records\",\"size\":\"/Size\",\"total-items\":\"/Total\",\"total-pages\":\"/Pages\"},\"success\":{\"/Page\":\"$request.query.page\",\"/Size\":\"$request.query.size\"}}",
+        contract: "{\"filters\":{\"label\":{\"match\":\"equal\",\"property\":\"Label\"}},\"page\":{\"first-item\":\"/First\",\"has-next\":\"/HasNext\",\"has-previous\":\"/HasPrevious\",\"last-item\":\"/Last\",\"number\":\"/Page\",\"records\":\"/Records\",\"size\":\"/Size\",\"total-items\":\"/Total\",\"total-pages\":\"/Pages\"},\"success\":{\"/Page\":\"$request.query.page\",\"/Size\":\"$request.query.size\",\"/Tag\":\"$request.header.X-Tag\"}}",
     };
     ///`POST /gadgets` (gadgets.create).
     pub const GADGETS_CREATE: ::api_description::Operation = ::api_description::Operation {

@@ -32,6 +32,9 @@ pub(crate) struct Spec {
     pub(crate) operations: Vec<&'static Operation>,
     /// The OAuth 2.0 token endpoint, if the spec has one.
     pub(crate) token_endpoint: Option<&'static Operation>,
+    /// The token endpoint's header parameter naming the client a grant is for
+    /// (`x-contract.client-header`).
+    pub(crate) client_header: Option<String>,
     pub(crate) definitions: Map<String, Value>,
     pub(crate) strategies: Strategies,
     validators: BTreeMap<String, Validator>,
@@ -61,7 +64,7 @@ pub(crate) struct Plan {
     pub(crate) reads: Vec<LinkPlan>,
     /// For a `DELETE`: the `GET` of the same path, which must then answer 404.
     pub(crate) read_after_delete: Option<&'static Operation>,
-    /// Query parameters' schema defaults.
+    /// Query and header parameters' schema defaults.
     pub(crate) defaults: BTreeMap<String, Value>,
     /// Body properties marked `writeOnly`: sent, but not read back.
     pub(crate) write_only: BTreeSet<String>,
@@ -109,6 +112,7 @@ impl Plan {
                             expression,
                             Expression::RequestPath(_)
                                 | Expression::RequestQuery(_)
+                                | Expression::RequestHeader(_)
                                 | Expression::RequestBody(_)
                         )
                     })
@@ -199,6 +203,25 @@ pub(crate) fn is_token_endpoint(api: &Api, operation: &Operation) -> bool {
             .any(|scheme| scheme.password_token_url == Some(operation.path))
 }
 
+/// The header parameter that `endpoint`'s `x-contract.client-header` names, checked to be one.
+pub(crate) fn client_header(endpoint: &Operation) -> Result<Option<String>, ContractError> {
+    let written: extension::OnOperation =
+        extension::parse(endpoint.contract).map_err(|error| spec_error(endpoint, error))?;
+    let Some(name) = written.client_header else {
+        return Ok(None);
+    };
+    if endpoint
+        .parameter(ParameterLocation::Header, &name)
+        .is_none()
+    {
+        return Err(spec_error(
+            endpoint,
+            format!("x-contract.client-header names `{name}`, which is not a header parameter"),
+        ));
+    }
+    Ok(Some(name))
+}
+
 /// `api`'s token endpoint, if its spec has one.
 pub(crate) fn token_endpoint(api: &Api) -> Option<&'static Operation> {
     api.operations
@@ -228,9 +251,11 @@ impl Spec {
             .iter()
             .map(|operation| plan(operation, &operations, &definitions))
             .collect::<Result<Vec<_>, _>>()?;
+        let token_endpoint = token_endpoint(api);
         Ok(Self {
             api: *api,
-            token_endpoint: token_endpoint(api),
+            token_endpoint,
+            client_header: token_endpoint.map(client_header).transpose()?.flatten(),
             operations,
             strategies: Strategies::new(definitions.clone()),
             definitions,
@@ -290,7 +315,7 @@ fn plan(
         .collect::<Result<Vec<_>, ContractError>>()?;
     let defaults = parameters
         .iter()
-        .filter(|parameter| parameter.location == Location::Query)
+        .filter(|parameter| parameter.location != Location::Path)
         .filter_map(|parameter| {
             resolve(&parameter.schema, definitions)
                 .get("default")
@@ -349,10 +374,21 @@ fn plan(
     })
 }
 
-fn location_of(location: ParameterLocation) -> Location {
+/// Where the strategies put a parameter the description places at `location`.
+pub(crate) fn location_of(location: ParameterLocation) -> Location {
     match location {
         ParameterLocation::Path => Location::Path,
         ParameterLocation::Query => Location::Query,
+        ParameterLocation::Header => Location::Header,
+    }
+}
+
+/// Where the description places a parameter the strategies put at `location`.
+pub(crate) fn parameter_location(location: Location) -> ParameterLocation {
+    match location {
+        Location::Path => ParameterLocation::Path,
+        Location::Query => ParameterLocation::Query,
+        Location::Header => ParameterLocation::Header,
     }
 }
 
@@ -443,7 +479,7 @@ mod tests {
         assert_eq!(
             refused(r#"{"colour": 1}"#, RESPONSES),
             "op: x-contract.colour: unknown field `colour`, expected one of `success`, `page`, \
-             `order`, `filters`, `creates`, `last-write`"
+             `order`, `filters`, `creates`, `last-write`, `client-header`"
         );
         assert_eq!(
             refused(
@@ -451,6 +487,17 @@ mod tests {
                 RESPONSES
             ),
             "op: $request.query.page: no such parameter"
+        );
+        assert_eq!(
+            refused(
+                r#"{"success": {"/Trace": "$request.header.X-Trace"}}"#,
+                RESPONSES
+            ),
+            "op: $request.header.X-Trace: no such parameter"
+        );
+        assert_eq!(
+            refused(r#"{"client-header": "client_id"}"#, RESPONSES),
+            "op: x-contract.client-header: only a token endpoint's grants are for a client"
         );
         assert_eq!(
             refused(r#"{"success": {"/Id": "$request.body#/Id"}}"#, RESPONSES),

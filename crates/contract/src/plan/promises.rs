@@ -24,6 +24,11 @@ impl Promises {
     /// Reads and checks `operation`'s `x-contract`; `Err` says what is wrong, with the key.
     pub(super) fn of(operation: &Operation) -> Result<Self, String> {
         let written: OnOperation = extension::parse(operation.contract)?;
+        if written.client_header.is_some() {
+            return Err(
+                "x-contract.client-header: only a token endpoint's grants are for a client".into(),
+            );
+        }
         let expression = |value| {
             let expression = Expression::parse(value)?;
             check_expression(operation, &expression)?;
@@ -102,12 +107,14 @@ impl Promises {
     }
 }
 
-/// `$request.path.X` and `$request.query.X` must name parameters of the operation, and
+/// `$request.path.X`, `$request.query.X` and `$request.header.X` must name parameters of the
+/// operation, and
 /// `$request.body` needs a body.
 fn check_expression(operation: &Operation, expression: &Expression) -> Result<(), String> {
     let (location, name) = match expression {
         Expression::RequestPath(name) => (ParameterLocation::Path, name),
         Expression::RequestQuery(name) => (ParameterLocation::Query, name),
+        Expression::RequestHeader(name) => (ParameterLocation::Header, name),
         Expression::RequestBody(_) if operation.request_schema.is_none() => {
             return Err(format!("{expression}: the operation takes no body"));
         }

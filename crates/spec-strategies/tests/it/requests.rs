@@ -1,4 +1,4 @@
-//! Whole requests of every operation: path and query parameters, as text, judged by how
+//! Whole requests of every operation: path, query and header parameters, as text, judged by how
 //! `server-runtime` reads them, and bodies judged as payloads are.
 
 use std::collections::BTreeSet;
@@ -37,10 +37,10 @@ fn operations(spec: &Spec) -> Vec<Operation> {
                 let schema = spec_schema::to_json_schema(&parameter["schema"]).unwrap();
                 let shape = ParameterShape {
                     name: parameter["name"].as_str().unwrap().to_owned(),
-                    location: if parameter["in"] == "path" {
-                        Location::Path
-                    } else {
-                        Location::Query
+                    location: match parameter["in"].as_str() {
+                        Some("path") => Location::Path,
+                        Some("header") => Location::Header,
+                        _ => Location::Query,
                     },
                     required: parameter["required"] == true,
                     schema: schema.clone(),
@@ -69,6 +69,14 @@ fn operations(spec: &Spec) -> Vec<Operation> {
         }
     }
     operations
+}
+
+/// Whether `text` reaches a server as it was sent in a header: visible ASCII and spaces, none
+/// at either end (which HTTP strips).
+fn is_header_text(text: &str) -> bool {
+    text.chars().all(|c| c == ' ' || c.is_ascii_graphic())
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
 }
 
 /// What a server reads out of a parameter's text, as `server_runtime` does: violations named by
@@ -130,6 +138,16 @@ fn valid_requests_of_every_operation_pass_validation() {
                             sent
                         }
                         Location::Query => request.query.get(&parameter.name),
+                        // Text a header carries unchanged: visible ASCII, inner spaces only.
+                        Location::Header => {
+                            let sent = request.headers.get(&parameter.name);
+                            let text = sent.map(spec_strategies::parameter_text);
+                            assert!(
+                                text.is_none_or(|text| is_header_text(&text)),
+                                "{operation}: {request:?}"
+                            );
+                            sent
+                        }
                     };
                     assert!(
                         sent.is_some() || !parameter.required,
@@ -164,10 +182,13 @@ fn invalid_request_kinds(spec: &Spec) -> BTreeSet<(String, String, ViolationKind
             let request = &case.request;
             let mut found: Vec<Found> = Vec::new();
             for (parameter, validator) in &parameters {
-                let map = match parameter.location {
-                    Location::Path => &request.path,
-                    Location::Query => &request.query,
-                };
+                let map = request.at(parameter.location);
+                if parameter.location == Location::Header
+                    && let Some(sent) = map.get(&parameter.name)
+                {
+                    let text = spec_strategies::parameter_text(sent);
+                    assert!(is_header_text(&text), "{operation}: {text:?}");
+                }
                 found.extend(parameter_violations(
                     parameter,
                     validator,

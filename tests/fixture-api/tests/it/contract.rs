@@ -82,6 +82,12 @@ async fn the_runner_checks_the_fixture_api_as_it_checks_any() {
         Check::GoneAfterDelete(Gone::ReadAfterDelete),
     );
     held("get-widget", Case::NotFound, Check::Status);
+    // A header parameter is drawn, sent and judged like a query parameter.
+    held(
+        "gadgets.list",
+        Case::Valid,
+        Check::expectation("/Tag", "$request.header.X-Tag"),
+    );
     held("delete.widget", Case::Valid, Check::ContentType);
     // Gadgets are a resource the runner can scope to its own records: the sequences and the
     // writes at once run on them as on the Nexudus resource.
@@ -160,6 +166,12 @@ async fn a_fixture_server_that_breaks_one_rule_fails_by_it() {
             "delete.gadget",
             Check::AtOnce(AtOnce::Deletes),
         ),
+        // The runner sends the header parameter it drew, and checks the echo the spec promises.
+        (
+            Fault::TagIgnored,
+            "gadgets.list",
+            Check::expectation("/Tag", "$request.header.X-Tag"),
+        ),
     ] {
         let report = check(Some(fault)).await;
         let groups: Vec<(&str, &Check)> = report
@@ -175,7 +187,10 @@ async fn a_fixture_server_that_breaks_one_rule_fails_by_it() {
         // A stale read after a delete is one fault, reported once (the proof before a delete
         // that reads back otherwise is another check's, for a put that drops a field); so is a
         // delete that lets every concurrent caller succeed.
-        if matches!(fault, Fault::CacheOutlivesDelete | Fault::GadgetDeletesRace) {
+        if matches!(
+            fault,
+            Fault::CacheOutlivesDelete | Fault::GadgetDeletesRace | Fault::TagIgnored
+        ) {
             assert_eq!(groups, [(operation, &broken)], "{fault:?}");
         }
     }

@@ -42,6 +42,7 @@ impl Gadgets {
         page: Option<i32>,
         size: Option<i32>,
         label: Option<String>,
+        tag: Option<String>,
     ) -> GadgetsListResponse {
         let (page, size) = (i64::from(page.unwrap_or(1)), i64::from(size.unwrap_or(10)));
         let stored = self.stored.lock().unwrap();
@@ -70,6 +71,7 @@ impl Gadgets {
             last: if on_page == 0 { 0 } else { before + on_page },
             has_next: page < pages,
             has_previous: page > 1,
+            tag: tag.unwrap_or_else(|| "none".to_owned()),
         })
     }
 

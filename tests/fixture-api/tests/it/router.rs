@@ -104,14 +104,18 @@ async fn gadgets_are_numbered_by_the_server_and_listed_in_pages() {
     };
     client.gadgets_create(&other).await.unwrap();
     let kit = "kit".parse().unwrap();
+    let tag = "t-1".parse().unwrap();
     let page = |page, size| {
         client.gadgets_list(
             Some(&kit),
             std::num::NonZeroU32::new(page),
             std::num::NonZeroU32::new(size),
+            Some(&tag),
         )
     };
     let second = page(2, 2).await.unwrap().into_inner();
+    // The header parameter reaches the server, which echoes it.
+    assert_eq!(second.tag, "t-1");
     assert_eq!(
         (second.total, second.pages, second.first, second.last),
         (3, 2, 3, 3)
@@ -242,6 +246,7 @@ async fn the_generated_dispatch_calls_every_operation_by_its_id() {
     let arguments = |path: Value, query: Value, body: Option<Value>| Arguments {
         path: path.as_object().cloned().unwrap_or_default(),
         query: query.as_object().cloned().unwrap_or_default(),
+        headers: Default::default(),
         body,
     };
     let call = |id: &'static str, arguments: Arguments| {

@@ -64,6 +64,8 @@ pub(crate) enum Fault {
     CacheOutlivesDelete,
     /// A gadget's delete answers 204 to every one of several deletes at once.
     GadgetDeletesRace,
+    /// The gadget list ignores its header parameter: its page's `Tag` is always the default.
+    TagIgnored,
 }
 
 fn problem(problems: Vec<String>) -> ProblemReport {
@@ -202,8 +204,10 @@ impl WidgetsApi for Widgets {
         page: Option<i32>,
         size: Option<i32>,
         label: Option<String>,
+        tag: Option<String>,
     ) -> GadgetsListResponse {
-        self.gadgets.list(page, size, label)
+        let tag = tag.filter(|_| self.fault != Some(Fault::TagIgnored));
+        self.gadgets.list(page, size, label, tag)
     }
 
     async fn gadgets_create(&self, _: (), body: GadgetDraft) -> GadgetsCreateResponse {
