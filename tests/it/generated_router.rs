@@ -143,11 +143,16 @@ impl NexudusBillingApi for Echo {
         })
     }
 
-    async fn create_token(&self, body: TokenRequest) -> CreateTokenResponse {
+    /// Echoes the header parameter (or the username) as the access token.
+    async fn create_token(
+        &self,
+        client_id: Option<String>,
+        body: TokenRequest,
+    ) -> CreateTokenResponse {
         CreateTokenResponse::Ok(TokenGranted {
-            access_token: body
-                .username
-                .map_or("none".into(), |name| name.to_string())
+            access_token: client_id
+                .or(body.username.map(|name| name.to_string()))
+                .unwrap_or_else(|| "none".into())
                 .parse()
                 .unwrap(),
             expires_in: 1.try_into().unwrap(),
@@ -566,6 +571,53 @@ async fn a_form_operation_without_security_reads_its_form_and_answers_its_own_er
             (status, &answer["error"]),
             (400, &json!(error)),
             "{name}: {answer}"
+        );
+    }
+}
+
+/// A header parameter is read from the head by its name in any case, through its schema like a
+/// query parameter: sent twice, empty or too long, it is refused in the operation's own error
+/// body.
+#[tokio::test]
+async fn a_header_parameter_is_read_in_any_case_and_validated_by_its_schema() {
+    let server = start().await;
+    let client = nexudus_client::http_client_builder().build().unwrap();
+    let send = |headers: Vec<(&'static str, String)>| {
+        let mut request = client
+            .post(format!("{}/api/token", server.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=password&username=a%40b.c&password=p");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, body) = send(vec![("Client_ID", "billing-export".into())]).await;
+    assert_eq!(
+        (status, &body["access_token"]),
+        (200, &json!("billing-export"))
+    );
+    let (status, body) = send(Vec::new()).await;
+    assert_eq!((status, &body["access_token"]), (200, &json!("a@b.c")));
+    for (name, headers) in [
+        (
+            "twice",
+            vec![("client_id", "a".to_owned()), ("client_id", "b".to_owned())],
+        ),
+        ("empty", vec![("client_id", String::new())]),
+        ("too long", vec![("client_id", "c".repeat(257))]),
+    ] {
+        let (status, body) = send(headers).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_request")),
+            "{name}: {body}"
         );
     }
 }

@@ -246,7 +246,9 @@ fn operations_without_security_and_with_form_bodies() {
     let generated = generate(&spec()).unwrap();
     let server = generated.server.replace(char::is_whitespace, "");
     assert!(
-        server.contains("fncreate_token(&self,body:::nexudus_types::TokenRequest,)"),
+        server.contains(
+            "fncreate_token(&self,client_id:::std::option::Option<::std::string::String>,body:::nexudus_types::TokenRequest,)"
+        ),
         "{}",
         generated.server
     );
@@ -262,6 +264,17 @@ fn operations_without_security_and_with_form_bodies() {
         .find("asyncfnhandle_")
         .map_or(handler.len(), |end| end + 1)];
     assert!(!handler.contains("authenticate"), "{handler}");
+    // Its header parameter is read from the head, by the spec's name, and passed on.
+    assert!(
+        handler.contains("letheader_pairs=::server_runtime::header_pairs(&headers);"),
+        "{handler}"
+    );
+    assert!(handler.contains("&header_pairs,\"client_id\""), "{handler}");
+    let client = generated.client.replace(char::is_whitespace, "");
+    assert!(
+        client.contains("letclient_id=optional(&arguments.headers,\"client_id\")?;"),
+        "the dispatch passes the header parameter"
+    );
     assert!(!handler.contains("413=>"), "{handler}");
     assert!(
         handler.contains("_=>CreateTokenResponse::BadRequest(body)"),
@@ -324,10 +337,18 @@ fn refuses_specs_it_cannot_generate_naming_the_operation() {
     refused(
         &spec().replacen(
             "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
-            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n      parameters:\n        - {name: X-Trace, in: header, schema: {type: string}}\n",
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n      parameters:\n        - {name: session, in: cookie, schema: {type: string}}\n",
             1,
         ),
-        "only path and query parameters",
+        "only path, query and header parameters",
+    );
+    refused(
+        &spec().replacen(
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n      parameters:\n        - {name: Authorization, in: header, schema: {type: string}}\n",
+            1,
+        ),
+        "header parameter `Authorization`: OpenAPI ignores Accept, Content-Type and Authorization as parameters",
     );
     refused(
         &spec().replacen(

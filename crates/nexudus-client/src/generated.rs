@@ -7,6 +7,63 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`CreateTokenClientId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateTokenClientId(::std::string::String);
+    impl ::std::ops::Deref for CreateTokenClientId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateTokenClientId> for ::std::string::String {
+        fn from(value: CreateTokenClientId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateTokenClientId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 256usize {
+                return Err("longer than 256 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateTokenClientId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateTokenClientId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateTokenClientId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`ListCoworkerTimePassesCoworkerTimePassPurchaseOrder`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -220,6 +277,10 @@ without knowing this API:
   `$request.query.NAME` (a parameter that was not sent stands for its schema's `default`) or
   `$request.body#/POINTER`, meaning the value that was sent; `$unique`, a value no earlier
   answer of the operation had there; or `$caller`, the email of the authenticated user.
+- on a token endpoint (the `tokenUrl` of a password flow), `x-contract.client-header` names
+  the header parameter that says which client a grant is for: each new pair retires the
+  earlier refresh tokens of its user and client (not their access tokens), and a refresh
+  grant must name the client its refresh token was issued to.
 - `x-contract.page` names the members of a paging envelope (`records`, `number` from 1,
   `size`, `total-items`, `total-pages`, `first-item` and `last-item` counted from 1 and 0 on
   an empty page, `has-next`, `has-previous`); `x-contract.order` the query parameter naming
@@ -259,7 +320,7 @@ property no request writes holds the same value on every read between two writes
 record. The `links` of a response say which operations can use its values.
 
 
-Version: 3.0*/
+Version: 4.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -302,7 +363,7 @@ impl Client {
 }
 impl ClientInfo<crate::Behaviour> for Client {
     fn api_version() -> &'static str {
-        "3.0"
+        "4.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -773,20 +834,30 @@ documents it: `grant_type=password` with `username` and `password`, or
 token of every other operation, valid for `expires_in` seconds (604,799 unless the server
 is set otherwise); its `refresh_token` gets a new pair once, within 15 days.
 
+Refresh tokens are kept one per client: the `client_id` header names the client a grant
+is for (the user's email when the password grant leaves it out), and each new pair
+retires every earlier refresh token of that user and client, while the access tokens
+already issued live on. The refresh grant must send the `client_id` its refresh token was
+issued to. An application that picks a `client_id` of its own therefore signs in without
+retiring the refresh tokens of the user's other applications. (Version 4.0 added the
+header. The document's change alone breaks no request, but a 3.x client's refresh grant,
+which names no client, is now refused, hence the major version.)
+
 A user with two-factor sign-in also sends `totp`, the current code of their authenticator
 (RFC 6238: six digits, a new one every 30 seconds, the one before and the one after also
 taken), with the password grant; a user the administrator asked to choose a new password
 cannot sign in until they have.
 
 Every failure is 400 with an OAuth 2.0 error body: `invalid_grant` for a wrong username or
-password and for a refresh token that is unknown, expired or already used;
+password and for a refresh token that is unknown, expired, already used, retired by a
+newer pair, or issued to another `client_id`;
 `two_factor_auth_check` for the right password of a user with two-factor sign-in, sent
 without `totp` or with a wrong one; `must_reset_password` for the right password (and
 code) of a user who must choose a new password (Nexudus documents both codes; that the
 code is checked before the reset is this project's choice);
 `unsupported_grant_type` for another grant and for a body that is not form-urlencoded
 (a JSON body, as Nexudus documents); `invalid_request` for a missing, empty or repeated
-parameter, one longer than its limit, a malformed form, and a body over the server's
+parameter (a refresh grant without `client_id` among them), one longer than its limit, a malformed form, and a body over the server's
 size limit or too slow to arrive (`invalid_request` and the limits are this project's
 choices, after RFC 6749). Parameters not named here are ignored, as RFC 6749 says (so is
 `totp` for a user without two-factor sign-in).
@@ -794,6 +865,12 @@ choices, after RFC 6749). Parameters not named here are ignored, as RFC 6749 say
 
 Sends a `POST` request to `/api/token`
 
+Arguments:
+- `client_id`: The client the tokens are for: any name the application chooses. Optional with the
+password grant (the user's email when left out), required with the refresh grant,
+which must send the one its refresh token was issued to.
+
+- `body`
 */
     /**
 # Errors
@@ -801,18 +878,22 @@ Sends a `POST` request to `/api/token`
 `Error::ErrorResponse` with the decoded body for 400, 500; `Error::UnexpectedResponse` for any other status the spec does not document; `Error::InvalidResponsePayload` when a documented answer's body is not the documented one; `Error::InvalidRequest` or `Error::CommunicationError` when the request is refused before it is sent or cannot be sent.*/
     pub async fn create_token<'a>(
         &'a self,
+        client_id: Option<&'a types::CreateTokenClientId>,
         body: &'a ::nexudus_types::TokenRequest,
     ) -> Result<
         ResponseValue<::nexudus_types::TokenGranted>,
         Error<::nexudus_types::TokenError>,
     > {
         let url = format!("{}/api/token", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
         header_map
             .append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
                 ::reqwest::header::HeaderValue::from_static(Self::api_version()),
             );
+        if let Some(value) = client_id {
+            header_map.append("client_id", value.to_string().try_into()?);
+        }
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -936,8 +1017,9 @@ pub mod dispatch {
                 answer(client.delete_coworker_time_pass(id).await, &[409u16])
             }
             "create_token" => {
+                let client_id = optional(&arguments.headers, "client_id")?;
                 let body = body(arguments)?;
-                answer(client.create_token(&body).await, &[])
+                answer(client.create_token(client_id.as_ref(), &body).await, &[])
             }
             other => {
                 ::std::result::Result::Err(

@@ -117,7 +117,9 @@ mod generated;
 
 pub use error::{ApiError, ErrorKind};
 pub use generated::*;
-pub use session::{Session, SignInError, TOKEN_PATH, sign_in, sign_in_with, sign_in_with_code};
+pub use session::{
+    Session, SignIn, SignInError, TOKEN_PATH, sign_in, sign_in_with, sign_in_with_code,
+};
 // What the public API exposes, so that a downstream crate names it at the versions used here.
 pub use nexudus_types::{self, chrono, uuid};
 pub use progenitor_client::{ClientHooks, OperationInfo};

@@ -1,6 +1,8 @@
 //! Signing in: OAuth 2.0's password grant at the token endpoint, and a [`Session`] that keeps the
 //! access token, refreshes it before it expires (or once after a 401) and signs in again when
-//! the refresh token no longer works. No token or password is ever printed: [`Session`]'s
+//! the refresh token no longer works. Every grant names its client in the `client_id` header
+//! (the username unless [`SignIn::client_id`] gives one): the server keeps one refresh token per
+//! user and client, and the refresh grant must name the client it was issued to. No token or password is ever printed: [`Session`]'s
 //! `Debug` shows the username alone, and the `Authorization` header is marked sensitive.
 
 use std::{
@@ -53,6 +55,8 @@ struct Credentials {
     password: String,
     /// For a user with two-factor sign-in.
     code: Option<Code>,
+    /// The `client_id` every grant names.
+    client_id: String,
     http: reqwest::Client,
 }
 
@@ -80,17 +84,21 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// Sends a grant to `token_url`: the tokens, or why not.
+/// The header naming the client a grant is for.
+const CLIENT_ID: &str = "client_id";
+
+/// Sends a grant to the token endpoint: the tokens, or why not.
 async fn grant(
-    http: &reqwest::Client,
-    token_url: &str,
+    credentials: &Credentials,
     pairs: &[(&str, &str)],
 ) -> Result<TokenGranted, SignInError> {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
-    let response = http
-        .post(token_url)
+    let response = credentials
+        .http
+        .post(&credentials.token_url)
+        .header(CLIENT_ID, &credentials.client_id)
         .header(
             reqwest::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
@@ -152,26 +160,25 @@ impl Credentials {
         if let Some(code) = &code {
             pairs.push(("totp", code));
         }
-        grant(&self.http, &self.token_url, &pairs).await
+        grant(self, &pairs).await
     }
 }
 
 impl Session {
-    /// Signs in as `username` at the API at `base_url`.
-    async fn start(
-        base_url: &str,
-        username: &str,
-        password: &str,
-        code: Option<Code>,
-    ) -> Result<Self, SignInError> {
+    /// Signs in as `sign_in` says.
+    async fn start(sign_in: SignIn) -> Result<Self, SignInError> {
+        let base_url = checked_base_url(&sign_in.base_url)?;
         let http = http_client_builder()
             .build()
             .map_err(ClientBuildError::Http)?;
         let credentials = Credentials {
             token_url: format!("{}{TOKEN_PATH}", base_url.trim_end_matches('/')),
-            username: username.to_owned(),
-            password: password.to_owned(),
-            code,
+            client_id: sign_in
+                .client_id
+                .unwrap_or_else(|| sign_in.username.clone()),
+            username: sign_in.username,
+            password: sign_in.password,
+            code: sign_in.code,
             http,
         };
         let granted = credentials.password_grant().await?;
@@ -224,8 +231,7 @@ impl Session {
     async fn replace(&self, current: &mut Current) -> reqwest::Result<()> {
         let state = &self.0.credentials;
         let refreshed = grant(
-            &state.http,
-            &state.token_url,
+            state,
             &[
                 ("grant_type", "refresh_token"),
                 ("refresh_token", &current.granted.refresh_token),
@@ -247,16 +253,111 @@ impl Session {
     }
 }
 
+/// How to sign in: a username and password, and what else the user or the application needs
+/// (a second factor's code, a client of its own, a [`Behaviour`]). [`SignIn::send`] signs in.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), nexudus_client::SignInError> {
+/// let client = nexudus_client::SignIn::new("https://spaces.nexudus.com", "me@example.com", "secret")
+///     .client_id("billing-export")
+///     .send()
+///     .await?;
+/// # let _ = client;
+/// # Ok(())
+/// # }
+/// ```
+pub struct SignIn {
+    base_url: String,
+    username: String,
+    password: String,
+    code: Option<Code>,
+    client_id: Option<String>,
+    behaviour: Behaviour,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("base_url", &self.base_url)
+            .field("username", &self.username)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignIn {
+    /// Signing in at the API at `base_url` (e.g. `https://spaces.nexudus.com`) as `username`
+    /// with `password`, with [`Behaviour::default`], for the client named by the username.
+    pub fn new(
+        base_url: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            username: username.into(),
+            password: password.into(),
+            code: None,
+            client_id: None,
+            behaviour: Behaviour::default(),
+        }
+    }
+
+    /// For a user with two-factor sign-in: `code` gives the current code of their
+    /// authenticator (RFC 6238), sent as `totp`. It is asked for at each password grant, the
+    /// first and each later one when the refresh token no longer works, since a code lasts 30
+    /// seconds. A missing or wrong code fails as [`SignInError::Refused`] with
+    /// `two_factor_auth_check`.
+    pub fn code(self, code: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        Self {
+            code: Some(Box::new(code)),
+            ..self
+        }
+    }
+
+    /// The client the tokens are for (the `client_id` header of every grant; the username
+    /// when not given). The server keeps one refresh token per user and client, so an
+    /// application that names itself retires no refresh token of the user's other
+    /// applications when it signs in.
+    pub fn client_id(self, client_id: impl Into<String>) -> Self {
+        Self {
+            client_id: Some(client_id.into()),
+            ..self
+        }
+    }
+
+    /// What the client does beyond sending each request once (its `session` is replaced by the
+    /// new one).
+    pub fn behaviour(self, behaviour: Behaviour) -> Self {
+        Self { behaviour, ..self }
+    }
+
+    /// Signs in, and returns a client that sends the access token with every request, refreshes
+    /// it before it expires and once after a 401, and waits out throttling as its
+    /// [`Behaviour`] says. Wrong credentials fail here, as [`SignInError::Refused`].
+    pub async fn send(self) -> Result<Client, SignInError> {
+        let base_url = self.base_url.clone();
+        let behaviour = self.behaviour.clone();
+        let session = Session::start(self).await?;
+        Ok(client_with_headers(
+            &base_url,
+            reqwest::header::HeaderMap::new(),
+            Behaviour {
+                session: Some(session),
+                ..behaviour
+            },
+        )?)
+    }
+}
+
 /// Signs in at the API at `base_url` (e.g. `https://spaces.nexudus.com`) with a username and
-/// password, and returns a client that sends the access token with every request, refreshes it
-/// before it expires and once after a 401, and waits out throttling as [`Behaviour::default`]
-/// says. Wrong credentials fail here, as [`SignInError::Refused`].
+/// password: [`SignIn::new`] sent as it is.
 pub async fn sign_in(
     base_url: &str,
     username: &str,
     password: &str,
 ) -> Result<Client, SignInError> {
-    sign_in_with(base_url, username, password, Behaviour::default()).await
+    SignIn::new(base_url, username, password).send().await
 }
 
 /// [`sign_in`], with `behaviour` (its `session` is replaced by the new one).
@@ -266,13 +367,13 @@ pub async fn sign_in_with(
     password: &str,
     behaviour: Behaviour,
 ) -> Result<Client, SignInError> {
-    start_client(base_url, username, password, None, behaviour).await
+    SignIn::new(base_url, username, password)
+        .behaviour(behaviour)
+        .send()
+        .await
 }
 
-/// [`sign_in_with`] for a user with two-factor sign-in: `code` gives the current code of their
-/// authenticator (RFC 6238), sent as `totp`. It is asked for at each password grant, the first
-/// and each later one when the refresh token no longer works, since a code lasts 30 seconds. A
-/// missing or wrong code fails as [`SignInError::Refused`] with `two_factor_auth_check`.
+/// [`sign_in_with`] for a user with two-factor sign-in ([`SignIn::code`]).
 pub async fn sign_in_with_code(
     base_url: &str,
     username: &str,
@@ -280,30 +381,9 @@ pub async fn sign_in_with_code(
     code: impl Fn() -> String + Send + Sync + 'static,
     behaviour: Behaviour,
 ) -> Result<Client, SignInError> {
-    start_client(
-        base_url,
-        username,
-        password,
-        Some(Box::new(code)),
-        behaviour,
-    )
-    .await
-}
-
-async fn start_client(
-    base_url: &str,
-    username: &str,
-    password: &str,
-    code: Option<Code>,
-    behaviour: Behaviour,
-) -> Result<Client, SignInError> {
-    let session = Session::start(checked_base_url(base_url)?, username, password, code).await?;
-    Ok(client_with_headers(
-        base_url,
-        reqwest::header::HeaderMap::new(),
-        Behaviour {
-            session: Some(session),
-            ..behaviour
-        },
-    )?)
+    SignIn::new(base_url, username, password)
+        .code(code)
+        .behaviour(behaviour)
+        .send()
+        .await
 }

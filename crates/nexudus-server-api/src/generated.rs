@@ -517,25 +517,36 @@ documents it: `grant_type=password` with `username` and `password`, or
 token of every other operation, valid for `expires_in` seconds (604,799 unless the server
 is set otherwise); its `refresh_token` gets a new pair once, within 15 days.
 
+Refresh tokens are kept one per client: the `client_id` header names the client a grant
+is for (the user's email when the password grant leaves it out), and each new pair
+retires every earlier refresh token of that user and client, while the access tokens
+already issued live on. The refresh grant must send the `client_id` its refresh token was
+issued to. An application that picks a `client_id` of its own therefore signs in without
+retiring the refresh tokens of the user's other applications. (Version 4.0 added the
+header. The document's change alone breaks no request, but a 3.x client's refresh grant,
+which names no client, is now refused, hence the major version.)
+
 A user with two-factor sign-in also sends `totp`, the current code of their authenticator
 (RFC 6238: six digits, a new one every 30 seconds, the one before and the one after also
 taken), with the password grant; a user the administrator asked to choose a new password
 cannot sign in until they have.
 
 Every failure is 400 with an OAuth 2.0 error body: `invalid_grant` for a wrong username or
-password and for a refresh token that is unknown, expired or already used;
+password and for a refresh token that is unknown, expired, already used, retired by a
+newer pair, or issued to another `client_id`;
 `two_factor_auth_check` for the right password of a user with two-factor sign-in, sent
 without `totp` or with a wrong one; `must_reset_password` for the right password (and
 code) of a user who must choose a new password (Nexudus documents both codes; that the
 code is checked before the reset is this project's choice);
 `unsupported_grant_type` for another grant and for a body that is not form-urlencoded
 (a JSON body, as Nexudus documents); `invalid_request` for a missing, empty or repeated
-parameter, one longer than its limit, a malformed form, and a body over the server's
+parameter (a refresh grant without `client_id` among them), one longer than its limit, a malformed form, and a body over the server's
 size limit or too slow to arrive (`invalid_request` and the limits are this project's
 choices, after RFC 6749). Parameters not named here are ignored, as RFC 6749 says (so is
 `totp` for a user without two-factor sign-in).*/
     fn create_token(
         &self,
+        client_id: ::std::option::Option<::std::string::String>,
         body: ::nexudus_types::TokenRequest,
     ) -> impl ::std::future::Future<Output = CreateTokenResponse> + ::std::marker::Send;
 }
@@ -557,6 +568,7 @@ struct Validators {
     get_coworker_time_pass_id: ::server_runtime::Validator,
     delete_coworker_time_pass_id: ::server_runtime::Validator,
     create_token: ::server_runtime::Validator,
+    create_token_client_id: ::server_runtime::Validator,
 }
 struct State<A> {
     api: ::std::sync::Arc<A>,
@@ -707,6 +719,14 @@ pub fn router<A: NexudusBillingApi>(
         create_token: ::server_runtime::Validator::new(
             definitions.clone(),
             "TokenRequest",
+        )?,
+        create_token_client_id: ::server_runtime::Validator::for_schema(
+            definitions.clone(),
+            &::serde_json::from_str::<
+                ::serde_json::Value,
+            >("{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"}")
+                .expect("generated JSON is valid"),
+            "create_token parameter client_id",
         )?,
     };
     let state = ::std::sync::Arc::new(State { api, validators });
@@ -1082,6 +1102,28 @@ async fn handle_create_token<A: NexudusBillingApi>(
     headers: ::http::HeaderMap,
     body: ::axum::body::Body,
 ) -> ::axum::response::Response {
+    let header_pairs = ::server_runtime::header_pairs(&headers);
+    let mut violations = ::std::vec::Vec::new();
+    let client_id = ::server_runtime::parameter::<
+        ::std::string::String,
+    >(
+        &header_pairs,
+        "client_id",
+        ::server_runtime::ParameterType::String,
+        false,
+        &state.validators.create_token_client_id,
+        &mut violations,
+    );
+    if !violations.is_empty() {
+        let envelope = <A as Reject<
+            ::nexudus_types::TokenError,
+        >>::reject(
+            &*state.api,
+            &operations::CREATE_TOKEN,
+            ::server_runtime::Rejection::Invalid(violations),
+        );
+        return CreateTokenResponse::BadRequest(envelope).into_response();
+    }
     let body = match ::server_runtime::read_body::<
         ::nexudus_types::TokenRequest,
     >(
@@ -1105,5 +1147,5 @@ async fn handle_create_token<A: NexudusBillingApi>(
                 .into_response();
         }
     };
-    state.api.create_token(body).await.into_response()
+    state.api.create_token(client_id, body).await.into_response()
 }

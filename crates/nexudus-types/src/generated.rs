@@ -5253,7 +5253,14 @@ pub mod operations {
         operation_id: "create_token",
         method: "POST",
         path: "/api/token",
-        parameters: &[],
+        parameters: &[
+            ::api_description::Parameter {
+                name: "client_id",
+                location: ::api_description::ParameterLocation::Header,
+                required: false,
+                schema: "{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"}",
+            },
+        ],
         request_schema: ::std::option::Option::Some("TokenRequest"),
         request_format: ::api_description::BodyFormat::Form,
         security: &[],
@@ -5283,7 +5290,7 @@ pub mod operations {
                 contract: "{\"reachable\":false}",
             },
         ],
-        contract: "null",
+        contract: "{\"client-header\":\"client_id\"}",
     };
 }
 /// Every operation of the spec.

@@ -127,8 +127,12 @@ impl NexudusBillingApi for ReferenceApi {
         )))
     }
 
-    async fn create_token(&self, body: TokenRequest) -> CreateTokenResponse {
-        self.sign_in.grant(body).await
+    async fn create_token(
+        &self,
+        client_id: Option<String>,
+        body: TokenRequest,
+    ) -> CreateTokenResponse {
+        self.sign_in.grant(client_id, body).await
     }
 
     fn body_limit(&self) -> usize {

@@ -1,6 +1,7 @@
 //! The token endpoint (`POST /api/token`): OAuth 2.0's password and refresh-token grants
 //! (RFC 6749, sections 4.3 and 6), answered with its error body (section 5.2); a user with
 //! two-factor sign-in also sends `totp`, and a user who must choose a new password gets no tokens.
+//! Refresh tokens are kept one per user and client, the client named by the `client_id` header.
 
 use std::{sync::Arc, time::SystemTime};
 
@@ -77,8 +78,12 @@ impl SignIn {
         }
     }
 
-    /// Answers one token request.
-    pub async fn grant(&self, request: TokenRequest) -> CreateTokenResponse {
+    /// Answers one token request for the client `client_id`.
+    pub async fn grant(
+        &self,
+        client_id: Option<String>,
+        request: TokenRequest,
+    ) -> CreateTokenResponse {
         let refused = |error, description: &str| {
             CreateTokenResponse::BadRequest(token_error(error, description))
         };
@@ -120,7 +125,9 @@ impl SignIn {
                     None => {}
                 }
                 let tokens = Arc::clone(&self.callers.tokens);
-                blocking(move || tokens.issue(&email, SystemTime::now()).map(Some)).await
+                // Nexudus' default client: the user's email.
+                let client = client_id.unwrap_or_else(|| email.clone());
+                blocking(move || tokens.issue(&email, &client, SystemTime::now()).map(Some)).await
             }
             TokenRequestGrantType::RefreshToken => {
                 let Some(refresh_token) = request.refresh_token else {
@@ -129,9 +136,19 @@ impl SignIn {
                         "the refresh_token grant needs refresh_token",
                     );
                 };
+                let Some(client) = client_id else {
+                    return refused(
+                        TokenErrorError::InvalidRequest,
+                        "the refresh_token grant needs the client_id header its refresh token \
+                         was issued to",
+                    );
+                };
                 let callers = self.callers.clone();
                 blocking(move || {
-                    let refreshed = callers.tokens.refresh(&refresh_token, SystemTime::now())?;
+                    let refreshed =
+                        callers
+                            .tokens
+                            .refresh(&refresh_token, &client, SystemTime::now())?;
                     // A user removed from the users file since gets no new pair.
                     Ok(refreshed
                         .filter(|(email, _)| callers.users.by_email(email).is_some())
@@ -144,7 +161,8 @@ impl SignIn {
             Ok(Some(granted)) => CreateTokenResponse::Ok(answer(granted)),
             Ok(None) => refused(
                 TokenErrorError::InvalidGrant,
-                "The refresh token is invalid, has expired or has been used.",
+                "The refresh token is invalid, has expired, has been used or replaced, or was issued \
+                 to another client_id.",
             ),
             Err(error) => {
                 tracing::error!(error = %error, "issuing a token failed");

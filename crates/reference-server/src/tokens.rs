@@ -3,7 +3,9 @@
 //!
 //! Both are 256 random bits, handed out once and kept only as SHA-256 digests, in the server's
 //! database (table `issued_tokens`), so that they survive a restart and a copy of the database
-//! gives none away. Access tokens are also held in memory, by digest, so that checking one costs
+//! gives none away. Each pair is for a user and a client (Nexudus' `client_id`): a new pair
+//! retires the earlier refresh tokens of its user and client, and a refresh token gets a new
+//! pair only for the client it was issued to. Access tokens are also held in memory, by digest, so that checking one costs
 //! a hash and a map lookup; looking up by digest tells nothing of the token a caller sends.
 
 use std::{
@@ -90,8 +92,24 @@ impl Tokens {
                 digest BLOB PRIMARY KEY,
                 kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
                 email TEXT NOT NULL,
-                expires_at INTEGER NOT NULL
+                expires_at INTEGER NOT NULL,
+                client TEXT NOT NULL
             )",
+        )?;
+        // A database from before clients: its tokens were issued to the default client, the
+        // user's email, so that their refresh tokens keep working.
+        let has_client = connection
+            .prepare("SELECT 1 FROM pragma_table_info('issued_tokens') WHERE name = 'client'")?
+            .exists([])?;
+        if !has_client {
+            connection.execute_batch(
+                "ALTER TABLE issued_tokens ADD COLUMN client TEXT NOT NULL DEFAULT '';
+                 UPDATE issued_tokens SET client = email;",
+            )?;
+        }
+        connection.execute_batch(
+            "CREATE INDEX IF NOT EXISTS issued_tokens_by_client
+                 ON issued_tokens (email, client) WHERE kind = 'refresh'",
         )?;
         let now = millis(SystemTime::now());
         connection.execute("DELETE FROM issued_tokens WHERE expires_at <= ?1", [now])?;
@@ -121,30 +139,32 @@ impl Tokens {
         })
     }
 
-    /// A new pair for the user `email`, stored before it is returned.
-    pub fn issue(&self, email: &str, now: SystemTime) -> Result<Granted, StoreError> {
+    /// A new pair for the user `email` and the client `client`, stored before it is returned.
+    pub fn issue(&self, email: &str, client: &str, now: SystemTime) -> Result<Granted, StoreError> {
         let mut connection = self.connection();
         let transaction = connection.transaction()?;
-        let (granted, issued) = self.insert_pair(&transaction, email, now)?;
+        let (granted, issued) = self.insert_pair(&transaction, email, client, now)?;
         transaction.commit()?;
         self.remember(issued, now);
         Ok(granted)
     }
 
-    /// A new pair for the holder of `refresh_token`, which is used up; `None` for a refresh token
-    /// that is unknown, already used or expired.
+    /// A new pair for the holder of `refresh_token`, which is used up, for `client`; `None` for a
+    /// refresh token that is unknown, already used, retired, expired, or issued to another
+    /// client (which leaves it as it is: naming the wrong client costs its holder nothing).
     pub fn refresh(
         &self,
         refresh_token: &str,
+        client: &str,
         now: SystemTime,
     ) -> Result<Option<(String, Granted)>, StoreError> {
         let mut connection = self.connection();
         let transaction = connection.transaction()?;
         let holder: Option<(String, i64)> = transaction
             .query_row(
-                "DELETE FROM issued_tokens WHERE digest = ?1 AND kind = ?2
+                "DELETE FROM issued_tokens WHERE digest = ?1 AND kind = ?2 AND client = ?3
                  RETURNING email, expires_at",
-                rusqlite::params![digest(refresh_token).as_slice(), REFRESH],
+                rusqlite::params![digest(refresh_token).as_slice(), REFRESH, client],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
@@ -153,7 +173,7 @@ impl Tokens {
             transaction.commit()?;
             return Ok(None);
         };
-        let (granted, issued) = self.insert_pair(&transaction, &email, now)?;
+        let (granted, issued) = self.insert_pair(&transaction, &email, client, now)?;
         transaction.commit()?;
         self.remember(issued, now);
         Ok(Some((email, granted)))
@@ -178,29 +198,39 @@ impl Tokens {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Stores a new pair for `email` and `client`, retiring the client's earlier refresh tokens.
     fn insert_pair(
         &self,
         transaction: &rusqlite::Transaction<'_>,
         email: &str,
+        client: &str,
         now: SystemTime,
     ) -> Result<(Granted, ([u8; 32], Issued)), StoreError> {
+        transaction
+            .prepare_cached(
+                "DELETE FROM issued_tokens WHERE kind = ?1 AND email = ?2 AND client = ?3",
+            )?
+            .execute(rusqlite::params![REFRESH, email, client])?;
         let (access_token, refresh_token) = (random_token(), random_token());
         let access_expires = millis(now + self.lifetimes.access);
         let mut insert = transaction.prepare_cached(
-            "INSERT INTO issued_tokens (digest, kind, email, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO issued_tokens (digest, kind, email, expires_at, client)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         let access_digest = digest(&access_token);
         insert.execute(rusqlite::params![
             access_digest.as_slice(),
             ACCESS,
             email,
-            access_expires
+            access_expires,
+            client
         ])?;
         insert.execute(rusqlite::params![
             digest(&refresh_token).as_slice(),
             REFRESH,
             email,
-            millis(now + self.lifetimes.refresh)
+            millis(now + self.lifetimes.refresh),
+            client
         ])?;
         let granted = Granted {
             access_token,
@@ -285,7 +315,7 @@ mod tests {
     fn issued_tokens_survive_a_restart_expire_and_refresh_once() {
         let dir = tempfile::tempdir().unwrap();
         let now = SystemTime::now();
-        let granted = open(&dir, 60).issue("a@b.c", now).unwrap();
+        let granted = open(&dir, 60).issue("a@b.c", "app", now).unwrap();
         assert_eq!(granted.expires_in, 60);
         assert_eq!(granted.access_token.len(), 64);
         assert_ne!(granted.access_token, granted.refresh_token);
@@ -297,8 +327,15 @@ mod tests {
         let later = now + Duration::from_secs(60);
         assert_eq!(tokens.holder(&granted.access_token, later), Holder::Expired);
 
+        // Another client's refresh leaves the token as it is.
+        assert_eq!(
+            tokens
+                .refresh(&granted.refresh_token, "other", later)
+                .unwrap(),
+            None
+        );
         let (email, next) = tokens
-            .refresh(&granted.refresh_token, later)
+            .refresh(&granted.refresh_token, "app", later)
             .unwrap()
             .unwrap();
         assert_eq!(email, "a@b.c");
@@ -306,10 +343,21 @@ mod tests {
         // Issuing forgets the access tokens a lookup calls expired, from their last millisecond
         // on: memory holds live tokens only.
         assert_eq!(tokens.holder(&granted.access_token, later), Holder::Unknown);
-        assert_eq!(tokens.refresh(&granted.refresh_token, later).unwrap(), None);
-        assert_eq!(tokens.refresh(&next.access_token, later).unwrap(), None);
+        assert_eq!(
+            tokens
+                .refresh(&granted.refresh_token, "app", later)
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            tokens.refresh(&next.access_token, "app", later).unwrap(),
+            None
+        );
         let expired = later + Duration::from_secs(120);
-        assert_eq!(tokens.refresh(&next.refresh_token, expired).unwrap(), None);
+        assert_eq!(
+            tokens.refresh(&next.refresh_token, "app", expired).unwrap(),
+            None
+        );
 
         // Only digests are stored.
         let connection = Connection::open(dir.path().join("db.sqlite3")).unwrap();
@@ -327,5 +375,70 @@ mod tests {
                 .all(|digest| digest.len() == 32
                     && digest.as_slice() != next.access_token.as_bytes())
         );
+    }
+
+    /// A new pair retires the earlier refresh tokens of its user and client alone; the access
+    /// tokens live on.
+    #[test]
+    fn a_new_pair_retires_the_clients_earlier_refresh_tokens_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let tokens = open(&dir, 60);
+        let first = tokens.issue("a@b.c", "app", now).unwrap();
+        let elsewhere = tokens.issue("a@b.c", "phone", now).unwrap();
+        let other_user = tokens.issue("d@e.f", "app", now).unwrap();
+        let second = tokens.issue("a@b.c", "app", now).unwrap();
+        assert_eq!(
+            tokens.refresh(&first.refresh_token, "app", now).unwrap(),
+            None
+        );
+        let valid = Holder::Valid("a@b.c".into());
+        assert_eq!(tokens.holder(&first.access_token, now), valid);
+        for (token, client) in [
+            (&elsewhere.refresh_token, "phone"),
+            (&other_user.refresh_token, "app"),
+            (&second.refresh_token, "app"),
+        ] {
+            assert!(
+                tokens.refresh(token, client, now).unwrap().is_some(),
+                "{client}"
+            );
+        }
+    }
+
+    /// A database written before clients existed: its refresh tokens belong to the default
+    /// client, the user's email.
+    #[test]
+    fn tokens_from_before_clients_belong_to_the_email() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let refresh_token = random_token();
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE issued_tokens (
+                    digest BLOB PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+                    email TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL
+                )",
+            )
+            .unwrap();
+        let later = millis(SystemTime::now() + Duration::from_secs(600));
+        connection
+            .execute(
+                "INSERT INTO issued_tokens VALUES (?1, 'refresh', 'a@b.c', ?2)",
+                rusqlite::params![digest(&refresh_token).as_slice(), later],
+            )
+            .unwrap();
+        drop(connection);
+        let tokens = open(&dir, 60);
+        let now = SystemTime::now();
+        assert_eq!(tokens.refresh(&refresh_token, "app", now).unwrap(), None);
+        let (email, _) = tokens
+            .refresh(&refresh_token, "a@b.c", now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(email, "a@b.c");
     }
 }

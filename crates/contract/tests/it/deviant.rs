@@ -56,6 +56,13 @@ pub(crate) enum Deviation {
     /// The token endpoint signs a user with two-factor sign-in in without their code (the
     /// proxy adds it to a password grant that has none).
     SecondFactorNotAsked,
+    /// The token endpoint ignores `client_id`: every grant is for one client (the proxy
+    /// names the same one on each, given or not).
+    ClientIdIgnored,
+    /// The token endpoint never retires a refresh token: each password grant is for a client
+    /// of its own (the proxy gives it one, and maps the refresh grants of its refresh tokens
+    /// back to it).
+    RefreshTokensNeverRetired,
 }
 
 /// Ways of breaking the contract that show only across requests.
@@ -94,7 +101,7 @@ pub(crate) enum Fault {
     Store(Stateful),
 }
 
-pub(crate) const ALL: [Deviation; 30] = [
+pub(crate) const ALL: [Deviation; 32] = [
     Deviation::MessageJoinedWithCommas,
     Deviation::SuccessWithoutRedirectUrl,
     Deviation::WasSuccessfulTrueOnErrors,
@@ -125,6 +132,8 @@ pub(crate) const ALL: [Deviation; 30] = [
     Deviation::RefreshTokensNeverRefused,
     Deviation::WrongOAuthErrorCode,
     Deviation::SecondFactorNotAsked,
+    Deviation::ClientIdIgnored,
+    Deviation::RefreshTokensNeverRetired,
 ];
 
 /// The path of one record (`/api/billing/coworkertimepasses/{id}`): its id.
@@ -291,6 +300,16 @@ struct DeviantState {
     /// server will answer again.
     hidden: std::sync::Mutex<std::collections::BTreeSet<String>>,
     freed: std::sync::Mutex<Vec<Value>>,
+    /// A `RefreshTokensNeverRetired` server's clients: the one each refresh token was issued
+    /// to, and how many password grants it has seen.
+    clients: std::sync::Mutex<(std::collections::HashMap<String, String>, usize)>,
+}
+
+/// The value of `name` in the form `body`.
+fn form_value(body: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 /// An id no record has: the reference server answers 404 for it as for a deleted one.
@@ -470,6 +489,34 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
             body = serde_json::to_vec(&request_json).unwrap().into();
         }
     }
+    // The client a token request is sent for, where the deviation chooses another.
+    let token_request = path == "/api/token";
+    let mut client = None;
+    if token_request && state.deviation() == Some(Deviation::ClientIdIgnored) {
+        client = Some("shared".to_owned());
+    }
+    if token_request && state.deviation() == Some(Deviation::RefreshTokensNeverRetired) {
+        let sent = parts
+            .headers
+            .get("client_id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let mut clients = state.clients.lock().unwrap();
+        client = if body.starts_with(b"grant_type=password") {
+            clients.1 += 1;
+            Some(format!("{}#{}", sent.unwrap_or_default(), clients.1))
+        } else {
+            // Only a refresh grant for the client it was sent for is mapped to the one the
+            // proxy issued it to.
+            form_value(&body, "refresh_token")
+                .and_then(|token| clients.0.get(&token).cloned())
+                .filter(|issued| {
+                    sent.as_deref()
+                        .is_some_and(|sent| issued.starts_with(&format!("{sent}#")))
+                })
+                .or(sent)
+        };
+    }
     let mut outgoing = state
         .http
         .request(
@@ -478,9 +525,13 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
         )
         .body(body);
     for (name, value) in &parts.headers {
-        if name != "host" && name != "content-length" && name != "authorization" {
+        let replaced = client.is_some() && name == "client_id";
+        if name != "host" && name != "content-length" && name != "authorization" && !replaced {
             outgoing = outgoing.header(name, value);
         }
+    }
+    if let Some(client) = &client {
+        outgoing = outgoing.header("client_id", client);
     }
     if state.deviation() == Some(Deviation::AuthenticationIgnored) {
         outgoing = outgoing.header("authorization", "Bearer local-admin-token");
@@ -493,6 +544,12 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
     let status = response.status().as_u16();
     let allow = response.headers().get("allow").cloned();
     let mut body: Value = response.json().await.unwrap();
+    if state.deviation() == Some(Deviation::RefreshTokensNeverRetired)
+        && let (Some(client), Some(token)) = (&client, body["refresh_token"].as_str())
+    {
+        let mut clients = state.clients.lock().unwrap();
+        clients.0.insert(token.to_owned(), client.clone());
+    }
     if let Some(fault) = store {
         remember(
             &state,
@@ -613,6 +670,7 @@ pub(crate) async fn start_faulty(fault: Fault, upstream: &str) -> Served {
         http: nexudus_client::http_client_builder().build().unwrap(),
         hidden: std::sync::Mutex::default(),
         freed: std::sync::Mutex::default(),
+        clients: std::sync::Mutex::default(),
     });
     Served::start(axum::Router::new().fallback(forward).with_state(state)).await
 }

@@ -213,8 +213,6 @@ async fn the_sequences_catch_what_shows_only_across_requests() {
     }
 }
 
-/// A 409 without the `Retry-After` its documentation requires is not waited out: it fails its
-/// case, the missing header named.
 /// The token endpoint's faults fail its own checks, by name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_endpoints_faults_fail_its_checks_by_name() {
@@ -246,6 +244,17 @@ async fn the_token_endpoints_faults_fail_its_checks_by_name() {
         (
             Deviation::SecondFactorNotAsked,
             &[(SignIn::LeftOut, Check::Status)][..],
+        ),
+        (
+            Deviation::ClientIdIgnored,
+            &[
+                (SignIn::ClientLeftOut, Check::Status),
+                (SignIn::OtherClient, Check::Status),
+            ][..],
+        ),
+        (
+            Deviation::RefreshTokensNeverRetired,
+            &[(SignIn::ClientRetired, Check::Status)][..],
         ),
     ] {
         let deviant = start_deviant(deviation, server.base_url()).await;

@@ -206,6 +206,11 @@ async fn the_reference_server_keeps_the_contract() {
         // choose a new password.
         (SignIn::LeftOut, Check::OAuthErrorCode),
         (SignIn::RefusedUser, Check::OAuthErrorCode),
+        // Refresh tokens kept per client: the spec names the client_id header.
+        (SignIn::ClientLeftOut, Check::OAuthErrorCode),
+        (SignIn::OtherClient, Check::OAuthErrorCode),
+        (SignIn::ClientRetired, Check::OAuthErrorCode),
+        (SignIn::ClientRetired, Check::IssuedTokenWorks),
     ] {
         let tally = report
             .tally("create_token", Case::SignIn(sign_in), &check)

@@ -18,14 +18,23 @@ fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
 }
 
 async fn token(server: &TestServer, body: Vec<u8>) -> (u16, Value) {
-    let raw = post_raw(
-        &format!("{}/api/token", server.base_url()),
-        None,
-        Some(FORM),
-        body,
-    )
-    .await;
-    (raw.status, raw.body)
+    token_for(server, None, body).await
+}
+
+/// A grant for the client `client` (the `client_id` header).
+async fn token_for(server: &TestServer, client: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    let mut request = nexudus_client::http_client_builder()
+        .build()
+        .unwrap()
+        .post(format!("{}/api/token", server.base_url()))
+        .header("content-type", FORM)
+        .body(body);
+    if let Some(client) = client {
+        request = request.header("client_id", client);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn password(server: &TestServer, username: &str, password: &str) -> (u16, Value) {
@@ -40,9 +49,19 @@ async fn password(server: &TestServer, username: &str, password: &str) -> (u16, 
     .await
 }
 
+/// The refresh grant for the administrator's default client, the email.
 async fn refresh(server: &TestServer, refresh_token: &str) -> (u16, Value) {
-    token(
+    refresh_for(server, Some("admin@example.com"), refresh_token).await
+}
+
+async fn refresh_for(
+    server: &TestServer,
+    client: Option<&str>,
+    refresh_token: &str,
+) -> (u16, Value) {
+    token_for(
         server,
+        client,
         form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
@@ -268,6 +287,39 @@ async fn a_refresh_token_gets_one_new_pair() {
     );
 }
 
+/// Refresh tokens are kept one per user and client (`client_id`, the email when the password
+/// grant leaves it out): a new pair retires the client's earlier refresh token and no other,
+/// access tokens live on, and a refresh must name the client, the one it was issued to.
+#[tokio::test]
+async fn refresh_tokens_are_kept_one_per_client() {
+    let server = TestServer::start().await;
+    let admin = form(&[
+        ("grant_type", "password"),
+        ("username", "admin@example.com"),
+        ("password", "local-admin-password"),
+    ]);
+    let (_, default) = token(&server, admin.clone()).await;
+    let (_, first) = token_for(&server, Some("export"), admin.clone()).await;
+    let (_, second) = token_for(&server, Some("export"), admin.clone()).await;
+    let error = |(status, body): (u16, Value)| (status, body["error"].as_str().unwrap().to_owned());
+
+    let retired = refresh_for(&server, Some("export"), text(&first, "refresh_token")).await;
+    assert_eq!(error(retired), (400, "invalid_grant".to_owned()));
+    assert_eq!(
+        create_with(&server, text(&first, "access_token")).await,
+        200
+    );
+    let elsewhere = refresh_for(&server, Some("other"), text(&second, "refresh_token")).await;
+    assert_eq!(error(elsewhere), (400, "invalid_grant".to_owned()));
+    let unnamed = refresh_for(&server, None, text(&second, "refresh_token")).await;
+    assert_eq!(error(unnamed), (400, "invalid_request".to_owned()));
+    // Neither refusal used the token up, and the default client's pair was not retired.
+    let (status, body) = refresh_for(&server, Some("export"), text(&second, "refresh_token")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = refresh(&server, text(&default, "refresh_token")).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 #[tokio::test]
 async fn issued_tokens_expire_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -326,7 +378,7 @@ async fn malformed_token_requests_get_the_oauth_error_and_never_a_5xx() {
         ("an empty password", Some(FORM), form(&[("grant_type", "password"), ("username", "admin@example.com"), ("password", "")]), "invalid_request"),
         ("a 10 KB username", Some(FORM), form(&[("grant_type", "password"), ("username", &long), ("password", "x")]), "invalid_request"),
         ("no refresh token", Some(FORM), form(&[("grant_type", "refresh_token")]), "invalid_request"),
-        ("an unknown refresh token", Some(FORM), form(&[("grant_type", "refresh_token"), ("refresh_token", "0123")]), "invalid_grant"),
+        ("a refresh grant without client_id", Some(FORM), form(&[("grant_type", "refresh_token"), ("refresh_token", "0123")]), "invalid_request"),
         ("a repeated parameter", Some(FORM), b"grant_type=password&username=admin%40example.com&username=admin%40example.com&password=local-admin-password".to_vec(), "invalid_request"),
         ("a malformed escape", Some(FORM), b"grant_type=password&username=admin%4&password=x".to_vec(), "invalid_request"),
         ("bytes that are not UTF-8", Some(FORM), b"grant_type=password&username=\xff&password=x".to_vec(), "invalid_request"),
@@ -424,6 +476,52 @@ async fn the_client_signs_in_refreshes_before_expiry_and_never_shows_a_secret() 
         assert!(!shown.contains(secret), "{shown}");
     }
     assert!(shown.contains("creator@example.com"));
+}
+
+/// The client's refresh grant names the client its tokens are for, so the refresh succeeds: a
+/// user with two-factor sign-in is asked for a code once, at the password grant, and not again
+/// when the access token expires.
+#[tokio::test]
+async fn the_client_refreshes_for_its_own_client_without_signing_in_again() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_lifetimes(&dir, Duration::from_secs(1)).await;
+    let authenticator =
+        reference_server::users::authenticator(reference_server::users::BUILTIN_TOTP_SECRET)
+            .unwrap();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&asked);
+    let client = nexudus_client::SignIn::new(
+        server.base_url(),
+        "twofactor@example.com",
+        "local-twofactor-password",
+    )
+    .code(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        authenticator.generate_current().unwrap()
+    })
+    .client_id("billing-export")
+    .send()
+    .await
+    .unwrap();
+    let session = client.session().unwrap().clone();
+    let first = session.access_token().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let missing = client
+        .get_coworker_time_pass(std::num::NonZeroU64::new(1).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status(), Some(reqwest::StatusCode::NOT_FOUND));
+    assert_ne!(session.access_token().await.unwrap(), first);
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        1,
+        "signed in again instead of refreshing"
+    );
 }
 
 /// A hostile form: pairs of the endpoint's names (and others) with any text, raw `%` and `+`,
