@@ -383,7 +383,10 @@ fn edits() -> Vec<Edit> {
                 set(
                     d,
                     &format!("{COLLECTION}/post/security"),
-                    json!([{"oauth2": ["CoworkerTimePass-Create", "Billing-Admin"]}]),
+                    json!([
+                        {"oauth2": ["CoworkerTimePass-Create", "Billing-Admin"]},
+                        {"basic": []}
+                    ]),
                 )
             },
             "security-scope-added",
@@ -396,12 +399,42 @@ fn edits() -> Vec<Edit> {
                 set(
                     d,
                     &format!("{COLLECTION}/post/security"),
-                    json!([{"oauth2": []}]),
+                    json!([{"oauth2": []}, {"basic": []}]),
                 )
             },
             "security-scope-removed",
             Neither,
             format!("{COLLECTION}/post/security"),
+        ),
+        edit(
+            "a requirement added beside an operation's others",
+            |d| {
+                set(
+                    d,
+                    &format!("{COLLECTION}/post/security"),
+                    json!([
+                        {"oauth2": ["CoworkerTimePass-Create"]},
+                        {"basic": []},
+                        {"apiKey": []}
+                    ]),
+                )
+            },
+            "security-requirement-added",
+            Neither,
+            format!("{COLLECTION}/post/security"),
+        ),
+        edit(
+            "a security scheme added",
+            |d| {
+                set(
+                    d,
+                    "/components/securitySchemes/apiKey",
+                    json!({"type": "apiKey", "in": "header", "name": "X-Api-Key"}),
+                )
+            },
+            "security-scheme-added",
+            Neither,
+            "/components/securitySchemes/apiKey".to_owned(),
         ),
         edit(
             "a new required query parameter",

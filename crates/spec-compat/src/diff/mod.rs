@@ -65,8 +65,10 @@ impl<'a> Walk<'a> {
                 "requestBodies",
                 "headers",
                 "examples",
+                "securitySchemes",
             ],
         );
+        self.security_schemes(old, new);
         self.operations();
         let names = |document: &'a Value| -> BTreeSet<&'a String> {
             document
@@ -91,6 +93,47 @@ impl<'a> Walk<'a> {
                 format!("/components/schemas/{}", escape(name)),
                 "in the released version".into(),
             );
+        }
+    }
+
+    /// A security scheme added or removed changes no request by itself (the operations'
+    /// requirements, compared with the operations, say who may call what); a scheme that stays
+    /// is compared key by key, so that a change to it no rule knows is unclassified.
+    fn security_schemes(&mut self, old: &'a Value, new: &'a Value) {
+        let schemes = |document: &'a Value| {
+            document
+                .pointer("/components/securitySchemes")
+                .and_then(Value::as_object)
+        };
+        let (old, new) = (schemes(old), schemes(new));
+        let names: BTreeSet<&String> = old
+            .iter()
+            .chain(new.iter())
+            .flat_map(|schemes| schemes.keys())
+            .collect();
+        for name in names {
+            let pointer = format!("/components/securitySchemes/{}", escape(name));
+            let (was, is) = (
+                old.and_then(|schemes| schemes.get(name)),
+                new.and_then(|schemes| schemes.get(name)),
+            );
+            match (was, is) {
+                (None, Some(_)) => {
+                    self.record.report(
+                        "security-scheme-added",
+                        Side::Neither,
+                        pointer,
+                        String::new(),
+                    );
+                }
+                (Some(_), None) => self.record.report(
+                    "security-scheme-removed",
+                    Side::Neither,
+                    pointer,
+                    "in the released version".into(),
+                ),
+                (was, is) => self.record.rest(was, is, &pointer, &[]),
+            }
         }
     }
 }
@@ -157,7 +200,7 @@ mod tests {
         let released = version(json!({}), json!({}));
         let mut document = released.document().clone();
         document["servers"] = json!([{"url": "https://example.com"}]);
-        document["components"]["securitySchemes"] = json!({"key": {"type": "apiKey"}});
+        document["components"]["links"] = json!({"next": {"operationId": "x"}});
         let current = Version::parse(&document.to_string()).unwrap();
         assert_eq!(
             found(&released, &current),
@@ -166,7 +209,53 @@ mod tests {
                 (
                     "unclassified",
                     Side::Unclassified,
-                    "/components/securitySchemes".to_owned()
+                    "/components/links".to_owned()
+                ),
+            ]
+        );
+    }
+
+    /// A scheme added or removed breaks no one by itself; one changed in a way no rule knows is
+    /// unclassified, and its description is documentation.
+    #[test]
+    fn security_schemes_added_removed_and_changed() {
+        let released = version(json!({}), json!({}));
+        let with = |schemes: Value| {
+            let mut document = released.document().clone();
+            document["components"]["securitySchemes"] = schemes;
+            Version::parse(&document.to_string()).unwrap()
+        };
+        let key = json!({"key": {"type": "apiKey", "in": "header", "name": "X-Key"}});
+        assert_eq!(
+            found(&released, &with(key.clone())),
+            [(
+                "security-scheme-added",
+                Side::Neither,
+                "/components/securitySchemes/key".to_owned()
+            )]
+        );
+        assert_eq!(
+            found(&with(key.clone()), &released),
+            [(
+                "security-scheme-removed",
+                Side::Neither,
+                "/components/securitySchemes/key".to_owned()
+            )]
+        );
+        let moved =
+            json!({"key": {"type": "apiKey", "in": "query", "name": "X-Key", "description": "d"}});
+        assert_eq!(
+            found(&with(key), &with(moved)),
+            [
+                (
+                    "documentation-changed",
+                    Side::Neither,
+                    "/components/securitySchemes/key/description".to_owned()
+                ),
+                (
+                    "unclassified",
+                    Side::Unclassified,
+                    "/components/securitySchemes/key/in".to_owned()
                 ),
             ]
         );

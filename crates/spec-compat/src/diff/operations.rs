@@ -140,6 +140,19 @@ impl Walk<'_> {
                     no_plan: "",
                 });
             }
+            // Every requirement kept, and more accepted: an alternative added.
+            None if old
+                .security
+                .iter()
+                .all(|requirement| new.security.contains(requirement)) =>
+            {
+                self.record.report(
+                    "security-requirement-added",
+                    Side::Neither,
+                    pointer,
+                    String::new(),
+                );
+            }
             None => self.record.report(
                 "security-scope-removed",
                 Side::Neither,
@@ -264,7 +277,7 @@ mod tests {
                 &secured(json!([{"oauth2": ["admin"]}])),
                 &secured(json!([{"oauth2": ["admin"]}, {"key": []}]))
             ),
-            [("security-scope-removed", Side::Neither, pointer.clone())]
+            [("security-requirement-added", Side::Neither, pointer.clone())]
         );
         assert_eq!(
             found(
