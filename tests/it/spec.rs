@@ -193,7 +193,11 @@ fn every_operation_of_the_resource_with_its_role_and_statuses() {
     for (pointer, id, role, statuses) in OPERATIONS {
         let operation = spec.pointer(pointer).unwrap_or_else(|| panic!("{pointer}"));
         assert_eq!(operation["operationId"], id);
-        assert_eq!(operation["security"], json!([{"oauth2": [role]}]), "{id}");
+        assert_eq!(
+            operation["security"],
+            json!([{"oauth2": [role]}, {"basic": []}]),
+            "{id}"
+        );
         assert!(
             spec["components"]["securitySchemes"]["oauth2"]["flows"]["password"]["scopes"]
                 .get(role)
@@ -501,15 +505,22 @@ fn update_and_delete_answer_as_documented() {
     assert_eq!(deleted["Value"], Value::Null);
 }
 
+/// Bearer tokens from the password flow with the create role, or HTTP Basic (Nexudus accepts
+/// both).
 #[test]
-fn security_is_oauth2_password_with_the_create_role() {
+fn security_is_oauth2_password_with_the_create_role_or_basic() {
     let spec = spec_json();
     let scheme = &spec["components"]["securitySchemes"]["oauth2"];
     assert_eq!(scheme["type"], "oauth2");
     assert_eq!(scheme["flows"]["password"]["tokenUrl"], "/api/token");
+    let basic = &spec["components"]["securitySchemes"]["basic"];
+    assert_eq!(
+        (&basic["type"], &basic["scheme"]),
+        (&json!("http"), &json!("basic"))
+    );
     assert_eq!(
         spec.pointer(&format!("{PATH}/security")).unwrap(),
-        &json!([{"oauth2": ["CoworkerTimePass-Create"]}])
+        &json!([{"oauth2": ["CoworkerTimePass-Create"]}, {"basic": []}])
     );
 }
 

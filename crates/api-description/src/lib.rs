@@ -118,11 +118,31 @@ pub struct Link {
 pub struct SecurityScheme {
     /// Its name in `components.securitySchemes`.
     pub name: &'static str,
+    /// What its credentials are.
+    pub kind: SchemeKind,
     /// Where OAuth 2.0's resource owner password flow issues tokens (its `tokenUrl`), for a
     /// scheme with that flow.
     pub password_token_url: Option<&'static str>,
     /// Where the password flow's tokens are refreshed (its `refreshUrl`), if it says.
     pub refresh_url: Option<&'static str>,
+}
+
+/// What a security scheme's credentials are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemeKind {
+    /// A bearer token in `Authorization` (OAuth 2.0, OpenID Connect, HTTP `bearer`).
+    Bearer,
+    /// A username and password in `Authorization: Basic` (HTTP `basic`).
+    Basic,
+    /// Anything else (an API key, another HTTP scheme).
+    Other,
+}
+
+impl SchemeKind {
+    /// Whether a bearer token can meet a requirement of this scheme.
+    pub fn takes_bearer_tokens(self) -> bool {
+        self == Self::Bearer
+    }
 }
 
 /// One security requirement object of the spec: a scheme and the scopes it needs.

@@ -125,11 +125,13 @@ fn response_constant(response: &Response) -> TokenStream {
 /// `components.securitySchemes` entry as an `api_description::SecurityScheme`.
 fn security_scheme(scheme: &crate::model::SecurityScheme) -> TokenStream {
     let name = &scheme.name;
+    let kind = format_ident!("{}", scheme.kind);
     let token_url = option(scheme.password_token_url.as_deref());
     let refresh_url = option(scheme.refresh_url.as_deref());
     quote! {
         ::api_description::SecurityScheme {
             name: #name,
+            kind: ::api_description::SchemeKind::#kind,
             password_token_url: #token_url,
             refresh_url: #refresh_url,
         }

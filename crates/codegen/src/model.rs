@@ -148,6 +148,8 @@ impl Operation {
 #[derive(Debug, Clone)]
 pub(crate) struct SecurityScheme {
     pub(crate) name: String,
+    /// The `api_description::SchemeKind` variant.
+    pub(crate) kind: &'static str,
     /// The `tokenUrl` of an OAuth 2.0 password flow.
     pub(crate) password_token_url: Option<String>,
     /// Its `refreshUrl`.
@@ -170,8 +172,24 @@ pub(crate) fn security_schemes(openapi: &OpenAPI) -> Result<Vec<SecurityScheme>,
             openapiv3::SecurityScheme::OAuth2 { flows, .. } => flows.password.as_ref(),
             _ => None,
         };
+        let kind = match scheme {
+            openapiv3::SecurityScheme::OAuth2 { .. }
+            | openapiv3::SecurityScheme::OpenIDConnect { .. } => "Bearer",
+            openapiv3::SecurityScheme::HTTP { scheme, .. }
+                if scheme.eq_ignore_ascii_case("bearer") =>
+            {
+                "Bearer"
+            }
+            openapiv3::SecurityScheme::HTTP { scheme, .. }
+                if scheme.eq_ignore_ascii_case("basic") =>
+            {
+                "Basic"
+            }
+            _ => "Other",
+        };
         read.push(SecurityScheme {
             name: name.clone(),
+            kind,
             password_token_url: password.map(|flow| flow.token_url.clone()),
             refresh_url: password.and_then(|flow| flow.refresh_url.clone()),
         });

@@ -336,16 +336,16 @@ fn refuses_specs_it_cannot_generate_naming_the_operation() {
     );
     refused(
         &spec().replacen(
-            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
-            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n      parameters:\n        - {name: session, in: cookie, schema: {type: string}}\n",
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n        - basic: []\n",
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n        - basic: []\n      parameters:\n        - {name: session, in: cookie, schema: {type: string}}\n",
             1,
         ),
         "only path, query and header parameters",
     );
     refused(
         &spec().replacen(
-            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n",
-            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n      parameters:\n        - {name: Authorization, in: header, schema: {type: string}}\n",
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n        - basic: []\n",
+            "      security:\n        - oauth2: [CoworkerTimePass-Create]\n        - basic: []\n      parameters:\n        - {name: Authorization, in: header, schema: {type: string}}\n",
             1,
         ),
         "header parameter `Authorization`: OpenAPI ignores Accept, Content-Type and Authorization as parameters",

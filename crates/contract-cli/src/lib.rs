@@ -83,8 +83,9 @@ pub fn authenticator_code(secret: &str) -> Option<Code> {
 /// The contract target for a reference server with the built-in users, reached at `base_url`
 /// (the server itself, or a proxy in front of it): the built-in full administrator as the
 /// caller (its static token), the built-in user with two-factor sign-in for the token
-/// endpoint's checks (its password and its authenticator's codes), and every other built-in
-/// user, with its roles, for the 401 of a missing role.
+/// endpoint's checks (its password and its authenticator's codes), every other built-in user,
+/// with its roles, for the 401 of a missing role, and the administrator's password as Basic
+/// credentials.
 pub fn builtin_target(base_url: &str) -> contract::Target {
     let admin = BUILTIN_USERS
         .iter()
@@ -123,6 +124,10 @@ pub fn builtin_target(base_url: &str) -> contract::Target {
                 })
                 .collect(),
         }),
+        basic: Some(contract::Basic {
+            username: admin.email.to_owned(),
+            password: admin.password.to_owned(),
+        }),
         secret_names: secret_names(),
     }
 }
@@ -133,6 +138,9 @@ pub const TOKEN_VARIABLE: &str = "NEXUDUS_TOKEN";
 pub const TOKEN_WITHOUT_ROLE_VARIABLE: &str = "NEXUDUS_TOKEN_WITHOUT_ROLE";
 /// The environment variable the signing-in user's password is read from.
 pub const PASSWORD_VARIABLE: &str = "NEXUDUS_PASSWORD";
+/// The shell variable a reproduction sends Basic credentials as: the base64 of
+/// `username:password` (`printf %s "$NEXUDUS_USERNAME:$NEXUDUS_PASSWORD" | base64`).
+pub const BASIC_VARIABLE: &str = "NEXUDUS_BASIC_CREDENTIALS";
 
 /// The reproductions of a report write the secrets as the environment variables they are read
 /// from, so that each `curl` command runs as it is where those are set.
@@ -141,5 +149,6 @@ pub fn secret_names() -> contract::SecretNames {
         token: TOKEN_VARIABLE.to_owned(),
         token_without_role: TOKEN_WITHOUT_ROLE_VARIABLE.to_owned(),
         password: PASSWORD_VARIABLE.to_owned(),
+        basic: BASIC_VARIABLE.to_owned(),
     }
 }

@@ -233,6 +233,14 @@ fn run(args: Args) -> anyhow::Result<bool> {
                             refused: Vec::new(),
                         },
                     ),
+                    // Basic credentials carry no second factor: a user who needs one is not
+                    // tried with them.
+                    basic: args
+                        .username
+                        .clone()
+                        .zip(args.password.clone())
+                        .filter(|_| code.is_none())
+                        .map(|(username, password)| contract::Basic { username, password }),
                     secret_names: contract_cli::secret_names(),
                 },
                 None,

@@ -418,11 +418,24 @@ const POOL_IDLE: Duration = Duration::from_secs(30);
 /// default one is a long C build), so ring's is installed first; one the application installed
 /// earlier wins.
 pub(crate) fn http_client(token: Option<&str>) -> Result<reqwest::Client, String> {
+    authorized_client(token.map(|token| format!("Bearer {token}")).as_deref())
+}
+
+/// `Authorization: Basic` for `username` and `password` (RFC 7617).
+pub(crate) fn basic_authorization(username: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    format!("Basic {encoded}")
+}
+
+/// [`http_client`] with `authorization` (a whole header value) on every request.
+pub(crate) fn authorized_client(authorization: Option<&str>) -> Result<reqwest::Client, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(token) = token {
-        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| "the token cannot be sent in a header".to_owned())?;
+    if let Some(authorization) = authorization {
+        let mut value = reqwest::header::HeaderValue::from_str(authorization)
+            .map_err(|_| "the credentials cannot be sent in a header".to_owned())?;
         value.set_sensitive(true);
         headers.insert(reqwest::header::AUTHORIZATION, value);
     }

@@ -45,6 +45,19 @@ pub(crate) enum Credentials {
     WithoutRole(usize),
     /// A token the token endpoint issued during the run (sent by a client of its own).
     Issued,
+    /// The target's Basic credentials.
+    Basic,
+    /// Basic credentials of a user no server has (see [`wrong_basic`]).
+    WrongBasic,
+}
+
+/// Basic credentials no server knows: a user of a domain that cannot exist (RFC 2606), so that
+/// no real account counts a failed sign-in.
+pub(crate) fn wrong_basic(marker: &str) -> (String, String) {
+    (
+        format!("contract-check-{marker}@example.invalid"),
+        format!("not-a-password-{marker}"),
+    )
 }
 
 /// A token no server has issued.
@@ -62,6 +75,10 @@ pub(crate) struct Clients {
     pub(crate) anonymous: reqwest::Client,
     pub(crate) bad_token: reqwest::Client,
     pub(crate) limited: Vec<reqwest::Client>,
+    /// With the target's Basic credentials, if it has any.
+    pub(crate) basic: Option<reqwest::Client>,
+    /// With Basic credentials no server knows.
+    pub(crate) wrong_basic: reqwest::Client,
     /// One per lane (case in flight): the API's typed client pointed at the lane's own recording
     /// proxy, so that a recorded exchange always belongs to its lane's case.
     pub(crate) typed: Vec<(Box<dyn Caller>, exchange::RecordingProxy)>,
@@ -76,8 +93,21 @@ impl Clients {
             Credentials::WithoutRole(index) => &self.limited[index],
             // An issued token is sent by a client made for it; this one is never asked for.
             Credentials::Issued => &self.anonymous,
+            Credentials::Basic => self.basic.as_ref().unwrap_or(&self.anonymous),
+            Credentials::WrongBasic => &self.wrong_basic,
         }
     }
+}
+
+/// A client sending the Basic `authorization` with every request.
+pub(crate) fn basic_client(
+    authorization: &str,
+    base_url: &str,
+) -> Result<reqwest::Client, ContractError> {
+    exchange::authorized_client(Some(authorization)).map_err(|message| ContractError::Client {
+        base_url: base_url.to_owned(),
+        message,
+    })
 }
 
 pub(crate) fn build_client(
@@ -328,7 +358,7 @@ impl Runner<'_> {
             Credentials::WithoutRole(index) => {
                 Some(self.target.limited_tokens[index].token.clone())
             }
-            Credentials::Issued => None,
+            Credentials::Issued | Credentials::Basic | Credentials::WrongBasic => None,
         };
         self.answered_with(operation, token, exchange);
     }

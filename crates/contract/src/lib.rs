@@ -88,8 +88,8 @@ pub use crate::{
     checks::Outcome,
     exchange::Exchange,
     options::{
-        ContractError, FormParameter, LimitedToken, Options, RefusedUser, SecretNames, SignIn,
-        Target,
+        Basic, ContractError, FormParameter, LimitedToken, Options, RefusedUser, SecretNames,
+        SignIn, Target,
     },
     replay::{Payload, replay},
     report::{Detail, Failure, Group, Report, Sequences, Step, Tally},
@@ -104,9 +104,12 @@ pub fn operations(api: &Api) -> Vec<&'static Operation> {
 }
 
 /// How many cases a run with `options` counts for `operation` (for a progress bar): valid and
-/// invalid ones, three auth cases, three body cases for an operation with a body, the transport
-/// cases, and one for an id that does not exist where links say the operation acts on one.
-fn cases_per_operation(operation: &Operation, options: &Options, spec: &plan::Spec) -> u64 {
+/// invalid ones, three auth cases (and one or two with Basic credentials where it takes them),
+/// three body cases for an operation with a body, the transport cases, and one for an id that
+/// does not exist where links say the operation acts on one.
+fn cases_per_operation(plan: &plan::Plan, options: &Options, spec: &plan::Spec) -> u64 {
+    let operation = plan.operation;
+    let (basic, basic_read) = plan::basic_cases(&spec.api, plan);
     let body = if operation.request_schema.is_some() {
         3
     } else {
@@ -124,7 +127,13 @@ fn cases_per_operation(operation: &Operation, options: &Options, spec: &plan::Sp
     )
     .0
     .len() as u64;
-    2 * u64::from(options.cases) + 3 + body + transport + not_found
+    2 * u64::from(options.cases)
+        + 3
+        + u64::from(basic)
+        + u64::from(basic_read)
+        + body
+        + transport
+        + not_found
 }
 
 /// How many cases a run against `target` with `options` counts in all (a sequence of the
@@ -152,9 +161,9 @@ pub fn total_cases(api: &Api, target: &Target, options: &Options) -> u64 {
     } else {
         0
     };
-    spec.operations
+    spec.plans
         .iter()
-        .map(|operation| cases_per_operation(operation, options, &spec))
+        .map(|plan| cases_per_operation(plan, options, &spec))
         .sum::<u64>()
         + resources.len() as u64 * u64::from(options.sequences)
         + at_once
@@ -208,6 +217,7 @@ mod tests {
             caller: None,
             body_limit: 1,
             sign_in: None,
+            basic: None,
             secret_names: SecretNames::default(),
         };
         let operation = |id: &str| {
@@ -218,7 +228,7 @@ mod tests {
         };
         let chosen = |target: &Target, id: &str| {
             target
-                .token_without_role(operation(id))
+                .token_without_role(operation(id), nexudus_client::API.security_schemes)
                 .map(|index| target.limited_tokens[index].token.clone())
         };
         assert_eq!(

@@ -261,7 +261,9 @@ impl Runner<'_> {
             on_case();
         }
         // Auth errors, with a valid request so that only the one fault is present.
-        let without_role = self.target.token_without_role(operation);
+        let without_role = self
+            .target
+            .token_without_role(operation, self.spec.api.security_schemes);
         for (auth, credentials) in [
             (Auth::NoToken, Some(Credentials::None)),
             (Auth::BadToken, Some(Credentials::BadToken)),
@@ -278,6 +280,30 @@ impl Runner<'_> {
                 None => state.report.skipped.push(format!(
                     "{name}: {}: no token of the target lacks the operation's role",
                     Case::Auth(auth)
+                )),
+            }
+            on_case();
+        }
+        // Basic credentials, where the operation takes them: a user no server has is refused as
+        // a bad token is, and on a read that needs no record the target's are answered as its
+        // token is.
+        let (basic, basic_read) = crate::plan::basic_cases(&self.spec.api, plan);
+        if basic {
+            let (result, _) = self
+                .error_case(plan, Credentials::WrongBasic, fixed, None, 401)
+                .await;
+            self.finish(state, name, Case::Auth(Auth::WrongBasic), &result);
+            on_case();
+        }
+        if basic_read {
+            match &self.target.basic {
+                Some(_) => {
+                    let result = self.basic_read(plan, fixed).await;
+                    self.finish(state, name, Case::Auth(Auth::Basic), &result);
+                }
+                None => state.report.skipped.push(format!(
+                    "{name}: {}: the run was given no Basic credentials",
+                    Case::Auth(Auth::Basic)
                 )),
             }
             on_case();
@@ -578,6 +604,25 @@ impl Runner<'_> {
             .outcomes
             .extend(self.error_answer(exchange.response_json().as_ref(), &typed));
         (result, true)
+    }
+
+    /// `request` (a read) sent with the target's Basic credentials: it must get the success the
+    /// operation documents, as with the token.
+    async fn basic_read(&self, plan: &Plan, request: &Request) -> CaseResult {
+        let sent = self
+            .send_refused(plan.operation, Credentials::Basic, request, None, false)
+            .await;
+        let (mut result, exchange) = match one_step(Credentials::Basic, sent) {
+            Ok(sent) => sent,
+            Err(failed) => return *failed,
+        };
+        self.judge_answer(
+            plan.operation,
+            &exchange,
+            plan.success_status,
+            &mut result.outcomes,
+        );
+        result
     }
 
     /// A transport case: `request` with `case`'s one fault, and the answer the spec says it gets.

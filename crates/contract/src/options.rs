@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use api_description::Operation;
+use api_description::{Operation, SecurityScheme};
 
 /// The server under test and the credentials to use.
 #[derive(Debug, Clone)]
@@ -25,6 +25,10 @@ pub struct Target {
     /// A username and password for the spec's token endpoint: with them, the endpoint is
     /// checked too.
     pub sign_in: Option<SignIn>,
+    /// A username and password sent as `Authorization: Basic`, where the spec's operations
+    /// accept an HTTP Basic scheme: with them, the reads that need no record are also checked
+    /// with Basic credentials.
+    pub basic: Option<Basic>,
     /// The shell variables a report's reproductions write in place of these secrets.
     pub secret_names: SecretNames,
 }
@@ -40,6 +44,8 @@ pub struct SecretNames {
     pub token_without_role: String,
     /// In place of [`SignIn::password`].
     pub password: String,
+    /// In place of the base64 of [`Basic`]'s `username:password`.
+    pub basic: String,
 }
 
 impl Default for SecretNames {
@@ -48,7 +54,25 @@ impl Default for SecretNames {
             token: "API_TOKEN".into(),
             token_without_role: "API_TOKEN_WITHOUT_ROLE".into(),
             password: "API_PASSWORD".into(),
+            basic: "API_BASIC_CREDENTIALS".into(),
         }
+    }
+}
+
+/// A user's username and password, sent with each request (HTTP Basic).
+#[derive(Clone)]
+pub struct Basic {
+    /// The username.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Basic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Basic")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,13 +137,28 @@ pub struct LimitedToken {
 }
 
 impl Target {
-    /// The limited token to check `operation`'s 401 for a missing role with, by index.
-    pub(crate) fn token_without_role(&self, operation: &Operation) -> Option<usize> {
-        if operation.security.is_empty() {
+    /// The limited token to check `operation`'s 401 for a missing role with, by index. Only the
+    /// requirements a bearer token can meet count (of `schemes`): a Basic one names no roles in
+    /// OpenAPI 3.0, and no token meets it.
+    pub(crate) fn token_without_role(
+        &self,
+        operation: &Operation,
+        schemes: &[SecurityScheme],
+    ) -> Option<usize> {
+        let bearer: Vec<_> = operation
+            .security
+            .iter()
+            .filter(|requirement| {
+                schemes.iter().any(|scheme| {
+                    scheme.name == requirement.scheme && scheme.kind.takes_bearer_tokens()
+                })
+            })
+            .collect();
+        if bearer.is_empty() {
             return None;
         }
         let allowed = |token: &LimitedToken| {
-            operation.security.iter().any(|requirement| {
+            bearer.iter().any(|requirement| {
                 requirement
                     .scopes
                     .iter()

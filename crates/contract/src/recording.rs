@@ -11,10 +11,11 @@ use proptest::strategy::ValueTree;
 use serde_json::Value;
 
 use crate::harness::{
-    BAD_TOKEN, BoxedTree, CaseFuture, CaseResult, Credentials, Runner, State, answered,
+    BAD_TOKEN, BoxedTree, CaseFuture, CaseResult, Credentials, Runner, State, answered, wrong_basic,
 };
 
 use crate::{
+    exchange,
     report::{self, Coverage, Failure, Report},
     vocabulary::{Case, Check, Mismatch},
 };
@@ -202,6 +203,7 @@ impl Runner<'_> {
             names.token.as_str(),
             names.token_without_role.as_str(),
             names.password.as_str(),
+            names.basic.as_str(),
             ISSUED,
         ];
         let steps = result
@@ -222,6 +224,16 @@ impl Runner<'_> {
                     Credentials::BadToken => BAD_TOKEN.to_owned(),
                     Credentials::WithoutRole(_) => format!("${}", names.token_without_role),
                     Credentials::Issued => format!("${ISSUED}"),
+                    Credentials::Basic | Credentials::WrongBasic => String::new(),
+                };
+                // Basic credentials go in a header of their own; the target's as a variable.
+                let basic = match sent.credentials {
+                    Credentials::Basic => Some(format!("Basic ${}", names.basic)),
+                    Credentials::WrongBasic => {
+                        let (username, password) = wrong_basic(&self.records.marker);
+                        Some(exchange::basic_authorization(&username, &password))
+                    }
+                    _ => None,
                 };
                 match &sent.exchange {
                     Some(exchange) => report::Step {
@@ -234,7 +246,11 @@ impl Runner<'_> {
                             &exchange.url,
                             &auth,
                             exchange.content_type.as_deref(),
-                            &self.without_token(&exchange.headers),
+                            &basic
+                                .iter()
+                                .map(|value| ("Authorization".to_owned(), value.clone()))
+                                .chain(self.without_token(&exchange.headers))
+                                .collect::<Vec<_>>(),
                             &variables,
                             &exchange.request_body,
                         ),

@@ -14,7 +14,8 @@ use proptest::strategy::{Strategy, ValueTree};
 
 use crate::{
     harness::{
-        BAD_TOKEN, Clients, Health, Runner, State, UNANSWERED_IN_A_ROW, build_client, seeded,
+        BAD_TOKEN, Clients, Health, Runner, State, UNANSWERED_IN_A_ROW, basic_client, build_client,
+        seeded, wrong_basic,
     },
     one_request::generate,
 };
@@ -69,10 +70,28 @@ pub(crate) async fn run(
         })?;
         typed.push((client, proxy));
     }
+    let records = Records::new();
     let clients = Clients {
         token: build_client(Some(&target.token), &target.base_url)?,
         anonymous: build_client(None, &target.base_url)?,
         bad_token: build_client(Some(BAD_TOKEN), &target.base_url)?,
+        basic: target
+            .basic
+            .as_ref()
+            .map(|basic| {
+                basic_client(
+                    &exchange::basic_authorization(&basic.username, &basic.password),
+                    &target.base_url,
+                )
+            })
+            .transpose()?,
+        wrong_basic: {
+            let (username, password) = wrong_basic(&records.marker);
+            basic_client(
+                &exchange::basic_authorization(&username, &password),
+                &target.base_url,
+            )?
+        },
         limited: target
             .limited_tokens
             .iter()
@@ -101,7 +120,7 @@ pub(crate) async fn run(
         responses: Mutex::new(BTreeMap::new()),
         log: options.log_requests.then(|| Mutex::new(Vec::new())),
         resources,
-        records: Records::new(),
+        records,
         ids_seen: Mutex::new(std::collections::BTreeSet::new()),
         patience,
         health: Health::default(),

@@ -42,6 +42,10 @@ pub enum Auth {
     BadToken,
     /// The token of a user who lacks the operation's role.
     WithoutRole,
+    /// Basic credentials of a user no server has (where the operation accepts Basic).
+    WrongBasic,
+    /// The target's Basic credentials, on a read that needs no record.
+    Basic,
 }
 
 /// A transport fault: one thing about a request, besides its values, that a strict server refuses.
@@ -132,6 +136,8 @@ impl fmt::Display for Auth {
             Auth::NoToken => "no token",
             Auth::BadToken => "bad token",
             Auth::WithoutRole => "token without the role",
+            Auth::WrongBasic => "Basic credentials of no user",
+            Auth::Basic => "Basic credentials",
         })
     }
 }

@@ -307,6 +307,29 @@ pub fn authenticated_with(
     client_with_headers(base_url, headers, behaviour)
 }
 
+/// A client for the API at `base_url` that sends the Nexudus `username` and `password` with
+/// every request (`Authorization: Basic`, RFC 7617), as Nexudus accepts beside bearer tokens:
+/// no sign-in, no token to refresh, the same roles. The header is marked sensitive, so it never
+/// shows up in debug output. A user with two-factor sign-in cannot use it (the reference server
+/// answers 401): [`SignIn`] is the way for them.
+pub fn basic(
+    base_url: &str,
+    username: &str,
+    password: &str,
+    behaviour: Behaviour,
+) -> Result<Client, ClientBuildError> {
+    use base64::Engine as _;
+
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let mut authorization = reqwest::header::HeaderValue::from_str(&format!("Basic {encoded}"))
+        .expect("base64 is a valid header value");
+    authorization.set_sensitive(true);
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, authorization);
+    client_with_headers(base_url, headers, behaviour)
+}
+
 /// A client for tools that check servers (the contract checks take it through [`API`]): it
 /// sends what it is given, unchecked, with the bearer `token` if any, and waits out no throttled
 /// answer, so that every answer reaches the tool as the server gave it.

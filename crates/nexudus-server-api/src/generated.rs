@@ -523,8 +523,9 @@ retires every earlier refresh token of that user and client, while the access to
 already issued live on. The refresh grant must send the `client_id` its refresh token was
 issued to. An application that picks a `client_id` of its own therefore signs in without
 retiring the refresh tokens of the user's other applications. (Version 4.0 added the
-header. The document's change alone breaks no request, but a 3.x client's refresh grant,
-which names no client, is now refused, hence the major version.)
+header, and Basic authentication beside bearer tokens. The document's change alone breaks
+no request, but a 3.x client's refresh grant, which names no client, is now refused,
+hence the major version.)
 
 A user with two-factor sign-in also sends `totp`, the current code of their authenticator
 (RFC 6238: six digits, a new one every 30 seconds, the one before and the one after also

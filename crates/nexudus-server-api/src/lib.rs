@@ -16,9 +16,9 @@ mod generated;
 
 pub use generated::*;
 pub use server_runtime::{
-    BodyFormat, BodyTimedOut, DEFAULT_BODY_LIMIT, Link, Operation, Parameter, ParameterLocation,
-    Rejection, Response, SecurityRequirement, SecurityScheme, Violation, bearer_token,
-    check_headers,
+    BodyFormat, BodyTimedOut, Credentials, CredentialsError, DEFAULT_BODY_LIMIT, Link, Operation,
+    Parameter, ParameterLocation, Rejection, Response, SchemeKind, SecurityRequirement,
+    SecurityScheme, Violation, bearer_token, check_headers, credentials,
 };
 /// Why [`router`] could not compile the spec's schemas.
 pub use spec_schema::SpecError as SchemaError;

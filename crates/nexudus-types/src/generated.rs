@@ -4859,6 +4859,10 @@ pub mod operations {
                 scheme: "oauth2",
                 scopes: &["CoworkerTimePass-List"],
             },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
+            },
         ],
         responses: &[
             ::api_description::Response {
@@ -4916,6 +4920,10 @@ pub mod operations {
             ::api_description::SecurityRequirement {
                 scheme: "oauth2",
                 scopes: &["CoworkerTimePass-Edit"],
+            },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
             },
         ],
         responses: &[
@@ -5013,6 +5021,10 @@ pub mod operations {
             ::api_description::SecurityRequirement {
                 scheme: "oauth2",
                 scopes: &["CoworkerTimePass-Create"],
+            },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
             },
         ],
         responses: &[
@@ -5122,6 +5134,10 @@ pub mod operations {
                 scheme: "oauth2",
                 scopes: &["CoworkerTimePass-Read"],
             },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
+            },
         ],
         responses: &[
             ::api_description::Response {
@@ -5194,6 +5210,10 @@ pub mod operations {
             ::api_description::SecurityRequirement {
                 scheme: "oauth2",
                 scopes: &["CoworkerTimePass-Delete"],
+            },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
             },
         ],
         responses: &[
@@ -5305,7 +5325,14 @@ pub const OPERATIONS: &[&::api_description::Operation] = &[
 /// The security schemes of the spec (`components.securitySchemes`).
 pub const SECURITY_SCHEMES: &[::api_description::SecurityScheme] = &[
     ::api_description::SecurityScheme {
+        name: "basic",
+        kind: ::api_description::SchemeKind::Basic,
+        password_token_url: ::std::option::Option::None,
+        refresh_url: ::std::option::Option::None,
+    },
+    ::api_description::SecurityScheme {
         name: "oauth2",
+        kind: ::api_description::SchemeKind::Bearer,
         password_token_url: ::std::option::Option::Some("/api/token"),
         refresh_url: ::std::option::Option::Some("/api/token"),
     },

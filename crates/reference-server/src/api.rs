@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use nexudus_server_api::{
-    CreateCoworkerTimePassResponse, CreateTokenResponse, DeleteCoworkerTimePassResponse,
-    GetCoworkerTimePassResponse, ListCoworkerTimePassesResponse, NexudusBillingApi, Operation,
-    Reject, Rejection, UpdateCoworkerTimePassResponse, bearer_token,
+    CreateCoworkerTimePassResponse, CreateTokenResponse, Credentials,
+    DeleteCoworkerTimePassResponse, GetCoworkerTimePassResponse, ListCoworkerTimePassesResponse,
+    NexudusBillingApi, Operation, Reject, Rejection, SchemeKind, UpdateCoworkerTimePassResponse,
+    credentials,
 };
 use nexudus_types::{
     CoworkerTimePassCreate, CoworkerTimePassList, CoworkerTimePassOrderField,
@@ -58,6 +59,14 @@ impl ReferenceApi {
     }
 }
 
+/// The kind of the spec's security scheme `name` (a scheme the spec does not have is `Other`).
+fn scheme_kind(name: &str) -> SchemeKind {
+    nexudus_server_api::SECURITY_SCHEMES
+        .iter()
+        .find(|scheme| scheme.name == name)
+        .map_or(SchemeKind::Other, |scheme| scheme.kind)
+}
+
 /// The envelope of a storage failure, logged with what failed.
 fn storage_failed(what: &str, error: &StoreError) -> ErrorEnvelope {
     tracing::error!(error = %error, "{what} failed");
@@ -97,18 +106,47 @@ impl NexudusBillingApi for ReferenceApi {
         operation: &'static Operation,
         headers: &http::HeaderMap,
     ) -> Result<User, ErrorEnvelope> {
-        let token = bearer_token(headers).map_err(|error| Self::unauthorized(error.to_string()))?;
-        let user = self
-            .callers
-            .find(token, std::time::SystemTime::now())
-            .map_err(Self::unauthorized)?;
+        let accepts = |kind: SchemeKind| {
+            operation
+                .security
+                .iter()
+                .any(|requirement| scheme_kind(requirement.scheme) == kind)
+        };
+        let user = match credentials(headers) {
+            Err(error) => return Err(Self::unauthorized(error.to_string())),
+            Ok(Credentials::Bearer(token)) if accepts(SchemeKind::Bearer) => self
+                .callers
+                .find(token, std::time::SystemTime::now())
+                .map_err(Self::unauthorized)?
+                .clone(),
+            Ok(Credentials::Basic { username, password }) if accepts(SchemeKind::Basic) => {
+                let email = self
+                    .sign_in
+                    .basic(&username, &password)
+                    .await
+                    .map_err(Self::unauthorized)?;
+                self.callers
+                    .users
+                    .by_email(&email)
+                    .ok_or_else(|| Self::unauthorized("the user is no longer known"))?
+                    .clone()
+            }
+            Ok(_) => {
+                return Err(Self::unauthorized(
+                    "this operation takes no credentials of this scheme",
+                ));
+            }
+        };
+        // Basic credentials need the roles a bearer token's user would: the spec's Basic scheme
+        // carries the same roles, which OpenAPI 3.0 cannot write on it.
         let requirements: Vec<&[&str]> = operation
             .security
             .iter()
+            .filter(|requirement| scheme_kind(requirement.scheme) == SchemeKind::Bearer)
             .map(|requirement| requirement.scopes)
             .collect();
         if user.may(&requirements) {
-            return Ok(user.clone());
+            return Ok(user);
         }
         let roles: Vec<String> = requirements
             .iter()

@@ -14,6 +14,7 @@
 //! `Retry-After` ([`throttle`], off by default) and one log line per request.
 
 pub mod api;
+pub mod basic;
 pub mod envelope;
 pub mod sign_in;
 pub mod store;
@@ -37,6 +38,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use http::{StatusCode, header};
+use nexudus_server_api::Credentials;
 use serde_json::Value;
 
 use crate::{
@@ -144,6 +146,7 @@ impl Server {
         let callers = Callers {
             users: config.users,
             tokens: Arc::new(tokens),
+            basic: Arc::default(),
         };
         let throttled = (!config.throttle.is_off()).then(|| {
             Arc::new(Throttled {
@@ -272,7 +275,7 @@ struct Throttled {
 
 /// Counts every request of a known user against the throttle's limits (writes: `POST`, `PUT`,
 /// `PATCH`, `DELETE`) before it is routed, and answers one over a limit as Nexudus does
-/// ([`throttle::answer`]), having read and changed nothing. A request without a known token is left to
+/// ([`throttle::answer`]), having read and changed nothing. A request without known credentials is left to
 /// the router's 401: it has no user to count against; so is one to an operation without
 /// security (signing in), which answers for no user.
 async fn throttle(State(state): State<Arc<Throttled>>, request: Request, next: Next) -> Response {
@@ -280,9 +283,15 @@ async fn throttle(State(state): State<Arc<Throttled>>, request: Request, next: N
     let open = nexudus_server_api::OPERATIONS
         .iter()
         .any(|operation| operation.path == path && operation.security.is_empty());
-    let user = nexudus_server_api::bearer_token(request.headers())
-        .ok()
-        .and_then(|token| state.callers.find(token, SystemTime::now()).ok());
+    // Basic credentials count once they were verified (their first request, not yet, is
+    // answered by the router, which verifies them).
+    let user = match nexudus_server_api::credentials(request.headers()) {
+        Ok(Credentials::Bearer(token)) => state.callers.find(token, SystemTime::now()).ok(),
+        Ok(Credentials::Basic { username, password }) => {
+            state.callers.verified_basic(&username, &password)
+        }
+        Err(_) => None,
+    };
     let Some(user) = user.filter(|_| !open) else {
         return next.run(request).await;
     };

@@ -174,6 +174,34 @@ impl SignIn {
         }
     }
 
+    /// The email of the user whose Basic credentials these are (remembered a while once
+    /// verified), or why they let no one in: a wrong username or password, and a user who must
+    /// still give a second factor or choose a new password, which Basic credentials cannot.
+    pub async fn basic(&self, username: &str, password: &str) -> Result<String, &'static str> {
+        let basic = &self.callers.basic;
+        if let Some(email) = basic.get(username, password, std::time::Instant::now()) {
+            return Ok(email);
+        }
+        let email = self
+            .check_password(username.to_owned(), password.to_owned())
+            .await
+            .ok_or("the Basic username or password is incorrect")?;
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        match self.callers.users.pending(&email, None, now) {
+            Some(Pending::SecondFactor) => Err(
+                "the user has two-factor sign-in, which Basic credentials cannot carry: sign in \
+                 at the token endpoint",
+            ),
+            Some(Pending::ResetPassword) => Err("the user must choose a new password first"),
+            None => {
+                basic.remember(username, password, &email, std::time::Instant::now());
+                Ok(email)
+            }
+        }
+    }
+
     /// The email of the user `username` whose password is `password`, on a blocking thread once
     /// the gate lets the check through.
     async fn check_password(&self, username: String, password: String) -> Option<String> {

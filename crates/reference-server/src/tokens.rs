@@ -257,13 +257,15 @@ impl Tokens {
 }
 
 /// Who holds a bearer token: a user's static token, or an access token issued here to a user
-/// who is still in the users file.
+/// who is still in the users file; and whose Basic credentials were verified lately.
 #[derive(Debug, Clone)]
 pub struct Callers {
     /// The users file.
     pub users: Users,
     /// The issued tokens.
     pub tokens: std::sync::Arc<Tokens>,
+    /// Basic credentials verified lately.
+    pub basic: std::sync::Arc<crate::basic::VerifiedBasic>,
 }
 
 impl Callers {
@@ -280,6 +282,15 @@ impl Callers {
             Holder::Expired => Err("the bearer token has expired"),
             Holder::Unknown => Err("the bearer token is not valid"),
         }
+    }
+
+    /// The user whose Basic credentials these are, if they were verified lately (no Argon2 check
+    /// here: [`crate::sign_in::SignIn::basic`] makes it).
+    pub fn verified_basic(&self, username: &str, password: &str) -> Option<&User> {
+        let email = self
+            .basic
+            .get(username, password, std::time::Instant::now())?;
+        self.users.by_email(&email)
     }
 }
 

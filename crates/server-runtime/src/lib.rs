@@ -13,9 +13,13 @@
 //! The request's head is read strictly too ([`check_headers`]): a header that names one thing
 //! (`Authorization`, `Content-Type`, ...) sent twice is refused, not resolved by picking one.
 //!
+//! A request's credentials are read from `Authorization` in either scheme ([`credentials`]),
+//! or as a bearer token alone ([`bearer_token`]).
+//!
 //! [`Operation`] describes an operation as the spec states it (including its security
 //! requirements), so that an implementation can authorize by what the spec says.
 
+mod authorization;
 mod bearer;
 mod body;
 mod header_pairs;
@@ -29,13 +33,14 @@ mod strict_json;
 pub use spec_schema::{InstancePath, Message, Validator, Violation};
 
 pub use crate::{
+    authorization::{Credentials, CredentialsError, credentials},
     bearer::{BearerError, bearer_token},
     body::{BodyTimedOut, DEFAULT_BODY_LIMIT, parse_form, parse_json, read_body},
     header_pairs::{HeaderPairs, header_pairs},
     headers::check_headers,
     operation::{
-        BodyFormat, Link, Operation, Parameter, ParameterLocation, Response, SecurityRequirement,
-        SecurityScheme,
+        BodyFormat, Link, Operation, Parameter, ParameterLocation, Response, SchemeKind,
+        SecurityRequirement, SecurityScheme,
     },
     parameters::{ParameterSource, ParameterType, parameter},
     query::{QueryPairs, query_pairs},

@@ -5,8 +5,8 @@
 //! that an implementation authorizes by what the spec says rather than by a copy of it.
 
 pub use api_description::{
-    BodyFormat, Link, Operation, Parameter, ParameterLocation, Response, SecurityRequirement,
-    SecurityScheme,
+    BodyFormat, Link, Operation, Parameter, ParameterLocation, Response, SchemeKind,
+    SecurityRequirement, SecurityScheme,
 };
 
 #[cfg(test)]

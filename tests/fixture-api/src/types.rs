@@ -1090,6 +1090,10 @@ pub mod operations {
                 scheme: "oauth2",
                 scopes: &["Gadget-Read"],
             },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
+            },
         ],
         responses: &[
             ::api_description::Response {
@@ -1131,6 +1135,10 @@ pub mod operations {
             ::api_description::SecurityRequirement {
                 scheme: "oauth2",
                 scopes: &["Gadget-Edit"],
+            },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
             },
         ],
         responses: &[
@@ -1216,6 +1224,10 @@ pub mod operations {
                 scheme: "oauth2",
                 scopes: &["Gadget-Read"],
             },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
+            },
         ],
         responses: &[
             ::api_description::Response {
@@ -1272,6 +1284,10 @@ pub mod operations {
             ::api_description::SecurityRequirement {
                 scheme: "oauth2",
                 scopes: &["Gadget-Edit"],
+            },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
             },
         ],
         responses: &[
@@ -1345,6 +1361,10 @@ pub mod operations {
             ::api_description::SecurityRequirement {
                 scheme: "oauth2",
                 scopes: &["Gadget-Edit"],
+            },
+            ::api_description::SecurityRequirement {
+                scheme: "basic",
+                scopes: &[],
             },
         ],
         responses: &[
@@ -1678,7 +1698,14 @@ pub const OPERATIONS: &[&::api_description::Operation] = &[
 /// The security schemes of the spec (`components.securitySchemes`).
 pub const SECURITY_SCHEMES: &[::api_description::SecurityScheme] = &[
     ::api_description::SecurityScheme {
+        name: "basic",
+        kind: ::api_description::SchemeKind::Basic,
+        password_token_url: ::std::option::Option::None,
+        refresh_url: ::std::option::Option::None,
+    },
+    ::api_description::SecurityScheme {
         name: "oauth2",
+        kind: ::api_description::SchemeKind::Bearer,
         password_token_url: ::std::option::Option::Some("/token"),
         refresh_url: ::std::option::Option::None,
     },

@@ -203,6 +203,21 @@ pub(crate) fn is_token_endpoint(api: &Api, operation: &Operation) -> bool {
             .any(|scheme| scheme.password_token_url == Some(operation.path))
 }
 
+/// What `operation` can be called with besides a token: Basic credentials (an HTTP `basic`
+/// scheme among its requirements), and whether a call needs no record made first (a `GET`
+/// whose links need no set-up), so that the target's credentials can be tried on it.
+pub(crate) fn basic_cases(api: &Api, plan: &Plan) -> (bool, bool) {
+    let accepts = plan.operation.security.iter().any(|requirement| {
+        api.security_schemes.iter().any(|scheme| {
+            scheme.name == requirement.scheme && scheme.kind == api_description::SchemeKind::Basic
+        })
+    });
+    (
+        accepts,
+        accepts && plan.operation.method == "GET" && plan.setup.is_none(),
+    )
+}
+
 /// The header parameter that `endpoint`'s `x-contract.client-header` names, checked to be one.
 pub(crate) fn client_header(endpoint: &Operation) -> Result<Option<String>, ContractError> {
     let written: extension::OnOperation =

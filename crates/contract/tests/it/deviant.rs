@@ -63,6 +63,11 @@ pub(crate) enum Deviation {
     /// of its own (the proxy gives it one, and maps the refresh grants of its refresh tokens
     /// back to it).
     RefreshTokensNeverRetired,
+    /// Basic credentials are let in whatever the password (the proxy sends the
+    /// administrator's instead).
+    BasicPasswordIgnored,
+    /// Basic credentials are never let in (the proxy drops them).
+    BasicRefused,
 }
 
 /// Ways of breaking the contract that show only across requests.
@@ -101,7 +106,7 @@ pub(crate) enum Fault {
     Store(Stateful),
 }
 
-pub(crate) const ALL: [Deviation; 32] = [
+pub(crate) const ALL: [Deviation; 34] = [
     Deviation::MessageJoinedWithCommas,
     Deviation::SuccessWithoutRedirectUrl,
     Deviation::WasSuccessfulTrueOnErrors,
@@ -134,6 +139,8 @@ pub(crate) const ALL: [Deviation; 32] = [
     Deviation::SecondFactorNotAsked,
     Deviation::ClientIdIgnored,
     Deviation::RefreshTokensNeverRetired,
+    Deviation::BasicPasswordIgnored,
+    Deviation::BasicRefused,
 ];
 
 /// The path of one record (`/api/billing/coworkertimepasses/{id}`): its id.
@@ -537,7 +544,20 @@ async fn forward(State(state): State<Arc<DeviantState>>, request: Request<Body>)
         outgoing = outgoing.header("authorization", "Bearer local-admin-token");
     } else {
         for authorization in parts.headers.get_all("authorization") {
-            outgoing = outgoing.header("authorization", authorization);
+            let basic = authorization
+                .to_str()
+                .is_ok_and(|value| value.starts_with("Basic "));
+            match state.deviation() {
+                Some(Deviation::BasicPasswordIgnored) if basic => {
+                    // admin@example.com:local-admin-password
+                    outgoing = outgoing.header(
+                        "authorization",
+                        "Basic YWRtaW5AZXhhbXBsZS5jb206bG9jYWwtYWRtaW4tcGFzc3dvcmQ=",
+                    );
+                }
+                Some(Deviation::BasicRefused) if basic => {}
+                _ => outgoing = outgoing.header("authorization", authorization),
+            }
         }
     }
     let response = outgoing.send().await.unwrap();

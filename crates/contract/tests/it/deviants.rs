@@ -3,7 +3,10 @@
 
 use crate::deviant::{ALL, Deviation, Fault, STATEFUL, Stateful, start_deviant, start_faulty};
 use crate::{ReferenceServer, target};
-use contract::{Case, Check, Detail, vocabulary::SignIn};
+use contract::{
+    Case, Check, Detail,
+    vocabulary::{Auth, SignIn},
+};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,4 +338,64 @@ async fn a_throttled_answer_without_its_header_fails_by_name() {
         "{}",
         report.failure_details()
     );
+}
+
+/// A server that lets Basic credentials in whatever their password fails the case of a user no
+/// server has, on every operation; one that never lets them in fails the read sent with the
+/// target's. The reproduction names the target's credentials by their variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_credentials_faults_fail_their_auth_cases() {
+    let server = ReferenceServer::start().await;
+    let options = contract::Options {
+        cases: 2,
+        seed: 1,
+        max_shrink_requests: 4,
+        sequences: 0,
+        writers: 0,
+        keep_records: true,
+        ..contract::Options::default()
+    };
+    for (deviation, operations, auth) in [
+        (
+            Deviation::BasicPasswordIgnored,
+            &[
+                "create_coworker_time_pass",
+                "get_coworker_time_pass",
+                "list_coworker_time_passes",
+                "update_coworker_time_pass",
+                "delete_coworker_time_pass",
+            ][..],
+            Auth::WrongBasic,
+        ),
+        (
+            Deviation::BasicRefused,
+            &["list_coworker_time_passes"][..],
+            Auth::Basic,
+        ),
+    ] {
+        let deviant = start_deviant(deviation, server.base_url()).await;
+        let report = contract::run(
+            &nexudus_client::API,
+            &target(deviant.base_url()),
+            &options,
+            &mut || (),
+        )
+        .await
+        .unwrap();
+        drop(deviant);
+        for operation in operations {
+            let tally = report
+                .tally(operation, Case::Auth(auth), &Check::Status)
+                .unwrap_or_else(|| panic!("{deviation:?}: {operation}: no {auth} case"));
+            assert!(tally.failed > 0, "{deviation:?}: {operation}: {tally:?}");
+        }
+        let details = report.failure_details();
+        assert!(!details.contains("YWRtaW5AZXhhbXBsZS5jb206"), "{details}");
+        if deviation == Deviation::BasicRefused {
+            assert!(
+                details.contains("Authorization: Basic $NEXUDUS_BASIC_CREDENTIALS"),
+                "{details}"
+            );
+        }
+    }
 }

@@ -69,6 +69,8 @@ async fn the_reference_server_keeps_the_contract() {
         (Case::Auth(Auth::NoToken), Check::Status),
         (Case::Auth(Auth::BadToken), Check::Status),
         (Case::Auth(Auth::WithoutRole), Check::Status),
+        (Case::Auth(Auth::WrongBasic), Check::Status),
+        (Case::Auth(Auth::WrongBasic), Check::ResponseSchema),
         (transport(Transport::RepeatedAuthorization), Check::Status),
         (
             transport(Transport::RepeatedAuthorization),
@@ -169,6 +171,15 @@ async fn the_reference_server_keeps_the_contract() {
             );
         }
     }
+    // The read that needs no record was also answered with Basic credentials, as with the token.
+    let basic = report
+        .tally(
+            "list_coworker_time_passes",
+            Case::Auth(Auth::Basic),
+            &Check::Status,
+        )
+        .unwrap();
+    assert!(basic.passed > 0 && basic.failed == 0, "{basic:?}");
     // Every documented status a client can cause was produced; 500 was not asked for, 408
     // takes the server's body timeout to reach, and 409 is the throttled answer, which a server
     // that does not throttle never gives.

@@ -198,6 +198,16 @@ async fn canonical_responses() {
     );
     snapshot!(
         "auth_wrong_scheme",
+        exchange(
+            &server,
+            Some("Digest username=\"admin\""),
+            json,
+            body.clone()
+        )
+        .await
+    );
+    snapshot!(
+        "auth_wrong_basic_password",
         exchange(&server, Some("Basic YWRtaW46YWRtaW4="), json, body.clone()).await
     );
     snapshot!(

@@ -25,8 +25,12 @@ async fn the_auth_matrix() {
     let refused = [
         (None, "the Authorization header is missing"),
         (
+            Some("Digest username=\"admin\""),
+            "the Authorization header must use the Bearer or the Basic scheme",
+        ),
+        (
             Some("Basic YWRtaW46YWRtaW4="),
-            "the Authorization header must use the Bearer scheme",
+            "the Basic username or password is incorrect",
         ),
         (Some("Bearer"), "the bearer token is malformed"),
         (

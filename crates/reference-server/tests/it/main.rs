@@ -2,6 +2,7 @@
 
 mod auth;
 mod bad_input;
+mod basic;
 mod process;
 mod resource;
 mod robustness;

@@ -3,7 +3,7 @@
 //! contract, and a server that breaks one rule of it fails the run by that rule.
 
 use contract::{
-    vocabulary::{AtOnce, Gone, Step, Transport},
+    vocabulary::{AtOnce, Auth, Gone, Step, Transport},
     Case, Check, Detail,
 };
 
@@ -17,6 +17,10 @@ fn target(base_url: &str) -> contract::Target {
         caller: None,
         body_limit: server_runtime::DEFAULT_BODY_LIMIT,
         sign_in: None,
+        basic: Some(contract::Basic {
+            username: "tester".to_owned(),
+            password: "secret".to_owned(),
+        }),
         secret_names: contract::SecretNames::default(),
     }
 }
@@ -82,6 +86,18 @@ async fn the_runner_checks_the_fixture_api_as_it_checks_any() {
         Check::GoneAfterDelete(Gone::ReadAfterDelete),
     );
     held("get-widget", Case::NotFound, Check::Status);
+    // Gadgets take Basic credentials too: a user no server has is refused, and the list answers
+    // the target's as it answers its token.
+    held("gadgets.list", Case::Auth(Auth::Basic), Check::Status);
+    for operation in [
+        "gadgets.list",
+        "gadgets.create",
+        "get-gadget",
+        "put_gadget",
+        "delete.gadget",
+    ] {
+        held(operation, Case::Auth(Auth::WrongBasic), Check::Status);
+    }
     // A header parameter is drawn, sent and judged like a query parameter.
     held(
         "gadgets.list",
