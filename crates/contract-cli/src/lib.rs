@@ -104,6 +104,13 @@ pub fn builtin_target(base_url: &str) -> contract::Target {
             .map(|user| contract::LimitedToken {
                 token: user.token.to_owned(),
                 roles: user.roles.iter().map(|role| (*role).to_owned()).collect(),
+                // Basic credentials carry no second factor, nor a pending password reset.
+                basic: (user.totp_secret.is_none() && !user.must_reset_password).then(|| {
+                    contract::Basic {
+                        username: user.email.to_owned(),
+                        password: user.password.to_owned(),
+                    }
+                }),
             })
             .collect(),
         caller: Some(admin.email.to_owned()),
@@ -141,6 +148,8 @@ pub const PASSWORD_VARIABLE: &str = "NEXUDUS_PASSWORD";
 /// The shell variable a reproduction sends Basic credentials as: the base64 of
 /// `username:password` (`printf %s "$NEXUDUS_USERNAME:$NEXUDUS_PASSWORD" | base64`).
 pub const BASIC_VARIABLE: &str = "NEXUDUS_BASIC_CREDENTIALS";
+/// The same, for a user without the operations' roles.
+pub const BASIC_WITHOUT_ROLE_VARIABLE: &str = "NEXUDUS_BASIC_CREDENTIALS_WITHOUT_ROLE";
 
 /// The reproductions of a report write the secrets as the environment variables they are read
 /// from, so that each `curl` command runs as it is where those are set.
@@ -150,5 +159,6 @@ pub fn secret_names() -> contract::SecretNames {
         token_without_role: TOKEN_WITHOUT_ROLE_VARIABLE.to_owned(),
         password: PASSWORD_VARIABLE.to_owned(),
         basic: BASIC_VARIABLE.to_owned(),
+        basic_without_role: BASIC_WITHOUT_ROLE_VARIABLE.to_owned(),
     }
 }

@@ -217,6 +217,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
                         .map(|token| contract::LimitedToken {
                             token: token.clone(),
                             roles: Vec::new(),
+                            basic: None,
                         })
                         .collect(),
                     caller: args.caller.clone().or_else(|| args.username.clone()),

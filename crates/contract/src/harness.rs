@@ -49,6 +49,8 @@ pub(crate) enum Credentials {
     Basic,
     /// Basic credentials of a user no server has (see [`wrong_basic`]).
     WrongBasic,
+    /// The Basic credentials of the target's limited token of this index.
+    BasicWithoutRole(usize),
 }
 
 /// Basic credentials no server knows: a user of a domain that cannot exist (RFC 2606), so that
@@ -79,6 +81,8 @@ pub(crate) struct Clients {
     pub(crate) basic: Option<reqwest::Client>,
     /// With Basic credentials no server knows.
     pub(crate) wrong_basic: reqwest::Client,
+    /// With the Basic credentials of each limited token's user, where the target gives them.
+    pub(crate) limited_basic: Vec<Option<reqwest::Client>>,
     /// One per lane (case in flight): the API's typed client pointed at the lane's own recording
     /// proxy, so that a recorded exchange always belongs to its lane's case.
     pub(crate) typed: Vec<(Box<dyn Caller>, exchange::RecordingProxy)>,
@@ -95,6 +99,9 @@ impl Clients {
             Credentials::Issued => &self.anonymous,
             Credentials::Basic => self.basic.as_ref().unwrap_or(&self.anonymous),
             Credentials::WrongBasic => &self.wrong_basic,
+            Credentials::BasicWithoutRole(index) => self.limited_basic[index]
+                .as_ref()
+                .unwrap_or(&self.anonymous),
         }
     }
 }
@@ -358,7 +365,10 @@ impl Runner<'_> {
             Credentials::WithoutRole(index) => {
                 Some(self.target.limited_tokens[index].token.clone())
             }
-            Credentials::Issued | Credentials::Basic | Credentials::WrongBasic => None,
+            Credentials::Issued
+            | Credentials::Basic
+            | Credentials::WrongBasic
+            | Credentials::BasicWithoutRole(_) => None,
         };
         self.answered_with(operation, token, exchange);
     }

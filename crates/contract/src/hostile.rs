@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use api_description::Operation;
+use api_description::{Operation, ParameterLocation};
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use spec_strategies::Request;
@@ -88,6 +88,8 @@ pub(crate) enum Fault {
     DateBeyondUtc(String),
     /// This query parameter sent twice with this text (its default) both times.
     RepeatedQuery(String, String),
+    /// This header parameter sent twice with this text (its default) both times.
+    RepeatedHeader(String, String),
     /// A method the path does not have.
     WrongMethod(&'static str),
     /// A path no operation has.
@@ -186,10 +188,18 @@ pub(crate) fn cases(
             400,
             Some("Authorization"),
         ));
-        if let Some((name, text)) = defaulted_query_parameter(operation) {
+        if let Some((name, text)) = defaulted_parameter(operation, ParameterLocation::Query) {
             cases.push(case(
                 Transport::RepeatedQuery,
                 Fault::RepeatedQuery(name.clone(), text),
+                400,
+                Some(&name),
+            ));
+        }
+        if let Some((name, text)) = defaulted_parameter(operation, ParameterLocation::Header) {
+            cases.push(case(
+                Transport::RepeatedHeader,
+                Fault::RepeatedHeader(name.clone(), text),
                 400,
                 Some(&name),
             ));
@@ -241,11 +251,14 @@ pub(crate) fn cases(
     (cases, skipped)
 }
 
-/// The first query parameter whose schema has a `default`, and that default as sent: a value
-/// valid on its own, so that only its repetition is wrong.
-fn defaulted_query_parameter(operation: &Operation) -> Option<(String, String)> {
+/// The first parameter at `location` whose schema has a `default`, and that default as sent: a
+/// value valid on its own, so that only its repetition is wrong.
+fn defaulted_parameter(
+    operation: &Operation,
+    location: ParameterLocation,
+) -> Option<(String, String)> {
     operation.parameters.iter().find_map(|parameter| {
-        if parameter.location != api_description::ParameterLocation::Query {
+        if parameter.location != location {
             return None;
         }
         let schema: Value = serde_json::from_str(parameter.schema).ok()?;

@@ -104,7 +104,7 @@ pub fn operations(api: &Api) -> Vec<&'static Operation> {
 }
 
 /// How many cases a run with `options` counts for `operation` (for a progress bar): valid and
-/// invalid ones, three auth cases (and one or two with Basic credentials where it takes them),
+/// invalid ones, three auth cases (and two or three with Basic credentials where it takes them),
 /// three body cases for an operation with a body, the transport cases, and one for an id that
 /// does not exist where links say the operation acts on one.
 fn cases_per_operation(plan: &plan::Plan, options: &Options, spec: &plan::Spec) -> u64 {
@@ -129,7 +129,7 @@ fn cases_per_operation(plan: &plan::Plan, options: &Options, spec: &plan::Spec) 
     .len() as u64;
     2 * u64::from(options.cases)
         + 3
-        + u64::from(basic)
+        + 2 * u64::from(basic)
         + u64::from(basic_read)
         + body
         + transport
@@ -202,6 +202,7 @@ mod tests {
         let limited = |token: &str, roles: &[&str]| LimitedToken {
             token: token.into(),
             roles: roles.iter().map(|role| (*role).to_owned()).collect(),
+            basic: None,
         };
         let mut target = Target {
             base_url: "http://127.0.0.1:1".into(),

@@ -294,6 +294,20 @@ impl Runner<'_> {
                 .await;
             self.finish(state, name, Case::Auth(Auth::WrongBasic), &result);
             on_case();
+            // The user the token without the role belongs to, with Basic credentials instead.
+            match without_role.filter(|index| self.target.limited_tokens[*index].basic.is_some()) {
+                Some(index) => {
+                    let credentials = Credentials::BasicWithoutRole(index);
+                    let (result, _) = self.error_case(plan, credentials, fixed, None, 401).await;
+                    self.finish(state, name, Case::Auth(Auth::BasicWithoutRole), &result);
+                }
+                None => state.report.skipped.push(format!(
+                    "{name}: {}: no user of the target who lacks the operation's role has Basic \
+                     credentials",
+                    Case::Auth(Auth::BasicWithoutRole)
+                )),
+            }
+            on_case();
         }
         if basic_read {
             match &self.target.basic {
@@ -659,6 +673,12 @@ impl Runner<'_> {
                     .finish();
                 let separator = if url.contains('?') { '&' } else { '?' };
                 url = format!("{url}{separator}{pair}&{pair}");
+            }
+            Fault::RepeatedHeader(name, text) => {
+                headers.retain(|(sent, _)| !sent.eq_ignore_ascii_case(name));
+                for _ in 0..2 {
+                    headers.push((name.clone(), text.clone()));
+                }
             }
             Fault::ContentType(_) | Fault::RepeatedKey(_) | Fault::DateBeyondUtc(_) => {}
         }

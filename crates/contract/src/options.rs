@@ -46,6 +46,8 @@ pub struct SecretNames {
     pub password: String,
     /// In place of the base64 of [`Basic`]'s `username:password`.
     pub basic: String,
+    /// In place of the base64 of a [`LimitedToken`]'s Basic `username:password`.
+    pub basic_without_role: String,
 }
 
 impl Default for SecretNames {
@@ -55,6 +57,7 @@ impl Default for SecretNames {
             token_without_role: "API_TOKEN_WITHOUT_ROLE".into(),
             password: "API_PASSWORD".into(),
             basic: "API_BASIC_CREDENTIALS".into(),
+            basic_without_role: "API_BASIC_CREDENTIALS_WITHOUT_ROLE".into(),
         }
     }
 }
@@ -128,12 +131,15 @@ impl std::fmt::Debug for SignIn {
 }
 
 /// A token whose user holds only some roles.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct LimitedToken {
     /// The bearer token.
     pub token: String,
     /// The roles (security scopes) its user holds.
     pub roles: Vec<String>,
+    /// The same user's Basic credentials, if the run may send them: where an operation takes
+    /// Basic, they must meet the same 401 for a missing role as the token.
+    pub basic: Option<Basic>,
 }
 
 impl Target {

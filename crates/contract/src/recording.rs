@@ -224,11 +224,16 @@ impl Runner<'_> {
                     Credentials::BadToken => BAD_TOKEN.to_owned(),
                     Credentials::WithoutRole(_) => format!("${}", names.token_without_role),
                     Credentials::Issued => format!("${ISSUED}"),
-                    Credentials::Basic | Credentials::WrongBasic => String::new(),
+                    Credentials::Basic
+                    | Credentials::WrongBasic
+                    | Credentials::BasicWithoutRole(_) => String::new(),
                 };
                 // Basic credentials go in a header of their own; the target's as a variable.
                 let basic = match sent.credentials {
                     Credentials::Basic => Some(format!("Basic ${}", names.basic)),
+                    Credentials::BasicWithoutRole(_) => {
+                        Some(format!("Basic ${}", names.basic_without_role))
+                    }
                     Credentials::WrongBasic => {
                         let (username, password) = wrong_basic(&self.records.marker);
                         Some(exchange::basic_authorization(&username, &password))

@@ -85,6 +85,22 @@ pub(crate) async fn run(
                 )
             })
             .transpose()?,
+        limited_basic: target
+            .limited_tokens
+            .iter()
+            .map(|limited| {
+                limited
+                    .basic
+                    .as_ref()
+                    .map(|basic| {
+                        basic_client(
+                            &exchange::basic_authorization(&basic.username, &basic.password),
+                            &target.base_url,
+                        )
+                    })
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()?,
         wrong_basic: {
             let (username, password) = wrong_basic(&records.marker);
             basic_client(

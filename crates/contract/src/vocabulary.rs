@@ -46,6 +46,8 @@ pub enum Auth {
     WrongBasic,
     /// The target's Basic credentials, on a read that needs no record.
     Basic,
+    /// The Basic credentials of a user who lacks the operation's role.
+    BasicWithoutRole,
 }
 
 /// A transport fault: one thing about a request, besides its values, that a strict server refuses.
@@ -73,6 +75,8 @@ pub enum Transport {
     RepeatedAuthorization,
     /// A query parameter sent twice.
     RepeatedQuery,
+    /// A header parameter sent twice.
+    RepeatedHeader,
     /// A method the path does not have.
     WrongMethod,
     /// A path no operation has.
@@ -138,6 +142,7 @@ impl fmt::Display for Auth {
             Auth::WithoutRole => "token without the role",
             Auth::WrongBasic => "Basic credentials of no user",
             Auth::Basic => "Basic credentials",
+            Auth::BasicWithoutRole => "Basic credentials without the role",
         })
     }
 }
@@ -156,6 +161,7 @@ impl fmt::Display for Transport {
             Transport::DateBeyondUtc => "date-time beyond UTC's years",
             Transport::RepeatedAuthorization => "repeated Authorization",
             Transport::RepeatedQuery => "repeated query parameter",
+            Transport::RepeatedHeader => "repeated header parameter",
             Transport::WrongMethod => "wrong method",
             Transport::UnknownPath => "unknown path",
         })

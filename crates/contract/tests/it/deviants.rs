@@ -342,7 +342,8 @@ async fn a_throttled_answer_without_its_header_fails_by_name() {
 
 /// A server that lets Basic credentials in whatever their password fails the case of a user no
 /// server has, on every operation; one that never lets them in fails the read sent with the
-/// target's. The reproduction names the target's credentials by their variable.
+/// target's; one that gives Basic credentials every role fails the case of a user without the
+/// operation's. The reproduction names the target's credentials by their variable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_credentials_faults_fail_their_auth_cases() {
     let server = ReferenceServer::start().await;
@@ -371,6 +372,16 @@ async fn basic_credentials_faults_fail_their_auth_cases() {
             Deviation::BasicRefused,
             &["list_coworker_time_passes"][..],
             Auth::Basic,
+        ),
+        (
+            Deviation::BasicIgnoresRoles,
+            &[
+                "create_coworker_time_pass",
+                "get_coworker_time_pass",
+                "update_coworker_time_pass",
+                "delete_coworker_time_pass",
+            ][..],
+            Auth::BasicWithoutRole,
         ),
     ] {
         let deviant = start_deviant(deviation, server.base_url()).await;

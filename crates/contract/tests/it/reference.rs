@@ -71,6 +71,7 @@ async fn the_reference_server_keeps_the_contract() {
         (Case::Auth(Auth::WithoutRole), Check::Status),
         (Case::Auth(Auth::WrongBasic), Check::Status),
         (Case::Auth(Auth::WrongBasic), Check::ResponseSchema),
+        (Case::Auth(Auth::BasicWithoutRole), Check::Status),
         (transport(Transport::RepeatedAuthorization), Check::Status),
         (
             transport(Transport::RepeatedAuthorization),

@@ -98,7 +98,13 @@ async fn the_runner_checks_the_fixture_api_as_it_checks_any() {
     ] {
         held(operation, Case::Auth(Auth::WrongBasic), Check::Status);
     }
-    // A header parameter is drawn, sent and judged like a query parameter.
+    // A header parameter is drawn, sent and judged like a query parameter, and sent twice it is
+    // refused by name.
+    held(
+        "gadgets.list",
+        Case::Transport(Transport::RepeatedHeader),
+        Check::NamesTheFault,
+    );
     held(
         "gadgets.list",
         Case::Valid,
