@@ -36,12 +36,21 @@ pub(crate) const HUNTED: [Hunted; 4] = [
 const COLLECTION: &str = "/api/billing/coworkertimepasses";
 const ADMIN: &str = "Bearer local-admin-token";
 
+/// The read cache, and how many times each path was forgotten: a read that began before a
+/// write forgot its path fills nothing in, so that the one fault is the write the cache
+/// ignores, never a stale fill racing a write it sees.
+#[derive(Default)]
+struct Cache {
+    answers: BTreeMap<(String, String), Answered>,
+    forgotten: BTreeMap<String, u64>,
+}
+
 struct Proxy {
     fault: Hunted,
     upstream: String,
     http: reqwest::Client,
     /// Reads by id answered 200: (authorization, path) → body.
-    cache: Mutex<BTreeMap<(String, String), Answered>>,
+    cache: Mutex<Cache>,
     /// Writes in flight, per record id.
     in_flight: Mutex<BTreeMap<i64, usize>>,
     /// When a delete of each record last succeeded.
@@ -120,10 +129,9 @@ impl Proxy {
     }
 
     fn forget(&self, path: &str) {
-        self.cache
-            .lock()
-            .unwrap()
-            .retain(|(_, cached), _| cached != path);
+        let mut cache = self.cache.lock().unwrap();
+        cache.answers.retain(|(_, cached), _| cached != path);
+        *cache.forgotten.entry(path.to_owned()).or_default() += 1;
     }
 
     /// Counts a write of `id` in; how many others were in flight.
@@ -182,18 +190,23 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request<Body>) -> Res
         .flatten();
     let send = proxy.send(parts.method.clone(), &path_and_query, &parts.headers, body);
     if cached && parts.method == http::Method::GET && id.is_some() {
-        let key = (authorization, path);
-        if let Some(hit) = proxy.cache.lock().unwrap().get(&key).cloned() {
-            return hit.into_response();
-        }
+        let key = (authorization, path.clone());
+        let began = {
+            let cache = proxy.cache.lock().unwrap();
+            if let Some(hit) = cache.answers.get(&key).cloned() {
+                return hit.into_response();
+            }
+            cache.forgotten.get(&path).copied()
+        };
         let answered = send.await;
-        if answered.status == 200 {
-            proxy.cache.lock().unwrap().insert(key, answered.clone());
+        let mut cache = proxy.cache.lock().unwrap();
+        if answered.status == 200 && cache.forgotten.get(&path).copied() == began {
+            cache.answers.insert(key, answered.clone());
         }
         return answered.into_response();
     }
-    // The write's record is forgotten before the write and again after it, so that a read
-    // racing the write caches nothing stale: the one fault is the write the cache ignores.
+    // The write's record is forgotten before the write and again after it, and a read racing
+    // the write fills nothing in (`Cache`): the one fault is the write the cache ignores.
     let forgotten = match proxy.fault {
         Hunted::StaleAfterDelete => updated.map(|id| format!("{COLLECTION}/{id}")),
         Hunted::StaleAfterUpdate if deleted.is_some() => Some(path.clone()),
