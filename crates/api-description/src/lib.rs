@@ -138,13 +138,6 @@ pub enum SchemeKind {
     Other,
 }
 
-impl SchemeKind {
-    /// Whether a bearer token can meet a requirement of this scheme.
-    pub fn takes_bearer_tokens(self) -> bool {
-        self == Self::Bearer
-    }
-}
-
 /// One security requirement object of the spec: a scheme and the scopes it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecurityRequirement {
@@ -152,6 +145,16 @@ pub struct SecurityRequirement {
     pub scheme: &'static str,
     /// The scopes (for this API: roles) the caller must hold.
     pub scopes: &'static [&'static str],
+}
+
+impl SecurityRequirement {
+    /// The kind of its scheme, of `schemes` (the spec's; a scheme they do not name is `Other`).
+    pub fn kind(&self, schemes: &[SecurityScheme]) -> SchemeKind {
+        schemes
+            .iter()
+            .find(|scheme| scheme.name == self.scheme)
+            .map_or(SchemeKind::Other, |scheme| scheme.kind)
+    }
 }
 
 /// How an operation's request body is written, as its one media type in the spec says.

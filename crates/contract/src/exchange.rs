@@ -421,14 +421,6 @@ pub(crate) fn http_client(token: Option<&str>) -> Result<reqwest::Client, String
     authorized_client(token.map(|token| format!("Bearer {token}")).as_deref())
 }
 
-/// `Authorization: Basic` for `username` and `password` (RFC 7617).
-pub(crate) fn basic_authorization(username: &str, password: &str) -> String {
-    use base64::Engine as _;
-    let encoded =
-        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-    format!("Basic {encoded}")
-}
-
 /// [`http_client`] with `authorization` (a whole header value) on every request.
 pub(crate) fn authorized_client(authorization: Option<&str>) -> Result<reqwest::Client, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -26,7 +26,7 @@ use crate::{
     exchange::{self, Exchange},
     expression::Expression,
     follow,
-    options::{ContractError, Options, Target},
+    options::{Basic, ContractError, Options, Target},
     plan::{Plan, Spec},
     records::Records,
     replay::Payload,
@@ -55,11 +55,11 @@ pub(crate) enum Credentials {
 
 /// Basic credentials no server knows: a user of a domain that cannot exist (RFC 2606), so that
 /// no real account counts a failed sign-in.
-pub(crate) fn wrong_basic(marker: &str) -> (String, String) {
-    (
-        format!("contract-check-{marker}@example.invalid"),
-        format!("not-a-password-{marker}"),
-    )
+pub(crate) fn wrong_basic(marker: &str) -> Basic {
+    Basic {
+        username: format!("contract-check-{marker}@example.invalid"),
+        password: format!("not-a-password-{marker}"),
+    }
 }
 
 /// A token no server has issued.
@@ -106,22 +106,28 @@ impl Clients {
     }
 }
 
-/// A client sending the Basic `authorization` with every request.
+/// A client sending `basic` with every request.
 pub(crate) fn basic_client(
-    authorization: &str,
+    basic: &Basic,
     base_url: &str,
 ) -> Result<reqwest::Client, ContractError> {
-    exchange::authorized_client(Some(authorization)).map_err(|message| ContractError::Client {
-        base_url: base_url.to_owned(),
-        message,
-    })
+    authorized_client(Some(&basic.authorization()), base_url)
 }
 
+/// A client sending `token` (if any) with every request.
 pub(crate) fn build_client(
     token: Option<&str>,
     base_url: &str,
 ) -> Result<reqwest::Client, ContractError> {
-    exchange::http_client(token).map_err(|message| ContractError::Client {
+    let authorization = token.map(|token| format!("Bearer {token}"));
+    authorized_client(authorization.as_deref(), base_url)
+}
+
+fn authorized_client(
+    authorization: Option<&str>,
+    base_url: &str,
+) -> Result<reqwest::Client, ContractError> {
+    exchange::authorized_client(authorization).map_err(|message| ContractError::Client {
         base_url: base_url.to_owned(),
         message,
     })

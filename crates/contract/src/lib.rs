@@ -139,15 +139,14 @@ fn cases_per_operation(plan: &plan::Plan, options: &Options, spec: &plan::Spec) 
 /// How many cases a run against `target` with `options` counts in all (a sequence of the
 /// stateful checks counts as one); 0 for a spec the run would refuse.
 pub fn total_cases(api: &Api, target: &Target, options: &Options) -> u64 {
-    let sign_in = match (&target.sign_in, plan::token_endpoint(api)) {
-        (Some(credentials), Some(endpoint)) => {
-            let client = plan::client_header(endpoint).is_ok_and(|header| header.is_some());
-            sign_in::cases(credentials, client) as u64
-        }
-        _ => 0,
-    };
     let Ok(spec) = plan::Spec::load(api) else {
         return 0;
+    };
+    let sign_in = match (&target.sign_in, spec.token_endpoint) {
+        (Some(credentials), Some(_)) => {
+            sign_in::cases(credentials, spec.client_header.is_some()) as u64
+        }
+        _ => 0,
     };
     let resources = resource::Resource::all(&spec).0;
     // One case of writes at once for the creates, the updates and the deletes of each.

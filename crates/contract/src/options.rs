@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use api_description::{Operation, SecurityScheme};
+use api_description::{Operation, SchemeKind, SecurityScheme};
 
 /// The server under test and the credentials to use.
 #[derive(Debug, Clone)]
@@ -69,6 +69,18 @@ pub struct Basic {
     pub username: String,
     /// The password.
     pub password: String,
+}
+
+impl Basic {
+    /// The `Authorization` value that sends them (RFC 7617).
+    pub(crate) fn authorization(&self) -> String {
+        use base64::Engine as _;
+        let pair = format!("{}:{}", self.username, self.password);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    }
 }
 
 impl std::fmt::Debug for Basic {
@@ -154,11 +166,7 @@ impl Target {
         let bearer: Vec<_> = operation
             .security
             .iter()
-            .filter(|requirement| {
-                schemes.iter().any(|scheme| {
-                    scheme.name == requirement.scheme && scheme.kind.takes_bearer_tokens()
-                })
-            })
+            .filter(|requirement| requirement.kind(schemes) == SchemeKind::Bearer)
             .collect();
         if bearer.is_empty() {
             return None;

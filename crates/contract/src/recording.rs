@@ -15,7 +15,6 @@ use crate::harness::{
 };
 
 use crate::{
-    exchange,
     report::{self, Coverage, Failure, Report},
     vocabulary::{Case, Check, Mismatch},
 };
@@ -235,8 +234,7 @@ impl Runner<'_> {
                         Some(format!("Basic ${}", names.basic_without_role))
                     }
                     Credentials::WrongBasic => {
-                        let (username, password) = wrong_basic(&self.records.marker);
-                        Some(exchange::basic_authorization(&username, &password))
+                        Some(wrong_basic(&self.records.marker).authorization())
                     }
                     _ => None,
                 };

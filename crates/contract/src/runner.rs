@@ -78,12 +78,7 @@ pub(crate) async fn run(
         basic: target
             .basic
             .as_ref()
-            .map(|basic| {
-                basic_client(
-                    &exchange::basic_authorization(&basic.username, &basic.password),
-                    &target.base_url,
-                )
-            })
+            .map(|basic| basic_client(basic, &target.base_url))
             .transpose()?,
         limited_basic: target
             .limited_tokens
@@ -92,22 +87,11 @@ pub(crate) async fn run(
                 limited
                     .basic
                     .as_ref()
-                    .map(|basic| {
-                        basic_client(
-                            &exchange::basic_authorization(&basic.username, &basic.password),
-                            &target.base_url,
-                        )
-                    })
+                    .map(|basic| basic_client(basic, &target.base_url))
                     .transpose()
             })
             .collect::<Result<_, _>>()?,
-        wrong_basic: {
-            let (username, password) = wrong_basic(&records.marker);
-            basic_client(
-                &exchange::basic_authorization(&username, &password),
-                &target.base_url,
-            )?
-        },
+        wrong_basic: basic_client(&wrong_basic(&records.marker), &target.base_url)?,
         limited: target
             .limited_tokens
             .iter()

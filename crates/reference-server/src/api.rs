@@ -59,14 +59,6 @@ impl ReferenceApi {
     }
 }
 
-/// The kind of the spec's security scheme `name` (a scheme the spec does not have is `Other`).
-fn scheme_kind(name: &str) -> SchemeKind {
-    nexudus_server_api::SECURITY_SCHEMES
-        .iter()
-        .find(|scheme| scheme.name == name)
-        .map_or(SchemeKind::Other, |scheme| scheme.kind)
-}
-
 /// The envelope of a storage failure, logged with what failed.
 fn storage_failed(what: &str, error: &StoreError) -> ErrorEnvelope {
     tracing::error!(error = %error, "{what} failed");
@@ -110,7 +102,7 @@ impl NexudusBillingApi for ReferenceApi {
             operation
                 .security
                 .iter()
-                .any(|requirement| scheme_kind(requirement.scheme) == kind)
+                .any(|requirement| requirement.kind(nexudus_server_api::SECURITY_SCHEMES) == kind)
         };
         let user = match credentials(headers) {
             Err(error) => return Err(Self::unauthorized(error.to_string())),
@@ -142,7 +134,9 @@ impl NexudusBillingApi for ReferenceApi {
         let requirements: Vec<&[&str]> = operation
             .security
             .iter()
-            .filter(|requirement| scheme_kind(requirement.scheme) == SchemeKind::Bearer)
+            .filter(|requirement| {
+                requirement.kind(nexudus_server_api::SECURITY_SCHEMES) == SchemeKind::Bearer
+            })
             .map(|requirement| requirement.scopes)
             .collect();
         if user.may(&requirements) {

@@ -1,7 +1,10 @@
 //! The credentials of a request's `Authorization` header, in either scheme an API may accept
 //! beside each other: a bearer token (RFC 6750) or a username and password (Basic, RFC 7617).
-//! As with [`bearer_token`](crate::bearer_token), the implementation decides what they grant;
-//! this only refuses a header from which no single pair of credentials can be read.
+//! The implementation decides what they grant; this only refuses a header from which no single
+//! set of credentials can be read, so that it never guesses at one. [`bearer_token`] is this
+//! reading for an API that takes bearer tokens alone.
+//!
+//! [`bearer_token`]: crate::bearer_token
 
 use base64::Engine as _;
 use http::{HeaderMap, header};
@@ -56,19 +59,20 @@ pub fn credentials(headers: &HeaderMap) -> Result<Credentials<'_>, CredentialsEr
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or(CredentialsError::Missing)?;
-    let value = value
-        .to_str()
-        .map_err(|_| CredentialsError::UnknownScheme)?
-        .trim();
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    let rest = rest.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
-        if rest.is_empty() || rest.bytes().any(|byte| !byte.is_ascii_graphic()) {
+    // Read as bytes, so that a value that is not UTF-8 is judged by its scheme like any other.
+    let value = value.as_bytes().trim_ascii();
+    let (scheme, rest) = match value.iter().position(|byte| *byte == b' ') {
+        Some(space) => (&value[..space], value[space..].trim_ascii()),
+        None => (value, &b""[..]),
+    };
+    if scheme.eq_ignore_ascii_case(b"bearer") {
+        if rest.is_empty() || rest.iter().any(|byte| !byte.is_ascii_graphic()) {
             return Err(CredentialsError::MalformedBearer);
         }
-        return Ok(Credentials::Bearer(rest));
+        let token = std::str::from_utf8(rest).expect("visible ASCII is UTF-8");
+        return Ok(Credentials::Bearer(token));
     }
-    if !scheme.eq_ignore_ascii_case("basic") {
+    if !scheme.eq_ignore_ascii_case(b"basic") {
         return Err(CredentialsError::UnknownScheme);
     }
     let decoded = base64::engine::general_purpose::STANDARD
@@ -133,7 +137,16 @@ mod tests {
                 "{value}"
             );
         }
+        // A header that is not UTF-8 is judged by its scheme: a bearer token with a byte beyond
+        // ASCII is a malformed one, not another scheme.
+        let mut opaque = HeaderMap::new();
+        opaque.insert(
+            header::AUTHORIZATION,
+            http::HeaderValue::from_bytes(b"Bearer t\xe9").unwrap(),
+        );
+        assert_eq!(credentials(&opaque), Err(CredentialsError::MalformedBearer));
         let shown = format!("{:?}", basic("a@b.c", "secret"));
+
         assert!(!shown.contains("secret"), "{shown}");
     }
 }

@@ -2,7 +2,9 @@
 //! implementation decides what a token grants; this only refuses a header from which no single
 //! token can be read, so that it never guesses at one.
 
-use http::{HeaderMap, header};
+use http::HeaderMap;
+
+use crate::authorization::{Credentials, CredentialsError, credentials};
 
 /// Why no bearer token could be read from a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -18,27 +20,24 @@ pub enum BearerError {
     Malformed,
 }
 
-/// The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive
-/// (RFC 7235); the token must be visible ASCII without spaces.
+/// The token of an `Authorization: Bearer <token>` header, read as [`credentials`] reads it:
+/// the scheme is case-insensitive (RFC 7235), the token visible ASCII without spaces, and any
+/// other scheme, Basic included, is not a bearer token.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(BearerError::Missing)?;
-    let value = value.to_str().map_err(|_| BearerError::Malformed)?.trim();
-    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(BearerError::NotBearer);
+    match credentials(headers) {
+        Ok(Credentials::Bearer(token)) => Ok(token),
+        Ok(Credentials::Basic { .. })
+        | Err(CredentialsError::UnknownScheme | CredentialsError::MalformedBasic) => {
+            Err(BearerError::NotBearer)
+        }
+        Err(CredentialsError::Missing) => Err(BearerError::Missing),
+        Err(CredentialsError::MalformedBearer) => Err(BearerError::Malformed),
     }
-    let token = token.trim();
-    if token.is_empty() || token.bytes().any(|byte| !byte.is_ascii_graphic()) {
-        return Err(BearerError::Malformed);
-    }
-    Ok(token)
 }
 
 #[cfg(test)]
 mod tests {
-    use http::HeaderValue;
+    use http::{HeaderValue, header};
 
     use super::*;
     use crate::test_support::headers;

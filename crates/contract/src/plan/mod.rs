@@ -208,9 +208,7 @@ pub(crate) fn is_token_endpoint(api: &Api, operation: &Operation) -> bool {
 /// whose links need no set-up), so that the target's credentials can be tried on it.
 pub(crate) fn basic_cases(api: &Api, plan: &Plan) -> (bool, bool) {
     let accepts = plan.operation.security.iter().any(|requirement| {
-        api.security_schemes.iter().any(|scheme| {
-            scheme.name == requirement.scheme && scheme.kind == api_description::SchemeKind::Basic
-        })
+        requirement.kind(api.security_schemes) == api_description::SchemeKind::Basic
     });
     (
         accepts,
@@ -219,7 +217,7 @@ pub(crate) fn basic_cases(api: &Api, plan: &Plan) -> (bool, bool) {
 }
 
 /// The header parameter that `endpoint`'s `x-contract.client-header` names, checked to be one.
-pub(crate) fn client_header(endpoint: &Operation) -> Result<Option<String>, ContractError> {
+fn client_header(endpoint: &Operation) -> Result<Option<String>, ContractError> {
     let written: extension::OnOperation =
         extension::parse(endpoint.contract).map_err(|error| spec_error(endpoint, error))?;
     let Some(name) = written.client_header else {
